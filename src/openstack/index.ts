@@ -1,0 +1,25 @@
+/** The OpenStack layer: connect to a cloud and talk to Nova and Placement. */
+export type { Accepted, CallOptions, CloudSession, ComputeApi, MigrationQuery, PlacementApi } from './api.js';
+export { compareMicroversions, type HttpMethod, type ServiceClient, type ServiceRequest, type ServiceResponse } from './service-client.js';
+export { connect, type ConnectOptions, type HostmaintSession } from './session.js';
+export {
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUT_MS,
+  HttpTransport,
+  chooseMicroversion,
+  createServiceClient,
+  createTransport,
+  faultMessage,
+  hostmaintVersion,
+  negotiateMicroversion,
+  parseVersionDocument,
+  type HttpTransportOptions,
+  type RetryPolicy,
+  type ServiceClientOptions,
+  type TokenSource,
+  type VersionRange,
+} from './http.js';
+export { REDACTED, redact, redactHeaders, redactUrl, scrub } from './redact.js';
+export * from './identity/index.js';
+export { COMPUTE_MAX_MICROVERSION, COMPUTE_MIN_MICROVERSION, createComputeClient } from './compute/index.js';
+export { PLACEMENT_MAX_MICROVERSION, PLACEMENT_MIN_MICROVERSION, createPlacementClient } from './placement/index.js';
