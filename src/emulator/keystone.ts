@@ -1,0 +1,282 @@
+/**
+ * Emulated Keystone v3: version documents, token issue (password,
+ * application_credential, token methods), validation, revocation, and the
+ * `X-Auth-Token` check every other service does (keystonemiddleware's 401).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Cloud, ProjectState, UserState } from './model.js';
+import { stableUuid } from './rng.js';
+import type { EmuRequest, EmuResponse, Route } from './http.js';
+import { err, route } from './http.js';
+
+export interface TokenRecord {
+  id: string;
+  userId: string;
+  projectId: string | null;
+  roles: string[];
+  methods: string[];
+  issuedAt: number;
+  expiresAt: number;
+  auditId: string;
+  appCredId: string | null;
+  revoked: boolean;
+}
+
+export class TokenStore {
+  private readonly tokens = new Map<string, TokenRecord>();
+  /** Tokens issued before this time are invalid (revoke-all). */
+  revokedBefore = -Infinity;
+
+  constructor(private readonly cloud: Cloud) {}
+
+  issue(user: UserState, project: ProjectState | null, methods: string[], appCredId: string | null = null, expiresAt?: number): TokenRecord {
+    const now = this.cloud.now;
+    const t: TokenRecord = {
+      id: `gAAAAAB${randomBytes(30).toString('base64url')}`,
+      userId: user.id,
+      projectId: project?.id ?? null,
+      roles: project ? (user.roles.get(project.id) ?? []) : [],
+      methods,
+      issuedAt: now,
+      expiresAt: expiresAt ?? now + this.cloud.tokenLifetimeS * 1000,
+      auditId: randomBytes(16).toString('base64url').slice(0, 22),
+      appCredId,
+      revoked: false,
+    };
+    this.tokens.set(t.id, t);
+    return t;
+  }
+
+  /** A valid (known, unexpired, unrevoked) token, or null. */
+  check(id: string | undefined): TokenRecord | null {
+    if (!id) return null;
+    const t = this.tokens.get(id);
+    if (!t || t.revoked || t.issuedAt < this.revokedBefore) return null;
+    if (this.cloud.now >= t.expiresAt) return null;
+    return t;
+  }
+
+  revokeAll(): void {
+    for (const t of this.tokens.values()) t.revoked = true;
+    this.revokedBefore = this.cloud.now + 1e-3;
+  }
+
+  revoke(id: string): boolean {
+    const t = this.tokens.get(id);
+    if (!t) return false;
+    t.revoked = true;
+    return true;
+  }
+
+  get size(): number {
+    return this.tokens.size;
+  }
+}
+
+export function isoMicro(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+const UNAUTH = 'The request you have made requires authentication.';
+
+function unauthorized(req: EmuRequest, service: 'identity' | 'compute' | 'placement' | 'image', message = UNAUTH): EmuResponse {
+  return err(service, 401, message, req.requestId, { 'www-authenticate': `Keystone uri="${req.baseUrl}/v3"` });
+}
+
+/** keystonemiddleware: 401 unless X-Auth-Token is a valid scoped token. */
+export function authenticate(
+  cloud: Cloud,
+  tokens: TokenStore,
+  req: EmuRequest,
+  service: 'compute' | 'placement' | 'image',
+): { token: TokenRecord; isAdmin: boolean } | EmuResponse {
+  const raw = req.headers['x-auth-token'];
+  const id = Array.isArray(raw) ? raw[0] : raw;
+  const t = tokens.check(id);
+  if (!t || !t.projectId) return unauthorized(req, service);
+  void cloud;
+  return { token: t, isAdmin: t.roles.includes('admin') };
+}
+
+function versionV3(base: string) {
+  return {
+    id: 'v3.14',
+    status: 'stable',
+    updated: '2020-04-07T00:00:00Z',
+    links: [{ rel: 'self', href: `${base}/v3/` }],
+    'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
+  };
+}
+
+export function catalog(cloud: Cloud, base: string) {
+  const hexId = (s: string) => stableUuid(s).replace(/-/g, '');
+  const svc = (type: string, name: string, url: string) => ({
+    id: hexId(`service:${type}`),
+    type,
+    name,
+    endpoints: ['public', 'internal', 'admin'].map((iface) => ({
+      id: hexId(`endpoint:${type}:${iface}`),
+      interface: iface,
+      region_id: cloud.region,
+      region: cloud.region,
+      url,
+    })),
+  });
+  return [
+    svc('identity', 'keystone', `${base}/v3`),
+    svc('compute', 'nova', `${base}/compute/v2.1`),
+    svc('placement', 'placement', `${base}/placement`),
+    svc('image', 'glance', `${base}/image`),
+  ];
+}
+
+function tokenBody(cloud: Cloud, t: TokenRecord, base: string, withCatalog: boolean) {
+  const user = cloud.users.get(t.userId)!;
+  const project = t.projectId ? cloud.projects.get(t.projectId)! : null;
+  const body: Record<string, unknown> = {
+    methods: t.methods,
+    user: { domain: { id: user.domainId, name: user.domainName }, id: user.id, name: user.name, password_expires_at: null },
+    audit_ids: [t.auditId],
+    expires_at: isoMicro(t.expiresAt),
+    issued_at: isoMicro(t.issuedAt),
+  };
+  if (project) {
+    body['project'] = { domain: { id: project.domainId, name: project.domainName }, id: project.id, name: project.name };
+    body['is_domain'] = false;
+    body['roles'] = t.roles.map((r) => ({ id: `role-${r}`, name: r }));
+    if (withCatalog) body['catalog'] = catalog(cloud, base);
+  }
+  if (t.appCredId) {
+    const ac = cloud.appCreds.get(t.appCredId);
+    if (ac) body['application_credential'] = { id: ac.id, name: ac.name, restricted: true };
+  }
+  return { token: body };
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function findUser(cloud: Cloud, u: Obj): UserState | undefined {
+  if (typeof u['id'] === 'string') return cloud.users.get(u['id']);
+  if (typeof u['name'] === 'string') {
+    const d = isObj(u['domain']) ? u['domain'] : {};
+    const dn = typeof d['name'] === 'string' ? d['name'] : typeof d['id'] === 'string' ? d['id'] : undefined;
+    if (!dn) return undefined; // Keystone requires a domain with a user name
+    return cloud.userByName(u['name'], dn);
+  }
+  return undefined;
+}
+
+function findProject(cloud: Cloud, p: Obj): ProjectState | undefined {
+  if (typeof p['id'] === 'string') return cloud.projects.get(p['id']);
+  if (typeof p['name'] === 'string') {
+    const d = isObj(p['domain']) ? p['domain'] : {};
+    const dn = typeof d['name'] === 'string' ? d['name'] : typeof d['id'] === 'string' ? d['id'] : undefined;
+    if (!dn) return undefined;
+    return cloud.projectByName(p['name'], dn);
+  }
+  return undefined;
+}
+
+export function keystoneRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
+  const versions = (req: EmuRequest): EmuResponse => ({
+    status: 300,
+    body: { versions: { values: [versionV3(req.baseUrl)] } },
+  });
+
+  const issue = (req: EmuRequest): EmuResponse => {
+    const body = req.body;
+    const bad = (m: string) => err('identity', 400, m, req.requestId);
+    if (!isObj(body) || !isObj(body['auth']) || !isObj(body['auth']['identity'])) return bad("'auth' is a required property");
+    const auth = body['auth'];
+    const identity = auth['identity'] as Obj;
+    const methods = identity['methods'];
+    if (!Array.isArray(methods) || methods.length === 0) return bad("'methods' is a required property");
+    const method = String(methods[0]);
+    let user: UserState | undefined;
+    let appCredId: string | null = null;
+    let scoped: ProjectState | null | undefined = undefined;
+    let expiresAt: number | undefined;
+    if (method === 'password') {
+      const pw = isObj(identity['password']) ? identity['password'] : null;
+      const u = pw && isObj(pw['user']) ? pw['user'] : null;
+      if (!u) return bad("'user' is a required property");
+      user = findUser(cloud, u);
+      if (!user || u['password'] !== user.password) return unauthorized(req, 'identity');
+    } else if (method === 'application_credential') {
+      const ac = isObj(identity['application_credential']) ? identity['application_credential'] : null;
+      if (!ac) return bad("'application_credential' is a required property");
+      let cred = typeof ac['id'] === 'string' ? cloud.appCreds.get(ac['id']) : undefined;
+      if (!cred && typeof ac['name'] === 'string' && isObj(ac['user'])) {
+        const owner = findUser(cloud, ac['user']);
+        cred = [...cloud.appCreds.values()].find((c) => c.name === ac['name'] && c.userId === owner?.id);
+      }
+      if (!cred || ac['secret'] !== cred.secret) return unauthorized(req, 'identity');
+      user = cloud.users.get(cred.userId);
+      appCredId = cred.id;
+      scoped = cloud.projects.get(cred.projectId) ?? null;
+      if (auth['scope'] !== undefined) return unauthorized(req, 'identity', 'Cannot scope an application credential token.');
+    } else if (method === 'token') {
+      const tk = isObj(identity['token']) ? identity['token'] : null;
+      const old = tokens.check(tk && typeof tk['id'] === 'string' ? tk['id'] : undefined);
+      if (!old) return unauthorized(req, 'identity');
+      user = cloud.users.get(old.userId);
+      expiresAt = old.expiresAt; // a rescoped token never outlives the original
+      if (auth['scope'] === undefined) scoped = old.projectId ? (cloud.projects.get(old.projectId) ?? null) : null;
+    } else {
+      return unauthorized(req, 'identity', `Attempted to authenticate with an unsupported method.`);
+    }
+    if (!user) return unauthorized(req, 'identity');
+    if (scoped === undefined) {
+      const scope = auth['scope'];
+      if (scope === undefined || scope === 'unscoped') scoped = null;
+      else if (isObj(scope) && isObj(scope['project'])) {
+        const p = findProject(cloud, scope['project']);
+        if (!p || !user.roles.has(p.id)) return unauthorized(req, 'identity');
+        scoped = p;
+      } else if (isObj(scope) && (isObj(scope['domain']) || isObj(scope['system']))) {
+        return unauthorized(req, 'identity', 'Domain and system scope are not emulated.');
+      } else return bad('Invalid scope');
+    }
+    const t = tokens.issue(user, scoped, [method], appCredId, expiresAt);
+    const nocatalog = req.query.has('nocatalog');
+    return { status: 201, headers: { 'x-subject-token': t.id }, body: tokenBody(cloud, t, req.baseUrl, !nocatalog) };
+  };
+
+  const validate = (req: EmuRequest): EmuResponse => {
+    const caller = tokens.check(String(req.headers['x-auth-token'] ?? ''));
+    if (!caller) return unauthorized(req, 'identity');
+    const subjectId = String(req.headers['x-subject-token'] ?? '');
+    const subject = tokens.check(subjectId);
+    if (!subject) return err('identity', 404, `Could not find token: ${subjectId}.`, req.requestId);
+    if (req.method === 'HEAD') return { status: 200 };
+    if (req.method === 'DELETE') {
+      tokens.revoke(subject.id);
+      return { status: 204 };
+    }
+    return { status: 200, headers: { 'x-subject-token': subject.id }, body: tokenBody(cloud, subject, req.baseUrl, !req.query.has('nocatalog')) };
+  };
+
+  const projectsOfUser = (req: EmuRequest): EmuResponse => {
+    const caller = tokens.check(String(req.headers['x-auth-token'] ?? ''));
+    if (!caller) return unauthorized(req, 'identity');
+    const user = cloud.users.get(caller.userId)!;
+    const list = [...user.roles.keys()].map((pid) => cloud.projects.get(pid)!).map((p) => ({ id: p.id, name: p.name, domain_id: p.domainId, enabled: true, is_domain: false }));
+    return { status: 200, body: { projects: list, links: { self: req.path, next: null, previous: null } } };
+  };
+
+  return [
+    route('GET', '/', versions),
+    route('GET', '/v3', (req) => ({ status: 200, body: { version: versionV3(req.baseUrl) } })),
+    route('POST', '/v3/auth/tokens', issue),
+    route('GET', '/v3/auth/tokens', validate),
+    route('HEAD', '/v3/auth/tokens', validate),
+    route('DELETE', '/v3/auth/tokens', validate),
+    route('GET', '/v3/auth/projects', projectsOfUser),
+    route('GET', '/v3/auth/catalog', (req) => {
+      const caller = tokens.check(String(req.headers['x-auth-token'] ?? ''));
+      if (!caller) return unauthorized(req, 'identity');
+      return { status: 200, body: { catalog: catalog(cloud, req.baseUrl) } };
+    }),
+  ];
+}

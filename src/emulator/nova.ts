@@ -1,0 +1,1204 @@
+/**
+ * Emulated Nova compute API (v2.1 with microversions up to the scenario's
+ * maximum, 2.93 by default). Wire shapes, status codes and messages follow
+ * nova/api/openstack/compute/*.py of nova 26 (Zed).
+ */
+import { createHash } from 'node:crypto';
+import type { EmuRequest, EmuResponse, Route } from './http.js';
+import { err, route } from './http.js';
+import type { TokenStore } from './keystone.js';
+import { authenticate } from './keystone.js';
+import type { Cloud, HostState, MigrationState, RequestContext, ServerState, VmState } from './model.js';
+import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, POWER, serverStatus, vAtLeast } from './model.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+const MAX_LIMIT = 1000;
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/** Nova's isotime: 2024-01-01T00:00:00Z */
+export function isotime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Naive datetime with microseconds, as Nova serialises DB datetimes in several places. */
+export function naive(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000');
+}
+
+class Fail extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const fail = (status: number, message: string): never => {
+  throw new Fail(status, message);
+};
+
+function boolFromString(v: string, strict = true): boolean {
+  const s = v.trim().toLowerCase();
+  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(s)) return true;
+  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(s)) return false;
+  if (strict)
+    fail(400, `Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
+  return false;
+}
+
+export function negotiateCompute(cloud: Cloud, req: EmuRequest): [number, number] | EmuResponse {
+  let raw: string | undefined;
+  const h = req.headers['openstack-api-version'];
+  const hs = Array.isArray(h) ? h.join(',') : h;
+  if (hs) {
+    for (const part of hs.split(',')) {
+      const [svc, ver] = part.trim().split(/\s+/);
+      if (svc?.toLowerCase() === 'compute' && ver) raw = ver;
+    }
+  }
+  if (!raw) {
+    const legacy = req.headers['x-openstack-nova-api-version'];
+    raw = Array.isArray(legacy) ? legacy[0] : legacy;
+  }
+  const max = cloud.maxComputeVersion;
+  if (!raw) return [2, 1];
+  if (raw.toLowerCase() === 'latest') return max;
+  const m = /^([1-9]\d*)\.([1-9]\d*|0)$/.exec(raw.trim());
+  if (!m) return err('compute', 400, `API Version String ${raw} is of invalid format. Must be of format MajorNum.MinorNum.`, req.requestId);
+  const v: [number, number] = [Number(m[1]), Number(m[2])];
+  const below = v[0] < 2 || (v[0] === 2 && v[1] < 1);
+  const above = v[0] > max[0] || (v[0] === max[0] && v[1] > max[1]);
+  if (below || above) {
+    return err('compute', 406, `Version ${v[0]}.${v[1]} is not supported by the API. Minimum is 2.1 and maximum is ${max[0]}.${max[1]}.`, req.requestId);
+  }
+  return v;
+}
+
+function versionDoc(cloud: Cloud, base: string) {
+  const [a, b] = cloud.maxComputeVersion;
+  return {
+    id: 'v2.1',
+    status: 'CURRENT',
+    version: `${a}.${b}`,
+    min_version: '2.1',
+    updated: '2013-07-23T11:33:21Z',
+    links: [
+      { rel: 'self', href: `${base}/compute/v2.1/` },
+      { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' },
+    ],
+    'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
+  };
+}
+
+export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[]; versions: (req: EmuRequest) => EmuResponse } {
+  const base = (req: EmuRequest) => `${req.baseUrl}/compute/v2.1`;
+  const vstr = (v: [number, number]) => `${v[0]}.${v[1]}`;
+
+  /** Wrap a handler: auth, microversion, model sync, errors, response headers. */
+  const h =
+    (fn: (req: EmuRequest, ctx: RequestContext) => EmuResponse, opts: { admin?: string; minVersion?: number; maxVersion?: number } = {}) =>
+    (req: EmuRequest): EmuResponse => {
+      const v = negotiateCompute(cloud, req);
+      const vh = Array.isArray(v) ? v : cloud.maxComputeVersion;
+      const headers = {
+        'openstack-api-version': `compute ${vstr(vh)}`,
+        'x-openstack-nova-api-version': vstr(vh),
+        vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version',
+      };
+      if (!Array.isArray(v)) return { ...v, headers: { ...(v.headers ?? {}), ...headers } };
+      req.note.microversion = vstr(v);
+      const auth = authenticate(cloud, tokens, req, 'compute');
+      if ('status' in auth) return auth;
+      const ctx: RequestContext = { userId: auth.token.userId, projectId: auth.token.projectId!, isAdmin: auth.isAdmin, requestId: req.requestId, version: v };
+      try {
+        if ((opts.minVersion !== undefined && !vAtLeast(v, opts.minVersion)) || (opts.maxVersion !== undefined && vAtLeast(v, opts.maxVersion + 1))) {
+          fail(404, 'The resource could not be found.');
+        }
+        if (opts.admin && !ctx.isAdmin) fail(403, `Policy doesn't allow ${opts.admin} to be performed.`);
+        const r = fn(req, ctx);
+        return { ...r, headers: { ...headers, ...(r.headers ?? {}) } };
+      } catch (e) {
+        if (e instanceof Fail) return { ...err('compute', e.status, e.message, req.requestId), headers };
+        throw e;
+      }
+    };
+
+  const ok = (body: unknown, status = 200): EmuResponse => ({ status, body });
+
+  // ------------------------------------------------------------------ lookups
+
+  const getServer = (id: string, ctx: RequestContext): ServerState => {
+    const s = cloud.servers.get(id);
+    if (!s || s.deleted || (!ctx.isAdmin && s.projectId !== ctx.projectId)) return fail(404, `Instance ${id} could not be found.`);
+    return s;
+  };
+
+  const links = (req: EmuRequest, kind: string, id: string) => [
+    { rel: 'self', href: `${base(req)}/${kind}/${id}` },
+    { rel: 'bookmark', href: `${req.baseUrl}/compute/${kind}/${id}` },
+  ];
+
+  // ------------------------------------------------------------------ services
+
+  const serviceView = (hst: HostState, v: [number, number]) => {
+    const body: Obj = {
+      binary: 'nova-compute',
+      host: hst.name,
+      id: vAtLeast(v, 53) ? hst.serviceUuid : hst.serviceId,
+      zone: hst.az,
+      status: hst.disabled ? 'disabled' : 'enabled',
+      state: cloud.serviceIsUp(hst) ? 'up' : 'down',
+      updated_at: naive(cloud.lastHeartbeat(hst)),
+      disabled_reason: hst.disabledReason,
+    };
+    if (vAtLeast(v, 11)) body['forced_down'] = hst.forcedDown;
+    return body;
+  };
+
+  const controlView = (c: (typeof cloud.controlServices)[number], v: [number, number]) => {
+    const body: Obj = {
+      binary: c.binary,
+      host: c.host,
+      id: vAtLeast(v, 53) ? c.uuid : c.id,
+      zone: 'internal',
+      status: 'enabled',
+      state: 'up',
+      updated_at: naive(cloud.now - ((cloud.now - cloud.startedAt) % cloud.reportIntervalMs)),
+      disabled_reason: null,
+    };
+    if (vAtLeast(v, 11)) body['forced_down'] = false;
+    return body;
+  };
+
+  const listServices = h(
+    (req, ctx) => {
+      const host = req.query.get('host');
+      const binary = req.query.get('binary');
+      if (vAtLeast(ctx.version, 75)) {
+        for (const k of req.query.keys()) if (k !== 'host' && k !== 'binary') fail(400, `Invalid input for query parameters ${k}. Value: ${req.query.get(k)}. Additional properties are not allowed ('${k}' was unexpected)`);
+      }
+      const out: Obj[] = [];
+      for (const c of cloud.controlServices) {
+        if ((host && c.host !== host) || (binary && c.binary !== binary)) continue;
+        out.push(controlView(c, ctx.version));
+      }
+      const hosts = host ? [cloud.hosts.get(host)].filter((x): x is HostState => !!x) : [...cloud.hosts.values()];
+      if (!binary || binary === 'nova-compute') for (const hst of hosts) out.push(serviceView(hst, ctx.version));
+      return ok({ services: out });
+    },
+    { admin: 'os_compute_api:os-services:list' },
+  );
+
+  const validateReason = (reason: unknown, legacy: boolean) => {
+    if (reason === undefined) return;
+    if (typeof reason !== 'string' || reason.length < 1 || reason.length > 255) {
+      const why = typeof reason !== 'string' ? `${JSON.stringify(reason)} is not of type 'string'` : reason.length < 1 ? `'' is too short` : `'${reason.slice(0, 40)}...' is too long`;
+      fail(400, `Invalid input for field/attribute disabled_reason. Value: ${String(reason)}. ${why}`);
+    }
+    void legacy;
+  };
+
+  const updateService = h(
+    (req, ctx) => {
+      const id = req.params['id']!;
+      const body = req.body;
+      if (!vAtLeast(ctx.version, 53)) {
+        // PUT /os-services/{enable|disable|disable-log-reason|force-down} with host + binary
+        if (!isObj(body)) fail(400, 'The request body is invalid.');
+        const b = body as Obj;
+        const allowed = ['host', 'binary', 'disabled_reason', ...(vAtLeast(ctx.version, 11) ? ['forced_down'] : [])];
+        for (const k of Object.keys(b)) if (!allowed.includes(k)) fail(400, `Invalid input for field/attribute ${k}. Additional properties are not allowed ('${k}' was unexpected)`);
+        if (typeof b['host'] !== 'string') fail(400, "Invalid input for field/attribute host. 'host' is a required property");
+        if (typeof b['binary'] !== 'string') fail(400, "Invalid input for field/attribute binary. 'binary' is a required property");
+        validateReason(b['disabled_reason'], true);
+        const actions = ['enable', 'disable', 'disable-log-reason', ...(vAtLeast(ctx.version, 11) ? ['force-down'] : [])];
+        if (!actions.includes(id)) fail(404, 'Unknown action');
+        if (b['binary'] !== 'nova-compute') fail(400, `Updating a ${String(b['binary'])} service is not supported. Only nova-compute services can be updated.`);
+        const hst = cloud.hosts.get(b['host'] as string) ?? fail(404, `Service ${String(b['binary'])} on host ${String(b['host'])} could not be found.`);
+        if (id === 'force-down') {
+          if (b['forced_down'] === undefined) fail(400, 'Missing forced_down field');
+          const fd = typeof b['forced_down'] === 'boolean' ? b['forced_down'] : boolFromString(String(b['forced_down']));
+          cloud.setForcedDown(hst, fd);
+          return ok({ service: { host: hst.name, binary: 'nova-compute', forced_down: fd } });
+        }
+        if (id === 'disable-log-reason' && b['disabled_reason'] === undefined) fail(400, 'Missing disabled reason field');
+        const disable = id !== 'enable';
+        const reason = id === 'disable-log-reason' ? (b['disabled_reason'] as string) : null;
+        cloud.setServiceStatus(hst, disable, reason);
+        const svc: Obj = { host: hst.name, binary: 'nova-compute', status: disable ? 'disabled' : 'enabled' };
+        if (reason) svc['disabled_reason'] = reason;
+        return ok({ service: svc });
+      }
+      if (!UUID_RE.test(id)) fail(400, `Invalid uuid ${id}`);
+      const ctl = cloud.controlServices.find((c) => c.uuid === id);
+      if (ctl) fail(400, `Updating a ${ctl.binary} service is not supported. Only nova-compute services can be updated.`);
+      const hst = [...cloud.hosts.values()].find((x) => x.serviceUuid === id) ?? fail(404, `Service ${id} could not be found.`);
+      if (!isObj(body)) fail(400, 'The request body is invalid.');
+      const b = body as Obj;
+      for (const k of Object.keys(b)) if (!['status', 'disabled_reason', 'forced_down'].includes(k)) fail(400, `Invalid input for field/attribute ${k}. Additional properties are not allowed ('${k}' was unexpected)`);
+      if (b['status'] !== undefined && b['status'] !== 'enabled' && b['status'] !== 'disabled') {
+        fail(400, `Invalid input for field/attribute status. Value: ${String(b['status'])}. '${String(b['status'])}' is not one of ['enabled', 'disabled']`);
+      }
+      validateReason(b['disabled_reason'], false);
+      let changed = false;
+      if (b['status'] === 'enabled') {
+        if (b['disabled_reason']) fail(400, "Specifying 'disabled_reason' with status 'enabled' is invalid.");
+        changed = changed || hst.disabled || hst.disabledReason !== null;
+        cloud.setServiceStatus(hst, false, null);
+        changed = true;
+      } else if (b['status'] === 'disabled') {
+        cloud.setServiceStatus(hst, true, (b['disabled_reason'] as string | undefined) ?? null);
+        changed = true;
+      }
+      if (b['forced_down'] !== undefined) {
+        const fd = typeof b['forced_down'] === 'boolean' ? b['forced_down'] : boolFromString(String(b['forced_down']));
+        cloud.setForcedDown(hst, fd);
+        changed = true;
+      }
+      if (!changed) fail(400, "No updates were requested. Fields 'status' or 'forced_down' should be specified.");
+      const view = serviceView(hst, ctx.version);
+      view['forced_down'] = hst.forcedDown;
+      return ok({ service: view });
+    },
+    { admin: 'os_compute_api:os-services:update' },
+  );
+
+  // ------------------------------------------------------------------ hypervisors
+
+  const hypervisorView = (hst: HostState, v: [number, number], detail: boolean, withServers: boolean) => {
+    const body: Obj = {
+      id: vAtLeast(v, 53) ? hst.uuid : hst.computeNodeId,
+      hypervisor_hostname: hst.hypervisorHostname,
+      state: cloud.serviceIsUp(hst) ? 'up' : 'down',
+      status: hst.disabled ? 'disabled' : 'enabled',
+    };
+    if (detail) {
+      body['hypervisor_type'] = hst.hypervisorType;
+      body['hypervisor_version'] = 6002000;
+      body['host_ip'] = hst.address;
+      body['service'] = { id: vAtLeast(v, 53) ? hst.serviceUuid : hst.serviceId, host: hst.name, disabled_reason: hst.disabledReason };
+      if (!vAtLeast(v, 88)) {
+        const inv = hst.inventories;
+        const u = cloud.usage(hst);
+        const servers = cloud.serversByHost.get(hst.name)!;
+        const vcpus = inv['VCPU']!.total;
+        const mem = inv['MEMORY_MB']!.total;
+        const disk = inv['DISK_GB']!.total;
+        Object.assign(body, {
+          vcpus,
+          memory_mb: mem,
+          local_gb: disk,
+          vcpus_used: u['VCPU'] ?? 0,
+          memory_mb_used: (u['MEMORY_MB'] ?? 0) + inv['MEMORY_MB']!.reserved,
+          local_gb_used: u['DISK_GB'] ?? 0,
+          free_ram_mb: mem - (u['MEMORY_MB'] ?? 0) - inv['MEMORY_MB']!.reserved,
+          free_disk_gb: disk - (u['DISK_GB'] ?? 0),
+          current_workload: 0,
+          running_vms: servers.size,
+          disk_available_least: disk - (u['DISK_GB'] ?? 0),
+          cpu_info: vAtLeast(v, 28) ? { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', topology: { cells: 1, sockets: 1, cores: vcpus, threads: 1 }, features: [] } : '{"arch": "x86_64"}',
+        });
+      } else body['uptime'] = null;
+    }
+    const servers = [...cloud.serversByHost.get(hst.name)!].map((id) => cloud.servers.get(id)!).filter((s) => !s.deleted);
+    if (withServers || (!vAtLeast(v, 53) && servers.length > 0 && withServers)) {
+      if (servers.length > 0) body['servers'] = servers.map((s) => ({ name: cloud.instanceName(s), uuid: s.id }));
+      else if (vAtLeast(v, 75)) body['servers'] = [];
+    }
+    return body;
+  };
+
+  const matchPattern = (pattern: string) => {
+    // Nova: compute_node_search_by_hypervisor -> hypervisor_hostname LIKE %pattern%
+    const p = pattern.toLowerCase();
+    return [...cloud.hosts.values()].filter((x) => x.hypervisorHostname.toLowerCase().includes(p));
+  };
+
+  const hostsSorted = () => [...cloud.hosts.values()].sort((a, b) => a.computeNodeId - b.computeNodeId);
+
+  const listHypervisors = (detail: boolean) =>
+    h(
+      (req, ctx) => {
+        const v = ctx.version;
+        let withServers = false;
+        let list: HostState[];
+        let pageable = vAtLeast(v, 33);
+        if (vAtLeast(v, 53)) {
+          for (const k of req.query.keys()) {
+            if (!['hypervisor_hostname_pattern', 'with_servers', 'limit', 'marker'].includes(k)) fail(400, `Invalid input for query parameters ${k}. Additional properties are not allowed ('${k}' was unexpected)`);
+          }
+          const ws = req.query.get('with_servers');
+          withServers = ws !== null ? boolFromString(ws) : false;
+          const pattern = req.query.get('hypervisor_hostname_pattern');
+          if (pattern !== null) {
+            if (req.query.has('limit') || req.query.has('marker')) fail(400, 'Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.');
+            list = matchPattern(pattern).sort((a, b) => a.computeNodeId - b.computeNodeId);
+            if (list.length === 0) fail(404, `No hypervisor matching '${pattern}' could be found.`);
+            pageable = false;
+          } else list = hostsSorted();
+        } else list = hostsSorted();
+        let linksOut: Obj[] | undefined;
+        if (pageable) {
+          const { limit, marker } = limitMarker(req);
+          if (marker !== null) {
+            const idx = list.findIndex((x) => (vAtLeast(v, 53) ? x.uuid : String(x.computeNodeId)) === marker);
+            if (idx < 0) fail(400, `marker [${marker}] not found`);
+            list = list.slice(idx + 1);
+          }
+          list = list.slice(0, limit);
+          if (list.length > 0 && list.length === Math.min(Number(req.query.get('limit') ?? MAX_LIMIT), MAX_LIMIT)) {
+            const last = list[list.length - 1]!;
+            linksOut = [{ rel: 'next', href: nextHref(req, vAtLeast(v, 53) ? last.uuid : String(last.computeNodeId)) }];
+          }
+        }
+        const body: Obj = { hypervisors: list.map((x) => hypervisorView(x, v, detail, withServers)) };
+        if (linksOut) body['hypervisors_links'] = linksOut;
+        return ok(body);
+      },
+      { admin: `os_compute_api:os-hypervisors:${detail ? 'list-detail' : 'list'}` },
+    );
+
+  const showHypervisor = h(
+    (req, ctx) => {
+      const id = req.params['id']!;
+      const v = ctx.version;
+      let hst: HostState | undefined;
+      if (vAtLeast(v, 53)) {
+        if (!UUID_RE.test(id)) fail(400, `Invalid uuid ${id}`);
+        hst = cloud.hostsByUuid.get(id);
+      } else hst = [...cloud.hosts.values()].find((x) => String(x.computeNodeId) === id);
+      if (!hst) return fail(404, `Hypervisor with ID '${id}' could not be found.`);
+      const ws = req.query.get('with_servers');
+      const withServers = vAtLeast(v, 53) && ws !== null ? boolFromString(ws) : false;
+      return ok({ hypervisor: hypervisorView(hst, v, true, withServers) });
+    },
+    { admin: 'os_compute_api:os-hypervisors:show' },
+  );
+
+  const searchHypervisors = (servers: boolean) =>
+    h(
+      (req, ctx) => {
+        const pattern = decodeURIComponent(req.params['pattern']!);
+        const list = matchPattern(pattern).sort((a, b) => a.computeNodeId - b.computeNodeId);
+        if (list.length === 0) fail(404, `No hypervisor matching '${pattern}' could be found.`);
+        return ok({
+          hypervisors: list.map((x) => {
+            const view = hypervisorView(x, ctx.version, false, false);
+            if (servers) {
+              const ss = [...cloud.serversByHost.get(x.name)!].map((sid) => cloud.servers.get(sid)!).filter((s) => !s.deleted);
+              if (ss.length > 0) view['servers'] = ss.map((s) => ({ name: cloud.instanceName(s), uuid: s.id }));
+            }
+            return view;
+          }),
+        });
+      },
+      { admin: `os_compute_api:os-hypervisors:${servers ? 'servers' : 'search'}`, maxVersion: 52 },
+    );
+
+  // ------------------------------------------------------------------ servers
+
+  const flavorView = (req: EmuRequest, s: ServerState, v: [number, number], isAdmin: boolean) => {
+    const f = s.flavor;
+    if (vAtLeast(v, 47)) {
+      const d: Obj = { vcpus: f.vcpus, ram: f.ram, disk: f.disk, ephemeral: f.ephemeral, swap: f.swap, original_name: f.name };
+      if (isAdmin) d['extra_specs'] = { ...f.extraSpecs };
+      return d;
+    }
+    return { id: f.id, links: [{ rel: 'bookmark', href: `${req.baseUrl}/compute/flavors/${f.id}` }] };
+  };
+
+  const serverView = (req: EmuRequest, s: ServerState, ctx: RequestContext): Obj => {
+    const v = ctx.version;
+    const status = serverStatus(s.vmState, s.taskState);
+    const host = s.host ? cloud.hosts.get(s.host) : undefined;
+    const out: Obj = {
+      id: s.id,
+      name: s.name,
+      status,
+      tenant_id: s.projectId,
+      user_id: s.userId,
+      metadata: { ...s.metadata },
+      hostId: s.host ? hostId(s.host, s.projectId) : '',
+      image: { id: s.imageId, links: [{ rel: 'bookmark', href: `${req.baseUrl}/compute/images/${s.imageId}` }] },
+      flavor: flavorView(req, s, v, ctx.isAdmin),
+      created: isotime(s.createdAt),
+      updated: isotime(s.updatedAt),
+      addresses: {},
+      accessIPv4: '',
+      accessIPv6: '',
+      links: links(req, 'servers', s.id),
+      'OS-DCF:diskConfig': 'MANUAL',
+    };
+    if ((status === 'ERROR' || status === 'DELETED') && s.fault) {
+      const f: Obj = { code: s.fault.code, created: isotime(s.fault.created), message: s.fault.message };
+      if (ctx.isAdmin) f['details'] = s.fault.details ?? `Traceback (most recent call last):\n  (emulated)\n${s.fault.message}\n`;
+      out['fault'] = f;
+    }
+    if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING'].includes(status)) out['progress'] = s.progress;
+    out['OS-EXT-AZ:availability_zone'] = host?.az ?? s.requestedAz ?? '';
+    out['config_drive'] = '';
+    out['key_name'] = null;
+    out['OS-SRV-USG:launched_at'] = naive(s.launchedAt);
+    out['OS-SRV-USG:terminated_at'] = s.deleted ? naive(s.updatedAt) : null;
+    if (ctx.isAdmin) {
+      out['OS-EXT-SRV-ATTR:host'] = s.host;
+      out['OS-EXT-SRV-ATTR:instance_name'] = cloud.instanceName(s);
+      out['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.node;
+      if (vAtLeast(v, 3)) {
+        out['OS-EXT-SRV-ATTR:reservation_id'] = `r-${s.id.slice(0, 8)}`;
+        out['OS-EXT-SRV-ATTR:launch_index'] = 0;
+        out['OS-EXT-SRV-ATTR:hostname'] = s.name.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+        out['OS-EXT-SRV-ATTR:kernel_id'] = '';
+        out['OS-EXT-SRV-ATTR:ramdisk_id'] = '';
+        out['OS-EXT-SRV-ATTR:root_device_name'] = '/dev/vda';
+        out['OS-EXT-SRV-ATTR:user_data'] = null;
+      }
+    }
+    out['OS-EXT-STS:task_state'] = s.taskState;
+    out['OS-EXT-STS:vm_state'] = s.vmState;
+    out['OS-EXT-STS:power_state'] = s.powerState;
+    out['os-extended-volumes:volumes_attached'] = [];
+    if (vAtLeast(v, 16) && ctx.isAdmin) out['host_status'] = cloud.hostStatus(s);
+    if (vAtLeast(v, 9)) out['locked'] = s.locked;
+    if (vAtLeast(v, 73)) out['locked_reason'] = s.locked ? s.lockedReason : null;
+    if (vAtLeast(v, 19)) out['description'] = null;
+    if (vAtLeast(v, 26)) out['tags'] = [];
+    if (vAtLeast(v, 63)) out['trusted_image_certificates'] = null;
+    if (vAtLeast(v, 90) && !ctx.isAdmin) out['OS-EXT-SRV-ATTR:hostname'] = s.name.toLowerCase();
+    if (vAtLeast(v, 71) && req.params['id']) out['server_groups'] = s.groupId ? [s.groupId] : [];
+    out['security_groups'] = [{ name: 'default' }];
+    return out;
+  };
+
+  const limitMarker = (req: EmuRequest): { limit: number; marker: string | null } => {
+    const l = req.query.get('limit');
+    let limit = MAX_LIMIT;
+    if (l !== null) {
+      const n = Number(l);
+      if (!Number.isInteger(n) || n < 0) fail(400, 'limit param must be an integer');
+      limit = Math.min(n, MAX_LIMIT);
+    }
+    return { limit, marker: req.query.get('marker') };
+  };
+
+  const nextHref = (req: EmuRequest, marker: string) => {
+    const q = new URLSearchParams(req.query);
+    q.set('marker', marker);
+    const sp = req.servicePath.replace(/\/$/, '');
+    return `${base(req)}${sp}?${q.toString()}`;
+  };
+
+  const STATUS_TO_STATE: Record<string, { vm: VmState[]; task?: (string | null)[] }> = {
+    ACTIVE: { vm: ['active'] },
+    BUILD: { vm: ['building'] },
+    SHUTOFF: { vm: ['stopped'] },
+    PAUSED: { vm: ['paused'] },
+    SUSPENDED: { vm: ['suspended'] },
+    RESCUE: { vm: ['rescued'] },
+    ERROR: { vm: ['error'] },
+    VERIFY_RESIZE: { vm: ['resized'] },
+    SHELVED: { vm: ['shelved'] },
+    SHELVED_OFFLOADED: { vm: ['shelved_offloaded'] },
+    DELETED: { vm: ['deleted'] },
+    MIGRATING: { vm: ['active', 'paused'], task: ['migrating'] },
+    RESIZE: { vm: ['active', 'stopped'], task: ['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish'] },
+  };
+
+  const listServers = (detail: boolean) =>
+    h((req, ctx) => {
+      const q = req.query;
+      let allTenants = false;
+      if (q.has('all_tenants')) {
+        const at = q.get('all_tenants')!;
+        allTenants = at === '' ? true : boolFromString(at);
+        if (allTenants && !ctx.isAdmin) fail(403, `Policy doesn't allow os_compute_api:servers:${detail ? 'detail' : 'index'}:get_all_tenants to be performed.`);
+      }
+      let project: string | null = ctx.projectId;
+      if (allTenants) project = q.get('project_id') ?? q.get('tenant_id') ?? null;
+      const host = ctx.isAdmin ? q.get('host') : null;
+      const node = ctx.isAdmin ? q.get('node') : null;
+      const statuses = q.getAll('status').map((x) => x.toUpperCase());
+      const name = q.get('name');
+      const nameRe = name ? new RegExp(name) : null;
+      const locked = q.get('locked');
+      const changesSince = q.get('changes-since');
+      const since = changesSince ? Date.parse(changesSince) : null;
+      if (changesSince && Number.isNaN(since)) fail(400, `Invalid input for query parameters changes-since. Value: ${changesSince}. '${changesSince}' is not a 'date-time'`);
+      const vmState = q.getAll('vm_state');
+      const showDeleted = (since !== null || (q.get('deleted') !== null && boolFromString(q.get('deleted')!, false))) && ctx.isAdmin;
+      const pool = host !== null ? [...(cloud.serversByHost.get(host) ?? [])].map((id) => cloud.servers.get(id)!) : [...cloud.servers.values()];
+      let list = pool.filter((s) => {
+        if (s.deleted && !showDeleted) return false;
+        if (project && s.projectId !== project) return false;
+        if (node && s.node !== node) return false;
+        if (statuses.length > 0) {
+          const st = serverStatus(s.vmState, s.taskState);
+          if (!statuses.some((want) => want === st || (STATUS_TO_STATE[want]?.vm.includes(s.vmState) && (!STATUS_TO_STATE[want]!.task || STATUS_TO_STATE[want]!.task!.includes(s.taskState))))) return false;
+        }
+        if (vmState.length > 0 && !vmState.includes(s.vmState)) return false;
+        if (nameRe && !nameRe.test(s.name)) return false;
+        if (locked !== null && vAtLeast(ctx.version, 73) && s.locked !== boolFromString(locked)) return false;
+        if (since !== null && s.updatedAt < since) return false;
+        return true;
+      });
+      // Nova's default sort: created_at desc, id desc.
+      list.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      const { limit, marker } = limitMarker(req);
+      if (marker !== null) {
+        const idx = list.findIndex((s) => s.id === marker);
+        if (idx < 0) fail(400, `marker [${marker}] not found`);
+        list = list.slice(idx + 1);
+      }
+      list = list.slice(0, limit);
+      const body: Obj = {
+        servers: list.map((s) => (detail ? serverView(req, s, ctx) : { id: s.id, name: s.name, links: links(req, 'servers', s.id) })),
+      };
+      const maxItems = Math.min(Number(q.get('limit') ?? MAX_LIMIT), MAX_LIMIT);
+      if (maxItems && list.length === maxItems) body['servers_links'] = [{ rel: 'next', href: nextHref(req, list[list.length - 1]!.id) }];
+      return ok(body);
+    });
+
+  const showServer = h((req, ctx) => ok({ server: serverView(req, getServer(req.params['id']!, ctx), ctx) }));
+
+  const createServer = h((req, ctx) => {
+    const b = req.body;
+    if (!isObj(b) || !isObj(b['server'])) return fail(400, "Invalid input for field/attribute server. Value: None. 'server' is a required property");
+    const sv = b['server'];
+    if (typeof sv['name'] !== 'string' || sv['name'].length < 1 || sv['name'].length > 255) fail(400, "Invalid input for field/attribute name. 'name' is a required property");
+    if (typeof sv['flavorRef'] !== 'string' && typeof sv['flavorRef'] !== 'number') fail(400, "Invalid input for field/attribute flavorRef. 'flavorRef' is a required property");
+    if (vAtLeast(ctx.version, 37) && sv['networks'] === undefined) fail(400, "Invalid input for field/attribute server. Value: ... 'networks' is a required property");
+    const flavor = cloud.findFlavor(String(sv['flavorRef'])) ?? fail(400, `Flavor ${String(sv['flavorRef'])} could not be found.`);
+    const imageRef = typeof sv['imageRef'] === 'string' ? sv['imageRef'] : '';
+    const imgId = imageRef.includes('/') ? imageRef.slice(imageRef.lastIndexOf('/') + 1) : imageRef;
+    const image = cloud.images.get(imgId) ?? [...cloud.images.values()].find((i) => i.name === imgId);
+    if (!image) fail(400, imageRef ? `Image ${imageRef} could not be found.` : 'Can not find requested image');
+    let az: string | null = null;
+    let forced: string | null = null;
+    if (typeof sv['availability_zone'] === 'string' && sv['availability_zone']) {
+      const [zone = '', hostPart] = sv['availability_zone'].split(':');
+      if (hostPart !== undefined && hostPart !== '') {
+        if (!ctx.isAdmin) fail(403, "Policy doesn't allow os_compute_api:servers:create:forced_host to be performed.");
+        if (!cloud.hosts.has(hostPart)) fail(400, `Compute host ${hostPart} could not be found.`);
+        forced = hostPart;
+      }
+      if (zone) {
+        const zones = new Set([...cloud.hosts.values()].map((x) => x.az));
+        if (!zones.has(zone)) fail(400, `The requested availability zone is not available`);
+        az = zone;
+      }
+    }
+    let groupId: string | null = null;
+    const hints = b['os:scheduler_hints'] ?? b['OS-SCH-HNT:scheduler_hints'];
+    if (isObj(hints) && typeof hints['group'] === 'string') {
+      if (!cloud.groups.has(hints['group'])) fail(400, `Invalid input for field/attribute group. Value: ${hints['group']}. Group ${hints['group']} could not be found.`);
+      groupId = hints['group'];
+    }
+    const metadata: Record<string, string> = {};
+    if (isObj(sv['metadata'])) for (const [k, val] of Object.entries(sv['metadata'])) metadata[k] = String(val);
+    const s = cloud.boot({ name: sv['name'] as string, flavor, imageId: image!.id, ctx, az, forcedHost: forced, metadata, groupId });
+    return ok(
+      {
+        server: {
+          id: s.id,
+          links: links(req, 'servers', s.id),
+          'OS-DCF:diskConfig': 'MANUAL',
+          security_groups: [{ name: 'default' }],
+          adminPass: cloud.rng.hex(12),
+        },
+      },
+      202,
+    );
+  });
+
+  const deleteServer = h((req, ctx) => {
+    const s = getServer(req.params['id']!, ctx);
+    if (s.locked && !ctx.isAdmin) fail(409, `Instance ${s.id} is locked`);
+    if (s.taskState === 'deleting') return { status: 204 };
+    cloud.deleteServer(s, ctx);
+    return { status: 204 };
+  });
+
+  // ------------------------------------------------------------------ actions
+
+  const conflictState = (action: string, s: ServerState, attr: 'vm_state' | 'task_state'): never =>
+    fail(409, `Cannot '${action}' instance ${s.id} while it is in ${attr} ${attr === 'vm_state' ? s.vmState : String(s.taskState)}`);
+
+  const checkState = (action: string, s: ServerState, vm: VmState[] | null, task: (string | null)[] | null = [null]) => {
+    if (vm && !vm.includes(s.vmState)) conflictState(action, s, 'vm_state');
+    if (task && !task.includes(s.taskState)) conflictState(action, s, 'task_state');
+  };
+
+  const checkLock = (s: ServerState, ctx: RequestContext) => {
+    if (s.locked && !ctx.isAdmin) fail(409, `Instance ${s.id} is locked`);
+  };
+
+  const accepted = (): EmuResponse => ({ status: 202 });
+
+  const hostArg = (v: unknown): string | null => {
+    if (v === null || v === undefined) return null;
+    if (typeof v !== 'string' || v.length < 1 || v.length > 255) return fail(400, `Invalid input for field/attribute host. Value: ${String(v)}. ${JSON.stringify(v)} is not of type 'string', 'null'`);
+    return v;
+  };
+
+  const serverAction = h((req, ctx) => {
+    const s = getServer(req.params['id']!, ctx);
+    const b = req.body;
+    if (!isObj(b) || Object.keys(b).length !== 1) return fail(400, 'There is either no action or more than one action in the request body.');
+    const action = Object.keys(b)[0]!;
+    const arg = b[action];
+    const v = ctx.version;
+    const simple = (name: string, vm: VmState[], task: string, endVm: VmState, power: number, event: string) => {
+      checkLock(s, ctx);
+      checkState(name, s, vm);
+      cloud.simpleAction(s, ctx, name, task, () => {
+        s.vmState = endVm;
+        s.powerState = power;
+      }, event);
+      return accepted();
+    };
+    switch (action) {
+      case 'os-migrateLive': {
+        if (!ctx.isAdmin && !cloud.membersCanMigrate) fail(403, "Policy doesn't allow os_compute_api:os-migrate-server:migrate_live to be performed.");
+        if (!isObj(arg)) return fail(400, "Invalid input for field/attribute os-migrateLive. Value: None. None is not of type 'object'");
+        const allowed = ['host', 'block_migration', ...(vAtLeast(v, 25) ? [] : ['disk_over_commit']), ...(vAtLeast(v, 30) && !vAtLeast(v, 68) ? ['force'] : [])];
+        for (const k of Object.keys(arg)) if (!allowed.includes(k)) fail(400, `Invalid input for field/attribute os-migrateLive. Value: ${JSON.stringify(arg)}. Additional properties are not allowed ('${k}' was unexpected)`);
+        for (const k of ['block_migration', 'host', ...(vAtLeast(v, 25) ? [] : ['disk_over_commit'])]) {
+          if (!(k in arg)) fail(400, `Invalid input for field/attribute os-migrateLive. Value: ${JSON.stringify(arg)}. '${k}' is a required property`);
+        }
+        const bm = arg['block_migration'];
+        const okBm = typeof bm === 'boolean' || (typeof bm === 'string' && (['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(bm.toLowerCase()) || (bm === 'auto' && vAtLeast(v, 25))));
+        if (!okBm) fail(400, `Invalid input for field/attribute block_migration. Value: ${String(bm)}. ${JSON.stringify(bm)} is not one of [True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'${vAtLeast(v, 25) ? ", 'auto'" : ''}]`);
+        const host = hostArg(arg['host']);
+        if (arg['force'] === true && !host) fail(400, "Can't force to a non-provided destination");
+        checkLock(s, ctx);
+        checkState('os-migrateLive', s, ['active', 'paused']);
+        if (host !== null && !cloud.hosts.has(host)) fail(400, `Compute host ${host} could not be found.`);
+        if (!vAtLeast(v, 34)) {
+          // Before 2.34 the pre-checks are synchronous: NoValidHost and friends are 400s.
+          const src = cloud.hosts.get(s.host!)!;
+          if (host === s.host) fail(400, `Unable to migrate instance (${s.id}) to current host (${s.host}).`);
+          if (!cloud.serviceIsUp(src)) fail(400, `Compute service of ${src.name} is unavailable at this time.`);
+          if (!cloud.schedule(s, { exclude: s.host, requested: host })) fail(400, 'No valid host was found. ');
+        }
+        cloud.liveMigrate(s, ctx, arg['force'] === true ? host : host);
+        return accepted();
+      }
+      case 'migrate': {
+        if (!ctx.isAdmin && !cloud.membersCanMigrate) fail(403, "Policy doesn't allow os_compute_api:os-migrate-server:migrate to be performed.");
+        let host: string | null = null;
+        if (vAtLeast(v, 56)) {
+          if (arg !== null && !isObj(arg)) fail(400, `Invalid input for field/attribute migrate. Value: ${String(arg)}. ${JSON.stringify(arg)} is not of type 'object', 'null'`);
+          if (isObj(arg)) {
+            for (const k of Object.keys(arg)) if (k !== 'host') fail(400, `Invalid input for field/attribute migrate. Additional properties are not allowed ('${k}' was unexpected)`);
+            host = hostArg(arg['host']);
+          }
+        }
+        checkLock(s, ctx);
+        checkState('migrate', s, ['active', 'stopped']);
+        if (host !== null) {
+          if (!cloud.hosts.has(host)) fail(400, `Compute host ${host} could not be found.`);
+          if (host === s.host) fail(400, 'The target host can\'t be the same one.');
+        }
+        cloud.coldMigrate(s, ctx, host);
+        return accepted();
+      }
+      case 'confirmResize': {
+        checkLock(s, ctx);
+        checkState('confirmResize', s, ['resized'], null);
+        const m = cloud.inProgressMigrations(s.id).find((x) => x.type === 'migration' && x.status === 'finished');
+        if (!m) fail(400, 'Instance has not been resized.');
+        cloud.confirmResize(s, m!, ctx);
+        return { status: 204 };
+      }
+      case 'os-stop':
+        return simple('stop', ['active', 'error'], 'powering-off', 'stopped', POWER.SHUTDOWN, 'compute_stop_instance');
+      case 'os-start':
+        return simple('start', ['stopped'], 'powering-on', 'active', POWER.RUNNING, 'compute_start_instance');
+      case 'pause':
+        return simple('pause', ['active'], 'pausing', 'paused', POWER.PAUSED, 'compute_pause_instance');
+      case 'unpause':
+        return simple('unpause', ['paused'], 'unpausing', 'active', POWER.RUNNING, 'compute_unpause_instance');
+      case 'suspend':
+        return simple('suspend', ['active'], 'suspending', 'suspended', POWER.SUSPENDED, 'compute_suspend_instance');
+      case 'resume':
+        return simple('resume', ['suspended'], 'resuming', 'active', POWER.RUNNING, 'compute_resume_instance');
+      case 'shelve':
+        return simple('shelve', ['active', 'stopped', 'paused', 'suspended'], 'shelving', 'shelved', POWER.SHUTDOWN, 'compute_shelve_instance');
+      case 'shelveOffload': {
+        if (!ctx.isAdmin) fail(403, "Policy doesn't allow os_compute_api:os-shelve:shelve_offload to be performed.");
+        checkLock(s, ctx);
+        checkState('shelveOffload', s, ['shelved']);
+        cloud.simpleAction(s, ctx, 'shelveOffload', 'shelving_offloading', () => cloud.shelveOffload(s), 'compute_shelve_offload_instance');
+        return accepted();
+      }
+      case 'lock': {
+        let reason: string | null = null;
+        if (isObj(arg) && vAtLeast(v, 73) && typeof arg['locked_reason'] === 'string') reason = arg['locked_reason'];
+        s.locked = true;
+        s.lockedReason = reason;
+        s.lockedByAdmin = ctx.isAdmin;
+        s.updatedAt = cloud.now;
+        cloud.recordAction(s, 'lock', ctx.requestId, ctx.userId, ctx.projectId);
+        return accepted();
+      }
+      case 'unlock': {
+        if (s.locked && s.lockedByAdmin && !ctx.isAdmin) fail(403, "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.");
+        s.locked = false;
+        s.lockedReason = null;
+        s.updatedAt = cloud.now;
+        cloud.recordAction(s, 'unlock', ctx.requestId, ctx.userId, ctx.projectId);
+        return accepted();
+      }
+      default:
+        return fail(400, `There is no such action: ${action}`);
+    }
+  });
+
+  // ------------------------------------------------------------------ server migrations
+
+  const migrationProgressView = (m: MigrationState, v: [number, number]) => {
+    const p = cloud.progress(m);
+    const out: Obj = {
+      created_at: naive(m.createdAt),
+      dest_compute: m.destCompute,
+      dest_host: m.destHost,
+      dest_node: m.destNode,
+      disk_processed_bytes: m.diskTotal ? p.diskP : 0,
+      disk_remaining_bytes: m.diskTotal ? p.diskR : 0,
+      disk_total_bytes: m.diskTotal,
+      id: m.id,
+      memory_processed_bytes: m.status === 'running' || m.status === 'post-migrating' ? p.memP : 0,
+      memory_remaining_bytes: m.status === 'running' || m.status === 'post-migrating' ? p.memR : m.memTotal,
+      memory_total_bytes: m.memTotal,
+      server_uuid: m.serverId,
+      source_compute: m.sourceCompute,
+      source_node: m.sourceNode,
+      status: m.status,
+      updated_at: naive(m.updatedAt),
+    };
+    if (vAtLeast(v, 59)) out['uuid'] = m.uuid;
+    if (vAtLeast(v, 80)) {
+      out['user_id'] = m.userId;
+      out['project_id'] = m.projectId;
+    }
+    return out;
+  };
+
+  const LIVE_SHOWN = ['queued', 'preparing', 'running', 'post-migrating'];
+
+  const listServerMigrations = h(
+    (req, ctx) => {
+      const s = getServer(req.params['id']!, ctx);
+      const list = (cloud.migrationsByServer.get(s.id) ?? [])
+        .map((id) => cloud.migrations.get(id)!)
+        .filter((m) => m.type === 'live-migration' && LIVE_SHOWN.includes(m.status));
+      return ok({ migrations: list.map((m) => migrationProgressView(m, ctx.version)) });
+    },
+    { admin: 'os_compute_api:servers:migrations:index', minVersion: 23 },
+  );
+
+  const findServerMigration = (s: ServerState, mid: string, notFound: (id: string) => string): MigrationState => {
+    const m = cloud.migrations.get(Number(mid));
+    if (!/^\d+$/.test(mid) || !m || m.serverId !== s.id) return fail(404, notFound(mid));
+    return m;
+  };
+
+  const showServerMigration = h(
+    (req, ctx) => {
+      const s = getServer(req.params['id']!, ctx);
+      const mid = req.params['mid']!;
+      const m = findServerMigration(s, mid, (id) => `In-progress live migration ${id} is not found for server ${s.id}.`);
+      if (m.type !== 'live-migration') fail(404, `Migration ${mid} for server ${s.id} is not live-migration.`);
+      if (!LIVE_SHOWN.includes(m.status)) fail(404, `Live migration ${mid} for server ${s.id} is not in progress.`);
+      return ok({ migration: migrationProgressView(m, ctx.version) });
+    },
+    { admin: 'os_compute_api:servers:migrations:show', minVersion: 23 },
+  );
+
+  const forceComplete = h(
+    (req, ctx) => {
+      const s = getServer(req.params['id']!, ctx);
+      const b = req.body;
+      if (!isObj(b) || !('force_complete' in b) || b['force_complete'] !== null || Object.keys(b).length !== 1) {
+        fail(400, "Invalid input for field/attribute force_complete. 'force_complete' is a required property");
+      }
+      const mid = req.params['mid']!;
+      checkLock(s, ctx);
+      checkState('force_complete', s, ['active'], ['migrating']);
+      const m = findServerMigration(s, mid, (id) => `Migration ${id} not found for instance ${s.id}`);
+      if (m.type !== 'live-migration') fail(400, `Migration ${mid} not found for instance ${s.id}`);
+      if (m.status !== 'running') fail(400, `Migration ${mid} state of instance ${s.id} is ${m.status}. Cannot force complete while the migration is in this state.`);
+      cloud.forceComplete(s, m, ctx);
+      return accepted();
+    },
+    { admin: 'os_compute_api:servers:migrations:force_complete', minVersion: 22 },
+  );
+
+  const abortMigration = h(
+    (req, ctx) => {
+      const s = getServer(req.params['id']!, ctx);
+      const mid = req.params['mid']!;
+      checkLock(s, ctx);
+      if (s.taskState !== 'migrating') conflictState('abort live migration', s, 'task_state');
+      const m = findServerMigration(s, mid, (id) => `Migration ${id} not found for instance ${s.id}`);
+      if (m.type !== 'live-migration') fail(404, `Migration ${mid} not found for instance ${s.id}`);
+      const allowed = ['running', ...(vAtLeast(ctx.version, 65) ? ['queued', 'preparing'] : [])];
+      if (!allowed.includes(m.status)) fail(400, `Migration ${mid} state of instance ${s.id} is ${m.status}. Cannot abort live migration while the migration is in this state.`);
+      cloud.abort(s, m, ctx);
+      return accepted();
+    },
+    { admin: 'os_compute_api:servers:migrations:delete', minVersion: 24 },
+  );
+
+  // ------------------------------------------------------------------ os-migrations
+
+  const listMigrations = h(
+    (req, ctx) => {
+      const v = ctx.version;
+      const q = req.query;
+      let list = [...cloud.migrations.values()];
+      const host = q.get('host');
+      const source = q.get('source_compute');
+      const status = q.getAll('status');
+      const type = q.get('migration_type');
+      const inst = q.get('instance_uuid');
+      if (host) list = list.filter((m) => m.sourceCompute === host || m.destCompute === host);
+      else if (source) list = list.filter((m) => m.sourceCompute === source);
+      if (status.length > 0) list = list.filter((m) => status.includes(m.status));
+      if (type) list = list.filter((m) => m.type === type);
+      if (inst) list = list.filter((m) => m.serverId === inst);
+      if (vAtLeast(v, 80)) {
+        const u = q.get('user_id');
+        const p = q.get('project_id');
+        if (u) list = list.filter((m) => m.userId === u);
+        if (p) list = list.filter((m) => m.projectId === p);
+      }
+      if (vAtLeast(v, 59)) {
+        const cs = q.get('changes-since');
+        if (cs) {
+          const t = Date.parse(cs);
+          if (Number.isNaN(t)) fail(400, `Invalid input for query parameters changes-since. Value: ${cs}. '${cs}' is not a 'date-time'`);
+          list = list.filter((m) => m.updatedAt >= t);
+        }
+        if (vAtLeast(v, 66)) {
+          const cb = q.get('changes-before');
+          if (cb) {
+            const t = Date.parse(cb);
+            if (Number.isNaN(t)) fail(400, `Invalid input for query parameters changes-before. Value: ${cb}. '${cb}' is not a 'date-time'`);
+            list = list.filter((m) => m.updatedAt <= t);
+          }
+        }
+      }
+      let linksOut: Obj[] | undefined;
+      if (vAtLeast(v, 59)) {
+        list.sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
+        const { limit, marker } = limitMarker(req);
+        if (marker !== null) {
+          const idx = list.findIndex((m) => m.uuid === marker);
+          if (idx < 0) fail(400, `Marker ${marker} could not be found.`);
+          list = list.slice(idx + 1);
+        }
+        list = list.slice(0, limit);
+        const maxItems = Math.min(Number(q.get('limit') ?? MAX_LIMIT), MAX_LIMIT);
+        if (maxItems && list.length === maxItems) linksOut = [{ rel: 'next', href: nextHref(req, list[list.length - 1]!.uuid) }];
+      } else list.sort((a, b) => a.id - b.id);
+      const body: Obj = {
+        migrations: list.map((m) => {
+          const o: Obj = {
+            created_at: naive(m.createdAt),
+            dest_compute: m.destCompute,
+            dest_host: m.destHost,
+            dest_node: m.destNode,
+            id: m.id,
+            instance_uuid: m.serverId,
+            new_instance_type_id: 1,
+            old_instance_type_id: 1,
+            source_compute: m.sourceCompute,
+            source_node: m.sourceNode,
+            status: m.status,
+            updated_at: naive(m.updatedAt),
+          };
+          if (vAtLeast(v, 23)) {
+            o['migration_type'] = m.type;
+            if (m.type === 'live-migration' && LIVE_SHOWN.includes(m.status)) {
+              o['links'] = [
+                { rel: 'self', href: `${base(req)}/servers/${m.serverId}/migrations/${m.id}` },
+                { rel: 'bookmark', href: `${req.baseUrl}/compute/servers/${m.serverId}/migrations/${m.id}` },
+              ];
+            }
+          }
+          if (vAtLeast(v, 59)) o['uuid'] = m.uuid;
+          if (vAtLeast(v, 80)) {
+            o['user_id'] = m.userId;
+            o['project_id'] = m.projectId;
+          }
+          return o;
+        }),
+      };
+      if (linksOut) body['migrations_links'] = linksOut;
+      return ok(body);
+    },
+    { admin: 'os_compute_api:os-migrations:index' },
+  );
+
+  // ------------------------------------------------------------------ instance actions
+
+  const actionView = (a: (typeof cloud.actions extends Map<string, infer L> ? L : never)[number], v: [number, number]) => {
+    const o: Obj = {
+      action: a.action,
+      instance_uuid: a.serverId,
+      request_id: a.requestId,
+      user_id: a.userId,
+      project_id: a.projectId,
+      start_time: naive(a.startTime),
+      message: a.message,
+    };
+    if (vAtLeast(v, 58)) o['updated_at'] = naive(a.updatedAt);
+    return o;
+  };
+
+  const getServerIncludingDeleted = (id: string, ctx: RequestContext): ServerState => {
+    const s = cloud.servers.get(id);
+    if (!s || (s.deleted && !vAtLeast(ctx.version, 21)) || (!ctx.isAdmin && s.projectId !== ctx.projectId)) return fail(404, `Instance ${id} could not be found.`);
+    return s;
+  };
+
+  const listActions = h((req, ctx) => {
+    const s = getServerIncludingDeleted(req.params['id']!, ctx);
+    const list = [...(cloud.actions.get(s.id) ?? [])].sort((a, b) => b.startTime - a.startTime);
+    return ok({ instanceActions: list.map((a) => actionView(a, ctx.version)) });
+  });
+
+  const showAction = h((req, ctx) => {
+    const s = getServerIncludingDeleted(req.params['id']!, ctx);
+    const rid = req.params['rid']!;
+    const a = cloud.actionFor(s.id, rid) ?? fail(404, `Action ${rid} not found`);
+    const v = ctx.version;
+    const o = actionView(a, v);
+    const showEvents = ctx.isAdmin || vAtLeast(v, 51);
+    if (showEvents) {
+      o['events'] = a.events.map((e) => {
+        const ev: Obj = { event: e.event, start_time: naive(e.startTime), finish_time: naive(e.finishTime), result: e.result };
+        if (ctx.isAdmin) ev['traceback'] = e.traceback;
+        if (ctx.isAdmin && vAtLeast(v, 62)) ev['host'] = e.host ?? '';
+        if (vAtLeast(v, 62)) ev['hostId'] = e.host ? hostId(e.host, s.projectId) : '';
+        if (vAtLeast(v, 84)) ev['details'] = e.details;
+        return ev;
+      });
+    }
+    return ok({ instanceAction: o });
+  });
+
+  // ------------------------------------------------------------------ groups, zones, aggregates, flavors, images
+
+  const groupView = (g: (typeof cloud.groups extends Map<string, infer G> ? G : never), v: [number, number]) => {
+    const o: Obj = { id: g.id, name: g.name, members: g.members.filter((m) => !cloud.servers.get(m)?.deleted), metadata: {} };
+    if (vAtLeast(v, 64)) {
+      o['policy'] = g.policy;
+      o['rules'] = g.policy === 'anti-affinity' && g.maxServerPerHost ? { max_server_per_host: g.maxServerPerHost } : {};
+      delete o['metadata'];
+    } else o['policies'] = [g.policy];
+    if (vAtLeast(v, 13)) {
+      o['project_id'] = g.projectId;
+      o['user_id'] = g.userId;
+    }
+    return o;
+  };
+
+  const listGroups = h((req, ctx) => {
+    const all = req.query.has('all_projects') && ctx.isAdmin && boolFromString(req.query.get('all_projects') || 'true', false);
+    const list = [...cloud.groups.values()].filter((g) => all || g.projectId === ctx.projectId);
+    const { limit } = limitMarker(req);
+    const offset = Number(req.query.get('offset') ?? 0) || 0;
+    return ok({ server_groups: list.slice(offset, offset + limit).map((g) => groupView(g, ctx.version)) });
+  });
+
+  const showGroup = h((req, ctx) => {
+    const g = cloud.groups.get(req.params['id']!);
+    if (!g || (!ctx.isAdmin && g.projectId !== ctx.projectId)) return fail(404, `Instance group ${req.params['id']} could not be found.`);
+    return ok({ server_group: groupView(g, ctx.version) });
+  });
+
+  const azDetail = (detail: boolean) =>
+    h(
+      (_req, _ctx) => {
+        const zones = new Map<string, HostState[]>();
+        for (const hst of cloud.hosts.values()) zones.set(hst.az, [...(zones.get(hst.az) ?? []), hst]);
+        const out: Obj[] = [];
+        if (detail) {
+          out.push({
+            zoneName: 'internal',
+            zoneState: { available: true },
+            hosts: {
+              controller: Object.fromEntries(
+                cloud.controlServices.map((c) => [c.binary, { available: true, active: true, updated_at: naive(cloud.now) }]),
+              ),
+            },
+          });
+        }
+        for (const [zone, hs] of zones) {
+          const available = hs.some((x) => !x.disabled && cloud.serviceIsUp(x));
+          out.push({
+            zoneName: zone,
+            zoneState: { available },
+            hosts: detail
+              ? Object.fromEntries(
+                  hs.map((x) => [x.name, { 'nova-compute': { available: cloud.serviceIsUp(x), active: !x.disabled, updated_at: naive(cloud.lastHeartbeat(x)) } }]),
+                )
+              : null,
+          });
+        }
+        return ok({ availabilityZoneInfo: out });
+      },
+      detail ? { admin: 'os_compute_api:os-availability-zone:detail' } : {},
+    );
+
+  const listAggregates = h(
+    (_req, ctx) =>
+      ok({
+        aggregates: cloud.aggregates.map((a) => {
+          const o: Obj = {
+            availability_zone: a.az,
+            created_at: naive(a.createdAt),
+            deleted: false,
+            deleted_at: null,
+            hosts: [...a.hosts],
+            id: a.id,
+            metadata: { ...a.metadata },
+            name: a.name,
+            updated_at: null,
+          };
+          if (vAtLeast(ctx.version, 41)) o['uuid'] = a.uuid;
+          return o;
+        }),
+      }),
+    { admin: 'os_compute_api:os-aggregates:index' },
+  );
+
+  const flavorFull = (req: EmuRequest, f: ReturnType<Cloud['findFlavor']> & object, v: [number, number]) => {
+    const o: Obj = {
+      id: f.id,
+      name: f.name,
+      ram: f.ram,
+      disk: f.disk,
+      vcpus: f.vcpus,
+      'OS-FLV-EXT-DATA:ephemeral': f.ephemeral,
+      'OS-FLV-DISABLED:disabled': false,
+      swap: f.swap === 0 ? (vAtLeast(v, 75) ? 0 : '') : f.swap,
+      rxtx_factor: 1.0,
+      'os-flavor-access:is_public': f.isPublic,
+      links: links(req, 'flavors', f.id),
+    };
+    if (vAtLeast(v, 55)) o['description'] = null;
+    if (vAtLeast(v, 61)) o['extra_specs'] = { ...f.extraSpecs };
+    return o;
+  };
+
+  const listFlavors = (detail: boolean) =>
+    h((req, ctx) =>
+      ok({
+        flavors: [...cloud.flavors.values()]
+          .sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }))
+          .map((f) => (detail ? flavorFull(req, f, ctx.version) : { id: f.id, name: f.name, links: links(req, 'flavors', f.id), ...(vAtLeast(ctx.version, 55) ? { description: null } : {}) })),
+      }),
+    );
+
+  const showFlavor = h((req, ctx) => {
+    const f = cloud.flavors.get(req.params['id']!) ?? fail(404, `Flavor ${req.params['id']} could not be found.`);
+    return ok({ flavor: flavorFull(req, f, ctx.version) });
+  });
+
+  const flavorExtraSpecs = h((req) => {
+    const f = cloud.flavors.get(req.params['id']!) ?? fail(404, `Flavor ${req.params['id']} could not be found.`);
+    return ok({ extra_specs: { ...f.extraSpecs } });
+  });
+
+  const listImages = (detail: boolean) =>
+    h(
+      (req) =>
+        ok({
+          images: [...cloud.images.values()].map((i) =>
+            detail
+              ? { id: i.id, name: i.name, status: 'ACTIVE', progress: 100, minDisk: 0, minRam: 0, metadata: {}, created: isotime(i.createdAt), updated: isotime(i.createdAt), links: links(req, 'images', i.id) }
+              : { id: i.id, name: i.name, links: links(req, 'images', i.id) },
+          ),
+        }),
+      { maxVersion: 35 },
+    );
+
+  const quotaSet = h((req, ctx) => {
+    const pid = req.params['pid']!;
+    const defaults: Obj = { instances: 10, cores: 20, ram: 51200, key_pairs: 100, metadata_items: 128, server_groups: 10, server_group_members: 10 };
+    if (req.method === 'PUT') {
+      if (!ctx.isAdmin) fail(403, "Policy doesn't allow os_compute_api:os-quota-sets:update to be performed.");
+      const b = isObj(req.body) && isObj(req.body['quota_set']) ? req.body['quota_set'] : {};
+      return ok({ quota_set: { ...defaults, ...b } });
+    }
+    return ok({ quota_set: { id: pid, ...defaults } });
+  });
+
+  const routes: Route[] = [
+    route('GET', '/', (req) => ok({ version: versionDoc(cloud, req.baseUrl) })),
+    route('GET', '/os-services', listServices),
+    route('PUT', '/os-services/:id', updateService),
+    route('GET', '/os-hypervisors', listHypervisors(false)),
+    route('GET', '/os-hypervisors/detail', listHypervisors(true)),
+    route('GET', '/os-hypervisors/:pattern/search', searchHypervisors(false)),
+    route('GET', '/os-hypervisors/:pattern/servers', searchHypervisors(true)),
+    route('GET', '/os-hypervisors/:id', showHypervisor),
+    route('GET', '/servers', listServers(false)),
+    route('GET', '/servers/detail', listServers(true)),
+    route('POST', '/servers', createServer),
+    route('GET', '/servers/:id', showServer),
+    route('DELETE', '/servers/:id', deleteServer),
+    route('POST', '/servers/:id/action', serverAction),
+    route('GET', '/servers/:id/migrations', listServerMigrations),
+    route('GET', '/servers/:id/migrations/:mid', showServerMigration),
+    route('POST', '/servers/:id/migrations/:mid/action', forceComplete),
+    route('DELETE', '/servers/:id/migrations/:mid', abortMigration),
+    route('GET', '/servers/:id/os-instance-actions', listActions),
+    route('GET', '/servers/:id/os-instance-actions/:rid', showAction),
+    route('GET', '/os-migrations', listMigrations),
+    route('GET', '/os-server-groups', listGroups),
+    route('GET', '/os-server-groups/:id', showGroup),
+    route('GET', '/os-availability-zone', azDetail(false)),
+    route('GET', '/os-availability-zone/detail', azDetail(true)),
+    route('GET', '/os-aggregates', listAggregates),
+    route('GET', '/flavors', listFlavors(false)),
+    route('GET', '/flavors/detail', listFlavors(true)),
+    route('GET', '/flavors/:id', showFlavor),
+    route('GET', '/flavors/:id/os-extra_specs', flavorExtraSpecs),
+    route('GET', '/images', listImages(false)),
+    route('GET', '/images/detail', listImages(true)),
+    route('GET', '/os-quota-sets/:pid', quotaSet),
+    route('PUT', '/os-quota-sets/:pid', quotaSet),
+  ];
+
+  const versions = (req: EmuRequest): EmuResponse => ({
+    status: 200,
+    body: {
+      versions: [
+        {
+          id: 'v2.0',
+          status: 'SUPPORTED',
+          version: '',
+          min_version: '',
+          updated: '2011-01-21T11:33:21Z',
+          links: [{ rel: 'self', href: `${req.baseUrl}/compute/v2/` }],
+        },
+        { ...versionDoc(cloud, req.baseUrl), links: [{ rel: 'self', href: `${req.baseUrl}/compute/v2.1/` }] },
+      ],
+    },
+  });
+  return { routes, versions };
+}
+
+/** Nova's hostId: sha224(project_id + host) hex. */
+function hostId(host: string, projectId: string): string {
+  return createHash('sha224').update(projectId + host).digest('hex');
+}
+
+export { LIVE_IN_PROGRESS, COLD_IN_PROGRESS };
