@@ -1,0 +1,42 @@
+/**
+ * The shared compute and placement contracts against the real OpenStack lab.
+ * Skips with a message when no lab runs; fails under CI (CI must run it).
+ * HOSTMAINT_CONTRACT_COMPUTE_MV caps the compute microversion (e.g. 2.52 to
+ * run the pre-2.53 branches against the real Nova).
+ */
+import { createLabCloud } from '../contract/lab-cloud.js';
+import type { CloudUnderTest } from '../contract/cloud-under-test.js';
+import { defineComputeContract } from '../contract/compute-contract.js';
+import { definePlacementContract } from '../contract/placement-contract.js';
+import { labUnavailableReason, loadLab } from './lab.js';
+
+describe('contract: real OpenStack lab', function () {
+  this.timeout(600_000);
+  let cloud: CloudUnderTest | null = null;
+
+  before(async function () {
+    const lab = loadLab();
+    if (!lab) {
+      const msg = `no OpenStack lab running (${labUnavailableReason}); start one with \`npm run lab:start\``;
+      if (process.env['CI']) throw new Error(`CI requires the lab: ${msg}`);
+      console.log(`    SKIPPED: ${msg}`);
+      this.skip();
+    }
+    cloud = await createLabCloud(lab!, {
+      computeMicroversion: process.env['HOSTMAINT_CONTRACT_COMPUTE_MV'] || undefined,
+      placementMicroversion: process.env['HOSTMAINT_CONTRACT_PLACEMENT_MV'] || undefined,
+    });
+    console.log(`    lab: compute ${cloud.session.compute.microversion}, placement ${cloud.session.placement.microversion}`);
+  });
+
+  after(async () => {
+    await cloud?.close?.();
+  });
+
+  const get = (): CloudUnderTest => {
+    if (!cloud) throw new Error('no cloud');
+    return cloud;
+  };
+  defineComputeContract(get);
+  definePlacementContract(get);
+});
