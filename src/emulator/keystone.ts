@@ -24,9 +24,6 @@ export interface TokenRecord {
 
 export class TokenStore {
   private readonly tokens = new Map<string, TokenRecord>();
-  /** Tokens issued before this time are invalid (revoke-all). */
-  revokedBefore = -Infinity;
-
   constructor(private readonly cloud: Cloud) {}
 
   issue(user: UserState, project: ProjectState | null, methods: string[], appCredId: string | null = null, expiresAt?: number): TokenRecord {
@@ -51,14 +48,13 @@ export class TokenStore {
   check(id: string | undefined): TokenRecord | null {
     if (!id) return null;
     const t = this.tokens.get(id);
-    if (!t || t.revoked || t.issuedAt < this.revokedBefore) return null;
+    if (!t || t.revoked) return null;
     if (this.cloud.now >= t.expiresAt) return null;
     return t;
   }
 
   revokeAll(): void {
     for (const t of this.tokens.values()) t.revoked = true;
-    this.revokedBefore = this.cloud.now + 1e-3;
   }
 
   revoke(id: string): boolean {
