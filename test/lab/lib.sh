@@ -263,51 +263,56 @@ lab_port_free_or_ours() {
 # Stop services by pid file (in parallel): SIGTERM the verified leaders, wait up
 # to LAB_STOP_TIMEOUT, then SIGKILL whatever is left of their process trees.
 lab_stop_services() {
-  local name pid st mode pids=() names=() p t0 left
+  local name pid st mode p t0 killed=0 line
+  local pids=() sids=() entries=() left=() lpids=()
+  local -A done_=()
   for name in "$@"; do
     lab_read_pidfile "$name" || { rm -f "$(lab_pidfile "$name")"; continue; }
     pid=$LAB_PF_PID
     st="$(lab_proc_starttime "$pid" || true)"
     if [ -n "$st" ] && [ "$st" != "$LAB_PF_START" ]; then
       lab_log "$name: pid $pid was recycled by another process; not touching it"
-      mode=none
+      continue
     elif [ -n "$st" ]; then
       mode=alive
     else
       mode=dead
     fi
-    if [ "$mode" != none ]; then
-      for p in $(lab_svc_tree "$pid" "$mode"); do pids+=("$p"); done
-      [ "$mode" = alive ] && kill -TERM "$pid" 2>/dev/null || true
-      if [ "$mode" = dead ]; then
-        # leader gone: TERM the orphans left in its session
-        for p in $(lab_svc_tree "$pid" dead); do kill -TERM "$p" 2>/dev/null || true; done
-      fi
-      names+=("$name:$pid:$mode")
+    for p in $(lab_svc_tree "$pid" "$mode"); do pids+=("$p"); done
+    sids+=("$pid")
+    entries+=("$name:$pid")
+    if [ "$mode" = alive ]; then
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      # leader gone: TERM the orphans left in its session
+      for p in $(lab_svc_tree "$pid" dead); do kill -TERM "$p" 2>/dev/null || true; done
     fi
   done
-  t0=$SECONDS
-  while :; do
+  t0=$(lab_now)
+  while [ "${#entries[@]}" -gt 0 ]; do
+    # one snapshot: live (non-zombie) processes we track, or in one of our sessions
     left=()
-    for p in "${pids[@]:-}"; do
-      [ -n "$p" ] && [ -d "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] && left+=("$p")
-    done
-    # pick up children forked while stopping
-    for entry in "${names[@]:-}"; do
-      [ -n "$entry" ] || continue
-      IFS=: read -r name pid mode <<<"$entry"
-      for p in $(lab_svc_tree "$pid" dead); do
-        case " ${left[*]:-} " in *" $p "*) ;; *) left+=("$p") ;; esac
-      done
+    mapfile -t left < <(ps -eo pid=,sid=,stat= | awk -v pids=" ${pids[*]:-} " -v sids=" ${sids[*]} " \
+      '$3 !~ /^Z/ && (index(pids, " " $1 " ") || index(sids, " " $2 " ")) { print $1 " " $2 }')
+    for line in "${entries[@]}"; do
+      name=${line%%:*} pid=${line#*:}
+      [ -z "${done_[$name]:-}" ] || continue
+      if ! printf '%s\n' "${left[@]:-}" | awk -v p="$pid" '$1 == p || $2 == p { f = 1 } END { exit !f }'; then
+        done_[$name]=1
+        [ "${LAB_STOP_QUIET:-0}" = 1 ] || lab_log "$name stopped after $(lab_since "$t0")s"
+      fi
     done
     [ "${#left[@]}" -eq 0 ] && break
-    if ((SECONDS - t0 >= LAB_STOP_TIMEOUT)); then
-      lab_log "SIGKILL after ${LAB_STOP_TIMEOUT}s: ${left[*]}"
-      kill -KILL "${left[@]}" 2>/dev/null || true
-      sleep 0.3
+    if [ "$killed" = 0 ] && [ "$(awk -v a="$t0" -v b="$(lab_now)" -v t="$LAB_STOP_TIMEOUT" 'BEGIN{print (b-a >= t)}')" = 1 ]; then
+      lpids=()
+      for line in "${left[@]}"; do lpids+=("${line%% *}"); done
+      lab_log "still running after ${LAB_STOP_TIMEOUT}s, SIGKILL: ${lpids[*]}"
+      kill -KILL "${lpids[@]}" 2>/dev/null || true
+      killed=1
+    elif [ "$killed" = 1 ] && [ "$(awk -v a="$t0" -v b="$(lab_now)" -v t="$LAB_STOP_TIMEOUT" 'BEGIN{print (b-a >= t+5)}')" = 1 ]; then
+      lab_warn "processes survived SIGKILL: ${left[*]}"
       break
     fi
-    pids=("${left[@]}")
     sleep 0.2
   done
   for name in "$@"; do rm -f "$(lab_pidfile "$name")"; done
