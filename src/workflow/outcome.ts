@@ -1,0 +1,88 @@
+/**
+ * Workflow outcomes and their exit codes: one table. The values agree with
+ * src/cli/exit-codes.ts (EXIT); this module stays free of CLI imports so the
+ * machines remain pure.
+ */
+
+export type DrainOutcome =
+  /** The host is empty and stays disabled: go do the maintenance. */
+  | 'drained'
+  /** Plan mode (dryRun): resolve + preflight, nothing changed, preflight passed. */
+  | 'planned'
+  | 'unknown-host'
+  | 'preflight-refused'
+  /** The host could not be emptied; the service stays disabled; leftovers listed. */
+  | 'partial'
+  | 'ownership-refused'
+  | 'host-busy'
+  | 'interrupted'
+  | 'cloud-unreachable'
+  | 'error';
+
+export type UndrainOutcome =
+  | 'undrained'
+  | 'already-enabled'
+  | 'unknown-host'
+  | 'ownership-refused'
+  /** The service did not report `up` within waitUpTimeoutMs; nothing changed. */
+  | 'service-down'
+  /** Enabled, but some instances could not be moved back. */
+  | 'partial'
+  | 'interrupted'
+  | 'cloud-unreachable'
+  | 'error';
+
+export type Outcome = DrainOutcome | UndrainOutcome;
+
+export const EXIT_CODES: Record<Outcome, number> = {
+  drained: 0,
+  planned: 0,
+  undrained: 0,
+  'already-enabled': 0,
+  error: 1,
+  'unknown-host': 2,
+  'preflight-refused': 3,
+  partial: 4,
+  'ownership-refused': 5,
+  'host-busy': 5,
+  'service-down': 5,
+  'cloud-unreachable': 6,
+  interrupted: 130,
+};
+
+export function exitCodeFor(outcome: Outcome): number {
+  return EXIT_CODES[outcome];
+}
+
+/** Error kinds (src/errors.ts) that mean the cloud could not be reached or refused who we are. */
+const CLOUD_KINDS = new Set(['auth', 'forbidden', 'tls', 'network', 'timeout', 'unavailable', 'not-acceptable']);
+
+/** A thrown value as serialisable data (no stack, no secrets: messages are already redacted by the clients). */
+export interface ErrorInfo {
+  kind: string;
+  message: string;
+  status: number | null;
+  requestId: string | null;
+  hint: string | null;
+}
+
+export function toErrorInfo(e: unknown): ErrorInfo {
+  if (e && typeof e === 'object') {
+    const o = e as Record<string, unknown>;
+    const message = typeof o.message === 'string' ? o.message : String(e);
+    return {
+      kind: typeof o.kind === 'string' ? o.kind : 'internal',
+      message,
+      status: typeof o.status === 'number' ? o.status : null,
+      requestId: typeof o.requestId === 'string' ? o.requestId : null,
+      hint: typeof o.hint === 'string' ? o.hint : null,
+    };
+  }
+  return { kind: 'internal', message: String(e), status: null, requestId: null, hint: null };
+}
+
+/** The outcome of a run that ended on an error. */
+export function outcomeForError(info: ErrorInfo): 'cloud-unreachable' | 'error' | 'interrupted' {
+  if (info.kind === 'interrupted') return 'interrupted';
+  return CLOUD_KINDS.has(info.kind) ? 'cloud-unreachable' : 'error';
+}

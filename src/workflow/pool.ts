@@ -1,0 +1,129 @@
+/**
+ * Pure helpers for the migration pool kept in the machine's context: building
+ * it from the preflight, and reading it (finished? did anything move?).
+ */
+import type { InstancePhase, InstanceRun, MoveMethod, PoolSettings, PreflightReport, ResolvedDrainOptions } from './types.js';
+
+export const TERMINAL_PHASES: ReadonlySet<InstancePhase> = new Set<InstancePhase>(['done', 'failed']);
+export const IN_FLIGHT_PHASES: ReadonlySet<InstancePhase> = new Set<InstancePhase>(['requested', 'queued', 'running', 'confirming']);
+
+export function isTerminal(run: InstanceRun): boolean {
+  return TERMINAL_PHASES.has(run.phase);
+}
+
+export function poolFinished(pool: InstanceRun[]): boolean {
+  return pool.every(isTerminal);
+}
+
+export function inFlight(pool: InstanceRun[]): InstanceRun[] {
+  return pool.filter((r) => IN_FLIGHT_PHASES.has(r.phase));
+}
+
+/**
+ * True when no instance has left (or may be leaving) the host: every run is
+ * still pending or failed (a failed migration leaves the instance where it was).
+ */
+export function nothingMoved(pool: InstanceRun[]): boolean {
+  return pool.every((r) => r.phase === 'pending' || r.phase === 'failed');
+}
+
+export function newRun(args: {
+  serverId: string;
+  name: string;
+  method: MoveMethod;
+  source: string;
+  originalStatus: string;
+  plannedTarget: string | null;
+  pinnedHosts: string[];
+}): InstanceRun {
+  return {
+    ...args,
+    phase: 'pending',
+    attempts: 0,
+    adopted: false,
+    migrationId: null,
+    migrationUuid: null,
+    migrationStatus: null,
+    baselineMigrationId: 0,
+    requestId: null,
+    migrationIds: [],
+    requestedAt: null,
+    runningSince: null,
+    lastProgressAt: null,
+    memoryTotalBytes: null,
+    memoryProcessedBytes: null,
+    memoryRemainingBytes: null,
+    diskRemainingBytes: null,
+    timeoutAction: null,
+    timeoutActionAt: null,
+    firstStartedAt: null,
+    finishedAt: null,
+    to: null,
+    errors: [],
+    note: null,
+  };
+}
+
+/**
+ * The pool of a drain: live and cold instances in plan order (largest first),
+ * then offloads. A host is pinned only when the operator named targets or asked
+ * to pin to the plan; otherwise Nova's scheduler chooses.
+ */
+export function buildPool(report: PreflightReport, options: ResolvedDrainOptions, host: string): InstanceRun[] {
+  const byId = new Map(report.instances.map((c) => [c.serverId, c]));
+  const pin = options.targets !== null || options.pinToPlan;
+  const pool: InstanceRun[] = [];
+  const planned = new Set<string>();
+  for (const p of report.plan) {
+    const c = byId.get(p.serverId);
+    if (!c || (c.class !== 'live' && c.class !== 'cold')) continue;
+    planned.add(p.serverId);
+    pool.push(
+      newRun({
+        serverId: p.serverId,
+        name: p.name,
+        method: p.method,
+        source: host,
+        originalStatus: originalStatusOf(c),
+        plannedTarget: p.target,
+        pinnedHosts: pin && p.target ? [p.target, ...p.alternatives] : [],
+      }),
+    );
+  }
+  for (const c of report.instances) {
+    if (planned.has(c.serverId)) continue;
+    if (c.class === 'live' || c.class === 'cold') {
+      // Not in the plan: adopted (already moving) instances need no placement.
+      pool.push(newRun({ serverId: c.serverId, name: c.name, method: c.class, source: host, originalStatus: originalStatusOf(c), plannedTarget: null, pinnedHosts: [] }));
+    } else if (c.class === 'offload') {
+      pool.push(newRun({ serverId: c.serverId, name: c.name, method: 'offload', source: host, originalStatus: c.status, plannedTarget: null, pinnedHosts: [] }));
+    }
+  }
+  return pool;
+}
+
+/** The status an instance must end in: for one found mid-migration (status MIGRATING), its vm_state tells. */
+export function originalStatusOf(c: { status: string; vmState: string | null; adopt: boolean }): string {
+  if (!c.adopt || (c.status !== 'MIGRATING' && c.status !== 'RESIZE')) return c.status;
+  if (c.vmState === 'paused') return 'PAUSED';
+  if (c.vmState === 'stopped') return 'SHUTOFF';
+  return 'ACTIVE';
+}
+
+export function poolSettings(o: { concurrency: number; retries: number; stallTimeoutMs: number; migrationTimeoutMs: number; onTimeout: PoolSettings['onTimeout']; requestGraceMs: number }): PoolSettings {
+  return {
+    concurrency: o.concurrency,
+    retries: o.retries,
+    stallTimeoutMs: o.stallTimeoutMs,
+    migrationTimeoutMs: o.migrationTimeoutMs,
+    onTimeout: o.onTimeout,
+    requestGraceMs: o.requestGraceMs,
+  };
+}
+
+/** Counts for progress lines and status: n/m done. */
+export function poolCounts(pool: InstanceRun[]): Record<InstancePhase, number> & { total: number } {
+  const counts = { pending: 0, requested: 0, queued: 0, running: 0, confirming: 0, done: 0, failed: 0, total: pool.length };
+  for (const r of pool) counts[r.phase]++;
+  return counts;
+}
