@@ -117,6 +117,9 @@ export class HttpTransport {
   readonly insecure: boolean;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  /** Agents without keep-alive, for requests that must not be retried (see freshAgents()). */
+  private readonly freshHttpAgent: http.Agent;
+  private readonly freshHttpsAgent: https.Agent;
   private readonly instances = new Map<string, AxiosInstance>();
   private readonly counts: Record<string, number> = {};
   private closed = false;
@@ -133,7 +136,10 @@ export class HttpTransport {
     let ca: string | undefined;
     if (opts.cacert && !this.insecure) ca = readCaBundle(opts.cacert);
     this.httpAgent = new http.Agent({ keepAlive: true });
-    this.httpsAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: !this.insecure, ...(ca !== undefined ? { ca } : {}) });
+    const tls = { rejectUnauthorized: !this.insecure, ...(ca !== undefined ? { ca } : {}) };
+    this.httpsAgent = new https.Agent({ keepAlive: true, ...tls });
+    this.freshHttpAgent = new http.Agent({ keepAlive: false });
+    this.freshHttpsAgent = new https.Agent({ keepAlive: false, ...tls });
     if (this.insecure) {
       this.logger.warn(
         'TLS certificate verification is OFF (--insecure / OS_INSECURE / verify: false): anyone on the path can read the token and impersonate the cloud. Use --os-cacert with the cloud\'s CA instead.',
@@ -165,6 +171,18 @@ export class HttpTransport {
     return inst;
   }
 
+  /**
+   * @internal
+   * A pooled keep-alive socket can be closed by the server just as a request is
+   * written to it; the request then fails with ECONNRESET although the server
+   * never saw it. For a GET that is one more retry; for a live-migrate POST it
+   * would be a false `unknown-outcome`. So non-idempotent requests get a new
+   * connection of their own.
+   */
+  freshAgents(): { httpAgent: http.Agent; httpsAgent: https.Agent } {
+    return { httpAgent: this.freshHttpAgent, httpsAgent: this.freshHttpsAgent };
+  }
+
   /** @internal */
   countRequest(serviceType: string): void {
     this.counts[serviceType] = (this.counts[serviceType] ?? 0) + 1;
@@ -182,8 +200,7 @@ export class HttpTransport {
   /** Close the keep-alive connections. */
   close(): void {
     this.closed = true;
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    for (const a of [this.httpAgent, this.httpsAgent, this.freshHttpAgent, this.freshHttpsAgent]) a.destroy();
   }
 }
 
@@ -433,7 +450,7 @@ class HttpServiceClient implements ServiceClient {
       attempt++;
       if (token !== null) headers['X-Auth-Token'] = token;
       const started = performance.now();
-      const result = await this.send(url, method, headers, req.body, timeoutMs, signals);
+      const result = await this.send(url, method, headers, req.body, timeoutMs, signals, idempotent);
       const durationMs = Math.round(performance.now() - started);
       t.countRequest(this.serviceType);
 
@@ -554,7 +571,15 @@ class HttpServiceClient implements ServiceClient {
     }
   }
 
-  private async send(url: string, method: HttpMethod, headers: Record<string, string>, body: unknown, timeoutMs: number, signals: AbortSignal[]): Promise<Attempt> {
+  private async send(
+    url: string,
+    method: HttpMethod,
+    headers: Record<string, string>,
+    body: unknown,
+    timeoutMs: number,
+    signals: AbortSignal[],
+    idempotent: boolean,
+  ): Promise<Attempt> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = timeoutMs > 0 ? setTimeout(() => {
@@ -570,6 +595,7 @@ class HttpServiceClient implements ServiceClient {
         headers,
         data: body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal,
+        ...(idempotent ? {} : this.transport.freshAgents()),
       });
       return { ok: true, response };
     } catch (e) {

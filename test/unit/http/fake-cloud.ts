@@ -21,6 +21,8 @@ export interface Recorded {
   headers: http.IncomingHttpHeaders;
   body: unknown;
   rawBody: string;
+  /** The client's port: the same for requests on one kept-alive connection. */
+  remotePort: number | undefined;
 }
 
 export interface Reply {
@@ -61,7 +63,16 @@ export async function startServer(handler: Handler, tls?: { key: string; cert: s
         }
       }
       const u = new URL(req.url ?? '/', 'http://x');
-      const rec: Recorded = { method: req.method ?? 'GET', url: req.url ?? '/', path: u.pathname, query: u.searchParams, headers: req.headers, body, rawBody };
+      const rec: Recorded = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        body,
+        rawBody,
+        remotePort: req.socket.remotePort,
+      };
       requests.push(rec);
       void Promise.resolve(current(rec)).then(async (reply) => {
         if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));

@@ -113,6 +113,19 @@ describe('http: ServiceClient', () => {
       assert.deepEqual(transport.requestCount(), { compute: 1, placement: 1 });
     });
 
+    it('reads share kept-alive connections; non-idempotent requests get a fresh one (no false unknown-outcome from a stale socket)', async () => {
+      await setup(() => ({ body: {} }));
+      const c = client();
+      await c.request({ method: 'GET', path: '/a' });
+      await c.request({ method: 'GET', path: '/b' });
+      await c.request({ method: 'POST', path: '/c', body: {} });
+      await c.request({ method: 'POST', path: '/d', body: {} });
+      const [a, b, p1, p2] = server.requests.map((r) => r.remotePort);
+      assert.equal(a, b);
+      assert.notEqual(p1, a);
+      assert.notEqual(p2, p1);
+    });
+
     it('never sends a caller-supplied X-Auth-Token', async () => {
       await setup(() => ({ body: {} }));
       await client().request({ method: 'GET', path: '/x', headers: { 'X-Auth-Token': 'evil', 'X-Extra': '1' } });
