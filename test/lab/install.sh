@@ -6,6 +6,7 @@
 # no package configures a database (dbconfig-common preseeded to "no").
 # nova-compute is deliberately NOT installed (it pulls qemu/libvirt, ~300
 # packages): the lab runs fake-driver computes from python3-nova.
+# LAB_INSTALL_FORCE=1 runs apt even when everything is installed (repair/test).
 set -euo pipefail
 export PATH="/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"
 export DEBIAN_FRONTEND=noninteractive
@@ -29,7 +30,7 @@ missing() {
 }
 
 MISSING="$(missing)"
-if [ -z "$MISSING" ]; then
+if [ -z "$MISSING" ] && [ "${LAB_INSTALL_FORCE:-0}" != 1 ]; then
   log "all lab packages already installed"
   exit 0
 fi
@@ -75,16 +76,23 @@ if dpkg-query -W -f='${db:Status-Status}' nova-compute 2>/dev/null | grep -q ins
   log "WARNING: nova-compute is installed (not by this script); the lab does not use it"
 fi
 
-# Stop daemons the package scripts started despite policy-rc.d (they would hold
-# ports and are not the lab's). Only processes born during this install.
+# An `epmd -daemon` started by the package scripts despite policy-rc.d would
+# sit on port 4369 on all interfaces: stop it if it was born during this
+# install. Other daemons born meanwhile are only reported.
 AFTER="$(procs_snapshot)"
 for entry in $(comm -13 <(echo "$BEFORE" | sort) <(echo "$AFTER" | sort)); do
   pid=${entry%%:*}
   pname="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+  args="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)"
   case "$pname" in
-    epmd | beam.smp | mariadbd | mysqld)
-      log "stopping $pname (pid $pid) left running by the package scripts"
-      kill -TERM "$pid" 2>/dev/null || true
+    epmd)
+      if [[ "$args" == *-daemon* ]]; then
+        log "stopping '$args' (pid $pid) left running by the package scripts"
+        kill -TERM "$pid" 2>/dev/null || true
+      fi
+      ;;
+    beam.smp | mariadbd | mysqld)
+      log "note: $pname (pid $pid) started during the install: $args"
       ;;
   esac
 done
