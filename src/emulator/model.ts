@@ -481,6 +481,9 @@ export class Cloud {
         });
       }
     }
+    // The cloud admin also holds the admin role on every project (as on the lab), so it can
+    // boot servers into another project with a forced host.
+    for (const p of this.projects.values()) this.adminUser.roles.set(p.id, ['admin', 'member', 'reader']);
     // re-key users by id
     for (const [k, u] of [...this.users]) {
       if (k !== u.id) {
@@ -906,6 +909,26 @@ export class Cloud {
     }
     candidates.sort((a, b) => b.soft - a.soft || b.freeRam - a.freeRam || a.h.name.localeCompare(b.h.name));
     return candidates[0]?.h ?? null;
+  }
+
+  createGroup(name: string, policy: ServerGroupState['policy'], projectId: string, userId: string, maxServerPerHost: number | null): ServerGroupState {
+    const g: ServerGroupState = { id: this.rng.uuid(), name, policy, projectId, userId, members: [], maxServerPerHost };
+    this.groups.set(g.id, g);
+    return g;
+  }
+
+  createAggregate(name: string, az: string | null): AggregateState {
+    const a: AggregateState = {
+      id: Math.max(0, ...this.aggregates.map((x) => x.id)) + 1,
+      uuid: this.rng.uuid(),
+      name,
+      az,
+      hosts: [],
+      metadata: az ? { availability_zone: az } : {},
+      createdAt: this.now,
+    };
+    this.aggregates.push(a);
+    return a;
   }
 
   // ------------------------------------------------------------- instance actions

@@ -1022,6 +1022,109 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     return ok({ server_group: groupView(g, ctx.version) });
   });
 
+  const createGroup = h((req, ctx) => {
+    const b = req.body;
+    if (!isObj(b) || !isObj(b['server_group'])) return fail(400, "Invalid input for field/attribute server_group. 'server_group' is a required property");
+    const sg = b['server_group'];
+    if (typeof sg['name'] !== 'string' || sg['name'].length < 1 || sg['name'].length > 255) fail(400, "Invalid input for field/attribute name. 'name' is a required property");
+    let policy: unknown;
+    if (vAtLeast(ctx.version, 64)) {
+      if (sg['policies'] !== undefined) fail(400, "Invalid input for field/attribute server_group. Additional properties are not allowed ('policies' was unexpected)");
+      policy = sg['policy'];
+    } else {
+      if (!Array.isArray(sg['policies']) || sg['policies'].length !== 1) fail(400, "Invalid input for field/attribute policies. 'policies' is a required property");
+      policy = (sg['policies'] as unknown[])[0];
+    }
+    const allowed = ['anti-affinity', 'affinity', ...(vAtLeast(ctx.version, 15) ? ['soft-anti-affinity', 'soft-affinity'] : [])];
+    if (typeof policy !== 'string' || !allowed.includes(policy)) fail(400, `Invalid input for field/attribute policy. Value: ${String(policy)}. '${String(policy)}' is not one of ${JSON.stringify(allowed)}`);
+    const rules = isObj(sg['rules']) ? sg['rules'] : {};
+    const max = typeof rules['max_server_per_host'] === 'number' ? rules['max_server_per_host'] : null;
+    const g = cloud.createGroup(sg['name'] as string, policy as 'anti-affinity', ctx.projectId, ctx.userId, max);
+    return ok({ server_group: groupView(g, ctx.version) });
+  });
+
+  const deleteGroup = h((req, ctx) => {
+    const g = cloud.groups.get(req.params['id']!);
+    if (!g || (!ctx.isAdmin && g.projectId !== ctx.projectId)) return fail(404, `Instance group ${req.params['id']} could not be found.`);
+    cloud.groups.delete(g.id);
+    for (const s of cloud.servers.values()) if (s.groupId === g.id) s.groupId = null;
+    return { status: 204 };
+  });
+
+  const aggregateView = (a: (typeof cloud.aggregates)[number], v: [number, number]) => {
+    const o: Obj = {
+      availability_zone: a.az,
+      created_at: naive(a.createdAt),
+      deleted: false,
+      deleted_at: null,
+      hosts: [...a.hosts],
+      id: a.id,
+      metadata: { ...a.metadata },
+      name: a.name,
+      updated_at: null,
+    };
+    if (vAtLeast(v, 41)) o['uuid'] = a.uuid;
+    return o;
+  };
+
+  const getAggregate = (id: string) => cloud.aggregates.find((a) => String(a.id) === id) ?? fail(404, `Aggregate ${id} could not be found.`);
+
+  const createAggregate = h(
+    (req, ctx) => {
+      const b = req.body;
+      if (!isObj(b) || !isObj(b['aggregate'])) return fail(400, "Invalid input for field/attribute aggregate. 'aggregate' is a required property");
+      const ag = b['aggregate'];
+      if (typeof ag['name'] !== 'string' || !ag['name'].trim()) fail(400, "Invalid input for field/attribute name. 'name' is a required property");
+      if (cloud.aggregates.some((a) => a.name === ag['name'])) fail(409, `Aggregate ${String(ag['name'])} already exists.`);
+      const az = typeof ag['availability_zone'] === 'string' ? ag['availability_zone'] : null;
+      const a = cloud.createAggregate(ag['name'] as string, az);
+      const view = aggregateView(a, ctx.version);
+      delete view['hosts'];
+      delete view['metadata'];
+      return ok({ aggregate: view });
+    },
+    { admin: 'os_compute_api:os-aggregates:create' },
+  );
+
+  const aggregateAction = h(
+    (req, ctx) => {
+      const a = getAggregate(req.params['id']!);
+      const b = req.body;
+      if (!isObj(b) || Object.keys(b).length !== 1) return fail(400, 'Invalid request body');
+      const action = Object.keys(b)[0]!;
+      const arg = b[action];
+      if (action === 'add_host' || action === 'remove_host') {
+        const host = isObj(arg) && typeof arg['host'] === 'string' ? arg['host'] : fail(400, "Invalid input for field/attribute host. 'host' is a required property");
+        if (!cloud.hosts.has(host)) fail(404, `Compute host ${host} could not be found.`);
+        if (action === 'add_host') {
+          if (a.hosts.includes(host)) fail(409, `Aggregate ${a.id} already has host ${host}.`);
+          a.hosts.push(host);
+        } else {
+          if (!a.hosts.includes(host)) fail(404, `Cannot remove host ${host} in aggregate ${a.id}`);
+          a.hosts = a.hosts.filter((x) => x !== host);
+        }
+      } else if (action === 'set_metadata') {
+        const md = isObj(arg) && isObj(arg['metadata']) ? arg['metadata'] : fail(400, "Invalid input for field/attribute metadata. 'metadata' is a required property");
+        for (const [k, val] of Object.entries(md)) {
+          if (val === null) delete a.metadata[k];
+          else a.metadata[k] = String(val);
+        }
+      } else fail(400, `Invalid request body: unknown action ${action}`);
+      return ok({ aggregate: aggregateView(a, ctx.version) });
+    },
+    { admin: 'os_compute_api:os-aggregates:add_host' },
+  );
+
+  const deleteAggregate = h(
+    (req) => {
+      const a = getAggregate(req.params['id']!);
+      if (a.hosts.length > 0) fail(400, `Cannot remove aggregate ${a.id}: it still has hosts.`);
+      cloud.aggregates.splice(cloud.aggregates.indexOf(a), 1);
+      return { status: 200 };
+    },
+    { admin: 'os_compute_api:os-aggregates:delete' },
+  );
+
   const azDetail = (detail: boolean) =>
     h(
       (_req, _ctx) => {
@@ -1056,27 +1159,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
       detail ? { admin: 'os_compute_api:os-availability-zone:detail' } : {},
     );
 
-  const listAggregates = h(
-    (_req, ctx) =>
-      ok({
-        aggregates: cloud.aggregates.map((a) => {
-          const o: Obj = {
-            availability_zone: a.az,
-            created_at: naive(a.createdAt),
-            deleted: false,
-            deleted_at: null,
-            hosts: [...a.hosts],
-            id: a.id,
-            metadata: { ...a.metadata },
-            name: a.name,
-            updated_at: null,
-          };
-          if (vAtLeast(ctx.version, 41)) o['uuid'] = a.uuid;
-          return o;
-        }),
-      }),
-    { admin: 'os_compute_api:os-aggregates:index' },
-  );
+  const listAggregates = h((_req, ctx) => ok({ aggregates: cloud.aggregates.map((a) => aggregateView(a, ctx.version)) }), { admin: 'os_compute_api:os-aggregates:index' });
 
   const flavorFull = (req: EmuRequest, f: ReturnType<Cloud['findFlavor']> & object, v: [number, number]) => {
     const o: Obj = {
@@ -1164,6 +1247,11 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     route('GET', '/os-migrations', listMigrations),
     route('GET', '/os-server-groups', listGroups),
     route('GET', '/os-server-groups/:id', showGroup),
+    route('POST', '/os-server-groups', createGroup),
+    route('DELETE', '/os-server-groups/:id', deleteGroup),
+    route('POST', '/os-aggregates', createAggregate),
+    route('POST', '/os-aggregates/:id/action', aggregateAction),
+    route('DELETE', '/os-aggregates/:id', deleteAggregate),
     route('GET', '/os-availability-zone', azDetail(false)),
     route('GET', '/os-availability-zone/detail', azDetail(true)),
     route('GET', '/os-aggregates', listAggregates),
