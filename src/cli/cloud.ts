@@ -1,0 +1,75 @@
+/**
+ * From flags and environment to an authenticated CloudSession. `--os-cloud demo`
+ * (when no clouds.yaml defines "demo") starts the built-in emulated cloud in
+ * this process and points the real clients at it over loopback.
+ */
+import type { CloudSession } from '../openstack/api.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+
+export interface OpenedCloud {
+  session: CloudSession;
+  /** The name shown in output and run records ("demo", "lab", "environment"). */
+  cloudName: string;
+  demo: boolean;
+  clock: Clock;
+  /** Strings that must never be printed (the password in use), for the log scrubber. */
+  secrets: string[];
+  /** Name resolution for target checks; the demo cloud's hosts resolve to loopback. Default: DNS. */
+  resolveHost?: (name: string) => Promise<boolean | string>;
+  close(): Promise<void>;
+}
+
+export async function openCloud(
+  overrides: Record<string, unknown>,
+  opts: { env: NodeJS.ProcessEnv; logger: Logger; timeoutMs: number; demoScenario?: string },
+): Promise<OpenedCloud> {
+  const { resolveCloud, isBuiltinDemo } = await import('../config/index.js');
+  const { connect } = await import('../openstack/session.js');
+  const { realClock } = await import('../clock.js');
+  if (isBuiltinDemo(overrides, opts.env)) {
+    const { startEmulator, scaledClock } = await import('../emulator/index.js');
+    const clock = scaledClock(Number(opts.env.HOSTMAINT_DEMO_SPEED ?? 10));
+    const emulator = await startEmulator({ scenario: opts.demoScenario ?? 'demo', clock, logger: opts.logger });
+    try {
+      const c = emulator.credentials;
+      const cloud = resolveCloud(
+        {
+          osAuthUrl: emulator.authUrl,
+          osUsername: c.username,
+          osPassword: c.password,
+          osProjectName: c.projectName,
+          osUserDomainName: c.userDomainName,
+          osProjectDomainName: c.projectDomainName,
+          osRegionName: 'RegionOne',
+        },
+        {},
+      );
+      const session = await connect({ ...cloud, name: 'demo' }, { logger: opts.logger, clock, timeoutMs: opts.timeoutMs });
+      opts.logger.info('using the built-in demo cloud (emulated, in this process)', { authUrl: emulator.authUrl });
+      return {
+        session,
+        cloudName: 'demo',
+        demo: true,
+        clock,
+        secrets: [c.password],
+        resolveHost: async (name: string) =>
+          emulator.state.hosts().some((h) => h.name === name || h.hypervisorHostname === name) ? '127.0.0.1' : false,
+        close: async () => {
+          await session.close();
+          await emulator.stop();
+        },
+      };
+    } catch (e) {
+      await emulator.stop();
+      throw e;
+    }
+  }
+  const cloud = resolveCloud(overrides, opts.env);
+  for (const w of cloud.warnings) opts.logger.warn(w);
+  const session = await connect(cloud, { logger: opts.logger, clock: realClock, timeoutMs: opts.timeoutMs });
+  const secrets: string[] = [];
+  const auth = cloud.auth as { password?: string; secret?: string; token?: string };
+  for (const s of [auth.password, auth.secret, auth.token]) if (s) secrets.push(s);
+  return { session, cloudName: cloud.name, demo: false, clock: realClock, secrets, close: () => session.close() };
+}

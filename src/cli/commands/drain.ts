@@ -1,0 +1,155 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { CommandState } from '../main.js';
+import { withCommandRun, type CommonArgs } from '../session.js';
+import { parseDuration, parseIntFlag } from '../durations.js';
+import { usageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import type { DrainOptions, DrainResult } from '../../workflow/types.js';
+
+interface DrainArgs extends CommonArgs {
+  host: string;
+  reason: string;
+  concurrency: number;
+  target?: string[];
+  aggregate?: string;
+  availabilityZone?: string;
+  stopped: 'cold' | 'leave' | 'fail';
+  shelved: 'offload' | 'leave' | 'fail';
+  skipBlocked: boolean;
+  waitTimeout: string;
+  migrationTimeout: string;
+  stallTimeout: string;
+  onTimeout: 'abort' | 'force-complete' | 'wait';
+  retries: number;
+  pollInterval: string;
+  probePort?: number;
+  probeTimeout: string;
+  pinToPlan: boolean;
+  dryRun: boolean;
+  yes: boolean;
+}
+
+function drainFlags(y: Argv): Argv {
+  return y
+    .positional('host', { type: 'string', describe: 'The nova-compute host (service host name, exact match)' })
+    .option('reason', { type: 'string', default: 'maintenance', group: 'Drain:', describe: 'Why: stamped on the service as "hostmaint:<run-id>: <reason>"' })
+    .option('concurrency', { type: 'number', default: 2, group: 'Drain:', describe: 'Migrations requested at once (Nova still runs max_concurrent_live_migrations per compute)' })
+    .option('target', { type: 'string', array: true, group: 'Targets:', describe: 'Only these hosts may receive instances (Nova still validates; never forced)' })
+    .option('aggregate', { type: 'string', group: 'Targets:', describe: 'Only hosts of this host aggregate (name or id)' })
+    .option('availability-zone', { type: 'string', group: 'Targets:', describe: 'Only hosts in this availability zone' })
+    .option('pin-to-plan', { type: 'boolean', default: false, group: 'Targets:', describe: 'Request the planned host for each instance instead of letting the scheduler choose' })
+    .option('probe-port', { type: 'number', group: 'Targets:', describe: 'TCP port each target must answer on (e.g. 16509 for libvirt, 22 for ssh)' })
+    .option('probe-timeout', { type: 'string', default: '3s', group: 'Targets:', describe: 'Timeout of one TCP probe' })
+    .option('stopped', { choices: ['cold', 'leave', 'fail'] as const, default: 'cold' as const, group: 'Instances:', describe: 'SHUTOFF instances: cold-migrate (then confirm), leave them, or refuse' })
+    .option('shelved', { choices: ['offload', 'leave', 'fail'] as const, default: 'offload' as const, group: 'Instances:', describe: 'SHELVED instances: shelve-offload, leave them, or refuse' })
+    .option('skip-blocked', { type: 'boolean', default: false, group: 'Instances:', describe: 'Leave instances that cannot move (SUSPENDED, ERROR, RESCUE, locked, PCI...) instead of refusing' })
+    .option('wait-timeout', { type: 'string', default: '5m', group: 'Instances:', describe: 'How long to wait for busy instances (task in progress, BUILD) before calling them blocked' })
+    .option('migration-timeout', { type: 'string', default: '1h', group: 'Migrations:', describe: 'A migration running longer than this gets the --on-timeout policy' })
+    .option('stall-timeout', { type: 'string', default: '5m', group: 'Migrations:', describe: 'A migration with no memory progress for this long gets the --on-timeout policy' })
+    .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, default: 'abort' as const, group: 'Migrations:', describe: 'What to do with a stalled or overlong migration (abort: it stays on the source, then is retried)' })
+    .option('retries', { type: 'number', default: 2, group: 'Migrations:', describe: 'Extra attempts after a failed migration' })
+    .option('poll-interval', { type: 'string', default: '2s', group: 'Migrations:', describe: 'How often to look at the migrations (a constant number of API calls per poll)' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'Only plan: the same as `hostmaint plan` (changes nothing)' })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation (never asked when not on a terminal)' });
+}
+
+function drainOptions(argv: DrainArgs, dryRun: boolean): DrainOptions {
+  const host = String(argv.host ?? '').trim();
+  if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`, 'Give the nova-compute host as `openstack compute service list` shows it.');
+  const targets = (argv.target ?? []).flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
+  if (targets.includes(host)) throw usageError(`--target ${host} is the host being drained`, 'Name other hosts as targets.');
+  if (argv.reason.trim().length === 0) throw usageError('--reason is empty', 'Say why the host is drained, e.g. --reason "kernel update CHG-1234".');
+  return {
+    reason: argv.reason.trim(),
+    dryRun,
+    concurrency: parseIntFlag('concurrency', argv.concurrency, 1, 64),
+    targets: targets.length > 0 ? targets : null,
+    aggregate: argv.aggregate ?? null,
+    availabilityZone: argv.availabilityZone ?? null,
+    pinToPlan: argv.pinToPlan,
+    probePort: argv.probePort === undefined ? null : parseIntFlag('probe-port', argv.probePort, 1, 65535),
+    probeTimeoutMs: parseDuration('probe-timeout', argv.probeTimeout, { minMs: 100, maxMs: 60_000 }),
+    stopped: argv.stopped,
+    shelved: argv.shelved,
+    skipBlocked: argv.skipBlocked,
+    waitTimeoutMs: parseDuration('wait-timeout', argv.waitTimeout, { maxMs: 24 * 3_600_000 }),
+    migrationTimeoutMs: parseDuration('migration-timeout', argv.migrationTimeout, { minMs: 10_000, maxMs: 48 * 3_600_000 }),
+    stallTimeoutMs: parseDuration('stall-timeout', argv.stallTimeout, { minMs: 5_000, maxMs: 24 * 3_600_000 }),
+    onTimeout: argv.onTimeout,
+    retries: parseIntFlag('retries', argv.retries, 0, 10),
+    pollIntervalMs: parseDuration('poll-interval', argv.pollInterval, { minMs: 200, maxMs: 600_000 }),
+  };
+}
+
+async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): Promise<void> {
+  const options = drainOptions(argv, dryRun);
+  await withCommandRun(state, argv, async (run) => {
+    const { drainHost, newRunId } = await import('../../drain.js');
+    const { formatDrainResult } = await import('../../report/result.js');
+    const host = String(argv.host).trim();
+    const deps = { logger: run.logger, clock: run.cloud.clock, emit: run.progress.emit, signal: run.signal, resolveHost: run.cloud.resolveHost };
+    if (!dryRun && !argv.yes && state.io.interactive && state.io.confirm) {
+      const plan = await drainHost(run.cloud.session, host, { ...options, dryRun: true }, { ...deps, emit: undefined });
+      state.io.stderr.write(formatDrainResult(plan));
+      if (plan.exitCode !== EXIT.OK) {
+        state.exitCode = plan.exitCode;
+        return;
+      }
+      const n = plan.plan.length;
+      if (!(await state.io.confirm(`Disable nova-compute on ${host} and move ${n} instance(s) off it?`))) {
+        state.io.stderr.write('Not confirmed: nothing was changed.\n');
+        state.exitCode = EXIT.UNEXPECTED;
+        return;
+      }
+    }
+    const runId = newRunId(run.cloud.clock);
+    const startedAt = new Date(run.cloud.clock.now()).toISOString();
+    const reason = `${options.reason} (by ${run.who})`;
+    const result: DrainResult = await drainHost(run.cloud.session, host, { ...options, reason, runId }, deps);
+    if (!dryRun && result.outcome !== 'unknown-host') {
+      const file = await run.store.save({
+        schemaVersion: 1,
+        runId: result.runId,
+        command: 'drain',
+        host,
+        cloud: run.cloud.cloudName,
+        user: run.cloud.session.identity.userName,
+        startedAt,
+        finishedAt: result.timings.finishedAt,
+        outcome: result.outcome,
+        exitCode: result.exitCode,
+        result: result as unknown as Record<string, unknown>,
+      });
+      run.logger.info(`run record saved: ${file}`);
+    }
+    state.io.stdout.write(run.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatDrainResult(result));
+    state.exitCode = result.exitCode;
+  });
+}
+
+export function drainCommand(state: CommandState): CommandModule<object, DrainArgs> {
+  return {
+    command: 'drain <host>',
+    describe: 'Disable a compute host, move every instance off it, verify it is empty, and hand it over',
+    builder: (y) =>
+      drainFlags(y)
+        .example('$0 drain compute-01 --reason "kernel update CHG-1234"', 'Drain with a reason recorded on the service')
+        .example('$0 drain compute-01 --target compute-02 compute-03 --concurrency 4', 'Only onto these hosts, 4 requests in flight')
+        .example('$0 drain compute-01 --yes -f json > result.json', 'From a runbook: no prompt, JSON result (exit code says what happened)')
+        .example('$0 drain compute-01 --stopped leave --skip-blocked', 'Leave SHUTOFF and unmovable instances where they are')
+        .example('$0 drain compute-01 --os-cloud demo', 'Try it on the built-in emulated cloud') as never,
+    handler: (argv) => runDrain(state, argv, argv.dryRun),
+  };
+}
+
+export function planCommand(state: CommandState): CommandModule<object, DrainArgs> {
+  return {
+    command: 'plan <host>',
+    describe: 'Show what a drain would do: every instance classified, every target checked, a placement plan. Changes nothing',
+    builder: (y) =>
+      drainFlags(y)
+        .example('$0 plan compute-01', 'Would a drain of compute-01 succeed, and where would each instance go?')
+        .example('$0 plan compute-01 --target compute-02 -f json', 'The plan onto one target, as JSON') as never,
+    handler: (argv) => runDrain(state, argv, true),
+  };
+}

@@ -1,0 +1,101 @@
+import type { CommandModule } from 'yargs';
+import type { CommandState } from '../main.js';
+import { withCommandRun, type CommonArgs } from '../session.js';
+import { parseDuration, parseIntFlag } from '../durations.js';
+import { usageError } from '../errors.js';
+import type { ManifestEntry, UndrainOptions, UndrainResult } from '../../workflow/types.js';
+
+interface UndrainArgs extends CommonArgs {
+  host: string;
+  force: boolean;
+  return: boolean;
+  waitUp?: string;
+  concurrency: number;
+  retries: number;
+  migrationTimeout: string;
+  stallTimeout: string;
+  onTimeout: 'abort' | 'force-complete' | 'wait';
+  pollInterval: string;
+  dryRun: boolean;
+  yes: boolean;
+}
+
+export function undrainCommand(state: CommandState): CommandModule<object, UndrainArgs> {
+  return {
+    command: 'undrain <host>',
+    describe: 'Re-enable a host that hostmaint drained (refuses a disable that is not hostmaint\'s unless --force); optionally move its instances back',
+    builder: (y) =>
+      y
+        .positional('host', { type: 'string', describe: 'The nova-compute host' })
+        .option('force', { type: 'boolean', default: false, describe: 'Enable even if someone else disabled the service (libvirt AUTO:, Masakari, a colleague)' })
+        .option('return', { type: 'boolean', default: false, describe: 'Move back the instances the last drain of this host moved, if they are still where it put them' })
+        .option('wait-up', { type: 'string', describe: 'First wait (up to this long) for the service to report up, e.g. after a reboot: 10m' })
+        .option('concurrency', { type: 'number', default: 2, group: 'Return:', describe: 'Migrations requested at once with --return' })
+        .option('retries', { type: 'number', default: 2, group: 'Return:', describe: 'Extra attempts after a failed return migration' })
+        .option('migration-timeout', { type: 'string', default: '1h', group: 'Return:', describe: 'Overlong migration limit (see drain)' })
+        .option('stall-timeout', { type: 'string', default: '5m', group: 'Return:', describe: 'No-progress limit (see drain)' })
+        .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, default: 'abort' as const, group: 'Return:', describe: 'Policy for stalled or overlong migrations' })
+        .option('poll-interval', { type: 'string', default: '2s', group: 'Return:', describe: 'How often to look at the migrations' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'Say what undrain would do and change nothing' })
+        .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accepted for symmetry with drain; undrain does not prompt' })
+        .example('$0 undrain compute-01', 'Re-enable compute-01 if hostmaint disabled it')
+        .example('$0 undrain compute-01 --wait-up 15m --return', 'After a reboot: wait for nova-compute, enable, move the instances back')
+        .example('$0 undrain compute-01 --force', 'Enable even though someone else disabled it') as never,
+    handler: async (argv) => {
+      const host = String(argv.host ?? '').trim();
+      if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`);
+      if (argv.dryRun) throw usageError('undrain --dry-run is not available yet', 'Check the service with `openstack compute service list --host HOST`; `hostmaint status HOST` shows the last drain.');
+      const options: UndrainOptions = {
+        force: argv.force,
+        returnInstances: argv.return,
+        waitUpTimeoutMs: argv.waitUp === undefined ? null : parseDuration('wait-up', argv.waitUp, { minMs: 1000, maxMs: 24 * 3_600_000 }),
+        concurrency: parseIntFlag('concurrency', argv.concurrency, 1, 64),
+        retries: parseIntFlag('retries', argv.retries, 0, 10),
+        migrationTimeoutMs: parseDuration('migration-timeout', argv.migrationTimeout, { minMs: 10_000, maxMs: 48 * 3_600_000 }),
+        stallTimeoutMs: parseDuration('stall-timeout', argv.stallTimeout, { minMs: 5_000, maxMs: 24 * 3_600_000 }),
+        onTimeout: argv.onTimeout,
+        pollIntervalMs: parseDuration('poll-interval', argv.pollInterval, { minMs: 200, maxMs: 600_000 }),
+      };
+      await withCommandRun(state, argv, async (run) => {
+        const { undrainHost, newRunId } = await import('../../drain.js');
+        const { formatUndrainResult } = await import('../../report/result.js');
+        if (argv.return) {
+          const last = await run.store.latestForHost(host, 'drain');
+          const manifest = (last?.result.manifest ?? null) as ManifestEntry[] | null;
+          if (!last || !manifest) {
+            throw usageError(
+              `--return: no drain of ${host} is recorded in ${run.store.dir}`,
+              'Run undrain without --return, or point --state-dir at the directory the drain used.',
+            );
+          }
+          options.manifest = manifest;
+          run.logger.info(`returning instances moved by run ${last.runId}`, { count: manifest.length });
+        }
+        const startedAt = new Date(run.cloud.clock.now()).toISOString();
+        const result: UndrainResult = await undrainHost(run.cloud.session, host, { ...options, runId: newRunId(run.cloud.clock) }, {
+          logger: run.logger,
+          clock: run.cloud.clock,
+          emit: run.progress.emit,
+          signal: run.signal,
+        });
+        if (result.outcome !== 'unknown-host') {
+          await run.store.save({
+            schemaVersion: 1,
+            runId: result.runId,
+            command: 'undrain',
+            host,
+            cloud: run.cloud.cloudName,
+            user: run.cloud.session.identity.userName,
+            startedAt,
+            finishedAt: result.timings.finishedAt,
+            outcome: result.outcome,
+            exitCode: result.exitCode,
+            result: result as unknown as Record<string, unknown>,
+          });
+        }
+        state.io.stdout.write(run.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatUndrainResult(result));
+        state.exitCode = result.exitCode;
+      });
+    },
+  };
+}

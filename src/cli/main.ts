@@ -1,0 +1,64 @@
+/**
+ * hostmaint's command line. Declarations live in src/cli/commands/, one file
+ * per command; every error ends in the funnel (errors.ts) that prints what,
+ * why and what to do and picks the exit code. Heavy modules (HTTP, xstate,
+ * the emulator) are imported inside handlers, so `--help` starts fast.
+ */
+import yargs from 'yargs';
+import { describeError, usageError } from './errors.js';
+import { EXIT } from './exit-codes.js';
+import type { CliIO } from './io.js';
+import { cloudOptions, outputOptions } from './global-options.js';
+import { drainCommand, planCommand } from './commands/drain.js';
+import { undrainCommand } from './commands/undrain.js';
+import { statusCommand } from './commands/status.js';
+import { emulatorCommand } from './commands/emulator.js';
+import { VERSION } from '../version.js';
+
+export interface CommandState {
+  io: CliIO;
+  exitCode: number;
+  format: 'table' | 'json';
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const state: CommandState = { io, exitCode: EXIT.OK, format: argv.some((a, i) => a === '--format=json' || ((a === '-f' || a === '--format') && argv[i + 1] === 'json')) ? 'json' : 'table' };
+  const parser = yargs(argv)
+    .scriptName('hostmaint')
+    .usage('hostmaint: drain an OpenStack compute host for maintenance, safely, and give it back.\n\nUsage: $0 <command> [options]')
+    .options(cloudOptions)
+    .options(outputOptions)
+    .command(drainCommand(state))
+    .command(undrainCommand(state))
+    .command(planCommand(state))
+    .command(statusCommand(state))
+    .command(emulatorCommand(state))
+    .demandCommand(1, 'Name a command: drain, undrain, plan, status or emulator.')
+    .recommendCommands()
+    .strict()
+    .example('$0 plan compute-01', 'Show what a drain of compute-01 would do (changes nothing)')
+    .example('$0 drain compute-01 --reason "kernel update CHG-1234"', 'Disable compute-01, move every instance off, verify it is empty')
+    .example('$0 undrain compute-01 --return', 'Re-enable compute-01 and move back what the drain moved')
+    .example('$0 drain compute-01 --os-cloud demo', 'Try it on the built-in emulated cloud')
+    .epilogue(
+      'Exit codes: 0 done, 1 unexpected error, 2 usage/config/unknown host, 3 preflight refused, 4 partial (host not empty), 5 conflict, 6 cloud unreachable or auth failed, 130 interrupted.\nDocs: docs/ in the hostmaint repository (docs/getting-started.md).',
+    )
+    .version(VERSION)
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .env(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw usageError(msg ?? 'invalid command line');
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    const report = describeError(err);
+    if (state.format === 'json') io.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
+    io.stderr.write(`${report.text}\n`);
+    return report.exitCode;
+  }
+  return state.exitCode;
+}
