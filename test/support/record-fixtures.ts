@@ -113,10 +113,13 @@ try {
   await N('servers-detail-soft-deleted', '2.93', GET('/servers/detail', { all_tenants: '1', host: SRC, status: 'SOFT_DELETED', deleted: 'true', limit: 1000 }));
   for (const mv of ['2.93', '2.1']) await N('server-show-locked', mv, GET(`/servers/${locked}`));
   const flavors = (await cloud.admin.request<{ flavors: Array<{ id: string; name: string }> }>({ method: 'GET', path: '/flavors' })).data.flavors;
-  const small = flavors.find((f) => f.name === 'm1.small')!.id;
-  await N('flavor-show', '2.93', GET(`/flavors/${small}`));
-  await N('flavor-show', '2.60', GET(`/flavors/${small}`));
-  await N('flavor-extra-specs', '2.60', GET(`/flavors/${small}/os-extra_specs`));
+  for (const name of ['m1.tiny', 'm1.small']) {
+    const id = flavors.find((f) => f.name === name)!.id;
+    const key = name.replace('m1.', '');
+    await N(`flavor-show-${key}`, '2.93', GET(`/flavors/${id}`));
+    await N(`flavor-show-${key}`, '2.60', GET(`/flavors/${id}`));
+    await N(`flavor-extra-specs-${key}`, '2.60', GET(`/flavors/${id}/os-extra_specs`));
+  }
 
   // ---- live migration refused (SHUTOFF)
   await N('live-migrate-shutoff-conflict', '2.93', { method: 'POST', path: `/servers/${shutoff}/action`, body: { 'os-migrateLive': { host: null, block_migration: 'auto' } } }, { allowError: true });
