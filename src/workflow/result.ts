@@ -175,7 +175,7 @@ export function toDrainResult(ctx: DrainContext, timings: RunTimings): DrainResu
     verification: ctx.verification,
     suggestions: ctx.suggestions,
     timings,
-    warnings: [...ctx.warnings],
+    warnings: [...ctx.warnings, ...(ctx.preflight?.warnings ?? [])],
     error: ctx.error,
     options: ctx.options,
   };

@@ -1,0 +1,54 @@
+/**
+ * What the actors need from the outside world. Everything is injected: the
+ * OpenStack clients, the clock, the logger, the name resolver and TCP prober.
+ */
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { ComputeApi, PlacementApi } from '../openstack/api.js';
+import type { ComputeService } from '../openstack/types.js';
+import type { DrainEvent, ServiceRecord } from '../workflow/types.js';
+
+/** Resolve a host name: false when it does not resolve, true or the address when it does. */
+export type ResolveHostFn = (name: string) => Promise<boolean | string>;
+/** Open a TCP connection: true when it answers within the timeout. */
+export type ProbeTcpFn = (host: string, port: number, timeoutMs: number) => Promise<boolean>;
+
+export interface ActorDeps {
+  compute: ComputeApi;
+  placement: PlacementApi;
+  logger: Logger;
+  clock: Clock;
+  /** Progress events the actors raise themselves (waits inside one actor); optional. */
+  emit?: ((e: DrainEvent) => void) | undefined;
+  /** Default: node:dns lookup (src/actors/net.ts). */
+  resolveHost?: ResolveHostFn | undefined;
+  /** Default: node:net connect (src/actors/net.ts). */
+  probeTcp?: ProbeTcpFn | undefined;
+}
+
+export function toServiceRecord(s: ComputeService): ServiceRecord {
+  return {
+    id: s.id,
+    host: s.host,
+    zone: s.zone,
+    status: s.status,
+    state: s.state,
+    disabledReason: s.disabledReason,
+    forcedDown: s.forcedDown,
+  };
+}
+
+/** Back to the client's shape (the clients need id + host + binary to PUT). */
+export function toComputeService(r: ServiceRecord): ComputeService {
+  return {
+    id: r.id,
+    binary: 'nova-compute',
+    host: r.host,
+    zone: r.zone,
+    status: r.status,
+    state: r.state,
+    disabledReason: r.disabledReason,
+    forcedDown: r.forcedDown,
+    updatedAt: null,
+  };
+}

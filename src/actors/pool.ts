@@ -1,0 +1,559 @@
+/**
+ * One poll of the migration pool: the machine keeps the pool in its context and
+ * invokes this once per poll interval. It reconciles every instance with what
+ * the cloud shows, applies the stall/timeout policy, reads failure reasons,
+ * retries, and starts new migrations up to the concurrency bound. It returns
+ * the updated pool and the progress events; it never rejects for one instance.
+ *
+ * Requests per poll, whatever the number of waiting instances:
+ *   per source host: one listServersOnHost + one listMigrations({host})
+ *   per running live migration: one getServerMigration (progress)
+ *   one-off per instance: the POST, a getServer when it has left the host, the
+ *   failure reason (instance action) when an attempt failed.
+ *
+ * Safe to repeat (a restored run re-runs the tick it crashed in): an instance
+ * that already moves (in-progress migration or busy task_state) or already left
+ * the host is adopted and watched; a second request is never sent.
+ */
+import { errorText, isHostmaintError } from '../errors.js';
+import type { CallOptions } from '../openstack/api.js';
+import type { InstanceAction, Migration, Server } from '../openstack/types.js';
+import { IN_FLIGHT_PHASES, isTerminal } from '../workflow/pool.js';
+import type { DrainEventBody, DrainEventDraft, InstanceRun, PoolTickInput, PoolTickOutput } from '../workflow/types.js';
+import type { ActorDeps } from './deps.js';
+
+/** Migration statuses that are over (nothing left to wait for). 'finished' is not: a cold migration awaits confirm. */
+export const FINAL_MIGRATION_STATUSES: ReadonlySet<string> = new Set(['completed', 'confirmed', 'error', 'failed', 'cancelled', 'reverted', 'done']);
+const LIVE_QUEUED = new Set(['accepted', 'queued', 'preparing', 'pre-migrating']);
+const LIVE_RUNNING = new Set(['running', 'post-migrating']);
+const COLD_RUNNING = new Set(['accepted', 'queued', 'preparing', 'pre-migrating', 'migrating', 'running', 'post-migrating']);
+const FAILED = new Set(['error', 'failed', 'cancelled', 'reverted']);
+
+function typeMatches(run: InstanceRun, m: Migration): boolean {
+  const t = (m.migrationType ?? '').toLowerCase();
+  if (run.method === 'live') return t === 'live-migration' || t === '';
+  if (run.method === 'cold') return t === 'migration' || t === 'resize' || t === '';
+  return false;
+}
+
+function secs(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)}s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+interface HostView {
+  servers: Map<string, Server>;
+  migrations: Migration[];
+}
+
+class Tick {
+  readonly events: DrainEventDraft[] = [];
+  readonly failedThisTick = new Set<string>();
+  constructor(
+    readonly deps: ActorDeps,
+    readonly input: PoolTickInput,
+    readonly now: number,
+    readonly opts: CallOptions,
+  ) {}
+
+  get settings() {
+    return this.input.settings;
+  }
+
+  emit(body: DrainEventBody): void {
+    this.events.push({ ...body, runId: this.input.runId, host: this.input.host, time: new Date(this.now).toISOString() } as DrainEventDraft);
+  }
+
+  async getServer(id: string): Promise<Server | null> {
+    try {
+      return await this.deps.compute.getServer(id, this.opts);
+    } catch (e) {
+      if (isHostmaintError(e) && e.kind === 'not-found') return null;
+      throw e;
+    }
+  }
+
+  resetAttempt(run: InstanceRun): void {
+    run.migrationId = null;
+    run.migrationUuid = null;
+    run.migrationStatus = null;
+    run.requestId = null;
+    run.runningSince = null;
+    run.lastProgressAt = null;
+    run.memoryTotalBytes = null;
+    run.memoryProcessedBytes = null;
+    run.memoryRemainingBytes = null;
+    run.diskRemainingBytes = null;
+    run.timeoutAction = null;
+    run.timeoutActionAt = null;
+  }
+
+  /** One attempt failed: retry (back to pending) while attempts remain, else failed. */
+  failAttempt(run: InstanceRun, reason: string, retry = true): void {
+    run.errors.push(`attempt ${run.attempts}: ${reason}`);
+    this.resetAttempt(run);
+    this.failedThisTick.add(run.serverId);
+    if (retry && run.attempts < 1 + this.settings.retries) {
+      run.phase = 'pending';
+      run.note = null;
+      this.emit({ type: 'migration-retried', serverId: run.serverId, name: run.name, attempt: run.attempts, error: reason });
+    } else {
+      run.phase = 'failed';
+      run.finishedAt = this.now;
+      run.note = null;
+      this.emit({ type: 'migration-failed', serverId: run.serverId, name: run.name, attempts: run.attempts, error: reason });
+    }
+  }
+
+  complete(run: InstanceRun, to: string | null, note: string | null = null): void {
+    run.phase = 'done';
+    run.to = to;
+    run.finishedAt = this.now;
+    run.firstStartedAt ??= this.now;
+    if (note) run.note = note;
+    this.emit({
+      type: 'migration-completed',
+      serverId: run.serverId,
+      name: run.name,
+      method: run.method,
+      from: run.source,
+      to,
+      attempt: run.attempts,
+      durationMs: run.finishedAt - run.firstStartedAt,
+    });
+  }
+
+  /** Why an attempt failed, from the instance action's events (details from 2.84). */
+  async failureReason(run: InstanceRun, server: Server | null): Promise<string | null> {
+    const parts: string[] = [];
+    try {
+      let action: InstanceAction | null = null;
+      if (run.requestId) {
+        action = await this.deps.compute.getInstanceAction(run.serverId, run.requestId, this.opts);
+      } else {
+        const actions = await this.deps.compute.listInstanceActions(run.serverId, this.opts);
+        const latest = actions
+          .filter((a) => /migrat|shelve|resize/i.test(a.action))
+          .sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? ''))[0];
+        if (latest) action = await this.deps.compute.getInstanceAction(run.serverId, latest.requestId, this.opts);
+      }
+      if (action) {
+        for (const e of action.events) {
+          if (e.details && e.details.trim()) parts.push(`${e.event}: ${e.details.trim()}`);
+          else if (e.result && !/success/i.test(e.result)) parts.push(`${e.event}: ${e.result}`);
+        }
+        if (parts.length === 0 && action.message) parts.push(action.message);
+      }
+    } catch (e) {
+      this.deps.logger.debug('could not read the instance action', { serverId: run.serverId, error: errorText(e) });
+    }
+    if (server?.fault?.message && !parts.some((p) => p.includes(server.fault!.message))) parts.push(`fault: ${server.fault.message}`);
+    return parts.length > 0 ? parts.join('; ') : null;
+  }
+}
+
+/** The migration record of the current attempt: newer than the baseline, of the right type, from the source. */
+function attemptMigration(view: HostView, run: InstanceRun): Migration | null {
+  const mine = view.migrations.filter(
+    (m) => m.serverId === run.serverId && typeMatches(run, m) && (m.sourceCompute === run.source || m.sourceCompute === null),
+  );
+  if (run.migrationId !== null) {
+    const known = mine.find((m) => m.id === run.migrationId);
+    if (known) return known;
+  }
+  const newer = mine.filter((m) => m.id > run.baselineMigrationId).sort((a, b) => b.id - a.id);
+  return newer[0] ?? null;
+}
+
+function maxMigrationId(view: HostView, serverId: string): number {
+  return view.migrations.filter((m) => m.serverId === serverId).reduce((max, m) => Math.max(max, m.id), 0);
+}
+
+/** Does this server's task state say it is already being moved the way `method` would move it? */
+function busyMoving(server: Server, method: InstanceRun['method']): boolean {
+  const t = server.taskState ?? '';
+  if (!t) return server.status === 'MIGRATING' || server.status === 'RESIZE';
+  if (method === 'offload') return t.startsWith('shelving');
+  return t === 'migrating' || t.startsWith('resize');
+}
+
+function trackMigration(run: InstanceRun, mig: Migration): void {
+  if (run.migrationId !== mig.id) {
+    run.migrationId = mig.id;
+    run.migrationUuid = mig.uuid;
+  }
+  if (!run.migrationIds.includes(mig.id)) run.migrationIds.push(mig.id);
+  run.migrationStatus = mig.status;
+}
+
+/** Done means: the host changed AND the status is back to the original (and, for live/cold, the record says completed). */
+function landed(run: InstanceRun, s: Server): boolean {
+  return !!s.host && s.host !== run.source && s.status === run.originalStatus && !s.taskState;
+}
+
+async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): Promise<void> {
+  const { deps, now, settings } = t;
+  try {
+    const sm = await deps.compute.getServerMigration(run.serverId, mig.id, t.opts);
+    const rem = sm.memoryRemainingBytes;
+    const disk = sm.diskRemainingBytes;
+    const progressed =
+      (rem !== null && (run.memoryRemainingBytes === null || rem < run.memoryRemainingBytes)) ||
+      (disk !== null && (run.diskRemainingBytes === null || disk < run.diskRemainingBytes));
+    if (progressed) run.lastProgressAt = now;
+    run.memoryTotalBytes = sm.memoryTotalBytes;
+    run.memoryProcessedBytes = sm.memoryProcessedBytes;
+    run.memoryRemainingBytes = rem;
+    run.diskRemainingBytes = disk;
+  } catch (e) {
+    // Finished between the two reads (404), or a hiccup: the next poll sees it.
+    deps.logger.debug('could not read migration progress', { serverId: run.serverId, migrationId: mig.id, error: errorText(e) });
+  }
+  const stalledForMs = now - (run.lastProgressAt ?? run.runningSince ?? now);
+  const runningForMs = now - (run.runningSince ?? now);
+  const total = run.memoryTotalBytes;
+  const percent = total && run.memoryProcessedBytes !== null ? Math.min(100, Math.round((run.memoryProcessedBytes / total) * 100)) : null;
+  t.emit({
+    type: 'migration-progress',
+    serverId: run.serverId,
+    name: run.name,
+    migrationId: mig.id,
+    status: mig.status,
+    memoryTotalBytes: run.memoryTotalBytes,
+    memoryProcessedBytes: run.memoryProcessedBytes,
+    memoryRemainingBytes: run.memoryRemainingBytes,
+    percent,
+    stalledForMs,
+  });
+
+  const stalled = stalledForMs >= settings.stallTimeoutMs;
+  const overtime = runningForMs >= settings.migrationTimeoutMs;
+  if (!stalled && !overtime) return;
+  const why = stalled ? `no memory progress for ${secs(stalledForMs)}` : `running for ${secs(runningForMs)}, over the ${secs(settings.migrationTimeoutMs)} limit`;
+  const stalledEvent = (action: 'abort' | 'force-complete' | 'wait') =>
+    t.emit({ type: 'migration-stalled', serverId: run.serverId, name: run.name, migrationId: mig.id, action, stalledForMs, runningForMs, reason: why });
+
+  if (settings.onTimeout === 'wait') {
+    if (run.timeoutAction === null) {
+      run.timeoutAction = 'wait';
+      run.timeoutActionAt = now;
+      run.note = `${why}; waiting (onTimeout=wait)`;
+      stalledEvent('wait');
+    }
+    return;
+  }
+  if (settings.onTimeout === 'force-complete' && run.timeoutAction === null) {
+    try {
+      await deps.compute.forceCompleteMigration(run.serverId, mig.id, t.opts);
+      run.timeoutAction = 'force-complete';
+      run.timeoutActionAt = now;
+      run.lastProgressAt = now;
+      run.note = `${why}; forced to complete (the guest pauses briefly)`;
+      stalledEvent('force-complete');
+    } catch (e) {
+      run.note = `${why}; force-complete refused: ${errorText(e)}`;
+    }
+    return;
+  }
+  if (run.timeoutAction === 'abort') return; // asked already: wait for 'cancelled'
+  if (run.timeoutAction === 'force-complete' && run.timeoutActionAt !== null && now - run.timeoutActionAt < settings.stallTimeoutMs) return;
+  try {
+    await deps.compute.abortMigration(run.serverId, mig.id, t.opts);
+    run.note = run.timeoutAction === 'force-complete' ? `${why}, even after force-complete; aborted` : `${why}; aborted`;
+    run.timeoutAction = 'abort';
+    run.timeoutActionAt = now;
+    stalledEvent('abort');
+  } catch (e) {
+    run.note = `${why}; abort refused: ${errorText(e)}`;
+  }
+}
+
+async function watchFailure(t: Tick, run: InstanceRun, server: Server | null, status: string): Promise<void> {
+  const s = server ?? (await t.getServer(run.serverId));
+  let reason: string;
+  if (run.timeoutAction === 'abort') reason = `aborted by hostmaint: ${run.note ?? 'timeout'}`;
+  else reason = (await t.failureReason(run, s)) ?? `migration ${status}`;
+  if (!reason.startsWith('migration') && !reason.startsWith('aborted')) reason = `migration ${status}: ${reason}`;
+  if (s && s.status === 'ERROR') {
+    t.failAttempt(run, `${reason}; the instance is in ERROR${s.fault?.message ? ` (${s.fault.message})` : ''}`, false);
+    return;
+  }
+  if (s && s.host && s.host !== run.source) {
+    // Failed record, yet the server moved: believe the server only if it is settled in its original state.
+    if (landed(run, s)) {
+      t.complete(run, s.host, `migration record says ${status}, but the server is on ${s.host} and ${s.status}`);
+      return;
+    }
+  }
+  t.failAttempt(run, reason);
+}
+
+async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Server | null): Promise<void> {
+  const mig = attemptMigration(view, run);
+  if (mig) trackMigration(run, mig);
+  if (!mig) {
+    if (!server) {
+      const s = await t.getServer(run.serverId);
+      if (!s) return t.complete(run, null, 'deleted during the drain');
+      if (landed(run, s)) return t.complete(run, s.host, 'no migration record seen; the host changed and the status is back');
+      return;
+    }
+    if (busyMoving(server, 'live')) return;
+    if (run.requestedAt !== null && t.now - run.requestedAt >= t.settings.requestGraceMs) {
+      const reason = (await t.failureReason(run, server)) ?? `no migration started within ${secs(t.settings.requestGraceMs)} of the request`;
+      t.failAttempt(run, reason);
+    }
+    return;
+  }
+  const st = mig.status.toLowerCase();
+  if (LIVE_QUEUED.has(st)) {
+    if (run.phase !== 'queued') {
+      run.phase = 'queued';
+      t.emit({ type: 'migration-queued', serverId: run.serverId, name: run.name, attempt: run.attempts, migrationId: mig.id, status: mig.status });
+    }
+    return;
+  }
+  if (LIVE_RUNNING.has(st)) {
+    if (run.phase !== 'running') {
+      run.phase = 'running';
+      run.runningSince ??= t.now;
+      run.lastProgressAt ??= t.now;
+    }
+    if (st === 'running') await progressAndTimeouts(t, run, mig);
+    return;
+  }
+  if (st === 'completed') {
+    if (server) {
+      // Completed, yet still listed on the source: give Nova the grace period, then call it what it is.
+      const since = run.runningSince ?? run.requestedAt ?? t.now;
+      if (t.now - since >= t.settings.requestGraceMs) t.failAttempt(run, 'the migration record says completed, but the server is still on the source');
+      return;
+    }
+    const s = await t.getServer(run.serverId);
+    if (!s) return t.complete(run, null, 'deleted during the drain');
+    if (landed(run, s)) return t.complete(run, s.host);
+    if (s.status === 'ERROR') return t.failAttempt(run, `migration completed but the instance is in ERROR on ${s.host}`, false);
+    return; // status not back yet (post-migration): next poll
+  }
+  if (FAILED.has(st)) return watchFailure(t, run, server, st);
+}
+
+async function watchCold(t: Tick, run: InstanceRun, view: HostView, server: Server | null): Promise<void> {
+  const mig = attemptMigration(view, run);
+  if (mig) trackMigration(run, mig);
+  if (!mig) {
+    if (!server) {
+      const s = await t.getServer(run.serverId);
+      if (!s) return t.complete(run, null, 'deleted during the drain');
+      if (landed(run, s)) return t.complete(run, s.host, 'no migration record seen; the host changed and the status is back');
+      return;
+    }
+    if (busyMoving(server, 'cold')) return;
+    if (run.requestedAt !== null && t.now - run.requestedAt >= t.settings.requestGraceMs) {
+      t.failAttempt(run, (await t.failureReason(run, server)) ?? `no migration started within ${secs(t.settings.requestGraceMs)} of the request`);
+    }
+    return;
+  }
+  const st = mig.status.toLowerCase();
+  if (COLD_RUNNING.has(st)) {
+    if (run.phase !== 'running') {
+      run.phase = 'running';
+      run.runningSince ??= t.now;
+    }
+    const runningForMs = t.now - (run.runningSince ?? t.now);
+    if (runningForMs >= t.settings.migrationTimeoutMs && run.timeoutAction === null) {
+      run.timeoutAction = 'wait';
+      run.timeoutActionAt = t.now;
+      run.note = `cold migration running for ${secs(runningForMs)}; a cold migration cannot be aborted: waiting`;
+      t.emit({ type: 'migration-stalled', serverId: run.serverId, name: run.name, migrationId: mig.id, action: 'wait', stalledForMs: 0, runningForMs, reason: run.note });
+    }
+    return;
+  }
+  if (st === 'finished') {
+    // Resized on the target, awaiting confirmation (VERIFY_RESIZE). Confirm once; again only after the grace period.
+    const lastConfirm = run.phase === 'confirming' ? run.lastProgressAt : null;
+    if (lastConfirm !== null && t.now - lastConfirm < t.settings.requestGraceMs) return;
+    run.phase = 'confirming';
+    run.lastProgressAt = t.now;
+    try {
+      await t.deps.compute.confirmResize(run.serverId, t.opts);
+    } catch (e) {
+      t.deps.logger.debug('confirm resize refused (reconciling next poll)', { serverId: run.serverId, error: errorText(e) });
+    }
+    return;
+  }
+  if (st === 'confirming') {
+    run.phase = 'confirming';
+    return;
+  }
+  if (st === 'confirmed' || st === 'done' || st === 'completed') {
+    const s = server ?? (await t.getServer(run.serverId));
+    if (!s) return t.complete(run, null, 'deleted during the drain');
+    if (landed(run, s)) return t.complete(run, s.host);
+    return;
+  }
+  if (FAILED.has(st)) return watchFailure(t, run, server, st);
+}
+
+async function watchOffload(t: Tick, run: InstanceRun, server: Server | null): Promise<void> {
+  if (server) {
+    if (server.status === 'ERROR') return t.failAttempt(run, (await t.failureReason(run, server)) ?? 'shelve-offload left the instance in ERROR', false);
+    if (server.taskState) {
+      run.phase = 'running';
+      run.runningSince ??= t.now;
+      return;
+    }
+    if (server.status === 'SHELVED' && run.requestedAt !== null && t.now - run.requestedAt >= t.settings.requestGraceMs) {
+      t.failAttempt(run, (await t.failureReason(run, server)) ?? `shelve-offload did not start within ${secs(t.settings.requestGraceMs)}`);
+    }
+    return;
+  }
+  const s = await t.getServer(run.serverId);
+  if (!s) return t.complete(run, null, 'deleted during the drain');
+  if (s.status === 'SHELVED_OFFLOADED') return t.complete(run, null);
+  if (s.status === 'ERROR') return t.failAttempt(run, 'shelve-offload left the instance in ERROR', false);
+  if (s.host && s.host !== run.source) return t.complete(run, s.host, `left the host on its own (now ${s.status} on ${s.host})`);
+}
+
+async function watch(t: Tick, run: InstanceRun, view: HostView): Promise<void> {
+  const server = view.servers.get(run.serverId) ?? null;
+  if (run.method === 'live') return watchLive(t, run, view, server);
+  if (run.method === 'cold') return watchCold(t, run, view, server);
+  return watchOffload(t, run, server);
+}
+
+function startAttemptFields(t: Tick, run: InstanceRun, view: HostView, adopted: boolean): void {
+  t.resetAttempt(run);
+  run.attempts += 1;
+  run.adopted = run.adopted || adopted;
+  run.requestedAt = t.now;
+  run.firstStartedAt ??= t.now;
+  run.baselineMigrationId = maxMigrationId(view, run.serverId);
+  run.note = null;
+}
+
+/** Reconcile, then act: adopt what already moves, skip what already left, request the rest. */
+async function start(t: Tick, run: InstanceRun, view: HostView): Promise<void> {
+  const { compute } = t.deps;
+  const server = view.servers.get(run.serverId) ?? null;
+  if (!server) {
+    const s = await t.getServer(run.serverId);
+    if (!s) return t.complete(run, null, 'deleted during the drain');
+    run.firstStartedAt ??= t.now;
+    if (run.method === 'offload' && s.status === 'SHELVED_OFFLOADED') return t.complete(run, null, 'already offloaded');
+    if (landed(run, s)) return t.complete(run, s.host, 'already moved');
+    if (s.taskState || s.status === 'VERIFY_RESIZE') {
+      // Leaving or just left (cold: awaiting confirm): watch it.
+      startAttemptFields(t, run, view, true);
+      run.baselineMigrationId = 0;
+      run.phase = 'requested';
+      t.emit({ type: 'migration-started', serverId: run.serverId, name: run.name, method: run.method, attempt: run.attempts, target: null, adopted: true });
+      return;
+    }
+    return t.complete(run, s.host, `left the host on its own (now ${s.status}${s.host ? ` on ${s.host}` : ''})`);
+  }
+
+  const inProgress = view.migrations
+    .filter((m) => m.serverId === run.serverId && !FINAL_MIGRATION_STATUSES.has(m.status.toLowerCase()) && (m.sourceCompute === run.source || m.sourceCompute === null))
+    .sort((a, b) => b.id - a.id)[0];
+  if (inProgress || busyMoving(server, run.method)) {
+    startAttemptFields(t, run, view, true);
+    if (inProgress) {
+      run.baselineMigrationId = inProgress.id - 1;
+      trackMigration(run, inProgress);
+    }
+    run.phase = 'requested';
+    run.note = 'already moving: watched, not requested again';
+    t.emit({ type: 'migration-started', serverId: run.serverId, name: run.name, method: run.method, attempt: run.attempts, target: inProgress?.destCompute ?? null, adopted: true });
+    return;
+  }
+  if (server.status !== run.originalStatus) {
+    if (server.status === 'ERROR') return t.failAttempt(run, `the instance is in ERROR${server.fault?.message ? ` (${server.fault.message})` : ''}; not moved`, false);
+    return t.failAttempt(run, `its status changed from ${run.originalStatus} to ${server.status} since the preflight; not moved`, false);
+  }
+
+  const host = run.pinnedHosts.length > 0 ? run.pinnedHosts[run.attempts % run.pinnedHosts.length]! : null;
+  startAttemptFields(t, run, view, false);
+  const started = () =>
+    t.emit({ type: 'migration-started', serverId: run.serverId, name: run.name, method: run.method, attempt: run.attempts, target: host, adopted: false });
+  try {
+    const acc =
+      run.method === 'live'
+        ? await compute.liveMigrate(run.serverId, { host }, t.opts)
+        : run.method === 'cold'
+          ? await compute.coldMigrate(run.serverId, { host }, t.opts)
+          : await compute.shelveOffload(run.serverId, t.opts);
+    run.requestId = acc.requestId;
+    run.phase = 'requested';
+    started();
+  } catch (e) {
+    const kind = isHostmaintError(e) ? e.kind : 'internal';
+    if (kind === 'unknown-outcome') {
+      // Maybe it landed: the next poll looks at the server and its migrations before anything is sent again.
+      run.phase = 'requested';
+      run.note = `request outcome unknown (${errorText(e)}): reconciling`;
+      started();
+      return;
+    }
+    if (kind === 'not-found') return t.complete(run, null, 'deleted during the drain');
+    if (kind === 'conflict') {
+      const s = await t.getServer(run.serverId);
+      if (s && busyMoving(s, run.method)) {
+        run.phase = 'requested';
+        run.adopted = true;
+        run.note = 'already moving (409): watched';
+        started();
+        return;
+      }
+    }
+    const retry = kind !== 'forbidden' && kind !== 'auth';
+    t.failAttempt(run, `${run.method === 'offload' ? 'shelve-offload' : `${run.method} migration`} request refused: ${errorText(e)}`, retry);
+  }
+}
+
+export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: AbortSignal): Promise<PoolTickOutput> {
+  const now = deps.clock.now();
+  const opts: CallOptions = { signal };
+  const runs: InstanceRun[] = input.instances.map((r) => ({ ...r, migrationIds: [...r.migrationIds], errors: [...r.errors], pinnedHosts: [...r.pinnedHosts] }));
+  const active = runs.filter((r) => !isTerminal(r));
+  if (active.length === 0) return { instances: runs, events: [], error: null, at: now };
+
+  const views = new Map<string, HostView>();
+  try {
+    await Promise.all(
+      [...new Set(active.map((r) => r.source))].map(async (src) => {
+        const [servers, migrations] = await Promise.all([deps.compute.listServersOnHost(src, opts), deps.compute.listMigrations({ host: src }, opts)]);
+        views.set(src, { servers: new Map(servers.map((s) => [s.id, s])), migrations });
+      }),
+    );
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    deps.logger.warn('poll failed; retrying next interval', { error: errorText(e) });
+    return { instances: input.instances, events: [], error: errorText(e), at: now };
+  }
+
+  const t = new Tick(deps, input, now, opts);
+  const guarded = async (run: InstanceRun, fn: () => Promise<void>) => {
+    const before = JSON.stringify(run);
+    try {
+      await fn();
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      // A read for this one instance failed: leave it as it was, look again next poll.
+      Object.assign(run, JSON.parse(before) as InstanceRun);
+      deps.logger.warn('could not check an instance; retrying next poll', { serverId: run.serverId, error: errorText(e) });
+    }
+  };
+  for (const run of runs) {
+    if (isTerminal(run) || run.phase === 'pending') continue;
+    await guarded(run, () => watch(t, run, views.get(run.source)!));
+  }
+  let inFlight = runs.filter((r) => IN_FLIGHT_PHASES.has(r.phase)).length;
+  for (const run of runs) {
+    if (inFlight >= input.settings.concurrency) break;
+    if (run.phase !== 'pending' || t.failedThisTick.has(run.serverId)) continue;
+    await guarded(run, () => start(t, run, views.get(run.source)!));
+    if (IN_FLIGHT_PHASES.has(run.phase)) inFlight++;
+  }
+  return { instances: runs, events: t.events, error: null, at: now };
+}

@@ -1,0 +1,196 @@
+/**
+ * Resolve a host; disable, restore and enable its nova-compute service. Every
+ * function re-reads the service before writing (reconcile, then act), so a
+ * restored run can call it again safely.
+ */
+import { HostmaintError, errorText, isHttpError } from '../errors.js';
+import type { CallOptions } from '../openstack/api.js';
+import type { ComputeService, Hypervisor } from '../openstack/types.js';
+import { identifyDisabler, makeMarker, parseMarker } from '../workflow/marker.js';
+import type {
+  DisableOutput,
+  EnableInput,
+  EnableOutput,
+  ResolveOutput,
+  RestoreInput,
+  RestoreOutput,
+  ServiceRecord,
+  WaitUpInput,
+  WaitUpOutput,
+} from '../workflow/types.js';
+import { toComputeService, toServiceRecord, type ActorDeps } from './deps.js';
+
+const COMPUTE = 'nova-compute';
+
+/** The nova-compute service of exactly this host (not a pattern match). */
+export async function findComputeService(deps: ActorDeps, host: string, opts?: CallOptions): Promise<ComputeService | null> {
+  const services = await deps.compute.listServices({ host, binary: COMPUTE }, opts);
+  return services.find((s) => s.host === host && s.binary === COMPUTE) ?? null;
+}
+
+async function reread(deps: ActorDeps, service: ServiceRecord, opts?: CallOptions): Promise<ComputeService | null> {
+  const services = await deps.compute.listServices({ host: service.host, binary: COMPUTE }, opts);
+  return services.find((s) => s.id === service.id) ?? services.find((s) => s.host === service.host && s.binary === COMPUTE) ?? null;
+}
+
+/** The hypervisor of a service host: the service host first, then the FQDN / short-name forms. */
+export function pickHypervisor(hypervisors: Hypervisor[], host: string): Hypervisor | null {
+  return (
+    hypervisors.find((h) => h.serviceHost === host) ??
+    hypervisors.find((h) => h.hostname === host) ??
+    hypervisors.find((h) => h.hostname.split('.')[0] === host) ??
+    null
+  );
+}
+
+/** Levenshtein distance (short host names only). */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+export function suggestHosts(host: string, known: string[]): string[] {
+  const h = host.toLowerCase();
+  const short = h.split('.')[0]!;
+  const scored = known
+    .filter((k) => k !== host)
+    .map((k) => {
+      const l = k.toLowerCase();
+      const ks = l.split('.')[0]!;
+      let score = 0;
+      if (ks === short) score = 3;
+      else if (l.startsWith(h) || h.startsWith(l)) score = 2;
+      else if (l.includes(short) || short.includes(ks)) score = 1;
+      else if (editDistance(ks, short) <= 2) score = 1 - editDistance(ks, short) / 10;
+      return { k, score };
+    })
+    .filter((x) => x.score > 0)
+    .sort((a, b) => b.score - a.score || a.k.localeCompare(b.k));
+  return scored.slice(0, 3).map((x) => x.k);
+}
+
+export async function resolveHostRef(deps: ActorDeps, host: string, opts?: CallOptions): Promise<ResolveOutput> {
+  const service = await findComputeService(deps, host, opts);
+  if (!service) {
+    let suggestions: string[] = [];
+    try {
+      const all = await deps.compute.listServices({ binary: COMPUTE }, opts);
+      suggestions = suggestHosts(host, all.map((s) => s.host));
+    } catch (e) {
+      deps.logger.debug('could not list compute services for suggestions', { error: errorText(e) });
+    }
+    return { found: false, ref: null, suggestions, warnings: [] };
+  }
+  const warnings: string[] = [];
+  const hv = pickHypervisor(await deps.compute.findHypervisors(host, opts), host);
+  if (!hv) warnings.push(`no hypervisor found for ${host}: the hypervisor server list is not checked`);
+  let provider: { uuid: string; name: string } | null = null;
+  if (hv) {
+    const providers = await deps.placement.listProviders({ name: hv.hostname }, opts);
+    const p = providers.find((x) => x.name === hv.hostname);
+    if (p) provider = { uuid: p.uuid, name: p.name };
+    else warnings.push(`no Placement resource provider named ${hv.hostname}: its allocations are not checked`);
+  }
+  return {
+    found: true,
+    ref: { host, service: toServiceRecord(service), hypervisor: hv ? { id: hv.id, hostname: hv.hostname } : null, provider },
+    suggestions: [],
+    warnings,
+  };
+}
+
+/**
+ * Disable the service with our marker. Reconciles first:
+ * - disabled with this run's marker (a restored run): ours, nothing to do;
+ * - disabled with another hostmaint marker: adopt it;
+ * - disabled by anyone else: leave it, record it is not ours;
+ * - enabled: disable it.
+ */
+export async function disableServiceFor(deps: ActorDeps, input: { runId: string; reason: string; service: ServiceRecord }, opts?: CallOptions): Promise<DisableOutput> {
+  const fresh = await reread(deps, input.service, opts);
+  if (!fresh) throw new HostmaintError('unknown-host', `the nova-compute service of ${input.service.host} is gone`);
+  const current = toServiceRecord(fresh);
+  if (fresh.status === 'disabled') {
+    const marker = parseMarker(fresh.disabledReason);
+    if (marker && marker.runId === input.runId) {
+      // This run disabled it before a restart: the prior state is what resolve saw.
+      const before = input.service.status === 'enabled' ? input.service : { ...current, status: 'enabled' as const, disabledReason: null };
+      return { before, after: current, ownership: 'ours', adoptedRunId: null, changed: false, disabler: null };
+    }
+    if (marker) return { before: current, after: current, ownership: 'adopted', adoptedRunId: marker.runId, changed: false, disabler: identifyDisabler(fresh.disabledReason).description };
+    return { before: current, after: current, ownership: 'foreign', adoptedRunId: null, changed: false, disabler: identifyDisabler(fresh.disabledReason).description };
+  }
+  const marker = makeMarker(input.runId, input.reason);
+  let after: ComputeService;
+  try {
+    after = await deps.compute.disableService(fresh, marker, opts);
+  } catch (e) {
+    if (!isHttpError(e, 'unknown-outcome')) throw e;
+    // Did it land? Look before deciding.
+    const check = await reread(deps, input.service, opts);
+    if (!check || check.status !== 'disabled' || parseMarker(check.disabledReason)?.runId !== input.runId) throw e;
+    after = check;
+  }
+  return { before: current, after: toServiceRecord(after), ownership: 'ours', adoptedRunId: null, changed: true, disabler: null };
+}
+
+/**
+ * Put the service back after a refused preflight or a failure. Enables only
+ * when allowed (nothing moved) and the service still carries this run's marker:
+ * never someone else's disable, never an adopted one.
+ */
+export async function restoreServiceFor(deps: ActorDeps, input: RestoreInput, opts?: CallOptions): Promise<RestoreOutput> {
+  const fresh = await reread(deps, input.service, opts);
+  if (!fresh) return { after: null, action: 'none', note: `the nova-compute service of ${input.service.host} is gone` };
+  const current = toServiceRecord(fresh);
+  if (fresh.status === 'enabled') return { after: current, action: 'already-enabled', note: null };
+  const marker = parseMarker(fresh.disabledReason);
+  if (!marker) return { after: current, action: 'left-foreign', note: null };
+  if (marker.runId !== input.runId) return { after: current, action: 'left-disabled', note: null };
+  if (!input.mayEnable) return { after: current, action: 'left-disabled', note: 'the service stays disabled: instances have already left (or may be leaving) the host' };
+  const after = await deps.compute.enableService(fresh, opts);
+  return { after: toServiceRecord(after), action: 'enabled', note: null };
+}
+
+/** Enable for undrain; re-checks ownership (it may have changed since the check). */
+export async function enableServiceFor(deps: ActorDeps, input: EnableInput, opts?: CallOptions): Promise<EnableOutput> {
+  const fresh = await reread(deps, input.service, opts);
+  if (!fresh) throw new HostmaintError('unknown-host', `the nova-compute service of ${input.service.host} is gone`);
+  if (fresh.status === 'enabled') return { after: toServiceRecord(fresh), changed: false, refused: null };
+  if (!input.force && !parseMarker(fresh.disabledReason)) {
+    return { after: toServiceRecord(fresh), changed: false, refused: identifyDisabler(fresh.disabledReason).description };
+  }
+  let after: ComputeService;
+  try {
+    after = await deps.compute.enableService(fresh, opts);
+  } catch (e) {
+    if (!isHttpError(e, 'unknown-outcome')) throw e;
+    const check = await reread(deps, input.service, opts);
+    if (!check || check.status !== 'enabled') throw e;
+    after = check;
+  }
+  return { after: toServiceRecord(after), changed: true, refused: null };
+}
+
+/** Wait until the service reports `up` (its heartbeat), bounded. */
+export async function waitServiceUp(deps: ActorDeps, input: WaitUpInput, signal?: AbortSignal): Promise<WaitUpOutput> {
+  const started = deps.clock.now();
+  const deadline = started + input.timeoutMs;
+  let last = input.service;
+  for (;;) {
+    const fresh = await reread(deps, last, { signal });
+    if (fresh) last = toServiceRecord(fresh);
+    if (last.state === 'up') return { up: true, service: last, waitedMs: deps.clock.now() - started };
+    const left = deadline - deps.clock.now();
+    if (left <= 0) return { up: false, service: last, waitedMs: deps.clock.now() - started };
+    await deps.clock.sleep(Math.min(input.pollIntervalMs, left), signal);
+  }
+}
+
+export { toComputeService };

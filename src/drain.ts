@@ -1,0 +1,238 @@
+/**
+ * The library entry: drainHost() and undrainHost() do exactly what the CLI
+ * does. They build the actors from the session, provide them to the machine,
+ * run it to the end and return a plain-JSON result (outcome, exit code,
+ * service before/after, preflight, plan, per-instance outcomes, leftovers,
+ * manifest, timings, warnings). Progress goes to `deps.emit` as DrainEvents.
+ *
+ * Crash-safe resume (used by src/runs/): `deps.onSnapshot` receives the
+ * persisted snapshot after every step; pass it back as `deps.snapshot` to
+ * continue. Every actor reconciles with the cloud first, so the step that was
+ * in flight when the process died is safe to run again.
+ */
+import { randomBytes } from 'node:crypto';
+import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
+import { createActors, type ProbeTcpFn, type ResolveHostFn } from './actors/index.js';
+import type { Clock } from './clock.js';
+import { HostmaintError, errorText } from './errors.js';
+import type { Logger } from './log.js';
+import type { CloudSession, ComputeApi, PlacementApi } from './openstack/api.js';
+import { DRAIN_MACHINE_VERSION, drainMachine } from './workflow/drain.machine.js';
+import { isValidRunId } from './workflow/marker.js';
+import { toDrainResult, toUndrainResult } from './workflow/result.js';
+import type {
+  DrainContext,
+  DrainEvent,
+  DrainEventDraft,
+  DrainOptions,
+  DrainResult,
+  PhaseTiming,
+  RunTimings,
+  UndrainContext,
+  UndrainOptions,
+  UndrainResult,
+} from './workflow/types.js';
+import { resolveDrainOptions, resolveUndrainOptions } from './workflow/types.js';
+import { UNDRAIN_MACHINE_VERSION, undrainMachine } from './workflow/undrain.machine.js';
+
+export type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from './workflow/types.js';
+export { DRAIN_DEFAULTS } from './workflow/types.js';
+export { EXIT_CODES, exitCodeFor } from './workflow/outcome.js';
+export type { DrainOutcome, UndrainOutcome } from './workflow/outcome.js';
+
+export interface Clients {
+  compute: ComputeApi;
+  placement: PlacementApi;
+}
+
+export interface RunDeps {
+  logger: Logger;
+  clock: Clock;
+  /** Progress events (NDJSON-ready), in order. A throwing handler is logged and ignored. */
+  emit?: (e: DrainEvent) => void;
+  /** Default: node:dns lookup. */
+  resolveHost?: ResolveHostFn;
+  /** Default: node:net connect. */
+  probeTcp?: ProbeTcpFn;
+  /** Abort = interrupt: the run stops where it is (migrations already requested continue in Nova), outcome `interrupted`. */
+  signal?: AbortSignal;
+  /** Resume from a persisted snapshot (from onSnapshot). */
+  snapshot?: unknown;
+  /** Called with the persisted snapshot (plain JSON) after every step, and the machine's version. */
+  onSnapshot?: (persisted: PersistedRun) => void;
+}
+
+/** What src/runs/ saves: JSON, no secrets. */
+export interface PersistedRun {
+  machine: 'drain' | 'undrain';
+  machineVersion: number;
+  runId: string;
+  host: string;
+  /** xstate's getPersistedSnapshot(): pass back as deps.snapshot. */
+  snapshot: unknown;
+  /** Status view of the context (pool, phase) for `status` without calling OpenStack. */
+  value: unknown;
+}
+
+function clientsOf(session: CloudSession | Clients): Clients {
+  return { compute: session.compute, placement: session.placement };
+}
+
+/** Admin may move locked instances: true when the session's roles say admin (or are unknown). */
+function adminFromSession(session: CloudSession | Clients): boolean {
+  if ('identity' in session && session.identity && Array.isArray(session.identity.roles) && session.identity.roles.length > 0) {
+    return session.identity.roles.some((r) => r.toLowerCase() === 'admin');
+  }
+  return true;
+}
+
+/** e.g. 20240101T000000Z-3f2a: sortable, unique enough per host, fits the marker. */
+export function newRunId(clock: Clock): string {
+  const t = new Date(clock.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${t}-${randomBytes(2).toString('hex')}`;
+}
+
+class PhaseClock {
+  readonly phases: PhaseTiming[] = [];
+  constructor(private readonly clock: Clock) {}
+  enter(phase: string): void {
+    const now = this.clock.now();
+    this.close(now);
+    if (phase !== 'done') this.phases.push({ phase, startedAt: new Date(now).toISOString(), finishedAt: null, durationMs: null });
+  }
+  close(now: number): void {
+    const last = this.phases[this.phases.length - 1];
+    if (last && last.finishedAt === null) {
+      last.finishedAt = new Date(now).toISOString();
+      last.durationMs = now - Date.parse(last.startedAt);
+    }
+  }
+  timings(startedAt: number): RunTimings {
+    const now = this.clock.now();
+    this.close(now);
+    return { startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(now).toISOString(), durationMs: now - startedAt, phases: this.phases };
+  }
+}
+
+interface Runnable<C> {
+  actor: AnyActorRef;
+  context(): C;
+}
+
+/** Run an actor to its end, forwarding progress events; resolves with the final context (also when the machine errored). */
+async function runToEnd<C extends { runId: string; host: string }>(
+  r: Runnable<C>,
+  kind: 'drain' | 'undrain',
+  version: number,
+  deps: RunDeps,
+  phases: PhaseClock,
+): Promise<{ context: C; crashed: unknown }> {
+  const { actor } = r;
+  const stamp = (e: DrainEventDraft): DrainEvent => ({ ...e, time: e.time ?? new Date(deps.clock.now()).toISOString() }) as DrainEvent;
+  actor.on('progress', (emitted: { event: DrainEventDraft }) => {
+    const e = stamp(emitted.event);
+    if (e.type === 'phase-changed') phases.enter(e.phase);
+    deps.logger.debug(`${kind} event ${e.type}`, e as unknown as Record<string, unknown>);
+    if (!deps.emit) return;
+    try {
+      deps.emit(e);
+    } catch (err) {
+      deps.logger.warn('progress handler threw; ignored', { error: errorText(err) });
+    }
+  });
+  const onSnapshot = deps.onSnapshot;
+  let crashed: unknown = null;
+  const finished = new Promise<void>((resolve) => {
+    actor.subscribe({
+      next: (snap: Snapshot<unknown> & { context?: C }) => {
+        if (onSnapshot && snap.status === 'active') {
+          try {
+            const ctx = (snap as { context: C }).context;
+            onSnapshot({ machine: kind, machineVersion: version, runId: ctx.runId, host: ctx.host, snapshot: actor.getPersistedSnapshot(), value: (snap as unknown as { value: unknown }).value });
+          } catch (err) {
+            deps.logger.warn('onSnapshot threw; ignored', { error: errorText(err) });
+          }
+        }
+        if (snap.status === 'done') resolve();
+      },
+      error: (err: unknown) => {
+        crashed = err;
+        resolve();
+      },
+      complete: () => resolve(),
+    });
+  });
+  const onAbort = () => actor.send({ type: 'interrupt', reason: errorText(deps.signal?.reason ?? 'interrupted') });
+  actor.start();
+  if (deps.signal) {
+    if (deps.signal.aborted) onAbort();
+    else deps.signal.addEventListener('abort', onAbort, { once: true });
+  }
+  try {
+    await finished;
+  } finally {
+    deps.signal?.removeEventListener('abort', onAbort);
+    actor.stop();
+  }
+  return { context: r.context(), crashed };
+}
+
+function checkResume(snapshot: unknown, machine: string, host: string): void {
+  const ctx = (snapshot as { context?: { host?: unknown } } | null)?.context;
+  if (!ctx || typeof ctx !== 'object') throw new HostmaintError('usage', `the saved ${machine} run has no context: cannot resume it`);
+  if (ctx.host !== host) throw new HostmaintError('usage', `the saved ${machine} run is for host ${String(ctx.host)}, not ${host}`);
+}
+
+export async function drainHost(session: CloudSession | Clients, host: string, options: DrainOptions = {}, deps: RunDeps): Promise<DrainResult> {
+  if (!host || typeof host !== 'string') throw new HostmaintError('usage', 'a host name is required');
+  const startedAt = deps.clock.now();
+  const runId = options.runId ?? newRunId(deps.clock);
+  if (!isValidRunId(runId)) throw new HostmaintError('usage', `invalid run id '${runId}': letters, digits, '.', '_' and '-' only`);
+  const resolved = resolveDrainOptions({ ...options, admin: options.admin ?? adminFromSession(session) });
+  const { compute, placement } = clientsOf(session);
+  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp });
+  const machine = drainMachine.provide({ actors: actors.drain });
+  if (deps.snapshot !== undefined) checkResume(deps.snapshot, 'drain', host);
+  // With a snapshot, xstate restores the context from it and ignores the input.
+  const actor = createActor(machine, {
+    input: { runId, host, options: resolved },
+    ...(deps.snapshot !== undefined ? { snapshot: deps.snapshot as Snapshot<unknown> } : {}),
+  });
+  const phases = new PhaseClock(deps.clock);
+  const { context, crashed } = await runToEnd<DrainContext>({ actor, context: () => actor.getSnapshot().context }, 'drain', DRAIN_MACHINE_VERSION, deps, phases);
+  let ctx = context;
+  if (crashed) {
+    deps.logger.error('the drain workflow crashed', { error: errorText(crashed) });
+    ctx = { ...ctx, outcome: 'error', error: { kind: 'internal', message: `workflow error: ${errorText(crashed)}`, status: null, requestId: null, hint: null } };
+  }
+  const result = toDrainResult(ctx, phases.timings(startedAt));
+  deps.logger.info(result.message, { runId: result.runId, host, outcome: result.outcome, exitCode: result.exitCode });
+  return result;
+}
+
+export async function undrainHost(session: CloudSession | Clients, host: string, options: UndrainOptions = {}, deps: RunDeps): Promise<UndrainResult> {
+  if (!host || typeof host !== 'string') throw new HostmaintError('usage', 'a host name is required');
+  const startedAt = deps.clock.now();
+  const runId = options.runId ?? newRunId(deps.clock);
+  if (!isValidRunId(runId)) throw new HostmaintError('usage', `invalid run id '${runId}': letters, digits, '.', '_' and '-' only`);
+  const resolved = resolveUndrainOptions(options);
+  const { compute, placement } = clientsOf(session);
+  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp });
+  const machine = undrainMachine.provide({ actors: actors.undrain });
+  if (deps.snapshot !== undefined) checkResume(deps.snapshot, 'undrain', host);
+  // With a snapshot, xstate restores the context from it and ignores the input.
+  const actor = createActor(machine, {
+    input: { runId, host, options: resolved },
+    ...(deps.snapshot !== undefined ? { snapshot: deps.snapshot as Snapshot<unknown> } : {}),
+  });
+  const phases = new PhaseClock(deps.clock);
+  const { context, crashed } = await runToEnd<UndrainContext>({ actor, context: () => actor.getSnapshot().context }, 'undrain', UNDRAIN_MACHINE_VERSION, deps, phases);
+  let ctx = context;
+  if (crashed) {
+    deps.logger.error('the undrain workflow crashed', { error: errorText(crashed) });
+    ctx = { ...ctx, outcome: 'error', error: { kind: 'internal', message: `workflow error: ${errorText(crashed)}`, status: null, requestId: null, hint: null } };
+  }
+  const result = toUndrainResult(ctx, phases.timings(startedAt));
+  deps.logger.info(result.message, { runId: result.runId, host, outcome: result.outcome, exitCode: result.exitCode });
+  return result;
+}

@@ -1,0 +1,268 @@
+import { strict as assert } from 'node:assert';
+import { poolTick } from '../../../src/actors/pool.js';
+import type { InstanceRun } from '../../../src/workflow/types.js';
+import { conflict, networkError, unknownOutcome } from '../../support/fake-cloud.js';
+import { cloudWith, deps, drive, run, SETTINGS } from './helpers.js';
+
+const types = (events: Array<{ type: string }>) => events.map((e) => e.type);
+
+describe('actors/pool (one poll of the migration pool)', () => {
+  it('live-migrates every instance, at most `concurrency` in flight, queued behind the source slot', async () => {
+    const cloud = cloudWith(3);
+    for (const id of ['a', 'b', 'c']) cloud.addServer({ id });
+    let maxInFlight = 0;
+    const orig = cloud.compute.liveMigrate;
+    cloud.compute.liveMigrate = async (id, args, o) => {
+      const r = await orig(id, args, o);
+      maxInFlight = Math.max(maxInFlight, cloud.migs.filter((m) => cloud.unfinished(m.m)).length);
+      return r;
+    };
+    const out = await drive(cloud, ['a', 'b', 'c'].map((id) => run(id)));
+    assert.equal(maxInFlight, 2);
+    for (const r of out.instances) {
+      assert.equal(r.phase, 'done', r.serverId);
+      assert.equal(r.attempts, 1);
+      assert.ok(r.to && r.to !== 'compute-01');
+      assert.equal(cloud.server(r.serverId).host, r.to);
+      assert.equal(cloud.server(r.serverId).status, 'ACTIVE');
+      assert.equal(r.migrationIds.length, 1);
+    }
+    assert.equal(cloud.count('liveMigrate'), 3);
+    assert.deepEqual(cloud.calls.filter((c) => c.method === 'liveMigrate').map((c) => c.args[1]), [null, null, null], 'the scheduler chooses');
+    const ev = types(out.events);
+    assert.ok(ev.includes('migration-queued'), 'the second waits for the compute slot: shown as queued');
+    assert.ok(ev.includes('migration-progress'));
+    assert.equal(ev.filter((t) => t === 'migration-completed').length, 3);
+    const progress = out.events.filter((e) => e.type === 'migration-progress');
+    assert.ok(progress.some((p) => p.type === 'migration-progress' && p.percent !== null && p.percent > 0 && p.memoryRemainingBytes !== null));
+  });
+
+  it('polls economically: per poll one listServersOnHost + one listMigrations, per-server calls only for running migrations', async () => {
+    const cloud = cloudWith(3);
+    const ids = Array.from({ length: 12 }, (_, i) => `vm-${i}`);
+    for (const id of ids) cloud.addServer({ id, vcpus: 1, ramMb: 512 });
+    const perTick: Array<Record<string, number>> = [];
+    const d = deps(cloud);
+    let pool = ids.map((id) => run(id));
+    for (let i = 0; i < 400 && !pool.every((r) => r.phase === 'done' || r.phase === 'failed'); i++) {
+      const before = cloud.calls.length;
+      pool = (await poolTick(d, { runId: 'r', host: 'compute-01', instances: pool, settings: { ...SETTINGS, concurrency: 3 } })).instances;
+      const counts: Record<string, number> = {};
+      for (const c of cloud.calls.slice(before)) counts[c.method] = (counts[c.method] ?? 0) + 1;
+      perTick.push(counts);
+      cloud.clock.advance(5000);
+    }
+    assert.ok(pool.every((r) => r.phase === 'done'));
+    for (const t of perTick) {
+      assert.equal(t.listServersOnHost, 1);
+      assert.equal(t.listMigrations, 1);
+      assert.ok((t.getServerMigration ?? 0) <= 1, 'one compute slot: at most one running migration to read');
+      assert.ok((t.liveMigrate ?? 0) <= 3);
+    }
+    const total = perTick.reduce((n, t) => n + Object.values(t).reduce((a, b) => a + b, 0), 0);
+    const perInstance = (total - perTick.length * 2) / ids.length;
+    assert.ok(perInstance <= 8, `one-off calls per instance: ${perInstance}`);
+  });
+
+  it('stalled migration: aborted after stallTimeoutMs (default policy), then retried and done', async () => {
+    const cloud = cloudWith(3);
+    cloud.addServer({ id: 'a' });
+    cloud.script('a', { outcome: 'stall', stallAt: 0.4 }, {});
+    const out = await drive(cloud, [run('a')], { stallTimeoutMs: 60_000 });
+    const r = out.instances[0]!;
+    assert.equal(r.phase, 'done');
+    assert.equal(r.attempts, 2);
+    assert.match(r.errors[0]!, /^attempt 1: aborted by hostmaint: no memory progress for \d+s; aborted$/);
+    assert.equal(cloud.count('abortMigration'), 1);
+    assert.equal(cloud.count('forceCompleteMigration'), 0);
+    const stalled = out.events.find((e) => e.type === 'migration-stalled');
+    assert.ok(stalled && stalled.type === 'migration-stalled' && stalled.action === 'abort' && stalled.stalledForMs >= 60_000);
+    assert.ok(types(out.events).indexOf('migration-retried') > types(out.events).indexOf('migration-stalled'));
+    assert.equal(r.migrationIds.length, 2);
+  });
+
+  it('onTimeout=force-complete forces a stalled migration once, and it completes', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    cloud.script('a', { outcome: 'stall' });
+    const out = await drive(cloud, [run('a')], { stallTimeoutMs: 60_000, onTimeout: 'force-complete' });
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(out.instances[0]!.attempts, 1);
+    assert.equal(cloud.count('forceCompleteMigration'), 1);
+    assert.equal(cloud.count('abortMigration'), 0);
+    assert.match(out.instances[0]!.note!, /forced to complete/);
+  });
+
+  it('onTimeout=wait warns once and keeps waiting', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    cloud.script('a', { outcome: 'stall' });
+    await assert.rejects(drive(cloud, [run('a')], { stallTimeoutMs: 30_000, onTimeout: 'wait' }, 5000, 60), /did not finish/);
+    assert.equal(cloud.count('abortMigration') + cloud.count('forceCompleteMigration'), 0);
+    assert.equal(cloud.migs[0]!.m.status, 'running');
+  });
+
+  it('a migration over migrationTimeoutMs is aborted even while progressing', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    cloud.script('a', { runMs: 600_000 }, { runMs: 10_000 });
+    const out = await drive(cloud, [run('a')], { migrationTimeoutMs: 120_000, stallTimeoutMs: 600_000 });
+    assert.equal(out.instances[0]!.attempts, 2);
+    assert.match(out.instances[0]!.errors[0]!, /running for \d+ min, over the 2 min limit; aborted/);
+  });
+
+  it('a failed migration is read for its reason, retried `retries` times, then failed; the instance stays where it was', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    cloud.script('a', { outcome: 'error', details: 'Migration pre-check error: CPU doesn\'t have compatibility.' });
+    const out = await drive(cloud, [run('a')], { retries: 2 });
+    const r = out.instances[0]!;
+    assert.equal(r.phase, 'failed');
+    assert.equal(r.attempts, 3);
+    assert.equal(r.errors.length, 3);
+    assert.match(r.errors[2]!, /attempt 3: migration error: conductor_live_migrate_instance: Migration pre-check error: CPU doesn't have compatibility\./);
+    assert.equal(cloud.server('a').host, 'compute-01');
+    assert.equal(cloud.server('a').status, 'ACTIVE');
+    assert.equal(types(out.events).filter((t) => t === 'migration-retried').length, 2);
+    const failed = out.events.find((e) => e.type === 'migration-failed');
+    assert.ok(failed && failed.type === 'migration-failed' && failed.attempts === 3);
+  });
+
+  it('does not retry an instance a failure left in ERROR', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    cloud.script('a', { outcome: 'error-to-ERROR', details: 'libvirtError: internal error' });
+    const out = await drive(cloud, [run('a')]);
+    assert.equal(out.instances[0]!.phase, 'failed');
+    assert.equal(out.instances[0]!.attempts, 1);
+    assert.match(out.instances[0]!.errors[0]!, /the instance is in ERROR/);
+  });
+
+  it('an unknown-outcome POST that landed is reconciled, never sent twice', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    cloud.fail('liveMigrate', unknownOutcome(), true);
+    const out = await drive(cloud, [run('a')]);
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(out.instances[0]!.attempts, 1);
+    assert.equal(cloud.count('liveMigrate'), 1);
+  });
+
+  it('an unknown-outcome POST that did not land fails the attempt after the grace period, then retries', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    cloud.fail('liveMigrate', unknownOutcome(), false);
+    const out = await drive(cloud, [run('a')], { requestGraceMs: 30_000 });
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(out.instances[0]!.attempts, 2);
+    assert.match(out.instances[0]!.errors[0]!, /no migration started within 30s/);
+    assert.equal(cloud.count('liveMigrate'), 2);
+  });
+
+  it('is safe to repeat: re-running a poll whose output was lost adopts the migration instead of POSTing again', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    const d = deps(cloud);
+    const input = { runId: 'r', host: 'compute-01', instances: [run('a')], settings: SETTINGS };
+    await poolTick(d, input); // POSTs; then the process "crashes" before the result is saved
+    assert.equal(cloud.count('liveMigrate'), 1);
+    const again = await poolTick(d, input); // restored run: same input
+    assert.equal(cloud.count('liveMigrate'), 1, 'no second request');
+    assert.equal(again.instances[0]!.adopted, true);
+    assert.equal(again.instances[0]!.phase, 'requested');
+    const out = await drive(cloud, again.instances);
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(cloud.count('liveMigrate'), 1);
+  });
+
+  it('an instance already gone from the host is done without a request', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a', host: 'compute-02' });
+    const out = await drive(cloud, [run('a')]);
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(out.instances[0]!.to, 'compute-02');
+    assert.equal(out.instances[0]!.note, 'already moved');
+    assert.equal(cloud.count('liveMigrate'), 0);
+  });
+
+  it('an instance already moving (task_state migrating) is watched, not requested', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    await cloud.compute.liveMigrate('a', { host: null }); // someone else started it
+    cloud.reset();
+    const out = await drive(cloud, [run('a')]);
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(out.instances[0]!.adopted, true);
+    assert.equal(cloud.count('liveMigrate'), 0);
+  });
+
+  it('cold-migrates a SHUTOFF instance, confirms the resize, ends SHUTOFF on the new host', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'c', status: 'SHUTOFF' });
+    const out = await drive(cloud, [run('c', 'cold')]);
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(cloud.server('c').host, 'compute-02');
+    assert.equal(cloud.server('c').status, 'SHUTOFF');
+    assert.equal(cloud.count('coldMigrate'), 1);
+    assert.equal(cloud.count('confirmResize'), 1);
+    assert.equal(cloud.migs[0]!.m.status, 'confirmed');
+  });
+
+  it('shelve-offloads a SHELVED instance until SHELVED_OFFLOADED', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 's', status: 'SHELVED' });
+    const out = await drive(cloud, [run('s', 'offload')]);
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(out.instances[0]!.to, null);
+    assert.equal(cloud.server('s').status, 'SHELVED_OFFLOADED');
+    assert.equal(cloud.server('s').host, null);
+  });
+
+  it('pinned hosts are requested in order, the next one on retry (Nova still validates)', async () => {
+    const cloud = cloudWith(4);
+    cloud.addServer({ id: 'a' });
+    cloud.script('a', { outcome: 'error' }, {});
+    const out = await drive(cloud, [run('a', 'live', { pinnedHosts: ['compute-03', 'compute-04'] })]);
+    assert.deepEqual(cloud.calls.filter((c) => c.method === 'liveMigrate').map((c) => c.args[1]), ['compute-03', 'compute-04']);
+    assert.equal(out.instances[0]!.to, 'compute-04');
+  });
+
+  it('does not move an instance whose state changed since the preflight', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a', status: 'SHUTOFF' });
+    const out = await drive(cloud, [run('a')]);
+    assert.equal(out.instances[0]!.phase, 'failed');
+    assert.match(out.instances[0]!.errors[0]!, /status changed from ACTIVE to SHUTOFF since the preflight; not moved/);
+    assert.equal(cloud.count('liveMigrate'), 0);
+  });
+
+  it('a 409 from the POST fails that attempt with Nova\'s message, then retries', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    cloud.fail('liveMigrate', conflict("Instance a is locked"));
+    const out = await drive(cloud, [run('a')]);
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.match(out.instances[0]!.errors[0]!, /live migration request refused: Instance a is locked/);
+  });
+
+  it('a failed poll reports the error and leaves the pool as it was', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    cloud.fail('listServersOnHost', networkError());
+    const input: InstanceRun[] = [run('a')];
+    const out = await poolTick(deps(cloud), { runId: 'r', host: 'compute-01', instances: input, settings: SETTINGS });
+    assert.match(out.error!, /ECONNREFUSED/);
+    assert.deepEqual(out.instances, input);
+    assert.equal(cloud.count('liveMigrate'), 0);
+  });
+
+  it('an instance deleted during the drain is done with a note', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'a' });
+    const d = deps(cloud);
+    const first = await poolTick(d, { runId: 'r', host: 'compute-01', instances: [run('a'), run('gone')], settings: SETTINGS });
+    const gone = first.instances.find((r) => r.serverId === 'gone')!;
+    assert.equal(gone.phase, 'done');
+    assert.equal(gone.note, 'deleted during the drain');
+  });
+});

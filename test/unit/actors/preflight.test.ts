@@ -1,0 +1,171 @@
+import { strict as assert } from 'node:assert';
+import { runPreflight } from '../../../src/actors/preflight.js';
+import { resolveHostRef } from '../../../src/actors/service.js';
+import { resolveDrainOptions, type DrainOptions } from '../../../src/workflow/types.js';
+import { FakeCloud, inventory } from '../../support/fake-cloud.js';
+import { cloudWith, deps } from './helpers.js';
+
+async function preflight(cloud: FakeCloud, options: DrainOptions = {}, d = deps(cloud)) {
+  const r = await resolveHostRef(d, 'compute-01');
+  cloud.reset();
+  return runPreflight(d, { runId: 'r1', ref: r.ref!, options: resolveDrainOptions({ pollIntervalMs: 5000, ...options }) });
+}
+
+describe('actors/preflight', () => {
+  it('classifies every instance, plans each onto a target with Placement numbers, and passes', async () => {
+    const cloud = cloudWith(3);
+    cloud.addServer({ id: 'a', status: 'ACTIVE', vcpus: 4, ramMb: 8192 });
+    cloud.addServer({ id: 'b', status: 'SHUTOFF' });
+    cloud.addServer({ id: 'c', status: 'SHELVED' });
+    cloud.addServer({ id: 'd', status: 'SHELVED_OFFLOADED', host: null });
+    const rep = await preflight(cloud);
+    assert.equal(rep.ok, true);
+    assert.deepEqual(rep.instances.map((c) => [c.serverId, c.class]), [
+      ['a', 'live'],
+      ['b', 'cold'],
+      ['c', 'offload'],
+    ]);
+    assert.deepEqual(rep.plan.map((p) => [p.serverId, p.fits]), [
+      ['a', true],
+      ['b', true],
+    ]);
+    assert.deepEqual(rep.targets.map((t) => [t.host, t.usable]), [
+      ['compute-02', true],
+      ['compute-03', true],
+    ]);
+    assert.equal(rep.targets[0]!.free.VCPU, 64);
+    assert.equal(cloud.count('disableService') + cloud.count('liveMigrate') + cloud.count('enableService'), 0, 'read-only');
+  });
+
+  it('reports every problem at once, grouped with the flag that overrides each', async () => {
+    const cloud = cloudWith(2);
+    cloud.inventories.set('compute-02', inventory({ vcpus: 4, cpuRatio: 1, ramMb: 8192, ramReserved: 0 }));
+    cloud.addServer({ id: 's1', name: 'suspended-1', status: 'SUSPENDED' });
+    cloud.addServer({ id: 's2', name: 'suspended-2', status: 'SUSPENDED' });
+    cloud.addServer({ id: 'e1', name: 'broken', status: 'ERROR' });
+    cloud.addServer({ id: 'g1', name: 'gpu', status: 'ACTIVE', extraSpecs: { 'pci_passthrough:alias': 'a100:1' } });
+    cloud.addServer({ id: 'big', name: 'big', status: 'ACTIVE', vcpus: 8, ramMb: 16384 });
+    cloud.addServer({ id: 'ok', name: 'ok', status: 'ACTIVE', vcpus: 1, ramMb: 1024 });
+    const rep = await preflight(cloud);
+    assert.equal(rep.ok, false);
+    const byCategory = Object.fromEntries(rep.blocking.map((g) => [g.category ?? g.kind, g]));
+    assert.deepEqual(byCategory.suspended!.servers.map((s) => s.name), ['suspended-1', 'suspended-2']);
+    assert.match(byCategory.suspended!.message, /SUSPENDED instances cannot be migrated: suspended-1, suspended-2 \(override: --skip-blocked\)/);
+    assert.ok(byCategory.error && byCategory.hardware);
+    assert.equal(byCategory.capacity!.servers[0]!.name, 'big');
+    assert.match(byCategory.capacity!.servers[0]!.reason, /big \(big\): needs 8 VCPU, 16384 MB RAM, 20 GB disk; largest free: 4 VCPU on compute-02, 8192 MB RAM on compute-02 \(larger than one allocation may be: VCPU max_unit is 4, MEMORY_MB max_unit is 8192\)/);
+    assert.equal(byCategory.capacity!.override, null);
+    assert.ok(rep.findings.find((f) => f.serverId === 's1')!.remedy!.includes('openstack server resume s1'));
+  });
+
+  it('skipBlocked turns blocked instances into warnings', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 's1', status: 'SUSPENDED' });
+    cloud.addServer({ id: 'a', status: 'ACTIVE' });
+    const rep = await preflight(cloud, { skipBlocked: true });
+    assert.equal(rep.ok, true);
+    assert.ok(rep.warnings.some((w) => /s1: SUSPENDED.*left on the host/.test(w)));
+  });
+
+  it('checks targets: enabled and up, hostname resolves, TCP port answers', async () => {
+    const cloud = new FakeCloud();
+    cloud.addHost('compute-01').addHost('compute-02').addHost('compute-03').addHost('compute-04', { state: 'down' }).addHost('compute-05', { status: 'disabled', disabledReason: 'AUTO: x' });
+    cloud.addServer({ id: 'a' });
+    const probed: Array<[string, number, number]> = [];
+    const d = deps(cloud, {
+      resolveHost: async (n) => (n === 'compute-03' ? false : '10.0.0.2'),
+      probeTcp: async (h, p, t) => {
+        probed.push([h, p, t]);
+        return true;
+      },
+    });
+    const rep = await preflight(cloud, { probePort: 16509, probeTimeoutMs: 1000 }, d);
+    const t = Object.fromEntries(rep.targets.map((x) => [x.host, x]));
+    assert.equal(t['compute-02']!.usable, true);
+    assert.equal(t['compute-02']!.address, '10.0.0.2');
+    assert.deepEqual(t['compute-03']!.reasons, ['hostname compute-03 does not resolve']);
+    assert.deepEqual(t['compute-04']!.reasons, ['service down']);
+    assert.match(t['compute-05']!.reasons[0]!, /disabled/);
+    assert.deepEqual(probed, [['compute-02', 16509, 1000]]);
+    assert.equal(rep.plan[0]!.target, 'compute-02');
+
+    const unreachable = deps(cloud, { probeTcp: async () => false });
+    const rep2 = await preflight(cloud, { probePort: 22 }, unreachable);
+    assert.equal(rep2.ok, false);
+    assert.equal(rep2.blocking[0]!.kind, 'no-targets');
+    assert.match(rep2.blocking[0]!.message, /no usable target host/);
+    assert.match(rep2.findings[0]!.message, /TCP port 22 does not answer/);
+  });
+
+  it('restricts targets to named hosts / an aggregate / an AZ; an unknown name fails the preflight', async () => {
+    const cloud = cloudWith(4);
+    cloud.addServer({ id: 'a' });
+    const named = await preflight(cloud, { targets: ['compute-03'] });
+    assert.deepEqual(named.targets.map((t) => t.host), ['compute-03']);
+    assert.equal(named.plan[0]!.target, 'compute-03');
+    const typo = await preflight(cloud, { targets: ['compute-33'] });
+    assert.equal(typo.ok, false);
+    assert.ok(typo.findings.some((f) => f.kind === 'target' && /compute-33 is not a nova-compute host/.test(f.message)));
+    cloud.aggregates = [{ id: 7, uuid: 'agg-7', name: 'fast', availabilityZone: null, hosts: ['compute-04'], metadata: {} }];
+    const agg = await preflight(cloud, { aggregate: 'fast' });
+    assert.deepEqual(agg.targets.map((t) => t.host), ['compute-04']);
+    const noAgg = await preflight(cloud, { aggregate: 'slow' });
+    assert.ok(noAgg.findings.some((f) => f.kind === 'aggregate'));
+  });
+
+  it('respects anti-affinity with members elsewhere', async () => {
+    const cloud = cloudWith(3);
+    cloud.addServer({ id: 'w1', name: 'web-1' });
+    cloud.addServer({ id: 'w2', name: 'web-2' });
+    cloud.addServer({ id: 'w3', name: 'web-3', host: 'compute-02' });
+    cloud.groups = [{ id: 'g', name: 'web', policy: 'anti-affinity', members: ['w1', 'w2', 'w3'], projectId: 'p', rules: {} }];
+    const rep = await preflight(cloud);
+    assert.equal(rep.ok, false, 'two members, one free target (compute-02 holds web-3)');
+    const placed = rep.plan.filter((p) => p.fits);
+    assert.deepEqual(placed.map((p) => p.target), ['compute-03']);
+    assert.match(rep.plan.find((p) => !p.fits)!.reason!, /anti-affinity group 'web'/);
+    assert.equal(cloud.count('getServer'), 1, 'one lookup for the member elsewhere');
+  });
+
+  it('waits for busy instances up to the bound, then reclassifies', async () => {
+    const cloud = cloudWith(2);
+    const b = cloud.addServer({ id: 'b', status: 'BUILD', taskState: 'spawning' });
+    let polls = 0;
+    const orig = cloud.compute.listServersOnHost;
+    cloud.compute.listServersOnHost = async (h, o) => {
+      if (++polls === 3) {
+        b.status = 'ACTIVE';
+        b.taskState = null;
+      }
+      return orig(h, o);
+    };
+    const rep = await preflight(cloud, { waitTimeoutMs: 60_000 });
+    assert.equal(rep.instances[0]!.class, 'live');
+    assert.equal(rep.waitedMs, 10_000);
+
+    const stuck = cloudWith(2);
+    stuck.addServer({ id: 'x', status: 'ACTIVE', taskState: 'rebooting' });
+    const rep2 = await preflight(stuck, { waitTimeoutMs: 20_000 });
+    assert.equal(rep2.ok, false);
+    assert.equal(rep2.instances[0]!.class, 'blocked');
+    assert.match(rep2.instances[0]!.reason, /task_state rebooting in progress, still busy after 20s/);
+    assert.equal(rep2.blocking[0]!.override?.flag, '--skip-blocked');
+  });
+
+  it('costs requests per target, not per instance x target', async () => {
+    const count = async (instances: number, hosts: number) => {
+      const cloud = cloudWith(hosts);
+      for (let i = 0; i < hosts; i++) cloud.inventories.set(`compute-0${i + 1}`, inventory({ vcpus: 64, ramMb: 1_000_000 }));
+      for (let i = 0; i < instances; i++) cloud.addServer({ id: `vm-${i}`, vcpus: 1, ramMb: 512 });
+      const rep = await preflight(cloud);
+      assert.equal(rep.ok, true);
+      return cloud.count();
+    };
+    const small = await count(2, 3);
+    const many = await count(40, 3);
+    assert.equal(many, small, 'the same number of calls for 2 or 40 instances');
+    const moreHosts = await count(2, 6);
+    // per extra target: one getInventories + one getUsages
+    assert.equal(moreHosts - small, 3 * 2);
+  });
+});

@@ -1,0 +1,129 @@
+import { strict as assert } from 'node:assert';
+import { disableServiceFor, enableServiceFor, resolveHostRef, restoreServiceFor, suggestHosts, waitServiceUp } from '../../../src/actors/service.js';
+import { toServiceRecord } from '../../../src/actors/deps.js';
+import { FakeCloud, unknownOutcome } from '../../support/fake-cloud.js';
+import { deps } from './helpers.js';
+
+describe('actors/service', () => {
+  it('resolves the exact host (compute-1 is not compute-10), its FQDN hypervisor and provider', async () => {
+    const cloud = new FakeCloud({ hypervisorName: (h) => `${h}.example.org` });
+    cloud.addHost('compute-1').addHost('compute-10');
+    const out = await resolveHostRef(deps(cloud), 'compute-1');
+    assert.equal(out.found, true);
+    assert.equal(out.ref!.service.host, 'compute-1');
+    assert.deepEqual(out.ref!.hypervisor, { id: 'hv-compute-1', hostname: 'compute-1.example.org' });
+    assert.deepEqual(out.ref!.provider, { uuid: 'rp-compute-1', name: 'compute-1.example.org' });
+    assert.deepEqual(out.warnings, []);
+  });
+
+  it('an unknown host is not found, with suggestions and no write', async () => {
+    const cloud = new FakeCloud({ hypervisorName: (h) => `${h}.example.org` });
+    cloud.addHost('compute-01.example.org').addHost('compute-02');
+    const out = await resolveHostRef(deps(cloud), 'compute-01');
+    assert.equal(out.found, false);
+    assert.equal(out.suggestions[0], 'compute-01.example.org', 'the FQDN of the short name first');
+    assert.equal(cloud.count('disableService'), 0);
+    assert.deepEqual(suggestHosts('cmp-9', ['a', 'b']), []);
+  });
+
+  it('disables with the marker and records the prior state', async () => {
+    const cloud = new FakeCloud().addHost('compute-01');
+    const before = toServiceRecord(cloud.service('compute-01'));
+    const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'firmware', service: before });
+    assert.equal(out.ownership, 'ours');
+    assert.equal(out.changed, true);
+    assert.deepEqual(out.before, before);
+    assert.equal(cloud.service('compute-01').disabledReason, 'hostmaint:r1: firmware');
+    assert.equal(cloud.service('compute-01').status, 'disabled');
+  });
+
+  it('adopts an earlier hostmaint disable without writing', async () => {
+    const cloud = new FakeCloud().addHost('compute-01', { status: 'disabled', disabledReason: 'hostmaint:r0: patching' });
+    const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud.service('compute-01')) });
+    assert.equal(out.ownership, 'adopted');
+    assert.equal(out.adoptedRunId, 'r0');
+    assert.equal(cloud.count('disableService'), 0);
+    assert.equal(cloud.service('compute-01').disabledReason, 'hostmaint:r0: patching');
+  });
+
+  it("records someone else's disable as not ours, without writing", async () => {
+    for (const reason of ['AUTO: Connection to libvirt lost: 1', 'Masakari detected host failed.', 'watcher_maintaining', 'bob: RAM swap']) {
+      const cloud = new FakeCloud().addHost('compute-01', { status: 'disabled', disabledReason: reason });
+      const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud.service('compute-01')) });
+      assert.equal(out.ownership, 'foreign', reason);
+      assert.ok(out.disabler && out.disabler.length > 0);
+      assert.equal(cloud.count('disableService'), 0);
+      assert.equal(cloud.service('compute-01').disabledReason, reason);
+    }
+  });
+
+  it('is safe to repeat: a restored run that already disabled is ours, prior state as resolve saw it', async () => {
+    const cloud = new FakeCloud().addHost('compute-01');
+    const seen = toServiceRecord(cloud.service('compute-01'));
+    await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: seen });
+    const again = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: seen });
+    assert.equal(again.ownership, 'ours');
+    assert.equal(again.changed, false);
+    assert.equal(again.before.status, 'enabled');
+    assert.equal(cloud.count('disableService'), 1);
+  });
+
+  it('reconciles an unknown-outcome disable by reading the service', async () => {
+    const cloud = new FakeCloud().addHost('compute-01');
+    cloud.fail('disableService', unknownOutcome(), true);
+    const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud.service('compute-01')) });
+    assert.equal(out.after.status, 'disabled');
+    const cloud2 = new FakeCloud().addHost('compute-01');
+    cloud2.fail('disableService', unknownOutcome(), false);
+    await assert.rejects(disableServiceFor(deps(cloud2), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud2.service('compute-01')) }), /outcome unknown/);
+  });
+
+  it('restores only our own disable, only when allowed', async () => {
+    const cloud = new FakeCloud().addHost('compute-01', { status: 'disabled', disabledReason: 'hostmaint:r1: x' });
+    const rec = toServiceRecord(cloud.service('compute-01'));
+    assert.equal((await restoreServiceFor(deps(cloud), { runId: 'r1', service: rec, mayEnable: false })).action, 'left-disabled');
+    assert.equal(cloud.service('compute-01').status, 'disabled');
+    assert.equal((await restoreServiceFor(deps(cloud), { runId: 'r2', service: rec, mayEnable: true })).action, 'left-disabled');
+    const ok = await restoreServiceFor(deps(cloud), { runId: 'r1', service: rec, mayEnable: true });
+    assert.equal(ok.action, 'enabled');
+    assert.equal(cloud.service('compute-01').status, 'enabled');
+    assert.equal(cloud.service('compute-01').disabledReason, null);
+
+    const other = new FakeCloud().addHost('compute-01', { status: 'disabled', disabledReason: 'AUTO: libvirt' });
+    const r = await restoreServiceFor(deps(other), { runId: 'r1', service: toServiceRecord(other.service('compute-01')), mayEnable: true });
+    assert.equal(r.action, 'left-foreign');
+    assert.equal(other.count('enableService'), 0);
+  });
+
+  it("enable refuses someone else's disable unless forced; enabled is a no-op", async () => {
+    const cloud = new FakeCloud().addHost('compute-01', { status: 'disabled', disabledReason: 'watcher_maintaining' });
+    const rec = toServiceRecord(cloud.service('compute-01'));
+    const no = await enableServiceFor(deps(cloud), { runId: 'u', service: rec, force: false });
+    assert.match(no.refused!, /Watcher/);
+    assert.equal(cloud.service('compute-01').status, 'disabled');
+    const yes = await enableServiceFor(deps(cloud), { runId: 'u', service: rec, force: true });
+    assert.equal(yes.changed, true);
+    assert.equal(cloud.service('compute-01').status, 'enabled');
+    const again = await enableServiceFor(deps(cloud), { runId: 'u', service: rec, force: false });
+    assert.equal(again.changed, false);
+    assert.equal(cloud.count('enableService'), 1);
+  });
+
+  it('waits for up, bounded', async () => {
+    const cloud = new FakeCloud().addHost('compute-01', { state: 'down' });
+    const rec = toServiceRecord(cloud.service('compute-01'));
+    const d = deps(cloud);
+    const timeout = await waitServiceUp(d, { service: rec, timeoutMs: 30_000, pollIntervalMs: 10_000 });
+    assert.equal(timeout.up, false);
+    assert.equal(timeout.waitedMs, 30_000);
+    setTimeout(() => (cloud.service('compute-01').state = 'up'), 0);
+    const up = await waitServiceUp(d, { service: rec, timeoutMs: 600_000, pollIntervalMs: 10_000 });
+    assert.equal(up.up, true);
+  });
+});
+
+describe('actors/service suggestions', () => {
+  it('suggests the closest names first', () => {
+    assert.deepEqual(suggestHosts('compute-1', ['compute-02', 'compute-01', 'compute-10', 'ctl-1']), ['compute-10', 'compute-01', 'compute-02']);
+  });
+});
