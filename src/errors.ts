@@ -40,7 +40,20 @@ export interface ErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/** Brand that survives duplicate module instances (dynamic imports under a loader, bundling). */
+const BRAND = Symbol.for('hostmaint.error');
+const HTTP_BRAND = Symbol.for('hostmaint.http-error');
+
 export class HostmaintError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null) return false;
+    const brands = value as Record<symbol, unknown>;
+    if (this === HostmaintError) return brands[BRAND] === true;
+    if (this.name === 'HttpError') return brands[HTTP_BRAND] === true;
+    return false;
+  }
+
   readonly kind: ErrorKind;
   readonly retryable: boolean;
   readonly hint: string | undefined;
@@ -53,6 +66,7 @@ export class HostmaintError extends Error {
     this.retryable = opts.retryable ?? false;
     this.hint = opts.hint;
     this.details = opts.details ?? {};
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
   }
 
   toJSON(): Record<string, unknown> {
@@ -89,6 +103,7 @@ export class HttpError extends HostmaintError {
     this.service = facts.service;
     this.requestId = facts.requestId;
     this.faultMessage = facts.faultMessage;
+    Object.defineProperty(this, HTTP_BRAND, { value: true, enumerable: false });
   }
 
   override toJSON(): Record<string, unknown> {

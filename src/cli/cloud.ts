@@ -28,9 +28,13 @@ export async function openCloud(
   const { connect } = await import('../openstack/session.js');
   const { realClock } = await import('../clock.js');
   if (isBuiltinDemo(overrides, opts.env)) {
-    const { startEmulator, scaledClock } = await import('../emulator/index.js');
-    const clock = scaledClock(Number(opts.env.HOSTMAINT_DEMO_SPEED ?? 10));
-    const emulator = await startEmulator({ scenario: opts.demoScenario ?? 'demo', clock, logger: opts.logger });
+    const { startEmulator, scaledClock, VirtualClock } = await import('../emulator/index.js');
+    // HOSTMAINT_DEMO_SPEED: emulated time runs this many times faster than real time (default 10);
+    // "virtual": as fast as the machine goes (tests). HOSTMAINT_DEMO_SCENARIO: another scenario.
+    const speed = opts.env.HOSTMAINT_DEMO_SPEED ?? '10';
+    const clock = speed === 'virtual' ? new VirtualClock() : scaledClock(Number(speed) > 0 ? Number(speed) : 10);
+    const scenario = opts.demoScenario ?? opts.env.HOSTMAINT_DEMO_SCENARIO ?? 'demo';
+    const emulator = await startEmulator({ scenario, clock, logger: opts.logger });
     try {
       const c = emulator.credentials;
       const cloud = resolveCloud(

@@ -1,5 +1,5 @@
 /** The final summary of a drain or undrain, as a table for people. */
-import type { DrainResult, InstanceOutcome, UndrainResult } from '../workflow/types.js';
+import type { DrainResult, ErrorInfo, InstanceOutcome, UndrainResult } from '../workflow/types.js';
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -24,9 +24,15 @@ function instanceRows(list: InstanceOutcome[]): string[][] {
   ]);
 }
 
+function errorLines(e: ErrorInfo | null): string[] {
+  if (!e) return [];
+  const facts = [e.kind, e.status ? `HTTP ${e.status}` : null, e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(', ');
+  return [`  why: ${facts}`, ...(e.hint ? [`  what to do: ${e.hint}`] : [])];
+}
+
 export function formatDrainResult(r: DrainResult): string {
   const out: string[] = [];
-  out.push(`${r.host}: ${r.outcome} - ${r.message}`);
+  out.push(`${r.host}: ${r.outcome} - ${r.message}`, ...errorLines(r.error));
   if (r.preflight && r.preflight.blocking.length > 0) {
     out.push('', 'Preflight found (all problems at once):');
     for (const g of r.preflight.blocking) {
@@ -64,7 +70,7 @@ export function formatDrainResult(r: DrainResult): string {
 }
 
 export function formatUndrainResult(r: UndrainResult): string {
-  const out: string[] = [`${r.host}: ${r.outcome} - ${r.message}`];
+  const out: string[] = [`${r.host}: ${r.outcome} - ${r.message}`, ...errorLines(r.error)];
   if (r.returns.length > 0) out.push('', table(['INSTANCE', 'ID', 'FROM', 'TO', 'METHOD', 'TIME', 'RESULT', 'REASON'], instanceRows(r.returns)).trimEnd());
   if (r.notReturned.length > 0) {
     out.push('', 'Not moved back:');

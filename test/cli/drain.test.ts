@@ -1,0 +1,160 @@
+/**
+ * hostmaint as an operator runs it: the CLI in this process against the demo
+ * cloud (the emulator on virtual time), asserting the exit code, the output
+ * and what the run records say. Every documented exit code is reached here
+ * (6 and 130 too).
+ */
+import { strict as assert } from 'node:assert';
+import { rmSync } from 'node:fs';
+import { hostmaint, smallScenario, tempDir, writeScenario } from './helpers.js';
+import { startEmulator } from '../../src/emulator/index.js';
+
+describe('hostmaint CLI against the demo cloud', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => { dir = tempDir(); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const demo = (scenarioFile: string) => ({ HOSTMAINT_DEMO_SCENARIO: scenarioFile });
+
+  it('drain empties the host, leaves it disabled with our marker, exit 0, JSON manifest', async () => {
+    const scenario = writeScenario(dir, 's', smallScenario());
+    const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '-f', 'json', '--state-dir', dir, '--reason', 'kernel CHG-1'], demo(scenario));
+    assert.equal(r.code, 0, r.stderr);
+    const result = r.json<{ outcome: string; manifest: Array<{ from: string; to: string; method: string }>; service: { after: { status: string; disabledReason: string } }; verification: { empty: boolean } }>();
+    assert.equal(result.outcome, 'drained');
+    assert.equal(result.manifest.length, 5);
+    assert.ok(result.manifest.every((m) => m.from === 'compute-01' && m.to !== 'compute-01'));
+    assert.deepEqual(result.manifest.map((m) => m.method).sort(), ['cold', 'live', 'live', 'live', 'live']);
+    assert.equal(result.service.after.status, 'disabled');
+    assert.match(result.service.after.disabledReason, /^hostmaint:[^:]+: kernel CHG-1 \(by /);
+    assert.equal(result.verification.empty, true);
+    // progress went to stderr, plain lines without control codes
+    assert.match(r.stderr, /phase: migrating/);
+    assert.doesNotMatch(r.stderr, /\u001b\[/);
+    // and the run is recorded for `status` (under demo/ for the demo cloud)
+    const st = await hostmaint(['status', '-f', 'json', '--state-dir', `${dir}/demo`]);
+    assert.equal(st.code, 0);
+    assert.equal(st.json<{ runs: Array<{ host: string; outcome: string }> }>().runs[0]?.outcome, 'drained');
+  });
+
+  it('plan changes nothing and shows where each instance would go (exit 0)', async () => {
+    const scenario = writeScenario(dir, 's', smallScenario());
+    const r = await hostmaint(['plan', 'compute-01', '--os-cloud', 'demo', '--state-dir', dir], demo(scenario));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Plan:/);
+    assert.match(r.stdout, /web-01 .* live/);
+    assert.match(r.stdout, /Service nova-compute on compute-01: enabled\./);
+  });
+
+  it('an unknown host is exit 2 and says which hosts exist', async () => {
+    const scenario = writeScenario(dir, 's', smallScenario());
+    const r = await hostmaint(['drain', 'compute-1', '--os-cloud', 'demo', '--yes', '--state-dir', dir], demo(scenario));
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /compute-1/);
+  });
+
+  it('not enough room anywhere: preflight refused, exit 3, service back to enabled', async () => {
+    const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '-f', 'json', '--state-dir', dir], { HOSTMAINT_DEMO_SCENARIO: 'tight-capacity' });
+    assert.equal(r.code, 3, r.stderr);
+    const result = r.json<{ outcome: string; plan: Array<{ fits: boolean; reason: string | null }>; service: { after: { status: string } | null; before: { status: string } } }>();
+    assert.equal(result.outcome, 'preflight-refused');
+    const unplaced = result.plan.filter((p) => !p.fits);
+    assert.equal(unplaced.length, 3);
+    assert.ok(unplaced.every((p) => /needs/.test(p.reason ?? '')), JSON.stringify(unplaced));
+    assert.equal((result.service.after ?? result.service.before).status, 'enabled');
+  });
+
+  it('a migration that keeps failing: partial, exit 4, the instance stays ACTIVE where it was', async () => {
+    const scenario = writeScenario(dir, 's', smallScenario({
+      faults: [{ kind: 'migration-fail', server: 'web-02', count: 10 }],
+    }));
+    const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '-f', 'json', '--retries', '1', '--state-dir', dir], demo(scenario));
+    assert.equal(r.code, 4, r.stderr);
+    const result = r.json<{ outcome: string; instances: Array<{ name: string; status: string; attempts: number }>; leftovers: Array<{ name: string | null }>; service: { after: { status: string } } }>();
+    assert.equal(result.outcome, 'partial');
+    const web2 = result.instances.find((i) => i.name === 'web-02');
+    assert.equal(web2?.status, 'failed');
+    assert.equal(web2?.attempts, 2);
+    assert.ok(result.leftovers.some((l) => l.name === 'web-02'));
+    assert.equal(result.service.after.status, 'disabled');
+  });
+
+  it('undrain refuses a service someone else disabled: exit 5; --force enables it', async () => {
+    const scenario = writeScenario(dir, 's', smallScenario({
+      hosts: [{ name: 'compute-01', status: 'disabled', disabled_reason: 'AUTO: Connection to libvirt lost: 1' }, { name: 'compute-02' }],
+      instances: [],
+    }));
+    const r = await hostmaint(['undrain', 'compute-01', '--os-cloud', 'demo', '--state-dir', dir], demo(scenario));
+    assert.equal(r.code, 5, r.stdout + r.stderr);
+    assert.match(r.stdout, /AUTO: Connection to libvirt lost/);
+    const forced = await hostmaint(['undrain', 'compute-01', '--os-cloud', 'demo', '--force', '-f', 'json', '--state-dir', dir], demo(scenario));
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(forced.json<{ service: { after: { status: string } } }>().service.after.status, 'enabled');
+  });
+
+  it('undrain of an enabled host is a no-op that says so (exit 0)', async () => {
+    const scenario = writeScenario(dir, 's', smallScenario());
+    const r = await hostmaint(['undrain', 'compute-01', '--os-cloud', 'demo', '--state-dir', dir], demo(scenario));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /already-enabled/);
+  });
+
+  it('impossible flags are usage errors (exit 2) before touching any cloud', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['drain', 'compute-01', '--concurrency', '0'], /--concurrency 0 is not allowed/],
+      [['drain', 'compute-01', '--migration-timeout', '-5'], /--migration-timeout/],
+      [['drain', 'compute-01', '--target', 'compute-01'], /is the host being drained/],
+      [['drain', 'compute-01', '--events', 'ndjson', '-f', 'json'], /both want stdout/],
+      [['drain', 'compute-01', '--stopped', 'maybe'], /Invalid values|Choices/],
+      [['drain'], /Not enough non-option arguments|host/],
+      [['frobnicate'], /Unknown argument|Did you mean|command/i],
+    ];
+    for (const [args, re] of cases) {
+      const r = await hostmaint([...args, '--os-auth-url', 'http://127.0.0.1:9/v3']);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(' '));
+    }
+  });
+
+  it('wrong password: exit 6, and the password is printed nowhere', async () => {
+    const emu = await startEmulator({ scenario: 'demo' });
+    try {
+      const secret = 'Not-The-Password-4242';
+      const r = await hostmaint(['plan', 'compute-01', '-vv'], {
+        OS_AUTH_URL: emu.authUrl, OS_USERNAME: emu.credentials.username, OS_PASSWORD: secret,
+        OS_PROJECT_NAME: emu.credentials.projectName, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default',
+      });
+      assert.equal(r.code, 6, r.stderr);
+      assert.match(r.stderr, /what to do:/);
+      assert.ok(!(r.stdout + r.stderr).includes(secret), 'the password leaked');
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it('nothing configured: exit 2 with how to configure a cloud and how to try the demo', async () => {
+    const r = await hostmaint(['plan', 'compute-01'], { HOME: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--os-cloud demo/);
+  });
+
+  it('a cloud answering 500 to the disable request: exit 1 with the request id', async () => {
+    const scenario = writeScenario(dir, 's', smallScenario({
+      faults: [{ kind: 'http-error', status: 500, match: { method: 'PUT', path: '/os-services/**' } }],
+    }));
+    const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '--state-dir', dir], demo(scenario));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /req-/);
+  });
+
+  it('SIGINT during a drain: exit 130, in-flight migrations finish in Nova, the run says how to go on', async () => {
+    const scenario = writeScenario(dir, 's', smallScenario());
+    const pending = hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '-f', 'json', '--state-dir', dir], demo(scenario));
+    await new Promise((r) => setTimeout(r, 400));
+    process.emit('SIGINT', 'SIGINT');
+    const r = await pending;
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal(r.json<{ outcome: string }>().outcome, 'interrupted');
+    assert.match(r.stderr, /SIGINT: stopping/);
+  });
+});
