@@ -4,7 +4,9 @@
  * lab ServiceClient (test/support/lab-service-client.ts); setup is plain REST.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { resolveCloud } from '../../src/config/index.js';
 import { isHttpError } from '../../src/errors.js';
+import { connect } from '../../src/openstack/session.js';
 import { nullLogger, type Logger } from '../../src/log.js';
 import type { CloudSession } from '../../src/openstack/api.js';
 import { COMPUTE_MAX_MICROVERSION, createComputeClient } from '../../src/openstack/compute/index.js';
@@ -48,16 +50,26 @@ export async function createLabCloud(lab: LabInfo, opts: LabCloudOptions = {}): 
     return c;
   };
 
-  const compute = createComputeClient(computeClient, logger);
-  const placementApi = createPlacementClient(placementClient, logger);
-  const session: CloudSession = {
-    cloudName: 'lab',
-    compute,
-    placement: placementApi,
-    identity: { userName: lab.username, userId: '', projectName: lab.projectName, projectId: session0.projectId, roles: ['admin'], authUrl: lab.authUrl, regionName: lab.regionName },
-    requestCount: () => ({ compute: computeClient.requestCount, placement: placementClient.requestCount }),
-    close: async () => undefined,
-  };
+  // The session under test: hostmaint's real connect() (clouds.yaml of the lab), unless a
+  // microversion cap is asked for (to run older branches against the real Nova), which
+  // connect() does not offer: then the same clients over the minimal lab ServiceClient.
+  let session: CloudSession;
+  if (opts.computeMicroversion === undefined && opts.placementMicroversion === undefined && opts.recorder === undefined) {
+    const cloud = resolveCloud({ osCloud: 'lab' }, { ...process.env, OS_CLIENT_CONFIG_FILE: lab.cloudsYaml, OS_CLOUD: 'lab' });
+    session = await connect(cloud, { logger });
+  } else {
+    const compute = createComputeClient(computeClient, logger);
+    const placementApi = createPlacementClient(placementClient, logger);
+    session = {
+      cloudName: 'lab',
+      compute,
+      placement: placementApi,
+      identity: { userName: lab.username, userId: '', projectName: lab.projectName, projectId: session0.projectId, roles: ['admin'], authUrl: lab.authUrl, regionName: lab.regionName },
+      requestCount: () => ({ compute: computeClient.requestCount, placement: placementClient.requestCount }),
+      close: async () => undefined,
+    };
+  }
+  const compute = session.compute;
 
   let imageId: string | null = null;
   const image = async (): Promise<string> => {
@@ -145,7 +157,7 @@ export async function createLabCloud(lab: LabInfo, opts: LabCloudOptions = {}): 
       await waitForServer(id, (s) => s.locked, 30_000);
     },
     waitForServer,
-    close: async () => undefined,
+    close: () => session.close(),
   };
 }
 
