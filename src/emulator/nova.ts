@@ -299,7 +299,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
           current_workload: 0,
           running_vms: servers.size,
           disk_available_least: disk - (u['DISK_GB'] ?? 0),
-          cpu_info: vAtLeast(v, 28) ? { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', topology: { cells: 1, sockets: 1, cores: vcpus, threads: 1 }, features: [] } : '{"arch": "x86_64"}',
+          cpu_info: vAtLeast(v, 28) ? { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', topology: { sockets: 1, cores: vcpus, threads: 1 }, features: [] } : '{"arch": "x86_64"}',
         });
       } else body['uptime'] = null;
     }
@@ -469,7 +469,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     if (vAtLeast(v, 63)) out['trusted_image_certificates'] = null;
     if (vAtLeast(v, 90) && !ctx.isAdmin) out['OS-EXT-SRV-ATTR:hostname'] = s.name.toLowerCase();
     if (vAtLeast(v, 71) && req.params['id']) out['server_groups'] = s.groupId ? [s.groupId] : [];
-    out['security_groups'] = [{ name: 'default' }];
+    // No security_groups: servers booted with networks "none" have no ports, so Nova lists none.
     return out;
   };
 
@@ -1125,11 +1125,16 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     { admin: 'os_compute_api:os-aggregates:delete' },
   );
 
+  /** Nova's availability_zone.py: zones of enabled services are available; disabled hosts are left out of the listing. */
   const azDetail = (detail: boolean) =>
     h(
       (_req, _ctx) => {
-        const zones = new Map<string, HostState[]>();
-        for (const hst of cloud.hosts.values()) zones.set(hst.az, [...(zones.get(hst.az) ?? []), hst]);
+        const enabledZones = new Map<string, HostState[]>();
+        const allZones = new Set<string>();
+        for (const hst of cloud.hosts.values()) {
+          allZones.add(hst.az);
+          if (!hst.disabled) enabledZones.set(hst.az, [...(enabledZones.get(hst.az) ?? []), hst]);
+        }
         const out: Obj[] = [];
         if (detail) {
           out.push({
@@ -1137,23 +1142,23 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
             zoneState: { available: true },
             hosts: {
               controller: Object.fromEntries(
-                cloud.controlServices.map((c) => [c.binary, { available: true, active: true, updated_at: naive(cloud.now) }]),
+                cloud.controlServices.map((c) => [c.binary, { available: true, active: true, updated_at: naive(cloud.now - ((cloud.now - cloud.startedAt) % cloud.reportIntervalMs)) }]),
               ),
             },
           });
         }
-        for (const [zone, hs] of zones) {
-          const available = hs.some((x) => !x.disabled && cloud.serviceIsUp(x));
+        for (const [zone, hs] of enabledZones) {
           out.push({
             zoneName: zone,
-            zoneState: { available },
+            zoneState: { available: true },
             hosts: detail
               ? Object.fromEntries(
-                  hs.map((x) => [x.name, { 'nova-compute': { available: cloud.serviceIsUp(x), active: !x.disabled, updated_at: naive(cloud.lastHeartbeat(x)) } }]),
+                  hs.map((x) => [x.name, { 'nova-compute': { available: cloud.serviceIsUp(x), active: true, updated_at: naive(cloud.lastHeartbeat(x)) } }]),
                 )
               : null,
           });
         }
+        for (const zone of allZones) if (!enabledZones.has(zone)) out.push({ zoneName: zone, zoneState: { available: false }, hosts: null });
         return ok({ availabilityZoneInfo: out });
       },
       detail ? { admin: 'os_compute_api:os-availability-zone:detail' } : {},

@@ -221,7 +221,7 @@ export function placementRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
     });
     if (limit !== null) list = list.slice(0, limit);
     const allocationRequests = list.map((x) => {
-      if (!at(v, 12)) return { allocations: Object.entries(want).map(([rc, n]) => ({ resource_provider: { uuid: x.uuid }, resources: { [rc]: n } })) };
+      if (!at(v, 12)) return { allocations: [{ resource_provider: { uuid: x.uuid }, resources: { ...want } }] };
       const o: Obj = { allocations: { [x.uuid]: { resources: { ...want } } } };
       if (at(v, 34)) o['mappings'] = { '': [x.uuid] };
       return o;
