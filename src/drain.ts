@@ -70,8 +70,10 @@ export interface PersistedRun {
   host: string;
   /** xstate's getPersistedSnapshot(): pass back as deps.snapshot. */
   snapshot: unknown;
-  /** Status view of the context (pool, phase) for `status` without calling OpenStack. */
+  /** The machine's state value (e.g. { migrating: 'waiting' }); with the snapshot's context it answers `status` without calling OpenStack. */
   value: unknown;
+  /** 'active' while running, 'done' for the final snapshot (nothing left to resume). */
+  status: 'active' | 'done' | 'error' | 'stopped';
 }
 
 function clientsOf(session: CloudSession | Clients): Clients {
@@ -145,10 +147,18 @@ async function runToEnd<C extends { runId: string; host: string }>(
   const finished = new Promise<void>((resolve) => {
     actor.subscribe({
       next: (snap: Snapshot<unknown> & { context?: C }) => {
-        if (onSnapshot && snap.status === 'active') {
+        if (onSnapshot) {
           try {
             const ctx = (snap as { context: C }).context;
-            onSnapshot({ machine: kind, machineVersion: version, runId: ctx.runId, host: ctx.host, snapshot: actor.getPersistedSnapshot(), value: (snap as unknown as { value: unknown }).value });
+            onSnapshot({
+              machine: kind,
+              machineVersion: version,
+              runId: ctx.runId,
+              host: ctx.host,
+              snapshot: actor.getPersistedSnapshot(),
+              value: (snap as unknown as { value: unknown }).value,
+              status: snap.status,
+            });
           } catch (err) {
             deps.logger.warn('onSnapshot threw; ignored', { error: errorText(err) });
           }
