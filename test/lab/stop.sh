@@ -65,3 +65,9 @@ if [ -n "$LEFT$EPMD_LEFT" ]; then
   exit 1
 fi
 echo "[lab] stopped in $(lab_since "$T0")s; no lab process left"
+OTHER="$(ps -eo pid=,args= | grep -E 'mariadbd|mysqld|beam\.smp|uwsgi|glance-api|neutron-server|nova-(api|conductor|scheduler|compute)|nova_compute\.py' |
+  grep -v -e grep -e "$LAB_DIR" || true)"
+if [ -n "$OTHER" ]; then
+  echo "[lab] note: OpenStack-like processes not belonging to this lab ($LAB_DIR) are running:"
+  printf '%s\n' "$OTHER" | cut -c1-200
+fi
