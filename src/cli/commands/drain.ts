@@ -122,7 +122,9 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
       });
       run.logger.info(`run record saved: ${file}`);
     }
-    state.io.stdout.write(run.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatDrainResult(result));
+    const apiRequests = run.cloud.session.requestCount();
+    run.logger.info('API requests', apiRequests);
+    state.io.stdout.write(run.format === 'json' ? `${JSON.stringify({ ...result, apiRequests }, null, 2)}\n` : formatDrainResult(result));
     state.exitCode = result.exitCode;
   });
 }

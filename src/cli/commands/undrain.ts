@@ -93,7 +93,8 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
             result: result as unknown as Record<string, unknown>,
           });
         }
-        state.io.stdout.write(run.format === 'json' ? `${JSON.stringify(result, null, 2)}\n` : formatUndrainResult(result));
+        const apiRequests = run.cloud.session.requestCount();
+        state.io.stdout.write(run.format === 'json' ? `${JSON.stringify({ ...result, apiRequests }, null, 2)}\n` : formatUndrainResult(result));
         state.exitCode = result.exitCode;
       });
     },

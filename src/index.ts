@@ -1,0 +1,31 @@
+/**
+ * hostmaint as a library: the same drainHost() / undrainHost() the CLI calls,
+ * so a runbook written in TypeScript can do exactly what the CLI does.
+ *
+ *   import { resolveCloud, connect, drainHost, realClock } from 'hostmaint';
+ *   const session = await connect(resolveCloud({ osCloud: 'mycloud' }), { logger });
+ *   const result = await drainHost(session, 'compute-01', { reason: 'kernel' }, { logger, clock: realClock });
+ *   process.exitCode = result.exitCode;
+ */
+export { drainHost, undrainHost, newRunId, DRAIN_DEFAULTS, EXIT_CODES, exitCodeFor } from './drain.js';
+export type { RunDeps, PersistedRun, Clients } from './drain.js';
+export type {
+  DrainOptions,
+  DrainResult,
+  DrainEvent,
+  UndrainOptions,
+  UndrainResult,
+  ManifestEntry,
+  InstanceOutcome,
+  DrainOutcome,
+  UndrainOutcome,
+} from './workflow/types.js';
+export { resolveCloud, isBuiltinDemo } from './config/index.js';
+export { connect } from './openstack/session.js';
+export type { CloudSession, ComputeApi, PlacementApi } from './openstack/api.js';
+export { HostmaintError, HttpError } from './errors.js';
+export type { ErrorKind } from './errors.js';
+export { realClock } from './clock.js';
+export type { Clock } from './clock.js';
+export type { Logger } from './log.js';
+export { EXIT, EXIT_DESCRIPTIONS } from './cli/exit-codes.js';

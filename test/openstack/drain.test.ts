@@ -1,0 +1,141 @@
+/**
+ * hostmaint drain / undrain against the real OpenStack lab, through the CLI
+ * exactly as an operator runs it (clouds.yaml of the lab, --os-cloud lab).
+ * What is asserted is what Nova and Placement say afterwards.
+ * Skips with a message when no lab runs; fails under CI (CI must run it).
+ */
+import { strict as assert } from 'node:assert';
+import { rmSync } from 'node:fs';
+import { createLabCloud } from '../contract/lab-cloud.js';
+import type { CloudUnderTest } from '../contract/cloud-under-test.js';
+import { labUnavailableReason, loadLab, type LabInfo } from './lab.js';
+import { hostmaint, tempDir } from '../cli/helpers.js';
+
+describe('drain and undrain on the real OpenStack lab', function () {
+  this.timeout(900_000);
+  let lab: LabInfo;
+  let cloud: CloudUnderTest;
+  let stateDir: string;
+  const created: string[] = [];
+  let env: NodeJS.ProcessEnv;
+
+  before(async function () {
+    const found = loadLab();
+    if (!found) {
+      const msg = `no OpenStack lab running (${labUnavailableReason}); start one with \`npm run lab:start\``;
+      if (process.env['CI']) throw new Error(`CI requires the lab: ${msg}`);
+      console.log(`    SKIPPED: ${msg}`);
+      this.skip();
+    }
+    lab = found!;
+    cloud = await createLabCloud(lab);
+    stateDir = tempDir('hm-lab-');
+    env = { OS_CLIENT_CONFIG_FILE: lab.cloudsYaml, HOME: stateDir };
+    // Every compute must be up and enabled before we start (a previous suite may have left one disabled).
+    for (const host of cloud.computes) {
+      const [svc] = await cloud.session.compute.listServices({ host, binary: 'nova-compute' });
+      assert.ok(svc, `no nova-compute on ${host}`);
+      if (svc.status === 'disabled') await cloud.session.compute.enableService(svc);
+    }
+  });
+
+  after(async () => {
+    if (!cloud) return;
+    for (const id of created) await cloud.deleteServer(id).catch(() => undefined);
+    for (const host of cloud.computes) {
+      const [svc] = await cloud.session.compute.listServices({ host, binary: 'nova-compute' });
+      if (svc && svc.status === 'disabled' && (svc.disabledReason ?? '').startsWith('hostmaint:')) await cloud.session.compute.enableService(svc);
+    }
+    await cloud.close?.();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  async function boot(name: string, host: string, flavor: string, project?: string): Promise<string> {
+    const id = await cloud.bootServer({ name, host, flavor, ...(project ? { project } : {}) });
+    created.push(id);
+    return id;
+  }
+
+  it('drains compute-01 (7 servers, 2 projects, ACTIVE/PAUSED/SHUTOFF) to empty, then undrains with --return', async () => {
+    const src = cloud.computes[0]!;
+    const [p1, p2] = cloud.projects as [string, string];
+    const ids = await Promise.all([
+      boot('hm-lab-a1', src, 'm1.tiny', p1), boot('hm-lab-a2', src, 'm1.tiny', p1), boot('hm-lab-a3', src, 'm1.small', p1),
+      boot('hm-lab-b1', src, 'm1.tiny', p2), boot('hm-lab-b2', src, 'm1.tiny', p2), boot('hm-lab-b3', src, 'm1.small', p2),
+      boot('hm-lab-b4', src, 'm1.tiny', p2),
+    ]);
+    await cloud.pauseServer(ids[1]!);
+    await cloud.stopServer(ids[4]!);
+    const before = new Map((await cloud.session.compute.listServersOnHost(src)).map((s) => [s.id, s.status]));
+    for (const id of ids) assert.ok(before.has(id), `${id} is not on ${src}`);
+
+    const t0 = Date.now();
+    const r = await hostmaint(['drain', src, '--os-cloud', 'lab', '--yes', '-f', 'json', '--state-dir', stateDir, '--reason', 'lab drain test', '--poll-interval', '1s'], env);
+    const wallMs = Date.now() - t0;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const result = r.json<{ outcome: string; manifest: Array<{ serverId: string; to: string }>; apiRequests: Record<string, number> }>();
+    assert.equal(result.outcome, 'drained');
+    const total = Object.values(result.apiRequests).reduce((a, b) => a + b, 0);
+    console.log(`    lab drain of ${ids.length} servers: ${(wallMs / 1000).toFixed(1)} s wall, ${total} API requests ${JSON.stringify(result.apiRequests)}`);
+
+    // What Nova and Placement say now, not what hostmaint said.
+    assert.deepEqual((await cloud.session.compute.listServersOnHost(src)).map((s) => s.name), []);
+    for (const id of ids) {
+      const s = await cloud.session.compute.getServer(id);
+      assert.notEqual(s.host, src, `${s.name} still on ${src}`);
+      assert.equal(s.status, before.get(id), `${s.name} came out ${s.status}, went in ${before.get(id)}`);
+      assert.equal(result.manifest.find((m) => m.serverId === id)?.to, s.host);
+    }
+    const [hyp] = await cloud.session.compute.findHypervisors(src, { withServers: true });
+    assert.deepEqual(hyp?.servers ?? [], []);
+    const [rp] = await cloud.session.placement.listProviders({ name: hyp!.hostname });
+    assert.deepEqual(await cloud.session.placement.getProviderAllocations(rp!.uuid), {});
+    const [svc] = await cloud.session.compute.listServices({ host: src, binary: 'nova-compute' });
+    assert.equal(svc?.status, 'disabled');
+    assert.match(svc?.disabledReason ?? '', /^hostmaint:\S+: lab drain test/);
+
+    const u = await hostmaint(['undrain', src, '--os-cloud', 'lab', '--return', '-f', 'json', '--state-dir', stateDir, '--poll-interval', '1s'], env);
+    assert.equal(u.code, 0, `${u.stdout}\n${u.stderr}`);
+    const [after] = await cloud.session.compute.listServices({ host: src, binary: 'nova-compute' });
+    assert.equal(after?.status, 'enabled');
+    const back = await cloud.session.compute.listServersOnHost(src);
+    assert.equal(back.length, ids.length, `returned: ${back.map((s) => s.name).join(', ')}`);
+    for (const s of back) assert.equal(s.status, before.get(s.id));
+  });
+
+  it('refuses a drain onto a host without room (exit 3), and leaves everything as it was', async function () {
+    const small = cloud.computes[2]!;
+    const [rp] = await cloud.session.placement.listProviders({ name: small });
+    const inv = await cloud.session.placement.getInventories(rp!.uuid);
+    const ram = inv['MEMORY_MB']!;
+    if ((ram.total - ram.reserved) * ram.allocationRatio >= 16384) {
+      const msg = `${small} is not small (start the lab with LAB_RAM_${small.replace(/-/g, '_')}=8192)`;
+      if (process.env['CI']) throw new Error(msg);
+      console.log(`    SKIPPED: ${msg}`);
+      this.skip();
+    }
+    const src = cloud.computes[0]!;
+    const id = await boot('hm-lab-big', src, 'm1.large');
+    const r = await hostmaint(['drain', src, '--os-cloud', 'lab', '--yes', '-f', 'json', '--state-dir', stateDir, '--target', small], env);
+    assert.equal(r.code, 3, `${r.stdout}\n${r.stderr}`);
+    const result = r.json<{ plan: Array<{ name: string; fits: boolean; reason: string | null }> }>();
+    const big = result.plan.find((p) => p.name === 'hm-lab-big');
+    assert.equal(big?.fits, false);
+    assert.match(big?.reason ?? '', /16384/);
+    const s = await cloud.session.compute.getServer(id);
+    assert.equal(s.host, src);
+    assert.equal(s.status, 'ACTIVE');
+    const [svc] = await cloud.session.compute.listServices({ host: src, binary: 'nova-compute' });
+    assert.equal(svc?.status, 'enabled');
+    assert.equal(svc?.disabledReason, null);
+    await cloud.deleteServer(id);
+  });
+
+  it('an unknown host: exit 2, and no service changed', async () => {
+    const before = await cloud.session.compute.listServices({ binary: 'nova-compute' });
+    const r = await hostmaint(['drain', 'compute-0', '--os-cloud', 'lab', '--yes', '--state-dir', stateDir], env);
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    const after = await cloud.session.compute.listServices({ binary: 'nova-compute' });
+    assert.deepEqual(after.map((s) => [s.host, s.status, s.disabledReason]), before.map((s) => [s.host, s.status, s.disabledReason]));
+  });
+});
