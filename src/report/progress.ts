@@ -25,7 +25,7 @@ export function formatEvent(e: DrainEvent): string | null {
     case 'preflight-finished':
       return `${p} preflight ${e.ok ? 'passed' : 'REFUSED'}: ${e.planned} planned, ${e.unplaced} unplaced, ${e.blocking} blocking, ${e.warnings} warnings`;
     case 'migration-queued':
-      return `${p} ${e.name}: ${e.status} (waiting for the compute's migration slot)`;
+      return `${p} ${e.name}: ${e.status}${e.status === 'queued' ? " (waiting for the source compute's migration slot; not stuck)" : e.status === 'preparing' ? ' (destination preparing)' : ''}`;
     case 'migration-started':
       return `${p} ${e.name}: ${e.adopted ? 'already moving, watching it' : `${e.method} migration requested`}${e.target ? ` -> ${e.target}` : ' (scheduler chooses)'}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}`;
     case 'migration-progress':

@@ -149,10 +149,16 @@ describe('hostmaint CLI against the demo cloud', function () {
 
   it('SIGINT during a drain: exit 130, in-flight migrations finish in Nova, the run says how to go on', async () => {
     const scenario = writeScenario(dir, 's', smallScenario());
-    const pending = hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '-f', 'json', '--state-dir', dir], demo(scenario));
-    await new Promise((r) => setTimeout(r, 400));
-    process.emit('SIGINT', 'SIGINT');
-    const r = await pending;
+    let sent = false;
+    const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '-f', 'json', '--state-dir', dir], demo(scenario), {
+      onStderr: (all) => {
+        if (!sent && /migration requested/.test(all)) {
+          sent = true;
+          setImmediate(() => process.emit('SIGINT', 'SIGINT'));
+        }
+      },
+    });
+    assert.ok(sent, 'no migration was ever requested');
     assert.equal(r.code, 130, r.stderr);
     assert.equal(r.json<{ outcome: string }>().outcome, 'interrupted');
     assert.match(r.stderr, /SIGINT: stopping/);

@@ -12,13 +12,16 @@ export interface CliRun {
 }
 
 /** Run hostmaint in this process, as an operator would type it; the demo cloud runs on virtual time. */
-export async function hostmaint(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export async function hostmaint(args: string[], env: NodeJS.ProcessEnv = {}, opts: { onStderr?: (all: string) => void } = {}): Promise<CliRun> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
   let stderr = '';
   out.on('data', (d: Buffer) => (stdout += d.toString()));
-  err.on('data', (d: Buffer) => (stderr += d.toString()));
+  err.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    opts.onStderr?.(stderr);
+  });
   const baseEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, HOSTMAINT_DEMO_SPEED: 'virtual' };
   const code = await runCli(args, { stdout: out, stderr: err, env: { ...baseEnv, ...env }, interactive: false });
   return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
