@@ -9,9 +9,8 @@ import type { CommandState } from './main.js';
 import { openCloud, type OpenedCloud } from './cloud.js';
 import { cloudOverrides } from './global-options.js';
 import { parseDuration } from './durations.js';
-import { usageError } from './errors.js';
 import { createLogger, closeLogger } from '../report/logging.js';
-import { progressSink, type ProgressSink } from '../report/progress.js';
+import { checkOutputFlags, createRunOutput, type RunOutput } from '../report/output.js';
 import { defaultStateDir, RunStore } from '../runs/store.js';
 import type { Logger } from '../log.js';
 
@@ -28,25 +27,13 @@ export interface CommonArgs {
 export interface CommandRun {
   cloud: OpenedCloud;
   logger: Logger;
-  progress: ProgressSink;
+  /** Progress events and the final result go here. */
+  output: RunOutput;
   store: RunStore;
   signal: AbortSignal;
   /** "alice@ops-laptop" — who ran it, for the service reason and the run record. */
   who: string;
   format: 'table' | 'json';
-}
-
-function eventsTarget(events: string | undefined, format: 'table' | 'json'): { stream: NodeJS.WritableStream } | { file: string } | 'stdout' | null {
-  if (events === undefined) return null;
-  if (events === 'ndjson') {
-    if (format === 'json') {
-      throw usageError('--events ndjson and --format json both want stdout', 'Send the events to a file: --events ndjson=FILE, or drop --format json.');
-    }
-    return 'stdout';
-  }
-  const m = /^ndjson=(.+)$/.exec(events);
-  if (!m) throw usageError(`--events '${events}' is not understood`, 'Use --events ndjson (stdout) or --events ndjson=FILE.');
-  return { file: path.resolve(m[1] as string) };
 }
 
 export async function withCommandRun<T>(
@@ -57,7 +44,7 @@ export async function withCommandRun<T>(
   const io = state.io;
   const format = argv.format;
   const timeoutMs = parseDuration('timeout', argv.timeout, { minMs: 1000, maxMs: 3_600_000 });
-  const target = eventsTarget(argv.events, format);
+  checkOutputFlags({ format, events: argv.events });
   const secrets: string[] = [];
   const logger = createLogger({ verbosity: argv.verbose ?? 0, logFile: argv.logFile, stream: io.stderr, secrets });
   const controller = new AbortController();
@@ -74,22 +61,19 @@ export async function withCommandRun<T>(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let cloud: OpenedCloud | null = null;
-  let progress: ProgressSink | null = null;
+  let output: RunOutput | null = null;
   try {
     cloud = await openCloud(cloudOverrides(argv), { env: io.env, logger, timeoutMs });
     secrets.push(...cloud.secrets);
     const baseState = argv.stateDir ?? defaultStateDir(io.env);
     const store = new RunStore(cloud.demo ? path.join(baseState, 'demo') : baseState);
-    progress = progressSink({
-      lines: format === 'json' || target === 'stdout' ? io.stderr : io.stderr,
-      ndjson: target === 'stdout' ? { stream: io.stdout } : target,
-    });
+    output = createRunOutput(io, { format, events: argv.events });
     const who = `${safeUser()}@${os.hostname()}`;
-    return await work({ cloud, logger, progress, store, signal: controller.signal, who, format });
+    return await work({ cloud, logger, output, store, signal: controller.signal, who, format });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await progress?.close();
+    await output?.close();
     await cloud?.close().catch(() => undefined);
     await closeLogger(logger as never).catch(() => undefined);
   }

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../main.js';
-import { withCommandRun, type CommonArgs } from '../session.js';
+import type { CommonArgs } from '../session.js';
 import { parseDuration, parseIntFlag } from '../durations.js';
 import { usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -83,11 +83,12 @@ function drainOptions(argv: DrainArgs, dryRun: boolean): DrainOptions {
 
 async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): Promise<void> {
   const options = drainOptions(argv, dryRun);
+  const { withCommandRun } = await import('../session.js');
   await withCommandRun(state, argv, async (run) => {
     const { drainHost, newRunId } = await import('../../drain.js');
     const { formatDrainResult } = await import('../../report/result.js');
     const host = String(argv.host).trim();
-    const deps = { logger: run.logger, clock: run.cloud.clock, emit: run.progress.emit, signal: run.signal, resolveHost: run.cloud.resolveHost };
+    const deps = { logger: run.logger, clock: run.cloud.clock, emit: run.output.emit, signal: run.signal, resolveHost: run.cloud.resolveHost };
     if (!dryRun && !argv.yes && state.io.interactive && state.io.confirm) {
       const plan = await drainHost(run.cloud.session, host, { ...options, dryRun: true }, { ...deps, emit: undefined });
       state.io.stderr.write(formatDrainResult(plan));
@@ -124,7 +125,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
     }
     const apiRequests = run.cloud.session.requestCount();
     run.logger.info('API requests', apiRequests);
-    state.io.stdout.write(run.format === 'json' ? `${JSON.stringify({ ...result, apiRequests }, null, 2)}\n` : formatDrainResult(result));
+    run.output.result(result, { apiRequests });
     state.exitCode = result.exitCode;
   });
 }

@@ -1,9 +1,8 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../main.js';
-import { defaultStateDir, RunStore, type RunRecord } from '../../runs/store.js';
+import type { RunRecord } from '../../runs/store.js';
 import { usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
-import { table } from '../../report/result.js';
 
 interface StatusArgs {
   target?: string;
@@ -23,6 +22,8 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
         .example('$0 status compute-01', 'The latest run for compute-01, in detail')
         .example('$0 status compute-01 -f json', 'The same, as JSON') as never,
     handler: async (argv) => {
+      const { defaultStateDir, RunStore } = await import('../../runs/store.js');
+      const { table } = await import('../../report/result.js');
       const store = new RunStore(argv.stateDir ?? defaultStateDir(state.io.env));
       const { records, problems } = await store.list();
       const out = state.io.stdout;

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../main.js';
-import { withCommandRun, type CommonArgs } from '../session.js';
+import type { CommonArgs } from '../session.js';
 import { parseDuration, parseIntFlag } from '../durations.js';
 import { usageError } from '../errors.js';
 import type { ManifestEntry, UndrainOptions, UndrainResult } from '../../workflow/types.js';
@@ -56,9 +56,9 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
         onTimeout: argv.onTimeout,
         pollIntervalMs: parseDuration('poll-interval', argv.pollInterval, { minMs: 200, maxMs: 600_000 }),
       };
+      const { withCommandRun } = await import('../session.js');
       await withCommandRun(state, argv, async (run) => {
         const { undrainHost, newRunId } = await import('../../drain.js');
-        const { formatUndrainResult } = await import('../../report/result.js');
         if (argv.return) {
           const last = await run.store.latestForHost(host, 'drain');
           const manifest = (last?.result.manifest ?? null) as ManifestEntry[] | null;
@@ -75,7 +75,7 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
         const result: UndrainResult = await undrainHost(run.cloud.session, host, { ...options, runId: newRunId(run.cloud.clock) }, {
           logger: run.logger,
           clock: run.cloud.clock,
-          emit: run.progress.emit,
+          emit: run.output.emit,
           signal: run.signal,
         });
         if (result.outcome !== 'unknown-host') {
@@ -94,7 +94,7 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
           });
         }
         const apiRequests = run.cloud.session.requestCount();
-        state.io.stdout.write(run.format === 'json' ? `${JSON.stringify({ ...result, apiRequests }, null, 2)}\n` : formatUndrainResult(result));
+        run.output.result(result, { apiRequests });
         state.exitCode = result.exitCode;
       });
     },
