@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import {
+  acquireLabLock,
   assertComputesUp,
   findEndpoint,
   labCompute,
@@ -38,8 +39,10 @@ describe('OpenStack lab smoke', function () {
   let session: LabSession;
   let nova = '';
   let microversion = '';
+  let releaseLock: (() => void) | undefined;
 
   before(async function () {
+    this.timeout(20 * 60_000);
     const found = loadLab();
     if (!found) {
       const msg =
@@ -50,6 +53,8 @@ describe('OpenStack lab smoke', function () {
       this.skip();
     }
     lab = found as LabInfo;
+    // the last test kills a compute: don't interleave with other suites that change the lab
+    releaseLock = await acquireLabLock('lab-smoke');
     session = await labToken(lab);
     nova = findEndpoint(session, 'compute');
     microversion = await negotiate();
@@ -70,6 +75,10 @@ describe('OpenStack lab smoke', function () {
     assert.ok(mvCmp(v21.min_version, MAX_MICROVERSION) <= 0, `min ${v21.min_version} above ${MAX_MICROVERSION}`);
     return mvCmp(v21.version, MAX_MICROVERSION) <= 0 ? v21.version : MAX_MICROVERSION;
   }
+
+  after(function () {
+    releaseLock?.();
+  });
 
   async function computeServices(): Promise<LabComputeService[]> {
     const r = await labGet<{ services: LabComputeService[] }>(session, `${nova}/os-services?binary=nova-compute`, {

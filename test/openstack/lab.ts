@@ -9,7 +9,7 @@
  *   const r = await labGet(s, `${nova}/os-services`, { 'OpenStack-API-Version': 'compute 2.93' });
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -240,5 +240,64 @@ export function assertComputesUp(services: LabComputeService[], hosts: string[])
   }
   if (problems.length > 0) {
     throw new Error(`not all computes are up and enabled: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Advisory lock for suites that change the shared lab (disable hosts, kill or
+ * resize computes, fill hosts): take it in before(), release it in after(), so
+ * two such suites (e.g. two engineers on one machine) do not run interleaved.
+ * The lock file is $LAB_DIR/run/tests.lock; a lock whose holder process is gone
+ * is taken over. Resolves to the release function.
+ */
+export async function acquireLabLock(owner: string, timeoutMs = 15 * 60_000): Promise<() => void> {
+  const file = resolve(labDir(), 'run', 'tests.lock');
+  const mine = JSON.stringify({ pid: process.pid, owner, since: new Date().toISOString() });
+  const deadline = Date.now() + timeoutMs;
+  let announced = false;
+  for (;;) {
+    try {
+      writeFileSync(file, mine, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder: { pid?: number; owner?: string } = {};
+    try {
+      holder = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; owner?: string };
+    } catch {
+      // being written or removed right now
+    }
+    if (typeof holder.pid === 'number' && !processAlive(holder.pid)) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`lab lock ${file} still held by ${holder.owner ?? '?'} (pid ${holder.pid ?? '?'})`);
+    }
+    if (!announced) {
+      console.log(`      waiting for the lab lock held by ${holder.owner ?? '?'} (pid ${holder.pid ?? '?'})`);
+      announced = true;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const release = (): void => {
+    try {
+      if (readFileSync(file, 'utf8') === mine) rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
+    process.removeListener('exit', release);
+  };
+  process.on('exit', release);
+  return release;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
