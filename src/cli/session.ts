@@ -67,7 +67,13 @@ export async function withCommandRun<T>(
     secrets.push(...cloud.secrets);
     const baseState = argv.stateDir ?? defaultStateDir(io.env);
     const store = new RunStore(cloud.demo ? path.join(baseState, 'demo') : baseState);
-    output = createRunOutput(io, { format, events: argv.events });
+    output = createRunOutput(io, { ...argv, format, events: argv.events }, {
+      command: String((argv._ as unknown[] | undefined)?.[0] ?? ''),
+      argv: redactArgv(process.argv.slice(2)),
+      cloudName: cloud.cloudName,
+      user: cloud.session.identity.userName,
+      who: `${safeUser()}@${os.hostname()}`,
+    });
     const who = `${safeUser()}@${os.hostname()}`;
     return await work({ cloud, logger, output, store, signal: controller.signal, who, format });
   } finally {
@@ -77,6 +83,22 @@ export async function withCommandRun<T>(
     await cloud?.close().catch(() => undefined);
     await closeLogger(logger as never).catch(() => undefined);
   }
+}
+
+/** The command line with the values of secret flags replaced. */
+export function redactArgv(args: string[]): string[] {
+  const secret = /^--os-(password|application-credential-secret|token)(=|$)/;
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const m = secret.exec(a);
+    if (m && m[2] === '=') out.push(`${a.slice(0, a.indexOf('=') + 1)}***`);
+    else if (m) {
+      out.push(a, '***');
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 function safeUser(): string {

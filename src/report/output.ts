@@ -15,6 +15,19 @@ export interface OutputFlags {
   format: 'table' | 'json';
   /** "ndjson" (stdout) or "ndjson=FILE". */
   events?: string | undefined;
+  /** Every other parsed flag of the command (yargs argv), for output options added later. */
+  [flag: string]: unknown;
+}
+
+/** Facts about the run that reports need (never secrets). */
+export interface RunContext {
+  command: string;
+  /** The command line as typed, with secret flags' values replaced. */
+  argv: string[];
+  cloudName: string;
+  /** Keystone user name, and the local "user@machine". */
+  user: string | null;
+  who: string;
 }
 
 export interface RunOutput {
@@ -43,7 +56,7 @@ function eventsTarget(flags: OutputFlags): { stream: 'stdout' } | { file: string
   return { file: path.resolve(m[1] as string) };
 }
 
-export function createRunOutput(io: CliIO, flags: OutputFlags): RunOutput {
+export function createRunOutput(io: CliIO, flags: OutputFlags, _context: RunContext): RunOutput {
   const target = eventsTarget(flags);
   const sink: ProgressSink = progressSink({
     lines: io.stderr,
