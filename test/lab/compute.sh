@@ -18,6 +18,7 @@ set -euo pipefail
 action=$1 host=$2
 [[ "$host" =~ ^compute-[0-9]+$ ]] || lab_die "not a lab compute name: $host"
 lab_require_root
+lab_lock
 LAB_STARTED=()
 
 do_stop() {

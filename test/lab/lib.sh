@@ -74,6 +74,20 @@ lab_die() {
   exit 1
 }
 
+# One lab per machine (fixed ports): start/stop/compute.sh take a machine-wide
+# lock so two of them never interleave. Children inherit the hold (LAB_LOCK_HELD).
+lab_lock() {
+  [ "${LAB_LOCK_HELD:-0}" = 1 ] && return 0
+  local f=/run/lock/hostmaint-lab.lock
+  [ -d /run/lock ] || f=/tmp/hostmaint-lab.lock
+  exec 9>>"$f"
+  if ! flock -n 9; then
+    echo "[lab] waiting for another lab script to finish (lock $f)..." >&2
+    flock -w "${LAB_LOCK_TIMEOUT:-900}" 9 || lab_die "timed out waiting for the lab lock $f"
+  fi
+  export LAB_LOCK_HELD=1
+}
+
 lab_require_root() {
   [ "$(id -u)" = 0 ] || lab_die "the lab needs root (it runs MariaDB as mysql and writes under $LAB_DIR)"
 }

@@ -26,6 +26,7 @@ for arg in "$@"; do
 done
 
 lab_require_root
+lab_lock
 [ -x /usr/bin/nova-api-wsgi ] && [ -x /usr/sbin/mariadbd ] && [ -x /usr/bin/keystone-manage ] ||
   lab_die "OpenStack packages missing: run 'bash test/lab/install.sh' first"
 

@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
 done
 
 T0=$(lab_now)
+lab_lock
 if [ ! -d "$LAB_DIR/run" ]; then
   echo "[lab] nothing to stop (no $LAB_DIR/run)"
   exit 0
