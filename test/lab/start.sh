@@ -316,6 +316,18 @@ clouds:
     interface: public
     identity_api_version: 3
 EOF
+# The computes' host names resolve to loopback, as real computes resolve each other by
+# name ("both hosts must be able to communicate by hostname"): hostmaint's preflight
+# checks that every target's name resolves. One marked line, rewritten in place
+# (/etc/hosts may be a bind mount, so no rename).
+hosts_line="127.0.0.1 ${COMPUTES[*]} # hostmaint-lab"
+if ! grep -qxF "$hosts_line" /etc/hosts; then
+  { grep -v '# hostmaint-lab$' /etc/hosts || true; echo "$hosts_line"; } > "$LAB_DIR/run/hosts.new"
+  cat "$LAB_DIR/run/hosts.new" > /etc/hosts
+  rm -f "$LAB_DIR/run/hosts.new"
+  lab_log "/etc/hosts: ${COMPUTES[*]} -> 127.0.0.1"
+fi
+
 lab_write "$LAB_DIR/lab.env" <<EOF
 # hostmaint OpenStack lab, written by test/lab/start.sh (read by test/openstack/lab.ts)
 LAB_DIR=$LAB_DIR
