@@ -119,9 +119,14 @@ export async function createLabCloud(lab: LabInfo, opts: LabCloudOptions = {}): 
         body: { server: { name: o.name, imageRef: await image(), flavorRef: await flavorId(o.flavor), networks: 'none', availability_zone: `nova:${o.host}` } },
       });
       const id = r.data.server.id;
-      await waitForServer(id, (s) => s.status === 'ACTIVE' || s.status === 'ERROR', 120_000).then((s) => {
+      try {
+        const s = await waitForServer(id, (x) => x.status === 'ACTIVE' || x.status === 'ERROR', 120_000);
         if (s.status !== 'ACTIVE') throw new Error(`server ${o.name} (${id}) went to ${s.status}: ${s.fault?.message ?? 'no fault'}`);
-      });
+      } catch (e) {
+        // The caller never learns the id of a server that failed to boot: clean it up here.
+        await setup.request({ method: 'DELETE', path: `/servers/${id}` }).catch(() => undefined);
+        throw e;
+      }
       return id;
     },
     async deleteServer(id: string): Promise<void> {
@@ -154,7 +159,12 @@ export async function createLabCloud(lab: LabInfo, opts: LabCloudOptions = {}): 
     },
     async lockServer(id: string): Promise<void> {
       await act(id, { lock: { locked_reason: 'hostmaint contract test' } });
-      await waitForServer(id, (s) => s.locked, 30_000);
+      // `locked` is shown from 2.9 only: check through the setup client (2.93), whatever the session speaks.
+      const deadline = Date.now() + 30_000;
+      while (!(await setup.request<{ server: { locked?: boolean } }>({ method: 'GET', path: `/servers/${id}` })).data.server.locked) {
+        if (Date.now() > deadline) throw new Error(`server ${id} did not become locked`);
+        await sleep(300);
+      }
     },
     waitForServer,
     close: () => session.close(),

@@ -73,5 +73,5 @@ export async function listMigrations(ctx: ComputeContext, query: MigrationQuery,
     else ctx.logger.debug('changes-since needs compute microversion 2.59; listing all migrations', { microversion: ctx.client.microversion });
   }
   const wire = await getAllPages<WireMigration>(ctx, { path: '/os-migrations', query: q, key: 'migrations', linksKey: 'migrations_links', paged, opts });
-  return wire.map(toMigration);
+  return wire.map((w) => toMigration(w, query.migrationType));
 }

@@ -342,10 +342,14 @@ export function toServer(w: WireServer, flavor?: ServerFlavor): Server {
   };
 }
 
-export function toMigration(w: WireMigration): Migration {
-  let migrationType: string = w.migration_type ?? 'unknown';
-  // Before 2.23 Nova does not say; a changed flavor means a resize.
-  if (w.migration_type === undefined && w.old_instance_type_id != null && w.new_instance_type_id != null && w.old_instance_type_id !== w.new_instance_type_id) {
+/**
+ * `knownType`: the migration_type the listing was filtered on. Before 2.23
+ * Nova filters on it but does not show it; otherwise a changed flavor means a
+ * resize and anything else is 'unknown'.
+ */
+export function toMigration(w: WireMigration, knownType?: string): Migration {
+  let migrationType: string = w.migration_type ?? knownType ?? 'unknown';
+  if (w.migration_type === undefined && knownType === undefined && w.old_instance_type_id != null && w.new_instance_type_id != null && w.old_instance_type_id !== w.new_instance_type_id) {
     migrationType = 'resize';
   }
   return {

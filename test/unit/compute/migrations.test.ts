@@ -176,6 +176,10 @@ describe('compute migrations', () => {
       fake.json('GET', '/os-migrations', { migrations: [strip(osMigration(1)), strip(osMigration(2, { new_instance_type_id: 2 }))] });
       const got = await api.listMigrations({});
       assert.deepEqual(got.map((m) => [m.migrationType, m.uuid, m.projectId]), [['unknown', null, null], ['resize', null, null]]);
+      // filtered on a type, Nova only returns that type: the rows carry it
+      const typed = await api.listMigrations({ migrationType: 'live-migration' });
+      assert.deepEqual(fake.last().query, { migration_type: 'live-migration' });
+      assert.deepEqual(typed.map((m) => m.migrationType), ['live-migration', 'live-migration']);
     });
   });
 });
