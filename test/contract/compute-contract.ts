@@ -27,6 +27,14 @@ export async function poll<T>(what: string, fn: () => Promise<T>, ok: (v: T) => 
   return last;
 }
 
+/** The suites boot on and disable a host: refuse (clearly) when someone else holds it disabled. */
+export function assertFree(service: ComputeService | undefined, host: string): void {
+  if (!service) throw new Error(`no nova-compute service on ${host}`);
+  if (service.status === 'disabled' || service.state !== 'up') {
+    throw new Error(`${host} is ${service.state}/${service.status} (${service.disabledReason ?? 'no reason'}): another test or operator is using it; rerun when the cloud is free`);
+  }
+}
+
 /** Put a service back as it was before a test touched it. */
 export async function restoreService(api: ComputeApi, before: ComputeService): Promise<void> {
   const [now] = await api.listServices({ host: before.host, binary: before.binary });
@@ -56,6 +64,7 @@ export function defineComputeContract(getCloud: () => CloudUnderTest): void {
       assert.ok(cloud.computes.length >= 3, 'the contract needs 3 computes');
       SRC = cloud.computes[0]!;
       [serviceBefore] = await api.listServices({ host: SRC, binary: 'nova-compute' });
+      assertFree(serviceBefore, SRC);
       const [p0, p1] = cloud.projects;
       const boot = async (key: keyof typeof ids, project: string | undefined) => {
         const id = await cloud.bootServer({ name: `${tag}-${key}`, host: SRC, flavor: 'm1.tiny', project });

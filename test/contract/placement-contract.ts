@@ -12,7 +12,7 @@ import { fits, flavorResources, providerCapacity } from '../../src/openstack/pla
 import type { ComputeService, ResourceProvider } from '../../src/openstack/types.js';
 import { compareMicroversions } from '../../src/openstack/service-client.js';
 import type { CloudUnderTest } from './cloud-under-test.js';
-import { poll, restoreService } from './compute-contract.js';
+import { assertFree, poll, restoreService } from './compute-contract.js';
 
 const DISABLED = 'COMPUTE_STATUS_DISABLED';
 
@@ -39,7 +39,7 @@ export function definePlacementContract(getCloud: () => CloudUnderTest): void {
       }
       SRC = cloud.computes[1]!;
       [serviceBefore] = await compute.listServices({ host: SRC, binary: 'nova-compute' });
-      if (serviceBefore?.status === 'disabled') await compute.enableService(serviceBefore);
+      assertFree(serviceBefore, SRC);
       for (const [i, flavor] of (['m1.tiny', 'm1.small'] as const).entries()) {
         booted.push(await cloud.bootServer({ name: `${tag}-${i}`, host: SRC, flavor, project: cloud.projects[i % cloud.projects.length] }));
       }
