@@ -29,6 +29,7 @@ export async function listServerMigrations(ctx: ComputeContext, serverId: string
   return pick<WireServerMigration[]>(data, 'migrations', 'array', 'GET /servers/{id}/migrations').map(toServerMigration);
 }
 
+/** Only an in-progress live migration (queued, preparing, running, post-migrating) is found; any other is a 404 (not-found). */
 export async function getServerMigration(ctx: ComputeContext, serverId: string, migrationId: number, opts?: CallOptions): Promise<ServerMigration> {
   need(ctx, SERVER_MIGRATIONS_MICROVERSION, 'Reading a server migration');
   const data = await getJson(ctx, `${base(serverId)}/${migrationId}`, undefined, opts);
