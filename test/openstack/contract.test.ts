@@ -8,11 +8,12 @@ import { createLabCloud } from '../contract/lab-cloud.js';
 import type { CloudUnderTest } from '../contract/cloud-under-test.js';
 import { defineComputeContract } from '../contract/compute-contract.js';
 import { definePlacementContract } from '../contract/placement-contract.js';
-import { labUnavailableReason, loadLab } from './lab.js';
+import { acquireLabLock, labUnavailableReason, loadLab } from './lab.js';
 
 describe('contract: real OpenStack lab', function () {
   this.timeout(600_000);
   let cloud: CloudUnderTest | null = null;
+  let releaseLock: (() => void) | null = null;
 
   before(async function () {
     const lab = loadLab();
@@ -22,6 +23,8 @@ describe('contract: real OpenStack lab', function () {
       console.log(`    SKIPPED: ${msg}`);
       this.skip();
     }
+    // The suites boot servers, disable hosts and move servers: one such suite at a time.
+    releaseLock = await acquireLabLock('contract');
     cloud = await createLabCloud(lab!, {
       computeMicroversion: process.env['HOSTMAINT_CONTRACT_COMPUTE_MV'] || undefined,
       placementMicroversion: process.env['HOSTMAINT_CONTRACT_PLACEMENT_MV'] || undefined,
@@ -31,6 +34,7 @@ describe('contract: real OpenStack lab', function () {
 
   after(async () => {
     await cloud?.close?.();
+    releaseLock?.();
   });
 
   const get = (): CloudUnderTest => {
