@@ -2,12 +2,23 @@
  * One poll of the migration pool: the machine keeps the pool in its context and
  * invokes this once per poll interval. It reconciles every instance with what
  * the cloud shows, applies the stall/timeout policy, reads failure reasons,
- * retries, and starts new migrations up to the concurrency bound. It returns
- * the updated pool and the progress events; it never rejects for one instance.
+ * retries, and requests new migrations in the same poll that saw slots free
+ * up. It returns the updated pool and the progress events; it never rejects
+ * for one instance.
+ *
+ * How many it requests (see startLimits): in a drain, `concurrency` bounds the
+ * requests *waiting* in Nova, not the running ones. Nova runs
+ * max_concurrent_live_migrations per compute and queues the rest; a queued
+ * request costs nothing and starts the moment a slot frees, so the compute
+ * never idles between polls. Once Nova's queue shows how many slots the
+ * compute has, hostmaint keeps a full round of them queued.
  *
  * Requests per poll, whatever the number of waiting instances:
- *   per source host: one listServersOnHost + one listMigrations({host})
- *   per running live migration: one getServerMigration (progress)
+ *   per source host: one server listing (GET /servers/detail?host=) + one
+ *   listMigrations({host})
+ *   PROGRESS_READS_PER_POLL progress read(s) (getServerMigration), the running
+ *   migration read longest ago first (and any not read for a quarter of the
+ *   stall timeout)
  *   one-off per instance: the POST, a getServer when it has left the host, the
  *   failure reason (instance action) when an attempt failed.
  *
@@ -24,8 +35,14 @@ import type { ActorDeps } from './deps.js';
 
 /** Migration statuses that are over (nothing left to wait for). 'finished' is not: a cold migration awaits confirm. */
 export const FINAL_MIGRATION_STATUSES: ReadonlySet<string> = new Set(['completed', 'confirmed', 'error', 'failed', 'cancelled', 'reverted', 'done']);
-const LIVE_QUEUED = new Set(['accepted', 'queued', 'preparing', 'pre-migrating']);
-const LIVE_RUNNING = new Set(['running', 'post-migrating']);
+/** Waiting for one of the source compute's max_concurrent_live_migrations slots (Nova sets 'preparing' once it has one). */
+const LIVE_QUEUED = new Set(['accepted', 'queued', 'pre-migrating']);
+/** Holding a slot of the source compute. */
+const LIVE_RUNNING = new Set(['preparing', 'running', 'post-migrating']);
+/** Progress reads per poll (oldest read first), whatever the number of running migrations. */
+export const PROGRESS_READS_PER_POLL = 1;
+/** Guard for computes that run any number of live migrations at once (max_concurrent_live_migrations = 0). */
+export const MAX_IN_FLIGHT = 16;
 const COLD_RUNNING = new Set(['accepted', 'queued', 'preparing', 'pre-migrating', 'migrating', 'running', 'post-migrating']);
 const FAILED = new Set(['error', 'failed', 'cancelled', 'reverted']);
 
@@ -49,6 +66,10 @@ interface HostView {
 class Tick {
   readonly events: DrainEventDraft[] = [];
   readonly failedThisTick = new Set<string>();
+  /** Running live migrations whose progress is read this poll. */
+  readonly readProgress = new Set<string>();
+  /** Live migration attempts seen ending this poll (completed or failed), per source: slots they held since the last poll. */
+  readonly endedThisTick = new Map<string, number>();
   constructor(
     readonly deps: ActorDeps,
     readonly input: PoolTickInput,
@@ -86,10 +107,12 @@ class Tick {
     run.diskRemainingBytes = null;
     run.timeoutAction = null;
     run.timeoutActionAt = null;
+    run.progressReadAt = null;
   }
 
   /** One attempt failed: retry (back to pending) while attempts remain, else failed. */
   failAttempt(run: InstanceRun, reason: string, retry = true): void {
+    this.ended(run);
     run.errors.push(`attempt ${run.attempts}: ${reason}`);
     this.resetAttempt(run);
     this.failedThisTick.add(run.serverId);
@@ -105,7 +128,12 @@ class Tick {
     }
   }
 
+  ended(run: InstanceRun): void {
+    if (run.method === 'live' && run.phase !== 'pending') this.endedThisTick.set(run.source, (this.endedThisTick.get(run.source) ?? 0) + 1);
+  }
+
   complete(run: InstanceRun, to: string | null, note: string | null = null): void {
+    this.ended(run);
     run.phase = 'done';
     run.to = to;
     run.finishedAt = this.now;
@@ -193,6 +221,9 @@ function landed(run: InstanceRun, s: Server): boolean {
 
 async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): Promise<void> {
   const { deps, now, settings } = t;
+  // Not this poll's turn: the stall and timeout checks wait for the next read of this one (at most a few polls away).
+  if (!t.readProgress.has(run.serverId)) return;
+  run.progressReadAt = now;
   try {
     const sm = await deps.compute.getServerMigration(run.serverId, mig.id, t.opts);
     const rem = sm.memoryRemainingBytes;
@@ -522,7 +553,8 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
   try {
     await Promise.all(
       [...new Set(active.map((r) => r.source))].map(async (src) => {
-        const [servers, migrations] = await Promise.all([deps.compute.listServersOnHost(src, opts), deps.compute.listMigrations({ host: src }, opts)]);
+        // One listing of the servers still on the source (soft-deleted ones are the verification's business) and one of its migrations.
+        const [servers, migrations] = await Promise.all([deps.compute.listServers({ allProjects: true, host: src }, opts), deps.compute.listMigrations({ host: src }, opts)]);
         views.set(src, { servers: new Map(servers.map((s) => [s.id, s])), migrations });
       }),
     );
@@ -533,6 +565,7 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
   }
 
   const t = new Tick(deps, input, now, opts);
+  selectProgressReads(t, runs, views);
   const guarded = async (run: InstanceRun, fn: () => Promise<void>) => {
     const before = JSON.stringify(run);
     try {
@@ -548,12 +581,87 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
     if (isTerminal(run) || run.phase === 'pending') continue;
     await guarded(run, () => watch(t, run, views.get(run.source)!));
   }
-  let inFlight = runs.filter((r) => IN_FLIGHT_PHASES.has(r.phase)).length;
+  // In the same poll that saw a slot free up, request the next ones.
+  const limits = startLimits(t, runs, views);
   for (const run of runs) {
-    if (inFlight >= input.settings.concurrency) break;
+    if (!limits.room()) break;
     if (run.phase !== 'pending' || t.failedThisTick.has(run.serverId)) continue;
     await guarded(run, () => start(t, run, views.get(run.source)!));
-    if (IN_FLIGHT_PHASES.has(run.phase)) inFlight++;
+    limits.started(run);
   }
   return { instances: runs, events: t.events, error: null, at: now };
+}
+
+/**
+ * Which running live migrations get a progress read this poll: the one read
+ * longest ago (PROGRESS_READS_PER_POLL), plus any not read for a quarter of the
+ * stall timeout, so stalls are still seen in time when many run at once.
+ */
+function selectProgressReads(t: Tick, runs: InstanceRun[], views: Map<string, HostView>): void {
+  const running: InstanceRun[] = [];
+  for (const run of runs) {
+    if (run.method !== 'live' || isTerminal(run) || run.phase === 'pending') continue;
+    const view = views.get(run.source);
+    const mig = view ? attemptMigration(view, run) : null;
+    if (mig && mig.status.toLowerCase() === 'running') running.push(run);
+  }
+  running.sort((a, b) => (a.progressReadAt ?? -Infinity) - (b.progressReadAt ?? -Infinity) || a.serverId.localeCompare(b.serverId));
+  const overdueMs = Math.max(1, Math.min(t.settings.stallTimeoutMs, t.settings.migrationTimeoutMs) / 4);
+  running.forEach((run, i) => {
+    const lastSeen = run.progressReadAt ?? run.runningSince ?? t.now;
+    if (i < PROGRESS_READS_PER_POLL || t.now - lastSeen >= overdueMs) t.readProgress.add(run.serverId);
+  });
+}
+
+/** Holding Nova's attention without a slot: requested, or queued behind the compute's running live migrations. Cold migrations and offloads have no slot in Nova: they count until done. */
+export function isWaiting(run: InstanceRun): boolean {
+  if (run.phase === 'requested' || run.phase === 'queued') return true;
+  return run.method !== 'live' && (run.phase === 'running' || run.phase === 'confirming');
+}
+
+/**
+ * How many live migrations the source compute runs at once, as this poll
+ * shows it. When one is queued, the ones holding a slot are all the slots
+ * there are (Nova's max_concurrent_live_migrations). When none is queued the
+ * compute may have more: the ones holding a slot now plus the ones that ended
+ * since the last poll is what it got through in one interval, and asking for
+ * that many next makes Nova's queue (and the exact answer) appear.
+ */
+export function slotsSeen(migrations: Migration[], source: string, endedSinceLastPoll = 0): number {
+  let holding = 0;
+  let queued = 0;
+  for (const m of migrations) {
+    if (m.sourceCompute !== source || (m.migrationType ?? '').toLowerCase() !== 'live-migration') continue;
+    const st = m.status.toLowerCase();
+    if (LIVE_RUNNING.has(st)) holding++;
+    else if (st === 'queued') queued++;
+  }
+  return queued > 0 ? holding : holding + endedSinceLastPoll;
+}
+
+/**
+ * How many more to request this poll.
+ *   bound 'waiting' (drains): requests kept waiting ahead of the source
+ *     compute's slots, so a freed slot never waits for the next poll: at
+ *     least `concurrency`, and a full round of the compute's slots once Nova's
+ *     queue shows how many it runs. Nova's max_concurrent_live_migrations
+ *     bounds the running ones (MAX_IN_FLIGHT everything).
+ *   bound 'in-flight': at most `concurrency` in flight, running or not.
+ */
+function startLimits(t: Tick, runs: InstanceRun[], views: Map<string, HostView>) {
+  const settings = t.settings;
+  const byWaiting = settings.bound === 'waiting';
+  const maxInFlight = Math.max(settings.concurrency, settings.maxInFlight ?? MAX_IN_FLIGHT);
+  let slots = 0;
+  for (const [source, view] of views) slots = Math.max(slots, slotsSeen(view.migrations, source, t.endedThisTick.get(source) ?? 0));
+  const waitingTarget = Math.max(settings.concurrency, slots);
+  let inFlight = runs.filter((r) => IN_FLIGHT_PHASES.has(r.phase)).length;
+  let waiting = runs.filter(isWaiting).length;
+  return {
+    room: () => (byWaiting ? waiting < waitingTarget && inFlight < maxInFlight : inFlight < settings.concurrency),
+    started: (run: InstanceRun) => {
+      if (IN_FLIGHT_PHASES.has(run.phase)) inFlight++;
+      if (isWaiting(run)) waiting++;
+    },
+  };
 }

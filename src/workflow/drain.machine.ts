@@ -327,7 +327,7 @@ export const drainMachine = setup({
               runId: context.runId,
               host: context.host,
               instances: context.pool,
-              settings: poolSettings(context.options),
+              settings: poolSettings(context.options, 'waiting'),
             }),
             onDone: [
               {

@@ -56,6 +56,7 @@ export function newRun(args: {
     diskRemainingBytes: null,
     timeoutAction: null,
     timeoutActionAt: null,
+    progressReadAt: null,
     firstStartedAt: null,
     finishedAt: null,
     to: null,
@@ -110,9 +111,20 @@ export function originalStatusOf(c: { status: string; vmState: string | null; ad
   return 'ACTIVE';
 }
 
-export function poolSettings(o: { concurrency: number; retries: number; stallTimeoutMs: number; migrationTimeoutMs: number; onTimeout: PoolSettings['onTimeout']; requestGraceMs: number }): PoolSettings {
+/**
+ * The pool's settings from the run's options. A drain bounds the requests
+ * *waiting* in Nova (bound 'waiting'): the source compute always has the next
+ * migration queued when a slot frees, and Nova's max_concurrent_live_migrations
+ * bounds what runs. Returns (undrain) land on one host: they bound everything
+ * in flight.
+ */
+export function poolSettings(
+  o: { concurrency: number; retries: number; stallTimeoutMs: number; migrationTimeoutMs: number; onTimeout: PoolSettings['onTimeout']; requestGraceMs: number },
+  bound: NonNullable<PoolSettings['bound']> = 'in-flight',
+): PoolSettings {
   return {
     concurrency: o.concurrency,
+    bound,
     retries: o.retries,
     stallTimeoutMs: o.stallTimeoutMs,
     migrationTimeoutMs: o.migrationTimeoutMs,

@@ -21,7 +21,15 @@ export interface DrainOptions {
   runId?: string;
   /** Plan mode: resolve + preflight, read-only, then stop with the plan. Default false. */
   dryRun?: boolean;
-  /** Migrations in flight at once. Default 2. */
+  /**
+   * Migration requests kept waiting in Nova ahead of the source compute's
+   * slots, so the compute never idles between polls. Nova runs
+   * max_concurrent_live_migrations per compute at once (the rest wait queued);
+   * hostmaint keeps at least this many queued (a full round of the compute's
+   * slots once it sees them), and never more than 16 in flight. Cold
+   * migrations and offloads have no slot in Nova: at most this many at once.
+   * Default 2.
+   */
   concurrency?: number;
   /** SHUTOFF instances. Default 'cold'. */
   stopped?: StoppedPolicy;
@@ -366,6 +374,8 @@ export interface InstanceRun {
   diskRemainingBytes: number | null;
   timeoutAction: TimeoutPolicy | null;
   timeoutActionAt: number | null;
+  /** When the running migration's progress was last read (reads are spread over polls). Absent in snapshots of older versions. */
+  progressReadAt?: number | null;
   firstStartedAt: number | null;
   finishedAt: number | null;
   to: string | null;
@@ -375,7 +385,18 @@ export interface InstanceRun {
 }
 
 export interface PoolSettings {
+  /** See `bound`. */
   concurrency: number;
+  /**
+   * What `concurrency` bounds. 'in-flight' (default): migrations requested and
+   * not finished. 'waiting': requests not yet running (requested, or queued
+   * behind the source compute's max_concurrent_live_migrations slots), so the
+   * compute always has the next one queued; running ones are bounded by Nova
+   * (and by maxInFlight).
+   */
+  bound?: 'in-flight' | 'waiting';
+  /** With bound 'waiting': at most this many in flight in all (default 16). */
+  maxInFlight?: number;
   retries: number;
   stallTimeoutMs: number;
   migrationTimeoutMs: number;

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { poolTick } from '../../../src/actors/pool.js';
+import { MAX_IN_FLIGHT, PROGRESS_READS_PER_POLL, poolTick, slotsSeen } from '../../../src/actors/pool.js';
+import type { Migration } from '../../../src/openstack/types.js';
 import type { InstanceRun } from '../../../src/workflow/types.js';
 import { conflict, networkError, unknownOutcome } from '../../support/fake-cloud.js';
 import { cloudWith, deps, drive, run, SETTINGS } from './helpers.js';
@@ -37,7 +38,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
     assert.ok(progress.some((p) => p.type === 'migration-progress' && p.percent !== null && p.percent > 0 && p.memoryRemainingBytes !== null));
   });
 
-  it('polls economically: per poll one listServersOnHost + one listMigrations, per-server calls only for running migrations', async () => {
+  it('polls economically: per poll one server listing + one listMigrations, per-server calls only for running migrations', async () => {
     const cloud = cloudWith(3);
     const ids = Array.from({ length: 12 }, (_, i) => `vm-${i}`);
     for (const id of ids) cloud.addServer({ id, vcpus: 1, ramMb: 512 });
@@ -54,7 +55,8 @@ describe('actors/pool (one poll of the migration pool)', () => {
     }
     assert.ok(pool.every((r) => r.phase === 'done'));
     for (const t of perTick) {
-      assert.equal(t.listServersOnHost, 1);
+      assert.equal(t.listServers, 1, 'one listing of the servers on the source');
+      assert.equal(t.listServersOnHost, undefined, 'not the two-query listing with soft-deleted servers');
       assert.equal(t.listMigrations, 1);
       assert.ok((t.getServerMigration ?? 0) <= 1, 'one compute slot: at most one running migration to read');
       assert.ok((t.liveMigrate ?? 0) <= 3);
@@ -62,6 +64,86 @@ describe('actors/pool (one poll of the migration pool)', () => {
     const total = perTick.reduce((n, t) => n + Object.values(t).reduce((a, b) => a + b, 0), 0);
     const perInstance = (total - perTick.length * 2) / ids.length;
     assert.ok(perInstance <= 8, `one-off calls per instance: ${perInstance}`);
+  });
+
+  it("bound 'waiting' (drains): keeps `concurrency` requests queued ahead of the running one, so a freed slot is taken at once", async () => {
+    const cloud = cloudWith(3);
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    for (const id of ids) cloud.addServer({ id });
+    let maxInFlight = 0;
+    const orig = cloud.compute.liveMigrate;
+    cloud.compute.liveMigrate = async (id, args, o) => {
+      const r = await orig(id, args, o);
+      maxInFlight = Math.max(maxInFlight, cloud.migs.filter((m) => cloud.unfinished(m.m)).length);
+      return r;
+    };
+    // 20 s per migration, polls every 5 s: the slot frees between polls.
+    const out = await drive(cloud, ids.map((id) => run(id)), { bound: 'waiting', concurrency: 2 });
+    assert.ok(out.instances.every((r) => r.phase === 'done'));
+    assert.equal(maxInFlight, 3, 'one running (the source has one slot) + two waiting');
+    const runs = cloud.migs.map((m) => ({ start: m.runStart!, end: Date.parse(m.m.updatedAt!) })).sort((a, b) => a.start - b.start);
+    for (let i = 1; i < runs.length; i++) assert.equal(runs[i]!.start, runs[i - 1]!.end, `migration ${i + 1} starts the moment the slot frees`);
+  });
+
+  it("bound 'waiting' never has more than maxInFlight in flight (computes that run any number at once)", async () => {
+    // Three sources with a free slot each: whatever is requested runs at once, so nothing ever waits.
+    const cloud = cloudWith(6);
+    const runs = [];
+    for (let i = 0; i < 6; i++) {
+      const src = `compute-0${(i % 3) + 1}`;
+      cloud.addServer({ id: `v${i}`, host: src });
+      runs.push(run(`v${i}`, 'live', { source: src }));
+    }
+    let maxInFlight = 0;
+    const orig = cloud.compute.liveMigrate;
+    cloud.compute.liveMigrate = async (id, args, o) => {
+      const r = await orig(id, args, o);
+      maxInFlight = Math.max(maxInFlight, cloud.migs.filter((m) => cloud.unfinished(m.m)).length);
+      return r;
+    };
+    const out = await drive(cloud, runs, { bound: 'waiting', concurrency: 1, maxInFlight: 2 });
+    assert.ok(out.instances.every((r) => r.phase === 'done'));
+    assert.equal(maxInFlight, 2);
+    assert.equal(MAX_IN_FLIGHT, 16, 'the default guard');
+    // maxInFlight is never below concurrency.
+    const c2 = cloudWith(3);
+    for (const id of ['a', 'b', 'c', 'd']) c2.addServer({ id });
+    await poolTick(deps(c2), { runId: 'r', host: 'compute-01', instances: ['a', 'b', 'c', 'd'].map((id) => run(id)), settings: { ...SETTINGS, bound: 'waiting', concurrency: 4, maxInFlight: 3 } });
+    assert.equal(c2.count('liveMigrate'), 4);
+  });
+
+  it("slotsSeen: Nova's per-compute limit from the migration list (exact when one is queued)", () => {
+    const mig = (id: number, status: string, source = 'compute-01', type = 'live-migration'): Migration =>
+      ({ id, uuid: `m${id}`, serverId: `s${id}`, migrationType: type, status, sourceCompute: source, destCompute: null, sourceNode: null, destNode: null, destHost: null, projectId: null, userId: null, createdAt: null, updatedAt: null }) as Migration;
+    const four = [mig(1, 'preparing'), mig(2, 'running'), mig(3, 'running'), mig(4, 'post-migrating'), mig(5, 'queued'), mig(6, 'queued'), mig(7, 'completed')];
+    assert.equal(slotsSeen(four, 'compute-01'), 4);
+    assert.equal(slotsSeen(four, 'compute-01', 3), 4, 'a queue is the exact answer, whatever ended');
+    assert.equal(slotsSeen([mig(1, 'running'), mig(2, 'completed')], 'compute-01', 2), 3, 'no queue: what it got through in one interval');
+    assert.equal(slotsSeen([mig(1, 'running', 'compute-02'), mig(2, 'queued', 'compute-02')], 'compute-01'), 0, 'other sources do not count');
+    assert.equal(slotsSeen([mig(1, 'migrating', 'compute-01', 'migration'), mig(2, 'queued')], 'compute-01'), 0, 'cold migrations hold no live slot');
+  });
+
+  it('reads progress for at most one running migration per poll, oldest read first, and still catches a stall in time', async () => {
+    const cloud = cloudWith(4);
+    cloud.addServer({ id: 'a' });
+    cloud.addServer({ id: 'b', host: 'compute-02' });
+    cloud.addServer({ id: 'c', host: 'compute-03' });
+    cloud.script('a', { runMs: 120_000 });
+    cloud.script('b', { runMs: 120_000 });
+    cloud.script('c', { outcome: 'stall', stallAt: 0.2 }, { runMs: 20_000 });
+    const runs = [run('a'), run('b', 'live', { source: 'compute-02' }), run('c', 'live', { source: 'compute-03' })];
+    const out = await drive(cloud, runs, { stallTimeoutMs: 60_000 });
+    assert.ok(out.instances.every((r) => r.phase === 'done'));
+    const reads = cloud.calls.filter((c) => c.method === 'getServerMigration');
+    assert.ok(out.callsPerTick.length > 0);
+    // Three running at once for ~24 polls: one read per poll, plus a rare overdue one.
+    assert.ok(reads.length <= out.ticks * PROGRESS_READS_PER_POLL + 6, `${reads.length} progress reads in ${out.ticks} polls`);
+    const perServer = (id: string) => reads.filter((c) => c.args[0] === id).length;
+    assert.ok(perServer('a') >= 5 && perServer('b') >= 5, 'each running migration is read regularly');
+    const c = out.instances.find((r) => r.serverId === 'c')!;
+    assert.equal(c.attempts, 2, 'the stalled one was aborted and retried');
+    const stalled = out.events.find((e) => e.type === 'migration-stalled');
+    assert.ok(stalled && stalled.type === 'migration-stalled' && stalled.stalledForMs >= 60_000 && stalled.stalledForMs <= 60_000 + 15_000 + 5_000, `seen within a quarter of the stall timeout: ${stalled && 'stalledForMs' in stalled ? stalled.stalledForMs : ''}`);
   });
 
   it('stalled migration: aborted after stallTimeoutMs (default policy), then retried and done', async () => {
@@ -248,7 +330,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
   it('a failed poll reports the error and leaves the pool as it was', async () => {
     const cloud = cloudWith(2);
     cloud.addServer({ id: 'a' });
-    cloud.fail('listServersOnHost', networkError());
+    cloud.fail('listServers', networkError());
     const input: InstanceRun[] = [run('a')];
     const out = await poolTick(deps(cloud), { runId: 'r', host: 'compute-01', instances: input, settings: SETTINGS });
     assert.match(out.error!, /ECONNREFUSED/);
