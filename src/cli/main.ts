@@ -12,6 +12,7 @@ import { cloudOptions, outputOptions } from './global-options.js';
 import { drainCommand, planCommand } from './commands/drain.js';
 import { undrainCommand } from './commands/undrain.js';
 import { statusCommand } from './commands/status.js';
+import { resumeCommand } from './commands/resume.js';
 import { emulatorCommand } from './commands/emulator.js';
 import { VERSION } from '../version.js';
 
@@ -32,6 +33,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .command(undrainCommand(state))
     .command(planCommand(state))
     .command(statusCommand(state))
+    .command(resumeCommand(state))
     .command(emulatorCommand(state))
     .demandCommand(1, 'Name a command: drain, undrain, plan, status or emulator.')
     .recommendCommands()

@@ -1,7 +1,15 @@
 /**
  * What every cloud-touching command shares: validated output flags, the
- * logger, the cloud (real or demo), progress output, Ctrl-C handling, and the
- * run record. Commands supply only their flags and the workflow call.
+ * logger, the state directory (checked before the cloud is touched), the cloud
+ * (real or demo), progress output, Ctrl-C / SIGTERM handling, and the saved
+ * run. Commands supply only their flags and the workflow call.
+ *
+ * Signals: the first SIGINT/SIGTERM saves the run as interrupted at once and
+ * asks the workflow to stop (no new migration is started; migrations already
+ * requested go on in Nova and are handed to the saved run, whose resume
+ * reconciles them); the command then exits 130 naming the command that
+ * resumes. A second signal exits at once, the run still saved and the host's
+ * lock released.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -9,9 +17,11 @@ import type { CommandState } from './main.js';
 import { openCloud, type OpenedCloud } from './cloud.js';
 import { cloudOverrides } from './global-options.js';
 import { parseDuration } from './durations.js';
+import { usageError } from './errors.js';
 import { createLogger, closeLogger } from '../report/logging.js';
 import { checkOutputFlags, createRunOutput, type RunOutput } from '../report/output.js';
 import { defaultStateDir, RunStore } from '../runs/store.js';
+import type { ActiveRun } from '../runs/runner.js';
 import type { Logger } from '../log.js';
 
 export interface CommonArgs {
@@ -34,27 +44,57 @@ export interface CommandRun {
   /** "alice@ops-laptop" — who ran it, for the service reason and the run record. */
   who: string;
   format: 'table' | 'json';
+  /** The command line, secret flags' values replaced (recorded with the run). */
+  argv: string[];
+  /** For RunnerEnv.onActive: lets a signal save the run (and a second one release its lock) synchronously. */
+  track(active: ActiveRun): void;
+  /** The command that resumes a run, with the --state-dir / --os-cloud this command was given. */
+  resumeHint(runId: string): string;
+}
+
+export interface CommandRunOptions {
+  /** Cloud to use when no --os-cloud / OS_CLOUD / OS_AUTH_URL says otherwise (resume: the run's own cloud). */
+  defaultCloud?: string;
 }
 
 export async function withCommandRun<T>(
   state: CommandState,
   argv: CommonArgs,
   work: (run: CommandRun) => Promise<T>,
+  opts: CommandRunOptions = {},
 ): Promise<T> {
   const io = state.io;
   const format = argv.format;
   const timeoutMs = parseDuration('timeout', argv.timeout, { minMs: 1000, maxMs: 3_600_000 });
   checkOutputFlags({ format, events: argv.events });
+  // The state directory must be usable before anything changes in the cloud.
+  const baseState = argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(io.env);
+  new RunStore(baseState).ensureSync();
   const secrets: string[] = [];
   const logger = createLogger({ verbosity: argv.verbose ?? 0, logFile: argv.logFile, stream: io.stderr, secrets });
   const controller = new AbortController();
+  const redacted = redactArgv(process.argv.slice(2));
+  let active: ActiveRun | null = null;
   let interrupts = 0;
+  let hint: (runId: string) => string = (runId) => `hostmaint resume ${runId}`;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts += 1;
     if (interrupts === 1) {
-      io.stderr.write(`\nhostmaint: ${sig}: stopping; migrations already requested finish in Nova. Press Ctrl-C again to exit at once.\n`);
+      io.stderr.write(`\nhostmaint: ${sig}: stopping; no new migration is started, migrations already requested finish in Nova and are followed by the saved run. Press Ctrl-C again to exit at once.\n`);
+      try {
+        active?.saveInterrupted(`interrupted by ${sig}`);
+      } catch (e) {
+        logger.warn('could not save the run on the signal', { error: String(e) });
+      }
       controller.abort(new Error(`interrupted by ${sig}`));
     } else {
+      try {
+        active?.abandon(`interrupted by a second ${sig}: exited at once`);
+      } catch {
+        /* exiting anyway */
+      }
+      const line = active ? ` The run is saved; resume it with: ${hint(active.record.runId)}` : '';
+      io.stderr.write(`\nhostmaint: second ${sig}: exiting now.${line}\n`);
       process.exit(130);
     }
   };
@@ -63,19 +103,41 @@ export async function withCommandRun<T>(
   let cloud: OpenedCloud | null = null;
   let output: RunOutput | null = null;
   try {
-    cloud = await openCloud(cloudOverrides(argv), { env: io.env, logger, timeoutMs });
+    const overrides = cloudOverrides(argv);
+    const envNamesCloud = Boolean(io.env.OS_CLOUD || io.env.OS_AUTH_URL);
+    const usedDefaultCloud = opts.defaultCloud !== undefined && overrides.osCloud === undefined && overrides.osAuthUrl === undefined && !envNamesCloud;
+    if (usedDefaultCloud) overrides.osCloud = opts.defaultCloud;
+    cloud = await openCloud(overrides, { env: io.env, logger, timeoutMs });
     secrets.push(...cloud.secrets);
-    const baseState = argv.stateDir ?? defaultStateDir(io.env);
     const store = new RunStore(cloud.demo ? path.join(baseState, 'demo') : baseState);
+    store.ensureSync();
+    store.addSecrets(cloud.secrets);
+    const who = `${safeUser()}@${os.hostname()}`;
     output = createRunOutput(io, { ...argv, format, events: argv.events }, {
       command: String((argv._ as unknown[] | undefined)?.[0] ?? ''),
-      argv: redactArgv(process.argv.slice(2)),
+      argv: redacted,
       cloudName: cloud.cloudName,
       user: cloud.session.identity.userName,
-      who: `${safeUser()}@${os.hostname()}`,
+      who,
     });
-    const who = `${safeUser()}@${os.hostname()}`;
-    return await work({ cloud, logger, output, store, signal: controller.signal, who, format });
+    const extra: string[] = [];
+    if (argv.stateDir !== undefined) extra.push('--state-dir', shellQuote(path.resolve(argv.stateDir)));
+    if (typeof overrides.osCloud === 'string' && !usedDefaultCloud) extra.push('--os-cloud', shellQuote(overrides.osCloud));
+    hint = (runId) => ['hostmaint', 'resume', runId, ...extra].join(' ');
+    return await work({
+      cloud,
+      logger,
+      output,
+      store,
+      signal: controller.signal,
+      who,
+      format,
+      argv: redacted,
+      track: (a) => {
+        active = a;
+      },
+      resumeHint: (runId) => hint(runId),
+    });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -83,6 +145,18 @@ export async function withCommandRun<T>(
     await cloud?.close().catch(() => undefined);
     await closeLogger(logger as never).catch(() => undefined);
   }
+}
+
+/** --state-dir as given: a non-empty path. */
+export function checkStateDirFlag(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw usageError(`--state-dir '${String(value ?? '')}' is not a directory path`, 'Give a directory hostmaint may create and write, e.g. --state-dir ~/.local/state/hostmaint.');
+  }
+  return path.resolve(value);
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The command line with the values of secret flags replaced. */

@@ -1,158 +1,308 @@
 /**
- * Run records in the state directory: one JSON file per run, written
- * atomically (temp file + fsync + rename), directory created 0700, validated
- * with ajv when read. No secret is ever written here: records hold the
- * cloud's name and the user's name, never credentials or tokens.
+ * Saved runs in the state directory:
+ *
+ *   <state-dir>/                      0700
+ *     runs/<run-id>/run.json          the record: metadata, state, the versioned xstate
+ *                                     persisted snapshot, the final result (schema.ts)
+ *     runs/<run-id>/journal.ndjson    append-only: every progress event and every decision
+ *                                     (run created, resumed, lock taken over, migration
+ *                                     requested with its request id, interrupted, finished)
+ *     locks/<host>.lock               one run per host (lock.ts)
+ *
+ * Records are written atomically (temp file + fsync + rename + fsync of the
+ * directory), files 0600. Reads validate with ajv and refuse a record of
+ * another schema version whole. No secret is written: records hold the
+ * cloud's and the user's names, never credentials or tokens, and every write
+ * passes through a scrubber that replaces the secrets in use, as a second net.
  */
+import { closeSync, fsyncSync, openSync, renameSync, writeSync, appendFileSync, mkdirSync, chmodSync, accessSync, constants as FS, unlinkSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Ajv } from 'ajv';
 import { HostmaintError } from '../errors.js';
+import { isValidRunId } from '../workflow/marker.js';
+import { RUN_RECORD_SCHEMA_VERSION, ajvErrors, validateRecord, type RunRecord, type RunState } from './schema.js';
 
-export const RUN_RECORD_SCHEMA_VERSION = 1;
-
-export interface RunRecord {
-  schemaVersion: number;
-  runId: string;
-  command: 'drain' | 'undrain';
-  host: string;
-  cloud: string;
-  user: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-  outcome: string;
-  exitCode: number;
-  /** The workflow's result document (plain JSON). */
-  result: Record<string, unknown>;
-}
-
-const schema = {
-  type: 'object',
-  required: ['schemaVersion', 'runId', 'command', 'host', 'cloud', 'startedAt', 'outcome', 'exitCode', 'result'],
-  properties: {
-    schemaVersion: { type: 'integer' },
-    runId: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
-    command: { enum: ['drain', 'undrain'] },
-    host: { type: 'string', minLength: 1 },
-    cloud: { type: 'string' },
-    user: { type: ['string', 'null'] },
-    startedAt: { type: 'string' },
-    finishedAt: { type: ['string', 'null'] },
-    outcome: { type: 'string' },
-    exitCode: { type: 'integer' },
-    result: { type: 'object' },
-  },
-} as const;
-
-const validate = new Ajv({ allErrors: true }).compile(schema);
+export { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type RunState } from './schema.js';
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME)
-    ? env.XDG_STATE_HOME
-    : path.join(os.homedir(), '.local', 'state');
+  const base = env.XDG_STATE_HOME && path.isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : path.join(os.homedir(), '.local', 'state');
   return path.join(base, 'hostmaint');
 }
 
+/** One journal line. */
+export type JournalEntry =
+  | ({ kind: 'event'; pid: number } & Record<string, unknown>)
+  | { kind: 'decision'; time: string; runId: string; host: string; pid: number; decision: string; detail: Record<string, unknown> };
+
+let tmpCounter = 0;
+
+/** Write a file atomically: temp file in the same directory, fsync, rename over, fsync the directory. */
+export function writeFileAtomicSync(file: string, text: string, mode = 0o600): void {
+  const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+    throw e;
+  }
+  fsyncDirSync(path.dirname(file));
+}
+
+export function fsyncDirSync(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* some filesystems do not fsync directories; the rename is still atomic */
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
 export class RunStore {
+  private secrets: string[] = [];
+
   constructor(readonly dir: string) {}
 
-  private get runsDir(): string {
+  /** Strings never to be written (the password or token in use): replaced by *** in every file. */
+  addSecrets(secrets: Iterable<string>): void {
+    for (const s of secrets) if (s && s.length >= 4 && !this.secrets.includes(s)) this.secrets.push(s);
+  }
+
+  get runsDir(): string {
     return path.join(this.dir, 'runs');
   }
 
-  async ensure(): Promise<void> {
+  get locksDir(): string {
+    return path.join(this.dir, 'locks');
+  }
+
+  runDir(runId: string): string {
+    checkRunId(runId);
+    return path.join(this.runsDir, runId);
+  }
+
+  recordFile(runId: string): string {
+    return path.join(this.runDir(runId), 'run.json');
+  }
+
+  journalFile(runId: string): string {
+    return path.join(this.runDir(runId), 'journal.ndjson');
+  }
+
+  /** Create the state directory (0700) and check it is usable. Config error (exit 2) when not. */
+  ensureSync(): void {
     try {
-      await fs.mkdir(this.runsDir, { recursive: true, mode: 0o700 });
-      await fs.chmod(this.dir, 0o700);
-      await fs.access(this.runsDir, fs.constants.W_OK);
+      mkdirSync(this.runsDir, { recursive: true, mode: 0o700 });
+      mkdirSync(this.locksDir, { recursive: true, mode: 0o700 });
+      chmodSync(this.dir, 0o700);
+      accessSync(this.runsDir, FS.W_OK | FS.R_OK | FS.X_OK);
+      accessSync(this.locksDir, FS.W_OK | FS.R_OK | FS.X_OK);
     } catch (e) {
-      throw new HostmaintError('config', `cannot use the state directory ${this.dir}: ${(e as Error).message}`, {
-        hint: 'Pass a writable directory with --state-dir, or fix its permissions.',
-        cause: e,
-      });
+      throw stateDirError(this.dir, e);
+    }
+  }
+
+  async ensure(): Promise<void> {
+    this.ensureSync();
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
+    return out;
+  }
+
+  /** Write the record atomically (its directory is created 0700). */
+  writeSync(record: RunRecord): string {
+    const dir = this.runDir(record.runId);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = path.join(dir, 'run.json');
+      writeFileAtomicSync(file, this.scrub(`${JSON.stringify(record, null, 2)}\n`));
+      return file;
+    } catch (e) {
+      throw stateDirError(this.dir, e);
     }
   }
 
   async save(record: RunRecord): Promise<string> {
-    await this.ensure();
-    const file = path.join(this.runsDir, `${record.runId}.json`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    const handle = await fs.open(tmp, 'w', 0o600);
+    this.ensureSync();
+    return this.writeSync(record);
+  }
+
+  /** Append one line to the run's journal (O_APPEND; fsync'd with the next record write by the recorder). */
+  appendJournalSync(runId: string, entry: JournalEntry): void {
+    const file = this.journalFile(runId);
     try {
-      await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      appendFileSync(file, this.scrub(`${JSON.stringify(entry)}\n`), { mode: 0o600 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        appendFileSync(file, this.scrub(`${JSON.stringify(entry)}\n`), { mode: 0o600 });
+        return;
+      }
+      throw stateDirError(this.dir, e);
     }
-    await fs.rename(tmp, file);
-    return file;
+  }
+
+  /** fsync the journal (after a burst of appends). */
+  syncJournalSync(runId: string): void {
+    let fd: number | null = null;
+    try {
+      fd = openSync(this.journalFile(runId), 'r');
+      fsyncSync(fd);
+    } catch {
+      /* no journal yet */
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
+  }
+
+  /** The journal's entries in order; a torn last line (a crash mid-append) is reported, not fatal. */
+  async readJournal(runId: string): Promise<{ entries: JournalEntry[]; problems: string[] }> {
+    let text = '';
+    try {
+      text = await fs.readFile(this.journalFile(runId), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], problems: [] };
+      throw stateDirError(this.dir, e);
+    }
+    const entries: JournalEntry[] = [];
+    const problems: string[] = [];
+    text.split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      try {
+        entries.push(JSON.parse(line) as JournalEntry);
+      } catch {
+        problems.push(`journal line ${i + 1} of run ${runId} is not JSON (torn write?); skipped`);
+      }
+    });
+    return { entries, problems };
   }
 
   async load(runId: string): Promise<RunRecord> {
-    const file = path.join(this.runsDir, `${runId}.json`);
+    if (!isValidRunId(runId)) {
+      throw new HostmaintError('usage', `'${runId}' is not a run id`, { hint: 'Run ids look like 20240101T000000Z-3f2a; list them with `hostmaint status`.' });
+    }
+    const file = this.recordFile(runId);
     let text: string;
     try {
       text = await fs.readFile(file, 'utf8');
     } catch (e) {
-      throw new HostmaintError('usage', `no run '${runId}' in ${this.runsDir}`, {
-        hint: 'List runs with `hostmaint status`.',
-        cause: e,
-      });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new HostmaintError('usage', `no run '${runId}' in ${this.dir}`, {
+          hint: 'List runs with `hostmaint status`; pass --state-dir if runs were kept elsewhere (runs on the demo cloud are under <state-dir>/demo).',
+        });
+      }
+      throw stateDirError(this.dir, e);
     }
     return parseRecord(file, text);
   }
 
-  /** Every readable record, newest first. Unreadable files are reported, not fatal. */
+  /** Every readable record, newest first. Unreadable or foreign files are reported, not fatal. */
   async list(): Promise<{ records: RunRecord[]; problems: string[] }> {
     let names: string[] = [];
     try {
-      names = (await fs.readdir(this.runsDir)).filter((n) => n.endsWith('.json'));
+      names = await fs.readdir(this.runsDir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problems: [] };
       throw new HostmaintError('config', `cannot read the state directory ${this.runsDir}: ${(e as Error).message}`, {
-        hint: 'Pass a readable directory with --state-dir.',
+        hint: 'Pass a readable directory with --state-dir, or fix its permissions.',
       });
     }
     const records: RunRecord[] = [];
     const problems: string[] = [];
-    for (const name of names) {
-      const file = path.join(this.runsDir, name);
+    for (const name of names.sort()) {
+      const full = path.join(this.runsDir, name);
+      if (name.endsWith('.tmp')) continue;
+      if (name.endsWith('.json')) {
+        problems.push(`${full} is a run record of an older hostmaint (one file per run); it is not read: move it out of the state directory`);
+        continue;
+      }
+      if (!isValidRunId(name)) continue;
+      const file = path.join(full, 'run.json');
       try {
         records.push(parseRecord(file, await fs.readFile(file, 'utf8')));
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          problems.push(`${full} has no run.json (a run that died before its first save?)`);
+          continue;
+        }
         problems.push((e as Error).message);
       }
     }
-    records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+    records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.runId < b.runId ? 1 : -1));
     return { records, problems };
   }
 
-  async latestForHost(host: string, command?: RunRecord['command']): Promise<RunRecord | null> {
+  /** The newest record of a host (optionally of one command, optionally only those with a result). */
+  async latestForHost(host: string, command?: RunRecord['command'], opts: { withResult?: boolean } = {}): Promise<RunRecord | null> {
     const { records } = await this.list();
-    return records.find((r) => r.host === host && (command === undefined || r.command === command)) ?? null;
+    return records.find((r) => r.host === host && (command === undefined || r.command === command) && (!opts.withResult || r.result !== null)) ?? null;
+  }
+
+  /** Runs of a host that are not over (running or interrupted), newest first. */
+  async unfinishedFor(host: string): Promise<RunRecord[]> {
+    const { records } = await this.list();
+    return records.filter((r) => r.host === host && isUnfinished(r.state));
   }
 }
 
-function parseRecord(file: string, text: string): RunRecord {
+export function isUnfinished(state: RunState): boolean {
+  return state === 'running' || state === 'interrupted';
+}
+
+function checkRunId(runId: string): void {
+  if (!isValidRunId(runId)) throw new HostmaintError('usage', `'${runId}' is not a run id`, { hint: 'List runs with `hostmaint status`.' });
+}
+
+function stateDirError(dir: string, e: unknown): HostmaintError {
+  if (e instanceof HostmaintError) return e;
+  return new HostmaintError('config', `cannot use the state directory ${dir}: ${(e as Error).message}`, {
+    hint: 'Pass a writable directory with --state-dir (default $XDG_STATE_HOME/hostmaint or ~/.local/state/hostmaint), or fix its permissions.',
+    cause: e,
+  });
+}
+
+export function parseRecord(file: string, text: string): RunRecord {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new HostmaintError('config', `the run record ${file} is not valid JSON (${(e as Error).message})`, {
-      hint: 'The file is corrupt; move it out of the state directory.',
+    throw new HostmaintError('config', `the saved run ${file} is corrupt: not valid JSON (${(e as Error).message})`, {
+      hint: 'Nothing was restored from it. Move the run directory out of the state directory; the host\'s state is in the cloud (hostmaint drain reconciles with it).',
     });
   }
-  if (!validate(data)) {
-    const errs = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ');
-    throw new HostmaintError('config', `the run record ${file} is not a hostmaint run record: ${errs}`, {
-      hint: 'The file is corrupt or from another tool; move it out of the state directory.',
+  const version = data && typeof data === 'object' ? (data as { schemaVersion?: unknown }).schemaVersion : undefined;
+  if (typeof version === 'number' && version !== RUN_RECORD_SCHEMA_VERSION) {
+    throw new HostmaintError('config', `the saved run ${file} has record schema version ${version}; this hostmaint reads version ${RUN_RECORD_SCHEMA_VERSION}`, {
+      hint: 'Nothing was restored from it. Finish it with the hostmaint version that wrote it, or move it away and start a new run.',
+    });
+  }
+  if (!validateRecord(data)) {
+    throw new HostmaintError('config', `the saved run ${file} is not a valid hostmaint run record: ${ajvErrors(validateRecord.errors)}`, {
+      hint: 'Nothing was restored from it. The file is corrupt or from another tool; move it out of the state directory.',
     });
   }
   const rec = data as unknown as RunRecord;
-  if (rec.schemaVersion !== RUN_RECORD_SCHEMA_VERSION) {
-    throw new HostmaintError('config', `the run record ${file} has schema version ${rec.schemaVersion}; this hostmaint reads version ${RUN_RECORD_SCHEMA_VERSION}`, {
-      hint: 'Use the hostmaint version that wrote it, or move the file away.',
+  if (path.basename(path.dirname(file)) !== rec.runId) {
+    throw new HostmaintError('config', `the saved run ${file} names run ${rec.runId}, not the directory it is in`, {
+      hint: 'Nothing was restored from it. Move the file back where it belongs, or out of the state directory.',
     });
   }
   return rec;

@@ -27,6 +27,8 @@ interface DrainArgs extends CommonArgs {
   pinToPlan: boolean;
   dryRun: boolean;
   yes: boolean;
+  adopt: boolean;
+  newRun: boolean;
 }
 
 function drainFlags(y: Argv): Argv {
@@ -49,6 +51,8 @@ function drainFlags(y: Argv): Argv {
     .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, default: 'abort' as const, group: 'Migrations:', describe: 'What to do with a stalled or overlong migration (abort: it stays on the source, then is retried)' })
     .option('retries', { type: 'number', default: 2, group: 'Migrations:', describe: 'Extra attempts after a failed migration' })
     .option('poll-interval', { type: 'string', default: '2s', group: 'Migrations:', describe: 'How often to look at the migrations (a constant number of API calls per poll)' })
+    .option('adopt', { type: 'boolean', default: false, group: 'Runs:', describe: 'Carry on under another hostmaint run\'s marker on the service (a run this machine does not know may still be live elsewhere)' })
+    .option('new-run', { type: 'boolean', default: false, group: 'Runs:', describe: 'Start a new run even if an unfinished one of this host is saved (it is marked superseded)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Only plan: the same as `hostmaint plan` (changes nothing)' })
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation (never asked when not on a terminal)' });
 }
@@ -83,13 +87,25 @@ function drainOptions(argv: DrainArgs, dryRun: boolean): DrainOptions {
 
 async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): Promise<void> {
   const options = drainOptions(argv, dryRun);
+  if (dryRun && (argv.adopt || argv.newRun)) {
+    throw usageError(`${argv.adopt ? '--adopt' : '--new-run'} cannot be used with a plan (--dry-run / hostmaint plan)`, 'A plan changes nothing and saves no run; drop the flag, or run `hostmaint drain` without --dry-run.');
+  }
   const { withCommandRun } = await import('../session.js');
   await withCommandRun(state, argv, async (run) => {
-    const { drainHost, newRunId } = await import('../../drain.js');
-    const { formatDrainResult } = await import('../../report/result.js');
+    const { drainHost } = await import('../../drain.js');
     const host = String(argv.host).trim();
     const deps = { logger: run.logger, clock: run.cloud.clock, emit: run.output.emit, signal: run.signal, resolveHost: run.cloud.resolveHost };
-    if (!dryRun && !argv.yes && state.io.interactive && state.io.confirm) {
+    if (dryRun) {
+      const unfinished = (await run.store.unfinishedFor(host)).filter((r) => r.command === 'drain');
+      if (unfinished[0]) state.io.stderr.write(`hostmaint: note: run ${unfinished[0].runId} (drain of ${host}) is unfinished; \`hostmaint drain ${host}\` resumes it.\n`);
+      const result = await drainHost(run.cloud.session, host, options, deps);
+      run.output.result(result, { apiRequests: run.cloud.session.requestCount() });
+      state.exitCode = result.exitCode;
+      return;
+    }
+    const willResume = !argv.newRun && (await run.store.unfinishedFor(host)).some((r) => r.command === 'drain' && r.cloud === run.cloud.cloudName);
+    if (!willResume && !argv.yes && state.io.interactive && state.io.confirm) {
+      const { formatDrainResult } = await import('../../report/result.js');
       const plan = await drainHost(run.cloud.session, host, { ...options, dryRun: true }, { ...deps, emit: undefined });
       state.io.stderr.write(formatDrainResult(plan));
       if (plan.exitCode !== EXIT.OK) {
@@ -103,31 +119,59 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
         return;
       }
     }
-    const runId = newRunId(run.cloud.clock);
-    const startedAt = new Date(run.cloud.clock.now()).toISOString();
+    const { runDrain: runSaved } = await import('../../runs/runner.js');
     const reason = `${options.reason} (by ${run.who})`;
-    const result: DrainResult = await drainHost(run.cloud.session, host, { ...options, reason, runId }, deps);
-    if (!dryRun && result.outcome !== 'unknown-host') {
-      const file = await run.store.save({
-        schemaVersion: 1,
-        runId: result.runId,
-        command: 'drain',
-        host,
-        cloud: run.cloud.cloudName,
+    const out = await runSaved(
+      run.cloud.session,
+      { host, options: { ...options, reason }, adopt: argv.adopt, newRun: argv.newRun },
+      {
+        store: run.store,
+        logger: run.logger,
+        clock: run.cloud.clock,
+        cloudName: run.cloud.cloudName,
         user: run.cloud.session.identity.userName,
-        startedAt,
-        finishedAt: result.timings.finishedAt,
-        outcome: result.outcome,
-        exitCode: result.exitCode,
-        result: result as unknown as Record<string, unknown>,
-      });
-      run.logger.info(`run record saved: ${file}`);
-    }
-    const apiRequests = run.cloud.session.requestCount();
-    run.logger.info('API requests', apiRequests);
-    run.output.result(result, { apiRequests });
-    state.exitCode = result.exitCode;
+        who: run.who,
+        argv: run.argv,
+        emit: run.output.emit,
+        notice: (line) => state.io.stderr.write(`${line}\n`),
+        signal: run.signal,
+        resolveHost: run.cloud.resolveHost,
+        onActive: run.track,
+      },
+    );
+    if (out.resumed) warnIgnoredFlags(state, options, out.result);
+    finishSavedRun(state, run, out);
   });
+}
+
+/** On resume the saved run's options apply: say which given flags differ from them. */
+function warnIgnoredFlags(state: CommandState, given: DrainOptions, result: DrainResult): void {
+  const saved = result.options as unknown as Record<string, unknown>;
+  const keys: Array<keyof DrainOptions> = ['concurrency', 'stopped', 'shelved', 'skipBlocked', 'targets', 'aggregate', 'availabilityZone', 'pinToPlan', 'retries', 'stallTimeoutMs', 'migrationTimeoutMs', 'onTimeout', 'pollIntervalMs'];
+  const differ = keys.filter((k) => given[k] !== undefined && JSON.stringify(given[k]) !== JSON.stringify(saved[k as string] ?? null));
+  if (differ.length > 0) {
+    state.io.stderr.write(`hostmaint: note: the resumed run kept its own options; these given ones differ and were not applied: ${differ.join(', ')} (use --new-run to start over with them).\n`);
+  }
+}
+
+/** Print the result of a saved run, and how to resume it when it can be. */
+export function finishSavedRun(
+  state: CommandState,
+  run: import('../session.js').CommandRun,
+  out: { result: DrainResult | import('../../workflow/types.js').UndrainResult; record: import('../../runs/store.js').RunRecord | null; resumed: boolean; resumable: boolean },
+): void {
+  const { result, record } = out;
+  const apiRequests = run.cloud.session.requestCount();
+  run.logger.info('API requests', apiRequests);
+  const runInfo = record
+    ? { runId: record.runId, state: record.state, resumed: out.resumed, resumes: record.resumes, stateDir: run.store.dir, resumeCommand: out.resumable ? run.resumeHint(record.runId) : null }
+    : null;
+  run.output.result(result, { apiRequests, run: runInfo });
+  if (record) run.logger.info(`run saved: ${run.store.recordFile(record.runId)}`);
+  if (record && out.resumable) {
+    state.io.stderr.write(`hostmaint: run ${record.runId} is saved (${record.stateReason ?? record.state}). Resume it with:\n  ${run.resumeHint(record.runId)}\n(or run \`hostmaint ${record.command} ${record.host}\` again).\n`);
+  }
+  state.exitCode = result.exitCode;
 }
 
 export function drainCommand(state: CommandState): CommandModule<object, DrainArgs> {
@@ -140,6 +184,8 @@ export function drainCommand(state: CommandState): CommandModule<object, DrainAr
         .example('$0 drain compute-01 --target compute-02 compute-03 --concurrency 4', 'Only onto these hosts, 4 requests in flight')
         .example('$0 drain compute-01 --yes -f json > result.json', 'From a runbook: no prompt, JSON result (exit code says what happened)')
         .example('$0 drain compute-01 --stopped leave --skip-blocked', 'Leave SHUTOFF and unmovable instances where they are')
+        .example('$0 drain compute-01', 'Again after a crash, Ctrl-C or a lost cloud: resumes the saved run (see `hostmaint status`)')
+        .example('$0 drain compute-01 --adopt', 'Carry on a drain another machine started (its marker is on the service)')
         .example('$0 drain compute-01 --os-cloud demo', 'Try it on the built-in emulated cloud') as never,
     handler: (argv) => runDrain(state, argv, argv.dryRun),
   };

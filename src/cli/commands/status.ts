@@ -8,56 +8,153 @@ interface StatusArgs {
   target?: string;
   stateDir?: string;
   format: 'table' | 'json';
+  journal: number;
 }
 
-/** `hostmaint status [host|run-id]`: what hostmaint knows of its runs, from the state directory only. */
+/** `hostmaint status [host|run-id]`: what hostmaint knows of its runs, from the state directory only (never calls the cloud). */
 export function statusCommand(state: CommandState): CommandModule<object, StatusArgs> {
   return {
     command: 'status [target]',
-    describe: 'List hostmaint runs, or show one (by host or run id); reads the state directory, never calls the cloud',
+    describe: 'List hostmaint runs with their state, or show one (by host or run id) in detail; reads the state directory, never calls the cloud',
     builder: (y) =>
       y
         .positional('target', { type: 'string', describe: 'A host name or a run id' })
-        .example('$0 status', 'All runs, newest first')
-        .example('$0 status compute-01', 'The latest run for compute-01, in detail')
-        .example('$0 status compute-01 -f json', 'The same, as JSON') as never,
+        .option('journal', { type: 'number', default: 10, describe: 'With a target: show this many last journal entries (0: none)' })
+        .example('$0 status', 'All runs, newest first: running, crashed, interrupted, finished, superseded')
+        .example('$0 status compute-01', 'The latest run of compute-01 in detail: phase, every instance, last journal entries, how to resume')
+        .example('$0 status 20240101T093000Z-3f2a -f json', 'One run as JSON (record, progress, journal tail)')
+        .example('$0 status --state-dir ~/.local/state/hostmaint/demo', 'Runs made on the built-in demo cloud') as never,
     handler: async (argv) => {
       const { defaultStateDir, RunStore } = await import('../../runs/store.js');
+      const { checkStateDirFlag } = await import('../session.js');
+      const { liveHolder } = await import('../../runs/lock.js');
+      const { describeProgress, poolOf, poolProgress } = await import('../../runs/recorder.js');
       const { table } = await import('../../report/result.js');
-      const store = new RunStore(argv.stateDir ?? defaultStateDir(state.io.env));
+      const journalCount = Number.isInteger(argv.journal) && argv.journal >= 0 && argv.journal <= 10_000 ? argv.journal : null;
+      if (journalCount === null) throw usageError(`--journal ${String(argv.journal)} is not allowed`, 'Use a whole number from 0 to 10000.');
+      const store = new RunStore(argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(state.io.env));
       const { records, problems } = await store.list();
       const out = state.io.stdout;
       for (const p of problems) state.io.stderr.write(`hostmaint: warning: ${p}\n`);
+
+      /** The state as an operator needs it: a `running` run whose process is gone is `crashed`. */
+      const shown = (r: RunRecord): string => {
+        if (r.state !== 'running') return r.state;
+        const holder = liveHolder(store.locksDir, r.host);
+        return holder && holder.runId === r.runId ? 'running' : 'crashed';
+      };
+      const summary = (r: RunRecord) => {
+        const progress = r.command === 'drain' || r.snapshot ? poolProgress(r.snapshot) : null;
+        return {
+          runId: r.runId,
+          command: r.command,
+          host: r.host,
+          state: shown(r),
+          stateReason: r.stateReason,
+          phase: r.phase,
+          outcome: r.outcome,
+          exitCode: r.exitCode,
+          progress,
+          resumable: shown(r) === 'crashed' || r.state === 'interrupted',
+          startedAt: r.startedAt,
+          updatedAt: r.updatedAt,
+          finishedAt: r.finishedAt,
+          resumes: r.resumes,
+          cloud: r.cloud,
+          user: r.user,
+          who: r.who,
+        };
+      };
+
       if (!argv.target) {
         if (argv.format === 'json') {
           out.write(`${JSON.stringify({ stateDir: store.dir, runs: records.map(summary) }, null, 2)}\n`);
         } else if (records.length === 0) {
           out.write(`No runs recorded in ${store.dir}.\n`);
         } else {
-          out.write(table(['RUN', 'COMMAND', 'HOST', 'OUTCOME', 'EXIT', 'STARTED', 'CLOUD'], records.map((r) => [r.runId, r.command, r.host, r.outcome, String(r.exitCode), r.startedAt, r.cloud])));
+          out.write(
+            table(
+              ['RUN', 'COMMAND', 'HOST', 'STATE', 'PHASE / OUTCOME', 'PROGRESS', 'STARTED', 'CLOUD'],
+              records.map((r) => {
+                const s = summary(r);
+                const p = s.progress && s.progress.total > 0 ? `${s.progress.done}/${s.progress.total}${s.progress.inFlight ? ` (+${s.progress.inFlight})` : ''}` : '-';
+                return [r.runId, r.command, r.host, s.state, r.outcome && r.state !== 'running' ? `${r.outcome} (exit ${r.exitCode})` : (r.phase ?? '-'), p, r.startedAt, r.cloud];
+              }),
+            ),
+          );
+          const resumable = records.filter((r) => summary(r).resumable);
+          if (resumable.length) out.write(`\n${resumable.length} run(s) can be resumed: hostmaint resume <run> (or run the same drain/undrain again).\n`);
         }
         state.exitCode = EXIT.OK;
         return;
       }
+
       const match = records.find((r) => r.runId === argv.target) ?? records.find((r) => r.host === argv.target);
       if (!match) {
-        throw usageError(`hostmaint has no run for '${argv.target}' in ${store.dir}`, 'List runs with `hostmaint status`; pass --state-dir if runs were kept elsewhere.');
+        throw usageError(`hostmaint has no run for '${argv.target}' in ${store.dir}`, 'List runs with `hostmaint status`; pass --state-dir if runs were kept elsewhere (runs on the demo cloud are under <state-dir>/demo).');
       }
-      if (argv.format === 'json') out.write(`${JSON.stringify(match, null, 2)}\n`);
-      else {
-        const s = summary(match);
-        for (const [k, v] of Object.entries(s)) out.write(`${k.padEnd(12)} ${String(v)}\n`);
-        const instances = (match.result.instances ?? []) as Array<Record<string, unknown>>;
-        if (instances.length) {
-          out.write('\n');
-          out.write(table(['INSTANCE', 'FROM', 'TO', 'METHOD', 'RESULT'], instances.map((i) => [String(i.name ?? i.serverId), String(i.from ?? ''), String(i.to ?? ''), String(i.method ?? ''), String(i.status ?? i.result ?? '')])));
-        }
+      const s = summary(match);
+      const { entries } = journalCount > 0 ? await store.readJournal(match.runId) : { entries: [] };
+      const tail = journalCount > 0 ? entries.slice(-journalCount) : [];
+      const pool = poolOf(match.snapshot);
+      if (argv.format === 'json') {
+        out.write(`${JSON.stringify({ ...s, record: match, journal: tail }, null, 2)}\n`);
+        state.exitCode = EXIT.OK;
+        return;
       }
+      const lines: Array<[string, string]> = [
+        ['run', match.runId],
+        ['command', `${match.command} ${match.host}`],
+        ['state', `${s.state}${match.stateReason ? ` (${match.stateReason})` : ''}`],
+        ['phase', match.phase ?? '-'],
+        ['outcome', match.outcome ? `${match.outcome} (exit ${match.exitCode})` : '-'],
+        ['progress', s.progress ? describeProgress(s.progress) : '-'],
+        ['started', `${match.startedAt} by ${match.who}${match.user ? ` (cloud user ${match.user})` : ''}`],
+        ['updated', match.updatedAt],
+        ['finished', match.finishedAt ?? '-'],
+        ['cloud', match.cloud],
+        ['resumed', `${match.resumes} time(s)`],
+        ['record', store.recordFile(match.runId)],
+      ];
+      for (const [k, v] of lines) out.write(`${k.padEnd(10)} ${v}\n`);
+      const service = (match.snapshot as { context?: { service?: { after?: { status: string; disabledReason: string | null } | null; ownership?: string } } } | null)?.context?.service;
+      if (service?.after) out.write(`${'service'.padEnd(10)} ${service.after.status}${service.after.disabledReason ? ` ("${service.after.disabledReason}")` : ''}, ${service.ownership ?? ''} (as last seen by the run)\n`);
+      if (pool.length > 0) {
+        out.write('\n');
+        out.write(
+          table(
+            ['INSTANCE', 'METHOD', 'PHASE', 'ATTEMPTS', 'TO', 'NOTE'],
+            pool.map((i) => [i.name || i.serverId, i.method, i.phase, String(i.attempts), i.to ?? i.plannedTarget ?? '-', i.errors[i.errors.length - 1] ?? i.note ?? '']),
+          ),
+        );
+      } else if (match.result && Array.isArray(match.result.instances) && match.result.instances.length > 0) {
+        const instances = match.result.instances as Array<Record<string, unknown>>;
+        out.write('\n');
+        out.write(table(['INSTANCE', 'FROM', 'TO', 'METHOD', 'RESULT'], instances.map((i) => [String(i.name ?? i.serverId), String(i.from ?? ''), String(i.to ?? ''), String(i.method ?? ''), String(i.status ?? '')])));
+      }
+      if (tail.length > 0) {
+        out.write(`\nLast ${tail.length} journal entries (${store.journalFile(match.runId)}):\n`);
+        for (const e of tail) out.write(`  ${journalLine(e as Record<string, unknown>)}\n`);
+      }
+      if (s.resumable) out.write(`\nResume it with: hostmaint resume ${match.runId} (or \`hostmaint ${match.command} ${match.host}\`).\n`);
       state.exitCode = EXIT.OK;
     },
   };
 }
 
-function summary(r: RunRecord): Record<string, unknown> {
-  return { runId: r.runId, command: r.command, host: r.host, outcome: r.outcome, exitCode: r.exitCode, startedAt: r.startedAt, finishedAt: r.finishedAt, cloud: r.cloud, user: r.user };
+function journalLine(e: Record<string, unknown>): string {
+  const time = String(e.time ?? '');
+  if (e.kind === 'decision') {
+    const d = (e.detail ?? {}) as Record<string, unknown>;
+    const bits = Object.entries(d)
+      .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+      .map(([k, v]) => `${k}=${String(v)}`);
+    return `${time} decision ${String(e.decision)}${bits.length ? ` ${bits.join(' ')}` : ''}`;
+  }
+  const skip = new Set(['kind', 'time', 'runId', 'host', 'pid', 'type']);
+  const bits = Object.entries(e)
+    .filter(([k, v]) => !skip.has(k) && v !== null && v !== undefined && typeof v !== 'object')
+    .slice(0, 6)
+    .map(([k, v]) => `${k}=${String(v)}`);
+  return `${time} ${String(e.type)} ${bits.join(' ')}`.trim();
 }

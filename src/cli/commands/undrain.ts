@@ -3,7 +3,7 @@ import type { CommandState } from '../main.js';
 import type { CommonArgs } from '../session.js';
 import { parseDuration, parseIntFlag } from '../durations.js';
 import { usageError } from '../errors.js';
-import type { ManifestEntry, UndrainOptions, UndrainResult } from '../../workflow/types.js';
+import type { ManifestEntry, UndrainOptions } from '../../workflow/types.js';
 
 interface UndrainArgs extends CommonArgs {
   host: string;
@@ -40,7 +40,8 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
         .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accepted for symmetry with drain; undrain does not prompt' })
         .example('$0 undrain compute-01', 'Re-enable compute-01 if hostmaint disabled it')
         .example('$0 undrain compute-01 --wait-up 15m --return', 'After a reboot: wait for nova-compute, enable, move the instances back')
-        .example('$0 undrain compute-01 --force', 'Enable even though someone else disabled it') as never,
+        .example('$0 undrain compute-01 --force', 'Enable even though someone else disabled it')
+        .example('$0 undrain compute-01', 'Again after a crash or Ctrl-C: resumes the saved undrain (an unfinished drain of the host is superseded)') as never,
     handler: async (argv) => {
       const host = String(argv.host ?? '').trim();
       if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`);
@@ -58,10 +59,9 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
       };
       const { withCommandRun } = await import('../session.js');
       await withCommandRun(state, argv, async (run) => {
-        const { undrainHost, newRunId } = await import('../../drain.js');
         if (argv.return) {
-          const last = await run.store.latestForHost(host, 'drain');
-          const manifest = (last?.result.manifest ?? null) as ManifestEntry[] | null;
+          const last = await run.store.latestForHost(host, 'drain', { withResult: true });
+          const manifest = (last?.result?.manifest ?? null) as ManifestEntry[] | null;
           if (!last || !manifest) {
             throw usageError(
               `--return: no drain of ${host} is recorded in ${run.store.dir}`,
@@ -71,31 +71,27 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
           options.manifest = manifest;
           run.logger.info(`returning instances moved by run ${last.runId}`, { count: manifest.length });
         }
-        const startedAt = new Date(run.cloud.clock.now()).toISOString();
-        const result: UndrainResult = await undrainHost(run.cloud.session, host, { ...options, runId: newRunId(run.cloud.clock) }, {
-          logger: run.logger,
-          clock: run.cloud.clock,
-          emit: run.output.emit,
-          signal: run.signal,
-        });
-        if (result.outcome !== 'unknown-host') {
-          await run.store.save({
-            schemaVersion: 1,
-            runId: result.runId,
-            command: 'undrain',
-            host,
-            cloud: run.cloud.cloudName,
+        const { runUndrain } = await import('../../runs/runner.js');
+        const { finishSavedRun } = await import('./drain.js');
+        const out = await runUndrain(
+          run.cloud.session,
+          { host, options },
+          {
+            store: run.store,
+            logger: run.logger,
+            clock: run.cloud.clock,
+            cloudName: run.cloud.cloudName,
             user: run.cloud.session.identity.userName,
-            startedAt,
-            finishedAt: result.timings.finishedAt,
-            outcome: result.outcome,
-            exitCode: result.exitCode,
-            result: result as unknown as Record<string, unknown>,
-          });
-        }
-        const apiRequests = run.cloud.session.requestCount();
-        run.output.result(result, { apiRequests });
-        state.exitCode = result.exitCode;
+            who: run.who,
+            argv: run.argv,
+            emit: run.output.emit,
+            notice: (line) => state.io.stderr.write(`${line}\n`),
+            signal: run.signal,
+            resolveHost: run.cloud.resolveHost,
+            onActive: run.track,
+          },
+        );
+        finishSavedRun(state, run, out);
       });
     },
   };

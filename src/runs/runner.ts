@@ -1,0 +1,440 @@
+/**
+ * Saved, locked, resumable runs: what `hostmaint drain|undrain|resume` do
+ * around drainHost()/undrainHost().
+ *
+ *   1. take the host's lock (a live holder: host-busy, exit 5; a dead one: taken over);
+ *   2. find the host's unfinished runs: `drain` resumes an unfinished drain (and supersedes
+ *      an unfinished undrain), `undrain` the reverse; `resume <id>` names the run;
+ *   3. refuse a saved run that is not valid or from another workflow version, whole;
+ *   4. look at the service once: a marker of another hostmaint run that this machine does
+ *      not know may be a live run elsewhere (exit 5 unless `adopt`); a resumed run whose
+ *      service was re-enabled meanwhile is stale (a new run starts instead);
+ *   5. run the workflow with a RunRecorder (snapshot after every step, journal of events
+ *      and decisions), then save the outcome and release the lock.
+ *
+ * Library users get the same behaviour as the CLI by calling runDrain / runUndrain.
+ */
+import { HostmaintError, errorText } from '../errors.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { CloudSession } from '../openstack/api.js';
+import type { ProbeTcpFn, ResolveHostFn } from '../actors/index.js';
+import type { Clients, PersistedRun, RunDeps } from '../drain.js';
+import type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from '../workflow/types.js';
+import { parseMarker } from '../workflow/marker.js';
+import { acquireHostLock, type HostLock } from './lock.js';
+import { RunRecorder, describeProgress, newRecord, poolProgress, valueText } from './recorder.js';
+import { ajvErrors, validateSnapshot, type RunRecord } from './schema.js';
+import { isUnfinished, type RunStore } from './store.js';
+
+export interface RunnerEnv {
+  store: RunStore;
+  logger: Logger;
+  clock: Clock;
+  /** The cloud's name, recorded and checked on resume. */
+  cloudName: string;
+  user: string | null;
+  /** "alice@ops-laptop". */
+  who: string;
+  /** The command line (secrets redacted), recorded. */
+  argv: string[];
+  emit?: (e: DrainEvent) => void;
+  /** Lines for the operator (resuming, superseding, adopting), e.g. to stderr. */
+  notice?: (line: string) => void;
+  signal?: AbortSignal;
+  resolveHost?: ResolveHostFn;
+  probeTcp?: ProbeTcpFn;
+  /** Called once the run's record and lock exist: a signal handler can save it and release the lock synchronously. */
+  onActive?: (active: ActiveRun) => void;
+  /** Test hook: every persisted snapshot, after the recorder saw it. */
+  onSnapshot?: (p: PersistedRun) => void;
+}
+
+export interface ActiveRun {
+  record: RunRecord;
+  /** Mark interrupted and write the record now. */
+  saveInterrupted(reason: string): void;
+  /** Flush and release the lock (synchronous: for a hard exit). */
+  abandon(reason: string): void;
+}
+
+export interface RunOutcome<R> {
+  result: R;
+  /** null when nothing was saved (the host has no nova-compute service). */
+  record: RunRecord | null;
+  /** This call resumed a saved run. */
+  resumed: boolean;
+  /** The run can be resumed (interrupted, or stopped by a cloud that could not be reached). */
+  resumable: boolean;
+}
+
+export interface DrainRunRequest {
+  host: string;
+  /** Options of a new run (a resumed run keeps its own). */
+  options: DrainOptions;
+  /** Carry on under another hostmaint run's marker on the service. */
+  adopt?: boolean;
+  /** Start a new run even if an unfinished one exists (which is superseded). */
+  newRun?: boolean;
+  /** Resume exactly this run (hostmaint resume). */
+  resumeRunId?: string;
+}
+
+export interface UndrainRunRequest {
+  host: string;
+  options: UndrainOptions;
+  newRun?: boolean;
+  resumeRunId?: string;
+}
+
+type Session = CloudSession | Clients;
+
+function workflowVersions(): Promise<{ drain: number; undrain: number }> {
+  return Promise.all([import('../workflow/drain.machine.js'), import('../workflow/undrain.machine.js')]).then(([d, u]) => ({
+    drain: d.DRAIN_MACHINE_VERSION,
+    undrain: u.UNDRAIN_MACHINE_VERSION,
+  }));
+}
+
+/**
+ * Refuse, whole, a saved run that cannot be resumed safely: wrong command or
+ * host, over, of another workflow version, or with a snapshot that does not
+ * validate.
+ */
+export async function checkResumable(rec: RunRecord, expect: { command?: 'drain' | 'undrain'; host?: string; cloud?: string }): Promise<void> {
+  if (expect.command && rec.command !== expect.command) {
+    throw new HostmaintError('usage', `run ${rec.runId} is a${rec.command === 'undrain' ? 'n' : ''} ${rec.command}, not a ${expect.command}`, { hint: `Resume it with \`hostmaint resume ${rec.runId}\`.` });
+  }
+  if (expect.host && rec.host !== expect.host) {
+    throw new HostmaintError('usage', `run ${rec.runId} is for host ${rec.host}, not ${expect.host}`);
+  }
+  if (!isUnfinished(rec.state)) {
+    throw new HostmaintError('usage', `run ${rec.runId} (${rec.command} of ${rec.host}) is ${rec.state}${rec.outcome ? ` (${rec.outcome})` : ''}: there is nothing to resume`, {
+      hint: `Start a new run: \`hostmaint ${rec.command} ${rec.host}\`. \`hostmaint status ${rec.runId}\` shows how it ended.`,
+    });
+  }
+  if (expect.cloud !== undefined && rec.cloud !== expect.cloud) {
+    throw new HostmaintError('usage', `run ${rec.runId} ran on cloud '${rec.cloud}', not '${expect.cloud}'`, {
+      hint: `Resume it against the same cloud: --os-cloud ${rec.cloud}.`,
+    });
+  }
+  const versions = await workflowVersions();
+  const current = versions[rec.workflow.name];
+  if (rec.workflow.name !== rec.command || rec.workflow.version !== current) {
+    throw new HostmaintError('config', `run ${rec.runId} was saved by ${rec.workflow.name} workflow version ${rec.workflow.version}; this hostmaint runs version ${current} and cannot resume it`, {
+      hint: `Nothing was restored. Finish it with the hostmaint that saved it, or start a new run (hostmaint ${rec.command} ${rec.host} --new-run): the new run reconciles with what the cloud shows.`,
+      details: { runId: rec.runId, savedVersion: rec.workflow.version, currentVersion: current },
+    });
+  }
+  if (rec.snapshot !== null) {
+    if (!validateSnapshot(rec.snapshot)) {
+      throw new HostmaintError('config', `the saved snapshot of run ${rec.runId} is not valid: ${ajvErrors(validateSnapshot.errors)}`, {
+        hint: `Nothing was restored. Start a new run (hostmaint ${rec.command} ${rec.host} --new-run): it reconciles with what the cloud shows.`,
+      });
+    }
+    const ctx = (rec.snapshot as { context: { runId: string; host: string } }).context;
+    if (ctx.runId !== rec.runId || ctx.host !== rec.host) {
+      throw new HostmaintError('config', `the saved snapshot of run ${rec.runId} belongs to run ${ctx.runId} of ${ctx.host}`, {
+        hint: 'Nothing was restored. The record was edited or mixed up; move it away and start a new run.',
+      });
+    }
+  }
+}
+
+/** A deep copy of the snapshot, ready to restore: a fresh process gets a fresh budget of failed polls. */
+function prepareSnapshot(snapshot: unknown): unknown {
+  const copy = JSON.parse(JSON.stringify(snapshot)) as { context: { pollErrors: number } };
+  copy.context.pollErrors = 0;
+  return copy;
+}
+
+/** True when the saved drain got past disabling the service (so the service must carry its marker). */
+function pastDisable(rec: RunRecord): boolean {
+  const v = valueText((rec.snapshot as { value?: unknown } | null)?.value ?? null) ?? '';
+  return /^(preflight|migrating|verifyingEmpty)/.test(v) && (rec.snapshot as { context: { options: { dryRun?: boolean } } }).context.options.dryRun !== true;
+}
+
+function supersede(store: RunStore, rec: RunRecord, reason: string, now: () => number): void {
+  rec.state = 'superseded';
+  rec.stateReason = reason;
+  rec.updatedAt = new Date(now()).toISOString();
+  rec.finishedAt = rec.updatedAt;
+  store.writeSync(rec);
+  store.appendJournalSync(rec.runId, { kind: 'decision', time: rec.updatedAt, runId: rec.runId, host: rec.host, pid: process.pid, decision: 'superseded', detail: { reason } });
+}
+
+async function newRunIdFor(clock: Clock): Promise<string> {
+  const { newRunId } = await import('../drain.js');
+  return newRunId(clock);
+}
+
+async function findService(session: Session, host: string): Promise<{ status: string; disabledReason: string | null } | null> {
+  const services = await session.compute.listServices({ host, binary: 'nova-compute' });
+  return services.find((s) => s.host === host && s.binary === 'nova-compute') ?? null;
+}
+
+function hostBusyByMarker(host: string, runId: string, reason: string | null, known: RunRecord | null): HostmaintError {
+  const whose = known ? `run ${runId} (${known.state}, ${known.command} started ${known.startedAt} by ${known.who})` : `hostmaint run ${runId}, which this machine has no record of`;
+  return new HostmaintError('host-busy', `${host} is already disabled by ${whose}: reason "${reason ?? ''}"`, {
+    hint: `Another hostmaint (on another machine, or with another --state-dir) may still be draining it. If that run is over or abandoned, re-run with --adopt to carry on under its marker.`,
+    details: { markerRunId: runId },
+  });
+}
+
+interface Prepared {
+  /** null: the host has no nova-compute service; the workflow reports it, nothing is saved. */
+  record: RunRecord | null;
+  snapshot: unknown;
+  resumed: boolean;
+}
+
+/** Steps 2-4 for a drain, under the lock. */
+async function prepareDrain(session: Session, req: DrainRunRequest, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
+  const { store, clock } = env;
+  const now = () => clock.now();
+  const notice = env.notice ?? (() => undefined);
+  let resumeFrom: RunRecord | null = null;
+  if (req.resumeRunId) {
+    resumeFrom = await store.load(req.resumeRunId);
+    await checkResumable(resumeFrom, { command: 'drain', host: req.host, cloud: env.cloudName });
+  } else {
+    const unfinished = await store.unfinishedFor(req.host);
+    const drains = unfinished.filter((r) => r.command === 'drain' && r.cloud === env.cloudName);
+    const candidate = req.newRun ? null : (drains[0] ?? null);
+    if (candidate) await checkResumable(candidate, { command: 'drain', host: req.host, cloud: env.cloudName });
+    for (const r of unfinished) {
+      if (r === candidate) continue;
+      const why = r.command === 'undrain' ? `a drain of ${req.host} was started after it` : req.newRun ? 'replaced by a new run (--new-run)' : 'a newer drain of the same host is resumed instead';
+      supersede(store, r, why, now);
+      notice(`hostmaint: unfinished ${r.command} run ${r.runId} of ${req.host} is superseded: ${why}.`);
+    }
+    resumeFrom = candidate;
+  }
+
+  const service = await findService(session, req.host);
+  const marker = service?.status === 'disabled' ? parseMarker(service.disabledReason) : null;
+
+  if (!service) return { record: null, snapshot: undefined, resumed: false };
+
+  let markerChecked = false;
+  if (resumeFrom && resumeFrom.snapshot !== null && pastDisable(resumeFrom)) {
+    markerChecked = true;
+    if (service.status === 'enabled') {
+      const why = `its service was enabled again after it was saved (by someone, or an undrain); the saved run is stale`;
+      if (req.resumeRunId) {
+        throw new HostmaintError('conflict', `run ${resumeFrom.runId} cannot be resumed: ${why}`, { hint: `Start a new drain: hostmaint drain ${req.host}.` });
+      }
+      supersede(store, resumeFrom, why, now);
+      notice(`hostmaint: unfinished drain run ${resumeFrom.runId} of ${req.host} is not resumed: ${why}. Starting a new run.`);
+      resumeFrom = null;
+    } else if (marker?.runId !== resumeFrom.runId && !req.adopt) {
+      const known = marker ? await store.load(marker.runId).catch(() => null) : null;
+      if (marker) throw hostBusyByMarker(req.host, marker.runId, service.disabledReason, known);
+      throw new HostmaintError('conflict', `run ${resumeFrom.runId} cannot be resumed: ${req.host} is now disabled by someone else ("${service.disabledReason ?? ''}")`, {
+        hint: 'Find out who disabled it and why; re-run with --adopt to carry on anyway (hostmaint will then never re-enable it).',
+      });
+    }
+  }
+
+  if (!markerChecked && marker && marker.runId !== resumeFrom?.runId) {
+    const known = await store.load(marker.runId).catch(() => null);
+    const over = known !== null && known.host === req.host && !isUnfinished(known.state);
+    if (!over && !req.adopt) throw hostBusyByMarker(req.host, marker.runId, service.disabledReason, known);
+    notice(`hostmaint: ${req.host} is disabled by ${over ? 'the finished' : 'the adopted'} hostmaint run ${marker.runId}: this run carries on under its marker.`);
+  }
+
+  if (resumeFrom) {
+    const rec = resumeFrom;
+    lock.setRunId(rec.runId);
+    const progress = describeProgress(poolProgress(rec.snapshot));
+    notice(
+      `hostmaint: resuming ${rec.command} run ${rec.runId} of ${rec.host} (${rec.state === 'running' ? 'its process died' : rec.state}${rec.stateReason ? `: ${rec.stateReason}` : ''}; at ${rec.phase ?? 'the start'}; ${progress}), started ${rec.startedAt} by ${rec.who}.`,
+    );
+    const previous = { state: rec.state, stateReason: rec.stateReason, pid: rec.pid, machine: rec.machine, phase: rec.phase };
+    rec.state = 'running';
+    rec.stateReason = null;
+    rec.pid = process.pid;
+    rec.machine = (await import('node:os')).hostname();
+    rec.resumes += 1;
+    rec.updatedAt = new Date(now()).toISOString();
+    store.writeSync(rec);
+    store.appendJournalSync(rec.runId, {
+      kind: 'decision', time: rec.updatedAt, runId: rec.runId, host: rec.host, pid: process.pid, decision: 'resumed',
+      detail: { previous, tookOverLockFrom: lock.tookOverFrom, adopt: req.adopt === true, explicit: req.resumeRunId !== undefined },
+    });
+    return { record: rec, snapshot: rec.snapshot === null ? undefined : prepareSnapshot(rec.snapshot), resumed: true };
+  }
+
+  const runId = lock.holder.runId;
+  const record = newRecord({
+    runId,
+    command: 'drain',
+    host: req.host,
+    cloud: env.cloudName,
+    user: env.user,
+    who: env.who,
+    argv: env.argv,
+    startedAt: new Date(now()).toISOString(),
+    workflowVersion: version,
+    options: { ...req.options, runId } as Record<string, unknown>,
+  });
+  store.writeSync(record);
+  store.appendJournalSync(runId, {
+    kind: 'decision', time: record.startedAt, runId, host: req.host, pid: process.pid, decision: 'run-created',
+    detail: { command: 'drain', options: record.options, adopt: req.adopt === true, adoptedMarker: marker?.runId ?? null, tookOverLockFrom: lock.tookOverFrom },
+  });
+  return { record, snapshot: undefined, resumed: false };
+}
+
+async function prepareUndrain(session: Session, req: UndrainRunRequest, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
+  const { store, clock } = env;
+  if (!(await findService(session, req.host))) return { record: null, snapshot: undefined, resumed: false };
+  const now = () => clock.now();
+  const notice = env.notice ?? (() => undefined);
+  let resumeFrom: RunRecord | null = null;
+  if (req.resumeRunId) {
+    resumeFrom = await store.load(req.resumeRunId);
+    await checkResumable(resumeFrom, { command: 'undrain', host: req.host, cloud: env.cloudName });
+  } else {
+    const unfinished = await store.unfinishedFor(req.host);
+    const undrains = unfinished.filter((r) => r.command === 'undrain' && r.cloud === env.cloudName);
+    const candidate = req.newRun ? null : (undrains[0] ?? null);
+    if (candidate) await checkResumable(candidate, { command: 'undrain', host: req.host, cloud: env.cloudName });
+    for (const r of unfinished) {
+      if (r === candidate) continue;
+      const why = r.command === 'drain' ? `an undrain of ${req.host} was started after it` : req.newRun ? 'replaced by a new run (--new-run)' : 'a newer undrain of the same host is resumed instead';
+      supersede(store, r, why, now);
+      notice(`hostmaint: unfinished ${r.command} run ${r.runId} of ${req.host} is superseded: ${why}.`);
+    }
+    resumeFrom = candidate;
+  }
+  if (resumeFrom) {
+    const rec = resumeFrom;
+    lock.setRunId(rec.runId);
+    notice(`hostmaint: resuming undrain run ${rec.runId} of ${rec.host} (${rec.state === 'running' ? 'its process died' : rec.state}; at ${rec.phase ?? 'the start'}), started ${rec.startedAt} by ${rec.who}.`);
+    const previous = { state: rec.state, stateReason: rec.stateReason, pid: rec.pid, phase: rec.phase };
+    rec.state = 'running';
+    rec.stateReason = null;
+    rec.pid = process.pid;
+    rec.resumes += 1;
+    rec.updatedAt = new Date(now()).toISOString();
+    store.writeSync(rec);
+    store.appendJournalSync(rec.runId, { kind: 'decision', time: rec.updatedAt, runId: rec.runId, host: rec.host, pid: process.pid, decision: 'resumed', detail: { previous, tookOverLockFrom: lock.tookOverFrom } });
+    return { record: rec, snapshot: rec.snapshot === null ? undefined : prepareSnapshot(rec.snapshot), resumed: true };
+  }
+  const runId = lock.holder.runId;
+  const record = newRecord({
+    runId,
+    command: 'undrain',
+    host: req.host,
+    cloud: env.cloudName,
+    user: env.user,
+    who: env.who,
+    argv: env.argv,
+    startedAt: new Date(now()).toISOString(),
+    workflowVersion: version,
+    options: { ...req.options, runId } as Record<string, unknown>,
+  });
+  store.writeSync(record);
+  store.appendJournalSync(runId, {
+    kind: 'decision', time: record.startedAt, runId, host: req.host, pid: process.pid, decision: 'run-created',
+    detail: { command: 'undrain', options: { ...record.options, manifest: `${(req.options.manifest ?? []).length} entries` }, tookOverLockFrom: lock.tookOverFrom },
+  });
+  return { record, snapshot: undefined, resumed: false };
+}
+
+async function execute<R extends DrainResult | UndrainResult>(
+  command: 'drain' | 'undrain',
+  env: RunnerEnv,
+  lock: HostLock,
+  prepared: Prepared,
+  options: Record<string, unknown>,
+  call: (deps: RunDeps, runOptions: Record<string, unknown>) => Promise<R>,
+): Promise<RunOutcome<R>> {
+  const { record } = prepared;
+  const baseDeps: RunDeps = { logger: env.logger, clock: env.clock, signal: env.signal, resolveHost: env.resolveHost, probeTcp: env.probeTcp };
+  if (record === null) {
+    // Unknown host: nothing to save or resume; the workflow says what exists.
+    const result = await call({ ...baseDeps, emit: env.emit, onSnapshot: env.onSnapshot }, options);
+    return { result, record: null, resumed: false, resumable: false };
+  }
+  const recorder = new RunRecorder(env.store, record, () => env.clock.now());
+  if (lock.tookOverFrom) recorder.decision('lock-taken-over', { from: lock.tookOverFrom });
+  env.onActive?.({
+    record,
+    saveInterrupted: (reason) => recorder.markInterrupted(reason),
+    abandon: (reason) => {
+      recorder.abandon(reason);
+      lock.release();
+    },
+  });
+  const deps: RunDeps = {
+    ...baseDeps,
+    snapshot: prepared.snapshot,
+    emit: (e: DrainEvent) => {
+      try {
+        recorder.onEvent(e);
+      } catch (err) {
+        env.logger.warn('could not write the journal', { error: errorText(err) });
+      }
+      env.emit?.(e);
+    },
+    onSnapshot: (p: PersistedRun) => {
+      recorder.onSnapshot(p);
+      env.onSnapshot?.(p);
+    },
+  };
+  let result: R;
+  try {
+    // A resumed snapshot carries its own options; without one (died before the first step) the saved options start it again.
+    const runOptions = prepared.snapshot !== undefined ? { runId: record.runId } : { ...record.options, runId: record.runId };
+    result = await call(deps, runOptions);
+  } catch (e) {
+    recorder.abandon(`the ${command} stopped on an error: ${errorText(e)}`);
+    throw e;
+  }
+  const saved = recorder.finish(result);
+  return { result, record: saved, resumed: prepared.resumed, resumable: saved.state === 'interrupted' };
+}
+
+/** Drain a host as a saved, locked, resumable run (new, or resuming the host's unfinished drain). */
+export async function runDrain(session: Session, req: DrainRunRequest, env: RunnerEnv): Promise<RunOutcome<DrainResult>> {
+  if (req.options.dryRun) throw new HostmaintError('usage', 'a plan (dry run) is not a saved run: call drainHost() directly');
+  env.store.ensureSync();
+  const versions = await workflowVersions();
+  const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'drain' });
+  try {
+    const prepared = await prepareDrain(session, req, env, lock, versions.drain);
+    const { drainHost } = await import('../drain.js');
+    return await execute('drain', env, lock, prepared, { ...req.options }, (deps, opts) => drainHost(session, req.host, opts as DrainOptions, deps));
+  } finally {
+    lock.release();
+  }
+}
+
+/** Undrain a host as a saved, locked, resumable run. */
+export async function runUndrain(session: Session, req: UndrainRunRequest, env: RunnerEnv): Promise<RunOutcome<UndrainResult>> {
+  env.store.ensureSync();
+  const versions = await workflowVersions();
+  const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'undrain' });
+  try {
+    const prepared = await prepareUndrain(session, req, env, lock, versions.undrain);
+    const { undrainHost } = await import('../drain.js');
+    return await execute('undrain', env, lock, prepared, { ...req.options }, (deps, opts) => undrainHost(session, req.host, opts as UndrainOptions, deps));
+  } finally {
+    lock.release();
+  }
+}
+
+/** Resume a saved run by id (`hostmaint resume <run-id>`). */
+export async function resumeRun(session: Session, runId: string, env: RunnerEnv, opts: { adopt?: boolean } = {}): Promise<RunOutcome<DrainResult | UndrainResult>> {
+  const rec = await env.store.load(runId);
+  await checkResumable(rec, { cloud: env.cloudName });
+  if (rec.command === 'drain') return runDrain(session, { host: rec.host, options: {}, resumeRunId: runId, adopt: opts.adopt ?? false }, env);
+  return runUndrain(session, { host: rec.host, options: {}, resumeRunId: runId }, env);
+}
+
+/** The command that resumes a run, for messages ("hostmaint resume R --state-dir D --os-cloud C"). */
+export function resumeCommand(runId: string, extra: string[] = []): string {
+  return ['hostmaint', 'resume', runId, ...extra].join(' ');
+}
