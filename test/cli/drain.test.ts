@@ -43,7 +43,7 @@ describe('hostmaint CLI against the demo cloud', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Plan:/);
     assert.match(r.stdout, /web-01 .* live/);
-    assert.match(r.stdout, /Service nova-compute on compute-01: enabled\./);
+    assert.match(r.stdout, /compute-01: nova-compute enabled/);
   });
 
   it('an unknown host is exit 2 and says which hosts exist', async () => {
