@@ -5,17 +5,26 @@
  * Requests (independent of instances x hosts):
  *   listServersOnHost (again every poll while instances are busy)
  *   listServices(nova-compute), [listAggregates], listHypervisors, listProviders
- *   per usable candidate: getInventories + getUsages
+ *   capacity: one Placement allocation-candidates call per distinct flavor
+ *     (resources of the flavor, forbidden trait COMPUTE_STATUS_DISABLED); its
+ *     provider summaries give capacity and usage of every host with room for
+ *     it. Inventories + usages only for a usable target that has room for none
+ *     of the flavors (or where Placement and the summary disagree), and, when
+ *     something fits nowhere, one inventories read per target in its zone so
+ *     the refusal names max_unit exactly. Placement before 1.27 (summaries
+ *     without every resource class): inventories + usages per target.
  *   listServerGroups, plus getServer for anti-affinity members on other hosts
  */
 import { errorText } from '../errors.js';
 import type { CallOptions } from '../openstack/api.js';
-import type { Server, ServerGroup } from '../openstack/types.js';
+import { compareMicroversions } from '../openstack/service-client.js';
+import type { AllocationCandidates, Server, ServerGroup } from '../openstack/types.js';
 import { busyAfterWait, classify, describeCategory } from '../planner/classify.js';
-import { capacityOf, freeAmounts, requestForServer } from '../planner/capacity.js';
+import { capacityOf, freeAmounts, requestForServer, shortfalls } from '../planner/capacity.js';
 import { placeAll } from '../planner/place.js';
 import { candidateTargets } from '../planner/targets.js';
-import type { Classification, ClassifyPolicy, PlaceableInstance, PlacementGroup, PlacementTarget } from '../planner/types.js';
+import { zoneAllows } from '../planner/targets.js';
+import type { Classification, ClassifyPolicy, PlaceableInstance, PlacementGroup, PlacementTarget, ProviderCapacity, ResourceAmounts } from '../planner/types.js';
 import type { BlockingGroup, Finding, PreflightInput, PreflightReport, TargetReport } from '../workflow/types.js';
 import type { ActorDeps } from './deps.js';
 import { mapLimit } from './limit.js';
@@ -23,6 +32,10 @@ import { probeTcpConnect, resolveHostDns } from './net.js';
 import { pickHypervisor } from './service.js';
 
 const FANOUT = 8;
+/** Provider summaries list every resource class of a provider from 1.27 (before: only the requested ones). */
+const SUMMARIES_ALL_CLASSES = '1.27';
+const FORBIDDEN_TRAITS = '1.22';
+const DISABLED_TRAIT = 'COMPUTE_STATUS_DISABLED';
 
 async function classifyHost(deps: ActorDeps, input: PreflightInput, policy: ClassifyPolicy, opts: CallOptions, signal?: AbortSignal) {
   const { ref, options } = input;
@@ -46,9 +59,82 @@ async function classifyHost(deps: ActorDeps, input: PreflightInput, policy: Clas
 interface Targets {
   reports: TargetReport[];
   placement: PlacementTarget[];
+  /** Hosts whose capacity came from allocation-candidate summaries (max_unit, min_unit, step_size not known). */
+  fromSummaries: Set<string>;
 }
 
-async function checkTargets(deps: ActorDeps, input: PreflightInput, findings: Finding[], warnings: string[], opts: CallOptions): Promise<Targets> {
+/** One key per distinct request (the same flavor asks the same). */
+function requestKey(r: ResourceAmounts): string {
+  return Object.entries(r)
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([rc, n]) => `${rc}:${n}`)
+    .join(',');
+}
+
+/** Capacity from a provider summary: capacity and used are Placement's; the per-allocation limits are not in a summary. */
+function capacityFromSummary(resources: Record<string, { capacity: number; used: number }>): ProviderCapacity {
+  const out: ProviderCapacity = {};
+  for (const [rc, r] of Object.entries(resources)) {
+    // Placeholders: allocation candidates already applied the real max_unit/min_unit/step_size for each flavor asked.
+    out[rc] = { capacity: r.capacity, used: r.used, free: Math.max(0, r.capacity - r.used), maxUnit: r.capacity, minUnit: 1, stepSize: 1 };
+  }
+  return out;
+}
+
+async function exactCapacity(deps: ActorDeps, uuid: string, opts: CallOptions): Promise<ProviderCapacity> {
+  const [inv, usages] = await Promise.all([deps.placement.getInventories(uuid, opts), deps.placement.getUsages(uuid, opts)]);
+  return capacityOf(inv, usages);
+}
+
+/**
+ * Capacity of every usable target: one allocation-candidates call per
+ * distinct request; exact reads only where the summaries cannot tell.
+ */
+async function targetCapacities(
+  deps: ActorDeps,
+  hosts: Array<{ host: string; uuid: string }>,
+  requests: ResourceAmounts[],
+  opts: CallOptions,
+): Promise<{ caps: Map<string, ProviderCapacity>; fromSummaries: Set<string> }> {
+  const caps = new Map<string, ProviderCapacity>();
+  const fromSummaries = new Set<string>();
+  const mv = deps.placement.microversion;
+  const distinct = [...new Map(requests.map((r) => [requestKey(r), r] as const)).entries()].filter(([k]) => k !== '');
+  if (compareMicroversions(mv, SUMMARIES_ALL_CLASSES) < 0 || distinct.length === 0) {
+    await mapLimit(hosts, FANOUT, async (h) => caps.set(h.host, await exactCapacity(deps, h.uuid, opts)));
+    return { caps, fromSummaries };
+  }
+  const required = compareMicroversions(mv, FORBIDDEN_TRAITS) >= 0 ? [`!${DISABLED_TRAIT}`] : [];
+  const answers = await mapLimit(distinct, FANOUT, async ([, resources]) => deps.placement.getAllocationCandidates({ resources, required }, opts));
+  const summaries = new Map<string, AllocationCandidates['providerSummaries'][string]>();
+  const candidates: Array<Set<string>> = answers.map((a) => {
+    const set = new Set<string>();
+    for (const req of a.allocationRequests) for (const rp of Object.keys(req)) set.add(rp);
+    for (const [rp, sum] of Object.entries(a.providerSummaries)) summaries.set(rp, sum);
+    return set;
+  });
+  const exact: Array<{ host: string; uuid: string }> = [];
+  for (const h of hosts) {
+    const sum = summaries.get(h.uuid);
+    if (!sum) {
+      exact.push(h); // room for none of the flavors: its numbers come from inventories + usages
+      continue;
+    }
+    const cap = capacityFromSummary(sum.resources);
+    // Placement said no where the summary says it fits (max_unit, min_unit, step_size, a trait): take the exact numbers.
+    const disagrees = distinct.some(([, r], i) => !candidates[i]!.has(h.uuid) && shortfalls(r, cap).length === 0);
+    if (disagrees) exact.push(h);
+    else {
+      caps.set(h.host, cap);
+      fromSummaries.add(h.host);
+    }
+  }
+  await mapLimit(exact, FANOUT, async (h) => caps.set(h.host, await exactCapacity(deps, h.uuid, opts)));
+  return { caps, fromSummaries };
+}
+
+async function checkTargets(deps: ActorDeps, input: PreflightInput, requests: ResourceAmounts[], findings: Finding[], warnings: string[], opts: CallOptions): Promise<Targets> {
   const { ref, options } = input;
   const services = await deps.compute.listServices({ binary: 'nova-compute' }, opts);
   let aggregateHosts: string[] | null = null;
@@ -124,12 +210,17 @@ async function checkTargets(deps: ActorDeps, input: PreflightInput, findings: Fi
   );
 
   const providerOf = new Map<string, string>();
-  const caps = new Map<string, ReturnType<typeof capacityOf>>();
+  let caps = new Map<string, ProviderCapacity>();
+  let fromSummaries = new Set<string>();
   if (verdicts.some((v) => v.usable)) {
     const [hypervisors, providers] = await Promise.all([deps.compute.listHypervisors(opts), deps.placement.listProviders({}, opts)]);
+    const providerByName = new Map<string, (typeof providers)[number]>();
+    for (const x of providers) {
+      if ((x.parentProviderUuid === null || x.rootProviderUuid === x.uuid) && !providerByName.has(x.name)) providerByName.set(x.name, x);
+    }
     for (const v of verdicts.filter((x) => x.usable)) {
       const hv = pickHypervisor(hypervisors, v.host);
-      const p = hv ? providers.find((x) => x.name === hv.hostname && (x.parentProviderUuid === null || x.rootProviderUuid === x.uuid)) : undefined;
+      const p = hv ? providerByName.get(hv.hostname) : undefined;
       if (!p) {
         v.usable = false;
         v.reasons.push(hv ? `no Placement resource provider named ${hv.hostname}` : 'no hypervisor found');
@@ -137,15 +228,12 @@ async function checkTargets(deps: ActorDeps, input: PreflightInput, findings: Fi
       }
       providerOf.set(v.host, p.uuid);
     }
-    await mapLimit(
-      verdicts.filter((v) => v.usable),
-      FANOUT,
-      async (v) => {
-        const uuid = providerOf.get(v.host)!;
-        const [inv, usages] = await Promise.all([deps.placement.getInventories(uuid, opts), deps.placement.getUsages(uuid, opts)]);
-        caps.set(v.host, capacityOf(inv, usages));
-      },
-    );
+    ({ caps, fromSummaries } = await targetCapacities(
+      deps,
+      verdicts.filter((v) => v.usable).map((v) => ({ host: v.host, uuid: providerOf.get(v.host)! })),
+      requests,
+      opts,
+    ));
   }
 
   const reports: TargetReport[] = verdicts.map((v) => ({
@@ -165,7 +253,7 @@ async function checkTargets(deps: ActorDeps, input: PreflightInput, findings: Fi
   const placement: PlacementTarget[] = reports
     .filter((r) => r.usable && caps.has(r.host))
     .map((r) => ({ host: r.host, zone: r.zone, providerUuid: r.providerUuid!, capacity: caps.get(r.host)! }));
-  return { reports, placement };
+  return { reports, placement, fromSummaries };
 }
 
 async function serverGroups(
@@ -277,14 +365,27 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
   let reports: TargetReport[] = [];
   let plan: PreflightReport['plan'] = [];
   if (toPlace.length > 0) {
-    const t = await checkTargets(deps, input, findings, warnings, opts);
-    reports = t.reports;
-    const groups = await serverGroups(deps, toPlace, onHost, warnings, opts);
     const placeable: PlaceableInstance[] = toPlace.map((c) => {
       const s = onHost.get(c.serverId)!;
       return { serverId: c.serverId, name: c.name, method: c.class as 'live' | 'cold', request: requestForServer(s), availabilityZone: s.availabilityZone };
     });
-    const result = placeAll(placeable, t.placement, groups);
+    const t = await checkTargets(deps, input, placeable.map((p) => p.request), findings, warnings, opts);
+    reports = t.reports;
+    const groups = await serverGroups(deps, toPlace, onHost, warnings, opts);
+    let result = placeAll(placeable, t.placement, groups);
+    const unplaced = result.plans.filter((p) => !p.fits);
+    if (unplaced.length > 0 && t.fromSummaries.size > 0) {
+      // Something fits nowhere: name max_unit exactly in the reason, with the inventories of the targets it could have used.
+      const zones = placeable.filter((p) => unplaced.some((u) => u.serverId === p.serverId)).map((p) => p.availabilityZone);
+      const relevant = t.placement.filter((x) => t.fromSummaries.has(x.host) && zones.some((z) => zoneAllows(z, x.zone)));
+      await mapLimit(relevant, FANOUT, async (x) => {
+        const inv = await deps.placement.getInventories(x.providerUuid, opts);
+        const used: Record<string, number> = {};
+        for (const [rc, c] of Object.entries(x.capacity)) used[rc] = c.used;
+        x.capacity = capacityOf(inv, used);
+      });
+      if (relevant.length > 0) result = placeAll(placeable, t.placement, groups);
+    }
     plan = result.plans;
     for (const r of reports) r.freeAfterPlan = result.remaining[r.host] ?? null;
     if (t.placement.length === 0) {

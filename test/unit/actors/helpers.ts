@@ -2,10 +2,50 @@ import { memoryLogger } from '../../../src/log.js';
 import type { ActorDeps } from '../../../src/actors/deps.js';
 import { poolTick } from '../../../src/actors/pool.js';
 import { isTerminal, newRun } from '../../../src/workflow/pool.js';
+import type { AllocationCandidates } from '../../../src/openstack/types.js';
 import type { DrainEventDraft, InstanceRun, MoveMethod, PoolSettings } from '../../../src/workflow/types.js';
 import { FakeCloud } from '../../support/fake-cloud.js';
 
+const realistic = new WeakSet<FakeCloud>();
+
+/**
+ * Give the fake cloud Placement's allocation candidates (the shared fake
+ * answers none): every enabled provider where the request fits (capacity,
+ * max_unit, min_unit, step_size), with summaries of all its resource classes,
+ * as Placement 1.27+ answers. Calls are recorded like the fake's own.
+ */
+export function withAllocationCandidates(cloud: FakeCloud): FakeCloud {
+  if (realistic.has(cloud)) return cloud;
+  realistic.add(cloud);
+  const inner = cloud as unknown as { call<T>(m: string, a: unknown[], fn: () => T): Promise<T>; usedOn(h: string): Record<string, number> };
+  cloud.placement.getAllocationCandidates = (q) =>
+    inner.call('getAllocationCandidates', [q], (): AllocationCandidates => {
+      const allocationRequests: AllocationCandidates['allocationRequests'] = [];
+      const providerSummaries: AllocationCandidates['providerSummaries'] = {};
+      const forbidDisabled = (q.required ?? []).includes('!COMPUTE_STATUS_DISABLED');
+      for (const svc of cloud.services) {
+        const inv = cloud.inventories.get(svc.host);
+        if (!inv || (forbidDisabled && svc.status === 'disabled')) continue;
+        const used = inner.usedOn(svc.host);
+        const cap = (rc: string) => Math.trunc((inv[rc]!.total - inv[rc]!.reserved) * inv[rc]!.allocationRatio);
+        const fits = Object.entries(q.resources).every(([rc, n]) => {
+          const i = inv[rc];
+          return !!i && n <= i.maxUnit && n >= i.minUnit && n % i.stepSize === 0 && (used[rc] ?? 0) + n <= cap(rc);
+        });
+        if (!fits) continue;
+        const uuid = `rp-${svc.host}`;
+        allocationRequests.push({ [uuid]: { ...q.resources } });
+        const resources: Record<string, { capacity: number; used: number }> = {};
+        for (const rc of Object.keys(inv)) resources[rc] = { capacity: cap(rc), used: used[rc] ?? 0 };
+        providerSummaries[uuid] = { resources, traits: [], rootProviderUuid: uuid, parentProviderUuid: null };
+      }
+      return { allocationRequests, providerSummaries };
+    });
+  return cloud;
+}
+
 export function deps(cloud: FakeCloud, o: Partial<ActorDeps> = {}): ActorDeps {
+  withAllocationCandidates(cloud);
   return {
     compute: cloud.compute,
     placement: cloud.placement,

@@ -152,20 +152,78 @@ describe('actors/preflight', () => {
     assert.equal(rep2.blocking[0]!.override?.flag, '--skip-blocked');
   });
 
-  it('costs requests per target, not per instance x target', async () => {
-    const count = async (instances: number, hosts: number) => {
+  it('costs Placement requests per distinct flavor, not per target or instance', async () => {
+    const count = async (instances: number, hosts: number, flavors = 1) => {
       const cloud = cloudWith(hosts);
       for (let i = 0; i < hosts; i++) cloud.inventories.set(`compute-0${i + 1}`, inventory({ vcpus: 64, ramMb: 1_000_000 }));
-      for (let i = 0; i < instances; i++) cloud.addServer({ id: `vm-${i}`, vcpus: 1, ramMb: 512 });
+      for (let i = 0; i < instances; i++) cloud.addServer({ id: `vm-${i}`, vcpus: 1, ramMb: 512 * (1 + (i % flavors)) });
       const rep = await preflight(cloud);
       assert.equal(rep.ok, true);
-      return cloud.count();
+      const placement = cloud.calls.filter((c) => ['listProviders', 'getInventories', 'getUsages', 'getAllocationCandidates'].includes(c.method));
+      return { all: cloud.count(), placement: placement.length, candidates: cloud.count('getAllocationCandidates'), exact: cloud.count('getInventories') + cloud.count('getUsages') };
     };
     const small = await count(2, 3);
     const many = await count(40, 3);
-    assert.equal(many, small, 'the same number of calls for 2 or 40 instances');
     const moreHosts = await count(2, 6);
-    // per extra target: one getInventories + one getUsages
-    assert.equal(moreHosts - small, 3 * 2);
+    const twoFlavors = await count(40, 6, 2);
+    assert.equal(many.all, small.all, 'the same number of calls for 2 or 40 instances');
+    assert.equal(moreHosts.placement, small.placement, 'the same Placement calls for 2 or 5 targets');
+    assert.deepEqual([small.candidates, small.exact], [1, 0], 'one allocation-candidates call, no per-target reads');
+    assert.equal(twoFlavors.placement - moreHosts.placement, 1, 'one more call per distinct flavor');
+    const q = (await (async () => {
+      const cloud = cloudWith(2);
+      cloud.addServer({ id: 'a', vcpus: 2, ramMb: 1024 });
+      await preflight(cloud);
+      return cloud.calls.find((c) => c.method === 'getAllocationCandidates')!.args[0];
+    })()) as { resources: Record<string, number>; required: string[] };
+    assert.deepEqual(q.resources, { VCPU: 2, MEMORY_MB: 1024, DISK_GB: 20 });
+    assert.deepEqual(q.required, ['!COMPUTE_STATUS_DISABLED']);
+  });
+
+  it('plans exactly as with per-target inventories and usages (max_unit, reserved, full hosts, ratios)', async () => {
+    const build = () => {
+      const c = cloudWith(6);
+      c.inventories.set('compute-02', inventory({ vcpus: 8, cpuRatio: 2, ramMb: 16384, ramReserved: 1024 }));
+      c.inventories.set('compute-03', inventory({ vcpus: 32, cpuRatio: 1, ramMb: 65536, maxVcpu: 4 })); // room, but no allocation above 4 VCPU
+      c.inventories.set('compute-04', inventory({ vcpus: 2, cpuRatio: 1, ramMb: 4096, ramReserved: 0 })); // full after the guests below
+      c.inventories.set('compute-05', inventory({ vcpus: 16, cpuRatio: 4, ramMb: 32768 }));
+      c.inventories.set('compute-06', inventory({ vcpus: 64, ramMb: 262144, diskGb: 100 }));
+      c.addServer({ id: 'x1', host: 'compute-04', vcpus: 2, ramMb: 4096 });
+      c.addServer({ id: 'x2', host: 'compute-05', vcpus: 16, ramMb: 8192 });
+      const sizes: Array<[number, number]> = [[8, 16384], [8, 16384], [4, 8192], [2, 4096], [2, 4096], [1, 2048], [1, 2048], [1, 512], [6, 12288], [4, 4096]];
+      sizes.forEach(([vcpus, ramMb], i) => c.addServer({ id: `vm-${i}`, vcpus, ramMb }));
+      return c;
+    };
+    const viaCandidates = build();
+    const rep = await preflight(viaCandidates);
+    const viaInventories = build();
+    const d = deps(viaInventories);
+    const old = await preflight(viaInventories, {}, { ...d, placement: { ...d.placement, microversion: '1.26' } });
+    assert.equal(viaInventories.count('getAllocationCandidates'), 0, 'before 1.27: per-target inventories and usages');
+    assert.deepEqual(rep.plan, old.plan);
+    assert.deepEqual(rep.targets, old.targets);
+    assert.deepEqual(rep.findings, old.findings);
+    assert.ok(rep.plan.some((p) => p.target === 'compute-03') && rep.plan.every((p) => p.target !== 'compute-03' || p.request.VCPU! <= 4), 'max_unit respected');
+    // Exact reads only for compute-03 (Placement refused a flavor its summary has room for) and compute-04 (room for none).
+    const exact = viaCandidates.calls.filter((c) => c.method === 'getInventories' || c.method === 'getUsages').map((c) => String(c.args[0]));
+    assert.deepEqual([...new Set(exact)].sort(), ['rp-compute-03', 'rp-compute-04']);
+  });
+
+  it('names max_unit exactly when something fits nowhere, reading inventories of the targets in its zone only then', async () => {
+    const cloud = cloudWith(3);
+    cloud.inventories.set('compute-02', inventory({ vcpus: 12, cpuRatio: 1, maxVcpu: 8 }));
+    cloud.inventories.set('compute-03', inventory({ vcpus: 12, cpuRatio: 1, maxVcpu: 8 }));
+    cloud.addServer({ id: 'huge', name: 'huge', vcpus: 16, ramMb: 4096 });
+    cloud.addServer({ id: 'ok', name: 'ok', vcpus: 2, ramMb: 4096 });
+    const rep = await preflight(cloud);
+    assert.equal(rep.ok, false);
+    assert.match(rep.plan.find((p) => p.serverId === 'huge')!.reason!, /needs 16 VCPU, 4096 MB RAM, 20 GB disk; largest free: 1[02] VCPU on compute-0[23] \(larger than one allocation may be: VCPU max_unit is 8\)/);
+    assert.equal(cloud.count('getInventories'), 2, 'one inventories read per target, for the message');
+    assert.equal(cloud.count('getUsages'), 0, 'usages come from the summaries');
+    assert.equal(rep.plan.find((p) => p.serverId === 'ok')!.fits, true);
+    const d = deps(cloud);
+    const old = await preflight(cloud, {}, { ...d, placement: { ...d.placement, microversion: '1.26' } });
+    assert.deepEqual(rep.plan, old.plan, 'the same plan and reasons as with per-target reads');
+    assert.deepEqual(rep.targets, old.targets);
   });
 });
