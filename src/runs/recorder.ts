@@ -73,6 +73,7 @@ export class RunRecorder {
   private timer: NodeJS.Timeout | null = null;
   private readonly requestIds = new Map<string, string>();
   private closed = false;
+  private lastTop: string | null = null;
 
   constructor(
     private readonly store: RunStore,
@@ -131,6 +132,7 @@ export class RunRecorder {
     if (this.closed) return;
     this.record.phase = valueText(p.value);
     if (p.status === 'active' && !isRestoring(p.value)) this.record.snapshot = p.snapshot;
+    const top = this.record.phase?.split('.')[0] ?? null;
     for (const r of poolOf(p.snapshot)) {
       if (r.requestId && this.requestIds.get(r.serverId) !== r.requestId) {
         this.requestIds.set(r.serverId, r.requestId);
@@ -138,6 +140,13 @@ export class RunRecorder {
       }
     }
     this.touch();
+    if (top !== this.lastTop) {
+      // A new phase is written before its first request can leave: a resume never re-runs a finished
+      // phase (e.g. a preflight after migrations were requested, which would no longer see an instance
+      // that already left the host).
+      this.lastTop = top;
+      this.flush();
+    }
   };
 
   /** For RunDeps.emit: every progress event goes to the journal. */

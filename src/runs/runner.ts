@@ -173,6 +173,16 @@ async function findService(session: Session, host: string): Promise<{ status: st
   return services.find((s) => s.host === host && s.binary === 'nova-compute') ?? null;
 }
 
+/** The saved run of that id, null when there is none; a saved run that cannot be read is an error (never guessed around). */
+async function loadIfSaved(store: RunStore, runId: string): Promise<RunRecord | null> {
+  try {
+    return await store.load(runId);
+  } catch (e) {
+    if (e instanceof HostmaintError && e.kind === 'usage') return null;
+    throw e;
+  }
+}
+
 function hostBusyByMarker(host: string, runId: string, reason: string | null, known: RunRecord | null): HostmaintError {
   const whose = known ? `run ${runId} (${known.state}, ${known.command} started ${known.startedAt} by ${known.who})` : `hostmaint run ${runId}, which this machine has no record of`;
   return new HostmaintError('host-busy', `${host} is already disabled by ${whose}: reason "${reason ?? ''}"`, {
@@ -228,7 +238,7 @@ async function prepareDrain(session: Session, req: DrainRunRequest, env: RunnerE
       notice(`hostmaint: unfinished drain run ${resumeFrom.runId} of ${req.host} is not resumed: ${why}. Starting a new run.`);
       resumeFrom = null;
     } else if (marker?.runId !== resumeFrom.runId && !req.adopt) {
-      const known = marker ? await store.load(marker.runId).catch(() => null) : null;
+      const known = marker ? await loadIfSaved(store, marker.runId) : null;
       if (marker) throw hostBusyByMarker(req.host, marker.runId, service.disabledReason, known);
       throw new HostmaintError('conflict', `run ${resumeFrom.runId} cannot be resumed: ${req.host} is now disabled by someone else ("${service.disabledReason ?? ''}")`, {
         hint: 'Find out who disabled it and why; re-run with --adopt to carry on anyway (hostmaint will then never re-enable it).',
@@ -237,7 +247,7 @@ async function prepareDrain(session: Session, req: DrainRunRequest, env: RunnerE
   }
 
   if (!markerChecked && marker && marker.runId !== resumeFrom?.runId) {
-    const known = await store.load(marker.runId).catch(() => null);
+    const known = await loadIfSaved(store, marker.runId);
     const over = known !== null && known.host === req.host && !isUnfinished(known.state);
     if (!over && !req.adopt) throw hostBusyByMarker(req.host, marker.runId, service.disabledReason, known);
     notice(`hostmaint: ${req.host} is disabled by ${over ? 'the finished' : 'the adopted'} hostmaint run ${marker.runId}: this run carries on under its marker.`);
