@@ -7,6 +7,12 @@ export interface CliIO {
   interactive: boolean;
   /** Ask a yes/no question on the terminal; undefined when not interactive. */
   confirm?: (question: string) => Promise<boolean>;
+  /** Width of the terminal on stderr, read at each redraw (it can be resized). Default 80. */
+  columns?: () => number;
+  /** Height of the terminal on stderr; null when unknown. */
+  rows?: () => number | null;
+  /** The terminal on stderr shows colour (NO_COLOR and --no-color are applied on top). Default: interactive. */
+  color?: boolean;
 }
 
 export function processIO(): CliIO {
@@ -16,6 +22,9 @@ export function processIO(): CliIO {
     stderr: process.stderr,
     env: process.env,
     interactive,
+    columns: () => process.stderr.columns || Number(process.env.COLUMNS) || 80,
+    rows: () => process.stderr.rows || Number(process.env.LINES) || null,
+    color: Boolean(process.stderr.isTTY) && (typeof process.stderr.hasColors !== 'function' || process.stderr.hasColors()),
     confirm: interactive
       ? async (question: string) => {
           const { createInterface } = await import('node:readline/promises');

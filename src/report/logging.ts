@@ -3,6 +3,15 @@
  * level, and with --log-file, JSON lines with every field (run id, host,
  * instance, request id). Secrets are redacted at the source (the HTTP layer);
  * the `scrub` format here is a second net for anything that slips through.
+ *
+ * Levels on the console: default warnings and errors; -v adds info and one
+ * line per HTTP request (method, URL, status, request id, duration: the HTTP
+ * layer logs them at debug with those fields); -vv everything at debug.
+ *
+ * The run id and host are not known when the logger is made (the session
+ * opens the cloud first); `runLogContext(stream)` is a small mutable record,
+ * keyed by the console stream, that the run output fills in at `run-started`
+ * and that every later line (console and file) carries.
  */
 import winston from 'winston';
 import type { Logger } from '../log.js';
@@ -19,7 +28,42 @@ export interface LoggingOptions {
   defaultMeta?: Record<string, unknown>;
   /** Extra strings that must never be written (e.g. the password in use). */
   secrets?: string[];
+  /** Fields added to every line from then on (runId, host); default `runLogContext(stream)`. */
+  context?: Record<string, unknown>;
 }
+
+const contexts = new WeakMap<object, Record<string, unknown>>();
+
+/**
+ * The mutable fields (runId, host) every line of the logger writing to this
+ * console stream carries. The run output sets them when the run starts.
+ */
+export function runLogContext(stream: NodeJS.WritableStream = process.stderr): Record<string, unknown> {
+  let c = contexts.get(stream);
+  if (!c) {
+    c = {};
+    contexts.set(stream, c);
+  }
+  return c;
+}
+
+/** An HTTP request line of the HTTP layer (debug, with method, url and status). */
+export function isHttpLine(info: Record<string, unknown>): boolean {
+  return typeof info.method === 'string' && typeof info.url === 'string' && typeof info.status === 'number';
+}
+
+/** Which lines the console shows: verbosity 0 warn+, 1 info+ and HTTP request lines, 2 everything. */
+export function consoleShows(level: string, info: Record<string, unknown>, verbosity: number, quiet = false): boolean {
+  const rank: Record<string, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+  const r = rank[level] ?? 3;
+  if (quiet) return r === 0;
+  if (verbosity >= 2) return true;
+  if (verbosity === 1) return r <= 2 || isHttpLine(info);
+  return r <= 1;
+}
+
+/** Fields not worth a column on the console at -v (they are all in the log file). */
+const QUIET_FIELDS = new Set(['service', 'attempt', 'microversion', 'body', 'runId', 'host', 'method', 'url', 'status']);
 
 const SECRET_KEY = /pass(word)?|secret|token|credential|authorization/i;
 
@@ -40,6 +84,16 @@ function scrubValue(value: unknown, secrets: string[], depth = 0): unknown {
 
 export function createLogger(opts: LoggingOptions): winston.Logger & Logger {
   const secrets = opts.secrets ?? [];
+  const stream = opts.stream ?? process.stderr;
+  const context = opts.context ?? runLogContext(stream);
+  const withContext = winston.format((info) => {
+    for (const [k, v] of Object.entries(context)) {
+      if (v !== undefined && (info as Record<string, unknown>)[k] === undefined) (info as Record<string, unknown>)[k] = v;
+    }
+    return info;
+  });
+  const verbosity = opts.verbosity;
+  const consoleFilter = winston.format((info) => (consoleShows(String(info.level), info as Record<string, unknown>, verbosity, opts.quiet) ? info : false));
   const scrub = winston.format((info) => {
     for (const key of Object.keys(info)) {
       if (key === 'level') continue;
@@ -49,19 +103,18 @@ export function createLogger(opts: LoggingOptions): winston.Logger & Logger {
     }
     return info;
   });
-  const level = opts.verbosity >= 2 ? 'debug' : opts.verbosity === 1 ? 'info' : 'warn';
   const transports: winston.transport[] = [
     new winston.transports.Stream({
-      stream: opts.stream ?? process.stderr,
-      level: opts.quiet ? 'error' : level,
+      stream,
+      level: 'debug',
       format: winston.format.combine(
+        consoleFilter(),
         scrub(),
         winston.format.timestamp(),
         winston.format.printf((info) => {
-          const { level: lvl, message, timestamp, runId: _r, ...rest } = info as Record<string, unknown>;
-          delete rest.host;
+          const { level: lvl, message, timestamp, ...rest } = info as Record<string, unknown>;
           const extra = Object.entries(rest)
-            .filter(([k, v]) => v !== undefined && typeof k === 'string' && !k.startsWith('Symbol'))
+            .filter(([k, v]) => v !== undefined && !(verbosity < 2 && QUIET_FIELDS.has(k)) && (verbosity >= 2 || (k !== 'runId' && k !== 'host')))
             .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
             .join(' ');
           return `${String(timestamp)} ${String(lvl).padEnd(5)} ${String(message)}${extra ? `  ${extra}` : ''}`;
@@ -74,7 +127,7 @@ export function createLogger(opts: LoggingOptions): winston.Logger & Logger {
       new winston.transports.File({
         filename: opts.logFile,
         level: 'debug',
-        format: winston.format.combine(scrub(), winston.format.timestamp(), winston.format.json()),
+        format: winston.format.combine(withContext(), scrub(), winston.format.timestamp(), winston.format.json()),
       }),
     );
   }

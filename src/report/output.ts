@@ -1,13 +1,23 @@
 /**
- * Everything a drain/undrain run shows: progress while it runs (plain lines,
- * NDJSON events) and the final result (table or JSON). Commands create one
- * RunOutput and hand it events and the result; how they are shown is decided
- * here, from the output flags and whether stderr is a terminal.
+ * Everything a drain/undrain run shows: progress while it runs and the final
+ * result. Commands create one RunOutput and hand it events and the result;
+ * how they are shown is decided here, from the output flags and the terminal:
+ *
+ * - progress on stderr: the live view (stderr and stdin are terminals, or
+ *   --progress live), else one plain timestamped line per event (--progress
+ *   plain, pipes, CI); nothing with --quiet;
+ * - --events ndjson[=FILE]: every event as one JSON line (docs/events.schema.json);
+ * - the result on stdout: a table (or -f json);
+ * - --report FILE.md|.json: a report for the change ticket.
  */
 import path from 'node:path';
 import type { CliIO } from '../cli/io.js';
 import { usageError } from '../cli/errors.js';
+import { colorWanted, unicodeWanted } from './ansi.js';
+import { LiveTerminal } from './live.js';
+import { runLogContext } from './logging.js';
 import { progressSink, type ProgressSink } from './progress.js';
+import { timelineEntry, writeReport, type TimelineEntry } from './report.js';
 import { formatDrainResult, formatUndrainResult } from './result.js';
 import type { DrainEvent, DrainResult, UndrainResult } from '../workflow/types.js';
 
@@ -15,6 +25,14 @@ export interface OutputFlags {
   format: 'table' | 'json';
   /** "ndjson" (stdout) or "ndjson=FILE". */
   events?: string | undefined;
+  /** Only the final result. */
+  quiet?: boolean | undefined;
+  /** auto (default) | live | plain. */
+  progress?: string | undefined;
+  /** false with --no-color. */
+  color?: boolean | undefined;
+  /** Report file (.md or .json). */
+  report?: string | undefined;
   /** Every other parsed flag of the command (yargs argv), for output options added later. */
   [flag: string]: unknown;
 }
@@ -28,6 +46,8 @@ export interface RunContext {
   /** Keystone user name, and the local "user@machine". */
   user: string | null;
   who: string;
+  /** The run's clock (ms), e.g. `() => cloud.clock.now()`; the live view ticks with it. Default: the events' times. */
+  now?: () => number;
 }
 
 export interface RunOutput {
@@ -37,9 +57,14 @@ export interface RunOutput {
   close(): Promise<void>;
 }
 
+export type ProgressMode = 'live' | 'plain' | 'none';
+
 /** Validates the output flags (usage errors before anything touches the cloud). */
 export function checkOutputFlags(flags: OutputFlags): void {
   eventsTarget(flags);
+  if (flags.progress !== undefined && !['auto', 'live', 'plain'].includes(String(flags.progress))) {
+    throw usageError(`--progress '${String(flags.progress)}' is not understood`, 'Use --progress auto, live or plain.');
+  }
 }
 
 function eventsTarget(flags: OutputFlags): { stream: 'stdout' } | { file: string } | null {
@@ -56,18 +81,67 @@ function eventsTarget(flags: OutputFlags): { stream: 'stdout' } | { file: string
   return { file: path.resolve(m[1] as string) };
 }
 
-export function createRunOutput(io: CliIO, flags: OutputFlags, _context: RunContext): RunOutput {
+/** How progress is shown on stderr for these flags and this terminal. */
+export function progressMode(io: Pick<CliIO, 'interactive'>, flags: OutputFlags): ProgressMode {
+  if (flags.quiet === true) return 'none';
+  if (flags.progress === 'live') return 'live';
+  if (flags.progress === 'plain') return 'plain';
+  return io.interactive ? 'live' : 'plain';
+}
+
+export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunContext): RunOutput {
   const target = eventsTarget(flags);
+  const mode = progressMode(io, flags);
+  const live = mode === 'live'
+    ? new LiveTerminal({
+        stream: io.stderr,
+        columns: () => io.columns?.() ?? 80,
+        rows: () => io.rows?.() ?? null,
+        color: (io.color ?? io.interactive) && colorWanted(io.env, flags.color),
+        unicode: unicodeWanted(io.env),
+        cloud: context.cloudName,
+        ...(context.now ? { now: context.now } : {}),
+      })
+    : null;
   const sink: ProgressSink = progressSink({
-    lines: io.stderr,
+    lines: mode === 'plain' ? io.stderr : null,
     ndjson: target === null ? null : 'file' in target ? target : { stream: io.stdout },
   });
+  const logContext = runLogContext(io.stderr);
+  const timeline: TimelineEntry[] = [];
+  const reportFile = typeof flags.report === 'string' && flags.report !== '' ? path.resolve(flags.report) : null;
   return {
-    emit: (e) => sink.emit(e),
-    result(r, extra = {}) {
-      if (flags.format === 'json') io.stdout.write(`${JSON.stringify({ ...r, ...extra }, null, 2)}\n`);
-      else io.stdout.write(r.command === 'drain' ? formatDrainResult(r) : formatUndrainResult(r));
+    emit(e) {
+      if (e.type === 'run-started') {
+        logContext.runId = e.runId;
+        logContext.host = e.host;
+      }
+      sink.emit(e);
+      live?.emit(e);
+      if (reportFile) {
+        const t = timelineEntry(e);
+        if (t) timeline.push(t);
+      }
     },
-    close: () => sink.close(),
+    result(r, extra = {}) {
+      live?.finish();
+      if (reportFile) {
+        try {
+          writeReport(reportFile, r, context, timeline, extra);
+          if (mode !== 'none') io.stderr.write(`hostmaint: report written to ${reportFile}\n`);
+        } catch (e) {
+          io.stderr.write(`hostmaint: warning: could not write the report ${reportFile}: ${(e as Error).message}\n`);
+        }
+      }
+      if (flags.format === 'json') io.stdout.write(`${JSON.stringify({ ...r, ...extra }, null, 2)}\n`);
+      else {
+        const ctx = { argv: context.argv };
+        io.stdout.write(r.command === 'drain' ? formatDrainResult(r, ctx) : formatUndrainResult(r, ctx));
+      }
+    },
+    async close() {
+      live?.finish();
+      await sink.close();
+    },
   };
 }

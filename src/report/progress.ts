@@ -1,47 +1,59 @@
 /**
- * Progress output: one plain, timestamped line per notable event (no control
- * codes), and NDJSON events for runbooks (`--events ndjson[=FILE]`).
+ * Progress output when stderr is not a terminal (CI, runbooks, pipes): one
+ * plain line per event, stamped with the event's UTC time, never a control
+ * code (names from tenants are cleaned); and NDJSON events for machines
+ * (`--events ndjson[=FILE]`).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { DrainEvent } from '../workflow/types.js';
+import { clean } from './ansi.js';
 
 function mib(bytes: number | null): string {
   return bytes === null ? '?' : `${Math.round(bytes / 1048576)} MiB`;
 }
 
-/** One human line for an event, or null for events too chatty to print. */
+/** "2026-11-29T06:12:18Z": the event's time to the second, UTC. */
+export function stamp(iso: string): string {
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso) ? `${iso.slice(0, 19)}Z` : clean(iso);
+}
+
+/** One human line for an event (no newline, no control code), or null for the few too chatty to print. */
 export function formatEvent(e: DrainEvent): string | null {
-  const t = e.time.slice(11, 19);
-  const p = `${t} ${e.host}`;
+  const line = describeEvent(e);
+  return line === null ? null : `${stamp(e.time)} ${clean(e.host)} ${clean(line)}`;
+}
+
+/** The event in words, without time and host. */
+export function describeEvent(e: DrainEvent): string | null {
   switch (e.type) {
     case 'run-started':
-      return `${p} ${e.command}${e.dryRun ? ' (plan only, read-only)' : ''} started, run ${e.runId}`;
+      return `${e.command}${e.dryRun ? ' (plan only, read-only)' : ''} started, run ${e.runId}`;
     case 'phase-changed':
-      return e.phase === 'done' ? null : `${p} phase: ${e.phase}`;
+      return e.phase === 'done' ? null : `phase: ${e.phase}`;
     case 'service-changed':
-      return `${p} service ${e.action}: ${e.status}${e.reason ? ` ("${e.reason}")` : ''}${e.note ? ` - ${e.note}` : ''}`;
+      return `service ${e.action}: ${e.status}${e.reason ? ` ("${e.reason}")` : ''}${e.note ? ` - ${e.note}` : ''}`;
     case 'instance-classified':
-      return `${p}   ${e.name} (${e.serverId}): ${e.class}${e.blocking ? ' [BLOCKING]' : ''} - ${e.reason}${e.remedy ? `; ${e.remedy}` : ''}`;
+      return `  ${e.name} (${e.serverId}): ${e.class}${e.blocking ? ' [BLOCKING]' : ''} - ${e.reason}${e.remedy ? `; ${e.remedy}` : ''}`;
     case 'preflight-finished':
-      return `${p} preflight ${e.ok ? 'passed' : 'REFUSED'}: ${e.planned} planned, ${e.unplaced} unplaced, ${e.blocking} blocking, ${e.warnings} warnings`;
+      return `preflight ${e.ok ? 'passed' : 'REFUSED'}: ${e.planned} planned, ${e.unplaced} unplaced, ${e.blocking} blocking, ${e.warnings} warnings`;
     case 'migration-queued':
-      return `${p} ${e.name}: ${e.status}${e.status === 'queued' ? " (waiting for the source compute's migration slot; not stuck)" : e.status === 'preparing' ? ' (destination preparing)' : ''}`;
+      return `${e.name}: ${e.status}${e.status === 'queued' ? " (waiting for the source compute's migration slot; not stuck)" : e.status === 'preparing' ? ' (destination preparing)' : ''}`;
     case 'migration-started':
-      return `${p} ${e.name}: ${e.adopted ? 'already moving, watching it' : `${e.method} migration requested`}${e.target ? ` -> ${e.target}` : ' (scheduler chooses)'}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}`;
+      return `${e.name}: ${e.adopted ? 'already moving, watching it' : `${e.method} migration requested`}${e.target ? ` -> ${e.target}` : ' (scheduler chooses)'}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}`;
     case 'migration-progress':
-      return e.percent === null ? null : `${p} ${e.name}: ${e.status} ${e.percent}% of ${mib(e.memoryTotalBytes)}${e.stalledForMs > 0 ? `, no progress for ${Math.round(e.stalledForMs / 1000)}s` : ''}`;
+      return e.percent === null ? null : `${e.name}: ${e.status} ${e.percent}% of ${mib(e.memoryTotalBytes)}${e.stalledForMs > 0 ? `, no progress for ${Math.round(e.stalledForMs / 1000)}s` : ''}`;
     case 'migration-stalled':
-      return `${p} ${e.name}: ${e.reason}; action: ${e.action}`;
+      return `${e.name}: ${e.reason}; action: ${e.action}`;
     case 'migration-completed':
-      return `${p} ${e.name}: moved ${e.from} -> ${e.to ?? '?'} (${e.method}${e.durationMs !== null ? `, ${Math.round(e.durationMs / 100) / 10}s` : ''})`;
+      return `${e.name}: moved ${e.from} -> ${e.to ?? '?'} (${e.method}${e.durationMs !== null ? `, ${Math.round(e.durationMs / 100) / 10}s` : ''})`;
     case 'migration-retried':
-      return `${p} ${e.name}: failed (${e.error}); retrying, attempt ${e.attempt}`;
+      return `${e.name}: attempt ${e.attempt} failed (${e.error}); retrying`;
     case 'migration-failed':
-      return `${p} ${e.name}: FAILED after ${e.attempts} attempt(s): ${e.error}`;
+      return `${e.name}: FAILED after ${e.attempts} attempt(s): ${e.error}`;
     case 'verification':
-      return `${p} verification: ${e.empty ? 'host is empty' : `NOT empty, ${e.leftovers.length} left`}`;
+      return `verification: ${e.empty ? 'host is empty' : `NOT empty, ${e.leftovers.length} left`}`;
     case 'run-finished':
-      return `${p} finished: ${e.outcome} (exit ${e.exitCode}) - ${e.message}`;
+      return `finished: ${e.outcome} (exit ${e.exitCode}) - ${e.message}`;
     default:
       return null;
   }

@@ -1,5 +1,18 @@
-/** The final summary of a drain or undrain, as a table for people. */
+/**
+ * The final summary of a drain or undrain, for people: the outcome in one
+ * sentence, a table of every instance (name, project, from, to, method,
+ * duration, result), what is left and why, the host's final state, and what
+ * to do next as exact commands. No colour, no control codes: it goes to
+ * stdout, which is often a file or a ticket.
+ */
 import type { DrainResult, ErrorInfo, InstanceOutcome, UndrainResult } from '../workflow/types.js';
+import { clean } from './ansi.js';
+
+/** What the next-step commands need to repeat of the command line (the cloud, the state directory). */
+export interface ResultContext {
+  /** The command line as typed (secrets redacted); flags worth repeating are taken from it. */
+  argv?: string[];
+}
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -7,78 +20,226 @@ export function table(headers: string[], rows: string[][]): string {
   return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
 }
 
-function secs(ms: number | null): string {
-  return ms === null ? '' : `${(ms / 1000).toFixed(1)}s`;
+export function secs(ms: number | null): string {
+  if (ms === null) return '';
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
 }
 
-function instanceRows(list: InstanceOutcome[]): string[][] {
-  return list.map((i) => [
-    i.name,
-    i.serverId,
-    i.from,
-    i.to ?? '',
+/** serverId -> projectId, from the preflight's classifications (the only place the result carries projects). */
+export function projectsOf(r: DrainResult | UndrainResult): Map<string, string> {
+  const out = new Map<string, string>();
+  if (r.command === 'drain') for (const c of r.preflight?.instances ?? []) if (c.projectId) out.set(c.serverId, c.projectId);
+  return out;
+}
+
+function resultText(i: InstanceOutcome): string {
+  return i.status + (i.attempts > 1 ? ` (${i.attempts} attempts)` : '') + (i.adopted ? ' (adopted)' : '');
+}
+
+function instanceTable(list: InstanceOutcome[], projects: Map<string, string>): string {
+  const names = new Map<string, number>();
+  for (const i of list) names.set(i.name, (names.get(i.name) ?? 0) + 1);
+  const withIds = [...names.values()].some((n) => n > 1);
+  const withProject = list.some((i) => projects.has(i.serverId));
+  const headers = ['INSTANCE', ...(withIds ? ['ID'] : []), ...(withProject ? ['PROJECT'] : []), 'FROM', 'TO', 'METHOD', 'TIME', 'RESULT', 'NOTE'];
+  const rows = list.map((i) => [
+    clean(i.name),
+    ...(withIds ? [i.serverId] : []),
+    ...(withProject ? [projects.get(i.serverId) ?? ''] : []),
+    clean(i.from),
+    clean(i.to ?? ''),
     i.method ?? '',
     secs(i.durationMs),
-    i.status + (i.attempts > 1 ? ` (${i.attempts} attempts)` : ''),
-    i.reason ?? i.errors[i.errors.length - 1] ?? '',
+    resultText(i),
+    clean(i.reason ?? i.errors[i.errors.length - 1] ?? ''),
   ]);
+  return table(headers, rows).trimEnd();
 }
 
 function errorLines(e: ErrorInfo | null): string[] {
   if (!e) return [];
   const facts = [e.kind, e.status ? `HTTP ${e.status}` : null, e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(', ');
-  return [`  why: ${facts}`, ...(e.hint ? [`  what to do: ${e.hint}`] : [])];
+  return [`  why: ${facts}`, ...(e.hint ? [`  what to do: ${clean(e.hint)}`] : [])];
 }
 
-export function formatDrainResult(r: DrainResult): string {
+/** Counts of the instance results, e.g. "11 moved, 1 failed". */
+function tally(list: InstanceOutcome[]): string {
+  const counts = new Map<string, number>();
+  for (const i of list) counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
+  return [...counts.entries()].map(([k, v]) => `${v} ${k}`).join(', ');
+}
+
+function serviceLine(svc: { status: string; state?: string; disabledReason: string | null } | null): string | null {
+  if (!svc) return null;
+  return `nova-compute ${svc.status}${svc.state ? `, ${svc.state}` : ''}${svc.disabledReason ? ` ("${clean(svc.disabledReason)}")` : ''}`;
+}
+
+// ------------------------------------------------------------------ next steps
+
+/** The flags of the original command line that pick the same cloud and state directory (" --os-cloud x"), or "". */
+export function repeatedFlags(ctx: ResultContext): string {
+  const argv = ctx.argv ?? [];
+  const keep = ['--os-cloud', '--state-dir', '--os-region-name', '--os-cacert'];
+  const parts: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const flag = keep.find((k) => a === k || a.startsWith(`${k}=`));
+    if (!flag) continue;
+    const value = a === flag ? argv[i + 1] : a.slice(flag.length + 1);
+    if (a === flag) i++;
+    if (value !== undefined && value !== '') parts.push(flag, shellQuote(value));
+  }
+  return parts.length > 0 ? ` ${parts.join(' ')}` : '';
+}
+
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** What to do next, as lines: explanations end with ':', commands are indented under them. */
+export function nextSteps(r: DrainResult | UndrainResult, ctx: ResultContext = {}): string[] {
+  const flags = repeatedFlags(ctx);
+  const hm = (rest: string) => `hostmaint ${rest}${flags}`;
+  const host = shellQuote(r.host);
   const out: string[] = [];
-  out.push(`${r.host}: ${r.outcome} - ${r.message}`, ...errorLines(r.error));
+  const say = (text: string, ...commands: string[]) => {
+    out.push(text, ...commands.map((c) => `  ${c}`));
+  };
+  if (r.command === 'drain') {
+    const moved = r.instances.filter((i) => i.status === 'moved').length;
+    switch (r.outcome) {
+      case 'drained':
+        if (r.service.ownership === 'foreign') {
+          say(`${r.host} was disabled by someone else before this drain; hostmaint will not enable it. When they agree, after the maintenance:`, hm(`undrain ${host} --force`));
+        } else {
+          say(`Do the maintenance, then give ${r.host} back:`, hm(`undrain ${host}`));
+        }
+        if (moved > 0) say(`Or give it back and move the ${moved} instance(s) back where they were (those still where this drain put them):`, hm(`undrain ${host} --return${r.service.ownership === 'foreign' ? ' --force' : ''}`));
+        break;
+      case 'planned':
+        say('The plan passed. Drain it:', hm(`drain ${host} --reason ${shellQuote('maintenance CHG-...')}`));
+        break;
+      case 'preflight-refused':
+        say('Nothing was changed. Deal with the findings above (each says how, or which flag overrides it), then check again:', hm(`plan ${host}`));
+        break;
+      case 'partial':
+        say(`${r.leftovers.length} thing(s) are still on ${r.host} (listed above); the service stays disabled. After dealing with them, drain again (it carries on under its own disable):`, hm(`drain ${host}`));
+        say('Or give the host back as it is:', hm(`undrain ${host}`));
+        break;
+      case 'interrupted':
+        say('Stopped; migrations already requested finish in Nova. Carry on (the new run adopts this one\'s disable and skips what moved):', hm(`drain ${host}`));
+        say('Or give the host back as it is:', hm(`undrain ${host}`));
+        break;
+      case 'unknown-host':
+        if (r.suggestions.length > 0) say(`Did you mean ${r.suggestions.map(clean).join(' or ')}?`, ...r.suggestions.slice(0, 3).map((s) => hm(`plan ${shellQuote(s)}`)));
+        else say('List the compute hosts:', 'openstack compute service list --service nova-compute');
+        break;
+      case 'ownership-refused':
+      case 'host-busy':
+        say(`${r.host} is held by another run or someone else. See what hostmaint knows of it:`, hm(`status ${host}`));
+        break;
+      default:
+        say('See the error above; run again with -v (HTTP requests) or --log-file FILE for the details.');
+        break;
+    }
+  } else {
+    switch (r.outcome) {
+      case 'undrained':
+        if (r.notReturned.length > 0) say(`${r.notReturned.length} instance(s) were not moved back (listed above); move them by hand if they should be on ${r.host}:`, 'openstack server migrate --live-migration --host ' + host + ' SERVER');
+        break;
+      case 'ownership-refused':
+        say(`Someone else disabled ${r.host} (see above). When they agree:`, hm(`undrain ${host} --force`));
+        break;
+      case 'service-down':
+        say(`nova-compute on ${r.host} is not up. Check it (systemctl status nova-compute on the host), then:`, hm(`undrain ${host} --wait-up 10m`));
+        break;
+      case 'partial':
+        say('The host is enabled; some instances did not move back (listed above). Try again:', hm(`undrain ${host} --return`));
+        break;
+      case 'interrupted':
+        say('Stopped. Run it again to finish:', hm(`undrain ${host}`));
+        break;
+      case 'unknown-host':
+        if (r.suggestions.length > 0) say(`Did you mean ${r.suggestions.map(clean).join(' or ')}?`);
+        break;
+      case 'already-enabled':
+        break;
+      default:
+        say('See the error above; run again with -v (HTTP requests) or --log-file FILE for the details.');
+        break;
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ drain / undrain
+
+/** The drain's summary; with `ctx` (the run's command line) it ends with the next steps as exact commands. */
+export function formatDrainResult(r: DrainResult, ctx?: ResultContext): string {
+  const out: string[] = [];
+  const projects = projectsOf(r);
+  out.push(`${clean(r.host)}: ${r.outcome} - ${clean(r.message)}`, ...errorLines(r.error));
   if (r.preflight && r.preflight.blocking.length > 0) {
     out.push('', 'Preflight found (all problems at once):');
     for (const g of r.preflight.blocking) {
-      out.push(`  - ${g.message}${g.override ? ` (override: ${g.override.flag})` : ''}`);
-      for (const s of g.servers) out.push(`      ${s.name} (${s.id}): ${s.reason}${s.remedy ? `; ${s.remedy}` : ''}`);
+      out.push(`  - ${clean(g.message)}${g.override ? ` (override: ${g.override.flag})` : ''}`);
+      for (const s of g.servers) out.push(`      ${clean(s.name)} (${s.id}): ${clean(s.reason)}${s.remedy ? `; ${clean(s.remedy)}` : ''}`);
     }
   }
   if (r.dryRun && r.plan.length > 0) {
+    const withProject = r.plan.some((p) => projects.has(p.serverId));
     out.push('', 'Plan:');
-    out.push(table(['INSTANCE', 'ID', 'METHOD', 'TARGET', 'NEEDS', 'NOTE'], r.plan.map((p) => [
-      p.name,
-      p.serverId,
+    out.push(table(['INSTANCE', ...(withProject ? ['PROJECT'] : []), 'METHOD', 'TARGET', 'NEEDS', 'NOTE'], r.plan.map((p) => [
+      clean(p.name),
+      ...(withProject ? [projects.get(p.serverId) ?? ''] : []),
       p.method,
-      p.target ?? (p.fits ? '(scheduler)' : 'NOWHERE'),
+      clean(p.target ?? (p.fits ? '(scheduler)' : 'NOWHERE')),
       Object.entries(p.request).map(([k, v]) => `${k}:${v}`).join(','),
-      p.reason ?? '',
+      clean(p.reason ?? ''),
     ])).trimEnd());
   }
   if (!r.dryRun && r.instances.length > 0) {
-    out.push('', table(['INSTANCE', 'ID', 'FROM', 'TO', 'METHOD', 'TIME', 'RESULT', 'REASON'], instanceRows(r.instances)).trimEnd());
+    out.push('', instanceTable(r.instances, projects));
+    out.push(`${tally(r.instances)}; run ${r.runId} took ${secs(r.timings.durationMs)}.`);
   }
   if (r.leftovers.length > 0) {
-    out.push('', 'Still on the host:');
-    for (const l of r.leftovers) out.push(`  - ${l.kind} ${l.name ?? l.id}${l.status ? ` [${l.status}]` : ''}: ${l.reason}`);
+    out.push('', `Still on ${clean(r.host)}:`);
+    for (const l of r.leftovers) out.push(`  - ${l.kind} ${clean(l.name ?? l.id)}${l.status ? ` [${clean(l.status)}]` : ''}: ${clean(l.reason)}`);
   }
+  out.push('');
   if (r.verification) {
     const c = r.verification.checks;
-    out.push('', `Verified: servers ${c.servers}, hypervisor servers ${c.hypervisorServers ?? 'n/a'}, Placement allocations ${c.allocations ?? 'n/a'}, unfinished migrations ${c.unfinishedMigrations}.`);
+    out.push(`Verified: servers ${c.servers}, hypervisor servers ${c.hypervisorServers ?? 'n/a'}, Placement allocations ${c.allocations ?? 'n/a'}, unfinished migrations ${c.unfinishedMigrations}.`);
   }
-  const svc = r.service.after ?? r.service.before;
-  if (svc) out.push(`Service nova-compute on ${r.host}: ${svc.status}${svc.disabledReason ? ` ("${svc.disabledReason}")` : ''}.`);
-  for (const w of r.warnings) out.push(`warning: ${w}`);
-  if (r.suggestions.length > 0) out.push('', 'Next:', ...r.suggestions.map((s) => `  ${s}`));
-  return `${out.join('\n')}\n`;
+  const svc = serviceLine(r.service.after ?? r.service.before);
+  if (svc) {
+    const empty = r.verification ? (r.verification.empty ? '; verified empty' : `; NOT empty (${r.leftovers.length} left)`) : '';
+    out.push(`Host ${clean(r.host)}: ${svc}${empty}.`);
+  }
+  for (const w of r.warnings) out.push(`warning: ${clean(w)}`);
+  const next = ctx ? nextSteps(r, ctx) : [];
+  if (next.length > 0) out.push('', 'Next:', ...next.map((s) => `  ${s}`));
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').replace(/^\n+/, '')}\n`;
 }
 
-export function formatUndrainResult(r: UndrainResult): string {
-  const out: string[] = [`${r.host}: ${r.outcome} - ${r.message}`, ...errorLines(r.error)];
-  if (r.returns.length > 0) out.push('', table(['INSTANCE', 'ID', 'FROM', 'TO', 'METHOD', 'TIME', 'RESULT', 'REASON'], instanceRows(r.returns)).trimEnd());
+export function formatUndrainResult(r: UndrainResult, ctx?: ResultContext): string {
+  const out: string[] = [`${clean(r.host)}: ${r.outcome} - ${clean(r.message)}`, ...errorLines(r.error)];
+  if (r.returns.length > 0) {
+    out.push('', instanceTable(r.returns, projectsOf(r)));
+    out.push(`${tally(r.returns)}; run ${r.runId} took ${secs(r.timings.durationMs)}.`);
+  }
   if (r.notReturned.length > 0) {
     out.push('', 'Not moved back:');
-    for (const n of r.notReturned) out.push(`  - ${n.name ?? n.serverId}: ${n.reason}`);
+    for (const n of r.notReturned) out.push(`  - ${clean(n.name ?? n.serverId)}: ${clean(n.reason)}`);
   }
-  const svc = r.service.after ?? r.service.before;
-  if (svc) out.push(`Service nova-compute on ${r.host}: ${svc.status}${svc.disabledReason ? ` ("${svc.disabledReason}")` : ''}.`);
-  for (const w of r.warnings) out.push(`warning: ${w}`);
-  if (r.suggestions.length > 0) out.push('', 'Next:', ...r.suggestions.map((s) => `  ${s}`));
+  const svc = serviceLine(r.service.after ?? r.service.before);
+  if (svc) out.push('', `Host ${clean(r.host)}: ${svc}.`);
+  for (const w of r.warnings) out.push(`warning: ${clean(w)}`);
+  const next = ctx ? nextSteps(r, ctx) : [];
+  if (next.length > 0) out.push('', 'Next:', ...next.map((s) => `  ${s}`));
   return `${out.join('\n')}\n`;
 }

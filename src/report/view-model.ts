@@ -1,0 +1,378 @@
+/**
+ * What the live view shows, folded from the event stream: the phase, every
+ * instance with its state, progress, transfer rate and ETA, the counts for
+ * the overall bar, and the last notable events. Pure: `apply(event)` is the
+ * only input, times come from the events, so a recorded stream renders the
+ * same frame every time (the snapshot tests rely on it).
+ */
+import type { DrainEvent, DrainPhase, MoveMethod } from '../workflow/types.js';
+import { clean } from './ansi.js';
+
+export type InstanceState =
+  /** To be moved, not requested yet. */
+  | 'waiting'
+  /** Request sent, no migration record yet. */
+  | 'requested'
+  /** Accepted / queued / preparing: waiting for the source compute's migration slot. */
+  | 'queued'
+  /** Memory being copied (live), or the cold migration / offload in progress. */
+  | 'running'
+  /** An attempt failed; the next one is coming. */
+  | 'retrying'
+  | 'moved'
+  | 'failed'
+  /** Cannot move (blocked), or left by policy / nothing to do. */
+  | 'blocked'
+  | 'left';
+
+export interface InstanceView {
+  serverId: string;
+  name: string;
+  /** Project id, when the events carry it (instance-classified / migration-started `projectId`). */
+  projectId: string | null;
+  cls: string | null;
+  method: MoveMethod | null;
+  from: string | null;
+  /** Host requested for the move (pinned), null: the scheduler chooses. */
+  target: string | null;
+  /** Where it went (or is going, once the events say). */
+  to: string | null;
+  state: InstanceState;
+  migrationStatus: string | null;
+  attempt: number;
+  adopted: boolean;
+  firstStartedAt: number | null;
+  attemptStartedAt: number | null;
+  queuedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+  percent: number | null;
+  memoryTotalBytes: number | null;
+  memoryProcessedBytes: number | null;
+  memoryRemainingBytes: number | null;
+  /** Bytes per second copied (smoothed), from successive progress samples. */
+  rateBps: number | null;
+  /** Time left at `lastSampleAt`, from how fast the remaining memory shrinks. */
+  etaMs: number | null;
+  stalledForMs: number;
+  lastSampleAt: number | null;
+  migrationId: number | null;
+  error: string | null;
+  reason: string | null;
+  order: number;
+}
+
+export type NotableKind = 'info' | 'ok' | 'warn' | 'error';
+
+export interface NotableEvent {
+  at: number;
+  kind: NotableKind;
+  text: string;
+}
+
+export interface ViewCounts {
+  /** Instances this run has to move (blocked and left-alone ones not included). */
+  total: number;
+  moved: number;
+  failed: number;
+  inFlight: number;
+  waiting: number;
+  /** Blocked or left on the host on purpose. */
+  notMoving: number;
+}
+
+const NOTABLE_KEEP = 50;
+
+/** The drain's phases in order, for the phase line. */
+export const DRAIN_STEPS: DrainPhase[] = ['resolving', 'disablingService', 'preflight', 'migrating', 'verifyingEmpty'];
+export const UNDRAIN_STEPS: DrainPhase[] = ['resolving', 'waitingForUp', 'enablingService', 'selectingReturns', 'returning'];
+
+export const PHASE_LABEL: Record<DrainPhase, string> = {
+  resolving: 'resolve',
+  disablingService: 'disable',
+  preflight: 'preflight',
+  migrating: 'migrate',
+  verifyingEmpty: 'verify',
+  restoringService: 'restore',
+  waitingForUp: 'wait up',
+  enablingService: 'enable',
+  selectingReturns: 'select',
+  returning: 'return',
+  done: 'done',
+};
+
+function ms(iso: string): number {
+  const t = Date.parse(iso);
+  return Number.isFinite(t) ? t : 0;
+}
+
+function optString(e: object, key: string): string | null {
+  const v = (e as Record<string, unknown>)[key];
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+function secs(msValue: number | null): string {
+  return msValue === null ? '' : `${Math.round(msValue / 100) / 10}s`;
+}
+
+export class RunView {
+  command: 'drain' | 'undrain' | null = null;
+  runId: string | null = null;
+  host: string | null = null;
+  dryRun = false;
+  phase: DrainPhase | null = null;
+  /** Phases seen, in order, with when they began. */
+  phases: Array<{ phase: DrainPhase; at: number }> = [];
+  startedAt: number | null = null;
+  lastEventAt: number | null = null;
+  readonly instances = new Map<string, InstanceView>();
+  preflight: { ok: boolean; blocking: number; warnings: number; planned: number; unplaced: number } | null = null;
+  service: { action: string; status: string; reason: string | null } | null = null;
+  notable: NotableEvent[] = [];
+  verification: { empty: boolean; leftovers: number } | null = null;
+  finished: { outcome: string; exitCode: number; message: string; at: number } | null = null;
+  /** Events applied (for tests and the "waiting for the first event" frame). */
+  events = 0;
+
+  apply(e: DrainEvent): void {
+    const at = ms(e.time);
+    this.events += 1;
+    this.runId ??= e.runId;
+    this.host ??= e.host;
+    if (this.lastEventAt === null || at > this.lastEventAt) this.lastEventAt = at;
+    switch (e.type) {
+      case 'run-started':
+        this.command = e.command;
+        this.dryRun = e.dryRun;
+        this.startedAt = at;
+        this.runId = e.runId;
+        this.host = e.host;
+        this.note(at, 'info', `${e.command}${e.dryRun ? ' (plan only)' : ''} started, run ${e.runId}`);
+        break;
+      case 'phase-changed':
+        this.phase = e.phase;
+        this.phases.push({ phase: e.phase, at });
+        break;
+      case 'service-changed':
+        this.service = { action: e.action, status: e.status, reason: e.reason };
+        this.note(at, e.action === 'foreign' ? 'warn' : 'info', `service ${e.action}: ${e.status}${e.note ? ` - ${e.note}` : ''}`);
+        break;
+      case 'instance-classified': {
+        const v = this.instance(e.serverId, e.name);
+        v.cls = e.class;
+        v.reason = e.reason;
+        v.projectId = optString(e, 'projectId') ?? v.projectId;
+        if (v.state === 'waiting' || v.state === 'blocked' || v.state === 'left') {
+          v.state = e.blocking || e.class === 'blocked' ? 'blocked' : e.class === 'leave' || e.class === 'none' ? 'left' : 'waiting';
+        }
+        if (e.class === 'live' || e.class === 'cold') v.method = e.class;
+        else if (e.class === 'offload') v.method = 'offload';
+        if (e.blocking) this.note(at, 'error', `${e.name} blocked: ${e.reason}`);
+        else if (e.class === 'blocked') this.note(at, 'warn', `${e.name} left (skip-blocked): ${e.reason}`);
+        break;
+      }
+      case 'preflight-finished':
+        this.preflight = { ok: e.ok, blocking: e.blocking, warnings: e.warnings, planned: e.planned, unplaced: e.unplaced };
+        this.note(at, e.ok ? 'ok' : 'error', `preflight ${e.ok ? 'passed' : 'REFUSED'}: ${e.planned} planned, ${e.unplaced} unplaced, ${e.blocking} blocking, ${e.warnings} warning(s)`);
+        break;
+      case 'migration-started': {
+        const v = this.instance(e.serverId, e.name);
+        v.method = e.method;
+        v.attempt = e.attempt;
+        v.target = e.target;
+        v.adopted = e.adopted;
+        v.projectId = optString(e, 'projectId') ?? v.projectId;
+        v.state = 'requested';
+        v.migrationStatus = null;
+        v.attemptStartedAt = at;
+        v.firstStartedAt ??= at;
+        v.queuedAt = null;
+        v.percent = null;
+        v.rateBps = null;
+        v.etaMs = null;
+        v.lastSampleAt = null;
+        v.memoryProcessedBytes = null;
+        v.memoryRemainingBytes = null;
+        v.stalledForMs = 0;
+        if (v.from === null && this.command !== 'undrain') v.from = e.host;
+        if (e.adopted) this.note(at, 'info', `${e.name} already moving; watching it`);
+        break;
+      }
+      case 'migration-queued': {
+        const v = this.instance(e.serverId, e.name);
+        v.state = 'queued';
+        v.migrationStatus = e.status;
+        v.migrationId = e.migrationId;
+        v.queuedAt = at;
+        v.to = optString(e, 'to') ?? v.to;
+        break;
+      }
+      case 'migration-progress': {
+        const v = this.instance(e.serverId, e.name);
+        v.state = 'running';
+        v.migrationStatus = e.status;
+        v.to = optString(e, 'to') ?? v.to;
+        v.stalledForMs = e.stalledForMs;
+        this.sample(v, at, e.migrationId, e.memoryTotalBytes, e.memoryProcessedBytes, e.memoryRemainingBytes);
+        v.percent = e.percent;
+        break;
+      }
+      case 'migration-stalled': {
+        const v = this.instance(e.serverId, e.name);
+        v.stalledForMs = e.stalledForMs;
+        this.note(at, 'warn', `${e.name}: ${e.reason}; ${e.action}`);
+        break;
+      }
+      case 'migration-completed': {
+        const v = this.instance(e.serverId, e.name);
+        v.state = 'moved';
+        v.method = e.method;
+        v.from = e.from;
+        v.to = e.to;
+        v.finishedAt = at;
+        v.durationMs = e.durationMs;
+        v.percent = e.method === 'live' ? 100 : v.percent;
+        const where = e.method === 'offload' ? 'offloaded' : `moved ${e.from} -> ${e.to ?? '?'}`;
+        this.note(at, 'ok', `${e.name} ${where} (${e.method}${e.durationMs !== null ? `, ${secs(e.durationMs)}` : ''})`);
+        break;
+      }
+      case 'migration-retried': {
+        const v = this.instance(e.serverId, e.name);
+        v.state = 'retrying';
+        v.error = e.error;
+        v.attempt = e.attempt;
+        v.rateBps = null;
+        v.etaMs = null;
+        v.percent = null;
+        v.stalledForMs = 0;
+        v.migrationStatus = null;
+        this.note(at, 'warn', `${e.name}: attempt ${e.attempt} failed (${e.error}); retrying`);
+        break;
+      }
+      case 'migration-failed': {
+        const v = this.instance(e.serverId, e.name);
+        v.state = 'failed';
+        v.error = e.error;
+        v.finishedAt = at;
+        this.note(at, 'error', `${e.name} FAILED after ${e.attempts} attempt(s): ${e.error}`);
+        break;
+      }
+      case 'verification':
+        this.verification = { empty: e.empty, leftovers: e.leftovers.length };
+        this.note(at, e.empty ? 'ok' : 'error', e.empty ? 'verified: the host is empty' : `verification: NOT empty, ${e.leftovers.length} left`);
+        break;
+      case 'run-finished':
+        this.finished = { outcome: e.outcome, exitCode: e.exitCode, message: e.message, at };
+        this.phase = 'done';
+        this.note(at, e.exitCode === 0 ? 'ok' : e.exitCode === 130 ? 'warn' : 'error', `finished: ${e.outcome} (exit ${e.exitCode})`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  counts(): ViewCounts {
+    const c: ViewCounts = { total: 0, moved: 0, failed: 0, inFlight: 0, waiting: 0, notMoving: 0 };
+    for (const v of this.instances.values()) {
+      if (v.state === 'blocked' || v.state === 'left') {
+        c.notMoving += 1;
+        continue;
+      }
+      c.total += 1;
+      if (v.state === 'moved') c.moved += 1;
+      else if (v.state === 'failed') c.failed += 1;
+      else if (v.state === 'waiting') c.waiting += 1;
+      else c.inFlight += 1;
+    }
+    return c;
+  }
+
+  /** Instances being moved right now (requested, queued, running, retrying), oldest request first. */
+  inFlight(): InstanceView[] {
+    return [...this.instances.values()]
+      .filter((v) => v.state === 'requested' || v.state === 'queued' || v.state === 'running' || v.state === 'retrying')
+      .sort((a, b) => (a.firstStartedAt ?? 0) - (b.firstStartedAt ?? 0) || a.order - b.order);
+  }
+
+  private instance(serverId: string, name: string): InstanceView {
+    let v = this.instances.get(serverId);
+    if (!v) {
+      v = {
+        serverId,
+        name: clean(name),
+        projectId: null,
+        cls: null,
+        method: null,
+        from: this.command === 'undrain' ? null : this.host,
+        target: null,
+        to: null,
+        state: 'waiting',
+        migrationStatus: null,
+        attempt: 0,
+        adopted: false,
+        firstStartedAt: null,
+        attemptStartedAt: null,
+        queuedAt: null,
+        finishedAt: null,
+        durationMs: null,
+        percent: null,
+        memoryTotalBytes: null,
+        memoryProcessedBytes: null,
+        memoryRemainingBytes: null,
+        rateBps: null,
+        etaMs: null,
+        stalledForMs: 0,
+        lastSampleAt: null,
+        migrationId: null,
+        error: null,
+        reason: null,
+        order: this.instances.size,
+      };
+      this.instances.set(serverId, v);
+    }
+    return v;
+  }
+
+  /** Transfer rate and ETA from two successive samples of the same migration (smoothed). */
+  private sample(v: InstanceView, at: number, migrationId: number | null, total: number | null, processed: number | null, remaining: number | null): void {
+    if (migrationId !== v.migrationId) {
+      v.migrationId = migrationId;
+      v.lastSampleAt = null;
+      v.rateBps = null;
+      v.etaMs = null;
+    }
+    const prevAt = v.lastSampleAt;
+    const prevProcessed = v.memoryProcessedBytes;
+    const prevRemaining = v.memoryRemainingBytes;
+    if (prevAt !== null && at > prevAt) {
+      const dt = (at - prevAt) / 1000;
+      if (processed !== null && prevProcessed !== null && processed >= prevProcessed) {
+        const rate = (processed - prevProcessed) / dt;
+        v.rateBps = v.rateBps === null ? rate : 0.5 * v.rateBps + 0.5 * rate;
+      }
+      if (remaining !== null && prevRemaining !== null) {
+        const shrink = (prevRemaining - remaining) / dt;
+        v.etaMs = shrink > 0 ? Math.round((remaining / shrink) * 1000) : null;
+      }
+    } else if (prevAt === null && processed !== null && processed > 0) {
+      // First sample: copying began after the last time it was seen queued (or after the request).
+      const since = v.queuedAt ?? v.attemptStartedAt;
+      if (since !== null && at > since) {
+        v.rateBps = processed / ((at - since) / 1000);
+        if (remaining !== null && total !== null && total > remaining) {
+          const shrink = (total - remaining) / ((at - since) / 1000);
+          v.etaMs = shrink > 0 ? Math.round((remaining / shrink) * 1000) : null;
+        }
+      }
+    }
+    v.memoryTotalBytes = total;
+    v.memoryProcessedBytes = processed;
+    v.memoryRemainingBytes = remaining;
+    v.lastSampleAt = at;
+  }
+
+  private note(at: number, kind: NotableKind, text: string): void {
+    this.notable.push({ at, kind, text: clean(text) });
+    if (this.notable.length > NOTABLE_KEEP) this.notable.splice(0, this.notable.length - NOTABLE_KEEP);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The live view rendered from recorded event streams (test/fixtures/events/,
+ * recorded from real runs on the emulated cloud by record.ts) at fixed
+ * widths, compared with committed snapshots; and properties that must hold
+ * for every frame at every width: no line wider than the terminal, no escape
+ * code without colour, the same frame for the same events.
+ */
+import { strict as assert } from 'node:assert';
+import { displayWidth, stripAnsi } from '../../../src/report/ansi.js';
+import { renderFrame } from '../../../src/report/live.js';
+import { fixtureNames, frame, keyMoments, readEvents, viewAfter } from './replay.js';
+import { matchSnapshot, showEscapes } from './snapshot.js';
+
+const WIDTHS = [120, 80, 50];
+
+function frames(name: string, width: number, opts: { color?: boolean; unicode?: boolean; height?: number | null } = {}): string {
+  const events = readEvents(name);
+  return keyMoments(events)
+    .map((n) => `── after ${n} of ${events.length} events, ${width} columns ${'─'.repeat(20)}\n${frame(events, n, { width, ...opts })}`)
+    .join('\n');
+}
+
+describe('live view: snapshots of recorded runs', () => {
+  it('has recorded streams to replay', () => {
+    assert.deepEqual(fixtureNames(), ['drain-demo', 'drain-partial', 'drain-refused', 'plan-demo', 'undrain-return']);
+  });
+  for (const name of fixtureNames()) {
+    for (const width of WIDTHS) {
+      it(`${name} at ${width} columns`, () => matchSnapshot(`${name}.w${width}`, frames(name, width)));
+    }
+  }
+  it('drain-demo with colour (escapes shown as \\e)', () => matchSnapshot('drain-demo.w100.color', showEscapes(frames('drain-demo', 100, { color: true }))));
+  it('drain-partial in ASCII (no UTF-8 locale)', () => matchSnapshot('drain-partial.w72.ascii', frames('drain-partial', 72, { unicode: false })));
+  it('drain-demo on a 12-row terminal keeps to 11 lines', () => {
+    const text = frames('drain-demo', 80, { height: 12 });
+    matchSnapshot('drain-demo.w80.h12', text);
+    for (const f of text.split(/^── .*$/m).filter((s) => s.trim())) assert.ok(f.trim().split('\n').length <= 11, f);
+  });
+});
+
+describe('live view: properties of every frame', () => {
+  for (const name of fixtureNames()) {
+    it(`${name}: no line wider than the terminal, at every event, 20..160 columns`, () => {
+      const events = readEvents(name);
+      for (let n = 1; n <= events.length; n++) {
+        const view = viewAfter(events, n);
+        for (const width of [20, 24, 33, 40, 47, 59, 64, 72, 80, 99, 132, 160]) {
+          for (const color of [false, true]) {
+            const lines = renderFrame(view, { width, color, cloud: 'demo' });
+            for (const l of lines) {
+              assert.ok(displayWidth(l) <= width, `${name} after ${n} at ${width}: ${JSON.stringify(l)} is ${displayWidth(l)} wide`);
+              if (!color) assert.equal(l, stripAnsi(l), `escape code without colour: ${JSON.stringify(l)}`);
+            }
+          }
+        }
+      }
+    });
+  }
+  it('the same events give the same frame', () => {
+    const events = readEvents('drain-partial');
+    const a = frame(events, 30, { width: 90, color: true });
+    const b = frame(events, 30, { width: 90, color: true });
+    assert.equal(a, b);
+  });
+  it('colour changes only the escapes, never the text', () => {
+    const events = readEvents('drain-demo');
+    for (const n of keyMoments(events)) {
+      assert.equal(stripAnsi(frame(events, n, { width: 100, color: true })), frame(events, n, { width: 100, color: false }));
+    }
+  });
+  it('a frame shows the phase, the bar, each migration in flight and recent events', () => {
+    const events = readEvents('drain-demo');
+    const n = keyMoments(events)[1] as number;
+    const text = frame(events, n, { width: 120 });
+    assert.match(text, /▶ migrate/);
+    assert.match(text, /0\/12 moved · \d moving · \d+ waiting/);
+    assert.match(text, /db-2 +compute-01 → scheduler +running .* 11% +16 GiB +\d+ MiB\/s +0:02 +0:\d\d/);
+    assert.match(text, /preflight passed/);
+  });
+});
