@@ -177,6 +177,7 @@ export class RunRecorder {
     rec.exitCode = result.exitCode;
     rec.result = result as unknown as Record<string, unknown>;
     if (resumable) {
+      rec.phase = valueText((rec.snapshot as { value?: unknown }).value ?? null);
       rec.state = 'interrupted';
       rec.stateReason = outcome === 'interrupted' ? (result.error?.message ?? 'interrupted') : `stopped: ${result.error?.message ?? result.message}`;
       rec.finishedAt = null;
