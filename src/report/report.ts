@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { DrainEvent, DrainResult, InstanceOutcome, UndrainResult } from '../workflow/types.js';
 import { clean } from './ansi.js';
 import { describeEvent, stamp } from './progress.js';
-import { nextSteps, projectsOf, secs } from './result.js';
+import { blockedServer, blockingMessage, nextSteps, projectsOf, secs } from './result.js';
 import { VERSION } from '../version.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -124,11 +124,6 @@ function mdTable(headers: string[], rows: unknown[][]): string[] {
   return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 }
 
-function code(s: string): string {
-  const t = clean(s);
-  return t.includes('`') ? `\`\` ${t} \`\`` : `\`${t}\``;
-}
-
 function amounts(a: Record<string, number> | null | undefined): string {
   if (!a) return '';
   return Object.entries(a).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -194,8 +189,8 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
       if (p.blocking.length > 0) {
         out.push('', '### Blocking', '');
         for (const g of p.blocking) {
-          out.push(`- ${clean(g.message)}${g.override ? ` (override: ${code(g.override.flag)})` : ''}`);
-          for (const s of g.servers) out.push(`  - ${clean(s.name)} (${s.id}): ${clean(s.reason)}${s.remedy ? `; ${clean(s.remedy)}` : ''}`);
+          out.push(`- ${blockingMessage(g)}`);
+          for (const s of g.servers) out.push(`  - ${blockedServer(s)}`);
         }
       }
       const warnings = p.findings.filter((f) => f.severity === 'warning');
@@ -229,7 +224,8 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
 
   const list = r.command === 'drain' ? r.instances : r.returns;
   if (!(r.command === 'drain' && r.dryRun)) {
-    out.push('', r.command === 'drain' ? '## What moved' : '## What moved back', '');
+    const anyMoveTried = list.some((i) => i.status !== 'not-moved');
+    out.push('', r.command === 'drain' ? (anyMoveTried ? '## What moved' : '## Instances (none moved)') : '## What moved back', '');
     if (list.length === 0) out.push('Nothing.');
     else {
       const projects = projectsOf(r);
@@ -246,7 +242,11 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
 
   out.push('', r.command === 'drain' ? '## Left on the host' : '## Not moved back', '');
   if (r.command === 'drain') {
-    if (r.leftovers.length === 0) out.push(r.dryRun ? 'Plan only: nothing was moved.' : 'Nothing.');
+    const notMoved = r.instances.filter((i) => i.status === 'not-moved' || i.status === 'failed' || i.status === 'skipped' || i.status === 'left');
+    if (r.dryRun) out.push('Plan only: nothing was moved.');
+    else if (r.leftovers.length === 0 && !r.verification && notMoved.length > 0) {
+      out.push(`Not verified (the run ended before the verification); ${notMoved.length} instance(s) were not moved (see above).`);
+    } else if (r.leftovers.length === 0) out.push('Nothing.');
     for (const l of r.leftovers) out.push(`- ${l.kind} ${clean(l.name ?? l.id)}${l.status ? ` [${clean(l.status)}]` : ''}: ${clean(l.reason)}`);
     if (r.verification) {
       const c = r.verification.checks;

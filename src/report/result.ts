@@ -60,6 +60,19 @@ function instanceTable(list: InstanceOutcome[], projects: Map<string, string>): 
   return table(headers, rows).trimEnd();
 }
 
+/** A blocking group's message, with the flag that overrides it (once). */
+export function blockingMessage(g: { message: string; override: { flag: string } | null }): string {
+  const m = clean(g.message);
+  return g.override && !m.includes(g.override.flag) ? `${m} (override: ${g.override.flag})` : m;
+}
+
+/** "name (id): reason; remedy", without repeating what the reason already says. */
+export function blockedServer(s: { id: string; name: string; reason: string; remedy: string | null }): string {
+  const reason = clean(s.reason);
+  const head = reason.startsWith(clean(s.name)) ? reason : `${clean(s.name)} (${s.id}): ${reason}`;
+  return `${head}${s.remedy && !reason.includes(clean(s.remedy)) ? `; ${clean(s.remedy)}` : ''}`;
+}
+
 function errorLines(e: ErrorInfo | null): string[] {
   if (!e) return [];
   const facts = [e.kind, e.status ? `HTTP ${e.status}` : null, e.requestId ? `request id ${e.requestId}` : null].filter(Boolean).join(', ');
@@ -186,8 +199,8 @@ export function formatDrainResult(r: DrainResult, ctx?: ResultContext): string {
   if (r.preflight && r.preflight.blocking.length > 0) {
     out.push('', 'Preflight found (all problems at once):');
     for (const g of r.preflight.blocking) {
-      out.push(`  - ${clean(g.message)}${g.override ? ` (override: ${g.override.flag})` : ''}`);
-      for (const s of g.servers) out.push(`      ${clean(s.name)} (${s.id}): ${clean(s.reason)}${s.remedy ? `; ${clean(s.remedy)}` : ''}`);
+      out.push(`  - ${blockingMessage(g)}`);
+      for (const s of g.servers) out.push(`      ${blockedServer(s)}`);
     }
   }
   if (r.dryRun && r.plan.length > 0) {

@@ -1,0 +1,88 @@
+import { strict as assert } from 'node:assert';
+import type { DrainEvent, DrainEventBody } from '../../../src/workflow/types.js';
+import { RunView } from '../../../src/report/view-model.js';
+import { renderFrame } from '../../../src/report/live.js';
+import { readEvents, viewAfter } from './replay.js';
+
+const T0 = Date.parse('2024-01-01T00:00:00Z');
+let clock = T0;
+function ev(body: DrainEventBody, atSec?: number): DrainEvent {
+  if (atSec !== undefined) clock = T0 + atSec * 1000;
+  return { ...body, runId: 'r1', host: 'compute-01', time: new Date(clock).toISOString() } as DrainEvent;
+}
+const GiB = 1073741824;
+const progress = (serverId: string, processed: number, remaining: number, at: number, migrationId = 1) =>
+  ev({ type: 'migration-progress', serverId, name: serverId, migrationId, status: 'running', memoryTotalBytes: 4 * GiB, memoryProcessedBytes: processed, memoryRemainingBytes: remaining, percent: Math.round(((4 * GiB - remaining) / (4 * GiB)) * 100), stalledForMs: 0 }, at);
+
+describe('live view model (RunView)', () => {
+  it('counts moved, failed, in flight, waiting and staying instances', () => {
+    const v = new RunView();
+    v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
+    for (const [id, cls, blocking] of [['a', 'live', false], ['b', 'live', false], ['c', 'cold', false], ['d', 'blocked', false], ['e', 'leave', false]] as const) {
+      v.apply(ev({ type: 'instance-classified', serverId: id, name: id, class: cls, reason: '', blocking, remedy: null }));
+    }
+    v.apply(ev({ type: 'migration-started', serverId: 'a', name: 'a', method: 'live', attempt: 1, target: null, adopted: false }, 1));
+    v.apply(ev({ type: 'migration-started', serverId: 'b', name: 'b', method: 'live', attempt: 1, target: 'compute-02', adopted: false }, 1));
+    v.apply(ev({ type: 'migration-completed', serverId: 'a', name: 'a', method: 'live', from: 'compute-01', to: 'compute-03', attempt: 1, durationMs: 5000 }, 6));
+    v.apply(ev({ type: 'migration-failed', serverId: 'b', name: 'b', attempts: 3, error: 'boom' }, 7));
+    assert.deepEqual(v.counts(), { total: 3, moved: 1, failed: 1, inFlight: 0, waiting: 1, notMoving: 2 });
+    assert.equal(v.instances.get('a')?.to, 'compute-03');
+    assert.equal(v.instances.get('b')?.target, 'compute-02');
+  });
+
+  it('rate from successive samples, ETA from how fast the remaining memory shrinks', () => {
+    const v = new RunView();
+    v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
+    v.apply(ev({ type: 'migration-started', serverId: 's', name: 's', method: 'live', attempt: 1, target: null, adopted: false }, 0));
+    v.apply(ev({ type: 'migration-queued', serverId: 's', name: 's', attempt: 1, migrationId: 1, status: 'queued' }, 2));
+    // first sample: 1 GiB copied since it was last seen queued (2 s ago)
+    v.apply(progress('s', GiB, 3 * GiB, 4));
+    const first = v.instances.get('s')!;
+    assert.equal(Math.round(first.rateBps! / 1048576), 512);
+    assert.equal(first.etaMs, 6000);
+    // second: 1 GiB more in 1 s, remaining down by 1 GiB: 2 GiB left at 1 GiB/s
+    v.apply(progress('s', 2 * GiB, 2 * GiB, 5));
+    const s = v.instances.get('s')!;
+    assert.equal(Math.round(s.rateBps! / 1048576), 768, 'smoothed: half the old rate, half the new');
+    assert.equal(s.etaMs, 2000);
+    assert.equal(s.state, 'running');
+    // remaining not shrinking: no ETA
+    v.apply(progress('s', 3 * GiB, 2 * GiB, 6));
+    assert.equal(v.instances.get('s')!.etaMs, null);
+  });
+
+  it('a retry clears the failed attempt\'s progress; a new migration id restarts the rate', () => {
+    const v = new RunView();
+    v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
+    v.apply(ev({ type: 'migration-started', serverId: 's', name: 's', method: 'live', attempt: 1, target: null, adopted: false }, 0));
+    v.apply(progress('s', GiB, 3 * GiB, 2));
+    v.apply(ev({ type: 'migration-retried', serverId: 's', name: 's', attempt: 1, error: 'aborted' }, 3));
+    const r = v.instances.get('s')!;
+    assert.equal(r.state, 'retrying');
+    assert.equal(r.percent, null);
+    assert.equal(r.rateBps, null);
+    v.apply(ev({ type: 'migration-started', serverId: 's', name: 's', method: 'live', attempt: 2, target: null, adopted: false }, 4));
+    v.apply(progress('s', GiB / 2, 3.5 * GiB, 5, 2));
+    assert.equal(v.instances.get('s')!.migrationId, 2);
+    assert.equal(v.inFlight().length, 1);
+  });
+
+  it('names from tenants cannot put escape codes on the terminal', () => {
+    const v = new RunView();
+    v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
+    v.apply(ev({ type: 'migration-started', serverId: 's', name: 'evil\u001b[2J\u001b]0;pwned\u0007-1\nx', method: 'live', attempt: 1, target: null, adopted: false }, 0));
+    const text = renderFrame(v, { width: 100, color: false }).join('\n');
+    assert.doesNotMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f]/);
+    assert.match(text, /evil-1 x/);
+  });
+
+  it('knows the run: command, phase, verification and the finish', () => {
+    const events = readEvents('drain-partial');
+    const v = viewAfter(events, events.length);
+    assert.equal(v.command, 'drain');
+    assert.equal(v.phase, 'done');
+    assert.deepEqual(v.verification, { empty: false, leftovers: 2 });
+    assert.equal(v.finished?.exitCode, 4);
+    assert.ok(v.notable.some((n) => n.kind === 'warn' && /no memory progress/.test(n.text)));
+  });
+});
