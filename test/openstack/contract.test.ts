@@ -8,7 +8,7 @@ import { createLabCloud } from '../contract/lab-cloud.js';
 import type { CloudUnderTest } from '../contract/cloud-under-test.js';
 import { defineComputeContract } from '../contract/compute-contract.js';
 import { definePlacementContract } from '../contract/placement-contract.js';
-import { acquireLabLock, labUnavailableReason, loadLab } from './lab.js';
+import { acquireLabLock, requireLab } from './lab.js';
 
 describe('contract: real OpenStack lab', function () {
   this.timeout(600_000);
@@ -16,13 +16,7 @@ describe('contract: real OpenStack lab', function () {
   let releaseLock: (() => void) | null = null;
 
   before(async function () {
-    const lab = loadLab();
-    if (!lab) {
-      const msg = `no OpenStack lab running (${labUnavailableReason}); start one with \`npm run lab:start\``;
-      if (process.env['CI']) throw new Error(`CI requires the lab: ${msg}`);
-      console.log(`    SKIPPED: ${msg}`);
-      this.skip();
-    }
+    const lab = requireLab(this);
     // The suites boot servers, disable hosts and move servers: one such suite at a time.
     releaseLock = await acquireLabLock('contract');
     cloud = await createLabCloud(lab!, {

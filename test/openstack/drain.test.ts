@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import { createLabCloud } from '../contract/lab-cloud.js';
 import type { CloudUnderTest } from '../contract/cloud-under-test.js';
-import { labUnavailableReason, loadLab, type LabInfo } from './lab.js';
+import { acquireLabLock, requireLab, type LabInfo } from './lab.js';
 import { hostmaint, tempDir } from '../cli/helpers.js';
 
 describe('drain and undrain on the real OpenStack lab', function () {
@@ -18,16 +18,11 @@ describe('drain and undrain on the real OpenStack lab', function () {
   let stateDir: string;
   const created: string[] = [];
   let env: NodeJS.ProcessEnv;
+  let releaseLock: (() => void) | null = null;
 
   before(async function () {
-    const found = loadLab();
-    if (!found) {
-      const msg = `no OpenStack lab running (${labUnavailableReason}); start one with \`npm run lab:start\``;
-      if (process.env['CI']) throw new Error(`CI requires the lab: ${msg}`);
-      console.log(`    SKIPPED: ${msg}`);
-      this.skip();
-    }
-    lab = found!;
+    lab = requireLab(this);
+    releaseLock = await acquireLabLock('drain');
     cloud = await createLabCloud(lab);
     stateDir = tempDir('hm-lab-');
     env = { OS_CLIENT_CONFIG_FILE: lab.cloudsYaml, HOME: stateDir };
@@ -40,7 +35,10 @@ describe('drain and undrain on the real OpenStack lab', function () {
   });
 
   after(async () => {
-    if (!cloud) return;
+    if (!cloud) {
+      releaseLock?.();
+      return;
+    }
     for (const id of created) await cloud.deleteServer(id).catch(() => undefined);
     for (const host of cloud.computes) {
       const [svc] = await cloud.session.compute.listServices({ host, binary: 'nova-compute' });
@@ -48,6 +46,7 @@ describe('drain and undrain on the real OpenStack lab', function () {
     }
     await cloud.close?.();
     rmSync(stateDir, { recursive: true, force: true });
+    releaseLock?.();
   });
 
   async function boot(name: string, host: string, flavor: string, project?: string): Promise<string> {

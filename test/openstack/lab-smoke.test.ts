@@ -13,8 +13,7 @@ import {
   labCompute,
   labGet,
   labToken,
-  labUnavailableReason,
-  loadLab,
+  requireLab,
   type LabComputeService,
   type LabInfo,
   type LabSession,
@@ -43,16 +42,7 @@ describe('OpenStack lab smoke', function () {
 
   before(async function () {
     this.timeout(20 * 60_000);
-    const found = loadLab();
-    if (!found) {
-      const msg =
-        `no OpenStack lab running (${labUnavailableReason}); start one with \`npm run lab:start\` ` +
-        '(needs root on Debian 12, packages via `npm run lab:install`)';
-      if (process.env['CI']) throw new Error(`CI requires the lab: ${msg}`);
-      console.log(`    SKIPPED: ${msg}`);
-      this.skip();
-    }
-    lab = found as LabInfo;
+    lab = requireLab(this);
     // the last test kills a compute: don't interleave with other suites that change the lab
     releaseLock = await acquireLabLock('lab-smoke');
     session = await labToken(lab);

@@ -301,3 +301,20 @@ function processAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * The lab, or skip the suite with a message saying how to start one. Under CI
+ * (process.env.CI set) a missing lab is an error: CI must run the lab suites.
+ */
+export function requireLab(ctx: Mocha.Context): LabInfo {
+  const lab = loadLab();
+  if (!lab) {
+    const msg =
+      `no OpenStack lab running (${labUnavailableReason}); start one with \`npm run lab:start\` ` +
+      '(needs root on Debian 12, packages via `npm run lab:install`)';
+    if (process.env['CI']) throw new Error(`CI requires the lab: ${msg}`);
+    console.log(`    SKIPPED: ${msg}`);
+    ctx.skip();
+  }
+  return lab as LabInfo;
+}

@@ -20,7 +20,7 @@ import { TokenProvider, findEndpoint } from '../../src/openstack/identity/index.
 import { PLACEMENT_MAX_MICROVERSION } from '../../src/openstack/placement/index.js';
 import { compareMicroversions } from '../../src/openstack/service-client.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
-import { labUnavailableReason, loadLab, type LabInfo } from './lab.js';
+import { requireLab, type LabInfo } from './lab.js';
 
 /** Keystone Fernet tokens start like this; none may ever reach a log. */
 const FERNET = /gAAAAA[A-Za-z0-9_-]{20,}/;
@@ -39,14 +39,7 @@ describe('OpenStack lab: config -> Keystone -> Nova/Placement (src/openstack/ses
   let home: string;
 
   before(function () {
-    const found = loadLab();
-    if (!found) {
-      const msg = `no OpenStack lab running (${labUnavailableReason}); start one with \`npm run lab:start\``;
-      if (process.env['CI']) throw new Error(`CI requires the lab: ${msg}`);
-      console.log(`    SKIPPED: ${msg}`);
-      this.skip();
-    }
-    lab = found as LabInfo;
+    lab = requireLab(this);
     home = mkdtempSync(path.join(os.tmpdir(), 'hostmaint-lab-home-'));
   });
   after(() => {
