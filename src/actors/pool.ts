@@ -622,10 +622,11 @@ export function isWaiting(run: InstanceRun): boolean {
 /**
  * How many live migrations the source compute runs at once, as this poll
  * shows it. When one is queued, the ones holding a slot are all the slots
- * there are (Nova's max_concurrent_live_migrations). When none is queued the
- * compute may have more: the ones holding a slot now plus the ones that ended
- * since the last poll is what it got through in one interval, and asking for
- * that many next makes Nova's queue (and the exact answer) appear.
+ * there are (Nova's max_concurrent_live_migrations). When none is queued,
+ * every request got a slot at once and hostmaint, not Nova, was the limit:
+ * twice what the compute got through since the last poll (holding a slot now,
+ * or ended) is asked next, until Nova's queue gives the exact answer
+ * (MAX_IN_FLIGHT bounds it for computes without a limit).
  */
 export function slotsSeen(migrations: Migration[], source: string, endedSinceLastPoll = 0): number {
   let holding = 0;
@@ -636,7 +637,7 @@ export function slotsSeen(migrations: Migration[], source: string, endedSinceLas
     if (LIVE_RUNNING.has(st)) holding++;
     else if (st === 'queued') queued++;
   }
-  return queued > 0 ? holding : holding + endedSinceLastPoll;
+  return queued > 0 ? holding : 2 * (holding + endedSinceLastPoll);
 }
 
 /**

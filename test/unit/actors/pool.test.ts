@@ -118,7 +118,8 @@ describe('actors/pool (one poll of the migration pool)', () => {
     const four = [mig(1, 'preparing'), mig(2, 'running'), mig(3, 'running'), mig(4, 'post-migrating'), mig(5, 'queued'), mig(6, 'queued'), mig(7, 'completed')];
     assert.equal(slotsSeen(four, 'compute-01'), 4);
     assert.equal(slotsSeen(four, 'compute-01', 3), 4, 'a queue is the exact answer, whatever ended');
-    assert.equal(slotsSeen([mig(1, 'running'), mig(2, 'completed')], 'compute-01', 2), 3, 'no queue: what it got through in one interval');
+    assert.equal(slotsSeen([mig(1, 'running'), mig(2, 'completed')], 'compute-01', 2), 6, 'no queue: twice what it got through in one interval');
+    assert.equal(slotsSeen([mig(2, 'completed')], 'compute-01', 0), 0);
     assert.equal(slotsSeen([mig(1, 'running', 'compute-02'), mig(2, 'queued', 'compute-02')], 'compute-01'), 0, 'other sources do not count');
     assert.equal(slotsSeen([mig(1, 'migrating', 'compute-01', 'migration'), mig(2, 'queued')], 'compute-01'), 0, 'cold migrations hold no live slot');
   });
