@@ -14,6 +14,8 @@ import { undrainCommand } from './commands/undrain.js';
 import { statusCommand } from './commands/status.js';
 import { resumeCommand } from './commands/resume.js';
 import { emulatorCommand } from './commands/emulator.js';
+import { historyCommand } from './commands/history.js';
+import { completionCommand } from './commands/completion.js';
 import { VERSION } from '../version.js';
 
 export interface CommandState {
@@ -35,6 +37,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .command(statusCommand(state))
     .command(resumeCommand(state))
     .command(emulatorCommand(state))
+    .command(historyCommand(state))
+    .command(completionCommand(state))
     .demandCommand(1, 'Name a command: drain, undrain, plan, status or emulator.')
     .recommendCommands()
     .strict()

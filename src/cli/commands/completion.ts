@@ -1,0 +1,164 @@
+/**
+ * `hostmaint completion [bash|zsh]`: a shell completion script. The script
+ * calls `hostmaint completion --words -- <the words typed so far>`, and the
+ * completions come from yargs (`getCompletion`) over the same command
+ * modules and global options as the real parser: commands, their flags, and
+ * the choices of flags like --stopped and --on-timeout.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import type { CommandState } from '../main.js';
+import { usageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+
+interface CompletionArgs {
+  shell?: string;
+  words?: boolean;
+  _: Array<string | number>;
+  '--'?: Array<string | number>;
+  [key: string]: unknown;
+}
+
+const BASH = `###-begin-hostmaint-completions-###
+# hostmaint completion for bash. Install:
+#   hostmaint completion bash > ~/.local/share/bash-completion/completions/hostmaint
+# or add to ~/.bashrc:  source <(hostmaint completion bash)
+_hostmaint_completions()
+{
+    local cur_word words
+    cur_word="\${COMP_WORDS[COMP_CWORD]}"
+    mapfile -t words < <(hostmaint completion --words -- "\${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null)
+    mapfile -t COMPREPLY < <(compgen -W "$(printf '%q ' "\${words[@]}")" -- "\${cur_word}")
+    if [ \${#COMPREPLY[@]} -eq 0 ]; then
+        COMPREPLY=()
+    fi
+    return 0
+}
+complete -o bashdefault -o default -F _hostmaint_completions hostmaint
+###-end-hostmaint-completions-###
+`;
+
+const ZSH = `#compdef hostmaint
+###-begin-hostmaint-completions-###
+# hostmaint completion for zsh. Install:
+#   hostmaint completion zsh > "\${fpath[1]}/_hostmaint"
+# or add to ~/.zshrc:  source <(hostmaint completion zsh)
+_hostmaint_completions()
+{
+  local reply
+  local si=$IFS
+  IFS=$'\\n' reply=($(ZSH_NAME=zsh hostmaint completion --words -- "\${words[@]:0:$CURRENT}" 2>/dev/null))
+  IFS=$si
+  if [[ \${#reply} -gt 0 ]]; then
+    _describe 'values' reply
+  else
+    _default
+  fi
+}
+if [[ "\${zsh_eval_context[-1]}" == "loadautofunc" ]]; then
+  _hostmaint_completions "$@"
+else
+  compdef _hostmaint_completions hostmaint
+fi
+###-end-hostmaint-completions-###
+`;
+
+export function completionScript(shell: string): string {
+  if (shell === 'bash') return BASH;
+  if (shell === 'zsh') return ZSH;
+  throw usageError(`no completion for the shell '${shell}'`, 'hostmaint completes in bash and zsh: hostmaint completion bash, or hostmaint completion zsh.');
+}
+
+/** The shell of $SHELL, if it is one we complete. */
+function shellOf(env: NodeJS.ProcessEnv): string {
+  const name = (env.SHELL ?? '').split('/').pop() ?? '';
+  return name === 'zsh' ? 'zsh' : 'bash';
+}
+
+/**
+ * A parser with the commands and options of `hostmaint`, for completion only
+ * (handlers never run). Commands are imported here rather than from main.ts
+ * (which imports this file); test/cli/output-completion.test.ts checks that
+ * the two lists agree.
+ */
+export async function completionParser(state: CommandState, args: string[] = []): Promise<Argv> {
+  const { default: yargs } = await import('yargs');
+  const { cloudOptions, outputOptions } = await import('../global-options.js');
+  const { drainCommand, planCommand } = await import('./drain.js');
+  const { undrainCommand } = await import('./undrain.js');
+  const { statusCommand } = await import('./status.js');
+  const { resumeCommand } = await import('./resume.js');
+  const { emulatorCommand } = await import('./emulator.js');
+  const { historyCommand } = await import('./history.js');
+  // Option coercions (--report) must not throw while a half-typed line is completed.
+  const options = Object.fromEntries(Object.entries(outputOptions).map(([k, o]) => [k, { ...o, coerce: undefined }]));
+  return yargs(args)
+    .scriptName('hostmaint')
+    .options(cloudOptions)
+    .options(options)
+    .command(drainCommand(state))
+    .command(undrainCommand(state))
+    .command(planCommand(state))
+    .command(statusCommand(state))
+    .command(resumeCommand(state))
+    .command(emulatorCommand(state))
+    .command(historyCommand(state))
+    .command(completionCommand(state))
+    .completion('__completion', false)
+    .help(false)
+    .version(false)
+    .exitProcess(false);
+}
+
+/**
+ * What yargs would complete after `words` (the command line so far, the word
+ * being typed last). This is yargs' own completion run: the parser is given
+ * `--get-yargs-completions hostmaint <words>`, descends into the command's
+ * builder, and prints the candidates (captured here instead of printed).
+ */
+export async function completionsFor(state: CommandState, words: string[]): Promise<string[]> {
+  const line = words.length > 0 && /(^|\/)hostmaint(\.js)?$/.test(words[0] as string) ? ['hostmaint', ...words.slice(1)] : ['hostmaint', ...words];
+  if (line.length === 1) line.push('');
+  const args = ['--get-yargs-completions', ...line];
+  const parser = await completionParser(state, args);
+  // The parse callback fires when the outer parse ends (no output yet) and again when the
+  // completion inside the command's builder has printed; take the last output once they settle.
+  const output = await new Promise<string>((resolve, reject) => {
+    let latest = '';
+    let timer: NodeJS.Timeout | null = null;
+    try {
+      void parser.parse(args, {}, (_err: unknown, _argv: unknown, out: string) => {
+        if (out) latest = out;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => resolve(latest), 25);
+      });
+    } catch (e) {
+      reject(e);
+    }
+  });
+  // Single-letter aliases (-q, -y, -f...) come out as "--q"; their long names are listed anyway.
+  return output.split('\n').filter((c) => c !== '' && !/^--?[A-Za-z](:|$)/.test(c));
+}
+
+export function completionCommand(state: CommandState): CommandModule<object, CompletionArgs> {
+  return {
+    command: 'completion [shell]',
+    describe: 'Print the shell completion script (bash or zsh) for hostmaint',
+    builder: (y) =>
+      y
+        .positional('shell', { type: 'string', choices: ['bash', 'zsh'], describe: 'The shell (default: from $SHELL)' })
+        .option('words', { type: 'boolean', hidden: true, describe: 'Used by the script: print the completions of the words after --' })
+        .parserConfiguration({ 'populate--': true })
+        .example('$0 completion bash > ~/.local/share/bash-completion/completions/hostmaint', 'Complete hostmaint in bash (new shells)')
+        .example('source <($0 completion zsh)', 'Complete hostmaint in this zsh')
+        .example('$0 completion zsh > "${fpath[1]}/_hostmaint"', 'Complete hostmaint in zsh (new shells)') as never,
+    handler: async (argv) => {
+      if (argv.words) {
+        const words = (argv['--'] ?? []).map(String);
+        for (const c of await completionsFor(state, words)) state.io.stdout.write(`${c}\n`);
+      } else {
+        state.io.stdout.write(completionScript(argv.shell ?? shellOf(state.io.env)));
+      }
+      state.exitCode = EXIT.OK;
+    },
+  };
+}
