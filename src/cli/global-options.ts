@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Options } from 'yargs';
-import { usageError } from './errors.js';
 
 /** Cloud selection flags, named as openstackclient names them. */
 export const cloudOptions: Record<string, Options> = {
@@ -26,27 +23,13 @@ export const cloudOptions: Record<string, Options> = {
   timeout: { type: 'string', group: 'Cloud:', default: '60s', describe: 'Timeout of one API request (e.g. 30s)' },
 };
 
-/** --report FILE.md|FILE.json: checked when the command line is parsed, before any cloud is touched. */
-function reportFile(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  const v = Array.isArray(value) ? value[value.length - 1] : value;
-  const file = String(v ?? '').trim();
-  const ext = path.extname(file).toLowerCase();
-  if (!file || !['.md', '.markdown', '.json'].includes(ext)) {
-    throw usageError(`--report '${file}': the file name must end in .md or .json`, 'E.g. --report CHG-1234-compute-01.md (Markdown for a ticket) or --report run.json.');
-  }
-  const dir = path.dirname(path.resolve(file));
-  if (!existsSync(dir)) throw usageError(`--report ${file}: the directory ${dir} does not exist`, 'Create it first, or write the report elsewhere.');
-  return file;
-}
-
 export const outputOptions: Record<string, Options> = {
   format: { alias: 'f', choices: ['table', 'json'], default: 'table', group: 'Output:', describe: 'Result on stdout as a table or one JSON document' },
   events: { type: 'string', group: 'Output:', describe: 'Progress events as NDJSON: "ndjson" (stdout) or "ndjson=FILE" (schema: docs/events.schema.json)' },
   quiet: { alias: 'q', type: 'boolean', group: 'Output:', describe: 'Only the final result: no progress on stderr (errors still shown)' },
   progress: { choices: ['auto', 'live', 'plain'], default: 'auto', group: 'Output:', describe: 'Progress on stderr: a live view on a terminal, else plain lines (auto); or force one' },
   color: { type: 'boolean', default: true, group: 'Output:', describe: 'Colour in the live view; --no-color (or NO_COLOR=1) turns it off' },
-  report: { type: 'string', group: 'Output:', coerce: reportFile, describe: 'Also write a report for the change ticket: FILE.md (Markdown) or FILE.json' },
+  report: { type: 'string', group: 'Output:', describe: 'Also write a report for the change ticket: FILE.md (Markdown) or FILE.json' },
   verbose: { alias: 'v', type: 'count', group: 'Output:', describe: 'More log output on stderr: -v info and HTTP requests, -vv debug' },
   'log-file': { type: 'string', group: 'Output:', describe: 'Also write every log line as JSON to this file' },
   'state-dir': { type: 'string', group: 'Output:', describe: 'Where run records are kept (default $XDG_STATE_HOME/hostmaint or ~/.local/state/hostmaint)' },

@@ -10,6 +10,7 @@
  * - the result on stdout: a table (or -f json);
  * - --report FILE.md|.json: a report for the change ticket.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CliIO } from '../cli/io.js';
 import { usageError } from '../cli/errors.js';
@@ -17,7 +18,7 @@ import { colorWanted, unicodeWanted } from './ansi.js';
 import { LiveTerminal } from './live.js';
 import { runLogContext } from './logging.js';
 import { progressSink, type ProgressSink } from './progress.js';
-import { timelineEntry, writeReport, type TimelineEntry } from './report.js';
+import { reportFormat, timelineEntry, writeReport, type TimelineEntry } from './report.js';
 import { formatDrainResult, formatUndrainResult } from './result.js';
 import type { DrainEvent, DrainResult, UndrainResult } from '../workflow/types.js';
 
@@ -59,12 +60,28 @@ export interface RunOutput {
 
 export type ProgressMode = 'live' | 'plain' | 'none';
 
-/** Validates the output flags (usage errors before anything touches the cloud). */
+/** Validates the output flags (usage errors before anything touches the cloud, when the caller passes every flag). */
 export function checkOutputFlags(flags: OutputFlags): void {
   eventsTarget(flags);
   if (flags.progress !== undefined && !['auto', 'live', 'plain'].includes(String(flags.progress))) {
     throw usageError(`--progress '${String(flags.progress)}' is not understood`, 'Use --progress auto, live or plain.');
   }
+  reportTarget(flags);
+}
+
+/** --report FILE.md|FILE.json, resolved; null without it. */
+export function reportTarget(flags: OutputFlags): string | null {
+  if (flags.report === undefined) return null;
+  const v = Array.isArray(flags.report) ? flags.report[flags.report.length - 1] : flags.report;
+  const file = String(v ?? '').trim();
+  if (!file || reportFormat(file) === null) {
+    throw usageError(`--report '${file}': the file name must end in .md or .json`, 'E.g. --report CHG-1234-compute-01.md (Markdown for a ticket) or --report run.json.');
+  }
+  const resolved = path.resolve(file);
+  if (!existsSync(path.dirname(resolved))) {
+    throw usageError(`--report ${file}: the directory ${path.dirname(resolved)} does not exist`, 'Create it first, or write the report elsewhere.');
+  }
+  return resolved;
 }
 
 function eventsTarget(flags: OutputFlags): { stream: 'stdout' } | { file: string } | null {
@@ -90,6 +107,7 @@ export function progressMode(io: Pick<CliIO, 'interactive'>, flags: OutputFlags)
 }
 
 export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunContext): RunOutput {
+  checkOutputFlags(flags);
   const target = eventsTarget(flags);
   const mode = progressMode(io, flags);
   const live = mode === 'live'
@@ -109,7 +127,7 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
   });
   const logContext = runLogContext(io.stderr);
   const timeline: TimelineEntry[] = [];
-  const reportFile = typeof flags.report === 'string' && flags.report !== '' ? path.resolve(flags.report) : null;
+  const reportFile = reportTarget(flags);
   return {
     emit(e) {
       if (e.type === 'run-started') {
@@ -135,7 +153,8 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
       }
       if (flags.format === 'json') io.stdout.write(`${JSON.stringify({ ...r, ...extra }, null, 2)}\n`);
       else {
-        const ctx = { argv: context.argv };
+        const saved = extra.run as { resumeCommand?: unknown } | null | undefined;
+        const ctx = { argv: context.argv, resumeCommand: typeof saved?.resumeCommand === 'string' ? saved.resumeCommand : null };
         io.stdout.write(r.command === 'drain' ? formatDrainResult(r, ctx) : formatUndrainResult(r, ctx));
       }
     },

@@ -88,7 +88,7 @@ export function buildReport(r: DrainResult | UndrainResult, ctx: ReportContext, 
       exitCode: r.exitCode,
       message: r.message,
       error: r.error,
-      ...extra,
+      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k === 'run' ? 'savedRun' : k, v])),
     },
     service: r.service,
     preflight: r.command === 'drain' && r.preflight
@@ -151,7 +151,7 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
     ['Started', `${stamp(r.timings.startedAt)} (UTC)`],
     ['Finished', `${stamp(r.timings.finishedAt)} (UTC)`],
     ['Duration', secs(r.timings.durationMs)],
-    ...(typeof run.apiRequests === 'number' ? [['API requests', run.apiRequests]] : []),
+    ...(apiRequests(run.apiRequests) ? [['API requests', apiRequests(run.apiRequests)]] : []),
     ['Report by', String(report.generatedBy)],
   ]));
   if (r.error) {
@@ -185,7 +185,9 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
     else {
       const classes = new Map<string, number>();
       for (const c of p.instances) classes.set(c.class, (classes.get(c.class) ?? 0) + 1);
-      out.push(`${p.ok ? 'Passed' : '**Refused**'}: ${p.instances.length} instance(s) on the host (${[...classes.entries()].map(([k, v]) => `${v} ${k}`).join(', ') || 'none'})${p.waitedMs >= r.options.pollIntervalMs ? `; waited ${secs(p.waitedMs)} for busy instances` : ''}.`);
+      const order = ['live', 'cold', 'offload', 'wait', 'blocked', 'leave', 'none'];
+      const byClass = [...classes.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]));
+      out.push(`${p.ok ? 'Passed' : '**Refused**'}: ${p.instances.length} instance(s) on the host (${byClass.map(([k, v]) => `${v} ${k}`).join(', ') || 'none'})${p.waitedMs >= r.options.pollIntervalMs ? `; waited ${secs(p.waitedMs)} for busy instances` : ''}.`);
       if (p.blocking.length > 0) {
         out.push('', '### Blocking', '');
         for (const g of p.blocking) {
@@ -287,6 +289,16 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
     if (inCode) out.push('```');
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** "109 (compute 100, placement 8, identity 1)" from a number or a per-service count. */
+function apiRequests(v: unknown): string | null {
+  if (typeof v === 'number') return String(v);
+  if (!v || typeof v !== 'object') return null;
+  const parts = Object.entries(v as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number');
+  if (parts.length === 0) return null;
+  const total = parts.reduce((a, [, n]) => a + n, 0);
+  return `${total} (${parts.sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')})`;
 }
 
 function median(xs: number[]): number {

@@ -12,6 +12,8 @@ import { clean } from './ansi.js';
 export interface ResultContext {
   /** The command line as typed (secrets redacted); flags worth repeating are taken from it. */
   argv?: string[];
+  /** The exact command that resumes this run, when it is saved and resumable. */
+  resumeCommand?: string | null;
 }
 
 export function table(headers: string[], rows: string[][]): string {
@@ -144,7 +146,7 @@ export function nextSteps(r: DrainResult | UndrainResult, ctx: ResultContext = {
         say('Or give the host back as it is:', hm(`undrain ${host}`));
         break;
       case 'interrupted':
-        say('Stopped; migrations already requested finish in Nova. Carry on (the new run adopts this one\'s disable and skips what moved):', hm(`drain ${host}`));
+        say('Stopped; migrations already requested finish in Nova. Carry on where it stopped:', ctx.resumeCommand ?? hm(`drain ${host}`));
         say('Or give the host back as it is:', hm(`undrain ${host}`));
         break;
       case 'unknown-host':
@@ -157,6 +159,7 @@ export function nextSteps(r: DrainResult | UndrainResult, ctx: ResultContext = {
         break;
       default:
         say('See the error above; run again with -v (HTTP requests) or --log-file FILE for the details.');
+        if (ctx.resumeCommand) say('The run is saved; once the cause is fixed, carry on with:', ctx.resumeCommand);
         break;
     }
   } else {
@@ -174,7 +177,7 @@ export function nextSteps(r: DrainResult | UndrainResult, ctx: ResultContext = {
         say('The host is enabled; some instances did not move back (listed above). Try again:', hm(`undrain ${host} --return`));
         break;
       case 'interrupted':
-        say('Stopped. Run it again to finish:', hm(`undrain ${host}`));
+        say('Stopped. Carry on where it stopped:', ctx.resumeCommand ?? hm(`undrain ${host}`));
         break;
       case 'unknown-host':
         if (r.suggestions.length > 0) say(`Did you mean ${r.suggestions.map(clean).join(' or ')}?`);

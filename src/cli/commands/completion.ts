@@ -89,12 +89,10 @@ export async function completionParser(state: CommandState, args: string[] = [])
   const { resumeCommand } = await import('./resume.js');
   const { emulatorCommand } = await import('./emulator.js');
   const { historyCommand } = await import('./history.js');
-  // Option coercions (--report) must not throw while a half-typed line is completed.
-  const options = Object.fromEntries(Object.entries(outputOptions).map(([k, o]) => [k, { ...o, coerce: undefined }]));
   return yargs(args)
     .scriptName('hostmaint')
     .options(cloudOptions)
-    .options(options)
+    .options(outputOptions)
     .command(drainCommand(state))
     .command(undrainCommand(state))
     .command(planCommand(state))

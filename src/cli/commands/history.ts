@@ -115,7 +115,9 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
       const shown = limit === 0 ? matching : matching.slice(0, limit);
       const out = state.io.stdout;
 
-      if (argv.report !== undefined) {
+      const { reportTarget } = await import('../../report/output.js');
+      const reportFile = reportTarget({ format: argv.format, report: argv.report });
+      if (reportFile !== null) {
         const latest = matching.find((e) => e.record.result);
         if (!latest) throw usageError(`no finished run${host ? ` of ${host}` : ''} in ${base} to report on`, 'List runs with `hostmaint history`.');
         const { timelineEntry, writeReport } = await import('../../report/report.js');
@@ -126,7 +128,7 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
           .filter((j) => j.kind === 'event')
           .map((j) => timelineEntry(j as never))
           .filter((t): t is NonNullable<typeof t> => t !== null);
-        const file = path.resolve(String(argv.report));
+        const file = reportFile;
         writeReport(file, r.result as ReportResult, {
           command: latest.entry.command,
           argv: Array.isArray(r.argv) ? (r.argv as string[]) : [latest.entry.command, latest.entry.host],
@@ -151,8 +153,8 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
             e.state === 'finished' ? (e.outcome ?? '?') : `${e.state}${e.outcome ? ` (${e.outcome})` : ''}`,
             e.exitCode === null ? '' : String(e.exitCode),
             secs(e.durationMs),
-            e.total === null ? '' : `${e.moved}/${e.total}`,
-            e.failed ? String(e.failed) : e.total === null ? '' : '0',
+            e.total === null || e.total === 0 ? '-' : `${e.moved}/${e.total}`,
+            e.failed ? String(e.failed) : e.total === null || e.total === 0 ? '-' : '0',
             e.who ?? e.user ?? '',
             e.cloud,
             e.runId,
