@@ -466,7 +466,8 @@ export class LiveTerminal {
     // Overwrite in place (no blank flash): up to the frame's first line, each line cleared to its end, the rest below erased.
     let out = this.height > 0 ? `${ESC}${this.height}F` : '';
     for (const l of lines) out += `${l}${ESC}K\n`;
-    this.raw(`${out}${ESC}J`);
+    // The final frame stays on the screen, with a blank line before what follows (the result).
+    this.raw(`${out}${ESC}J${final ? '\n' : ''}`);
     this.height = lines.length;
   }
 }

@@ -50,7 +50,7 @@ export interface InstanceView {
   memoryTotalBytes: number | null;
   memoryProcessedBytes: number | null;
   memoryRemainingBytes: number | null;
-  /** Bytes per second copied (smoothed), from successive progress samples. */
+  /** Bytes per second copied (smoothed), from two or more successive progress samples of the same migration. */
   rateBps: number | null;
   /** Time left at `lastSampleAt`, from how fast the remaining memory shrinks. */
   etaMs: number | null;
@@ -354,17 +354,9 @@ export class RunView {
         const shrink = (prevRemaining - remaining) / dt;
         v.etaMs = shrink > 0 ? Math.round((remaining / shrink) * 1000) : null;
       }
-    } else if (prevAt === null && processed !== null && processed > 0) {
-      // First sample: copying began after the last time it was seen queued (or after the request).
-      const since = v.queuedAt ?? v.attemptStartedAt;
-      if (since !== null && at > since) {
-        v.rateBps = processed / ((at - since) / 1000);
-        if (remaining !== null && total !== null && total > remaining) {
-          const shrink = (total - remaining) / ((at - since) / 1000);
-          v.etaMs = shrink > 0 ? Math.round((remaining / shrink) * 1000) : null;
-        }
-      }
     }
+    // One sample says how far it got, not how fast: when the copy began is not in the events
+    // (it sat queued behind the compute's slot for an unknown part of the time). No rate, no ETA yet.
     v.memoryTotalBytes = total;
     v.memoryProcessedBytes = processed;
     v.memoryRemainingBytes = remaining;

@@ -27,8 +27,8 @@ export function viewAfter(events: DrainEvent[], n: number): RunView {
 
 /**
  * The moments worth a frame: the first event of the migration phase, the
- * moment with the most instances in flight, a third and two thirds of the
- * way through, and the end.
+ * moment with the most instances in flight, the first with a transfer rate,
+ * a third and two thirds of the way through, and the end.
  */
 export function keyMoments(events: DrainEvent[]): number[] {
   const out = new Set<number>();
@@ -46,6 +46,13 @@ export function keyMoments(events: DrainEvent[]): number[] {
     }
   });
   if (at > 0) out.add(at);
+  // the first moment a migration in flight has a transfer rate and an ETA
+  const rated = new RunView();
+  const withRate = events.findIndex((e) => {
+    rated.apply(e);
+    return rated.inFlight().some((v) => v.rateBps !== null && v.etaMs !== null);
+  });
+  if (withRate >= 0) out.add(withRate + 1);
   out.add(Math.max(1, Math.round(events.length / 3)));
   out.add(Math.max(1, Math.round((2 * events.length) / 3)));
   out.add(events.length);

@@ -35,19 +35,24 @@ describe('live view model (RunView)', () => {
     v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
     v.apply(ev({ type: 'migration-started', serverId: 's', name: 's', method: 'live', attempt: 1, target: null, adopted: false }, 0));
     v.apply(ev({ type: 'migration-queued', serverId: 's', name: 's', attempt: 1, migrationId: 1, status: 'queued' }, 2));
-    // first sample: 1 GiB copied since it was last seen queued (2 s ago)
+    // first sample: how far, not how fast (when the copy began after the queue is unknown)
     v.apply(progress('s', GiB, 3 * GiB, 4));
     const first = v.instances.get('s')!;
-    assert.equal(Math.round(first.rateBps! / 1048576), 512);
-    assert.equal(first.etaMs, 6000);
+    assert.equal(first.percent, 25);
+    assert.equal(first.rateBps, null);
+    assert.equal(first.etaMs, null);
     // second: 1 GiB more in 1 s, remaining down by 1 GiB: 2 GiB left at 1 GiB/s
     v.apply(progress('s', 2 * GiB, 2 * GiB, 5));
+    assert.equal(Math.round(v.instances.get('s')!.rateBps! / 1048576), 1024);
+    assert.equal(v.instances.get('s')!.etaMs, 2000);
+    // third: 0.5 GiB in 1 s: smoothed rate, half the old and half the new
+    v.apply(progress('s', 2.5 * GiB, 1.5 * GiB, 6));
     const s = v.instances.get('s')!;
     assert.equal(Math.round(s.rateBps! / 1048576), 768, 'smoothed: half the old rate, half the new');
-    assert.equal(s.etaMs, 2000);
+    assert.equal(s.etaMs, 3000);
     assert.equal(s.state, 'running');
     // remaining not shrinking: no ETA
-    v.apply(progress('s', 3 * GiB, 2 * GiB, 6));
+    v.apply(progress('s', 3 * GiB, 1.5 * GiB, 7));
     assert.equal(v.instances.get('s')!.etaMs, null);
   });
 
