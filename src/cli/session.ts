@@ -18,6 +18,7 @@ import { openCloud, type OpenedCloud } from './cloud.js';
 import { cloudOverrides } from './global-options.js';
 import { parseDuration } from './durations.js';
 import { usageError } from './errors.js';
+import { HostmaintError } from '../errors.js';
 import { createLogger, closeLogger } from '../report/logging.js';
 import { checkOutputFlags, createRunOutput, type RunOutput } from '../report/output.js';
 import { defaultStateDir, RunStore } from '../runs/store.js';
@@ -107,7 +108,9 @@ export async function withCommandRun<T>(
     const envNamesCloud = Boolean(io.env.OS_CLOUD || io.env.OS_AUTH_URL);
     const usedDefaultCloud = opts.defaultCloud !== undefined && overrides.osCloud === undefined && overrides.osAuthUrl === undefined && !envNamesCloud;
     if (usedDefaultCloud) overrides.osCloud = opts.defaultCloud;
-    cloud = await openCloud(overrides, { env: io.env, logger, timeoutMs });
+    cloud = await openCloud(overrides, { env: io.env, logger, timeoutMs }).catch((e: unknown) => {
+      throw asConfigError(e);
+    });
     secrets.push(...cloud.secrets);
     const store = new RunStore(cloud.demo ? path.join(baseState, 'demo') : baseState);
     store.ensureSync();
@@ -145,6 +148,16 @@ export async function withCommandRun<T>(
     await cloud?.close().catch(() => undefined);
     await closeLogger(logger as never).catch(() => undefined);
   }
+}
+
+/** A demo scenario that does not load is a configuration error (exit 2), not a crash. */
+function asConfigError(e: unknown): unknown {
+  if (e instanceof Error && e.name === 'ScenarioError') {
+    return new HostmaintError('config', e.message.replace(/\n\s*/g, '; '), {
+      hint: 'Fix the scenario file (HOSTMAINT_DEMO_SCENARIO), or unset it to use the shipped demo scenario.',
+    });
+  }
+  return e;
 }
 
 /** --state-dir as given: a non-empty path. */

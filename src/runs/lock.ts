@@ -15,11 +15,11 @@
  * checked: a lock of another machine is always treated as held. The cloud-side
  * guard across machines is the service's disabled reason (the run's marker).
  */
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HostmaintError } from '../errors.js';
-import { fsyncDirSync } from './store.js';
+import { fsyncDirSync, mkdirpSync } from './store.js';
 
 export interface LockHolder {
   pid: number;
@@ -153,7 +153,7 @@ export async function acquireHostLock(
   locksDir: string,
   want: { host: string; runId: string; command: 'drain' | 'undrain'; startedAt?: string },
 ): Promise<HostLock> {
-  mkdirSync(locksDir, { recursive: true, mode: 0o700 });
+  mkdirpSync(locksDir);
   const file = lockFileFor(locksDir, want.host);
   const guard = `${file}.takeover`;
   const holder: LockHolder = {

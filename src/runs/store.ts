@@ -37,6 +37,25 @@ export type JournalEntry =
 
 let tmpCounter = 0;
 
+/**
+ * mkdir -p, one component at a time (Node's recursive mkdir can loop forever
+ * on filesystems such as /proc that answer ENOENT for a parent that exists).
+ */
+export function mkdirpSync(dir: string, mode = 0o700): void {
+  const abs = path.resolve(dir);
+  const parts = abs.split(path.sep).filter(Boolean);
+  let cur = path.parse(abs).root;
+  for (const part of parts) {
+    cur = path.join(cur, part);
+    try {
+      mkdirSync(cur, { mode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  accessSync(abs, FS.F_OK);
+}
+
 /** Write a file atomically: temp file in the same directory, fsync, rename over, fsync the directory. */
 export function writeFileAtomicSync(file: string, text: string, mode = 0o600): void {
   const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
@@ -106,8 +125,8 @@ export class RunStore {
   /** Create the state directory (0700) and check it is usable. Config error (exit 2) when not. */
   ensureSync(): void {
     try {
-      mkdirSync(this.runsDir, { recursive: true, mode: 0o700 });
-      mkdirSync(this.locksDir, { recursive: true, mode: 0o700 });
+      mkdirpSync(this.runsDir);
+      mkdirpSync(this.locksDir);
       chmodSync(this.dir, 0o700);
       accessSync(this.runsDir, FS.W_OK | FS.R_OK | FS.X_OK);
       accessSync(this.locksDir, FS.W_OK | FS.R_OK | FS.X_OK);
@@ -130,7 +149,7 @@ export class RunStore {
   writeSync(record: RunRecord): string {
     const dir = this.runDir(record.runId);
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      mkdirpSync(dir);
       const file = path.join(dir, 'run.json');
       writeFileAtomicSync(file, this.scrub(`${JSON.stringify(record, null, 2)}\n`));
       return file;
@@ -151,7 +170,7 @@ export class RunStore {
       appendFileSync(file, this.scrub(`${JSON.stringify(entry)}\n`), { mode: 0o600 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        mkdirpSync(path.dirname(file));
         appendFileSync(file, this.scrub(`${JSON.stringify(entry)}\n`), { mode: 0o600 });
         return;
       }
