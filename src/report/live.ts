@@ -340,7 +340,8 @@ const ESC = '\u001b[';
  */
 export class LiveTerminal {
   readonly view = new RunView();
-  private height = 0;
+  /** Display widths of the lines of the frame on the screen (none: nothing drawn yet, or erased). */
+  private drawn: number[] = [];
   private timer: NodeJS.Timeout | null = null;
   private tick: NodeJS.Timeout | null = null;
   private lastDraw = 0;
@@ -388,7 +389,7 @@ export class LiveTerminal {
       self.writing = true;
       try {
         write.call(stream, self.eraseSequence());
-        self.height = 0;
+        self.drawn = [];
         const ok = write.call(stream, chunk, ...rest);
         const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString() : '';
         if (text !== '' && !text.endsWith('\n')) write.call(stream, '\n');
@@ -432,7 +433,14 @@ export class LiveTerminal {
   }
 
   private eraseSequence(): string {
-    return this.height > 0 ? `${ESC}${this.height}F${ESC}J` : '';
+    const up = this.rowsDrawn();
+    return up > 0 ? `${ESC}${up}F${ESC}J` : '';
+  }
+
+  /** Terminal rows the frame on the screen takes now: after the terminal got narrower, its lines wrapped. */
+  private rowsDrawn(): number {
+    const cols = Math.max(1, this.opts.columns() || 80);
+    return this.drawn.reduce((n, w) => n + Math.max(1, Math.ceil(w / cols)), 0);
   }
 
   private schedule(): void {
@@ -464,10 +472,11 @@ export class LiveTerminal {
       cloud: this.opts.cloud,
     });
     // Overwrite in place (no blank flash): up to the frame's first line, each line cleared to its end, the rest below erased.
-    let out = this.height > 0 ? `${ESC}${this.height}F` : '';
+    const up = this.rowsDrawn();
+    let out = up > 0 ? `${ESC}${up}F` : '';
     for (const l of lines) out += `${l}${ESC}K\n`;
     // The final frame stays on the screen, with a blank line before what follows (the result).
     this.raw(`${out}${ESC}J${final ? '\n' : ''}`);
-    this.height = lines.length;
+    this.drawn = lines.map((l) => displayWidth(l));
   }
 }

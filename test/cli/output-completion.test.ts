@@ -56,7 +56,7 @@ describe('CLI: completion, help, version', function () {
   it('every command\'s --help has examples; --version prints the version', function () {
     const ready = builtCliReady();
     if (!ready.ok) this.skip();
-    for (const cmd of ['drain', 'undrain', 'plan', 'status', 'resume', 'history', 'completion']) {
+    for (const cmd of ['drain', 'undrain', 'plan', 'status', 'resume', 'history', 'completion', 'emulator']) {
       const r = spawnSync(process.execPath, [path.join(root, 'bin/hostmaint.js'), cmd, '--help'], { encoding: 'utf8' });
       assert.equal(r.status, 0, `${cmd}: ${r.stderr}`);
       assert.match(r.stdout, /^Examples:$/m, `${cmd} --help has no examples`);
