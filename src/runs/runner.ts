@@ -208,8 +208,9 @@ async function prepareDrain(session: Session, req: DrainRunRequest, env: RunnerE
     resumeFrom = await store.load(req.resumeRunId);
     await checkResumable(resumeFrom, { command: 'drain', host: req.host, cloud: env.cloudName });
   } else {
-    const unfinished = await store.unfinishedFor(req.host);
-    const drains = unfinished.filter((r) => r.command === 'drain' && r.cloud === env.cloudName);
+    // Only this cloud's runs: the same host name on another cloud is another host.
+    const unfinished = (await store.unfinishedFor(req.host)).filter((r) => r.cloud === env.cloudName);
+    const drains = unfinished.filter((r) => r.command === 'drain');
     const candidate = req.newRun ? null : (drains[0] ?? null);
     if (candidate) await checkResumable(candidate, { command: 'drain', host: req.host, cloud: env.cloudName });
     for (const r of unfinished) {
@@ -306,8 +307,8 @@ async function prepareUndrain(session: Session, req: UndrainRunRequest, env: Run
     resumeFrom = await store.load(req.resumeRunId);
     await checkResumable(resumeFrom, { command: 'undrain', host: req.host, cloud: env.cloudName });
   } else {
-    const unfinished = await store.unfinishedFor(req.host);
-    const undrains = unfinished.filter((r) => r.command === 'undrain' && r.cloud === env.cloudName);
+    const unfinished = (await store.unfinishedFor(req.host)).filter((r) => r.cloud === env.cloudName);
+    const undrains = unfinished.filter((r) => r.command === 'undrain');
     const candidate = req.newRun ? null : (undrains[0] ?? null);
     if (candidate) await checkResumable(candidate, { command: 'undrain', host: req.host, cloud: env.cloudName });
     for (const r of unfinished) {

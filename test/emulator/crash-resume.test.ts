@@ -21,7 +21,7 @@ import { runDrain, runUndrain, resumeRun, type RunnerEnv } from '../../src/runs/
 import { RunStore } from '../../src/runs/store.js';
 import type { DrainOptions, DrainResult, InstanceRun } from '../../src/workflow/types.js';
 import { HostmaintError } from '../../src/errors.js';
-import { captureOriginals, checkInvariants } from './crash-helpers.js';
+import { captureOriginals, checkInvariants, doubleMoves } from './crash-helpers.js';
 
 const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 200, dirty_rate_mbps: 20 };
 
@@ -286,6 +286,36 @@ describe('saved runs: crash and resume against the emulator', function () {
     assert.equal(again.result.outcome, 'drained', again.result.message);
     assert.ok(notices.some((l) => /is not resumed: .*stale/.test(l)), notices.join('\n'));
     assert.equal((await env.runner().store.load(first.record!.runId)).state, 'superseded');
+  });
+
+  it('an undrain --return interrupted while moving instances back resumes: every instance back once, none moved twice', async () => {
+    env = await open(scenario({ instances: [{ name: 'vm-{i}', flavor: 'm1.small', host: 'compute-01', count: 4 }, { name: 'p-1', flavor: 'm1.small', host: 'compute-01', state: 'PAUSED' }] }, 2));
+    const { emu, session } = env;
+    const originals = captureOriginals(emu, 'compute-01');
+    const drained = await runDrain(session, { host: 'compute-01', options: { ...OPTS, concurrency: 2 } }, env.runner());
+    assert.equal(drained.result.outcome, 'drained');
+    const stop = new AbortController();
+    const undo = { host: 'compute-01', options: { returnInstances: true, manifest: drained.result.manifest, pollIntervalMs: 2000, concurrency: 2 } };
+    const first = await runUndrain(session, undo, env.runner(undefined, {
+      signal: stop.signal,
+      onSnapshot: (p) => {
+        if (poolOf(p).filter((r) => IN_FLIGHT.has(r.phase)).length >= 2) stop.abort(new Error('Ctrl-C'));
+      },
+    }));
+    assert.equal(first.result.outcome, 'interrupted');
+    assert.equal(first.record?.state, 'interrupted');
+    const again = await runUndrain(session, { host: 'compute-01', options: {} }, env.runner());
+    assert.equal(again.resumed, true);
+    assert.equal(again.result.runId, first.record!.runId);
+    assert.equal(again.result.outcome, 'undrained', again.result.message);
+    assert.equal(emu.state.host('compute-01')!.status, 'enabled');
+    for (const o of originals) {
+      const s = emu.state.server(o.id)!;
+      assert.deepEqual([s.host, s.status], ['compute-01', o.status], o.name);
+      const done = emu.state.migrations({ serverId: o.id }).filter((m) => m.status === 'completed');
+      assert.equal(done.length, 2, `${o.name}: out and back, once each`);
+    }
+    assert.deepEqual(doubleMoves(emu), []);
   });
 
   it('undrain supersedes an unfinished drain of the host, and a later drain does not resume it', async () => {

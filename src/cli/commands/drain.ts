@@ -96,7 +96,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
     const host = String(argv.host).trim();
     const deps = { logger: run.logger, clock: run.cloud.clock, emit: run.output.emit, signal: run.signal, resolveHost: run.cloud.resolveHost };
     if (dryRun) {
-      const unfinished = (await run.store.unfinishedFor(host)).filter((r) => r.command === 'drain');
+      const unfinished = (await run.store.unfinishedFor(host)).filter((r) => r.command === 'drain' && r.cloud === run.cloud.cloudName);
       if (unfinished[0]) state.io.stderr.write(`hostmaint: note: run ${unfinished[0].runId} (drain of ${host}) is unfinished; \`hostmaint drain ${host}\` resumes it.\n`);
       const result = await drainHost(run.cloud.session, host, options, deps);
       run.output.result(result, { apiRequests: run.cloud.session.requestCount() });
