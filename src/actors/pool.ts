@@ -14,13 +14,16 @@
  * compute has, hostmaint keeps a full round of them queued.
  *
  * Requests per poll, whatever the number of waiting instances:
- *   per source host: one server listing (GET /servers/detail?host=) + one
- *   listMigrations({host})
+ *   per source host: one listMigrations({host}); one server listing
+ *   (GET /servers/detail?host=) only when the poll may request more (reconcile
+ *   before acting) or a run cannot be told from its migration record
+ *   (listingNeeded)
  *   PROGRESS_READS_PER_POLL progress read(s) (getServerMigration), the running
  *   migration read longest ago first (and any not read for a quarter of the
- *   stall timeout)
- *   one-off per instance: the POST, a getServer when it has left the host, the
- *   failure reason (instance action) when an attempt failed.
+ *   stall timeout); none for one not yet seen running in an earlier poll
+ *   one-off per instance: the POST, a getServer once its migration completed
+ *   (where did it land, in which state), the failure reason (instance action)
+ *   when an attempt failed.
  *
  * Safe to repeat (a restored run re-runs the tick it crashed in): an instance
  * that already moves (in-progress migration or busy task_state) or already left
@@ -59,7 +62,8 @@ function secs(ms: number): string {
 }
 
 interface HostView {
-  servers: Map<string, Server>;
+  /** The servers on the source, when this poll listed them (see listingNeeded); null when it did not need to. */
+  servers: Map<string, Server> | null;
   migrations: Migration[];
 }
 
@@ -354,13 +358,22 @@ async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Serv
     return;
   }
   if (st === 'completed') {
-    if (server) {
-      // Completed, yet still listed on the source: give Nova the grace period, then call it what it is.
+    // Where is the server now? From this poll's listing of the source when there is one, else from the server itself.
+    let s: Server | null = null;
+    let onSource: boolean;
+    if (view.servers) {
+      onSource = server !== null;
+      if (!onSource) s = await t.getServer(run.serverId);
+    } else {
+      s = await t.getServer(run.serverId);
+      onSource = s !== null && s.host === run.source;
+    }
+    if (onSource) {
+      // Completed, yet still on the source: give Nova the grace period, then call it what it is.
       const since = run.runningSince ?? run.requestedAt ?? t.now;
       if (t.now - since >= t.settings.requestGraceMs) t.failAttempt(run, 'the migration record says completed, but the server is still on the source');
       return;
     }
-    const s = await t.getServer(run.serverId);
     if (!s) return t.complete(run, null, 'deleted during the drain');
     if (landed(run, s)) return t.complete(run, s.host);
     if (s.status === 'ERROR') return t.failAttempt(run, `migration completed but the instance is in ERROR on ${s.host}`, false);
@@ -447,7 +460,7 @@ async function watchOffload(t: Tick, run: InstanceRun, server: Server | null): P
 }
 
 async function watch(t: Tick, run: InstanceRun, view: HostView): Promise<void> {
-  const server = view.servers.get(run.serverId) ?? null;
+  const server = view.servers?.get(run.serverId) ?? null;
   if (run.method === 'live') return watchLive(t, run, view, server);
   if (run.method === 'cold') return watchCold(t, run, view, server);
   return watchOffload(t, run, server);
@@ -466,6 +479,7 @@ function startAttemptFields(t: Tick, run: InstanceRun, view: HostView, adopted: 
 /** Reconcile, then act: adopt what already moves, skip what already left, request the rest. */
 async function start(t: Tick, run: InstanceRun, view: HostView): Promise<void> {
   const { compute } = t.deps;
+  if (!view.servers) return; // not listed this poll: never request without looking first (next poll)
   const server = view.servers.get(run.serverId) ?? null;
   if (!server) {
     const s = await t.getServer(run.serverId);
@@ -551,11 +565,14 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
 
   const views = new Map<string, HostView>();
   try {
+    // The migrations of each source first: they tell whether this poll needs the source's server listing too.
+    const sources = [...new Set(active.map((r) => r.source))];
+    await Promise.all(sources.map(async (src) => views.set(src, { servers: null, migrations: await deps.compute.listMigrations({ host: src }, opts) })));
     await Promise.all(
-      [...new Set(active.map((r) => r.source))].map(async (src) => {
-        // One listing of the servers still on the source (soft-deleted ones are the verification's business) and one of its migrations.
-        const [servers, migrations] = await Promise.all([deps.compute.listServers({ allProjects: true, host: src }, opts), deps.compute.listMigrations({ host: src }, opts)]);
-        views.set(src, { servers: new Map(servers.map((s) => [s.id, s])), migrations });
+      [...listingNeeded(runs, views, input.settings)].map(async (src) => {
+        // Soft-deleted servers are the verification's business: one listing of what still runs on the source.
+        const servers = await deps.compute.listServers({ allProjects: true, host: src }, opts);
+        views.get(src)!.servers = new Map(servers.map((s) => [s.id, s]));
       }),
     );
   } catch (e) {
@@ -585,11 +602,55 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
   const limits = startLimits(t, runs, views);
   for (const run of runs) {
     if (!limits.room()) break;
-    if (run.phase !== 'pending' || t.failedThisTick.has(run.serverId)) continue;
+    if (run.phase !== 'pending' || t.failedThisTick.has(run.serverId) || !views.get(run.source)?.servers) continue;
     await guarded(run, () => start(t, run, views.get(run.source)!));
     limits.started(run);
   }
   return { instances: runs, events: t.events, error: null, at: now };
+}
+
+/**
+ * Sources whose servers this poll must list: to reconcile before requesting
+ * (when there is room to start more), and to watch what the migration records
+ * cannot tell (a request without a record yet, cold migrations, offloads). A
+ * live migration queued, running or finished is read from its record alone
+ * (a finished one then from its server). A compute working through its queue
+ * thus costs one migration listing per poll, plus a progress read.
+ */
+export function listingNeeded(runs: InstanceRun[], views: Map<string, HostView>, settings: PoolTickInput['settings']): Set<string> {
+  const need = new Set<string>();
+  let waiting = 0;
+  let inFlight = 0;
+  const ended = new Map<string, number>();
+  for (const run of runs) {
+    if (isTerminal(run) || run.phase === 'pending') continue;
+    const view = views.get(run.source);
+    const mig = run.method === 'live' && view ? attemptMigration(view, run) : null;
+    const st = mig?.status.toLowerCase() ?? '';
+    if (!mig || (!LIVE_QUEUED.has(st) && !LIVE_RUNNING.has(st) && st !== 'completed' && !FAILED.has(st))) {
+      need.add(run.source);
+      inFlight++;
+      waiting++;
+    } else if (LIVE_QUEUED.has(st)) {
+      inFlight++;
+      waiting++;
+    } else if (LIVE_RUNNING.has(st)) {
+      inFlight++;
+    } else {
+      ended.set(run.source, (ended.get(run.source) ?? 0) + 1);
+    }
+  }
+  const pending = runs.filter((r) => r.phase === 'pending');
+  if (pending.length > 0) {
+    let slots = 0;
+    for (const [source, view] of views) slots = Math.max(slots, slotsSeen(view.migrations, source, ended.get(source) ?? 0));
+    const room =
+      settings.bound === 'waiting'
+        ? waiting < Math.max(settings.concurrency, slots) && inFlight < Math.max(settings.concurrency, settings.maxInFlight ?? MAX_IN_FLIGHT)
+        : inFlight < settings.concurrency;
+    if (room) for (const r of pending) need.add(r.source);
+  }
+  return need;
 }
 
 /**
@@ -601,6 +662,8 @@ function selectProgressReads(t: Tick, runs: InstanceRun[], views: Map<string, Ho
   const running: InstanceRun[] = [];
   for (const run of runs) {
     if (run.method !== 'live' || isTerminal(run) || run.phase === 'pending') continue;
+    // Only those seen holding a slot in an earlier poll: one that finishes within a poll of starting needs no progress read.
+    if (run.phase !== 'running' || run.runningSince === null || run.runningSince >= t.now) continue;
     const view = views.get(run.source);
     const mig = view ? attemptMigration(view, run) : null;
     if (mig && mig.status.toLowerCase() === 'running') running.push(run);

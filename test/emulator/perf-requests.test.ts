@@ -6,18 +6,19 @@
  * hostmaint chattier, this fails with the requests by kind.
  *
  * The budget follows from the pool's design (src/actors/pool.ts): per poll one
- * server listing, one migration listing and at most one progress read; per
- * instance one POST and one look at the server once it left; per distinct
- * flavor one Placement allocation-candidates call; a fixed cost for resolve,
- * disable, preflight and verify.
+ * migration listing, a server listing only when a request may follow, and at
+ * most one progress read; per instance one POST and one look at the server
+ * once its migration completed; per distinct flavor one Placement
+ * allocation-candidates call; a fixed cost for resolve, disable, preflight and
+ * verify.
  */
 import { strict as assert } from 'node:assert';
 import { hostmaintRun, type HostmaintRun } from '../../bench/drain-figures.js';
 import { MIXED_FLAVORS, mixedHostScenario } from '../../bench/lib/emulated.js';
 
 /** Requests per instance for the whole drain (disable to verified empty), by the compute's max_concurrent_live_migrations. */
-const BUDGET_PER_INSTANCE: Record<number, number> = { 1: 15, 4: 8 };
-/** Server listing + migration listing + one progress read. */
+const BUDGET_PER_INSTANCE: Record<number, number> = { 1: 12, 4: 7 };
+/** Migration listing + server listing (only when a request may follow) + one progress read. */
 const RECURRING_PER_POLL = 3;
 
 const show = (r: HostmaintRun) => `${r.requests} requests: ${JSON.stringify(r.byKind)}`;
