@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Scenario } from '../src/emulator/index.js';
+import type { HostSpec, Scenario } from '../src/emulator/index.js';
 import type { Figure } from './drain-figures.js';
 import { spawnEmulator } from './lib/emulator-process.js';
 import { fmt } from './lib/emulated.js';
@@ -19,7 +19,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'hostmaint.js');
 
 export function thousandScenario(n = 1000, targets = 20, perCompute = 4): Scenario {
-  const hosts: Array<Record<string, unknown>> = [{ name: 'compute-01', vcpus: 512, ram_mb: 2_000_000, disk_gb: 40_000 }];
+  const hosts: HostSpec[] = [{ name: 'compute-01', vcpus: 512, ram_mb: 2_000_000, disk_gb: 40_000 }];
   for (let i = 0; i < targets; i++) hosts.push({ name: `127.0.0.${i + 2}`, vcpus: 64, ram_mb: 262_144, disk_gb: 4000 });
   return {
     name: `bench-${n}-on-one-host`,
@@ -27,7 +27,7 @@ export function thousandScenario(n = 1000, targets = 20, perCompute = 4): Scenar
     defaults: { host: { max_concurrent_live_migrations: perCompute } },
     hosts,
     instances: Array.from({ length: n }, (_, i) => ({ name: `vm-${String(i + 1).padStart(4, '0')}`, flavor: i % 2 ? 'm1.small' : 'm1.tiny', host: 'compute-01' })),
-  } as Scenario;
+  };
 }
 
 export interface TimedRun {
