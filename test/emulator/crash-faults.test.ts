@@ -51,8 +51,12 @@ const TOKEN_2MIN: FaultSpec[] = [{ kind: 'token-lifetime', seconds: 120, name: '
 const TARGET_DOWN: FaultSpec[] = [{ kind: 'host-down', host: 'compute-02', in_ms: 40_000, name: 'compute-02 down' }];
 const FAIL_THEN_OK: FaultSpec[] = [{ kind: 'migration-fail', server: 'web-02', attempt: 1, name: 'web-02 fails once' }];
 const STALL: FaultSpec[] = [{ kind: 'migration-stall', server: 'web-03', attempt: 1, name: 'web-03 stalls' }];
-/** A bad minute: every compute read fails for a while (more than the polls a run tolerates). */
-const BAD_MINUTE: FaultSpec[] = [{ kind: 'http-error', status: 503, match: { service: 'compute', method: 'GET' }, after: 40, count: 45, name: 'bad minute' }];
+/**
+ * A bad minute: once the first instance has moved, every compute read fails for 60 s of emulated
+ * time (longer than the failed polls a run tolerates). Injected by the trial itself (time-based).
+ */
+const BAD_MINUTE: FaultSpec[] = [];
+const BAD_MINUTE_FAULT: FaultSpec = { kind: 'http-error', status: 503, match: { service: 'compute', method: 'GET' }, name: 'bad minute' };
 
 const OPTS: DrainOptions = { pollIntervalMs: 5000, stallTimeoutMs: 60_000, retries: 3, maxPollErrors: 5, reason: 'faults' };
 
@@ -72,6 +76,7 @@ async function drainWithRetries(faults: FaultSpec[], seed: number): Promise<Tria
   const results: DrainResult[] = [];
   try {
     const originals = captureOriginals(emu, 'compute-01');
+    let badMinuteStarted = false;
     const resolved: ResolvedCloud = {
       name: 'emulator', authUrl: emu.authUrl,
       auth: { type: 'password', username: emu.credentials.username, password: emu.credentials.password, userDomainName: 'Default' },
@@ -91,6 +96,14 @@ async function drainWithRetries(faults: FaultSpec[], seed: number): Promise<Tria
         const out = await runDrain(session, { host: 'compute-01', options: OPTS }, {
           store, logger: memoryLogger(), clock: emu.clock, cloudName: 'emulator', user: 'admin', who: 't@box', argv: [],
           resolveHost: async () => '127.0.0.1', probeTcp: async () => true,
+          onSnapshot: (p) => {
+            if (faults !== BAD_MINUTE || badMinuteStarted) return;
+            const pool = (p.snapshot as { context: { pool: Array<{ phase: string }> } }).context.pool;
+            if (!pool.some((r) => r.phase === 'done')) return;
+            badMinuteStarted = true;
+            emu.inject(BAD_MINUTE_FAULT);
+            void emu.clock.sleep(60_000).then(() => emu.clearFaults());
+          },
         }).catch((e: unknown) => ({ error: e }));
         if ('error' in out) continue; // e.g. the service lookup failed: run it again
         results.push(out.result);
