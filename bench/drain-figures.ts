@@ -235,5 +235,6 @@ export async function drainFigures(opts: { n?: number; small?: number; log?: (li
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const figs = await drainFigures();
-  for (const f of figs) console.log(`${f.name}: ${f.value} (${f.target}) ${f.ok ? 'ok' : 'MISSED'}`);
+  for (const f of figs) console.log(`${f.name}: ${f.value} (${f.target}) ${f.ok === null ? '' : f.ok ? 'ok' : 'MISSED'}`);
+  for (const inputs of new Set(figs.map((f) => `${f.id}: ${f.inputs}`))) console.log(`  inputs ${inputs}`);
 }

@@ -95,5 +95,7 @@ export async function memoryFigures(log: (l: string) => void = (l) => console.lo
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const f of await memoryFigures()) console.log(`${f.name}: ${f.value} (${f.target}) ${f.ok ? 'ok' : 'MISSED'}`);
+  const figs = await memoryFigures();
+  for (const f of figs) console.log(`${f.name}: ${f.value} (${f.target}) ${f.ok === null ? '' : f.ok ? 'ok' : 'MISSED'}`);
+  for (const inputs of new Set(figs.map((f) => `${f.id}: ${f.inputs}`))) console.log(`  inputs ${inputs}`);
 }

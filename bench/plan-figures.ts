@@ -107,5 +107,7 @@ export async function planFigures(log: (l: string) => void = (l) => console.log(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const f of await planFigures()) console.log(`${f.name}: ${f.value} (${f.target}) ${f.ok ? 'ok' : 'MISSED'}`);
+  const figs = await planFigures();
+  for (const f of figs) console.log(`${f.name}: ${f.value} (${f.target}) ${f.ok === null ? '' : f.ok ? 'ok' : 'MISSED'}`);
+  for (const inputs of new Set(figs.map((f) => `${f.id}: ${f.inputs}`))) console.log(`  inputs ${inputs}`);
 }
