@@ -216,7 +216,8 @@ async function oneTrial(trial: number, rng: Rng, speed: number, dir: string): Pr
     for (let run = 0; run < kills + 6; run++) {
       const killing = run < kills;
       // Half the kills at a random moment in time, half right after a random number of journal lines.
-      const kill = killing ? (rng.next() < 0.5 ? { afterMs: rng.int(50, 2500) } : { atEntries: rng.int(1, 40) }) : null;
+      // (A drain takes ~1-4 s of real time at x20; faster emulated time, earlier kills.)
+      const kill = killing ? (rng.next() < 0.5 ? { afterMs: rng.int(50, Math.round((2500 * 20) / speed)) } : { atEntries: rng.int(1, 40) }) : null;
       const unfinished = savedRuns(stateDir).find((r) => r.state === 'running' || r.state === 'interrupted');
       const args = unfinished && rng.next() < 0.3 ? ['resume', unfinished.runId, '--state-dir', stateDir] : drainArgs;
       const tr = Date.now();

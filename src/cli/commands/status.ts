@@ -23,7 +23,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
         .example('$0 status', 'All runs, newest first: running, crashed, interrupted, finished, superseded')
         .example('$0 status compute-01', 'The latest run of compute-01 in detail: phase, every instance, last journal entries, how to resume')
         .example('$0 status 20240101T093000Z-3f2a -f json', 'One run as JSON (record, progress, journal tail)')
-        .example('$0 status --state-dir ~/.local/state/hostmaint/demo', 'Runs made on the built-in demo cloud') as never,
+        .example('$0 status --state-dir /srv/hostmaint', 'Runs kept in another state directory (runs on the demo cloud are listed too)') as never,
     handler: async (argv) => {
       const { defaultStateDir, RunStore } = await import('../../runs/store.js');
       const { checkStateDirFlag } = await import('../session.js');
@@ -32,15 +32,28 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
       const { table } = await import('../../report/result.js');
       const journalCount = Number.isInteger(argv.journal) && argv.journal >= 0 && argv.journal <= 10_000 ? argv.journal : null;
       if (journalCount === null) throw usageError(`--journal ${String(argv.journal)} is not allowed`, 'Use a whole number from 0 to 10000.');
-      const store = new RunStore(argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(state.io.env));
-      const { records, problems } = await store.list();
+      const path = await import('node:path');
+      const base = argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(state.io.env);
+      const store = new RunStore(base);
+      // Runs on the built-in demo cloud are kept under <state-dir>/demo: list them too.
+      const stores = [store, new RunStore(path.join(base, 'demo'))];
+      const storeOf = new Map<RunRecord, InstanceType<typeof RunStore>>();
+      const records: RunRecord[] = [];
+      for (const st of stores) {
+        const listed = await st.list();
+        for (const p of listed.problems) state.io.stderr.write(`hostmaint: warning: ${p}\n`);
+        for (const r of listed.records) {
+          records.push(r);
+          storeOf.set(r, st);
+        }
+      }
+      records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.runId < b.runId ? 1 : -1));
       const out = state.io.stdout;
-      for (const p of problems) state.io.stderr.write(`hostmaint: warning: ${p}\n`);
 
       /** The state as an operator needs it: a `running` run whose process is gone is `crashed`. */
       const shown = (r: RunRecord): string => {
         if (r.state !== 'running') return r.state;
-        const holder = liveHolder(store.locksDir, r.host);
+        const holder = liveHolder((storeOf.get(r) ?? store).locksDir, r.host);
         return holder && holder.runId === r.runId ? 'running' : 'crashed';
       };
       const summary = (r: RunRecord) => {
@@ -91,10 +104,11 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
 
       const match = records.find((r) => r.runId === argv.target) ?? records.find((r) => r.host === argv.target);
       if (!match) {
-        throw usageError(`hostmaint has no run for '${argv.target}' in ${store.dir}`, 'List runs with `hostmaint status`; pass --state-dir if runs were kept elsewhere (runs on the demo cloud are under <state-dir>/demo).');
+        throw usageError(`hostmaint has no run for '${argv.target}' in ${store.dir}`, 'List runs with `hostmaint status`; pass --state-dir if runs were kept elsewhere.');
       }
       const s = summary(match);
-      const { entries } = journalCount > 0 ? await store.readJournal(match.runId) : { entries: [] };
+      const home = storeOf.get(match) ?? store;
+      const { entries } = journalCount > 0 ? await home.readJournal(match.runId) : { entries: [] };
       const tail = journalCount > 0 ? entries.slice(-journalCount) : [];
       const pool = poolOf(match.snapshot);
       if (argv.format === 'json') {
@@ -114,7 +128,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
         ['finished', match.finishedAt ?? '-'],
         ['cloud', match.cloud],
         ['resumed', `${match.resumes} time(s)`],
-        ['record', store.recordFile(match.runId)],
+        ['record', home.recordFile(match.runId)],
       ];
       for (const [k, v] of lines) out.write(`${k.padEnd(10)} ${v}\n`);
       const service = (match.snapshot as { context?: { service?: { after?: { status: string; disabledReason: string | null } | null; ownership?: string } } } | null)?.context?.service;
@@ -133,7 +147,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
         out.write(table(['INSTANCE', 'FROM', 'TO', 'METHOD', 'RESULT'], instances.map((i) => [String(i.name ?? i.serverId), String(i.from ?? ''), String(i.to ?? ''), String(i.method ?? ''), String(i.status ?? '')])));
       }
       if (tail.length > 0) {
-        out.write(`\nLast ${tail.length} journal entries (${store.journalFile(match.runId)}):\n`);
+        out.write(`\nLast ${tail.length} journal entries (${home.journalFile(match.runId)}):\n`);
         for (const e of tail) out.write(`  ${journalLine(e as Record<string, unknown>)}\n`);
       }
       if (s.resumable) out.write(`\nResume it with: hostmaint resume ${match.runId} (or \`hostmaint ${match.command} ${match.host}\`).\n`);
