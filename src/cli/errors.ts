@@ -25,7 +25,18 @@ const DEFAULT_HINTS: Partial<Record<string, string>> = {
   usage: 'Run the command with --help for its options and examples.',
 };
 
-export function describeError(err: unknown): ErrorReport {
+/** Errors of the emulator's scenario loader are configuration errors (a file the user gave). */
+function normalise(err: unknown): unknown {
+  if (err instanceof Error && err.name === 'ScenarioError') {
+    return new HostmaintError('config', err.message.replace(/\n\s*/g, '; '), {
+      hint: 'Fix the scenario file (--scenario / HOSTMAINT_DEMO_SCENARIO), or use a shipped scenario such as demo.',
+    });
+  }
+  return err;
+}
+
+export function describeError(thrown: unknown): ErrorReport {
+  const err = normalise(thrown);
   if (err instanceof HostmaintError) {
     const exitCode = exitCodeForKind(err.kind);
     const lines = [`hostmaint: ${err.message}`];

@@ -18,8 +18,9 @@ import { openCloud, type OpenedCloud } from './cloud.js';
 import { cloudOverrides } from './global-options.js';
 import { parseDuration } from './durations.js';
 import { usageError } from './errors.js';
-import { HostmaintError } from '../errors.js';
 import { createLogger, closeLogger } from '../report/logging.js';
+import { checkStateDirFlag } from './state-dir.js';
+export { checkStateDirFlag } from './state-dir.js';
 import { checkOutputFlags, createRunOutput, type RunOutput } from '../report/output.js';
 import { defaultStateDir, RunStore } from '../runs/store.js';
 import type { ActiveRun } from '../runs/runner.js';
@@ -67,12 +68,12 @@ export async function withCommandRun<T>(
   const io = state.io;
   const format = argv.format;
   const timeoutMs = parseDuration('timeout', argv.timeout, { minMs: 1000, maxMs: 3_600_000 });
-  checkOutputFlags({ format, events: argv.events });
+  checkOutputFlags({ ...argv, format, events: argv.events });
   // The state directory must be usable before anything changes in the cloud.
   const baseState = argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(io.env);
   new RunStore(baseState).ensureSync();
   const secrets: string[] = [];
-  const logger = createLogger({ verbosity: argv.verbose ?? 0, logFile: argv.logFile, stream: io.stderr, secrets });
+  const logger = createLogger({ verbosity: argv.verbose ?? 0, logFile: argv.logFile, stream: io.stderr, secrets, quiet: argv['quiet'] === true });
   const controller = new AbortController();
   const redacted = redactArgv(process.argv.slice(2));
   let active: ActiveRun | null = null;
@@ -108,9 +109,7 @@ export async function withCommandRun<T>(
     const envNamesCloud = Boolean(io.env.OS_CLOUD || io.env.OS_AUTH_URL);
     const usedDefaultCloud = opts.defaultCloud !== undefined && overrides.osCloud === undefined && overrides.osAuthUrl === undefined && !envNamesCloud;
     if (usedDefaultCloud) overrides.osCloud = opts.defaultCloud;
-    cloud = await openCloud(overrides, { env: io.env, logger, timeoutMs }).catch((e: unknown) => {
-      throw asConfigError(e);
-    });
+    cloud = await openCloud(overrides, { env: io.env, logger, timeoutMs });
     secrets.push(...cloud.secrets);
     const store = new RunStore(cloud.demo ? path.join(baseState, 'demo') : baseState);
     store.ensureSync();
@@ -122,6 +121,7 @@ export async function withCommandRun<T>(
       cloudName: cloud.cloudName,
       user: cloud.session.identity.userName,
       who,
+      now: () => (cloud ? cloud.clock.now() : Date.now()),
     });
     const extra: string[] = [];
     if (argv.stateDir !== undefined) extra.push('--state-dir', shellQuote(path.resolve(argv.stateDir)));
@@ -151,23 +151,6 @@ export async function withCommandRun<T>(
 }
 
 /** A demo scenario that does not load is a configuration error (exit 2), not a crash. */
-function asConfigError(e: unknown): unknown {
-  if (e instanceof Error && e.name === 'ScenarioError') {
-    return new HostmaintError('config', e.message.replace(/\n\s*/g, '; '), {
-      hint: 'Fix the scenario file (HOSTMAINT_DEMO_SCENARIO), or unset it to use the shipped demo scenario.',
-    });
-  }
-  return e;
-}
-
-/** --state-dir as given: a non-empty path. */
-export function checkStateDirFlag(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw usageError(`--state-dir '${String(value ?? '')}' is not a directory path`, 'Give a directory hostmaint may create and write, e.g. --state-dir ~/.local/state/hostmaint.');
-  }
-  return path.resolve(value);
-}
-
 function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -24,7 +24,7 @@ import type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResu
 import { parseMarker } from '../workflow/marker.js';
 import { acquireHostLock, type HostLock } from './lock.js';
 import { RunRecorder, describeProgress, newRecord, poolProgress, valueText } from './recorder.js';
-import { ajvErrors, validateSnapshot, type RunRecord } from './schema.js';
+import { snapshotProblems, type RunRecord } from './schema.js';
 import { isUnfinished, type RunStore } from './store.js';
 
 export interface RunnerEnv {
@@ -127,8 +127,9 @@ export async function checkResumable(rec: RunRecord, expect: { command?: 'drain'
     });
   }
   if (rec.snapshot !== null) {
-    if (!validateSnapshot(rec.snapshot)) {
-      throw new HostmaintError('config', `the saved snapshot of run ${rec.runId} is not valid: ${ajvErrors(validateSnapshot.errors)}`, {
+    const snapshotProblem = snapshotProblems(rec.snapshot);
+    if (snapshotProblem !== null) {
+      throw new HostmaintError('config', `the saved snapshot of run ${rec.runId} is not valid: ${snapshotProblem}`, {
         hint: `Nothing was restored. Start a new run (hostmaint ${rec.command} ${rec.host} --new-run): it reconciles with what the cloud shows.`,
       });
     }

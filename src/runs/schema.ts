@@ -4,7 +4,8 @@
  * incompatible hostmaint (schema version) or machine (machine version), is
  * refused whole: never half-restored.
  */
-import { Ajv } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 
 /** Version of the record layout below. v1 (one JSON file per run, no snapshot) is not read. */
 export const RUN_RECORD_SCHEMA_VERSION = 2;
@@ -155,11 +156,30 @@ const SNAPSHOT_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-export const validateRecord = ajv.compile(RECORD_SCHEMA);
-export const validateSnapshot = ajv.compile(SNAPSHOT_SCHEMA);
+/** Compiled on first use: `hostmaint status` with no runs never loads ajv (start-up time). */
+let compiled: { record: ValidateFunction; snapshot: ValidateFunction } | null = null;
+function validators(): { record: ValidateFunction; snapshot: ValidateFunction } {
+  if (!compiled) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+    compiled = { record: ajv.compile(RECORD_SCHEMA), snapshot: ajv.compile(SNAPSHOT_SCHEMA) };
+  }
+  return compiled;
+}
 
-export function ajvErrors(errors: typeof validateRecord.errors): string {
+/** Null when `data` is a valid run record, else what is wrong. */
+export function recordProblems(data: unknown): string | null {
+  const v = validators().record;
+  return v(data) ? null : ajvErrors(v.errors);
+}
+
+/** Null when `data` is a valid persisted snapshot, else what is wrong. */
+export function snapshotProblems(data: unknown): string | null {
+  const v = validators().snapshot;
+  return v(data) ? null : ajvErrors(v.errors);
+}
+
+export function ajvErrors(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? [])
     .slice(0, 5)
     .map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim())

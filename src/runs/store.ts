@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HostmaintError } from '../errors.js';
 import { isValidRunId } from '../workflow/marker.js';
-import { RUN_RECORD_SCHEMA_VERSION, ajvErrors, validateRecord, type RunRecord, type RunState } from './schema.js';
+import { RUN_RECORD_SCHEMA_VERSION, recordProblems, type RunRecord, type RunState } from './schema.js';
 
 export { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type RunState } from './schema.js';
 
@@ -313,8 +313,9 @@ export function parseRecord(file: string, text: string): RunRecord {
       hint: 'Nothing was restored from it. Finish it with the hostmaint version that wrote it, or move it away and start a new run.',
     });
   }
-  if (!validateRecord(data)) {
-    throw new HostmaintError('config', `the saved run ${file} is not a valid hostmaint run record: ${ajvErrors(validateRecord.errors)}`, {
+  const problems = recordProblems(data);
+  if (problems !== null) {
+    throw new HostmaintError('config', `the saved run ${file} is not a valid hostmaint run record: ${problems}`, {
       hint: 'Nothing was restored from it. The file is corrupt or from another tool; move it out of the state directory.',
     });
   }

@@ -35,7 +35,7 @@ function drainFlags(y: Argv): Argv {
   return y
     .positional('host', { type: 'string', describe: 'The nova-compute host (service host name, exact match)' })
     .option('reason', { type: 'string', default: 'maintenance', group: 'Drain:', describe: 'Why: stamped on the service as "hostmaint:<run-id>: <reason>"' })
-    .option('concurrency', { type: 'number', default: 2, group: 'Drain:', describe: 'Migrations requested at once (Nova still runs max_concurrent_live_migrations per compute)' })
+    .option('concurrency', { type: 'number', default: 2, group: 'Drain:', describe: "Migration requests kept queued in Nova ahead of the source compute's free slots (Nova runs max_concurrent_live_migrations per compute; at most 16 in flight)" })
     .option('target', { type: 'string', array: true, group: 'Targets:', describe: 'Only these hosts may receive instances (Nova still validates; never forced)' })
     .option('aggregate', { type: 'string', group: 'Targets:', describe: 'Only hosts of this host aggregate (name or id)' })
     .option('availability-zone', { type: 'string', group: 'Targets:', describe: 'Only hosts in this availability zone' })
@@ -181,7 +181,7 @@ export function drainCommand(state: CommandState): CommandModule<object, DrainAr
     builder: (y) =>
       drainFlags(y)
         .example('$0 drain compute-01 --reason "kernel update CHG-1234"', 'Drain with a reason recorded on the service')
-        .example('$0 drain compute-01 --target compute-02 compute-03 --concurrency 4', 'Only onto these hosts, 4 requests in flight')
+        .example('$0 drain compute-01 --target compute-02 compute-03 --concurrency 4', 'Only onto these hosts, 4 requests queued ahead')
         .example('$0 drain compute-01 --yes -f json > result.json', 'From a runbook: no prompt, JSON result (exit code says what happened)')
         .example('$0 drain compute-01 --stopped leave --skip-blocked', 'Leave SHUTOFF and unmovable instances where they are')
         .example('$0 drain compute-01', 'Again after a crash, Ctrl-C or a lost cloud: resumes the saved run (see `hostmaint status`)')

@@ -26,7 +26,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
         .example('$0 status --state-dir /srv/hostmaint', 'Runs kept in another state directory (runs on the demo cloud are listed too)') as never,
     handler: async (argv) => {
       const { defaultStateDir, RunStore } = await import('../../runs/store.js');
-      const { checkStateDirFlag } = await import('../session.js');
+      const { checkStateDirFlag } = await import('../state-dir.js');
       const { liveHolder } = await import('../../runs/lock.js');
       const { describeProgress, poolOf, poolProgress } = await import('../../runs/recorder.js');
       const { table } = await import('../../report/result.js');
