@@ -423,6 +423,11 @@ async function watchCold(t: Tick, run: InstanceRun, view: HostView, server: Serv
       await t.deps.compute.confirmResize(run.serverId, t.opts);
     } catch (e) {
       t.deps.logger.debug('confirm resize refused (reconciling next poll)', { serverId: run.serverId, error: errorText(e) });
+      // Refused without effect (5xx, 503, connection refused): ask again at the next poll rather than
+      // after the grace period. A lost answer (unknown-outcome) may have been applied: keep waiting.
+      if (isHostmaintError(e) && e.kind !== 'unknown-outcome' && (e.retryable || e.kind === 'server-error' || e.kind === 'network')) {
+        run.lastProgressAt = t.now - t.settings.requestGraceMs;
+      }
     }
     return;
   }

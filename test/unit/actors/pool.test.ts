@@ -4,6 +4,7 @@ import type { Migration } from '../../../src/openstack/types.js';
 import type { InstanceRun } from '../../../src/workflow/types.js';
 import { conflict, networkError, unknownOutcome } from '../../support/fake-cloud.js';
 import { cloudWith, deps, drive, run, SETTINGS } from './helpers.js';
+import { HttpError } from '../../../src/errors.js';
 
 const types = (events: Array<{ type: string }>) => events.map((e) => e.type);
 
@@ -292,6 +293,26 @@ describe('actors/pool (one poll of the migration pool)', () => {
     assert.equal(cloud.count('coldMigrate'), 1);
     assert.equal(cloud.count('confirmResize'), 1);
     assert.equal(cloud.migs[0]!.m.status, 'confirmed');
+  });
+
+  it('a confirm-resize refused with a 503 (not applied) is sent again at the next poll, not after the grace period', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'c', status: 'SHUTOFF' });
+    cloud.fail('confirmResize', new HttpError('unavailable', 'Service Unavailable', { status: 503, method: 'POST', url: 'fake://', service: 'compute' }, { retryable: true }));
+    const start = cloud.clock.now();
+    const out = await drive(cloud, [run('c', 'cold')]);
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(cloud.count('confirmResize'), 2);
+    assert.ok(cloud.clock.now() - start < SETTINGS.requestGraceMs, `took ${cloud.clock.now() - start} ms of clock time`);
+  });
+
+  it('a confirm-resize whose answer was lost is not repeated before the grace period', async () => {
+    const cloud = cloudWith(2);
+    cloud.addServer({ id: 'c', status: 'SHUTOFF' });
+    cloud.fail('confirmResize', new HttpError('unknown-outcome', 'timed out', { status: 0, method: 'POST', url: 'fake://', service: 'compute' }), true);
+    const out = await drive(cloud, [run('c', 'cold')]);
+    assert.equal(out.instances[0]!.phase, 'done');
+    assert.equal(cloud.count('confirmResize'), 1);
   });
 
   it('shelve-offloads a SHELVED instance until SHELVED_OFFLOADED', async () => {
