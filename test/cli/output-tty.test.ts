@@ -111,7 +111,10 @@ describe('the live view on a terminal (real process in a pseudo-terminal)', func
   it('script: the byte stream hides the cursor, redraws with cursor-up, never draws past the width, and shows the cursor again', function () {
     skipUnless(this, has('script'), 'script (util-linux) is not installed');
     const cmd = `stty cols 90 rows 40; cd ${q(root)} && HOSTMAINT_DEMO_SPEED=virtual node bin/hostmaint.js drain compute-01 --os-cloud demo --yes --state-dir ${q(dir)}`;
-    const r = spawnSync('script', ['-q', '-e', '-c', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LANG: 'C.UTF-8', TERM: 'xterm-256color' } });
+    // An operator's terminal: node's hasColors() answers 2 colours whenever CI is set, so drop it.
+    const env: NodeJS.ProcessEnv = { ...process.env, LANG: 'C.UTF-8', TERM: 'xterm-256color' };
+    delete env.CI;
+    const r = spawnSync('script', ['-q', '-e', '-c', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000, env });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const raw = r.stdout;
     assert.ok(raw.includes('\u001b[?25l'), 'cursor hidden while drawing');
