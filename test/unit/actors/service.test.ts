@@ -116,9 +116,22 @@ describe('actors/service', () => {
     const timeout = await waitServiceUp(d, { service: rec, timeoutMs: 30_000, pollIntervalMs: 10_000 });
     assert.equal(timeout.up, false);
     assert.equal(timeout.waitedMs, 30_000);
-    setTimeout(() => (cloud.service('compute-01').state = 'up'), 0);
-    const up = await waitServiceUp(d, { service: rec, timeoutMs: 600_000, pollIntervalMs: 10_000 });
+    // The service comes up during the second wait: found at the third look, 20 s in.
+    let sleeps = 0;
+    const clock = d.clock;
+    const upAfterTwo = {
+      ...d,
+      clock: {
+        now: () => clock.now(),
+        sleep: async (ms: number, signal?: AbortSignal) => {
+          await clock.sleep(ms, signal);
+          if (++sleeps === 2) cloud.service('compute-01').state = 'up';
+        },
+      },
+    };
+    const up = await waitServiceUp(upAfterTwo, { service: rec, timeoutMs: 600_000, pollIntervalMs: 10_000 });
     assert.equal(up.up, true);
+    assert.equal(up.waitedMs, 20_000);
   });
 });
 
