@@ -259,6 +259,7 @@ async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): P
     memoryRemainingBytes: run.memoryRemainingBytes,
     percent,
     stalledForMs,
+    to: mig.destCompute ?? null,
   });
 
   const stalled = stalledForMs >= settings.stallTimeoutMs;
@@ -344,7 +345,7 @@ async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Serv
   if (LIVE_QUEUED.has(st)) {
     if (run.phase !== 'queued') {
       run.phase = 'queued';
-      t.emit({ type: 'migration-queued', serverId: run.serverId, name: run.name, attempt: run.attempts, migrationId: mig.id, status: mig.status });
+      t.emit({ type: 'migration-queued', serverId: run.serverId, name: run.name, attempt: run.attempts, migrationId: mig.id, status: mig.status, to: mig.destCompute ?? null });
     }
     return;
   }

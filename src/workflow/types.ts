@@ -591,9 +591,9 @@ export type DrainEventBody =
   | { type: 'run-started'; command: 'drain' | 'undrain'; dryRun: boolean }
   | { type: 'phase-changed'; phase: DrainPhase }
   | { type: 'service-changed'; action: 'disabled' | 'adopted' | 'foreign' | 'enabled' | 'restored' | 'left'; status: 'enabled' | 'disabled'; reason: string | null; note: string | null }
-  | { type: 'instance-classified'; serverId: string; name: string; class: InstanceClass; reason: string; blocking: boolean; remedy: string | null }
+  | { type: 'instance-classified'; serverId: string; name: string; class: InstanceClass; reason: string; blocking: boolean; remedy: string | null; projectId?: string | null }
   | { type: 'preflight-finished'; ok: boolean; blocking: number; warnings: number; planned: number; unplaced: number }
-  | { type: 'migration-queued'; serverId: string; name: string; attempt: number; migrationId: number | null; status: string }
+  | { type: 'migration-queued'; serverId: string; name: string; attempt: number; migrationId: number | null; status: string; to?: string | null }
   | { type: 'migration-started'; serverId: string; name: string; method: MoveMethod; attempt: number; target: string | null; adopted: boolean }
   | {
       type: 'migration-progress';
@@ -606,6 +606,8 @@ export type DrainEventBody =
       memoryRemainingBytes: number | null;
       percent: number | null;
       stalledForMs: number;
+      /** The migration's destination host, once Nova has chosen it. */
+      to?: string | null;
     }
   | { type: 'migration-stalled'; serverId: string; name: string; migrationId: number | null; action: TimeoutPolicy; stalledForMs: number; runningForMs: number; reason: string }
   | { type: 'migration-completed'; serverId: string; name: string; method: MoveMethod; from: string; to: string | null; attempt: number; durationMs: number | null }

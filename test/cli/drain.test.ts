@@ -5,7 +5,7 @@
  * (6 and 130 too).
  */
 import { strict as assert } from 'node:assert';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { hostmaint, smallScenario, tempDir, writeScenario } from './helpers.js';
 import { startEmulator } from '../../src/emulator/index.js';
 
@@ -35,6 +35,24 @@ describe('hostmaint CLI against the demo cloud', function () {
     const st = await hostmaint(['status', '-f', 'json', '--state-dir', `${dir}/demo`]);
     assert.equal(st.code, 0);
     assert.equal(st.json<{ runs: Array<{ host: string; outcome: string }> }>().runs[0]?.outcome, 'drained');
+  });
+
+  it('NDJSON events name each instance\'s project and, while it moves, its destination', async () => {
+    const scenario = writeScenario(dir, 's', smallScenario());
+    const file = `${dir}/events.ndjson`;
+    const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '-f', 'json', '--state-dir', dir, '--events', `ndjson=${file}`], demo(scenario));
+    assert.equal(r.code, 0, r.stderr);
+    const events = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const result = r.json<{ preflight: { instances: Array<{ serverId: string; projectId: string }> }; manifest: Array<{ serverId: string; to: string }> }>();
+    const project = new Map(result.preflight.instances.map((i) => [i.serverId, i.projectId]));
+    const classified = events.filter((e) => e.type === 'instance-classified');
+    assert.equal(classified.length, 5);
+    for (const e of classified) assert.equal(e.projectId, project.get(String(e.serverId)));
+    assert.equal(new Set(classified.map((e) => e.projectId)).size, 2, 'two projects');
+    const moving = events.filter((e) => (e.type === 'migration-progress' || e.type === 'migration-queued') && e.to);
+    assert.ok(moving.length > 0, 'no progress event named a destination');
+    const dest = new Map(result.manifest.map((m) => [m.serverId, m.to]));
+    for (const e of moving) assert.equal(e.to, dest.get(String(e.serverId)));
   });
 
   it('plan changes nothing and shows where each instance would go (exit 0)', async () => {
