@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../main.js';
-import type { CommonArgs } from '../session.js';
+import type { CommandRun, CommonArgs } from '../session.js';
+import type { RunnerEnv } from '../../runs/runner.js';
 import { parseDuration, parseIntFlag } from '../durations.js';
 import { usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -124,20 +125,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
     const out = await runSaved(
       run.cloud.session,
       { host, options: { ...options, reason }, adopt: argv.adopt, newRun: argv.newRun },
-      {
-        store: run.store,
-        logger: run.logger,
-        clock: run.cloud.clock,
-        cloudName: run.cloud.cloudName,
-        user: run.cloud.session.identity.userName,
-        who: run.who,
-        argv: run.argv,
-        emit: run.output.emit,
-        notice: (line) => state.io.stderr.write(`${line}\n`),
-        signal: run.signal,
-        resolveHost: run.cloud.resolveHost,
-        onActive: run.track,
-      },
+      runnerEnv(state, run),
     );
     if (out.resumed) warnIgnoredFlags(state, options, out.result);
     finishSavedRun(state, run, out);
@@ -154,10 +142,28 @@ function warnIgnoredFlags(state: CommandState, given: DrainOptions, result: Drai
   }
 }
 
+/** What the saved-run runner needs from a command's run (the same for drain, undrain and resume). */
+export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
+  return {
+    store: run.store,
+    logger: run.logger,
+    clock: run.cloud.clock,
+    cloudName: run.cloud.cloudName,
+    user: run.cloud.session.identity.userName,
+    who: run.who,
+    argv: run.argv,
+    emit: run.output.emit,
+    notice: (line) => state.io.stderr.write(`${line}\n`),
+    signal: run.signal,
+    resolveHost: run.cloud.resolveHost,
+    onActive: run.track,
+  };
+}
+
 /** Print the result of a saved run, and how to resume it when it can be. */
 export function finishSavedRun(
   state: CommandState,
-  run: import('../session.js').CommandRun,
+  run: CommandRun,
   out: { result: DrainResult | import('../../workflow/types.js').UndrainResult; record: import('../../runs/store.js').RunRecord | null; resumed: boolean; resumable: boolean },
 ): void {
   const { result, record } = out;

@@ -47,24 +47,11 @@ export function resumeCommand(state: CommandState): CommandModule<object, Resume
         argv,
         async (run) => {
           const { resumeRun } = await import('../../runs/runner.js');
-          const { finishSavedRun } = await import('./drain.js');
+          const { finishSavedRun, runnerEnv } = await import('./drain.js');
           const out = await resumeRun(
             run.cloud.session,
             runId,
-            {
-              store: run.store,
-              logger: run.logger,
-              clock: run.cloud.clock,
-              cloudName: run.cloud.cloudName,
-              user: run.cloud.session.identity.userName,
-              who: run.who,
-              argv: run.argv,
-              emit: run.output.emit,
-              notice: (line) => state.io.stderr.write(`${line}\n`),
-              signal: run.signal,
-              resolveHost: run.cloud.resolveHost,
-              onActive: run.track,
-            },
+            runnerEnv(state, run),
             { adopt: argv.adopt },
           );
           finishSavedRun(state, run, out);

@@ -72,24 +72,11 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
           run.logger.info(`returning instances moved by run ${last.runId}`, { count: manifest.length });
         }
         const { runUndrain } = await import('../../runs/runner.js');
-        const { finishSavedRun } = await import('./drain.js');
+        const { finishSavedRun, runnerEnv } = await import('./drain.js');
         const out = await runUndrain(
           run.cloud.session,
           { host, options },
-          {
-            store: run.store,
-            logger: run.logger,
-            clock: run.cloud.clock,
-            cloudName: run.cloud.cloudName,
-            user: run.cloud.session.identity.userName,
-            who: run.who,
-            argv: run.argv,
-            emit: run.output.emit,
-            notice: (line) => state.io.stderr.write(`${line}\n`),
-            signal: run.signal,
-            resolveHost: run.cloud.resolveHost,
-            onActive: run.track,
-          },
+          runnerEnv(state, run),
         );
         finishSavedRun(state, run, out);
       });
