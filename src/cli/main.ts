@@ -9,13 +9,7 @@ import { describeError, usageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { cloudOptions, outputOptions } from './global-options.js';
-import { drainCommand, planCommand } from './commands/drain.js';
-import { undrainCommand } from './commands/undrain.js';
-import { statusCommand } from './commands/status.js';
-import { resumeCommand } from './commands/resume.js';
-import { emulatorCommand } from './commands/emulator.js';
-import { historyCommand } from './commands/history.js';
-import { completionCommand } from './commands/completion.js';
+import { COMMAND_NAMES, withCommands } from './commands/index.js';
 import { VERSION } from '../version.js';
 
 export interface CommandState {
@@ -26,20 +20,13 @@ export interface CommandState {
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const state: CommandState = { io, exitCode: EXIT.OK, format: argv.some((a, i) => a === '--format=json' || ((a === '-f' || a === '--format') && argv[i + 1] === 'json')) ? 'json' : 'table' };
-  const parser = yargs(argv)
+  const base = yargs(argv)
     .scriptName('hostmaint')
     .usage('hostmaint: drain an OpenStack compute host for maintenance, safely, and give it back.\n\nUsage: $0 <command> [options]')
     .options(cloudOptions)
-    .options(outputOptions)
-    .command(drainCommand(state))
-    .command(undrainCommand(state))
-    .command(planCommand(state))
-    .command(statusCommand(state))
-    .command(resumeCommand(state))
-    .command(emulatorCommand(state))
-    .command(historyCommand(state))
-    .command(completionCommand(state))
-    .demandCommand(1, 'Name a command: drain, undrain, plan, status or emulator.')
+    .options(outputOptions);
+  const parser = withCommands(base, state)
+    .demandCommand(1, `Name a command: ${COMMAND_NAMES.join(', ')}.`)
     .recommendCommands()
     .strict()
     .example('$0 plan compute-01', 'Show what a drain of compute-01 would do (changes nothing)')

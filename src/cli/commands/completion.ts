@@ -76,31 +76,13 @@ function shellOf(env: NodeJS.ProcessEnv): string {
 
 /**
  * A parser with the commands and options of `hostmaint`, for completion only
- * (handlers never run). Commands are imported here rather than from main.ts
- * (which imports this file); test/cli/output-completion.test.ts checks that
- * the two lists agree.
+ * (handlers never run): the same command list as the CLI (commands/index.ts).
  */
 export async function completionParser(state: CommandState, args: string[] = []): Promise<Argv> {
   const { default: yargs } = await import('yargs');
   const { cloudOptions, outputOptions } = await import('../global-options.js');
-  const { drainCommand, planCommand } = await import('./drain.js');
-  const { undrainCommand } = await import('./undrain.js');
-  const { statusCommand } = await import('./status.js');
-  const { resumeCommand } = await import('./resume.js');
-  const { emulatorCommand } = await import('./emulator.js');
-  const { historyCommand } = await import('./history.js');
-  return yargs(args)
-    .scriptName('hostmaint')
-    .options(cloudOptions)
-    .options(outputOptions)
-    .command(drainCommand(state))
-    .command(undrainCommand(state))
-    .command(planCommand(state))
-    .command(statusCommand(state))
-    .command(resumeCommand(state))
-    .command(emulatorCommand(state))
-    .command(historyCommand(state))
-    .command(completionCommand(state))
+  const { withCommands } = await import('./index.js');
+  return withCommands(yargs(args).scriptName('hostmaint').options(cloudOptions).options(outputOptions), state)
     .completion('__completion', false)
     .help(false)
     .version(false)

@@ -1,0 +1,24 @@
+import type { Argv } from 'yargs';
+import type { CommandState } from '../main.js';
+import { drainCommand, planCommand } from './drain.js';
+import { undrainCommand } from './undrain.js';
+import { statusCommand } from './status.js';
+import { resumeCommand } from './resume.js';
+import { emulatorCommand } from './emulator.js';
+import { historyCommand } from './history.js';
+import { completionCommand } from './completion.js';
+
+/** Every command, in the order --help lists them. The CLI and the completion script both register this one list. */
+export function withCommands<T>(y: Argv<T>, state: CommandState): Argv<T> {
+  return y
+    .command(drainCommand(state))
+    .command(undrainCommand(state))
+    .command(planCommand(state))
+    .command(statusCommand(state))
+    .command(resumeCommand(state))
+    .command(emulatorCommand(state))
+    .command(historyCommand(state))
+    .command(completionCommand(state)) as Argv<T>;
+}
+
+export const COMMAND_NAMES = ['drain', 'undrain', 'plan', 'status', 'resume', 'emulator', 'history', 'completion'] as const;
