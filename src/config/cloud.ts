@@ -20,6 +20,7 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { HostmaintError } from '../errors.js';
 import { loadCloudsConfig, schemaError, type CloudsConfig, type ConfigSearch, type Env } from './cloud-files.js';
+import { AUTH_KEYS } from './cloud-schema.js';
 
 export type EndpointInterface = 'public' | 'internal' | 'admin';
 
@@ -239,24 +240,9 @@ function fileSettings(cfg: CloudsConfig, cloudName: string): Settings {
     if (typeof value === 'string' && value !== '') out[k] = { value, origin, layer: 'file' };
     else if (typeof value === 'boolean') out[k] = { value, origin, layer: 'file' };
   };
-  const AUTH_SIDE: Key[] = [
-    'auth_url',
-    'username',
-    'user_id',
-    'password',
-    'user_domain_name',
-    'user_domain_id',
-    'project_domain_name',
-    'project_domain_id',
-    'domain_name',
-    'domain_id',
-    'default_domain_name',
-    'default_domain_id',
-    'application_credential_id',
-    'application_credential_name',
-    'application_credential_secret',
-    'token',
-  ];
+  // The auth block's keys except the project scope, which is read below with its aliases.
+  const SCOPE = new Set<string>(['project_name', 'project_id', 'tenant_name', 'tenant_id', 'system_scope']);
+  const AUTH_SIDE = AUTH_KEYS.filter((k) => !SCOPE.has(k)) as Key[];
   for (const k of AUTH_SIDE) put(k, auth[k], label(true, k));
   for (const k of ['project_name', 'project_id'] as const) {
     for (const name of ALIASES[k]?.file ?? []) {
