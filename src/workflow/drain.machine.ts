@@ -26,6 +26,7 @@
  * restore like every other actor.
  */
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import { draft, notProvided as notProvidedIn, pollsFailed, type ProgressEmitted } from './machine-kit.js';
 import { exitCodeFor, outcomeForError, toErrorInfo } from './outcome.js';
 import type { ErrorInfo } from './outcome.js';
 import { buildPool, nothingMoved, poolFinished, poolSettings } from './pool.js';
@@ -34,8 +35,6 @@ import type {
   DisableInput,
   DisableOutput,
   DrainContext,
-  DrainEventBody,
-  DrainEventDraft,
   DrainMachineInput,
   DrainOutcome,
   DrainPhase,
@@ -54,16 +53,9 @@ import type {
 export const DRAIN_MACHINE_VERSION = 1;
 
 export type DrainMachineEvent = { type: 'interrupt'; reason?: string };
-export interface DrainEmitted {
-  type: 'progress';
-  event: DrainEventDraft;
-}
+export type DrainEmitted = ProgressEmitted;
 
-function notProvided(name: string): () => Promise<never> {
-  return async () => {
-    throw new Error(`actor '${name}' is not provided: use drainMachine.provide({ actors })`);
-  };
-}
+const notProvided = (name: string) => notProvidedIn('drainMachine', name);
 
 export const drainActorPlaceholders = {
   resolveHost: fromPromise<ResolveOutput, { host: string }>(notProvided('resolveHost')),
@@ -75,9 +67,6 @@ export const drainActorPlaceholders = {
   verifyEmpty: fromPromise<Verification, VerifyInput>(notProvided('verifyEmpty')),
 };
 
-function draft(ctx: { runId: string; host: string }, body: DrainEventBody): DrainEmitted {
-  return { type: 'progress', event: { ...body, runId: ctx.runId, host: ctx.host } as DrainEventDraft };
-}
 
 /** Enable on failure only if nothing moved yet and this run disabled it (the restore actor checks the marker). */
 function mayEnable(ctx: DrainContext): boolean {
@@ -333,7 +322,7 @@ export const drainMachine = setup({
               {
                 guard: ({ context, event }) => event.output.error !== null && context.pollErrors + 1 >= context.options.maxPollErrors,
                 target: '#drain.restoringService',
-                actions: [{ type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) }, assign({ error: ({ context, event }) => ({ kind: 'network', message: `${context.options.maxPollErrors} polls in a row failed; last: ${event.output.error}`, status: null, requestId: null, hint: null }) })],
+                actions: [{ type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) }, assign({ error: ({ context, event }) => pollsFailed(context.options.maxPollErrors, event.output.error) })],
               },
               { guard: ({ event }) => event.output.error === null && poolFinished(event.output.instances), target: '#drain.verifyingEmpty', actions: { type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) } },
               { target: 'waiting', actions: { type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) } },

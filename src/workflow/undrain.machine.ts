@@ -14,13 +14,12 @@
  *   any state ──interrupt──▶ interrupted
  */
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import { draft, notProvided as notProvidedIn, pollsFailed, type ProgressEmitted } from './machine-kit.js';
 import { identifyDisabler, parseMarker } from './marker.js';
 import { exitCodeFor, outcomeForError, toErrorInfo } from './outcome.js';
 import { poolFinished, poolSettings } from './pool.js';
 import { describeUndrain } from './result.js';
 import type {
-  DrainEventBody,
-  DrainEventDraft,
   DrainPhase,
   EnableInput,
   EnableOutput,
@@ -40,16 +39,9 @@ import type {
 export const UNDRAIN_MACHINE_VERSION = 1;
 
 export type UndrainMachineEvent = { type: 'interrupt'; reason?: string };
-export interface UndrainEmitted {
-  type: 'progress';
-  event: DrainEventDraft;
-}
+export type UndrainEmitted = ProgressEmitted;
 
-function notProvided(name: string): () => Promise<never> {
-  return async () => {
-    throw new Error(`actor '${name}' is not provided: use undrainMachine.provide({ actors })`);
-  };
-}
+const notProvided = (name: string) => notProvidedIn('undrainMachine', name);
 
 export const undrainActorPlaceholders = {
   resolveHost: fromPromise<ResolveOutput, { host: string }>(notProvided('resolveHost')),
@@ -60,9 +52,6 @@ export const undrainActorPlaceholders = {
   pause: fromPromise<void, PauseInput>(notProvided('pause')),
 };
 
-function draft(ctx: { runId: string; host: string }, body: DrainEventBody): UndrainEmitted {
-  return { type: 'progress', event: { ...body, runId: ctx.runId, host: ctx.host } as DrainEventDraft };
-}
 
 interface Step {
   patch: Partial<UndrainContext>;
@@ -258,7 +247,7 @@ export const undrainMachine = setup({
                 target: '#undrain.failed',
                 actions: [
                   { type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) },
-                  assign({ error: ({ context, event }) => ({ kind: 'network', message: `${context.options.maxPollErrors} polls in a row failed; last: ${event.output.error}`, status: null, requestId: null, hint: null }) }),
+                  assign({ error: ({ context, event }) => pollsFailed(context.options.maxPollErrors, event.output.error) }),
                 ],
               },
               {
