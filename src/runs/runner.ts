@@ -199,29 +199,43 @@ interface Prepared {
   resumed: boolean;
 }
 
+/**
+ * The saved run to continue: the one asked for (`resume`), else this cloud's newest unfinished run
+ * of the same command for the host (none with --new-run). The host's other unfinished runs are
+ * superseded, with a notice saying why.
+ */
+async function chooseRunToResume(
+  command: 'drain' | 'undrain',
+  req: { host: string; resumeRunId?: string | undefined; newRun?: boolean | undefined },
+  env: RunnerEnv,
+): Promise<RunRecord | null> {
+  const { store } = env;
+  const where = { command, host: req.host, cloud: env.cloudName };
+  if (req.resumeRunId) {
+    const asked = await store.load(req.resumeRunId);
+    await checkResumable(asked, where);
+    return asked;
+  }
+  // Only this cloud's runs: the same host name on another cloud is another host.
+  const unfinished = (await store.unfinishedFor(req.host)).filter((r) => r.cloud === env.cloudName);
+  const candidate = req.newRun ? null : (unfinished.find((r) => r.command === command) ?? null);
+  if (candidate) await checkResumable(candidate, where);
+  const started = command === 'drain' ? `a drain of ${req.host} was started after it` : `an undrain of ${req.host} was started after it`;
+  for (const r of unfinished) {
+    if (r === candidate) continue;
+    const why = r.command !== command ? started : req.newRun ? 'replaced by a new run (--new-run)' : `a newer ${command} of the same host is resumed instead`;
+    supersede(store, r, why, () => env.clock.now());
+    (env.notice ?? (() => undefined))(`hostmaint: unfinished ${r.command} run ${r.runId} of ${req.host} is superseded: ${why}.`);
+  }
+  return candidate;
+}
+
 /** Steps 2-4 for a drain, under the lock. */
 async function prepareDrain(session: Session, req: DrainRunRequest, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
   const { store, clock } = env;
   const now = () => clock.now();
   const notice = env.notice ?? (() => undefined);
-  let resumeFrom: RunRecord | null = null;
-  if (req.resumeRunId) {
-    resumeFrom = await store.load(req.resumeRunId);
-    await checkResumable(resumeFrom, { command: 'drain', host: req.host, cloud: env.cloudName });
-  } else {
-    // Only this cloud's runs: the same host name on another cloud is another host.
-    const unfinished = (await store.unfinishedFor(req.host)).filter((r) => r.cloud === env.cloudName);
-    const drains = unfinished.filter((r) => r.command === 'drain');
-    const candidate = req.newRun ? null : (drains[0] ?? null);
-    if (candidate) await checkResumable(candidate, { command: 'drain', host: req.host, cloud: env.cloudName });
-    for (const r of unfinished) {
-      if (r === candidate) continue;
-      const why = r.command === 'undrain' ? `a drain of ${req.host} was started after it` : req.newRun ? 'replaced by a new run (--new-run)' : 'a newer drain of the same host is resumed instead';
-      supersede(store, r, why, now);
-      notice(`hostmaint: unfinished ${r.command} run ${r.runId} of ${req.host} is superseded: ${why}.`);
-    }
-    resumeFrom = candidate;
-  }
+  let resumeFrom = await chooseRunToResume('drain', req, env);
 
   const service = await findService(session, req.host);
   const marker = service?.status === 'disabled' ? parseMarker(service.disabledReason) : null;
@@ -303,23 +317,7 @@ async function prepareUndrain(session: Session, req: UndrainRunRequest, env: Run
   if (!(await findService(session, req.host))) return { record: null, snapshot: undefined, resumed: false };
   const now = () => clock.now();
   const notice = env.notice ?? (() => undefined);
-  let resumeFrom: RunRecord | null = null;
-  if (req.resumeRunId) {
-    resumeFrom = await store.load(req.resumeRunId);
-    await checkResumable(resumeFrom, { command: 'undrain', host: req.host, cloud: env.cloudName });
-  } else {
-    const unfinished = (await store.unfinishedFor(req.host)).filter((r) => r.cloud === env.cloudName);
-    const undrains = unfinished.filter((r) => r.command === 'undrain');
-    const candidate = req.newRun ? null : (undrains[0] ?? null);
-    if (candidate) await checkResumable(candidate, { command: 'undrain', host: req.host, cloud: env.cloudName });
-    for (const r of unfinished) {
-      if (r === candidate) continue;
-      const why = r.command === 'drain' ? `an undrain of ${req.host} was started after it` : req.newRun ? 'replaced by a new run (--new-run)' : 'a newer undrain of the same host is resumed instead';
-      supersede(store, r, why, now);
-      notice(`hostmaint: unfinished ${r.command} run ${r.runId} of ${req.host} is superseded: ${why}.`);
-    }
-    resumeFrom = candidate;
-  }
+  const resumeFrom = await chooseRunToResume('undrain', req, env);
   if (resumeFrom) {
     const rec = resumeFrom;
     lock.setRunId(rec.runId);
