@@ -174,3 +174,21 @@ export async function createLabCloud(lab: LabInfo, opts: LabCloudOptions = {}): 
 function readSecondProject(): string {
   return readLabEnv()?.['LAB_PROJECT2'] ?? process.env['LAB_PROJECT2'] ?? 'demo2';
 }
+
+/** Before a suite that drains: every compute enabled (a previous suite may have left one disabled). */
+export async function enableAllComputes(cloud: CloudUnderTest): Promise<void> {
+  for (const host of cloud.computes) {
+    const [svc] = await cloud.session.compute.listServices({ host, binary: 'nova-compute' });
+    if (!svc) throw new Error(`no nova-compute on ${host}`);
+    if (svc.status === 'disabled') await cloud.session.compute.enableService(svc);
+  }
+}
+
+/** After it: delete what it booted and re-enable what hostmaint disabled (never someone else's disable). */
+export async function cleanUpAfterDrains(cloud: CloudUnderTest, serverIds: string[]): Promise<void> {
+  for (const id of serverIds) await cloud.deleteServer(id).catch(() => undefined);
+  for (const host of cloud.computes) {
+    const [svc] = await cloud.session.compute.listServices({ host, binary: 'nova-compute' });
+    if (svc && svc.status === 'disabled' && (svc.disabledReason ?? '').startsWith('hostmaint:')) await cloud.session.compute.enableService(svc);
+  }
+}

@@ -9,7 +9,6 @@
  */
 import { HttpError, type ErrorKind } from '../../src/errors.js';
 import { nullLogger } from '../../src/log.js';
-import type { ResolvedCloud } from '../../src/config/cloud.js';
 import { connect } from '../../src/openstack/session.js';
 import type { ServiceClient, ServiceRequest, ServiceResponse } from '../../src/openstack/service-client.js';
 import { compareMicroversions } from '../../src/openstack/service-client.js';
@@ -19,7 +18,7 @@ import type { Emulator, Scenario } from '../../src/emulator/index.js';
 import type { BootOptions, CloudUnderTest } from '../contract/cloud-under-test.js';
 import { defineComputeContract } from '../contract/compute-contract.js';
 import { definePlacementContract } from '../contract/placement-contract.js';
-import { token } from './helpers.js';
+import { token, emulatorCloud } from './helpers.js';
 
 const SPEED = 5;
 
@@ -78,19 +77,7 @@ function restClient(emu: Emulator, tk: string, microversion: string): ServiceCli
 }
 
 export async function createEmulatorCloud(emu: Emulator): Promise<CloudUnderTest> {
-  const resolved: ResolvedCloud = {
-    name: 'emulator',
-    authUrl: emu.authUrl,
-    auth: { type: 'password', username: emu.credentials.username, password: emu.credentials.password, userDomainName: emu.credentials.userDomainName },
-    projectName: emu.credentials.projectName,
-    projectDomainName: emu.credentials.projectDomainName,
-    regionName: emu.regionName,
-    interface: 'public',
-    cacert: null,
-    insecure: false,
-    warnings: [],
-    source: 'emulator',
-  };
+  const resolved = emulatorCloud(emu);
   const session = await connect(resolved, { logger: nullLogger, clock: emu.clock, timeoutMs: 10_000 });
   const adminToken = await token(emu);
   const admin = restClient(emu, adminToken, '2.93');

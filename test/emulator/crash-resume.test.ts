@@ -6,11 +6,11 @@
  * went away resumes when it is back; an incompatible record is refused whole.
  */
 import { strict as assert } from 'node:assert';
+import { emulatorCloud } from './helpers.js';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import type { ResolvedCloud } from '../../src/config/cloud.js';
 import type { PersistedRun } from '../../src/drain.js';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, FaultSpec, Scenario } from '../../src/emulator/index.js';
@@ -45,19 +45,7 @@ interface Env {
 
 async function open(sc: Scenario | string, faults: FaultSpec[] = []): Promise<Env> {
   const emu = await startEmulator({ scenario: sc, clock: new VirtualClock(), faults });
-  const resolved: ResolvedCloud = {
-    name: 'emulator',
-    authUrl: emu.authUrl,
-    auth: { type: 'password', username: emu.credentials.username, password: emu.credentials.password, userDomainName: emu.credentials.userDomainName },
-    projectName: emu.credentials.projectName,
-    projectDomainName: emu.credentials.projectDomainName,
-    regionName: emu.regionName,
-    interface: 'public',
-    cacert: null,
-    insecure: false,
-    warnings: [],
-    source: 'emulator',
-  };
+  const resolved = emulatorCloud(emu);
   const session = await connect(resolved, { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-crash-'));
   const defaultStore = new RunStore(path.join(dir, 'state'));

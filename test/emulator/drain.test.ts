@@ -7,7 +7,7 @@
  * requests hostmaint sent (emu.requests).
  */
 import { strict as assert } from 'node:assert';
-import type { ResolvedCloud } from '../../src/config/cloud.js';
+import { emulatorCloud } from './helpers.js';
 import { drainHost, undrainHost, type RunDeps } from '../../src/drain.js';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, FaultSpec, Scenario } from '../../src/emulator/index.js';
@@ -36,19 +36,7 @@ interface Env {
 
 async function open(sc: Scenario | string, faults: FaultSpec[] = []): Promise<Env> {
   const emu = await startEmulator({ scenario: sc, clock: new VirtualClock(), faults });
-  const resolved: ResolvedCloud = {
-    name: 'emulator',
-    authUrl: emu.authUrl,
-    auth: { type: 'password', username: emu.credentials.username, password: emu.credentials.password, userDomainName: emu.credentials.userDomainName },
-    projectName: emu.credentials.projectName,
-    projectDomainName: emu.credentials.projectDomainName,
-    regionName: emu.regionName,
-    interface: 'public',
-    cacert: null,
-    insecure: false,
-    warnings: [],
-    source: 'emulator',
-  };
+  const resolved = emulatorCloud(emu);
   const session = await connect(resolved, { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
   const events: DrainEvent[] = [];
   // Targets are emulated names: resolve them without DNS; no TCP probe unless a test sets one.

@@ -3,6 +3,7 @@
  * with node's fetch, exactly as any client would.
  */
 import type { Emulator } from '../../src/emulator/index.js';
+import type { ResolvedCloud } from '../../src/config/cloud.js';
 
 export interface Resp<T = any> {
   status: number;
@@ -104,4 +105,21 @@ export async function until<T>(emu: Emulator, fn: () => Promise<T | null | undef
 
 export function liveMigrate(host: string | null = null) {
   return { 'os-migrateLive': { host, block_migration: 'auto' } };
+}
+
+/** The emulator as hostmaint's config layer would resolve it (admin, password auth), for connect(). */
+export function emulatorCloud(emu: Emulator): ResolvedCloud {
+  return {
+    name: 'emulator',
+    authUrl: emu.authUrl,
+    auth: { type: 'password', username: emu.credentials.username, password: emu.credentials.password, userDomainName: emu.credentials.userDomainName },
+    projectName: emu.credentials.projectName,
+    projectDomainName: emu.credentials.projectDomainName,
+    regionName: emu.regionName,
+    interface: 'public',
+    cacert: null,
+    insecure: false,
+    warnings: [],
+    source: 'emulator',
+  };
 }

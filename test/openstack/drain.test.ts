@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
-import { createLabCloud } from '../contract/lab-cloud.js';
+import { cleanUpAfterDrains, createLabCloud, enableAllComputes } from '../contract/lab-cloud.js';
 import type { CloudUnderTest } from '../contract/cloud-under-test.js';
 import { acquireLabLock, requireLab, type LabInfo } from './lab.js';
 import { hostmaint, tempDir } from '../cli/helpers.js';
@@ -27,11 +27,7 @@ describe('drain and undrain on the real OpenStack lab', function () {
     stateDir = tempDir('hm-lab-');
     env = { OS_CLIENT_CONFIG_FILE: lab.cloudsYaml, HOME: stateDir };
     // Every compute must be up and enabled before we start (a previous suite may have left one disabled).
-    for (const host of cloud.computes) {
-      const [svc] = await cloud.session.compute.listServices({ host, binary: 'nova-compute' });
-      assert.ok(svc, `no nova-compute on ${host}`);
-      if (svc.status === 'disabled') await cloud.session.compute.enableService(svc);
-    }
+    await enableAllComputes(cloud);
   });
 
   after(async () => {
@@ -39,11 +35,7 @@ describe('drain and undrain on the real OpenStack lab', function () {
       releaseLock?.();
       return;
     }
-    for (const id of created) await cloud.deleteServer(id).catch(() => undefined);
-    for (const host of cloud.computes) {
-      const [svc] = await cloud.session.compute.listServices({ host, binary: 'nova-compute' });
-      if (svc && svc.status === 'disabled' && (svc.disabledReason ?? '').startsWith('hostmaint:')) await cloud.session.compute.enableService(svc);
-    }
+    await cleanUpAfterDrains(cloud, created);
     await cloud.close?.();
     rmSync(stateDir, { recursive: true, force: true });
     releaseLock?.();

@@ -11,7 +11,7 @@
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { createLabCloud } from '../contract/lab-cloud.js';
+import { cleanUpAfterDrains, createLabCloud, enableAllComputes } from '../contract/lab-cloud.js';
 import type { CloudUnderTest } from '../contract/cloud-under-test.js';
 import { acquireLabLock, requireLab, type LabInfo } from './lab.js';
 import { hostmaint, tempDir } from '../cli/helpers.js';
@@ -38,11 +38,7 @@ describe('kill -9 and resume on the real OpenStack lab', function () {
     cloud = await createLabCloud(lab);
     dir = tempDir('hm-lab-resume-');
     env = { OS_CLIENT_CONFIG_FILE: lab.cloudsYaml, HOME: dir };
-    for (const host of cloud.computes) {
-      const [svc] = await cloud.session.compute.listServices({ host, binary: 'nova-compute' });
-      assert.ok(svc, `no nova-compute on ${host}`);
-      if (svc.status === 'disabled') await cloud.session.compute.enableService(svc);
-    }
+    await enableAllComputes(cloud);
   });
 
   after(async () => {
@@ -50,11 +46,7 @@ describe('kill -9 and resume on the real OpenStack lab', function () {
       releaseLock?.();
       return;
     }
-    for (const id of created) await cloud.deleteServer(id).catch(() => undefined);
-    for (const host of cloud.computes) {
-      const [svc] = await cloud.session.compute.listServices({ host, binary: 'nova-compute' });
-      if (svc && svc.status === 'disabled' && (svc.disabledReason ?? '').startsWith('hostmaint:')) await cloud.session.compute.enableService(svc);
-    }
+    await cleanUpAfterDrains(cloud, created);
     await cloud.close?.();
     rmSync(dir, { recursive: true, force: true });
     releaseLock?.();
