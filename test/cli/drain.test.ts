@@ -134,6 +134,38 @@ describe('hostmaint CLI against the demo cloud', function () {
     }
   });
 
+  it('undrain --dry-run says what undrain would do, exits with its code, and changes nothing', async () => {
+    const scenario = smallScenario({
+      hosts: [{ name: 'compute-01', status: 'disabled', disabled_reason: 'AUTO: Connection to libvirt lost: 1' }, { name: 'compute-02', status: 'disabled', disabled_reason: 'hostmaint:20240101T000000Z-abcd: kernel' }, { name: 'compute-03' }],
+      instances: [],
+    });
+    const emu = await startEmulator({ scenario: scenario as never });
+    try {
+      const env = {
+        OS_AUTH_URL: emu.authUrl, OS_USERNAME: emu.credentials.username, OS_PASSWORD: emu.credentials.password,
+        OS_PROJECT_NAME: emu.credentials.projectName, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default',
+      };
+      const foreign = await hostmaint(['undrain', 'compute-01', '--dry-run', '--state-dir', dir], env);
+      assert.equal(foreign.code, 5, foreign.stderr);
+      assert.match(foreign.stdout, /would refuse: .*libvirt.*--force/);
+      const ours = await hostmaint(['undrain', 'compute-02', '--dry-run', '-f', 'json', '--state-dir', dir], env);
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.equal(ours.json<{ action: string }>().action, 'enable');
+      const enabled = await hostmaint(['undrain', 'compute-03', '--dry-run', '--state-dir', dir], env);
+      assert.equal(enabled.code, 0, enabled.stderr);
+      assert.match(enabled.stdout, /already enabled/);
+      const unknown = await hostmaint(['undrain', 'compute-9', '--dry-run', '--state-dir', dir], env);
+      assert.equal(unknown.code, 2, unknown.stderr);
+      // the cloud is as it was
+      assert.equal(emu.state.host('compute-01')?.status, 'disabled');
+      assert.equal(emu.state.host('compute-02')?.status, 'disabled');
+      assert.equal(emu.state.host('compute-02')?.disabledReason, 'hostmaint:20240101T000000Z-abcd: kernel');
+      assert.equal(emu.requests.records.filter((r) => r.method !== 'GET' && !r.path.includes('/auth/tokens')).length, 0, 'a write was sent');
+    } finally {
+      await emu.stop();
+    }
+  });
+
   it('wrong password: exit 6, and the password is printed nowhere', async () => {
     const emu = await startEmulator({ scenario: 'demo' });
     try {

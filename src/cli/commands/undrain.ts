@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../main.js';
-import type { CommonArgs } from '../session.js';
+import type { CommandRun, CommonArgs } from '../session.js';
 import { parseDuration, parseIntFlag } from '../durations.js';
 import { usageError } from '../errors.js';
 import type { ManifestEntry, UndrainOptions } from '../../workflow/types.js';
@@ -36,16 +36,16 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
         .option('stall-timeout', { type: 'string', default: '5m', group: 'Return:', describe: 'No-progress limit (see drain)' })
         .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, default: 'abort' as const, group: 'Return:', describe: 'Policy for stalled or overlong migrations' })
         .option('poll-interval', { type: 'string', default: '2s', group: 'Return:', describe: 'How often to look at the migrations' })
-        .option('dry-run', { type: 'boolean', default: false, describe: 'Say what undrain would do and change nothing' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'Say what undrain would do (exit 0, or 5 if it would refuse) and change nothing' })
         .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accepted for symmetry with drain; undrain does not prompt' })
         .example('$0 undrain compute-01', 'Re-enable compute-01 if hostmaint disabled it')
         .example('$0 undrain compute-01 --wait-up 15m --return', 'After a reboot: wait for nova-compute, enable, move the instances back')
         .example('$0 undrain compute-01 --force', 'Enable even though someone else disabled it')
+        .example('$0 undrain compute-01 --dry-run', 'What undrain would do (exit 5 if it would refuse); changes nothing')
         .example('$0 undrain compute-01', 'Again after a crash or Ctrl-C: resumes the saved undrain (an unfinished drain of the host is superseded)') as never,
     handler: async (argv) => {
       const host = String(argv.host ?? '').trim();
       if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`);
-      if (argv.dryRun) throw usageError('undrain --dry-run is not available yet', 'Check the service with `openstack compute service list --host HOST`; `hostmaint status HOST` shows the last drain.');
       const options: UndrainOptions = {
         force: argv.force,
         returnInstances: argv.return,
@@ -58,6 +58,12 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
         pollIntervalMs: parseDuration('poll-interval', argv.pollInterval, { minMs: 200, maxMs: 600_000 }),
       };
       const { withCommandRun } = await import('../session.js');
+      if (argv.dryRun) {
+        await withCommandRun(state, argv, async (run) => {
+          state.exitCode = await undrainPreview(state, run, host, argv);
+        });
+        return;
+      }
       await withCommandRun(state, argv, async (run) => {
         if (argv.return) {
           const last = await run.store.latestForHost(host, 'drain', { withResult: true });
@@ -82,4 +88,45 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
       });
     },
   };
+}
+
+/**
+ * `undrain --dry-run`: what undrain would do, read-only (one service lookup, plus the saved
+ * manifest with --return). The exit code is the one undrain would end with: 0 it would enable
+ * (or there is nothing to do), 5 it would refuse someone else's disable, 2 unknown host.
+ */
+async function undrainPreview(state: CommandState, run: CommandRun, host: string, argv: UndrainArgs): Promise<number> {
+  const { identifyDisabler } = await import('../../workflow/marker.js');
+  const { EXIT } = await import('../exit-codes.js');
+  const { HostmaintError } = await import('../../errors.js');
+  const [service] = (await run.cloud.session.compute.listServices({ host, binary: 'nova-compute' })).filter((s) => s.host === host);
+  if (!service) {
+    throw new HostmaintError('unknown-host', `no nova-compute service named '${host}'`, { hint: 'List the hosts with `openstack compute service list --service nova-compute`.' });
+  }
+  const disabler = service.status === 'disabled' ? identifyDisabler(service.disabledReason) : null;
+  let action: 'nothing' | 'enable' | 'refuse';
+  let message: string;
+  if (!disabler) {
+    action = 'nothing';
+    message = `${host}: nova-compute is already enabled; undrain would do nothing.`;
+  } else if (disabler.who === 'hostmaint' || argv.force) {
+    action = 'enable';
+    message = `${host}: undrain would enable nova-compute, disabled by ${disabler.description}${disabler.who === 'hostmaint' ? '' : ' (--force)'}.`;
+  } else {
+    action = 'refuse';
+    message = `${host}: undrain would refuse: nova-compute was disabled by ${disabler.description}. --force enables it anyway.`;
+  }
+  let returns: unknown[] = [];
+  if (argv.return && action !== 'refuse') {
+    const last = await run.store.latestForHost(host, 'drain');
+    returns = (last?.result?.manifest as unknown[] | undefined) ?? [];
+    message += ` With --return it would move back up to ${returns.length} instance(s) moved by ${last ? `run ${last.runId}` : 'no recorded drain'}, those still where that drain put them.`;
+  }
+  const exitCode = action === 'refuse' ? EXIT.CONFLICT : EXIT.OK;
+  if (run.format === 'json') {
+    state.io.stdout.write(`${JSON.stringify({ command: 'undrain', dryRun: true, host, action, message, exitCode, service, returnCandidates: returns }, null, 2)}\n`);
+  } else {
+    state.io.stdout.write(`${message}\nNothing was changed (--dry-run).\n`);
+  }
+  return exitCode;
 }
