@@ -28,6 +28,7 @@ export type ErrorKind =
   | 'ownership'
   | 'host-busy'
   | 'state'
+  | 'step-failed'
   | 'interrupted'
   | 'internal';
 

@@ -9,6 +9,8 @@ export const EXIT = {
   PARTIAL: 4,
   CONFLICT: 5,
   CLOUD: 6,
+  STEP_FAILED: 7,
+  AWAITING_APPROVAL: 8,
   INTERRUPTED: 130,
 } as const;
 
@@ -22,6 +24,8 @@ export const EXIT_DESCRIPTIONS: Record<ExitCode, string> = {
   4: 'partial: the host is not empty; the service stays disabled; the output lists what is left and why',
   5: 'conflict: the service was disabled by someone else, or another run holds the host',
   6: 'cannot reach or authenticate to the cloud (or not allowed: admin role needed)',
+  7: 'a workflow step failed (exec, http or wait-for-service): the run stopped there, or went on per its on-failure policy; the output says which step and why',
+  8: 'waiting for approval: the run is saved at an approve step; `hostmaint continue <run-id>` carries on',
   130: 'interrupted (Ctrl-C / SIGTERM)',
 };
 
@@ -48,6 +52,8 @@ export function exitCodeForKind(kind: ErrorKind): ExitCode {
     case 'unavailable':
     case 'not-acceptable':
       return EXIT.CLOUD;
+    case 'step-failed':
+      return EXIT.STEP_FAILED;
     case 'interrupted':
       return EXIT.INTERRUPTED;
     default:
