@@ -1,0 +1,152 @@
+/**
+ * The checks between two waves of a rolling run: are the previous wave's
+ * hosts back (nova-compute up and enabled), and is there room for each host
+ * of the next wave on the hosts that stay in service. Read-only.
+ */
+import type { Clock } from '../clock.js';
+import { drainHost, type RunDeps } from '../drain.js';
+import type { Logger } from '../log.js';
+import type { ComputeApi, PlacementApi } from '../openstack/api.js';
+import type { ServiceState, ServiceStatus } from '../openstack/types.js';
+import type { DrainResult } from '../workflow/types.js';
+import type { WorkflowPolicies } from '../workflow-file/types.js';
+
+export interface NotBack {
+  host: string;
+  /** null: no nova-compute service by that name any more. */
+  state: ServiceState | null;
+  status: ServiceStatus | null;
+  /** Why it does not count as back, for the operator. */
+  reason: string;
+}
+
+export interface HostsBack {
+  ok: boolean;
+  notBack: NotBack[];
+}
+
+/** Each host's nova-compute is up, not forced down, and enabled. One listServices call (none for no hosts). */
+export async function checkHostsBack(compute: ComputeApi, hosts: string[], opts: { signal?: AbortSignal } = {}): Promise<HostsBack> {
+  if (hosts.length === 0) return { ok: true, notBack: [] };
+  const services = await compute.listServices({ binary: 'nova-compute' }, { signal: opts.signal });
+  const byHost = new Map(services.filter((s) => s.binary === 'nova-compute').map((s) => [s.host, s] as const));
+  const notBack: NotBack[] = [];
+  for (const host of hosts) {
+    const s = byHost.get(host);
+    if (!s) {
+      notBack.push({ host, state: null, status: null, reason: 'no nova-compute service by that name' });
+      continue;
+    }
+    const why: string[] = [];
+    if (s.state !== 'up') why.push('nova-compute is down');
+    if (s.forcedDown) why.push('nova-compute is forced down');
+    if (s.status !== 'enabled') why.push(`nova-compute is disabled${s.disabledReason ? ` (${s.disabledReason})` : ''}`);
+    if (why.length > 0) notBack.push({ host, state: s.state, status: s.status, reason: why.join('; ') });
+  }
+  return { ok: notBack.length === 0, notBack };
+}
+
+export interface WaitHostsBackOptions {
+  timeoutMs: number;
+  pollIntervalMs: number;
+  clock: Clock;
+  signal?: AbortSignal;
+}
+
+export interface WaitedHostsBack extends HostsBack {
+  waitedMs: number;
+  /** How many times the services were read. */
+  checks: number;
+}
+
+/** checkHostsBack until ok or `timeoutMs` has passed (then the last answer, not ok). An aborted signal rejects with its reason. */
+export async function waitHostsBack(compute: ComputeApi, hosts: string[], opts: WaitHostsBackOptions): Promise<WaitedHostsBack> {
+  const started = opts.clock.now();
+  let checks = 0;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const r = await checkHostsBack(compute, hosts, { signal: opts.signal });
+    checks++;
+    const waitedMs = opts.clock.now() - started;
+    const left = opts.timeoutMs - waitedMs;
+    if (r.ok || left <= 0) return { ...r, waitedMs, checks };
+    await opts.clock.sleep(Math.max(1, Math.min(opts.pollIntervalMs, left)), opts.signal);
+  }
+}
+
+export interface CapacityCheck {
+  ok: boolean;
+  /** 0 when there is room; the plan's exit code (3: preflight refused, 2: unknown host) otherwise. */
+  exitCode: number;
+  message: string;
+  /** The read-only plan; null when no target was left to plan onto (nothing was asked of the cloud beyond the services). */
+  result: DrainResult | null;
+  /** The targets the plan was allowed to use. */
+  targets: string[];
+}
+
+export type CapacityDeps = Pick<RunDeps, 'logger' | 'clock' | 'resolveHost' | 'probeTcp' | 'signal'> & { logger: Logger; clock: Clock };
+
+const PREFLIGHT_REFUSED = 3;
+
+/**
+ * A fresh read-only plan of `host` (drainHost with dryRun: the same preflight
+ * and capacity check as `hostmaint plan`), whose targets exclude every host
+ * of the current wave: hosts drained together must not count as room for each
+ * other. Targets: policies.targets minus the wave when set; otherwise every
+ * nova-compute host that is up and enabled, minus the wave.
+ *
+ * Known limit: each host of a wave is checked on its own against the
+ * remaining hosts, not the wave's total demand. Two hosts of a wave that each
+ * fit alone may not fit together; the drains' own preflights (and Nova's
+ * scheduler) still refuse what does not fit, but only once the wave runs.
+ */
+export async function checkCapacityFor(
+  session: { compute: ComputeApi; placement: PlacementApi },
+  host: string,
+  wave: string[],
+  policies: WorkflowPolicies,
+  deps: CapacityDeps,
+): Promise<CapacityCheck> {
+  const excluded = new Set([host, ...wave]);
+  let targets: string[];
+  if (policies.targets !== null) {
+    targets = policies.targets.filter((t) => !excluded.has(t));
+  } else {
+    const services = await session.compute.listServices({ binary: 'nova-compute' }, { signal: deps.signal });
+    targets = services
+      .filter((s) => s.binary === 'nova-compute' && s.state === 'up' && !s.forcedDown && s.status === 'enabled' && !excluded.has(s.host))
+      .map((s) => s.host)
+      .sort();
+  }
+  if (targets.length === 0) {
+    const others = wave.filter((h) => h !== host);
+    return {
+      ok: false,
+      exitCode: PREFLIGHT_REFUSED,
+      message: `no target host left for ${host}: ${policies.targets !== null ? 'every named target' : 'every nova-compute host that is up and enabled'} is in this wave${others.length > 0 ? ` (${others.join(', ')})` : ''} or out of service`,
+      result: null,
+      targets,
+    };
+  }
+  const result = await drainHost(
+    session,
+    host,
+    {
+      dryRun: true,
+      targets,
+      reason: policies.reason,
+      concurrency: policies.concurrency,
+      stopped: policies.stopped,
+      shelved: policies.shelved,
+      skipBlocked: policies.skipBlocked,
+      waitTimeoutMs: policies.waitTimeoutMs,
+      aggregate: policies.aggregate,
+      availabilityZone: policies.availabilityZone,
+      probePort: policies.probePort,
+      probeTimeoutMs: policies.probeTimeoutMs,
+    },
+    { logger: deps.logger, clock: deps.clock, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp, signal: deps.signal },
+  );
+  return { ok: result.exitCode === 0, exitCode: result.exitCode, message: result.message, result, targets };
+}
