@@ -1,0 +1,280 @@
+/**
+ * Every workflow policy, in one table: the file key (kebab-case, also the
+ * command-line flag that overrides it), the model key (WorkflowPolicies), its
+ * kind and range, its default and a one-line description. The JSON schema,
+ * docs/workflows.md and the policy flags of `hostmaint run` / `workflow show`
+ * are all built from this table.
+ */
+import type { Options } from 'yargs';
+import { DRAIN_DEFAULTS, type DrainOptions, type UndrainOptions } from '../workflow/types.js';
+import type { PolicyOverrides, WorkflowPolicies, WorkflowProblem } from './types.js';
+
+export type PolicyKind =
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'duration'; minMs: number; maxMs: number; /** 0 means "off" (stored as null). */ zeroIsNull?: boolean }
+  | { kind: 'enum'; choices: readonly string[] }
+  | { kind: 'boolean' }
+  | { kind: 'string' }
+  | { kind: 'string-list' };
+
+export type PolicyDef = PolicyKind & {
+  /** File key and flag name. */
+  key: string;
+  /** Key in WorkflowPolicies. */
+  model: keyof WorkflowPolicies;
+  /** null is accepted (and means "none"). */
+  nullable: boolean;
+  /** In model terms (ms for durations). */
+  default: unknown;
+  description: string;
+  /** Example value shown in docs, in file terms. */
+  example?: unknown;
+};
+
+/** Where an effective policy value came from. */
+export type PolicySourceKind = 'default' | 'file' | 'flag';
+export type PolicySources = Record<string, PolicySourceKind>;
+
+const H = 3_600_000;
+const d = DRAIN_DEFAULTS;
+
+export const POLICIES: readonly PolicyDef[] = [
+  { key: 'reason', model: 'reason', kind: 'string', nullable: false, default: d.reason, description: 'Why: stamped on the service as "hostmaint:<run-id>: <reason>"' },
+  { key: 'concurrency', model: 'concurrency', kind: 'int', min: 1, max: 64, nullable: false, default: d.concurrency, description: "Migration requests kept queued in Nova ahead of the source compute's free slots (at most 16 in flight)" },
+  { key: 'retries', model: 'retries', kind: 'int', min: 0, max: 10, nullable: false, default: d.retries, description: 'Extra attempts after a failed migration' },
+  { key: 'migration-timeout', model: 'migrationTimeoutMs', kind: 'duration', minMs: 10_000, maxMs: 48 * H, nullable: false, default: d.migrationTimeoutMs, description: 'A migration running longer than this gets the on-timeout policy' },
+  { key: 'stall-timeout', model: 'stallTimeoutMs', kind: 'duration', minMs: 5_000, maxMs: 24 * H, nullable: false, default: d.stallTimeoutMs, description: 'A migration with no memory progress for this long gets the on-timeout policy' },
+  { key: 'on-timeout', model: 'onTimeout', kind: 'enum', choices: ['abort', 'force-complete', 'wait'], nullable: false, default: d.onTimeout, description: 'What to do with a stalled or overlong migration (abort: it stays on the source, then is retried)' },
+  { key: 'poll-interval', model: 'pollIntervalMs', kind: 'duration', minMs: 200, maxMs: 600_000, nullable: false, default: d.pollIntervalMs, description: 'How often to look at the migrations' },
+  { key: 'wait-timeout', model: 'waitTimeoutMs', kind: 'duration', minMs: 0, maxMs: 24 * H, nullable: false, default: d.waitTimeoutMs, description: 'How long to wait for busy instances (task in progress, BUILD) before calling them blocked' },
+  { key: 'stopped', model: 'stopped', kind: 'enum', choices: ['cold', 'leave', 'fail'], nullable: false, default: d.stopped, description: 'SHUTOFF instances: cold-migrate (then confirm), leave them, or refuse' },
+  { key: 'shelved', model: 'shelved', kind: 'enum', choices: ['offload', 'leave', 'fail'], nullable: false, default: d.shelved, description: 'SHELVED instances: shelve-offload, leave them, or refuse' },
+  { key: 'skip-blocked', model: 'skipBlocked', kind: 'boolean', nullable: false, default: d.skipBlocked, description: 'Leave instances that cannot move (SUSPENDED, ERROR, locked, PCI ...) instead of refusing' },
+  { key: 'targets', model: 'targets', kind: 'string-list', nullable: true, default: d.targets, description: 'Only these hosts may receive instances (Nova still validates; never forced); null: any host', example: ['compute-02', 'compute-03'] },
+  { key: 'aggregate', model: 'aggregate', kind: 'string', nullable: true, default: d.aggregate, description: 'Only hosts of this host aggregate (name or id)' },
+  { key: 'availability-zone', model: 'availabilityZone', kind: 'string', nullable: true, default: d.availabilityZone, description: 'Only hosts in this availability zone' },
+  { key: 'pin-to-plan', model: 'pinToPlan', kind: 'boolean', nullable: false, default: d.pinToPlan, description: 'Request the planned host for each instance instead of letting the scheduler choose' },
+  { key: 'probe-port', model: 'probePort', kind: 'int', min: 1, max: 65535, nullable: true, default: d.probePort, description: 'TCP port each target must answer on (e.g. 16509 for libvirt, 22 for ssh); null: no probe' },
+  { key: 'probe-timeout', model: 'probeTimeoutMs', kind: 'duration', minMs: 100, maxMs: 60_000, nullable: false, default: d.probeTimeoutMs, description: 'Timeout of one TCP probe' },
+  { key: 'wait-up', model: 'waitUpTimeoutMs', kind: 'duration', minMs: 1_000, maxMs: 24 * H, zeroIsNull: true, nullable: true, default: null, description: 'Before enabling, wait up to this long for the service to report up (0 or null: do not wait)' },
+  { key: 'max-parallel', model: 'maxParallel', kind: 'int', min: 1, max: 64, nullable: false, default: 1, description: 'Rolling runs over several hosts: how many hosts are worked on at once' },
+  { key: 'continue-on-failure', model: 'continueOnFailure', kind: 'boolean', nullable: false, default: false, description: 'Rolling runs: go on with the next hosts after one failed (default: stop starting new ones)' },
+  { key: 'order', model: 'order', kind: 'enum', choices: ['given', 'emptiest'], nullable: false, default: 'given', description: 'Rolling runs: the order of the hosts (as given, or the emptiest first)' },
+];
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Pattern of a duration string (schema and parser agree). */
+export const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h))+)\\s*$';
+
+/** "250ms", "30s", "5m", "1h30m" or a number (of seconds) to ms; null when malformed. */
+export function durationMs(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : null;
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return null;
+  let ms = 0;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * (UNITS[m[2] as string] ?? 0);
+  return Number.isFinite(ms) ? Math.round(ms) : null;
+}
+
+/** ms as the shortest duration text ("1h30m", "250ms", "0"). */
+export function durationText(ms: number): string {
+  if (ms === 0) return '0';
+  if (ms % 1000 !== 0) return `${ms}ms`;
+  let s = ms / 1000;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
+}
+
+/** The range of a policy, in words ("from 1 to 64", "from 10s to 48h"). */
+export function rangeText(p: PolicyDef): string | null {
+  if (p.kind === 'int') return `a whole number from ${p.min} to ${p.max}`;
+  if (p.kind === 'duration') return `a duration from ${durationText(p.minMs)} to ${durationText(p.maxMs)} (250ms, 30s, 5m, 1h30m, or a number of seconds)${p.zeroIsNull ? ', or 0' : ''}`;
+  if (p.kind === 'enum') return `one of: ${p.choices.join(', ')}`;
+  if (p.kind === 'boolean') return 'true or false';
+  if (p.kind === 'string-list') return 'a list of host names';
+  return 'a non-empty string';
+}
+
+/** A duration policy where 0 means "off" (null). */
+export function zeroIsNull(p: PolicyDef): boolean {
+  return p.kind === 'duration' && p.zeroIsNull === true;
+}
+
+/** A policy value in file terms (durations as text), for show and docs. */
+export function fileValue(p: PolicyDef, v: unknown): unknown {
+  if (v === null || v === undefined) return zeroIsNull(p) ? 0 : null;
+  if (p.kind === 'duration' && typeof v === 'number') return durationText(v);
+  return v;
+}
+
+export function policyByKey(key: string): PolicyDef | undefined {
+  return POLICIES.find((p) => p.key === key);
+}
+
+/** The defaults, as WorkflowPolicies. */
+export function defaultPolicies(): WorkflowPolicies {
+  const out: Record<string, unknown> = {};
+  for (const p of POLICIES) out[p.model] = Array.isArray(p.default) ? [...(p.default as unknown[])] : p.default;
+  return out as unknown as WorkflowPolicies;
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; message: string; expected: string };
+
+/**
+ * One raw value (from the file, or a flag as given) to its model value.
+ * `fromFlag`: strings are accepted for numbers and booleans, "none"/"null" for nullable ones,
+ * and a comma-separated string for lists.
+ */
+export function parsePolicyValue(p: PolicyDef, raw: unknown, fromFlag = false): Parsed {
+  const expected = `${rangeText(p)}${p.nullable && !zeroIsNull(p) ? ', or null' : ''}`;
+  const bad = (message: string): Parsed => ({ ok: false, message, expected });
+  if (raw === null || (fromFlag && p.nullable && typeof raw === 'string' && /^(none|null)$/i.test(raw.trim()))) {
+    return p.nullable ? { ok: true, value: null } : bad('must not be null');
+  }
+  switch (p.kind) {
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : fromFlag && typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (typeof raw !== 'number' && !fromFlag) return bad('must be a number');
+      if (!Number.isInteger(n)) return bad(`${JSON.stringify(raw)} is not a whole number`);
+      if (n < p.min || n > p.max) return bad(`${n} is out of range`);
+      return { ok: true, value: n };
+    }
+    case 'duration': {
+      const ms = durationMs(raw);
+      if (ms === null) return bad(`${JSON.stringify(raw)} is not a duration`);
+      if (ms === 0 && p.zeroIsNull) return { ok: true, value: null };
+      if (ms < p.minMs || ms > p.maxMs) return bad(`${typeof raw === 'number' ? `${raw}s` : String(raw)} is out of range`);
+      return { ok: true, value: ms };
+    }
+    case 'enum':
+      if (typeof raw !== 'string' || !p.choices.includes(raw)) return bad(`${JSON.stringify(raw)} is not allowed`);
+      return { ok: true, value: raw };
+    case 'boolean':
+      if (typeof raw === 'boolean') return { ok: true, value: raw };
+      if (fromFlag && typeof raw === 'string' && /^(true|false)$/i.test(raw.trim())) return { ok: true, value: raw.trim().toLowerCase() === 'true' };
+      return bad('must be true or false');
+    case 'string':
+      if (typeof raw !== 'string' && !(fromFlag && typeof raw === 'number')) return bad('must be a string');
+      if (String(raw).trim() === '') return bad('must not be empty');
+      return { ok: true, value: String(raw).trim() };
+    case 'string-list': {
+      const items = Array.isArray(raw) ? raw : fromFlag && typeof raw === 'string' ? [raw] : null;
+      if (!items) return bad('must be a list');
+      const names = fromFlag ? items.flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean) : items;
+      if (names.some((t) => typeof t !== 'string' || t.trim() === '' || /\s/.test(t))) return bad('must hold host names (no spaces, not empty)');
+      return { ok: true, value: names.length > 0 ? [...(names as string[])] : null };
+    }
+  }
+}
+
+export interface ResolvedPolicies {
+  policies: WorkflowPolicies;
+  sources: PolicySources;
+  problems: WorkflowProblem[];
+}
+
+/**
+ * Effective policies: defaults <- the file's `policies` <- overrides (raw CLI values keyed by
+ * file key; undefined = not given). Bad values are problems (the default is kept for them).
+ */
+export function resolvePolicies(filePolicies: Record<string, unknown> | null | undefined, overrides: PolicyOverrides = {}): ResolvedPolicies {
+  const policies = defaultPolicies() as unknown as Record<string, unknown>;
+  const sources: PolicySources = {};
+  const problems: WorkflowProblem[] = [];
+  for (const p of POLICIES) {
+    sources[p.key] = 'default';
+    const file = filePolicies ?? {};
+    if (Object.prototype.hasOwnProperty.call(file, p.key) && file[p.key] !== undefined) {
+      const r = parsePolicyValue(p, file[p.key]);
+      if (r.ok) {
+        policies[p.model] = r.value;
+        sources[p.key] = 'file';
+      } else {
+        problems.push({ path: `/policies/${p.key}`, line: null, column: null, message: `${p.key}: ${r.message}`, expected: r.expected, severity: 'error' });
+      }
+    }
+    const flag = overrides[p.key];
+    if (flag !== undefined) {
+      const r = parsePolicyValue(p, flag, true);
+      if (r.ok) {
+        policies[p.model] = r.value;
+        sources[p.key] = 'flag';
+      } else {
+        problems.push({ path: `/policies/${p.key}`, line: null, column: null, message: `--${p.key}: ${r.message}`, expected: r.expected, severity: 'error' });
+      }
+    }
+  }
+  for (const key of Object.keys(overrides)) {
+    if (overrides[key] !== undefined && !policyByKey(key)) {
+      problems.push({ path: '', line: null, column: null, message: `--${key} is not a policy`, expected: `one of: ${POLICIES.map((p) => p.key).join(', ')}`, severity: 'error' });
+    }
+  }
+  return { policies: policies as unknown as WorkflowPolicies, sources, problems };
+}
+
+/** The drain's options from the effective policies (runId and dryRun are the caller's). */
+export function drainOptionsFrom(p: WorkflowPolicies): DrainOptions {
+  return {
+    reason: p.reason,
+    concurrency: p.concurrency,
+    retries: p.retries,
+    migrationTimeoutMs: p.migrationTimeoutMs,
+    stallTimeoutMs: p.stallTimeoutMs,
+    onTimeout: p.onTimeout,
+    pollIntervalMs: p.pollIntervalMs,
+    waitTimeoutMs: p.waitTimeoutMs,
+    stopped: p.stopped,
+    shelved: p.shelved,
+    skipBlocked: p.skipBlocked,
+    targets: p.targets ? [...p.targets] : null,
+    aggregate: p.aggregate,
+    availabilityZone: p.availabilityZone,
+    pinToPlan: p.pinToPlan,
+    probePort: p.probePort,
+    probeTimeoutMs: p.probeTimeoutMs,
+  };
+}
+
+/** The undrain's options (enable, return-instances) from the effective policies. */
+export function undrainOptionsFrom(p: WorkflowPolicies): UndrainOptions {
+  return {
+    waitUpTimeoutMs: p.waitUpTimeoutMs,
+    concurrency: p.concurrency,
+    retries: p.retries,
+    migrationTimeoutMs: p.migrationTimeoutMs,
+    stallTimeoutMs: p.stallTimeoutMs,
+    onTimeout: p.onTimeout,
+    pollIntervalMs: p.pollIntervalMs,
+  };
+}
+
+export const POLICY_FLAG_GROUP = 'Policies (override the workflow file):';
+
+/** yargs options of the policy flags, keyed by flag name. No defaults: an absent flag leaves the file's value. */
+export function policyFlagOptions(): Record<string, Options> {
+  const out: Record<string, Options> = {};
+  for (const p of POLICIES) {
+    const o: Options = { group: POLICY_FLAG_GROUP, describe: `${p.description} [${rangeText(p)}${p.nullable ? '; "none" for none' : ''}]` };
+    if (p.kind === 'enum') o.choices = [...p.choices];
+    else if (p.kind === 'boolean') o.type = 'boolean';
+    else if (p.kind === 'string-list') {
+      o.type = 'string';
+      o.array = true;
+    } else o.type = 'string';
+    out[p.key] = o;
+  }
+  return out;
+}
+
+/** The policy flags given on a parsed command line (yargs argv), as PolicyOverrides keyed by file key. */
+export function policyOverridesFromArgv(argv: Record<string, unknown>): PolicyOverrides {
+  const out: PolicyOverrides = {};
+  for (const p of POLICIES) if (argv[p.key] !== undefined) out[p.key] = argv[p.key];
+  return out;
+}
