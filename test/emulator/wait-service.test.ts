@@ -1,0 +1,161 @@
+/**
+ * The wait-for-service step against the emulated cloud, with hostmaint's real
+ * session. The emulator's heartbeats tick on its report_interval grid (10 s)
+ * of the shared VirtualClock; a host is taken down with a `host-down` fault
+ * and brought back by clearing its heartbeatStoppedAt in the live model
+ * (`emu.state.cloud`), as a restarted nova-compute would.
+ */
+import assert from 'node:assert/strict';
+import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
+import type { Emulator, Scenario } from '../../src/emulator/index.js';
+import { memoryLogger } from '../../src/log.js';
+import type { MemoryLogger } from '../../src/log.js';
+import { connect } from '../../src/openstack/session.js';
+import type { HostmaintSession } from '../../src/openstack/session.js';
+import { waitForService } from '../../src/steps/wait-service.js';
+import type { WaitForServiceStep } from '../../src/workflow-file/types.js';
+import { emulatorCloud } from './helpers.js';
+
+const scenario: Scenario = {
+  name: 'wait-service',
+  nova: { service_down_time_s: 60, report_interval_s: 10 },
+  hosts: [{ name: 'compute-01' }, { name: 'compute-02' }],
+  instances: [],
+};
+
+const MIN = 60_000;
+
+function step(o: Partial<WaitForServiceStep> = {}): WaitForServiceStep {
+  return { type: 'wait-for-service', name: 'wait-up', description: null, onFailure: 'stop', timeoutMs: 20 * MIN, pollIntervalMs: 5000, fresh: false, ...o };
+}
+
+describe('steps: wait-for-service (emulator)', () => {
+  let emu: Emulator;
+  let clock: VirtualClock;
+  let session: HostmaintSession;
+  let logger: MemoryLogger;
+  beforeEach(async () => {
+    clock = new VirtualClock();
+    emu = await startEmulator({ scenario, clock });
+    logger = memoryLogger();
+    session = await connect(emulatorCloud(emu), { logger, clock, timeoutMs: 10_000 });
+  });
+  afterEach(async () => {
+    await session.close();
+    await emu.stop();
+  });
+
+  const deps = () => ({ compute: session.compute, clock, logger });
+  const host = (name: string) => emu.state.cloud.hosts.get(name)!;
+  /** nova-compute on `name` heartbeats again (restarted). */
+  const bringUp = (name: string) => {
+    host(name).heartbeatStoppedAt = null;
+  };
+  const later = async (ms: number, fn: () => void) => {
+    await clock.sleep(ms);
+    fn();
+  };
+
+  it('a host that is up is ok at once (fresh: false), whatever its enabled status', async () => {
+    host('compute-01').disabled = true;
+    const r = await waitForService(step(), { host: 'compute-01' }, deps());
+    assert.equal(r.status, 'ok', r.message);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.detail.polls, 1);
+    assert.equal(r.detail.waitedMs, 0);
+    assert.equal(r.detail.lastState, 'up');
+    assert.equal(r.detail.lastStatus, 'disabled');
+    assert.match(r.message, /^nova-compute on compute-01 is up/);
+  });
+
+  it('a host that is down is waited for, and ok once it reports up again', async () => {
+    emu.inject({ kind: 'host-down', host: 'compute-01', immediate: true });
+    const [r] = await Promise.all([waitForService(step(), { host: 'compute-01' }, deps()), later(3 * MIN, () => bringUp('compute-01'))]);
+    assert.equal(r.status, 'ok', r.message);
+    assert.ok(Number(r.detail.waitedMs) >= 3 * MIN && Number(r.detail.waitedMs) <= 3 * MIN + 5000, String(r.detail.waitedMs));
+    assert.ok(Number(r.detail.polls) >= 36, String(r.detail.polls));
+  });
+
+  it('fresh: a host still "up" on its last report is not enough; a new heartbeat is', async () => {
+    // nova-compute died (a reboot): Nova still says up until service_down_time passes.
+    emu.inject({ kind: 'host-down', host: 'compute-01' });
+    await clock.sleep(1000);
+    const stale = await waitForService(step({ fresh: false }), { host: 'compute-01' }, deps());
+    assert.equal(stale.status, 'ok', 'without fresh the stale report counts');
+
+    const [r] = await Promise.all([waitForService(step({ fresh: true }), { host: 'compute-01' }, deps()), later(30_000, () => bringUp('compute-01'))]);
+    assert.equal(r.status, 'ok', r.message);
+    assert.ok(Number(r.detail.waitedMs) >= 30_000, `waited ${String(r.detail.waitedMs)}`);
+    assert.equal(typeof r.detail.baseline, 'string');
+    assert.ok(Date.parse(String(r.detail.lastUpdatedAt)) > Date.parse(String(r.detail.baseline)), JSON.stringify(r.detail));
+  });
+
+  it('fresh on a healthy host: ok at the next heartbeat (within a report interval)', async () => {
+    const r = await waitForService(step({ fresh: true }), { host: 'compute-02' }, deps());
+    assert.equal(r.status, 'ok', r.message);
+    assert.ok(Number(r.detail.waitedMs) > 0 && Number(r.detail.waitedMs) <= 10_000, String(r.detail.waitedMs));
+    assert.ok(Number(r.detail.polls) >= 2);
+  });
+
+  it('a resumed step compares with the baseline recorded before', async () => {
+    const now = (await session.compute.listServices({ host: 'compute-02', binary: 'nova-compute' }))[0]!.updatedAt;
+    const r = await waitForService(step({ fresh: true }), { host: 'compute-02', baseline: now }, deps());
+    assert.equal(r.status, 'ok');
+    assert.equal(r.detail.baseline, now);
+    assert.notEqual(r.detail.lastUpdatedAt, now);
+    assert.ok(Number(r.detail.waitedMs) > 0);
+    // An older baseline: the current heartbeat is already newer.
+    await clock.sleep(30_000);
+    const r2 = await waitForService(step({ fresh: true }), { host: 'compute-02', baseline: now }, deps());
+    assert.equal(r2.status, 'ok');
+    assert.equal(r2.detail.polls, 1);
+  });
+
+  it('times out on the virtual clock with the last state in the message', async function () {
+    this.timeout(10_000);
+    emu.inject({ kind: 'host-down', host: 'compute-01', immediate: true });
+    const realStart = Date.now();
+    const r = await waitForService(step({ timeoutMs: 20 * MIN, pollIntervalMs: 30_000 }), { host: 'compute-01' }, deps());
+    assert.equal(r.status, 'failed');
+    assert.equal(r.exitCode, 7);
+    assert.match(r.message, /^nova-compute on compute-01 did not report up within 20m \(last seen: down, updated \d{4}-\d\d-\d\dT[\d:.]+Z?\)$/);
+    assert.equal(r.detail.waitedMs, 20 * MIN);
+    assert.equal(r.detail.polls, 41);
+    assert.equal(r.detail.lastState, 'down');
+    assert.ok(Date.now() - realStart < 5000);
+  });
+
+  it('forced down never counts as up', async () => {
+    host('compute-01').forcedDown = true;
+    const r = await waitForService(step({ timeoutMs: MIN }), { host: 'compute-01' }, deps());
+    assert.equal(r.status, 'failed');
+    assert.match(r.message, /last seen: down, forced down/);
+    assert.equal(r.detail.forcedDown, true);
+  });
+
+  it('an unknown host fails at once with a clear message', async () => {
+    const r = await waitForService(step(), { host: 'compute-99' }, deps());
+    assert.equal(r.status, 'failed');
+    assert.equal(r.exitCode, 7);
+    assert.match(r.message, /nova-compute on compute-99: no such service/);
+    assert.equal(r.detail.polls, 1);
+  });
+
+  it('failed polls are logged and retried until the service answers', async () => {
+    emu.inject({ kind: 'http-error', status: 500, count: 2, match: { method: 'GET', path: '/os-services' } });
+    const r = await waitForService(step(), { host: 'compute-01' }, deps());
+    assert.equal(r.status, 'ok', r.message);
+    assert.equal(r.detail.polls, 3);
+    assert.equal(logger.records.filter((l) => l.level === 'warn' && /poll failed/.test(l.message)).length, 2);
+    assert.equal(r.detail.lastError, undefined);
+  });
+
+  it('an interrupt stops the wait', async () => {
+    emu.inject({ kind: 'host-down', host: 'compute-01', immediate: true });
+    const ac = new AbortController();
+    const [r] = await Promise.all([waitForService(step(), { host: 'compute-01', signal: ac.signal }, deps()), later(MIN, () => ac.abort(new Error('stop')))]);
+    assert.equal(r.status, 'failed');
+    assert.equal(r.message, 'interrupted');
+    assert.equal(r.detail.interrupted, true);
+  });
+});
