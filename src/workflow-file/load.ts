@@ -543,6 +543,12 @@ export interface LoadedWorkflow {
 function invalid(source: WorkflowSource, problems: WorkflowProblem[]): HostmaintError {
   const errors = problems.filter((p) => p.severity === 'error');
   const label = sourceLabel(source);
+  if (errors.length > 0 && errors.every((p) => p.message.startsWith('--'))) {
+    return new HostmaintError('usage', errors.map((p) => `${p.message}${p.expected ? ` (expected: ${p.expected})` : ''}`).join('; '), {
+      hint: 'Fix the policy flag; `hostmaint workflow show <workflow> --help` lists them with their ranges.',
+      details: { workflow: source.ref, problems: errors },
+    });
+  }
   return new HostmaintError('config', `workflow ${label} is not valid (${errors.length} error${errors.length === 1 ? '' : 's'}):\n${errors.map((p) => `  ${formatProblem(p, label)}`).join('\n')}`, {
     hint: `Fix the file and check it with \`hostmaint workflow validate ${source.ref}\`; docs/workflows.md describes every key.`,
     details: { workflow: source.ref, path: source.path, problems: errors },

@@ -1,0 +1,135 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { CommandState } from '../main.js';
+import { EXIT } from '../exit-codes.js';
+import { policyFlagOptions } from '../../workflow-file/policies.js';
+
+interface WorkflowArgs {
+  format?: 'table' | 'json';
+  json?: boolean;
+  workflowsDir?: string[];
+  [key: string]: unknown;
+}
+
+interface ValidateArgs extends WorkflowArgs {
+  file: string[];
+}
+
+interface ShowArgs extends WorkflowArgs {
+  file: string;
+}
+
+function jsonWanted(argv: WorkflowArgs): boolean {
+  return argv.json === true || argv.format === 'json';
+}
+
+function common(y: Argv): Argv {
+  return y
+    .option('json', { type: 'boolean', describe: 'Print JSON instead of text (the same as -f json)' })
+    .option('workflows-dir', { type: 'string', array: true, describe: 'Look up workflow names in this directory first (then $HOSTMAINT_WORKFLOWS_DIR, ~/.config/hostmaint/workflows, the shipped ones)' });
+}
+
+function findOpts(state: CommandState, argv: WorkflowArgs) {
+  return { dirs: argv.workflowsDir ?? [], env: state.io.env };
+}
+
+async function validate(state: CommandState, argv: ValidateArgs): Promise<void> {
+  const { findWorkflow, parseWorkflow, formatProblem, sourceLabel } = await import('../../workflow-file/load.js');
+  const { HostmaintError } = await import('../../errors.js');
+  const out = state.io.stdout;
+  const results: Array<{ ref: string; path: string | null; valid: boolean; problems: unknown[] }> = [];
+  let allValid = true;
+  for (const ref of argv.file) {
+    try {
+      const source = await findWorkflow(ref, findOpts(state, argv));
+      const r = parseWorkflow(source);
+      const valid = !r.problems.some((p) => p.severity === 'error');
+      allValid &&= valid;
+      results.push({ ref, path: source.path, valid, problems: r.problems });
+      if (!jsonWanted(argv)) {
+        const label = sourceLabel(source);
+        const errors = r.problems.filter((p) => p.severity === 'error').length;
+        out.write(valid ? `${label}: valid\n` : `${label}: ${errors} error${errors === 1 ? '' : 's'}\n`);
+        for (const p of r.problems) out.write(`  ${formatProblem(p, label)}\n`);
+      }
+    } catch (err) {
+      if (!(err instanceof HostmaintError)) throw err;
+      allValid = false;
+      results.push({ ref, path: null, valid: false, problems: [{ path: '', line: null, column: null, message: err.message, expected: err.hint ?? null, severity: 'error' }] });
+      if (!jsonWanted(argv)) out.write(`${ref}: ${err.message}\n${err.hint ? `  what to do: ${err.hint}\n` : ''}`);
+    }
+  }
+  if (jsonWanted(argv)) out.write(`${JSON.stringify({ valid: allValid, files: results }, null, 2)}\n`);
+  state.exitCode = allValid ? EXIT.OK : EXIT.USAGE;
+}
+
+async function show(state: CommandState, argv: ShowArgs): Promise<void> {
+  const { loadWorkflow } = await import('../../workflow-file/load.js');
+  const { policyOverridesFromArgv } = await import('../../workflow-file/policies.js');
+  const { formatWorkflow, workflowJson } = await import('../../workflow-file/show.js');
+  const loaded = await loadWorkflow(argv.file, { ...findOpts(state, argv), overrides: policyOverridesFromArgv(argv) });
+  if (jsonWanted(argv)) {
+    state.io.stdout.write(`${JSON.stringify(workflowJson(loaded.workflow, loaded.source, loaded.policySources, loaded.problems), null, 2)}\n`);
+  } else {
+    state.io.stdout.write(formatWorkflow(loaded.workflow, loaded.source, loaded.policySources));
+    const { formatProblem, sourceLabel } = await import('../../workflow-file/load.js');
+    for (const p of loaded.problems) state.io.stderr.write(`hostmaint: ${formatProblem(p, sourceLabel(loaded.source))}\n`);
+  }
+  state.exitCode = EXIT.OK;
+}
+
+async function list(state: CommandState, argv: WorkflowArgs): Promise<void> {
+  const { listWorkflows } = await import('../../workflow-file/load.js');
+  const { table } = await import('../../report/result.js');
+  const found = await listWorkflows(findOpts(state, argv));
+  if (jsonWanted(argv)) {
+    state.io.stdout.write(`${JSON.stringify({ workflows: found }, null, 2)}\n`);
+  } else if (found.length === 0) {
+    state.io.stdout.write('No workflows found.\n');
+  } else {
+    state.io.stdout.write(table(['NAME', 'WHERE', 'DESCRIPTION', 'FILE'], found.map((w) => [w.shadowed ? `${w.name} (hidden)` : w.name, w.where, w.description ?? '', w.path])));
+  }
+  state.exitCode = EXIT.OK;
+}
+
+/** `hostmaint workflow validate|show|list`: check, explain and find workflow files (never calls the cloud). */
+export function workflowCommand(state: CommandState): CommandModule<object, WorkflowArgs> {
+  return {
+    command: 'workflow <command>',
+    describe: 'Check, show and list workflow files (the steps `hostmaint run` runs); never calls the cloud',
+    builder: (y) =>
+      y
+        .command({
+          command: 'validate <file..>',
+          describe: 'Check workflow files (names or paths): every problem with its line; exit 0 when all are valid, else 2',
+          builder: (yy) =>
+            common(yy)
+              .positional('file', { type: 'string', array: true, describe: 'Workflow names (maintenance-cycle) or paths (./my.yaml)' })
+              .example('$0 workflow validate ./my-cycle.yaml', 'Check a file before running it')
+              .example('$0 workflow validate drain maintenance-cycle --json', 'Check shipped workflows; problems as JSON') as never,
+          handler: (argv) => validate(state, argv as unknown as ValidateArgs),
+        })
+        .command({
+          command: 'show <file>',
+          describe: 'Show a workflow: its steps, compensations and effective policies (with where each value came from)',
+          builder: (yy) =>
+            common(yy)
+              .positional('file', { type: 'string', describe: 'A workflow name or path' })
+              .options(policyFlagOptions())
+              .example('$0 workflow show maintenance-cycle', 'The steps and the policies it would run with')
+              .example('$0 workflow show drain --concurrency 4 --migration-timeout 2h', 'The policies with these flags applied (as `hostmaint run` would)')
+              .example('$0 workflow show ./my.yaml --json', 'The normalised workflow as JSON') as never,
+          handler: (argv) => show(state, argv as unknown as ShowArgs),
+        })
+        .command({
+          command: 'list',
+          describe: 'List the workflows found, in lookup order: --workflows-dir, $HOSTMAINT_WORKFLOWS_DIR, ~/.config/hostmaint/workflows, shipped',
+          builder: (yy) => common(yy).example('$0 workflow list', 'Every workflow name `hostmaint run` accepts, and where it is') as never,
+          handler: (argv) => list(state, argv as unknown as WorkflowArgs),
+        })
+        .demandCommand(1, 'Name a workflow command: validate, show, list.')
+        .example('$0 workflow list', 'The workflows hostmaint knows')
+        .example('$0 workflow validate ./my-cycle.yaml', 'Check a workflow file')
+        .example('$0 workflow show maintenance-cycle', 'What a workflow does, and with which policies') as never,
+    handler: () => undefined,
+  };
+}
