@@ -150,3 +150,50 @@ export async function checkCapacityFor(
   );
   return { ok: result.exitCode === 0, exitCode: result.exitCode, message: result.message, result, targets };
 }
+
+export interface RollingGateOptions {
+  /** How long to wait for the previous wave's hosts to be back. Default: policies.waitUpTimeoutMs, or 0 (one check) when that is null. */
+  backTimeoutMs?: number;
+  /** Default: policies.pollIntervalMs. */
+  pollIntervalMs?: number;
+}
+
+/** A wait-for-service that timed out is a failed workflow step (src/cli/exit-codes.ts). */
+const STEP_FAILED = 7;
+
+/**
+ * The rolling machine's `gate` actor body (src/workflow/rolling.machine.ts):
+ * wait for `previous` to be back (not back in time: not ok, exit 7), then
+ * check capacity for each host of `next` on its own with the whole wave
+ * excluded from the targets (no room: listed in `skip` with the plan's code).
+ */
+export async function rollingGate(
+  session: { compute: ComputeApi; placement: PlacementApi },
+  input: { previous: string[]; next: string[] },
+  policies: WorkflowPolicies,
+  deps: CapacityDeps,
+  opts: RollingGateOptions = {},
+): Promise<{ ok: boolean; exitCode: number; message: string; skip: Array<{ host: string; exitCode: number; message: string }> }> {
+  if (input.previous.length > 0) {
+    const back = await waitHostsBack(session.compute, input.previous, {
+      timeoutMs: opts.backTimeoutMs ?? policies.waitUpTimeoutMs ?? 0,
+      pollIntervalMs: opts.pollIntervalMs ?? policies.pollIntervalMs,
+      clock: deps.clock,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    });
+    if (!back.ok) {
+      const what = back.notBack.map((n) => `${n.host}: ${n.reason}`).join('; ');
+      return { ok: false, exitCode: STEP_FAILED, message: `the previous wave is not back after ${Math.round(back.waitedMs / 1000)} s (${what})`, skip: [] };
+    }
+  }
+  const skip: Array<{ host: string; exitCode: number; message: string }> = [];
+  for (const host of input.next) {
+    const c = await checkCapacityFor(session, host, input.next, policies, deps);
+    if (!c.ok) skip.push({ host, exitCode: c.exitCode, message: c.message });
+  }
+  const message =
+    skip.length === 0
+      ? `room for ${input.next.join(', ')} outside the wave${input.previous.length > 0 ? `; ${input.previous.join(', ')} back` : ''}`
+      : `no room for ${skip.map((s) => s.host).join(', ')} outside the wave`;
+  return { ok: true, exitCode: skip.length === 0 ? 0 : skip[0]!.exitCode, message, skip };
+}

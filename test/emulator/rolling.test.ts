@@ -11,7 +11,7 @@ import type { Emulator, Scenario } from '../../src/emulator/index.js';
 import { HostmaintError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
-import { checkCapacityFor, checkHostsBack, waitHostsBack, type CapacityDeps } from '../../src/rolling/gate.js';
+import { checkCapacityFor, checkHostsBack, rollingGate, waitHostsBack, type CapacityDeps } from '../../src/rolling/gate.js';
 import { resolveHostList } from '../../src/rolling/hosts.js';
 import { orderHosts } from '../../src/rolling/order.js';
 import type { WorkflowPolicies } from '../../src/workflow-file/types.js';
@@ -257,6 +257,28 @@ describe('rolling building blocks against the emulator', function () {
       assert.equal(none.exitCode, 3);
       assert.equal(none.result, null);
       assert.match(none.message, /no target host left for compute-01: every named target is in this wave \(compute-04\)/);
+    });
+  });
+
+  describe('rollingGate (the machine\'s gate actor body)', () => {
+    it('first wave: capacity per host with the whole wave excluded; a host without room is listed in skip', async () => {
+      const before = cloudState(emu);
+      const g = await rollingGate(session, { previous: [], next: ['compute-01', 'compute-03'] }, POLICIES, deps);
+      assert.equal(g.ok, true);
+      assert.deepEqual(g.skip.map((s) => [s.host, s.exitCode]), [['compute-01', 3]]);
+      assert.equal(g.exitCode, 3);
+      assert.equal(cloudState(emu), before);
+    });
+
+    it('a previous host not back in time: not ok, exit 7, no capacity check', async () => {
+      const svc = (await session.compute.listServices({ host: 'compute-02', binary: 'nova-compute' }))[0]!;
+      await session.compute.disableService(svc, 'still patching');
+      emu.requests.clear();
+      const g = await rollingGate(session, { previous: ['compute-02'], next: ['compute-03'] }, POLICIES, deps, { backTimeoutMs: 20_000, pollIntervalMs: 10_000 });
+      assert.equal(g.ok, false);
+      assert.equal(g.exitCode, 7);
+      assert.match(g.message, /the previous wave is not back after 20 s \(compute-02: nova-compute is disabled \(still patching\)\)/);
+      assert.equal(emu.requests.count({ service: 'placement' }), 0);
     });
   });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { createActor, fromPromise, type SnapshotFrom } from 'xstate';
+import { checkRollingRunId } from '../../src/rolling/ids.js';
 import { childRunId, describeRolling, rollingMachine } from '../../src/workflow/rolling.machine.js';
 import type { GateInput, GateOutput, RollingContext, RollingEvent, RollingMachineInput, WaveHostResult, WaveInput, WaveOutput } from '../../src/workflow/rolling.types.js';
 
@@ -239,6 +240,10 @@ describe('workflow/rolling.machine', () => {
 
   it('child run ids are deterministic; duplicate hosts are dropped keeping the first', async () => {
     assert.equal(childRunId('20240101T000000Z-3f2a', 11), '20240101T000000Z-3f2a-h12');
+    checkRollingRunId('20240101T000000Z-3f2a', 500);
+    checkRollingRunId('x'.repeat(60), 99);
+    assert.throws(() => checkRollingRunId('x'.repeat(60), 100), /'x{60}-h100' has at most 64 characters/);
+    assert.throws(() => checkRollingRunId('bad id', 1), /invalid rolling run id/);
     const { snap } = await run({}, input({ hosts: ['c1', 'c2', 'c1'] }));
     assert.deepEqual(snap.context.hosts.map((h) => h.childRunId), ['roll-1-h1', 'roll-1-h2']);
   });
