@@ -13,7 +13,7 @@
  * The process timeout uses real timers (a child lives in real time);
  * durations are measured on the injected clock.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { formatDuration } from '../cli/durations.js';
 import type { Clock } from '../clock.js';
@@ -112,7 +112,15 @@ function runOnce(
     let timer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
 
-    const child = spawn(file, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      // Invalid arguments (a NUL byte in an argument or env value) throw at once.
+      const err = e as NodeJS.ErrnoException;
+      resolve({ exitCode: null, signal: null, timedOut: false, interrupted: false, spawnError: err, stdout: '', stderr: '' });
+      return;
+    }
 
     const finish = (spawnError: NodeJS.ErrnoException | null) => {
       if (done) return;
@@ -153,7 +161,11 @@ function runOnce(
     const emit = (stream: OutputStream, line: string) => {
       const clean = redactSecrets(line, secrets);
       deps.logger.debug(`exec ${stepName} ${stream}: ${clean}`, { step: stepName, stream });
-      ctx.onOutput?.(stream, clean);
+      try {
+        ctx.onOutput?.(stream, clean);
+      } catch (e) {
+        deps.logger.warn(`exec ${stepName}: the output listener failed: ${String(e)}`, { step: stepName });
+      }
     };
     const onData = (stream: OutputStream) => (chunk: Buffer) => {
       tails[stream].push(chunk);
@@ -268,7 +280,7 @@ export async function runExecStep(step: ExecStep, ctx: ExecContext, deps: ExecDe
       stderrTail: a.stderr,
     };
     if (a.spawnError) {
-      const what = a.spawnError.code === 'ENOENT' ? 'not found' : a.spawnError.code === 'EACCES' ? 'permission denied' : redactSecrets(a.spawnError.message, secrets);
+      const what = a.spawnError.code === 'ENOENT' ? 'not found' : a.spawnError.code === 'EACCES' ? 'permission denied' : (redactSecrets(a.spawnError.message, secrets).split('\n')[0] ?? '').slice(0, 200);
       const shown = Array.isArray(step.command) ? step.command[0] : '/bin/sh';
       return stepFailed(`exec ${step.name}: cannot start ${shown}: ${what}${a.spawnError.code ? ` (${a.spawnError.code})` : ''}`, {
         ...detail,

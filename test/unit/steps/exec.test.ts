@@ -135,6 +135,17 @@ describe('steps: exec', () => {
     assert.equal(r.detail.attempts, 1);
   });
 
+  it('an argument the OS cannot take (a NUL byte) fails instead of throwing', async () => {
+    const r = await runExecStep(step(['echo', '{reason}']), { vars: { ...VARS, reason: 'a\u0000b' }, env: ENV }, deps());
+    assert.equal(r.status, 'failed');
+    assert.match(r.message, /^exec patch: cannot start echo: /);
+  });
+
+  it('a throwing output listener does not break the step', async () => {
+    const r = await runExecStep(step('echo hi'), { vars: VARS, env: ENV, onOutput: () => { throw new Error('listener bug'); } }, deps());
+    assert.equal(r.status, 'ok', r.message);
+  });
+
   it('an abort kills the command, returns interrupted and does not retry', async function () {
     this.timeout(10_000);
     const ac = new AbortController();
