@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { ComputeApi, PlacementApi } from '../openstack/api.js';
 import type { ServiceState, ServiceStatus } from '../openstack/types.js';
 import type { DrainResult } from '../workflow/types.js';
+import { drainOptionsFrom } from '../workflow-file/policies.js';
 import type { WorkflowPolicies } from '../workflow-file/types.js';
 
 export interface NotBack {
@@ -132,20 +133,7 @@ export async function checkCapacityFor(
   const result = await drainHost(
     session,
     host,
-    {
-      dryRun: true,
-      targets,
-      reason: policies.reason,
-      concurrency: policies.concurrency,
-      stopped: policies.stopped,
-      shelved: policies.shelved,
-      skipBlocked: policies.skipBlocked,
-      waitTimeoutMs: policies.waitTimeoutMs,
-      aggregate: policies.aggregate,
-      availabilityZone: policies.availabilityZone,
-      probePort: policies.probePort,
-      probeTimeoutMs: policies.probeTimeoutMs,
-    },
+    { ...drainOptionsFrom(policies), dryRun: true, targets },
     { logger: deps.logger, clock: deps.clock, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp, signal: deps.signal },
   );
   return { ok: result.exitCode === 0, exitCode: result.exitCode, message: result.message, result, targets };

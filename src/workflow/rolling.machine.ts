@@ -1,7 +1,7 @@
 /**
  * Rolling maintenance as an xstate v5 machine: one workflow run over several
- * hosts, in waves of `maxParallel`. Pure: it imports only xstate and its own
- * types. The side effects are two actors given with
+ * hosts, in waves of `maxParallel`. Pure: it imports only xstate, its own
+ * types and the machines' kit (placeholder actors). The side effects are two actors given with
  * `rollingMachine.provide({ actors })`:
  *
  *   gate     { previous, next } -> { ok, exitCode, message, skip? }
@@ -29,6 +29,7 @@
  * an actor ran only once. No xstate `after` timers (they are not persisted).
  */
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import { notProvided as notProvidedIn } from './machine-kit.js';
 import type {
   GateInput,
   GateOutput,
@@ -57,11 +58,7 @@ export function childRunId(runId: string, index: number): string {
   return `${runId}-h${index + 1}`;
 }
 
-function notProvided(name: string): () => Promise<never> {
-  return async () => {
-    throw new Error(`actor '${name}' is not provided: use rollingMachine.provide({ actors })`);
-  };
-}
+const notProvided = (name: string) => notProvidedIn('rollingMachine', name);
 
 export const rollingActorPlaceholders = {
   gate: fromPromise<GateOutput, GateInput>(notProvided('gate')),
@@ -207,6 +204,15 @@ export function describeRolling(ctx: RollingContext): string {
 
 // ------------------------------------------------------------------ machine
 
+/** One guarded transition per possible target of a pure decision (`decide` is pure, so asking it per guard is safe). */
+function routes<O>(targets: readonly Target[], decide: (ctx: RollingContext, out: O) => Step) {
+  return targets.map((target) => ({
+    guard: ({ context, event }: { context: RollingContext; event: { output: O } }) => decide(context, event.output).target === target,
+    target,
+    actions: { type: 'applyStep' as const, params: ({ context, event }: { context: RollingContext; event: { output: O } }) => decide(context, event.output) },
+  }));
+}
+
 export const rollingMachine = setup({
   types: {
     context: {} as RollingContext,
@@ -261,11 +267,7 @@ export const rollingMachine = setup({
       invoke: {
         src: 'gate',
         input: ({ context }) => gateInput(context),
-        onDone: (['wave', 'next', 'stopped'] as const).map((target) => ({
-          guard: ({ context, event }: { context: RollingContext; event: { output: GateOutput } }) => afterGate(context, event.output).target === target,
-          target,
-          actions: { type: 'applyStep' as const, params: ({ context, event }: { context: RollingContext; event: { output: GateOutput } }) => afterGate(context, event.output) },
-        })),
+        onDone: routes(['wave', 'next', 'stopped'], afterGate),
         onError: { target: 'failed', actions: 'actorFailed' },
       },
     },
@@ -273,11 +275,7 @@ export const rollingMachine = setup({
       invoke: {
         src: 'runWave',
         input: ({ context }) => waveInput(context),
-        onDone: (['paused', 'stopped', 'next'] as const).map((target) => ({
-          guard: ({ context, event }: { context: RollingContext; event: { output: WaveOutput } }) => afterWave(context, event.output).target === target,
-          target,
-          actions: { type: 'applyStep' as const, params: ({ context, event }: { context: RollingContext; event: { output: WaveOutput } }) => afterWave(context, event.output) },
-        })),
+        onDone: routes(['paused', 'stopped', 'next'], afterWave),
         onError: { target: 'failed', actions: 'actorFailed' },
       },
     },

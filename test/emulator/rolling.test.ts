@@ -14,6 +14,7 @@ import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import { checkCapacityFor, checkHostsBack, rollingGate, waitHostsBack, type CapacityDeps } from '../../src/rolling/gate.js';
 import { resolveHostList } from '../../src/rolling/hosts.js';
 import { orderHosts } from '../../src/rolling/order.js';
+import { defaultPolicies } from '../../src/workflow-file/policies.js';
 import type { WorkflowPolicies } from '../../src/workflow-file/types.js';
 
 /**
@@ -41,29 +42,8 @@ const SCENARIO = {
   ],
 } as unknown as Scenario;
 
-const POLICIES: WorkflowPolicies = {
-  reason: 'rolling test',
-  concurrency: 2,
-  retries: 2,
-  migrationTimeoutMs: 3_600_000,
-  stallTimeoutMs: 300_000,
-  onTimeout: 'abort',
-  pollIntervalMs: 5_000,
-  waitTimeoutMs: 0,
-  stopped: 'cold',
-  shelved: 'offload',
-  skipBlocked: false,
-  targets: null,
-  aggregate: null,
-  availabilityZone: null,
-  pinToPlan: false,
-  probePort: null,
-  probeTimeoutMs: 3_000,
-  waitUpTimeoutMs: null,
-  maxParallel: 1,
-  continueOnFailure: false,
-  order: 'given',
-};
+/** The defaults, with no wait for busy instances (none here) and a reason of our own. */
+const POLICIES: WorkflowPolicies = { ...defaultPolicies(), reason: 'rolling test', waitTimeoutMs: 0, targets: null, aggregate: null, availabilityZone: null, probePort: null };
 
 function computeCalls(session: HostmaintSession): number {
   return session.requestCount()['compute'] ?? 0;
