@@ -259,7 +259,7 @@ export function parseWorkflow(source: WorkflowSource, overrides: PolicyOverrides
   const resolved = resolvePolicies(isRec(raw.policies) ? raw.policies : null, overrides);
   const semantic: WorkflowProblem[] = [...resolved.problems];
   semantic.push(...stepFieldProblems(raw), ...semanticProblems(raw));
-  const covered = (p: string): boolean => fromSchema.some((s) => p === s.path || p.startsWith(`${s.path}/`));
+  const covered = (p: string): boolean => fromSchema.some((s) => p === s.path || p.startsWith(`${s.path}/`) || s.path.startsWith(`${p}/`));
   for (const p of semantic) {
     if (p.severity === 'error' && covered(p.path) && p.path !== '') continue;
     const fromFlag = p.message.startsWith('--');

@@ -24,7 +24,7 @@ export async function hostmaintWorkflow(args: string[], env: NodeJS.ProcessEnv =
   out.on('data', (d: Buffer) => (stdout += d.toString()));
   err.on('data', (d: Buffer) => (stderr += d.toString()));
   const state: CommandState = { io: { stdout: out, stderr: err, env: { HOME: process.env.HOME, ...env }, interactive: false }, exitCode: EXIT.OK, format: 'table' };
-  const parser = yargs(args)
+  const parser = yargs()
     .scriptName('hostmaint')
     .options(cloudOptions)
     .options(outputOptions)
@@ -39,7 +39,10 @@ export async function hostmaintWorkflow(args: string[], env: NodeJS.ProcessEnv =
     });
   let code: number;
   try {
-    await parser.parseAsync();
+    // With a callback yargs hands --help text to it instead of printing it.
+    await parser.parseAsync(args, {}, (_e: unknown, _argv: unknown, output: string) => {
+      if (output) stdout += `${output}\n`;
+    });
     code = state.exitCode;
   } catch (e) {
     const report = describeError(e);
