@@ -64,7 +64,7 @@ export interface RunDeps {
 
 /** What src/runs/ saves: JSON, no secrets. */
 export interface PersistedRun {
-  machine: 'drain' | 'undrain';
+  machine: 'drain' | 'undrain' | 'workflow' | 'rolling';
   machineVersion: number;
   runId: string;
   host: string;
@@ -94,7 +94,7 @@ export function newRunId(clock: Clock): string {
   return `${t}-${randomBytes(2).toString('hex')}`;
 }
 
-class PhaseClock {
+export class PhaseClock {
   readonly phases: PhaseTiming[] = [];
   constructor(private readonly clock: Clock) {}
   enter(phase: string): void {
@@ -116,19 +116,23 @@ class PhaseClock {
   }
 }
 
-interface Runnable<C> {
+export interface Runnable<C> {
   actor: AnyActorRef;
   context(): C;
+  /** Stop (without ending the machine) when this says so: a workflow waiting for approval. */
+  pauseWhen?: (value: unknown) => boolean;
+  /** Events to send right after start (a restored workflow's approval). */
+  afterStart?: Array<{ type: string } & Record<string, unknown>>;
 }
 
-/** Run an actor to its end, forwarding progress events; resolves with the final context (also when the machine errored). */
-async function runToEnd<C extends { runId: string; host: string }>(
+/** Run an actor to its end (or its pause), forwarding progress events; resolves with the final context (also when the machine errored). */
+export async function runToEnd<C extends { runId: string; host: string }>(
   r: Runnable<C>,
-  kind: 'drain' | 'undrain',
+  kind: PersistedRun['machine'],
   version: number,
   deps: RunDeps,
   phases: PhaseClock,
-): Promise<{ context: C; crashed: unknown }> {
+): Promise<{ context: C; crashed: unknown; paused: boolean }> {
   const { actor } = r;
   const stamp = (e: DrainEventDraft): DrainEvent => ({ ...e, time: e.time ?? new Date(deps.clock.now()).toISOString() }) as DrainEvent;
   actor.on('progress', (emitted: { event: DrainEventDraft }) => {
@@ -144,7 +148,18 @@ async function runToEnd<C extends { runId: string; host: string }>(
   });
   const onSnapshot = deps.onSnapshot;
   let crashed: unknown = null;
+  let paused = false;
+  let starting = true;
+  let settle: () => void = () => undefined;
+  const check = (snap: { status: string; value?: unknown }) => {
+    if (snap.status === 'done') settle();
+    else if (r.pauseWhen?.(snap.value)) {
+      paused = true;
+      settle();
+    }
+  };
   const finished = new Promise<void>((resolve) => {
+    settle = resolve;
     actor.subscribe({
       next: (snap: Snapshot<unknown> & { context?: C }) => {
         if (onSnapshot) {
@@ -163,7 +178,7 @@ async function runToEnd<C extends { runId: string; host: string }>(
             deps.logger.warn('onSnapshot threw; ignored', { error: errorText(err) });
           }
         }
-        if (snap.status === 'done') resolve();
+        if (!starting) check(snap as unknown as { status: string; value: unknown });
       },
       error: (err: unknown) => {
         crashed = err;
@@ -174,6 +189,9 @@ async function runToEnd<C extends { runId: string; host: string }>(
   });
   const onAbort = () => actor.send({ type: 'interrupt', reason: errorText(deps.signal?.reason ?? 'interrupted') });
   actor.start();
+  for (const e of r.afterStart ?? []) actor.send(e);
+  starting = false;
+  check(actor.getSnapshot() as { status: string; value: unknown });
   if (deps.signal) {
     if (deps.signal.aborted) onAbort();
     else deps.signal.addEventListener('abort', onAbort, { once: true });
@@ -184,7 +202,7 @@ async function runToEnd<C extends { runId: string; host: string }>(
     deps.signal?.removeEventListener('abort', onAbort);
     actor.stop();
   }
-  return { context: r.context(), crashed };
+  return { context: r.context(), crashed, paused };
 }
 
 function checkResume(snapshot: unknown, machine: string, host: string): void {

@@ -15,6 +15,7 @@
  * checked: a lock of another machine is always treated as held. The cloud-side
  * guard across machines is the service's disabled reason (the run's marker).
  */
+import type { RunCommand } from './schema.js';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +28,7 @@ export interface LockHolder {
   procStart: number | null;
   machine: string;
   runId: string;
-  command: 'drain' | 'undrain';
+  command: RunCommand;
   host: string;
   startedAt: string;
 }
@@ -137,7 +138,7 @@ export function describeHolder(h: LockHolder): string {
 
 export function busyError(host: string, h: LockHolder, file: string): HostmaintError {
   const local = h.machine === os.hostname();
-  return new HostmaintError('host-busy', `${host} is being ${h.command === 'drain' ? 'drained' : 'undrained'} by another hostmaint: ${describeHolder(h)}`, {
+  return new HostmaintError('host-busy', `${host} is being ${{ drain: 'drained', undrain: 'undrained', run: 'maintained (workflow run)', rolling: 'maintained (rolling run)' }[h.command] ?? h.command} by another hostmaint: ${describeHolder(h)}`, {
     hint: local
       ? `Wait for it, or follow it with \`hostmaint status ${h.runId}\`. If that process is stuck, stop it (kill ${h.pid}): its run is saved, and \`hostmaint resume ${h.runId}\` carries on.`
       : `The lock ${file} belongs to machine ${h.machine}; its process cannot be checked from here. Remove the file only if you know that run is over.`,
@@ -151,7 +152,7 @@ export function busyError(host: string, h: LockHolder, file: string): HostmaintE
  */
 export async function acquireHostLock(
   locksDir: string,
-  want: { host: string; runId: string; command: 'drain' | 'undrain'; startedAt?: string },
+  want: { host: string; runId: string; command: RunCommand; startedAt?: string },
 ): Promise<HostLock> {
   mkdirpSync(locksDir);
   const file = lockFileFor(locksDir, want.host);

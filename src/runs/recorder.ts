@@ -173,29 +173,47 @@ export class RunRecorder {
     const resumable =
       rec.snapshot !== null &&
       (outcome === 'interrupted' || ((outcome === 'cloud-unreachable' || outcome === 'error') && !restored && result.command === 'drain') || (outcome === 'cloud-unreachable' && result.command === 'undrain'));
-    rec.outcome = outcome;
-    rec.exitCode = result.exitCode;
-    rec.result = result as unknown as Record<string, unknown>;
-    if (resumable) {
-      rec.phase = valueText((rec.snapshot as { value?: unknown }).value ?? null);
-      rec.state = 'interrupted';
-      rec.stateReason = outcome === 'interrupted' ? (result.error?.message ?? 'interrupted') : `stopped: ${result.error?.message ?? result.message}`;
-      rec.finishedAt = null;
-    } else {
-      rec.state = 'finished';
-      rec.stateReason = null;
-      rec.finishedAt = this.iso();
-    }
-    this.decision(resumable ? 'stopped-resumable' : 'finished', {
+    return this.finishWith({
       outcome,
       exitCode: result.exitCode,
       message: result.message,
       error: result.error ?? null,
+      result: result as unknown as Record<string, unknown>,
+      state: resumable ? 'interrupted' : 'finished',
+      stateReason: !resumable ? null : outcome === 'interrupted' ? (result.error?.message ?? 'interrupted') : `stopped: ${result.error?.message ?? result.message}`,
+    });
+  }
+
+  /** The run ended or paused: save how (interrupted and waiting runs keep their snapshot to resume from). */
+  finishWith(o: { outcome: string; exitCode: number; message: string; error?: unknown; result: Record<string, unknown>; state: 'interrupted' | 'waiting' | 'finished'; stateReason: string | null }): RunRecord {
+    const rec = this.record;
+    rec.outcome = o.outcome;
+    rec.exitCode = o.exitCode;
+    rec.result = o.result;
+    rec.state = o.state;
+    rec.stateReason = o.stateReason;
+    if (o.state !== 'finished') {
+      rec.phase = valueText((rec.snapshot as { value?: unknown } | null)?.value ?? null);
+      rec.finishedAt = null;
+    } else rec.finishedAt = this.iso();
+    this.decision(o.state === 'interrupted' ? 'stopped-resumable' : o.state === 'waiting' ? 'waiting-for-approval' : 'finished', {
+      outcome: o.outcome,
+      exitCode: o.exitCode,
+      message: o.message,
+      error: o.error ?? null,
     });
     this.dirty = true;
     this.flush();
     this.closed = true;
     return rec;
+  }
+
+  /** Change the record (e.g. a nested run's snapshot); `now` writes it at once (a new phase must be on disk before it acts). */
+  update(change: (rec: RunRecord) => void, now = false): void {
+    if (this.closed) return;
+    change(this.record);
+    this.touch();
+    if (now) this.flush();
   }
 
   /** The workflow threw (a bug or a store failure): keep what we have as resumable. */
@@ -214,9 +232,14 @@ export class RunRecorder {
   }
 }
 
+/** The machine that runs each kind of run. */
+export function machineOf(command: RunRecord['command']): RunRecord['workflow']['name'] {
+  return command === 'run' ? 'workflow' : command;
+}
+
 export function newRecord(init: {
   runId: string;
-  command: 'drain' | 'undrain';
+  command: RunRecord['command'];
   host: string;
   cloud: string;
   user: string | null;
@@ -245,7 +268,7 @@ export function newRecord(init: {
     phase: null,
     outcome: null,
     exitCode: null,
-    workflow: { name: init.command, version: init.workflowVersion },
+    workflow: { name: machineOf(init.command), version: init.workflowVersion },
     options: init.options,
     snapshot: null,
     resumes: 0,

@@ -23,7 +23,7 @@ import type { Clients, PersistedRun, RunDeps } from '../drain.js';
 import type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from '../workflow/types.js';
 import { parseMarker } from '../workflow/marker.js';
 import { acquireHostLock, type HostLock } from './lock.js';
-import { RunRecorder, describeProgress, newRecord, poolProgress, valueText } from './recorder.js';
+import { RunRecorder, describeProgress, machineOf, newRecord, poolProgress, valueText } from './recorder.js';
 import { snapshotProblems, type RunRecord } from './schema.js';
 import { isUnfinished, type RunStore } from './store.js';
 
@@ -89,10 +89,12 @@ export interface UndrainRunRequest {
 
 type Session = CloudSession | Clients;
 
-function workflowVersions(): Promise<{ drain: number; undrain: number }> {
-  return Promise.all([import('../workflow/drain.machine.js'), import('../workflow/undrain.machine.js')]).then(([d, u]) => ({
+function workflowVersions(): Promise<Record<RunRecord['workflow']['name'], number>> {
+  return Promise.all([import('../workflow/drain.machine.js'), import('../workflow/undrain.machine.js'), import('../workflow/workflow.machine.js'), import('../workflow/rolling.machine.js')]).then(([d, u, w, r]) => ({
     drain: d.DRAIN_MACHINE_VERSION,
     undrain: u.UNDRAIN_MACHINE_VERSION,
+    workflow: w.WORKFLOW_MACHINE_VERSION,
+    rolling: r.ROLLING_MACHINE_VERSION,
   }));
 }
 
@@ -101,7 +103,7 @@ function workflowVersions(): Promise<{ drain: number; undrain: number }> {
  * host, over, of another workflow version, or with a snapshot that does not
  * validate.
  */
-export async function checkResumable(rec: RunRecord, expect: { command?: 'drain' | 'undrain'; host?: string; cloud?: string }): Promise<void> {
+export async function checkResumable(rec: RunRecord, expect: { command?: RunRecord['command']; host?: string; cloud?: string }): Promise<void> {
   if (expect.command && rec.command !== expect.command) {
     throw new HostmaintError('usage', `run ${rec.runId} is a${rec.command === 'undrain' ? 'n' : ''} ${rec.command}, not a ${expect.command}`, { hint: `Resume it with \`hostmaint resume ${rec.runId}\`.` });
   }
@@ -120,14 +122,14 @@ export async function checkResumable(rec: RunRecord, expect: { command?: 'drain'
   }
   const versions = await workflowVersions();
   const current = versions[rec.workflow.name];
-  if (rec.workflow.name !== rec.command || rec.workflow.version !== current) {
+  if (rec.workflow.name !== machineOf(rec.command) || rec.workflow.version !== current) {
     throw new HostmaintError('config', `run ${rec.runId} was saved by ${rec.workflow.name} workflow version ${rec.workflow.version}; this hostmaint runs version ${current} and cannot resume it`, {
       hint: `Nothing was restored. Finish it with the hostmaint that saved it, or start a new run (hostmaint ${rec.command} ${rec.host} --new-run): the new run reconciles with what the cloud shows.`,
       details: { runId: rec.runId, savedVersion: rec.workflow.version, currentVersion: current },
     });
   }
   if (rec.snapshot !== null) {
-    const snapshotProblem = snapshotProblems(rec.snapshot);
+    const snapshotProblem = snapshotProblems(rec.snapshot, rec.workflow.name);
     if (snapshotProblem !== null) {
       throw new HostmaintError('config', `the saved snapshot of run ${rec.runId} is not valid: ${snapshotProblem}`, {
         hint: `Nothing was restored. Start a new run (hostmaint ${rec.command} ${rec.host} --new-run): it reconciles with what the cloud shows.`,
@@ -143,7 +145,7 @@ export async function checkResumable(rec: RunRecord, expect: { command?: 'drain'
 }
 
 /** A deep copy of the snapshot, ready to restore: a fresh process gets a fresh budget of failed polls. */
-function prepareSnapshot(snapshot: unknown): unknown {
+export function prepareSnapshot(snapshot: unknown): unknown {
   const copy = JSON.parse(JSON.stringify(snapshot)) as { context: { pollErrors: number } };
   copy.context.pollErrors = 0;
   return copy;
@@ -155,7 +157,7 @@ function pastDisable(rec: RunRecord): boolean {
   return /^(preflight|migrating|verifyingEmpty)/.test(v) && (rec.snapshot as { context: { options: { dryRun?: boolean } } }).context.options.dryRun !== true;
 }
 
-function supersede(store: RunStore, rec: RunRecord, reason: string, now: () => number): void {
+export function supersede(store: RunStore, rec: RunRecord, reason: string, now: () => number): void {
   rec.state = 'superseded';
   rec.stateReason = reason;
   rec.updatedAt = new Date(now()).toISOString();
@@ -164,18 +166,18 @@ function supersede(store: RunStore, rec: RunRecord, reason: string, now: () => n
   store.appendJournalSync(rec.runId, { kind: 'decision', time: rec.updatedAt, runId: rec.runId, host: rec.host, pid: process.pid, decision: 'superseded', detail: { reason } });
 }
 
-async function newRunIdFor(clock: Clock): Promise<string> {
+export async function newRunIdFor(clock: Clock): Promise<string> {
   const { newRunId } = await import('../drain.js');
   return newRunId(clock);
 }
 
-async function findService(session: Session, host: string): Promise<{ status: string; disabledReason: string | null } | null> {
+export async function findService(session: Session, host: string): Promise<{ status: string; disabledReason: string | null } | null> {
   const services = await session.compute.listServices({ host, binary: 'nova-compute' });
   return services.find((s) => s.host === host && s.binary === 'nova-compute') ?? null;
 }
 
 /** The saved run of that id, null when there is none; a saved run that cannot be read is an error (never guessed around). */
-async function loadIfSaved(store: RunStore, runId: string): Promise<RunRecord | null> {
+export async function loadIfSaved(store: RunStore, runId: string): Promise<RunRecord | null> {
   try {
     return await store.load(runId);
   } catch (e) {
@@ -184,7 +186,7 @@ async function loadIfSaved(store: RunStore, runId: string): Promise<RunRecord | 
   }
 }
 
-function hostBusyByMarker(host: string, runId: string, reason: string | null, known: RunRecord | null): HostmaintError {
+export function hostBusyByMarker(host: string, runId: string, reason: string | null, known: RunRecord | null): HostmaintError {
   const whose = known ? `run ${runId} (${known.state}, ${known.command} started ${known.startedAt} by ${known.who})` : `hostmaint run ${runId}, which this machine has no record of`;
   return new HostmaintError('host-busy', `${host} is already disabled by ${whose}: reason "${reason ?? ''}"`, {
     hint: `Another hostmaint (on another machine, or with another --state-dir) may still be draining it. If that run is over or abandoned, re-run with --adopt to carry on under its marker.`,

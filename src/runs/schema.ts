@@ -13,15 +13,20 @@ export const RUN_RECORD_SCHEMA_VERSION = 2;
 /**
  * - running: a process is (or was, until it died) working on it;
  * - interrupted: stopped by a signal, or by a cloud that could not be reached; resumable;
+ * - waiting: a workflow run saved at an approve step; `hostmaint continue` carries on;
  * - finished: ended with an outcome (drained, partial, refused, undrained ...);
  * - superseded: an unfinished run replaced by a newer one for the same host (never resumed).
  */
-export type RunState = 'running' | 'interrupted' | 'finished' | 'superseded';
+export type RunState = 'running' | 'interrupted' | 'waiting' | 'finished' | 'superseded';
+
+/** drain / undrain: the commands; run: a workflow on one host; rolling: a workflow over several hosts. */
+export type RunCommand = 'drain' | 'undrain' | 'run' | 'rolling';
 
 export interface RunRecord {
   schemaVersion: number;
   runId: string;
-  command: 'drain' | 'undrain';
+  command: RunCommand;
+  /** The host; '*' for a rolling run (its hosts are in `hosts`). */
   host: string;
   /** clouds.yaml name ("lab"), "environment" or "demo". */
   cloud: string;
@@ -45,7 +50,7 @@ export interface RunRecord {
   outcome: string | null;
   exitCode: number | null;
   /** Which machine the snapshot belongs to and its version (DRAIN_MACHINE_VERSION ...). */
-  workflow: { name: 'drain' | 'undrain'; version: number };
+  workflow: { name: 'drain' | 'undrain' | 'workflow' | 'rolling'; version: number };
   /** The options the run was started with (used when no snapshot was saved yet). */
   options: Record<string, unknown>;
   /** xstate's persisted snapshot to resume from: the last active one (never a restoringService one); null before the first step. */
@@ -54,6 +59,18 @@ export interface RunRecord {
   resumes: number;
   /** The final result document (plain JSON), once it ended (also when interrupted). */
   result: Record<string, unknown> | null;
+  /** Workflow and rolling runs: the workflow file as it was when the run started (resumes use this text, not the file). */
+  workflowFile?: { ref: string; path: string | null; sha256: string; content: string; format: 'yaml' | 'json' };
+  /** Workflow and rolling runs: the policy flags given (file keys, raw values). */
+  overrides?: Record<string, unknown>;
+  /** Workflow runs: the nested drain/undrain's last resumable snapshot, by unit ("main:0"). */
+  inner?: Record<string, { machine: string; snapshot: unknown }>;
+  /** Workflow runs: approvals given with `hostmaint continue`. */
+  approvals?: Array<{ step: string; by: string; at: string }>;
+  /** A host's run inside a rolling run: the rolling run's id. */
+  parentRunId?: string | null;
+  /** Rolling runs: the hosts, in order. */
+  hosts?: string[];
 }
 
 const isoOrNull = { type: ['string', 'null'] } as const;
@@ -67,7 +84,7 @@ const RECORD_SCHEMA = {
   properties: {
     schemaVersion: { type: 'integer' },
     runId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' },
-    command: { enum: ['drain', 'undrain'] },
+    command: { enum: ['drain', 'undrain', 'run', 'rolling'] },
     host: { type: 'string', minLength: 1 },
     cloud: { type: 'string' },
     user: { type: ['string', 'null'] },
@@ -78,7 +95,7 @@ const RECORD_SCHEMA = {
     startedAt: { type: 'string' },
     updatedAt: { type: 'string' },
     finishedAt: isoOrNull,
-    state: { enum: ['running', 'interrupted', 'finished', 'superseded'] },
+    state: { enum: ['running', 'interrupted', 'waiting', 'finished', 'superseded'] },
     stateReason: { type: ['string', 'null'] },
     phase: { type: ['string', 'null'] },
     outcome: { type: ['string', 'null'] },
@@ -86,12 +103,22 @@ const RECORD_SCHEMA = {
     workflow: {
       type: 'object',
       required: ['name', 'version'],
-      properties: { name: { enum: ['drain', 'undrain'] }, version: { type: 'integer', minimum: 1 } },
+      properties: { name: { enum: ['drain', 'undrain', 'workflow', 'rolling'] }, version: { type: 'integer', minimum: 1 } },
     },
     options: { type: 'object' },
     snapshot: { type: ['object', 'null'] },
     resumes: { type: 'integer', minimum: 0 },
     result: { type: ['object', 'null'] },
+    workflowFile: {
+      type: 'object',
+      required: ['ref', 'path', 'sha256', 'content', 'format'],
+      properties: { ref: { type: 'string' }, path: { type: ['string', 'null'] }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, content: { type: 'string' }, format: { enum: ['yaml', 'json'] } },
+    },
+    overrides: { type: 'object' },
+    inner: { type: 'object', additionalProperties: { type: 'object', required: ['machine', 'snapshot'], properties: { machine: { type: 'string' }, snapshot: { type: 'object' } } } },
+    approvals: { type: 'array', items: { type: 'object', required: ['step', 'by', 'at'], properties: { step: { type: 'string' }, by: { type: 'string' }, at: { type: 'string' } } } },
+    parentRunId: { type: ['string', 'null'] },
+    hosts: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 
@@ -156,13 +183,62 @@ const SNAPSHOT_SCHEMA = {
   },
 } as const;
 
+/** A workflow run's snapshot (src/workflow/workflow.machine.ts): where it is in its steps, and what they gave. */
+const WORKFLOW_SNAPSHOT_SCHEMA = {
+  type: 'object',
+  required: ['status', 'value', 'context'],
+  properties: {
+    status: { const: 'active' },
+    value: { type: ['string', 'object'] },
+    context: {
+      type: 'object',
+      required: ['runId', 'host', 'workflow', 'steps', 'units', 'cursor', 'results', 'manifest'],
+      properties: {
+        runId: { type: 'string' },
+        host: { type: 'string' },
+        workflow: { type: 'string' },
+        steps: { type: 'array', items: { type: 'object', required: ['name', 'type', 'onFailure'] } },
+        units: { type: 'array', items: { type: 'object', required: ['kind', 'steps'] } },
+        cursor: { type: 'integer', minimum: 0 },
+        results: { type: 'array', items: { type: 'object', required: ['name', 'type', 'status', 'exitCode', 'message'] } },
+        manifest: { type: 'array', items: { type: 'object', required: ['serverId', 'from', 'to'] } },
+      },
+    },
+  },
+} as const;
+
+/** A rolling run's snapshot (src/workflow/rolling.machine.ts): its hosts and how each went. */
+const ROLLING_SNAPSHOT_SCHEMA = {
+  type: 'object',
+  required: ['status', 'value', 'context'],
+  properties: {
+    status: { const: 'active' },
+    value: { type: ['string', 'object'] },
+    context: {
+      type: 'object',
+      required: ['runId', 'hosts'],
+      properties: {
+        runId: { type: 'string' },
+        hosts: { type: 'array', items: { type: 'object', required: ['host', 'childRunId', 'status'] } },
+      },
+    },
+  },
+} as const;
+
+interface Validators {
+  record: ValidateFunction;
+  snapshot: ValidateFunction;
+  workflow: ValidateFunction;
+  rolling: ValidateFunction;
+}
+
 /** Compiled on first use: `hostmaint status` with no runs never loads ajv (start-up time). */
-let compiled: { record: ValidateFunction; snapshot: ValidateFunction } | null = null;
-function validators(): { record: ValidateFunction; snapshot: ValidateFunction } {
+let compiled: Validators | null = null;
+function validators(): Validators {
   if (!compiled) {
     const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
     const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-    compiled = { record: ajv.compile(RECORD_SCHEMA), snapshot: ajv.compile(SNAPSHOT_SCHEMA) };
+    compiled = { record: ajv.compile(RECORD_SCHEMA), snapshot: ajv.compile(SNAPSHOT_SCHEMA), workflow: ajv.compile(WORKFLOW_SNAPSHOT_SCHEMA), rolling: ajv.compile(ROLLING_SNAPSHOT_SCHEMA) };
   }
   return compiled;
 }
@@ -174,8 +250,9 @@ export function recordProblems(data: unknown): string | null {
 }
 
 /** Null when `data` is a valid persisted snapshot, else what is wrong. */
-export function snapshotProblems(data: unknown): string | null {
-  const v = validators().snapshot;
+export function snapshotProblems(data: unknown, machine: RunRecord['workflow']['name'] = 'drain'): string | null {
+  const all = validators();
+  const v = machine === 'workflow' ? all.workflow : machine === 'rolling' ? all.rolling : all.snapshot;
   return v(data) ? null : ajvErrors(v.errors);
 }
 

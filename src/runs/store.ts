@@ -283,7 +283,7 @@ export class RunStore {
 }
 
 export function isUnfinished(state: RunState): boolean {
-  return state === 'running' || state === 'interrupted';
+  return state === 'running' || state === 'interrupted' || state === 'waiting';
 }
 
 function checkRunId(runId: string): void {

@@ -614,7 +614,16 @@ export type DrainEventBody =
   | { type: 'migration-retried'; serverId: string; name: string; attempt: number; error: string }
   | { type: 'migration-failed'; serverId: string; name: string; attempts: number; error: string }
   | { type: 'verification'; empty: boolean; leftovers: Leftover[] }
-  | { type: 'run-finished'; outcome: DrainOutcome | UndrainOutcome; exitCode: number; message: string };
+  | { type: 'run-finished'; outcome: DrainOutcome | UndrainOutcome; exitCode: number; message: string }
+  // workflow runs (hostmaint run): a step's start and end, an approval gate, the run's end
+  | { type: 'step-started'; workflow: string; step: string; stepType: string; index: number }
+  | { type: 'step-finished'; workflow: string; step: string; stepType: string; index: number; status: 'ok' | 'failed' | 'waiting'; exitCode: number; message: string }
+  | { type: 'approval-required'; workflow: string; step: string; message: string }
+  | { type: 'workflow-finished'; workflow: string; outcome: string; exitCode: number; message: string }
+  // rolling runs over several hosts (host '*' for the rolling run's own events)
+  | { type: 'host-started'; childRunId: string; wave: number }
+  | { type: 'host-finished'; status: string; exitCode: number | null; message: string | null }
+  | { type: 'rolling-finished'; outcome: string; exitCode: number; message: string };
 
 type WithEnvelope<T> = T extends unknown ? T & EventEnvelope : never;
 type WithDraftEnvelope<T> = T extends unknown ? T & Omit<EventEnvelope, 'time'> & { time?: string } : never;

@@ -1,0 +1,222 @@
+/**
+ * Workflow runs (hostmaint run) against the emulated cloud: the maintenance
+ * cycle end to end, an exec failure that stops the run (and one that runs a
+ * compensation), an approval gate with a resume in between, a run
+ * interrupted mid-drain and resumed without a second migration request, and
+ * a resume that uses the recorded workflow after the file changed.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
+import type { Emulator, Scenario } from '../../src/emulator/index.js';
+import { memoryLogger } from '../../src/log.js';
+import { connect, type HostmaintSession } from '../../src/openstack/session.js';
+import type { RunnerEnv } from '../../src/runs/runner.js';
+import { RunStore } from '../../src/runs/store.js';
+import { approveRun, runWorkflow } from '../../src/runs/workflow-runner.js';
+import type { DrainEvent } from '../../src/workflow/types.js';
+import { emulatorCloud } from './helpers.js';
+import { captureOriginals, doubleMoves, type OriginalServer } from './crash-helpers.js';
+
+const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 200, dirty_rate_mbps: 20 };
+
+const SCENARIO: Scenario = {
+  name: 'workflow-test',
+  migration: FAST,
+  defaults: { host: { vcpus: 32, ram_mb: 65536, disk_gb: 2000, max_concurrent_live_migrations: 2 } },
+  hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03' }],
+  instances: [
+    { name: 'web-{i}', flavor: 'm1.small', host: 'compute-01', count: 3 },
+    { name: 'batch-1', flavor: 'm1.small', host: 'compute-01', state: 'SHUTOFF' },
+  ],
+} as Scenario;
+
+const POLICIES = `policies:\n  poll-interval: 2s\n  stall-timeout: 1m\n  reason: workflow test\n`;
+
+interface Env {
+  emu: Emulator;
+  session: HostmaintSession;
+  dir: string;
+  events: DrainEvent[];
+  notices: string[];
+  file(name: string, text: string): string;
+  runner(over?: Partial<RunnerEnv>): RunnerEnv;
+  close(): Promise<void>;
+}
+
+async function open(): Promise<Env> {
+  const emu = await startEmulator({ scenario: SCENARIO, clock: new VirtualClock() });
+  const session = await connect(emulatorCloud(emu), { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-wf-'));
+  const store = new RunStore(path.join(dir, 'state'));
+  const events: DrainEvent[] = [];
+  const notices: string[] = [];
+  return {
+    emu,
+    session,
+    dir,
+    events,
+    notices,
+    file: (name, text) => {
+      const f = path.join(dir, name);
+      writeFileSync(f, text);
+      return f;
+    },
+    runner: (over = {}) => ({
+      store,
+      logger: memoryLogger(),
+      clock: emu.clock,
+      cloudName: 'emulator',
+      user: 'admin',
+      who: 'test@box',
+      argv: ['run'],
+      resolveHost: async () => '127.0.0.1',
+      probeTcp: async () => true,
+      emit: (e) => events.push(e),
+      notice: (l) => notices.push(l),
+      ...over,
+    }),
+    close: async () => {
+      await session.close();
+      await emu.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function service(emu: Emulator, host: string): { status: string; disabledReason: string | null } {
+  const h = emu.state.cloud.hosts.get(host)!;
+  return { status: h.disabled ? 'disabled' : 'enabled', disabledReason: h.disabledReason };
+}
+
+/** Every original server is back on `host` in its original status, moved exactly twice (out and back). */
+function backHome(emu: Emulator, host: string, originals: OriginalServer[]): string[] {
+  const problems: string[] = [];
+  for (const o of originals) {
+    const s = emu.state.server(o.id);
+    if (!s || s.deleted) problems.push(`${o.name} is gone`);
+    else if (s.host !== host || s.status !== o.status) problems.push(`${o.name} is ${s.status} on ${s.host}, was ${o.status} on ${host}`);
+    const moves = [...emu.state.cloud.migrations.values()].filter((m) => m.serverId === o.id && (m.status === 'completed' || m.status === 'confirmed')).length;
+    if (moves !== 2) problems.push(`${o.name} completed ${moves} migrations, expected 2`);
+  }
+  return problems;
+}
+
+describe('workflow runs on the emulated cloud', function () {
+  this.timeout(60_000);
+  let env: Env;
+  afterEach(async () => env?.close());
+
+  it('runs the maintenance cycle: drain, exec, wait-for-service, enable, return the instances', async () => {
+    env = await open();
+    const originals = captureOriginals(env.emu, 'compute-01');
+    const marker = path.join(env.dir, 'maintained');
+    const wf = env.file(
+      'cycle.yaml',
+      `version: 1\nname: cycle\n${POLICIES}steps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n  - type: exec\n    name: maintain\n    command: ['sh', '-c', 'echo "$HOSTMAINT_HOST {runId}" > ${marker}']\n  - type: wait-for-service\n    fresh: false\n    poll-interval: 1s\n  - type: enable\n  - type: return-instances\n`,
+    );
+    const { result, record } = await runWorkflow(env.session, { host: 'compute-01', workflow: wf }, env.runner());
+    assert.equal(result.outcome, 'completed', result.message);
+    assert.equal(result.exitCode, 0);
+    assert.deepEqual(result.steps.map((s) => [s.name, s.status]), [
+      ['disable', 'ok'], ['preflight', 'ok'], ['migrate', 'ok'], ['verify-empty', 'ok'], ['maintain', 'ok'], ['wait-for-service', 'ok'], ['enable', 'ok'], ['return-instances', 'ok'],
+    ]);
+    // The exec step ran with the host and run id substituted.
+    const { readFileSync } = await import('node:fs');
+    assert.equal(readFileSync(marker, 'utf8').trim(), `compute-01 ${result.runId}`);
+    // The cloud: the service enabled again, every instance back on compute-01 in its state.
+    assert.equal(service(env.emu, 'compute-01').status, 'enabled');
+    assert.deepEqual(backHome(env.emu, 'compute-01', originals), []);
+    assert.equal(env.emu.state.serversOn('compute-01').length, originals.length);
+    assert.deepEqual(doubleMoves(env.emu), []);
+    assert.equal(record?.state, 'finished');
+    assert.equal(record?.workflowFile?.path, wf);
+    const types = env.events.map((e) => e.type);
+    assert.ok(types.includes('step-started') && types.includes('step-finished') && types.includes('workflow-finished'));
+  });
+
+  it('stops at a failed exec step (exit 7) and leaves the drained host disabled, later steps not run', async () => {
+    env = await open();
+    const wf = env.file('fail.yaml', `version: 1\nname: fail\n${POLICIES}steps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n  - type: exec\n    name: patch\n    command: 'echo patching {host} >&2; exit 3'\n  - type: enable\n`);
+    const { result } = await runWorkflow(env.session, { host: 'compute-01', workflow: wf }, env.runner());
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.exitCode, 7);
+    assert.equal(result.failure?.step, 'patch');
+    assert.match(result.message, /patch failed \(exit 7\)/);
+    assert.deepEqual(result.steps.map((s) => s.name), ['disable', 'preflight', 'migrate', 'verify-empty', 'patch']);
+    assert.equal(service(env.emu, 'compute-01').status, 'disabled');
+    assert.equal(env.emu.state.serversOn('compute-01').length, 0);
+  });
+
+  it('runs the named compensation when a step fails with on-failure: <name>', async () => {
+    env = await open();
+    const wf = env.file(
+      'comp.yaml',
+      `version: 1\nname: comp\n${POLICIES}steps:\n  - type: disable\n  - type: exec\n    name: check\n    command: ['false']\n    on-failure: re-enable\n  - type: exec\n    name: never\n    command: ['true']\ncompensations:\n  re-enable:\n    - type: enable\n`,
+    );
+    const { result } = await runWorkflow(env.session, { host: 'compute-02', workflow: wf }, env.runner());
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.exitCode, 7);
+    assert.deepEqual(result.steps.map((s) => [s.name, s.status, s.compensation ?? null]), [['disable', 'ok', null], ['check', 'failed', null], ['enable', 'ok', 're-enable']]);
+    assert.equal(service(env.emu, 'compute-02').status, 'enabled');
+  });
+
+  it('waits at an approve step (exit 8, saved), and `continue` carries on from there', async () => {
+    env = await open();
+    const wf = env.file('gate.yaml', `version: 1\nname: gate\n${POLICIES}steps:\n  - type: disable\n  - type: approve\n    message: Check the host first.\n  - type: enable\n`);
+    const first = await runWorkflow(env.session, { host: 'compute-03', workflow: wf }, env.runner());
+    assert.equal(first.result.outcome, 'waiting-approval');
+    assert.equal(first.result.exitCode, 8);
+    assert.equal(first.result.next, `hostmaint continue ${first.result.runId}`);
+    assert.equal(first.record?.state, 'waiting');
+    assert.equal(service(env.emu, 'compute-03').status, 'disabled');
+    assert.ok(env.events.some((e) => e.type === 'approval-required' && e.message === 'Check the host first.'));
+    // Resuming without an approval still waits; nothing changes.
+    const again = await runWorkflow(env.session, { host: 'compute-03', resumeRunId: first.result.runId }, env.runner());
+    assert.equal(again.result.exitCode, 8);
+    assert.equal(service(env.emu, 'compute-03').status, 'disabled');
+    await approveRun(env.runner(), first.result.runId, 'alice@ops');
+    const done = await runWorkflow(env.session, { host: 'compute-03', resumeRunId: first.result.runId }, env.runner());
+    assert.equal(done.result.outcome, 'completed', done.result.message);
+    assert.deepEqual(done.result.steps.map((s) => [s.name, s.status]), [['disable', 'ok'], ['approve', 'ok'], ['enable', 'ok']]);
+    assert.match(done.result.steps[1]!.message, /approved by alice@ops/);
+    assert.equal(service(env.emu, 'compute-03').status, 'enabled');
+  });
+
+  it('resumes an interrupted drain step without a second migration request, with the recorded workflow even after the file changed', async () => {
+    env = await open();
+    const originals = captureOriginals(env.emu, 'compute-01');
+    const text = `version: 1\nname: cycle\n${POLICIES}steps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n  - type: enable\n  - type: return-instances\n`;
+    const wf = env.file('resume.yaml', text);
+    const stop = new AbortController();
+    const first = await runWorkflow(env.session, { host: 'compute-01', workflow: wf }, env.runner({
+      signal: stop.signal,
+      emit: (e) => {
+        if (e.type === 'migration-started' && !stop.signal.aborted) stop.abort('test interrupt');
+      },
+    }));
+    assert.equal(first.result.outcome, 'interrupted');
+    assert.equal(first.result.exitCode, 130);
+    assert.equal(first.record?.state, 'interrupted');
+    // The file changes after the run started: the resume must not pick that up.
+    writeFileSync(wf, text.replace('  - type: enable\n  - type: return-instances\n', '  - type: exec\n    command: ["false"]\n'));
+    const second = await runWorkflow(env.session, { host: 'compute-01', workflow: wf }, env.runner());
+    assert.ok(env.notices.some((n) => /changed .*since run/.test(n)), env.notices.join('\n'));
+    assert.equal(second.result.runId, first.result.runId);
+    assert.equal(second.result.outcome, 'completed', second.result.message);
+    assert.equal(second.result.workflowFile.changedSinceStart, true);
+    assert.deepEqual(doubleMoves(env.emu), []);
+    assert.deepEqual(backHome(env.emu, 'compute-01', originals), []);
+    assert.equal(service(env.emu, 'compute-01').status, 'enabled');
+  });
+
+  it('refuses an unknown host and changes nothing (exit 2 kind), saving no run', async () => {
+    env = await open();
+    const wf = env.file('x.yaml', `version: 1\nname: x\nsteps:\n  - type: disable\n`);
+    await assert.rejects(runWorkflow(env.session, { host: 'compute-9', workflow: wf }, env.runner()), (e: { kind?: string; message: string }) => e.kind === 'unknown-host' && /compute-9/.test(e.message));
+    const writes = env.emu.requests.records.filter((r: { method: string }) => r.method !== 'GET' && r.method !== 'HEAD');
+    assert.deepEqual(writes.filter((r: { path: string }) => !r.path.includes('/auth/tokens')), []);
+  });
+});
