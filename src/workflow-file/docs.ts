@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { POLICIES, durationText, fileValue, rangeText, zeroIsNull } from './policies.js';
+import { POLICIES, durationText, fileValue, policyExpected } from './policies.js';
 import { PLACEHOLDER_HELP } from './placeholders.js';
 import { NAME_RULE } from './schema.js';
 import { COMMON_FIELDS, STEP_TYPES, type FieldDef } from './steps.js';
@@ -136,7 +136,7 @@ export function workflowDocs(workflowsDir: string): string {
     '| --- | --- | --- | --- | --- |',
     ...POLICIES.map((q) => {
       const def = fileValue(q, q.default);
-      return `| \`${q.key}\` | \`--${q.key}\` | \`${def === null ? 'null' : String(def)}\` | ${cell(`${rangeText(q)}${q.nullable && !zeroIsNull(q) ? ', or null' : ''}`)} | ${cell(q.description)} |`;
+      return `| \`${q.key}\` | \`--${q.key}\` | \`${def === null ? 'null' : String(def)}\` | ${cell(policyExpected(q))} | ${cell(q.description)} |`;
     }),
     '',
     '## When a step fails: on-failure and compensations',

@@ -101,6 +101,11 @@ export function rangeText(p: PolicyDef): string | null {
   return 'a non-empty string';
 }
 
+/** What a policy accepts, in words. */
+export function policyExpected(p: PolicyDef): string {
+  return `${rangeText(p)}${p.nullable && !zeroIsNull(p) ? ', or null' : ''}`;
+}
+
 /** A duration policy where 0 means "off" (null). */
 export function zeroIsNull(p: PolicyDef): boolean {
   return p.kind === 'duration' && p.zeroIsNull === true;
@@ -132,7 +137,7 @@ type Parsed = { ok: true; value: unknown } | { ok: false; message: string; expec
  * and a comma-separated string for lists.
  */
 export function parsePolicyValue(p: PolicyDef, raw: unknown, fromFlag = false): Parsed {
-  const expected = `${rangeText(p)}${p.nullable && !zeroIsNull(p) ? ', or null' : ''}`;
+  const expected = policyExpected(p);
   const bad = (message: string): Parsed => ({ ok: false, message, expected });
   if (raw === null || (fromFlag && p.nullable && typeof raw === 'string' && /^(none|null)$/i.test(raw.trim()))) {
     return p.nullable ? { ok: true, value: null } : bad('must not be null');

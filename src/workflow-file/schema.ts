@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { DURATION_PATTERN, POLICIES, rangeText, zeroIsNull, type PolicyDef } from './policies.js';
+import { DURATION_PATTERN, POLICIES, type PolicyDef } from './policies.js';
 import { COMMON_FIELDS, STEP_TYPES, STEP_TYPE_NAMES, type FieldDef, type StepTypeDef } from './steps.js';
 import { WORKFLOW_FILE_VERSION } from './types.js';
 
@@ -240,7 +240,3 @@ export function escapePointer(seg: string): string {
   return seg.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-/** What a policy accepts, in words (for docs). */
-export function policyExpected(p: PolicyDef): string {
-  return `${rangeText(p)}${p.nullable && !zeroIsNull(p) ? ', or null' : ''}`;
-}
