@@ -136,7 +136,7 @@ export async function checkResumable(rec: RunRecord, expect: { command?: RunReco
       });
     }
     const ctx = (rec.snapshot as { context: { runId: string; host: string } }).context;
-    if (ctx.runId !== rec.runId || ctx.host !== rec.host) {
+    if (ctx.runId !== rec.runId || (rec.command !== 'rolling' && ctx.host !== rec.host)) {
       throw new HostmaintError('config', `the saved snapshot of run ${rec.runId} belongs to run ${ctx.runId} of ${ctx.host}`, {
         hint: 'Nothing was restored. The record was edited or mixed up; move it away and start a new run.',
       });

@@ -1,0 +1,193 @@
+/**
+ * Rolling runs (hostmaint run <workflow> h1 h2 h3) against the emulated
+ * cloud: a three-host maintenance cycle host by host, a failure that stops
+ * the next hosts (and --continue-on-failure that does not), and a rolling run
+ * interrupted on its second host that resumes there, without redoing the
+ * first host or moving any instance twice at once.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
+import type { Emulator, Scenario } from '../../src/emulator/index.js';
+import { memoryLogger } from '../../src/log.js';
+import { connect, type HostmaintSession } from '../../src/openstack/session.js';
+import { runRolling } from '../../src/runs/rolling-runner.js';
+import type { RunnerEnv } from '../../src/runs/runner.js';
+import { RunStore } from '../../src/runs/store.js';
+import type { DrainEvent } from '../../src/workflow/types.js';
+import { emulatorCloud } from './helpers.js';
+import { doubleMoves } from './crash-helpers.js';
+
+const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 200, dirty_rate_mbps: 20 };
+
+const SCENARIO: Scenario = {
+  name: 'rolling-test',
+  migration: FAST,
+  defaults: { host: { vcpus: 32, ram_mb: 65536, disk_gb: 2000, max_concurrent_live_migrations: 2 } },
+  hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03' }, { name: 'compute-04' }],
+  instances: [
+    { name: 'a-{i}', flavor: 'm1.small', host: 'compute-01', count: 2 },
+    { name: 'b-{i}', flavor: 'm1.small', host: 'compute-02', count: 2 },
+    { name: 'c-{i}', flavor: 'm1.small', host: 'compute-03', count: 2 },
+  ],
+} as Scenario;
+
+const CYCLE = (exec: string, extra = '') => `version: 1
+name: cycle
+policies:
+  poll-interval: 2s
+  stall-timeout: 1m
+  reason: rolling test
+${extra}steps:
+  - type: disable
+  - type: preflight
+  - type: migrate
+  - type: verify-empty
+  - type: exec
+    name: maintain
+    command: ${exec}
+  - type: wait-for-service
+    fresh: false
+    poll-interval: 1s
+  - type: enable
+  - type: return-instances
+`;
+
+interface Env {
+  emu: Emulator;
+  session: HostmaintSession;
+  dir: string;
+  events: DrainEvent[];
+  file(text: string): string;
+  runner(over?: Partial<RunnerEnv>): RunnerEnv;
+  close(): Promise<void>;
+}
+
+async function open(): Promise<Env> {
+  const emu = await startEmulator({ scenario: SCENARIO, clock: new VirtualClock() });
+  const session = await connect(emulatorCloud(emu), { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-roll-'));
+  const store = new RunStore(path.join(dir, 'state'));
+  const events: DrainEvent[] = [];
+  return {
+    emu,
+    session,
+    dir,
+    events,
+    file: (text) => {
+      const f = path.join(dir, `wf-${events.length}-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(f, text);
+      return f;
+    },
+    runner: (over = {}) => ({
+      store,
+      logger: memoryLogger(),
+      clock: emu.clock,
+      cloudName: 'emulator',
+      user: 'admin',
+      who: 'test@box',
+      argv: ['run'],
+      resolveHost: async () => '127.0.0.1',
+      probeTcp: async () => true,
+      emit: (e) => events.push(e),
+      ...over,
+    }),
+    close: async () => {
+      await session.close();
+      await emu.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function enabled(emu: Emulator, host: string): boolean {
+  return !emu.state.cloud.hosts.get(host)!.disabled;
+}
+
+/** The order in which hosts were disabled by the run (from the service-changed events). */
+function drainOrder(events: DrainEvent[]): string[] {
+  return events.filter((e) => e.type === 'service-changed' && e.action === 'disabled').map((e) => e.host);
+}
+
+describe('rolling runs on the emulated cloud', function () {
+  this.timeout(120_000);
+  let env: Env;
+  afterEach(async () => env?.close());
+
+  it('runs the maintenance cycle on three hosts one after the other, each back before the next starts', async () => {
+    env = await open();
+    const before = Object.fromEntries(['compute-01', 'compute-02', 'compute-03'].map((h) => [h, env.emu.state.serversOn(h).map((s) => s.name).sort()]));
+    const wf = env.file(CYCLE(`['true']`));
+    const { result, record } = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner());
+    assert.equal(result.outcome, 'completed', result.message);
+    assert.equal(result.exitCode, 0);
+    assert.deepEqual(result.hosts.map((h) => [h.host, h.status]), [['compute-01', 'done'], ['compute-02', 'done'], ['compute-03', 'done']]);
+    assert.deepEqual(drainOrder(env.events), ['compute-01', 'compute-02', 'compute-03']);
+    // Never two hosts out at once: each host was enabled again before the next one was disabled.
+    const seq = env.events.filter((e) => e.type === 'service-changed' && (e.action === 'disabled' || e.action === 'enabled')).map((e) => `${e.type === 'service-changed' ? e.action : ''}:${e.host}`);
+    assert.deepEqual(seq, ['disabled:compute-01', 'enabled:compute-01', 'disabled:compute-02', 'enabled:compute-02', 'disabled:compute-03', 'enabled:compute-03']);
+    for (const h of ['compute-01', 'compute-02', 'compute-03']) {
+      assert.ok(enabled(env.emu, h), `${h} enabled`);
+      assert.deepEqual(env.emu.state.serversOn(h).map((s) => s.name).sort(), before[h], `${h} has its instances back`);
+    }
+    assert.deepEqual(doubleMoves(env.emu), []);
+    assert.equal(record?.state, 'finished');
+    const kids = await Promise.all(result.hosts.map((h) => env.runner().store.load(h.childRunId)));
+    assert.deepEqual(kids.map((k) => [k.command, k.parentRunId, k.state]), kids.map(() => ['run', result.runId, 'finished']));
+  });
+
+  it('stops starting hosts after a failure (exit of the failed host), and goes on with --continue-on-failure', async () => {
+    env = await open();
+    // The exec fails on compute-02 only.
+    const exec = `'test {host} != compute-02'`;
+    const stop = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: env.file(CYCLE(exec)) }, env.runner());
+    assert.equal(stop.result.outcome, 'failed');
+    assert.equal(stop.result.exitCode, 7);
+    assert.deepEqual(stop.result.hosts.map((h) => [h.host, h.status]), [['compute-01', 'done'], ['compute-02', 'failed'], ['compute-03', 'not-started']]);
+    assert.equal(enabled(env.emu, 'compute-03'), true);
+    assert.equal(env.emu.state.serversOn('compute-03').length, 2, 'compute-03 untouched');
+    assert.equal(enabled(env.emu, 'compute-02'), false, 'the failed host stays disabled for a human');
+  });
+
+  it('with continue-on-failure, reports each host and goes on', async () => {
+    env = await open();
+    const exec = `'test {host} != compute-02'`;
+    const wf = env.file(CYCLE(exec, '  continue-on-failure: true\n'));
+    const { result } = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner());
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.exitCode, 7);
+    assert.deepEqual(result.hosts.map((h) => [h.host, h.status]), [['compute-01', 'done'], ['compute-02', 'failed'], ['compute-03', 'done']]);
+    assert.ok(enabled(env.emu, 'compute-03'));
+  });
+
+  it('resumes an interrupted rolling run on the host it was on, without redoing the hosts before it', async () => {
+    env = await open();
+    const wf = env.file(CYCLE(`['true']`));
+    const stop = new AbortController();
+    const first = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner({
+      signal: stop.signal,
+      emit: (e) => {
+        env.events.push(e);
+        if (e.type === 'migration-started' && e.host === 'compute-02' && !stop.signal.aborted) stop.abort('test interrupt');
+      },
+    }));
+    assert.equal(first.result.outcome, 'interrupted');
+    assert.equal(first.result.exitCode, 130);
+    assert.equal(first.record?.state, 'interrupted');
+    const kid2 = await env.runner().store.load(first.result.hosts[1]!.childRunId);
+    assert.equal(kid2.state, 'interrupted');
+    env.events.length = 0;
+    // `hostmaint run` with the same workflow and hosts continues it.
+    const second = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner());
+    assert.equal(second.result.runId, first.result.runId);
+    assert.equal(second.result.outcome, 'completed', second.result.message);
+    assert.deepEqual(drainOrder(env.events), ['compute-03'], 'compute-01 not redone; compute-02 resumed under its marker');
+    assert.deepEqual(doubleMoves(env.emu), []);
+    for (const h of ['compute-01', 'compute-02', 'compute-03']) {
+      assert.ok(enabled(env.emu, h));
+      assert.equal(env.emu.state.serversOn(h).length, 2, `${h} has its 2 instances back`);
+    }
+  });
+});
