@@ -8,15 +8,30 @@ import { renderFrame, type FrameOptions } from '../../../src/report/live.js';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/events');
 
+/** Streams of workflow and rolling runs (test/unit/report/fixtures/, recorded by test/emulator/workflow-events.test.ts). */
+export const WORKFLOW_FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+export function readWorkflowEvents(name: string): DrainEvent[] {
+  return parseEvents(readFileSync(path.join(WORKFLOW_FIXTURES, `${name}.ndjson`), 'utf8'));
+}
+
+export function readWorkflowResult<T>(name: string): T {
+  return JSON.parse(readFileSync(path.join(WORKFLOW_FIXTURES, `${name}.result.json`), 'utf8')) as T;
+}
+
+function parseEvents(text: string): DrainEvent[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as DrainEvent);
+}
+
 export function fixtureNames(): string[] {
   return readdirSync(FIXTURES).filter((n) => n.endsWith('.ndjson')).map((n) => n.replace(/\.ndjson$/, '')).sort();
 }
 
 export function readEvents(name: string): DrainEvent[] {
-  return readFileSync(path.join(FIXTURES, `${name}.ndjson`), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as DrainEvent);
+  return parseEvents(readFileSync(path.join(FIXTURES, `${name}.ndjson`), 'utf8'));
 }
 
 export function viewAfter(events: DrainEvent[], n: number): RunView {
