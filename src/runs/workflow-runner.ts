@@ -33,7 +33,7 @@ import { acquireHostLock, type HostLock } from './lock.js';
 import { RunRecorder, newRecord, valueText } from './recorder.js';
 import { checkResumable, findService, hostBusyByMarker, loadIfSaved, newRunIdFor, prepareSnapshot, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
 import type { RunRecord } from './schema.js';
-import { isUnfinished } from './store.js';
+import { isUnfinished, type RunStore } from './store.js';
 
 type Session = CloudSession | Clients;
 
@@ -378,8 +378,8 @@ function refOf(s: Workflow['steps'][number]): { name: string; type: string; onFa
  * `hostmaint continue <run-id>`: record an approval for the step the run waits at.
  * Returns the record (the caller then resumes the run, or its rolling parent).
  */
-export async function approveRun(env: RunnerEnv, runId: string, by: string): Promise<{ record: RunRecord; step: string }> {
-  const rec = await env.store.load(runId);
+export async function approveRun(store: RunStore, runId: string, by: string, now: number): Promise<{ record: RunRecord; step: string }> {
+  const rec = await store.load(runId);
   if (rec.command !== 'run') throw new HostmaintError('usage', `run ${runId} is a ${rec.command} run: only a workflow run waits for approval`, { hint: `\`hostmaint status ${runId}\` shows it.` });
   if (rec.state !== 'waiting') {
     throw new HostmaintError('usage', `run ${runId} is not waiting for approval (it is ${rec.state}${rec.outcome ? `, ${rec.outcome}` : ''})`, {
@@ -389,10 +389,10 @@ export async function approveRun(env: RunnerEnv, runId: string, by: string): Pro
   const ctx = (rec.snapshot as { context?: WorkflowContext } | null)?.context;
   const step = ctx?.approval?.step;
   if (!step) throw new HostmaintError('config', `run ${runId} is saved as waiting but its snapshot names no approval step`, { hint: 'The record may have been edited; `hostmaint status` shows it.' });
-  const at = new Date(env.clock.now()).toISOString();
+  const at = new Date(now).toISOString();
   rec.approvals = [...(rec.approvals ?? []).filter((a) => a.step !== step), { step, by, at }];
   rec.updatedAt = at;
-  env.store.writeSync(rec);
-  env.store.appendJournalSync(runId, { kind: 'decision', time: at, runId, host: rec.host, pid: process.pid, decision: 'approved', detail: { step, by } });
+  store.writeSync(rec);
+  store.appendJournalSync(runId, { kind: 'decision', time: at, runId, host: rec.host, pid: process.pid, decision: 'approved', detail: { step, by } });
   return { record: rec, step };
 }

@@ -177,7 +177,7 @@ describe('workflow runs on the emulated cloud', function () {
     const again = await runWorkflow(env.session, { host: 'compute-03', resumeRunId: first.result.runId }, env.runner());
     assert.equal(again.result.exitCode, 8);
     assert.equal(service(env.emu, 'compute-03').status, 'disabled');
-    await approveRun(env.runner(), first.result.runId, 'alice@ops');
+    await approveRun(env.runner().store, first.result.runId, 'alice@ops', env.emu.clock.now());
     const done = await runWorkflow(env.session, { host: 'compute-03', resumeRunId: first.result.runId }, env.runner());
     assert.equal(done.result.outcome, 'completed', done.result.message);
     assert.deepEqual(done.result.steps.map((s) => [s.name, s.status]), [['disable', 'ok'], ['approve', 'ok'], ['enable', 'ok']]);

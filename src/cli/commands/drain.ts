@@ -6,26 +6,28 @@ import { parseDuration, parseIntFlag } from '../durations.js';
 import { usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { DrainOptions, DrainResult } from '../../workflow/types.js';
+import type { WorkflowPolicies } from '../../workflow-file/types.js';
 
+/** Policy flags are undefined when not given: the drain workflow's policy applies. */
 interface DrainArgs extends CommonArgs {
   host: string;
-  reason: string;
-  concurrency: number;
+  reason?: string;
+  concurrency?: number;
   target?: string[];
   aggregate?: string;
   availabilityZone?: string;
-  stopped: 'cold' | 'leave' | 'fail';
-  shelved: 'offload' | 'leave' | 'fail';
-  skipBlocked: boolean;
-  waitTimeout: string;
-  migrationTimeout: string;
-  stallTimeout: string;
-  onTimeout: 'abort' | 'force-complete' | 'wait';
-  retries: number;
-  pollInterval: string;
+  stopped?: 'cold' | 'leave' | 'fail';
+  shelved?: 'offload' | 'leave' | 'fail';
+  skipBlocked?: boolean;
+  waitTimeout?: string;
+  migrationTimeout?: string;
+  stallTimeout?: string;
+  onTimeout?: 'abort' | 'force-complete' | 'wait';
+  retries?: number;
+  pollInterval?: string;
   probePort?: number;
-  probeTimeout: string;
-  pinToPlan: boolean;
+  probeTimeout?: string;
+  pinToPlan?: boolean;
   dryRun: boolean;
   yes: boolean;
   adopt: boolean;
@@ -35,59 +37,87 @@ interface DrainArgs extends CommonArgs {
 function drainFlags(y: Argv): Argv {
   return y
     .positional('host', { type: 'string', describe: 'The nova-compute host (service host name, exact match)' })
-    .option('reason', { type: 'string', default: 'maintenance', group: 'Drain:', describe: 'Why: stamped on the service as "hostmaint:<run-id>: <reason>"' })
-    .option('concurrency', { type: 'number', default: 2, group: 'Drain:', describe: "Migration requests kept queued in Nova ahead of the source compute's free slots (Nova runs max_concurrent_live_migrations per compute; at most 16 in flight)" })
+    .option('reason', { type: 'string', group: 'Drain:', describe: 'Why: stamped on the service as "hostmaint:<run-id>: <reason>" [default: from the drain workflow, shipped maintenance]' })
+    .option('concurrency', { type: 'number', group: 'Drain:', describe: "Migration requests kept queued in Nova ahead of the source compute's free slots (Nova runs max_concurrent_live_migrations per compute; at most 16 in flight) [default: from the drain workflow, shipped 2]" })
     .option('target', { type: 'string', array: true, group: 'Targets:', describe: 'Only these hosts may receive instances (Nova still validates; never forced)' })
     .option('aggregate', { type: 'string', group: 'Targets:', describe: 'Only hosts of this host aggregate (name or id)' })
     .option('availability-zone', { type: 'string', group: 'Targets:', describe: 'Only hosts in this availability zone' })
-    .option('pin-to-plan', { type: 'boolean', default: false, group: 'Targets:', describe: 'Request the planned host for each instance instead of letting the scheduler choose' })
+    .option('pin-to-plan', { type: 'boolean', group: 'Targets:', describe: 'Request the planned host for each instance instead of letting the scheduler choose [default: from the drain workflow, shipped false]' })
     .option('probe-port', { type: 'number', group: 'Targets:', describe: 'TCP port each target must answer on (e.g. 16509 for libvirt, 22 for ssh)' })
-    .option('probe-timeout', { type: 'string', default: '3s', group: 'Targets:', describe: 'Timeout of one TCP probe' })
-    .option('stopped', { choices: ['cold', 'leave', 'fail'] as const, default: 'cold' as const, group: 'Instances:', describe: 'SHUTOFF instances: cold-migrate (then confirm), leave them, or refuse' })
-    .option('shelved', { choices: ['offload', 'leave', 'fail'] as const, default: 'offload' as const, group: 'Instances:', describe: 'SHELVED instances: shelve-offload, leave them, or refuse' })
-    .option('skip-blocked', { type: 'boolean', default: false, group: 'Instances:', describe: 'Leave instances that cannot move (SUSPENDED, ERROR, RESCUE, locked, PCI...) instead of refusing' })
-    .option('wait-timeout', { type: 'string', default: '5m', group: 'Instances:', describe: 'How long to wait for busy instances (task in progress, BUILD) before calling them blocked' })
-    .option('migration-timeout', { type: 'string', default: '1h', group: 'Migrations:', describe: 'A migration running longer than this gets the --on-timeout policy' })
-    .option('stall-timeout', { type: 'string', default: '5m', group: 'Migrations:', describe: 'A migration with no memory progress for this long gets the --on-timeout policy' })
-    .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, default: 'abort' as const, group: 'Migrations:', describe: 'What to do with a stalled or overlong migration (abort: it stays on the source, then is retried)' })
-    .option('retries', { type: 'number', default: 2, group: 'Migrations:', describe: 'Extra attempts after a failed migration' })
-    .option('poll-interval', { type: 'string', default: '2s', group: 'Migrations:', describe: 'How often to look at the migrations (a constant number of API calls per poll)' })
+    .option('probe-timeout', { type: 'string', group: 'Targets:', describe: 'Timeout of one TCP probe [default: from the drain workflow, shipped 3s]' })
+    .option('stopped', { choices: ['cold', 'leave', 'fail'] as const, group: 'Instances:', describe: 'SHUTOFF instances: cold-migrate (then confirm), leave them, or refuse [default: from the drain workflow, shipped cold]' })
+    .option('shelved', { choices: ['offload', 'leave', 'fail'] as const, group: 'Instances:', describe: 'SHELVED instances: shelve-offload, leave them, or refuse [default: from the drain workflow, shipped offload]' })
+    .option('skip-blocked', { type: 'boolean', group: 'Instances:', describe: 'Leave instances that cannot move (SUSPENDED, ERROR, RESCUE, locked, PCI...) instead of refusing [default: from the drain workflow, shipped false]' })
+    .option('wait-timeout', { type: 'string', group: 'Instances:', describe: 'How long to wait for busy instances (task in progress, BUILD) before calling them blocked [default: from the drain workflow, shipped 5m]' })
+    .option('migration-timeout', { type: 'string', group: 'Migrations:', describe: 'A migration running longer than this gets the --on-timeout policy [default: from the drain workflow, shipped 1h]' })
+    .option('stall-timeout', { type: 'string', group: 'Migrations:', describe: 'A migration with no memory progress for this long gets the --on-timeout policy [default: from the drain workflow, shipped 5m]' })
+    .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, group: 'Migrations:', describe: 'What to do with a stalled or overlong migration (abort: it stays on the source, then is retried) [default: from the drain workflow, shipped abort]' })
+    .option('retries', { type: 'number', group: 'Migrations:', describe: 'Extra attempts after a failed migration [default: from the drain workflow, shipped 2]' })
+    .option('poll-interval', { type: 'string', group: 'Migrations:', describe: 'How often to look at the migrations (a constant number of API calls per poll) [default: from the drain workflow, shipped 2s]' })
     .option('adopt', { type: 'boolean', default: false, group: 'Runs:', describe: 'Carry on under another hostmaint run\'s marker on the service (a run this machine does not know may still be live elsewhere)' })
     .option('new-run', { type: 'boolean', default: false, group: 'Runs:', describe: 'Start a new run even if an unfinished one of this host is saved (it is marked superseded)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Only plan: the same as `hostmaint plan` (changes nothing)' })
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation (never asked when not on a terminal)' });
 }
 
-function drainOptions(argv: DrainArgs, dryRun: boolean): DrainOptions {
+/** A numeric option: the flag parsed when given, else the workflow's policy. */
+export function flagOr<T>(value: T | undefined, parse: (v: T) => number, fallback: number): number {
+  return value === undefined ? fallback : parse(value);
+}
+
+/** The command's options: each flag given, else the drain workflow's policy (workflows/drain.yaml, or the operator's own drain.yaml). */
+function drainOptions(argv: DrainArgs, dryRun: boolean, p: WorkflowPolicies): DrainOptions {
   const host = String(argv.host ?? '').trim();
   if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`, 'Give the nova-compute host as `openstack compute service list` shows it.');
-  const targets = (argv.target ?? []).flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
-  if (targets.includes(host)) throw usageError(`--target ${host} is the host being drained`, 'Name other hosts as targets.');
-  if (argv.reason.trim().length === 0) throw usageError('--reason is empty', 'Say why the host is drained, e.g. --reason "kernel update CHG-1234".');
+  const given = (argv.target ?? []).flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
+  const targets = given.length > 0 ? given : p.targets;
+  if (targets?.includes(host)) throw usageError(`--target ${host} is the host being drained`, 'Name other hosts as targets.');
+  const reason = argv.reason ?? p.reason;
+  if (reason.trim().length === 0) throw usageError('--reason is empty', 'Say why the host is drained, e.g. --reason "kernel update CHG-1234".');
+  const flag = flagOr;
   return {
-    reason: argv.reason.trim(),
+    reason: reason.trim(),
     dryRun,
-    concurrency: parseIntFlag('concurrency', argv.concurrency, 1, 64),
-    targets: targets.length > 0 ? targets : null,
-    aggregate: argv.aggregate ?? null,
-    availabilityZone: argv.availabilityZone ?? null,
-    pinToPlan: argv.pinToPlan,
-    probePort: argv.probePort === undefined ? null : parseIntFlag('probe-port', argv.probePort, 1, 65535),
-    probeTimeoutMs: parseDuration('probe-timeout', argv.probeTimeout, { minMs: 100, maxMs: 60_000 }),
-    stopped: argv.stopped,
-    shelved: argv.shelved,
-    skipBlocked: argv.skipBlocked,
-    waitTimeoutMs: parseDuration('wait-timeout', argv.waitTimeout, { maxMs: 24 * 3_600_000 }),
-    migrationTimeoutMs: parseDuration('migration-timeout', argv.migrationTimeout, { minMs: 10_000, maxMs: 48 * 3_600_000 }),
-    stallTimeoutMs: parseDuration('stall-timeout', argv.stallTimeout, { minMs: 5_000, maxMs: 24 * 3_600_000 }),
-    onTimeout: argv.onTimeout,
-    retries: parseIntFlag('retries', argv.retries, 0, 10),
-    pollIntervalMs: parseDuration('poll-interval', argv.pollInterval, { minMs: 200, maxMs: 600_000 }),
+    concurrency: flag(argv.concurrency, (v) => parseIntFlag('concurrency', v, 1, 64), p.concurrency),
+    targets: targets && targets.length > 0 ? targets : null,
+    aggregate: argv.aggregate ?? p.aggregate,
+    availabilityZone: argv.availabilityZone ?? p.availabilityZone,
+    pinToPlan: argv.pinToPlan ?? p.pinToPlan,
+    probePort: argv.probePort === undefined ? p.probePort : parseIntFlag('probe-port', argv.probePort, 1, 65535),
+    probeTimeoutMs: flag(argv.probeTimeout, (v) => parseDuration('probe-timeout', v, { minMs: 100, maxMs: 60_000 }), p.probeTimeoutMs),
+    stopped: argv.stopped ?? p.stopped,
+    shelved: argv.shelved ?? p.shelved,
+    skipBlocked: argv.skipBlocked ?? p.skipBlocked,
+    waitTimeoutMs: flag(argv.waitTimeout, (v) => parseDuration('wait-timeout', v, { maxMs: 24 * 3_600_000 }), p.waitTimeoutMs),
+    migrationTimeoutMs: flag(argv.migrationTimeout, (v) => parseDuration('migration-timeout', v, { minMs: 10_000, maxMs: 48 * 3_600_000 }), p.migrationTimeoutMs),
+    stallTimeoutMs: flag(argv.stallTimeout, (v) => parseDuration('stall-timeout', v, { minMs: 5_000, maxMs: 24 * 3_600_000 }), p.stallTimeoutMs),
+    onTimeout: argv.onTimeout ?? p.onTimeout,
+    retries: flag(argv.retries, (v) => parseIntFlag('retries', v, 0, 10), p.retries),
+    pollIntervalMs: flag(argv.pollInterval, (v) => parseDuration('poll-interval', v, { minMs: 200, maxMs: 600_000 }), p.pollIntervalMs),
   };
 }
 
+/**
+ * The policies of the workflow a command runs (`drain` -> drain.yaml, `undrain` -> undrain.yaml),
+ * looked up like any workflow name, so an operator's own drain.yaml sets the defaults. Its steps
+ * must be the command's own: other steps belong in a workflow run with `hostmaint run`.
+ */
+export async function commandPolicies(state: CommandState, name: 'drain' | 'undrain', steps: string[]): Promise<WorkflowPolicies> {
+  const { loadWorkflow, sourceLabel } = await import('../../workflow-file/load.js');
+  const loaded = await loadWorkflow(name, { env: state.io.env });
+  const types = loaded.workflow.steps.map((s) => s.type);
+  if (types.join(',') !== steps.join(',')) {
+    throw usageError(
+      `the ${name} workflow ${sourceLabel(loaded.source)} has the steps ${types.join(', ')}; \`hostmaint ${name}\` runs exactly ${steps.join(', ')}`,
+      `Keep ${name}.yaml's steps as shipped (change its policies freely), and put other steps in a workflow of your own: \`hostmaint run <your-workflow> <host>\`.`,
+    );
+  }
+  return loaded.workflow.policies;
+}
+
 async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): Promise<void> {
-  const options = drainOptions(argv, dryRun);
+  const policies = await commandPolicies(state, 'drain', ['disable', 'preflight', 'migrate', 'verify-empty']);
+  const options = drainOptions(argv, dryRun, policies);
   if (dryRun && (argv.adopt || argv.newRun)) {
     throw usageError(`${argv.adopt ? '--adopt' : '--new-run'} cannot be used with a plan (--dry-run / hostmaint plan)`, 'A plan changes nothing and saves no run; drop the flag, or run `hostmaint drain` without --dry-run.');
   }

@@ -7,6 +7,9 @@ import { resumeCommand } from './resume.js';
 import { emulatorCommand } from './emulator.js';
 import { historyCommand } from './history.js';
 import { completionCommand } from './completion.js';
+import { runCommand } from './run.js';
+import { continueCommand } from './continue.js';
+import { workflowCommand } from './workflow.js';
 
 /** Every command, in the order --help lists them. The CLI and the completion script both register this one list. */
 export function withCommands<T>(y: Argv<T>, state: CommandState): Argv<T> {
@@ -14,6 +17,9 @@ export function withCommands<T>(y: Argv<T>, state: CommandState): Argv<T> {
     .command(drainCommand(state))
     .command(undrainCommand(state))
     .command(planCommand(state))
+    .command(runCommand(state))
+    .command(continueCommand(state))
+    .command(workflowCommand(state))
     .command(statusCommand(state))
     .command(resumeCommand(state))
     .command(emulatorCommand(state))
@@ -21,4 +27,4 @@ export function withCommands<T>(y: Argv<T>, state: CommandState): Argv<T> {
     .command(completionCommand(state)) as Argv<T>;
 }
 
-export const COMMAND_NAMES = ['drain', 'undrain', 'plan', 'status', 'resume', 'emulator', 'history', 'completion'] as const;
+export const COMMAND_NAMES = ['drain', 'undrain', 'plan', 'run', 'continue', 'workflow', 'status', 'resume', 'emulator', 'history', 'completion'] as const;

@@ -2,17 +2,36 @@ import type { CommandModule } from 'yargs';
 import type { CommandState } from '../main.js';
 import type { CommonArgs } from '../session.js';
 import { usageError } from '../errors.js';
+import type { RunRecord, RunStore } from '../../runs/store.js';
 
 interface ResumeArgs extends CommonArgs {
   runId: string;
   adopt: boolean;
 }
 
+/** A saved run by id, from --state-dir (or the default) or its demo/ subdirectory (runs on the built-in demo cloud). */
+export async function loadRunAnywhere(state: CommandState, argv: CommonArgs, runId: string): Promise<{ store: RunStore; record: RunRecord }> {
+  const path = await import('node:path');
+  const { defaultStateDir, RunStore } = await import('../../runs/store.js');
+  const { checkStateDirFlag } = await import('../session.js');
+  const base = argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(state.io.env);
+  let lastError: unknown = null;
+  for (const dir of [base, path.join(base, 'demo')]) {
+    const store = new RunStore(dir);
+    try {
+      return { store, record: await store.load(runId) };
+    } catch (e) {
+      if (!lastError || !/^no run /.test((e as Error).message)) lastError = e;
+    }
+  }
+  throw lastError;
+}
+
 /** `hostmaint resume <run-id>`: carry on a saved drain or undrain that did not finish. */
 export function resumeCommand(state: CommandState): CommandModule<object, ResumeArgs> {
   return {
     command: 'resume <run-id>',
-    describe: 'Carry on a saved drain or undrain that was interrupted (Ctrl-C, a killed process, a cloud that went away); safe to repeat',
+    describe: 'Carry on a saved drain, undrain, workflow or rolling run that was interrupted (Ctrl-C, a killed process, a cloud that went away); safe to repeat',
     builder: (y) =>
       y
         .positional('run-id', { type: 'string', describe: 'The run id, as `hostmaint status` lists it' })
@@ -22,39 +41,30 @@ export function resumeCommand(state: CommandState): CommandModule<object, Resume
     handler: async (argv) => {
       const runId = String(argv.runId ?? '').trim();
       if (!runId) throw usageError('a run id is required', 'List runs with `hostmaint status`.');
-      const path = await import('node:path');
-      const { defaultStateDir, RunStore } = await import('../../runs/store.js');
       const { checkResumable } = await import('../../runs/runner.js');
-      const { checkStateDirFlag, withCommandRun } = await import('../session.js');
-      const base = argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(state.io.env);
-      // Runs on the built-in demo cloud live under <state-dir>/demo.
-      let found = null;
-      let lastError: unknown = null;
-      for (const dir of [base, path.join(base, 'demo')]) {
-        try {
-          found = await new RunStore(dir).load(runId);
-          break;
-        } catch (e) {
-          if (!lastError || !/^no run /.test((e as Error).message)) lastError = e;
-        }
-      }
-      if (!found) throw lastError;
+      const { withCommandRun } = await import('../session.js');
+      const { record } = await loadRunAnywhere(state, argv, runId);
       // Refuse a finished run, or one of another workflow version, before touching the cloud.
-      await checkResumable(found, {});
-      const record = found;
+      await checkResumable(record, {});
       await withCommandRun(
         state,
         argv,
         async (run) => {
-          const { resumeRun } = await import('../../runs/runner.js');
           const { finishSavedRun, runnerEnv } = await import('./drain.js');
-          const out = await resumeRun(
-            run.cloud.session,
-            runId,
-            runnerEnv(state, run),
-            { adopt: argv.adopt },
-          );
-          finishSavedRun(state, run, out);
+          const env = runnerEnv(state, run);
+          if (record.command === 'run' || record.command === 'rolling') {
+            const { finishWorkflowRun } = await import('./run.js');
+            if (record.command === 'rolling') {
+              const { runRolling } = await import('../../runs/rolling-runner.js');
+              finishWorkflowRun(state, run, await runRolling(run.cloud.session, { hosts: record.hosts ?? [], resumeRunId: runId }, env));
+            } else {
+              const { runWorkflow } = await import('../../runs/workflow-runner.js');
+              finishWorkflowRun(state, run, await runWorkflow(run.cloud.session, { host: record.host, resumeRunId: runId, adopt: argv.adopt }, env));
+            }
+            return;
+          }
+          const { resumeRun } = await import('../../runs/runner.js');
+          finishSavedRun(state, run, await resumeRun(run.cloud.session, runId, env, { adopt: argv.adopt }));
         },
         { defaultCloud: record.cloud },
       );

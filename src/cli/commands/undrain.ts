@@ -10,12 +10,12 @@ interface UndrainArgs extends CommonArgs {
   force: boolean;
   return: boolean;
   waitUp?: string;
-  concurrency: number;
-  retries: number;
-  migrationTimeout: string;
-  stallTimeout: string;
-  onTimeout: 'abort' | 'force-complete' | 'wait';
-  pollInterval: string;
+  concurrency?: number;
+  retries?: number;
+  migrationTimeout?: string;
+  stallTimeout?: string;
+  onTimeout?: 'abort' | 'force-complete' | 'wait';
+  pollInterval?: string;
   dryRun: boolean;
   yes: boolean;
 }
@@ -30,12 +30,12 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
         .option('force', { type: 'boolean', default: false, describe: 'Enable even if someone else disabled the service (libvirt AUTO:, Masakari, a colleague)' })
         .option('return', { type: 'boolean', default: false, describe: 'Move back the instances the last drain of this host moved, if they are still where it put them' })
         .option('wait-up', { type: 'string', describe: 'First wait (up to this long) for the service to report up, e.g. after a reboot: 10m' })
-        .option('concurrency', { type: 'number', default: 2, group: 'Return:', describe: 'Migrations requested at once with --return' })
-        .option('retries', { type: 'number', default: 2, group: 'Return:', describe: 'Extra attempts after a failed return migration' })
-        .option('migration-timeout', { type: 'string', default: '1h', group: 'Return:', describe: 'Overlong migration limit (see drain)' })
-        .option('stall-timeout', { type: 'string', default: '5m', group: 'Return:', describe: 'No-progress limit (see drain)' })
-        .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, default: 'abort' as const, group: 'Return:', describe: 'Policy for stalled or overlong migrations' })
-        .option('poll-interval', { type: 'string', default: '2s', group: 'Return:', describe: 'How often to look at the migrations' })
+        .option('concurrency', { type: 'number', group: 'Return:', describe: 'Migrations requested at once with --return [default: from the undrain workflow, shipped 2]' })
+        .option('retries', { type: 'number', group: 'Return:', describe: 'Extra attempts after a failed return migration [default: from the undrain workflow, shipped 2]' })
+        .option('migration-timeout', { type: 'string', group: 'Return:', describe: 'Overlong migration limit (see drain) [default: from the undrain workflow, shipped 1h]' })
+        .option('stall-timeout', { type: 'string', group: 'Return:', describe: 'No-progress limit (see drain) [default: from the undrain workflow, shipped 5m]' })
+        .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, group: 'Return:', describe: 'Policy for stalled or overlong migrations [default: from the undrain workflow, shipped abort]' })
+        .option('poll-interval', { type: 'string', group: 'Return:', describe: 'How often to look at the migrations [default: from the undrain workflow, shipped 2s]' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'Say what undrain would do (exit 0, or 5 if it would refuse) and change nothing' })
         .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accepted for symmetry with drain; undrain does not prompt' })
         .example('$0 undrain compute-01', 'Re-enable compute-01 if hostmaint disabled it')
@@ -46,16 +46,19 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
     handler: async (argv) => {
       const host = String(argv.host ?? '').trim();
       if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`);
+      // Each flag given, else the undrain workflow's policy (workflows/undrain.yaml, or the operator's own).
+      const { commandPolicies, flagOr: flag } = await import('./drain.js');
+      const p = await commandPolicies(state, 'undrain', ['enable']);
       const options: UndrainOptions = {
         force: argv.force,
         returnInstances: argv.return,
-        waitUpTimeoutMs: argv.waitUp === undefined ? null : parseDuration('wait-up', argv.waitUp, { minMs: 1000, maxMs: 24 * 3_600_000 }),
-        concurrency: parseIntFlag('concurrency', argv.concurrency, 1, 64),
-        retries: parseIntFlag('retries', argv.retries, 0, 10),
-        migrationTimeoutMs: parseDuration('migration-timeout', argv.migrationTimeout, { minMs: 10_000, maxMs: 48 * 3_600_000 }),
-        stallTimeoutMs: parseDuration('stall-timeout', argv.stallTimeout, { minMs: 5_000, maxMs: 24 * 3_600_000 }),
-        onTimeout: argv.onTimeout,
-        pollIntervalMs: parseDuration('poll-interval', argv.pollInterval, { minMs: 200, maxMs: 600_000 }),
+        waitUpTimeoutMs: argv.waitUp === undefined ? p.waitUpTimeoutMs : parseDuration('wait-up', argv.waitUp, { minMs: 1000, maxMs: 24 * 3_600_000 }),
+        concurrency: flag(argv.concurrency, (v) => parseIntFlag('concurrency', v, 1, 64), p.concurrency),
+        retries: flag(argv.retries, (v) => parseIntFlag('retries', v, 0, 10), p.retries),
+        migrationTimeoutMs: flag(argv.migrationTimeout, (v) => parseDuration('migration-timeout', v, { minMs: 10_000, maxMs: 48 * 3_600_000 }), p.migrationTimeoutMs),
+        stallTimeoutMs: flag(argv.stallTimeout, (v) => parseDuration('stall-timeout', v, { minMs: 5_000, maxMs: 24 * 3_600_000 }), p.stallTimeoutMs),
+        onTimeout: argv.onTimeout ?? p.onTimeout,
+        pollIntervalMs: flag(argv.pollInterval, (v) => parseDuration('poll-interval', v, { minMs: 200, maxMs: 600_000 }), p.pollIntervalMs),
       };
       const { withCommandRun } = await import('../session.js');
       if (argv.dryRun) {

@@ -1,0 +1,67 @@
+import type { CommandModule } from 'yargs';
+import type { CommandState } from '../main.js';
+import type { CommonArgs } from '../session.js';
+import type { RunRecord } from '../../runs/schema.js';
+import { usageError } from '../errors.js';
+
+interface ContinueArgs extends CommonArgs {
+  runId: string;
+}
+
+/**
+ * `hostmaint continue <run-id>`: approve the step a workflow run waits at, and carry the run on.
+ * The id may be the host's run or its rolling run (every waiting host of it is approved).
+ */
+export function continueCommand(state: CommandState): CommandModule<object, ContinueArgs> {
+  return {
+    command: 'continue <run-id>',
+    describe: 'Approve the step a saved workflow run waits at (an approve step) and carry the run on; the approval (who, when) is recorded',
+    builder: (y) =>
+      y
+        .positional('run-id', { type: 'string', describe: 'The waiting run (a host\'s run, or the rolling run it belongs to), as `hostmaint status` lists it' })
+        .example('$0 continue 20261129T093000Z-3f2a', 'Approve and carry on (its own cloud, workflow and options)')
+        .example('$0 continue 20261129T093000Z-3f2a --yes -f json', 'From a runbook, JSON result') as never,
+    handler: async (argv) => {
+      const runId = String(argv.runId ?? '').trim();
+      if (!runId) throw usageError('a run id is required', 'List waiting runs with `hostmaint status`.');
+      const { loadRunAnywhere } = await import('./resume.js');
+      const { store, record } = await loadRunAnywhere(state, argv, runId);
+      const { approveRun } = await import('../../runs/workflow-runner.js');
+      const { HostmaintError } = await import('../../errors.js');
+      const { withCommandRun } = await import('../session.js');
+      const { runnerEnv } = await import('./drain.js');
+      // Approve before opening the cloud: a run that is not waiting is refused with nothing changed.
+      const who = `${state.io.env['USER'] ?? 'unknown'}@${(await import('node:os')).hostname()}`;
+      let top = record;
+      if (record.command === 'rolling') {
+        const kids = await Promise.all(((record.snapshot as { context?: { hosts?: Array<{ childRunId: string }> } } | null)?.context?.hosts ?? []).map((h) => store.load(h.childRunId).catch(() => null)));
+        const waiting = kids.filter((k): k is RunRecord => k !== null && k.state === 'waiting');
+        if (waiting.length === 0) throw new HostmaintError('usage', `rolling run ${runId} has no host waiting for approval (it is ${record.state})`, { hint: `\`hostmaint status ${runId}\` shows it; \`hostmaint resume ${runId}\` carries on an interrupted one.` });
+        for (const k of waiting) {
+          const { step } = await approveRun(store, k.runId, who, Date.now());
+          state.io.stderr.write(`hostmaint: approved step ${step} of ${k.host} (run ${k.runId}) as ${who}.\n`);
+        }
+      } else {
+        const { step } = await approveRun(store, runId, who, Date.now());
+        state.io.stderr.write(`hostmaint: approved step ${step} of ${record.host} (run ${runId}) as ${who}.\n`);
+        if (record.parentRunId) top = await store.load(record.parentRunId);
+      }
+      await withCommandRun(
+        state,
+        argv,
+        async (run) => {
+          const env = runnerEnv(state, run);
+          const { finishWorkflowRun } = await import('./run.js');
+          if (top.command === 'rolling') {
+            const { runRolling } = await import('../../runs/rolling-runner.js');
+            finishWorkflowRun(state, run, await runRolling(run.cloud.session, { hosts: top.hosts ?? [], resumeRunId: top.runId }, env));
+          } else {
+            const { runWorkflow } = await import('../../runs/workflow-runner.js');
+            finishWorkflowRun(state, run, await runWorkflow(run.cloud.session, { host: top.host, resumeRunId: top.runId }, env));
+          }
+        },
+        { defaultCloud: record.cloud },
+      );
+    },
+  };
+}

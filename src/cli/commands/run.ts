@@ -1,0 +1,148 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { CommandState } from '../main.js';
+import type { CommandRun, CommonArgs } from '../session.js';
+import { usageError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { policyFlagOptions } from '../../workflow-file/policies.js';
+import type { RunOutcome } from '../../runs/runner.js';
+import type { WorkflowResult } from '../../runs/workflow-runner.js';
+import type { RollingResult } from '../../runs/rolling-runner.js';
+
+interface RunArgs extends CommonArgs {
+  workflow: string;
+  hosts?: string[];
+  hostsFile?: string;
+  hostsFromAggregate?: string;
+  hostsFromZone?: string;
+  workflowsDir?: string[];
+  adopt: boolean;
+  newRun: boolean;
+  dryRun: boolean;
+  yes: boolean;
+  [key: string]: unknown;
+}
+
+function hostArgs(argv: RunArgs): string[] {
+  const hosts = (argv.hosts ?? []).flatMap((h) => String(h).split(',')).map((h) => h.trim()).filter(Boolean);
+  for (const h of hosts) if (/\s/.test(h)) throw usageError(`'${h}' is not a host name`, 'Give nova-compute hosts as `openstack compute service list` shows them.');
+  return hosts;
+}
+
+/** One host and no host-list flag: a workflow run; otherwise a rolling run (even of one host from a list). */
+function isRolling(argv: RunArgs, hosts: string[]): boolean {
+  return hosts.length !== 1 || argv.hostsFile !== undefined || argv.hostsFromAggregate !== undefined || argv.hostsFromZone !== undefined;
+}
+
+async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
+  const hosts = hostArgs(argv);
+  if (hosts.length === 0 && argv.hostsFile === undefined && argv.hostsFromAggregate === undefined && argv.hostsFromZone === undefined) {
+    throw usageError('no host given', 'Name the hosts (hostmaint run maintenance-cycle compute-01 compute-02), or give --hosts-file, --hosts-from-aggregate or --hosts-from-zone.');
+  }
+  if (argv.adopt && isRolling(argv, hosts)) throw usageError('--adopt applies to one host', 'Run the workflow on that host alone with --adopt, then the others.');
+  // The workflow and the flags are checked before anything touches the cloud.
+  const { findWorkflow, workflowFromSource } = await import('../../workflow-file/load.js');
+  const { policyOverridesFromArgv } = await import('../../workflow-file/policies.js');
+  const overrides = policyOverridesFromArgv(argv);
+  const source = await findWorkflow(String(argv.workflow), { dirs: argv.workflowsDir ?? [], env: state.io.env });
+  const loaded = workflowFromSource(source, overrides);
+  const { formatProblem, sourceLabel } = await import('../../workflow-file/load.js');
+  for (const p of loaded.problems) state.io.stderr.write(`hostmaint: ${formatProblem(p, sourceLabel(source))}\n`);
+  const workflow = loaded.workflow;
+
+  const { withCommandRun } = await import('../session.js');
+  await withCommandRun(state, argv, async (run) => {
+    const { runnerEnv } = await import('./drain.js');
+    const env = runnerEnv(state, run);
+    if (!isRolling(argv, hosts)) {
+      const host = hosts[0]!;
+      if (argv.dryRun) return dryRun(state, run, workflow.name, [host], workflow.policies);
+      if (!(await confirmed(state, argv, `Run workflow ${workflow.name} (${workflow.steps.map((s) => s.name).join(', ')}) on ${host}?`))) return;
+      const { runWorkflow } = await import('../../runs/workflow-runner.js');
+      const out = await runWorkflow(run.cloud.session, { host, source, overrides, adopt: argv.adopt, newRun: argv.newRun, workflowDirs: argv.workflowsDir ?? [] }, env);
+      finishWorkflowRun(state, run, out);
+      return;
+    }
+    const { resolveHostList } = await import('../../rolling/hosts.js');
+    const { orderHosts } = await import('../../rolling/order.js');
+    const list = await resolveHostList(run.cloud.session.compute, { hosts, file: argv.hostsFile ?? null, aggregate: argv.hostsFromAggregate ?? null, availabilityZone: argv.hostsFromZone ?? null });
+    for (const w of list.warnings) state.io.stderr.write(`hostmaint: warning: ${w}\n`);
+    const ordered = await orderHosts(run.cloud.session.compute, list.hosts, workflow.policies.order);
+    if (argv.dryRun) return dryRun(state, run, workflow.name, ordered.hosts, workflow.policies, ordered.sizes);
+    if (!(await confirmed(state, argv, `Run workflow ${workflow.name} on ${ordered.hosts.length} host(s), ${workflow.policies.maxParallel} at a time: ${ordered.hosts.join(', ')}?`))) return;
+    const { runRolling } = await import('../../runs/rolling-runner.js');
+    const out = await runRolling(run.cloud.session, { hosts: ordered.hosts, source, overrides, newRun: argv.newRun, workflowDirs: argv.workflowsDir ?? [] }, env);
+    finishWorkflowRun(state, run, out);
+  });
+}
+
+async function confirmed(state: CommandState, argv: RunArgs, question: string): Promise<boolean> {
+  if (argv.yes || !state.io.interactive || !state.io.confirm) return true;
+  if (await state.io.confirm(question)) return true;
+  state.io.stderr.write('Not confirmed: nothing was changed.\n');
+  state.exitCode = EXIT.UNEXPECTED;
+  return false;
+}
+
+/** --dry-run: the hosts in the order they would be taken, each host's read-only plan; changes nothing. */
+async function dryRun(state: CommandState, run: CommandRun, name: string, hosts: string[], policies: import('../../workflow-file/types.js').WorkflowPolicies, sizes: Record<string, number> = {}): Promise<void> {
+  const { checkCapacityFor } = await import('../../rolling/gate.js');
+  const rows: Array<{ host: string; instances: number | null; ok: boolean; exitCode: number; message: string }> = [];
+  for (const [i, host] of hosts.entries()) {
+    const wave = hosts.slice(Math.floor(i / policies.maxParallel) * policies.maxParallel, (Math.floor(i / policies.maxParallel) + 1) * policies.maxParallel);
+    const c = await checkCapacityFor(run.cloud.session, host, wave, policies, { logger: run.logger, clock: run.cloud.clock, ...(run.cloud.resolveHost ? { resolveHost: run.cloud.resolveHost } : {}) });
+    rows.push({ host, instances: sizes[host] ?? c.result?.plan.length ?? null, ok: c.ok, exitCode: c.exitCode, message: c.message });
+  }
+  const exitCode = rows.find((r) => !r.ok)?.exitCode ?? 0;
+  if (run.format === 'json') {
+    state.io.stdout.write(`${JSON.stringify({ command: 'run', dryRun: true, workflow: name, maxParallel: policies.maxParallel, hosts: rows, exitCode }, null, 2)}\n`);
+  } else {
+    state.io.stdout.write(`Workflow ${name} would run on ${hosts.length} host(s), ${policies.maxParallel} at a time, in this order (nothing was changed):\n`);
+    for (const [i, r] of rows.entries()) state.io.stdout.write(`  ${String(i + 1).padStart(3)}. ${r.host.padEnd(24)} ${r.ok ? 'ok  ' : 'NO  '} ${r.message}\n`);
+  }
+  state.exitCode = exitCode;
+}
+
+/** Print the result of a workflow or rolling run, and how to carry it on when it can be. */
+export function finishWorkflowRun(state: CommandState, run: CommandRun, out: RunOutcome<WorkflowResult | RollingResult>): void {
+  const { result, record } = out;
+  const apiRequests = run.cloud.session.requestCount();
+  const runInfo = record ? { runId: record.runId, state: record.state, resumed: out.resumed, resumes: record.resumes, stateDir: run.store.dir, resumeCommand: out.resumable ? run.resumeHint(record.runId) : null } : null;
+  run.output.result(result as never, { apiRequests, run: runInfo });
+  if (record && record.state === 'waiting') {
+    state.io.stderr.write(`hostmaint: run ${record.runId} is saved, waiting for approval. When it may go on:\n  ${run.resumeHint(record.runId).replace(/^hostmaint resume /, 'hostmaint continue ')}\n`);
+  } else if (record && out.resumable) {
+    state.io.stderr.write(`hostmaint: run ${record.runId} is saved (${record.stateReason ?? record.state}). Resume it with:\n  ${run.resumeHint(record.runId)}\n`);
+  }
+  state.exitCode = result.exitCode;
+}
+
+function runFlags(y: Argv): Argv {
+  return y
+    .positional('workflow', { type: 'string', describe: 'A workflow name (maintenance-cycle, drain, undrain, or one of yours: `hostmaint workflow list`) or a file path' })
+    .positional('hosts', { type: 'string', array: true, describe: 'The nova-compute hosts, in order (several: a rolling run, --max-parallel at a time)' })
+    .option('hosts-file', { type: 'string', group: 'Hosts:', describe: 'Also take hosts from this file: one per line, # comments' })
+    .option('hosts-from-aggregate', { type: 'string', group: 'Hosts:', describe: 'Also take every host of this host aggregate (name or id)' })
+    .option('hosts-from-zone', { type: 'string', group: 'Hosts:', describe: 'Also take every compute host of this availability zone' })
+    .option('workflows-dir', { type: 'string', array: true, group: 'Workflow:', describe: 'Look up workflow names in this directory first (then $HOSTMAINT_WORKFLOWS_DIR, ~/.config/hostmaint/workflows, the shipped ones)' })
+    .option('adopt', { type: 'boolean', default: false, group: 'Runs:', describe: "One host: carry on under another hostmaint run's marker on the service" })
+    .option('new-run', { type: 'boolean', default: false, group: 'Runs:', describe: 'Start a new run even if an unfinished one of the same workflow (and hosts) is saved; it is marked superseded' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'Show the hosts in the order they would be taken and whether each one can be emptied now; changes nothing' })
+    .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation (never asked when not on a terminal)' });
+}
+
+export function runCommand(state: CommandState): CommandModule<object, RunArgs> {
+  return {
+    command: 'run <workflow> [hosts..]',
+    describe: 'Run a workflow (drain, maintain, wait, undrain ...) on one host, or host after host on many: saved, resumable',
+    builder: (y) =>
+      runFlags(y)
+        .options(policyFlagOptions())
+        .example('$0 run maintenance-cycle compute-01', 'Drain, run $HOSTMAINT_MAINTENANCE_COMMAND, wait for nova-compute, undrain and move the instances back')
+        .example('$0 run maintenance-cycle compute-01 compute-02 compute-03 --yes', 'Rolling: one host after the other, each back before the next')
+        .example('$0 run maintenance-cycle --hosts-from-aggregate rack-12 --max-parallel 2 --order emptiest', 'A whole aggregate, two at a time, emptiest first')
+        .example('$0 run ./my-cycle.yaml --hosts-file hosts.txt --continue-on-failure -f json', 'Your own workflow file over a host list; go on past failed hosts; JSON result')
+        .example('$0 run maintenance-cycle compute-01 compute-02 --dry-run', 'The order and whether each host can be emptied now; changes nothing')
+        .example('$0 continue 20261129T093000Z-3f2a', 'Carry on a run waiting at an approve step') as never,
+    handler: (argv) => runHandler(state, argv),
+  };
+}
