@@ -324,6 +324,9 @@ export interface LiveTerminalOptions {
   cloud: string | null;
   /** The run's clock (emulated clocks differ from the wall clock); default: event time + wall time since. */
   now?: () => number;
+  /** A workflow run's number of steps, a rolling run's hosts (the events do not say). */
+  steps?: number | null;
+  hosts?: string[] | null;
   /** Redraw at most this often (ms). Default 100. */
   throttleMs?: number;
   /** Redraw this often without events, for the clocks (ms). Default 1000; 0: never. */
@@ -354,7 +357,10 @@ export class LiveTerminal {
   private readonly onExit = () => this.restoreCursor();
   private readonly onResize = () => this.draw();
 
-  constructor(private readonly opts: LiveTerminalOptions) {}
+  constructor(private readonly opts: LiveTerminalOptions) {
+    this.view.stepTotal = opts.steps ?? null;
+    this.view.hostList = opts.hosts ?? null;
+  }
 
   emit(e: Parameters<RunView['apply']>[0]): void {
     if (this.closed) return;

@@ -20,7 +20,13 @@ import { runLogContext } from './logging.js';
 import { progressSink, type ProgressSink } from './progress.js';
 import { reportFormat, timelineEntry, writeReport, type TimelineEntry } from './report.js';
 import { formatDrainResult, formatUndrainResult } from './result.js';
+import { formatRollingResult, formatWorkflowResult } from './workflow-result.js';
 import type { DrainEvent, DrainResult, UndrainResult } from '../workflow/types.js';
+import type { RollingResult } from '../runs/rolling-runner.js';
+import type { WorkflowResult } from '../runs/workflow-runner.js';
+
+/** Every result document a command prints: a drain, an undrain, a workflow run (command 'run'), a rolling run. */
+export type AnyResult = DrainResult | UndrainResult | WorkflowResult | RollingResult;
 
 export interface OutputFlags {
   format: 'table' | 'json';
@@ -49,12 +55,16 @@ export interface RunContext {
   who: string;
   /** The run's clock (ms), e.g. `() => cloud.clock.now()`; the live view ticks with it. Default: the events' times. */
   now?: () => number;
+  /** A workflow run's number of steps ("step 5/8"; the events give only the step's position). */
+  steps?: number | null;
+  /** A rolling run's hosts, in order ("host 2/3"). */
+  hosts?: string[] | null;
 }
 
 export interface RunOutput {
   emit(e: DrainEvent): void;
   /** Print the final result; `extra` fields (e.g. apiRequests) are added to the JSON document. */
-  result(r: DrainResult | UndrainResult, extra?: Record<string, unknown>): void;
+  result(r: AnyResult, extra?: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -119,18 +129,21 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
         unicode: unicodeWanted(io.env),
         cloud: context.cloudName,
         ...(context.now ? { now: context.now } : {}),
+        steps: context.steps ?? null,
+        hosts: context.hosts ?? null,
       })
     : null;
   const sink: ProgressSink = progressSink({
     lines: mode === 'plain' ? io.stderr : null,
     ndjson: target === null ? null : 'file' in target ? target : { stream: io.stdout },
+    steps: context.steps ?? null,
   });
   const logContext = runLogContext(io.stderr);
   const timeline: TimelineEntry[] = [];
   const reportFile = reportTarget(flags);
   return {
     emit(e) {
-      if (e.type === 'run-started') {
+      if (e.type === 'run-started' || e.type === 'step-started') {
         logContext.runId = e.runId;
         logContext.host = e.host;
       }
@@ -155,7 +168,7 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
       else {
         const saved = extra.run as { resumeCommand?: unknown } | null | undefined;
         const ctx = { argv: context.argv, resumeCommand: typeof saved?.resumeCommand === 'string' ? saved.resumeCommand : null };
-        io.stdout.write(r.command === 'drain' ? formatDrainResult(r, ctx) : formatUndrainResult(r, ctx));
+        io.stdout.write(formatResult(r, ctx));
       }
     },
     async close() {
@@ -163,4 +176,18 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
       await sink.close();
     },
   };
+}
+
+/** The summary of any result, for people (stdout). */
+export function formatResult(r: AnyResult, ctx: Parameters<typeof formatDrainResult>[1]): string {
+  switch (r.command) {
+    case 'drain':
+      return formatDrainResult(r, ctx);
+    case 'undrain':
+      return formatUndrainResult(r, ctx);
+    case 'run':
+      return formatWorkflowResult(r, ctx);
+    default:
+      return formatRollingResult(r, ctx);
+  }
 }

@@ -17,14 +17,19 @@ export function stamp(iso: string): string {
   return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso) ? `${iso.slice(0, 19)}Z` : clean(iso);
 }
 
+/** What the events do not say but a line is clearer with: a workflow's number of steps ("step 5/8"). */
+export interface DescribeOptions {
+  steps?: number | null;
+}
+
 /** One human line for an event (no newline, no control code), or null for the few too chatty to print. */
-export function formatEvent(e: DrainEvent): string | null {
-  const line = describeEvent(e);
+export function formatEvent(e: DrainEvent, opts: DescribeOptions = {}): string | null {
+  const line = describeEvent(e, opts);
   return line === null ? null : `${stamp(e.time)} ${clean(e.host)} ${clean(line)}`;
 }
 
 /** The event in words, without time and host. */
-export function describeEvent(e: DrainEvent): string | null {
+export function describeEvent(e: DrainEvent, opts: DescribeOptions = {}): string | null {
   switch (e.type) {
     case 'run-started':
       return `${e.command}${e.dryRun ? ' (plan only, read-only)' : ''} started, run ${e.runId}`;
@@ -54,9 +59,37 @@ export function describeEvent(e: DrainEvent): string | null {
       return `verification: ${e.empty ? 'host is empty' : `NOT empty, ${e.leftovers.length} left`}`;
     case 'run-finished':
       return `finished: ${e.outcome} (exit ${e.exitCode}) - ${e.message}`;
+    case 'step-started':
+      return `step ${stepNumber(e.index, opts.steps)} ${e.step} (${e.stepType}) started`;
+    case 'step-finished':
+      if (e.status === 'failed') return `step ${e.step}: FAILED (exit ${e.exitCode}): ${e.message}`;
+      return `step ${e.step}: ${e.status === 'waiting' ? 'waiting' : 'ok'}${e.message ? ` - ${e.message}` : ''}`;
+    case 'approval-required':
+      return `WAITING FOR APPROVAL at step ${e.step}: ${e.message} — run \`hostmaint continue ${e.runId}\``;
+    case 'workflow-finished':
+      return `workflow ${e.workflow}: ${e.outcome} (exit ${e.exitCode})${withoutPrefix(e.message, `workflow ${e.workflow} on ${e.host}: `)}`;
+    case 'host-started':
+      return `host ${e.host} started (wave ${e.wave}, run ${e.childRunId})`;
+    case 'host-finished':
+      if (e.status === 'done') return `host ${e.host}: done`;
+      return `host ${e.host}: ${e.status === 'failed' ? 'FAILED' : e.status === 'waiting' ? 'waiting for approval' : e.status}${e.exitCode !== null && e.status !== 'waiting' ? ` (exit ${e.exitCode})` : ''}${e.message ? `: ${e.message}` : ''}`;
+    case 'rolling-finished':
+      return `rolling run: ${e.outcome === 'completed' ? '' : `${e.outcome} (exit ${e.exitCode}): `}${e.message}`;
     default:
       return null;
   }
+}
+
+/** "5/8" (index is 0-based), "5" when the number of steps is not known. */
+export function stepNumber(index: number, steps?: number | null): string {
+  const n = index >= 0 ? String(index + 1) : '?';
+  return steps ? `${n}/${steps}` : n;
+}
+
+/** ": rest" of a message that repeats what the line already said ("workflow cycle on compute-01: "), else ": message". */
+function withoutPrefix(message: string, prefix: string): string {
+  const rest = message.startsWith(prefix) ? message.slice(prefix.length) : message;
+  return rest ? `: ${rest}` : '';
 }
 
 export interface ProgressSink {
@@ -67,6 +100,8 @@ export interface ProgressSink {
 export function progressSink(opts: {
   lines: NodeJS.WritableStream | null;
   ndjson: { stream: NodeJS.WritableStream } | { file: string } | null;
+  /** A workflow's number of steps, for "step 5/8". */
+  steps?: number | null;
 }): ProgressSink {
   let file: WriteStream | null = null;
   let ndjson: NodeJS.WritableStream | null = null;
@@ -80,7 +115,7 @@ export function progressSink(opts: {
     emit(e) {
       if (ndjson) ndjson.write(`${JSON.stringify(e)}\n`);
       if (opts.lines) {
-        const line = formatEvent(e);
+        const line = formatEvent(e, { steps: opts.steps ?? null });
         if (line) opts.lines.write(`${line}\n`);
       }
     },

@@ -11,6 +11,9 @@ import type { DrainEvent, DrainResult, InstanceOutcome, UndrainResult } from '..
 import { clean } from './ansi.js';
 import { describeEvent, stamp } from './progress.js';
 import { blockedServer, blockingMessage, nextSteps, projectsOf, secs } from './result.js';
+import { HOST_HEADERS, STEP_HEADERS, hostRows, rollingNextSteps, stepLabel, stepRows, workflowNextSteps } from './workflow-result.js';
+import type { RollingResult } from '../runs/rolling-runner.js';
+import type { WorkflowResult } from '../runs/workflow-runner.js';
 import { VERSION } from '../version.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -275,20 +278,24 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
     out.push('```', '', '</details>');
   }
 
-  const next = report.next as string[];
-  if (next.length > 0) {
-    out.push('', '## Next', '');
-    let inCode = false;
-    for (const n of next) {
-      const isCommand = n.startsWith('  ');
-      if (isCommand && !inCode) out.push('', '```sh');
-      if (!isCommand && inCode) out.push('```', '');
-      inCode = isCommand;
-      out.push(isCommand ? n.trim() : n);
-    }
-    if (inCode) out.push('```');
-  }
+  out.push(...nextMarkdown(report.next as string[]));
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** The "Next" section: explanations as text, their commands in sh blocks. */
+function nextMarkdown(next: string[]): string[] {
+  if (next.length === 0) return [];
+  const out = ['', '## Next', ''];
+  let inCode = false;
+  for (const n of next) {
+    const isCommand = n.startsWith('  ');
+    if (isCommand && !inCode) out.push('', '```sh');
+    if (!isCommand && inCode) out.push('```', '');
+    inCode = isCommand;
+    out.push(isCommand ? n.trim() : n);
+  }
+  if (inCode) out.push('```');
+  return out;
 }
 
 /** "109 (compute 100, placement 8, identity 1)" from a number or a per-service count. */
@@ -307,9 +314,100 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[m] as number) : Math.round(((s[m - 1] as number) + (s[m] as number)) / 2);
 }
 
+// ------------------------------------------------------------------ workflow and rolling runs
+
+/** The report of a workflow run or a rolling run: who, when, the outcome, the steps (or hosts), the timeline, what next. */
+export function buildRunReport(r: WorkflowResult | RollingResult, ctx: ReportContext, timeline: TimelineEntry[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kind: 'hostmaint-report',
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedBy: `hostmaint ${VERSION}`,
+    run: {
+      runId: r.runId,
+      command: r.command,
+      workflow: r.workflow,
+      host: r.command === 'run' ? r.host : null,
+      hosts: r.command === 'rolling' ? r.hosts.map((h) => h.host) : null,
+      cloud: ctx.cloudName,
+      keystoneUser: ctx.user,
+      who: ctx.who,
+      commandLine: ['hostmaint', ...ctx.argv].join(' '),
+      startedAt: r.timings.startedAt,
+      finishedAt: r.timings.finishedAt,
+      durationMs: r.timings.durationMs,
+      outcome: r.outcome,
+      exitCode: r.exitCode,
+      message: r.message,
+      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k === 'run' ? 'savedRun' : k, v])),
+    },
+    ...(r.command === 'run'
+      ? {
+          workflowFile: { ref: r.workflowFile.ref, path: r.workflowFile.path, sha256: r.workflowFile.sha256, changedSinceStart: r.workflowFile.changedSinceStart },
+          steps: r.steps.map((s) => ({ step: stepLabel(s), type: s.type, status: s.status, exitCode: s.exitCode, message: s.message, startedAt: s.startedAt, finishedAt: s.finishedAt, compensation: s.compensation ?? null })),
+          failure: r.failure,
+          approval: r.approval,
+          manifest: r.manifest,
+        }
+      : { hosts: r.hosts, maxParallel: r.maxParallel, continueOnFailure: r.continueOnFailure }),
+    timeline,
+    next: r.command === 'run' ? workflowNextSteps(r, { argv: ctx.argv }) : rollingNextSteps(r, { argv: ctx.argv }),
+  };
+}
+
+export function renderRunMarkdown(report: Record<string, unknown>, r: WorkflowResult | RollingResult): string {
+  const run = report.run as Record<string, unknown>;
+  const out: string[] = [];
+  const where = r.command === 'run' ? clean(r.host) : `${r.hosts.length} host(s)`;
+  out.push(`# hostmaint ${r.command === 'run' ? 'run' : 'rolling run'} ${clean(r.workflow)} on ${where}: ${r.outcome}`, '', clean(r.message), '');
+  out.push(...mdTable(['', ''], [
+    ['Outcome', `${r.outcome} (exit ${r.exitCode})`],
+    ['Workflow', r.command === 'run' ? `${r.workflow} (${r.workflowFile.path ?? r.workflowFile.ref}, sha256 ${r.workflowFile.sha256.slice(0, 12)})` : r.workflow],
+    [r.command === 'run' ? 'Host' : 'Hosts', r.command === 'run' ? r.host : r.hosts.map((h) => h.host).join(', ')],
+    ['Cloud', run.cloud],
+    ['Run id', r.runId],
+    ['Run by', `${String(run.who)}${run.keystoneUser ? ` as Keystone user ${String(run.keystoneUser)}` : ''}`],
+    ['Command', String(run.commandLine)],
+    ['Started', `${stamp(r.timings.startedAt)} (UTC)`],
+    ['Finished', `${stamp(r.timings.finishedAt)} (UTC)`],
+    ['Duration', secs(r.timings.durationMs)],
+    ['Report by', String(report.generatedBy)],
+  ]));
+  if (r.command === 'run') {
+    if (r.workflowFile.changedSinceStart) out.push('', `**Warning:** the workflow file changed since the run started; it ran the version recorded then.`);
+    out.push('', '## Steps', '');
+    const rows = stepRows(r);
+    if (rows.length === 0) out.push('None ran.');
+    else out.push(...mdTable(STEP_HEADERS.map((h) => h[0] + h.slice(1).toLowerCase()), rows));
+    if (r.failure && r.outcome !== 'completed' && r.outcome !== 'waiting-approval') out.push('', `Failed at step ${clean(r.failure.step)} (exit ${r.failure.exitCode}): ${clean(r.failure.message)}`);
+    if (r.manifest.length > 0) {
+      out.push('', '## What the drain moved', '');
+      out.push(...mdTable(['Instance', 'From', 'To', 'Method'], r.manifest.map((m) => [m.name ?? m.serverId, m.from, m.to, m.method ?? ''])));
+    }
+  } else {
+    out.push('', '## Hosts', '');
+    out.push(...mdTable(HOST_HEADERS.map((h) => h[0] + h.slice(1).toLowerCase()), hostRows(r)));
+    out.push('', `${r.maxParallel} host(s) at a time, ${r.continueOnFailure ? 'going on after a failure' : 'stopping at the first failure'}.`);
+  }
+  const timeline = (report.timeline as TimelineEntry[]) ?? [];
+  if (timeline.length > 0) {
+    out.push('', '## Timeline', '', '<details><summary>Events</summary>', '', '```');
+    for (const t of timeline) out.push(`${stamp(t.time)} ${t.text.replace(/```/g, "'''")}`);
+    out.push('```', '', '</details>');
+  }
+  out.push(...nextMarkdown(report.next as string[]));
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
 /** Write the report file (0600: it names hosts, users and projects). */
-export function writeReport(file: string, r: DrainResult | UndrainResult, ctx: ReportContext, timeline: TimelineEntry[], extra: Record<string, unknown> = {}): void {
-  const report = buildReport(r, ctx, timeline, extra);
-  const text = reportFormat(file) === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report, r);
+export function writeReport(file: string, r: DrainResult | UndrainResult | WorkflowResult | RollingResult, ctx: ReportContext, timeline: TimelineEntry[], extra: Record<string, unknown> = {}): void {
+  let text: string;
+  const json = reportFormat(file) === 'json';
+  if (r.command === 'run' || r.command === 'rolling') {
+    const report = buildRunReport(r, ctx, timeline, extra);
+    text = json ? `${JSON.stringify(report, null, 2)}\n` : renderRunMarkdown(report, r);
+  } else {
+    const report = buildReport(r, ctx, timeline, extra);
+    text = json ? `${JSON.stringify(report, null, 2)}\n` : renderMarkdown(report, r);
+  }
   writeFileSync(file, text, { mode: 0o600 });
 }

@@ -131,6 +131,9 @@ export class RunView {
   notable: NotableEvent[] = [];
   verification: { empty: boolean; leftovers: number } | null = null;
   finished: { outcome: string; exitCode: number; message: string; at: number } | null = null;
+  /** A workflow run's number of steps, a rolling run's hosts in order, when the caller knows them (the events do not say). */
+  stepTotal: number | null = null;
+  hostList: string[] | null = null;
   /** Events applied (for tests and the "waiting for the first event" frame). */
   events = 0;
 

@@ -11,11 +11,11 @@ import { FIXTURES } from './replay.js';
 
 export const SNAPSHOTS = path.join(FIXTURES, 'snapshots');
 
-export function matchSnapshot(name: string, actual: string): void {
-  const file = path.join(SNAPSHOTS, `${name}.txt`);
+export function matchSnapshot(name: string, actual: string, dir: string = SNAPSHOTS): void {
+  const file = path.join(dir, `${name}.txt`);
   const text = actual.endsWith('\n') ? actual : `${actual}\n`;
   if (process.env.UPDATE_SNAPSHOTS === '1') {
-    mkdirSync(SNAPSHOTS, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     writeFileSync(file, text);
     return;
   }
