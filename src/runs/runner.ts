@@ -46,6 +46,8 @@ export interface RunnerEnv {
   probeTcp?: ProbeTcpFn;
   /** Called once the run's record and lock exist: a signal handler can save it and release the lock synchronously. */
   onActive?: (active: ActiveRun) => void;
+  /** The environment workflow steps see (exec's environment, {env:NAME}); default process.env. */
+  processEnv?: NodeJS.ProcessEnv;
   /** Test hook: every persisted snapshot, after the recorder saw it. */
   onSnapshot?: (p: PersistedRun) => void;
 }

@@ -292,6 +292,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     clock,
     cloud: env.cloudName,
     emit,
+    ...(env.processEnv ? { env: env.processEnv } : {}),
     ...(env.resolveHost ? { resolveHost: env.resolveHost } : {}),
     ...(env.probeTcp ? { probeTcp: env.probeTcp } : {}),
     inner: {

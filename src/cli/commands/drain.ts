@@ -187,6 +187,7 @@ export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
     signal: run.signal,
     resolveHost: run.cloud.resolveHost,
     onActive: run.track,
+    processEnv: state.io.env,
   };
 }
 

@@ -1,0 +1,140 @@
+/**
+ * `hostmaint run`, `continue` and workflow-backed `drain`, in this process, as
+ * an operator types them, against an emulated cloud that outlives each run
+ * (`--os-cloud emu`): what a user sees (exit code, output) and what the cloud
+ * looks like afterwards; bad input changes nothing.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { hostmaint, tempDir } from './helpers.js';
+import { runsScenario, startCloud, type TestCloud } from './runs-helpers.js';
+
+const STEPS_DRAIN = '  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n';
+
+describe('hostmaint run / continue (CLI against a live emulated cloud)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let state: string;
+  let cloud: TestCloud;
+  beforeEach(async () => {
+    dir = tempDir('hm-run-');
+    state = path.join(dir, 'state');
+    cloud = await startCloud(dir, runsScenario({ maxConcurrent: 2 }));
+  });
+  afterEach(async () => {
+    await cloud.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const file = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const common = () => [...cloud.args, '--state-dir', state, '--poll-interval', '200ms'];
+  const writes = () => cloud.emu.requests.records.filter((r) => r.method !== 'GET' && !r.path.includes('/auth/tokens'));
+  const disabled = (h: string) => cloud.emu.state.cloud.hosts.get(h)!.disabled;
+
+  it('runs the shipped maintenance cycle on one host: exit 0, every step ok, the host back with its instances', async () => {
+    const before = cloud.emu.state.serversOn('compute-01').map((s) => s.name).sort();
+    const r = await hostmaint(['run', 'maintenance-cycle', 'compute-01', ...common(), '--yes', '-f', 'json'], { ...cloud.env, HOSTMAINT_MAINTENANCE_COMMAND: 'test "$HOSTMAINT_HOST" = compute-01' });
+    assert.equal(r.code, 0, r.stderr);
+    const result = r.json<{ outcome: string; steps: Array<{ name: string; status: string }> }>();
+    assert.equal(result.outcome, 'completed');
+    assert.deepEqual(result.steps.map((s) => s.status), result.steps.map(() => 'ok'));
+    assert.deepEqual(result.steps.map((s) => s.name), ['disable', 'preflight', 'migrate', 'verify-empty', 'maintenance', 'wait-for-service', 'enable', 'return-instances']);
+    assert.equal(disabled('compute-01'), false);
+    assert.deepEqual(cloud.emu.state.serversOn('compute-01').map((s) => s.name).sort(), before);
+  });
+
+  it('the maintenance cycle without HOSTMAINT_MAINTENANCE_COMMAND stops at that step (exit 7): the host stays drained and disabled', async () => {
+    const r = await hostmaint(['run', 'maintenance-cycle', 'compute-01', ...common(), '--yes'], cloud.env);
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stdout + r.stderr, /HOSTMAINT_MAINTENANCE_COMMAND/);
+    assert.equal(disabled('compute-01'), true);
+    assert.equal(cloud.emu.state.serversOn('compute-01').length, 0);
+  });
+
+  it('an approve step saves the run (exit 8) and `continue` approves it and carries on (exit 0); a second continue is refused (exit 2)', async () => {
+    const wf = file('gate.yaml', `version: 1\nname: gate\nsteps:\n  - type: disable\n  - type: approve\n    message: Look at the host first.\n  - type: enable\n`);
+    const first = await hostmaint(['run', wf, 'compute-02', ...common(), '--yes', '-f', 'json'], cloud.env);
+    assert.equal(first.code, 8, first.stderr);
+    const { runId } = first.json<{ runId: string }>();
+    assert.match(first.stderr, new RegExp(`hostmaint continue ${runId}`));
+    assert.equal(disabled('compute-02'), true);
+    const st = await hostmaint(['status', '--state-dir', state, '-f', 'json'], cloud.env);
+    assert.equal(st.code, 0);
+    const cont = await hostmaint(['continue', runId, ...cloud.args, '--state-dir', state, '-f', 'json'], { ...cloud.env, USER: 'alice' });
+    assert.equal(cont.code, 0, cont.stderr);
+    assert.match(cont.stderr, /approved step approve of compute-02 .* as alice@/);
+    const done = cont.json<{ outcome: string; steps: Array<{ name: string; message: string }> }>();
+    assert.equal(done.outcome, 'completed');
+    assert.match(done.steps.find((s) => s.name === 'approve')!.message, /approved by alice@/);
+    assert.equal(disabled('compute-02'), false);
+    const again = await hostmaint(['continue', runId, ...cloud.args, '--state-dir', state], cloud.env);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /not waiting for approval/);
+  });
+
+  it('a malformed workflow file is exit 2 with file:line and what was expected, before any request to the cloud', async () => {
+    const wf = file('bad.yaml', `version: 1\nname: bad\nsteps:\n  - type: disable\n  - type: exec\n    command: ['true']\n    timeout: forever\n`);
+    const before = cloud.emu.requests.records.length;
+    const r = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes'], cloud.env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bad\.yaml:7:\d+: \/steps\/1\/timeout/);
+    assert.equal(cloud.emu.requests.records.length, before, 'no request at all');
+  });
+
+  it('impossible flags and unknown names are exit 2 and change nothing', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['run', 'no-such-workflow', 'compute-01'], /no-such-workflow/],
+      [['run', 'maintenance-cycle'], /no host given/],
+      [['run', 'maintenance-cycle', 'compute-01', 'compute-02', '--adopt'], /--adopt applies to one host/],
+      [['run', 'maintenance-cycle', 'compute-01', '--concurrency', '0'], /concurrency/],
+      [['run', 'maintenance-cycle', 'compute-01', 'compute-9'], /compute-9/],
+      [['run', 'drain', 'compute-9'], /compute-9/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await hostmaint([...args, ...common(), '--yes'], cloud.env);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(' '));
+    }
+    assert.deepEqual(writes(), []);
+  });
+
+  it('a rolling run over a hosts file: --dry-run shows the order (emptiest first) and changes nothing; the run takes one host after the other', async () => {
+    const hosts = file('hosts.txt', '# rack 1\ncompute-01\ncompute-02\n\ncompute-03\n');
+    const dry = await hostmaint(['run', 'maintenance-cycle', '--hosts-file', hosts, '--order', 'emptiest', '--dry-run', ...common(), '-f', 'json'], cloud.env);
+    assert.equal(dry.code, 0, dry.stderr);
+    const plan = dry.json<{ hosts: Array<{ host: string; ok: boolean }> }>();
+    assert.deepEqual(plan.hosts.map((h) => h.host), ['compute-02', 'compute-03', 'compute-01'], 'empty hosts first, compute-01 (5 instances) last');
+    assert.deepEqual(writes(), []);
+    const wf = file('cycle.yaml', `version: 1\nname: cycle\nsteps:\n${STEPS_DRAIN}  - type: enable\n  - type: return-instances\n`);
+    const r = await hostmaint(['run', wf, '--hosts-file', hosts, ...common(), '--yes', '-f', 'json'], cloud.env);
+    assert.equal(r.code, 0, r.stderr);
+    const result = r.json<{ command: string; hosts: Array<{ host: string; status: string }> }>();
+    assert.equal(result.command, 'rolling');
+    assert.deepEqual(result.hosts.map((h) => [h.host, h.status]), [['compute-01', 'done'], ['compute-02', 'done'], ['compute-03', 'done']]);
+    for (const h of ['compute-01', 'compute-02', 'compute-03']) assert.equal(disabled(h), false);
+    assert.equal(cloud.emu.state.serversOn('compute-01').length, 5);
+  });
+
+  it('drain takes its defaults from the drain workflow: an operator\'s own drain.yaml sets them, flags still win; other steps are refused', async () => {
+    const wfDir = path.join(dir, 'workflows');
+    mkdirSync(wfDir);
+    writeFileSync(path.join(wfDir, 'drain.yaml'), `version: 1\nname: drain\npolicies:\n  reason: from-my-drain-yaml\n  concurrency: 3\nsteps:\n${STEPS_DRAIN}`);
+    const env = { ...cloud.env, HOSTMAINT_WORKFLOWS_DIR: wfDir };
+    const r = await hostmaint(['drain', 'compute-01', ...common(), '--yes', '-f', 'json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const result = r.json<{ options: { concurrency: number; reason: string }; service: { after: { disabledReason: string } } }>();
+    assert.equal(result.options.concurrency, 3);
+    assert.match(result.service.after.disabledReason, /from-my-drain-yaml/);
+    const plan = await hostmaint(['plan', 'compute-02', ...common(), '--concurrency', '5', '-f', 'json'], env);
+    assert.equal(plan.json<{ options: { concurrency: number } }>().options.concurrency, 5);
+    writeFileSync(path.join(wfDir, 'drain.yaml'), `version: 1\nname: drain\nsteps:\n${STEPS_DRAIN}  - type: exec\n    command: ['true']\n`);
+    const bad = await hostmaint(['drain', 'compute-02', ...common(), '--yes'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /hostmaint run <your-workflow>/);
+    assert.equal(disabled('compute-02'), false);
+  });
+});
