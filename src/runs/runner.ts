@@ -225,6 +225,15 @@ async function chooseRunToResume(
   const candidate = req.newRun ? null : (unfinished.find((r) => r.command === command) ?? null);
   if (candidate) await checkResumable(candidate, where);
   const started = command === 'drain' ? `a drain of ${req.host} was started after it` : `an undrain of ${req.host} was started after it`;
+  // An unfinished workflow run (e.g. waiting for approval in the middle of a maintenance cycle) is not
+  // silently replaced by a drain: say whose it is. An undrain is the operator ending it, and supersedes it.
+  const workflowRun = command === 'drain' && !req.newRun ? unfinished.find((r) => r.command === 'run') : undefined;
+  if (workflowRun) {
+    throw new HostmaintError('host-busy', `${req.host} is in workflow run ${workflowRun.runId} (${workflowRun.workflowFile?.ref ?? 'workflow'}, ${workflowRun.state}${workflowRun.stateReason ? `: ${workflowRun.stateReason}` : ''}), started ${workflowRun.startedAt} by ${workflowRun.who}`, {
+      hint: `Carry it on (\`hostmaint ${workflowRun.state === 'waiting' ? 'continue' : 'resume'} ${workflowRun.runId}\`), or start a drain anyway with --new-run (the workflow run is then superseded).`,
+      details: { runId: workflowRun.runId },
+    });
+  }
   for (const r of unfinished) {
     if (r === candidate) continue;
     const why = r.command !== command ? started : req.newRun ? 'replaced by a new run (--new-run)' : `a newer ${command} of the same host is resumed instead`;

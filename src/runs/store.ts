@@ -270,9 +270,15 @@ export class RunStore {
   }
 
   /** The newest record of a host (optionally of one command, optionally only those with a result). */
-  async latestForHost(host: string, command?: RunRecord['command'], opts: { withResult?: boolean } = {}): Promise<RunRecord | null> {
+  async latestForHost(host: string, command?: RunRecord['command'], opts: { withResult?: boolean; where?: (r: RunRecord) => boolean } = {}): Promise<RunRecord | null> {
     const { records } = await this.list();
-    return records.find((r) => r.host === host && (command === undefined || r.command === command) && (!opts.withResult || r.result !== null)) ?? null;
+    return records.find((r) => r.host === host && (command === undefined || r.command === command) && (!opts.withResult || r.result !== null) && (!opts.where || opts.where(r))) ?? null;
+  }
+
+  /** The newest run that moved instances off the host (a drain, or a workflow run with a drain): what `undrain --return` moves back. */
+  async latestDrainOf(host: string): Promise<RunRecord | null> {
+    const moved = (r: RunRecord) => r.command === 'drain' || (r.command === 'run' && Array.isArray(r.result?.['manifest']) && (r.result['manifest'] as unknown[]).length > 0);
+    return this.latestForHost(host, undefined, { withResult: true, where: moved });
   }
 
   /** Runs of a host that are not over (running or interrupted), newest first. */

@@ -137,4 +137,20 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
     assert.match(bad.stderr, /hostmaint run <your-workflow>/);
     assert.equal(disabled('compute-02'), false);
   });
+
+  it('a drain of a host whose workflow run waits for approval is refused (exit 5); undrain --return ends it and moves back what it moved', async () => {
+    const wf = file('hold.yaml', `version: 1\nname: hold\nsteps:\n${STEPS_DRAIN}  - type: approve\n  - type: enable\n`);
+    const first = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], cloud.env);
+    assert.equal(first.code, 8, first.stderr);
+    const { runId } = first.json<{ runId: string }>();
+    assert.equal(cloud.emu.state.serversOn('compute-01').length, 0);
+    const drain = await hostmaint(['drain', 'compute-01', ...common(), '--yes'], cloud.env);
+    assert.equal(drain.code, 5, drain.stderr);
+    assert.match(drain.stderr, new RegExp(`workflow run ${runId}.*waiting`));
+    assert.match(drain.stderr, new RegExp(`hostmaint continue ${runId}`));
+    const undrain = await hostmaint(['undrain', 'compute-01', '--return', ...common(), '-f', 'json'], cloud.env);
+    assert.equal(undrain.code, 0, undrain.stderr);
+    assert.equal(disabled('compute-01'), false);
+    assert.equal(cloud.emu.state.serversOn('compute-01').length, 5, 'the 5 instances the workflow moved are back');
+  });
 });

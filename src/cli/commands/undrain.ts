@@ -69,7 +69,7 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
       }
       await withCommandRun(state, argv, async (run) => {
         if (argv.return) {
-          const last = await run.store.latestForHost(host, 'drain', { withResult: true });
+          const last = await run.store.latestDrainOf(host);
           const manifest = (last?.result?.manifest ?? null) as ManifestEntry[] | null;
           if (!last || !manifest) {
             throw usageError(
@@ -121,7 +121,7 @@ async function undrainPreview(state: CommandState, run: CommandRun, host: string
   }
   let returns: unknown[] = [];
   if (argv.return && action !== 'refuse') {
-    const last = await run.store.latestForHost(host, 'drain');
+    const last = await run.store.latestDrainOf(host);
     returns = (last?.result?.manifest as unknown[] | undefined) ?? [];
     message += ` With --return it would move back up to ${returns.length} instance(s) moved by ${last ? `run ${last.runId}` : 'no recorded drain'}, those still where that drain put them.`;
   }
