@@ -63,33 +63,37 @@ function sameHosts(a: string[] | undefined, b: string[]): boolean {
   return Array.isArray(a) && a.length === b.length && a.every((h, i) => h === b[i]);
 }
 
-async function prepare(req: RollingRunRequest, env: RunnerEnv): Promise<{ record: RunRecord; workflow: Workflow; resumed: boolean }> {
+/** Read-only: the saved rolling run to continue (asked for, or the unfinished one of the same workflow and hosts), else null. */
+async function findResumable(req: RollingRunRequest, env: RunnerEnv): Promise<{ resumeFrom: RunRecord | null; source: WorkflowSource }> {
+  const { store } = env;
+  const { findWorkflow } = await import('../workflow-file/load.js');
+  if (req.resumeRunId) {
+    const rec = await store.load(req.resumeRunId);
+    await checkResumable(rec, { command: 'rolling', cloud: env.cloudName });
+    return { resumeFrom: rec, source: rec.workflowFile as WorkflowSource };
+  }
+  const source = req.source ?? (await findWorkflow(req.workflow ?? '', { dirs: req.workflowDirs }));
+  if (!req.newRun) {
+    const unfinished = (await store.list()).records.filter((r) => r.command === 'rolling' && r.cloud === env.cloudName && isUnfinished(r.state));
+    const same = unfinished.find((r) => r.workflowFile?.ref === source.ref && sameHosts(r.hosts, req.hosts));
+    if (same) {
+      await checkResumable(same, { command: 'rolling', cloud: env.cloudName });
+      return { resumeFrom: same, source: same.workflowFile as WorkflowSource };
+    }
+  }
+  return { resumeFrom: null, source };
+}
+
+/** Under the run's lock: mark the resumed run as ours, or create the new one. */
+async function prepare(req: RollingRunRequest, env: RunnerEnv, found: { resumeFrom: RunRecord | null; source: WorkflowSource }, runId: string): Promise<{ record: RunRecord; workflow: Workflow; resumed: boolean }> {
   const { store, clock } = env;
   const now = () => clock.now();
   const notice = env.notice ?? (() => undefined);
-  const { findWorkflow, workflowFromSource } = await import('../workflow-file/load.js');
-  let resumeFrom: RunRecord | null = null;
-  if (req.resumeRunId) {
-    resumeFrom = await store.load(req.resumeRunId);
-    await checkResumable(resumeFrom, { command: 'rolling', cloud: env.cloudName });
-  }
-  let source: WorkflowSource;
+  const { workflowFromSource } = await import('../workflow-file/load.js');
+  const { resumeFrom, source } = found;
   if (resumeFrom) {
-    source = resumeFrom.workflowFile as WorkflowSource;
-  } else {
-    source = req.source ?? (await findWorkflow(req.workflow ?? '', { dirs: req.workflowDirs }));
-    const unfinished = (await store.list()).records.filter((r) => r.command === 'rolling' && r.cloud === env.cloudName && isUnfinished(r.state));
-    for (const r of unfinished) {
-      if (!req.newRun && r.workflowFile?.ref === source.ref && sameHosts(r.hosts, req.hosts)) {
-        await checkResumable(r, { command: 'rolling', cloud: env.cloudName });
-        resumeFrom = r;
-        source = r.workflowFile as WorkflowSource;
-        break;
-      }
-    }
-  }
-  if (resumeFrom) {
-    const rec = resumeFrom;
+    const rec = await store.load(resumeFrom.runId);
+    await checkResumable(rec, { command: 'rolling', cloud: env.cloudName });
     const workflow = workflowFromSource(source, (rec.overrides ?? {}) as PolicyOverrides).workflow;
     notice(`hostmaint: resuming rolling run ${rec.runId} (${workflow.name} over ${rec.hosts?.length ?? 0} hosts; ${rec.state === 'running' ? 'its process died' : rec.state}), started ${rec.startedAt} by ${rec.who}.`);
     rec.state = 'running';
@@ -102,8 +106,6 @@ async function prepare(req: RollingRunRequest, env: RunnerEnv): Promise<{ record
     return { record: rec, workflow, resumed: true };
   }
   const workflow = workflowFromSource(source, req.overrides ?? {}).workflow;
-  const runId = await newRunIdFor(clock);
-  checkRollingRunId(runId, req.hosts.length);
   const record = newRecord({
     runId,
     command: 'rolling',
@@ -133,9 +135,13 @@ async function prepare(req: RollingRunRequest, env: RunnerEnv): Promise<{ record
 export async function runRolling(session: Session, req: RollingRunRequest, env: RunnerEnv): Promise<RunOutcome<RollingResult>> {
   env.store.ensureSync();
   if (req.hosts.length === 0 && !req.resumeRunId) throw new HostmaintError('usage', 'no hosts to run the workflow on', { hint: 'Name hosts, or give --hosts-file, --aggregate or --availability-zone.' });
-  const { record, workflow, resumed } = await prepare(req, env);
-  const lock = await acquireHostLock(env.store.locksDir, { host: `rolling-${record.runId}`, runId: record.runId, command: 'rolling' });
+  const found = await findResumable(req, env);
+  const runId = found.resumeFrom?.runId ?? (await newRunIdFor(env.clock));
+  if (!found.resumeFrom) checkRollingRunId(runId, req.hosts.length);
+  // One process per rolling run: the lock comes before the record is touched.
+  const lock = await acquireHostLock(env.store.locksDir, { host: `rolling-${runId}`, runId, command: 'rolling' });
   try {
+    const { record, workflow, resumed } = await prepare(req, env, found, runId);
     return await execute(session, env, record, workflow, resumed);
   } finally {
     lock.release();
