@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import type { CommandState } from '../main.js';
 import { usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { rollingHosts, workflowName } from '../../report/saved-runs.js';
 
 interface HistoryArgs {
   host?: string;
@@ -33,6 +34,10 @@ export interface HistoryEntry {
   user: string | null;
   dryRun: boolean;
   stateDir: string;
+  /** Workflow and rolling runs: the workflow's name. */
+  workflow?: string;
+  /** Rolling runs: the hosts, in order. */
+  hosts?: string[];
 }
 
 type Rec = Record<string, unknown>;
@@ -71,6 +76,8 @@ export function historyEntry(r: Rec, stateDir: string): HistoryEntry {
     user: str(r.user),
     dryRun: result?.dryRun === true,
     stateDir,
+    ...(r.command === 'run' || r.command === 'rolling' ? { workflow: workflowName(r) } : {}),
+    ...(r.command === 'rolling' ? { hosts: rollingHosts(r) } : {}),
   };
 }
 
@@ -82,7 +89,7 @@ function when(iso: string): string {
 export function historyCommand(state: CommandState): CommandModule<object, HistoryArgs> {
   return {
     command: 'history [host]',
-    describe: 'Past drains and undrains from the state directory, newest first: outcome, how long, how many moved, by whom. Never calls the cloud',
+    describe: 'Past drains, undrains, workflow runs and rolling runs from the state directory, newest first: outcome, how long, how many moved, by whom. Never calls the cloud',
     builder: (y) =>
       y
         .positional('host', { type: 'string', describe: 'Only the runs of this host' })
@@ -95,6 +102,7 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
       const path = await import('node:path');
       const { defaultStateDir, RunStore } = await import('../../runs/store.js');
       const { table, secs } = await import('../../report/result.js');
+      const saved = await import('../../report/saved-runs.js');
       const limit = argv.limit;
       if (!Number.isInteger(limit) || limit < 0 || limit > 100_000) throw usageError(`--limit ${String(limit)} is not allowed`, 'Use a whole number; 0 shows every run.');
       const host = argv.host === undefined ? null : String(argv.host).trim();
@@ -110,7 +118,7 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
         for (const r of records as unknown as Rec[]) entries.push({ entry: historyEntry(r, dir), record: r, store });
       }
       const matching = entries
-        .filter((e) => host === null || e.entry.host === host)
+        .filter((e) => host === null || saved.concernsHost(e.record, host))
         .sort((a, b) => (a.entry.startedAt < b.entry.startedAt ? 1 : a.entry.startedAt > b.entry.startedAt ? -1 : a.entry.runId < b.entry.runId ? 1 : -1));
       const shown = limit === 0 ? matching : matching.slice(0, limit);
       const out = state.io.stdout;
@@ -146,11 +154,11 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
       } else {
         out.write(table(
           ['STARTED (UTC)', 'COMMAND', 'HOST', 'OUTCOME', 'EXIT', 'TOOK', 'MOVED', 'FAILED', 'BY', 'CLOUD', 'RUN'],
-          shown.map(({ entry: e }) => [
+          shown.map(({ entry: e, record }) => [
             when(e.startedAt),
-            e.command + (e.dryRun ? ' (plan)' : ''),
-            e.host,
-            e.state === 'finished' ? (e.outcome ?? '?') : `${e.state}${e.outcome ? ` (${e.outcome})` : ''}`,
+            saved.commandLabel(record) + (e.dryRun ? ' (plan)' : ''),
+            saved.hostLabel(record),
+            e.state === 'finished' ? (e.outcome ?? '?') : e.state === 'waiting' ? saved.waitingText(record) : `${e.state}${e.outcome ? ` (${e.outcome})` : ''}`,
             e.exitCode === null ? '' : String(e.exitCode),
             secs(e.durationMs),
             e.total === null || e.total === 0 ? '-' : `${e.moved}/${e.total}`,

@@ -3,6 +3,7 @@ import type { CommandState } from '../main.js';
 import type { RunRecord } from '../../runs/store.js';
 import { usageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
+import { clean } from '../../report/ansi.js';
 
 interface StatusArgs {
   target?: string;
@@ -30,6 +31,9 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
       const { liveHolder } = await import('../../runs/lock.js');
       const { describeProgress, poolOf, poolProgress } = await import('../../runs/recorder.js');
       const { table } = await import('../../report/result.js');
+      const saved = await import('../../report/saved-runs.js');
+      const rec = (r: RunRecord) => r as unknown as Record<string, unknown>;
+      const isWorkflow = (r: RunRecord) => r.command === 'run' || r.command === 'rolling';
       const journalCount = Number.isInteger(argv.journal) && argv.journal >= 0 && argv.journal <= 10_000 ? argv.journal : null;
       if (journalCount === null) throw usageError(`--journal ${String(argv.journal)} is not allowed`, 'Use a whole number from 0 to 10000.');
       const path = await import('node:path');
@@ -57,7 +61,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
         return holder && holder.runId === r.runId ? 'running' : 'crashed';
       };
       const summary = (r: RunRecord) => {
-        const progress = r.command === 'drain' || r.snapshot ? poolProgress(r.snapshot) : null;
+        const progress = !isWorkflow(r) && (r.command === 'drain' || r.snapshot) ? poolProgress(r.snapshot) : null;
         return {
           runId: r.runId,
           command: r.command,
@@ -68,6 +72,8 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
           outcome: r.outcome,
           exitCode: r.exitCode,
           progress,
+          ...(isWorkflow(r) ? { workflow: saved.workflowName(rec(r)), steps: saved.runProgress(rec(r)), waitingFor: r.state === 'waiting' ? saved.waitingText(rec(r)) : null } : {}),
+          ...(r.command === 'rolling' ? { hosts: saved.rollingHosts(rec(r)) } : {}),
           resumable: shown(r) === 'crashed' || r.state === 'interrupted',
           startedAt: r.startedAt,
           updatedAt: r.updatedAt,
@@ -90,19 +96,22 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
               ['RUN', 'COMMAND', 'HOST', 'STATE', 'PHASE / OUTCOME', 'PROGRESS', 'STARTED', 'CLOUD'],
               records.map((r) => {
                 const s = summary(r);
-                const p = s.progress && s.progress.total > 0 ? `${s.progress.done}/${s.progress.total}${s.progress.inFlight ? ` (+${s.progress.inFlight})` : ''}` : '-';
-                return [r.runId, r.command, r.host, s.state, r.outcome && r.state !== 'running' ? `${r.outcome} (exit ${r.exitCode})` : (r.phase ?? '-'), p, r.startedAt, r.cloud];
+                const p = isWorkflow(r) ? (saved.runProgress(rec(r)) ?? '-') : s.progress && s.progress.total > 0 ? `${s.progress.done}/${s.progress.total}${s.progress.inFlight ? ` (+${s.progress.inFlight})` : ''}` : '-';
+                const where = r.state === 'waiting' ? saved.waitingText(rec(r)) : r.outcome && r.state !== 'running' ? `${r.outcome} (exit ${r.exitCode})` : (r.phase ?? '-');
+                return [r.runId, saved.commandLabel(rec(r)), saved.hostLabel(rec(r)), s.state, where, p, r.startedAt, r.cloud];
               }),
             ),
           );
           const resumable = records.filter((r) => summary(r).resumable);
           if (resumable.length) out.write(`\n${resumable.length} run(s) can be resumed: hostmaint resume <run> (or run the same drain/undrain again).\n`);
+          const waiting = records.filter((r) => r.state === 'waiting');
+          if (waiting.length) out.write(`${resumable.length ? '' : '\n'}${waiting.length} run(s) wait for approval: hostmaint continue <run>.\n`);
         }
         state.exitCode = EXIT.OK;
         return;
       }
 
-      const match = records.find((r) => r.runId === argv.target) ?? records.find((r) => r.host === argv.target);
+      const match = records.find((r) => r.runId === argv.target) ?? records.find((r) => r.host === argv.target) ?? records.find((r) => saved.concernsHost(rec(r), String(argv.target)));
       if (!match) {
         throw usageError(`hostmaint has no run for '${argv.target}' in ${store.dir}`, 'List runs with `hostmaint status`; pass --state-dir if runs were kept elsewhere.');
       }
@@ -118,11 +127,13 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
       }
       const lines: Array<[string, string]> = [
         ['run', match.runId],
-        ['command', `${match.command} ${match.host}`],
-        ['state', `${s.state}${match.stateReason ? ` (${match.stateReason})` : ''}`],
+        ['command', `${saved.commandLabel(rec(match))} ${match.command === 'rolling' ? saved.rollingHosts(rec(match)).join(' ') : match.host}`],
+        ['state', match.state === 'waiting' ? saved.waitingText(rec(match)) : `${s.state}${match.stateReason ? ` (${match.stateReason})` : ''}`],
         ['phase', match.phase ?? '-'],
         ['outcome', match.outcome ? `${match.outcome} (exit ${match.exitCode})` : '-'],
-        ['progress', s.progress ? describeProgress(s.progress) : '-'],
+        ['progress', isWorkflow(match) ? (saved.runProgress(rec(match)) ?? '-') : s.progress ? describeProgress(s.progress) : '-'],
+        ...(match.parentRunId ? [['part of', `rolling run ${match.parentRunId}`] as [string, string]] : []),
+        ...(match.workflowFile ? [['workflow', `${match.workflowFile.path ?? match.workflowFile.ref} (sha256 ${match.workflowFile.sha256.slice(0, 12)}, as recorded when it started)`] as [string, string]] : []),
         ['started', `${match.startedAt} by ${match.who}${match.user ? ` (cloud user ${match.user})` : ''}`],
         ['updated', match.updatedAt],
         ['finished', match.finishedAt ?? '-'],
@@ -133,6 +144,16 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
       for (const [k, v] of lines) out.write(`${k.padEnd(10)} ${v}\n`);
       const service = (match.snapshot as { context?: { service?: { after?: { status: string; disabledReason: string | null } | null; ownership?: string } } } | null)?.context?.service;
       if (service?.after) out.write(`${'service'.padEnd(10)} ${service.after.status}${service.after.disabledReason ? ` ("${service.after.disabledReason}")` : ''}, ${service.ownership ?? ''} (as last seen by the run)\n`);
+      const steps = match.command === 'run' ? saved.savedSteps(rec(match)) : [];
+      const hosts = match.command === 'rolling' ? saved.savedHosts(rec(match)) : [];
+      if (steps.length > 0) {
+        out.write('\n');
+        out.write(table(['STEP', 'TYPE', 'STATUS', 'EXIT', 'MESSAGE'], steps.map((x) => [clean(x.name), clean(x.type), x.status === 'failed' ? 'FAILED' : x.status, x.exitCode === null ? '' : String(x.exitCode), clean(x.message)])));
+      }
+      if (hosts.length > 0) {
+        out.write('\n');
+        out.write(table(['HOST', 'STATUS', 'EXIT', 'RUN', 'MESSAGE'], hosts.map((h) => [clean(h.host), h.status === 'failed' ? 'FAILED' : h.status, h.exitCode === null ? '' : String(h.exitCode), h.childRunId, clean(h.message)])));
+      }
       if (pool.length > 0) {
         out.write('\n');
         out.write(
@@ -150,7 +171,8 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
         out.write(`\nLast ${tail.length} journal entries (${home.journalFile(match.runId)}):\n`);
         for (const e of tail) out.write(`  ${journalLine(e as Record<string, unknown>)}\n`);
       }
-      if (s.resumable) out.write(`\nResume it with: hostmaint resume ${match.runId} (or \`hostmaint ${match.command} ${match.host}\`).\n`);
+      if (match.state === 'waiting') out.write(`\nApprove it and carry on with: hostmaint continue ${match.runId}\n`);
+      else if (s.resumable) out.write(`\nResume it with: hostmaint resume ${match.runId}${isWorkflow(match) ? '' : ` (or \`hostmaint ${match.command} ${match.host}\`)`}.\n`);
       state.exitCode = EXIT.OK;
     },
   };
