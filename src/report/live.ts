@@ -156,7 +156,12 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
   // --- header: what, where, elapsed
   const elapsedMs = view.startedAt === null ? null : (view.finished?.at ?? now) - view.startedAt;
   const right = elapsedMs === null ? '' : clock(elapsedMs);
-  const what = `${view.command ?? 'hostmaint'}${view.dryRun ? ' (plan)' : ''} ${clean(view.host ?? '')}`.trim();
+  const wfName = view.workflow?.name ?? null;
+  const what = view.rolling
+    ? `rolling ${clean(wfName ?? '')}`.trim()
+    : view.workflow
+      ? `run ${clean(view.workflow.name)} ${clean(view.host ?? '')}`.trim()
+      : `${view.command ?? 'hostmaint'}${view.dryRun ? ' (plan)' : ''} ${clean(view.host ?? '')}`.trim();
   const headParts = [st.bold(`hostmaint ${what}`)];
   if (opts.cloud) headParts.push(`cloud ${clean(opts.cloud)}`);
   if (view.runId) headParts.push(st.dim(`run ${view.runId}`));
@@ -168,8 +173,13 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
   const gap = width - displayWidth(head) - displayWidth(right);
   push(gap >= 2 ? `${head}${' '.repeat(gap)}${right}` : head);
 
+  // --- a rolling run: which host of how many; a workflow run: which step of how many
+  if (view.rolling) push(rollingLine(view, st, g));
+  if (view.workflow && (!view.finished || view.rolling === null)) push(stepLine(view, st, g));
+  const drainShown = !view.workflow && !view.rolling ? true : view.innerActive;
+
   // --- phase line
-  push(phaseLine(view, st, g, width));
+  if (drainShown || view.finished) push(phaseLine(view, st, g, width));
 
   // --- overall bar (not in plan mode before anything moves)
   const summary: string[] = [];
@@ -183,7 +193,9 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
   let shown = summary.length;
   while (shown > 1 && displayWidth(summaryText(shown)) + 12 > width) shown -= 1;
   const barWidth = Math.max(0, Math.min(40, width - displayWidth(summaryText(shown)) - 3));
-  if (view.dryRun && counts.moved === 0) {
+  if (!drainShown) {
+    // between the drain and undrain of a workflow run: no instance table
+  } else if (view.dryRun && counts.moved === 0) {
     push(view.preflight ? `plan: ${view.preflight.planned} to move, ${view.preflight.unplaced} unplaced, ${view.preflight.blocking} blocking` : 'plan: checking, nothing will be changed');
   } else if (barWidth >= 8) {
     push(`${bar(g, st, barWidth, counts.moved, counts.failed, total)}  ${summaryText(shown)}`);
@@ -194,7 +206,7 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
   // --- budget for the rest
   const maxLines = opts.height && opts.height > 0 ? Math.max(3, opts.height - 1) : Infinity;
   const recentWanted = Math.max(0, opts.recent ?? 5);
-  const flying = view.inFlight();
+  const flying = drainShown ? view.inFlight() : [];
   let room = maxLines - lines.length;
   const recentLines = Math.min(recentWanted, view.notable.length);
   // table: blank + header + rows (+ "more" line); recent: blank + rows
@@ -222,6 +234,45 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
     }
   }
   return lines.map((l) => truncate(l, width));
+}
+
+/** "step 5/8 maintenance (exec)", "steps 1-4/8 disable … verify-empty (drain)", with its state. */
+function stepLine(view: RunView, st: Style, g: Glyphs): string {
+  const w = view.workflow!;
+  const c = w.current;
+  const total = view.stepTotal ? `/${view.stepTotal}` : '';
+  if (!c) return st.dim('starting');
+  const unit = c.count > 1 ? (c.type === 'disable' ? 'drain' : c.type === 'enable' ? 'undrain' : `${c.count} steps`) : c.type;
+  const which = c.count > 1 ? `steps ${c.index + 1}-${c.index + c.count}${total} ${clean(c.first)} … ${clean(c.last)} (${unit})` : `step ${c.index + 1}${total} ${clean(c.first)} (${unit})`;
+  switch (c.state) {
+    case 'waiting':
+      // The approve step's message is in the recent events below; the command must not be cut off.
+      return st.yellow(`${g.kinds.warn} ${which}: WAITING FOR APPROVAL: hostmaint continue ${view.runId ?? '<run>'}`);
+    case 'failed':
+      return st.red(`${g.kinds.error} ${which}: FAILED`);
+    case 'ok':
+      return st.green(`${g.done} ${which}`);
+    default:
+      return st.bold(st.cyan(`${g.current} ${which}`));
+  }
+}
+
+/** "host 2/3 compute-03 (wave 2) · 1 done". */
+function rollingLine(view: RunView, st: Style, g: Glyphs): string {
+  const r = view.rolling!;
+  const list = view.hostList ?? [...r.hosts.keys()];
+  const total = view.hostList ? `/${view.hostList.length}` : '';
+  const focus = r.focus;
+  const n = focus ? list.indexOf(focus) + 1 || r.hosts.size : r.hosts.size;
+  const states = [...r.hosts.values()];
+  const done = states.filter((h) => h.status === 'done').length;
+  const failed = states.filter((h) => h.status === 'failed' || h.status === 'skipped').length;
+  const running = [...r.hosts.entries()].filter(([, h]) => h.status === 'running').map(([name]) => name);
+  const parts = [`host ${n}${total} ${clean(focus ?? '')} (wave ${r.wave})`];
+  if (running.length > 1) parts.push(`${running.length} running`);
+  parts.push(`${done} done`);
+  if (failed > 0) parts.push(st.red(`${failed} failed`));
+  return parts.join(` ${g.sep} `);
 }
 
 function phaseLine(view: RunView, st: Style, g: Glyphs, width: number): string {

@@ -83,6 +83,25 @@ export interface ViewCounts {
 
 const NOTABLE_KEEP = 50;
 
+/** A workflow run (hostmaint run): which step (or unit of steps started together: a drain, an undrain) is running. */
+export interface WorkflowView {
+  name: string;
+  /** The steps started together and not all finished yet (or the last such group). */
+  current: { first: string; last: string; type: string; index: number; count: number; state: 'running' | 'ok' | 'failed' | 'waiting' } | null;
+  /** Steps started and not finished. */
+  open: number;
+  done: number;
+  failed: number;
+  approval: { step: string; message: string } | null;
+}
+
+/** A rolling run over several hosts: each host's state, and the host whose run the view follows. */
+export interface RollingView {
+  hosts: Map<string, { status: string; childRunId: string; wave: number; step: string | null }>;
+  focus: string | null;
+  wave: number;
+}
+
 /** The drain's phases in order, for the phase line. */
 export const DRAIN_STEPS: DrainPhase[] = ['resolving', 'disablingService', 'preflight', 'migrating', 'verifyingEmpty'];
 export const UNDRAIN_STEPS: DrainPhase[] = ['resolving', 'waitingForUp', 'enablingService', 'selectingReturns', 'returning'];
@@ -134,6 +153,10 @@ export class RunView {
   /** A workflow run's number of steps, a rolling run's hosts in order, when the caller knows them (the events do not say). */
   stepTotal: number | null = null;
   hostList: string[] | null = null;
+  workflow: WorkflowView | null = null;
+  rolling: RollingView | null = null;
+  /** Inside a workflow run: a drain/undrain is running (its run-started seen, not its run-finished). */
+  innerActive = false;
   /** Events applied (for tests and the "waiting for the first event" frame). */
   events = 0;
 
@@ -143,8 +166,17 @@ export class RunView {
     this.runId ??= e.runId;
     this.host ??= e.host;
     if (this.lastEventAt === null || at > this.lastEventAt) this.lastEventAt = at;
+    if (this.applyWorkflow(e, at)) return;
     switch (e.type) {
       case 'run-started':
+        if (this.workflow) {
+          // A drain or undrain inside a workflow run: a fresh phase line and table for it.
+          this.resetRun();
+          this.command = e.command;
+          this.innerActive = true;
+          this.note(at, 'info', `${e.command} started`);
+          break;
+        }
         this.command = e.command;
         this.dryRun = e.dryRun;
         this.startedAt = at;
@@ -265,6 +297,12 @@ export class RunView {
         this.note(at, e.empty ? 'ok' : 'error', e.empty ? 'verified: the host is empty' : `verification: NOT empty, ${e.leftovers.length} left`);
         break;
       case 'run-finished':
+        if (this.workflow) {
+          this.innerActive = false;
+          this.phase = 'done';
+          this.note(at, e.exitCode === 0 ? 'ok' : 'error', `${this.command ?? 'run'} finished: ${e.outcome} (exit ${e.exitCode})`);
+          break;
+        }
         this.finished = { outcome: e.outcome, exitCode: e.exitCode, message: e.message, at };
         this.phase = 'done';
         this.note(at, e.exitCode === 0 ? 'ok' : e.exitCode === 130 ? 'warn' : 'error', `finished: ${e.outcome} (exit ${e.exitCode})`);
@@ -272,6 +310,102 @@ export class RunView {
       default:
         break;
     }
+  }
+
+  /** The workflow and rolling events; true when the event is dealt with (or belongs to a host the view does not follow). */
+  private applyWorkflow(e: DrainEvent, at: number): boolean {
+    const r = this.rolling;
+    if (r && e.type !== 'host-started' && e.type !== 'host-finished' && e.type !== 'rolling-finished' && e.host !== r.focus) {
+      // Another host of the wave (max-parallel > 1): only its current step is shown.
+      const h = r.hosts.get(e.host);
+      if (h && e.type === 'step-started') h.step = e.step;
+      return true;
+    }
+    switch (e.type) {
+      case 'step-started': {
+        this.startedAt ??= at;
+        const w = (this.workflow ??= { name: e.workflow, current: null, open: 0, done: 0, failed: 0, approval: null });
+        if (w.open > 0 && w.current) {
+          w.current.last = e.step;
+          w.current.count += 1;
+        } else {
+          w.current = { first: e.step, last: e.step, type: e.stepType, index: e.index, count: 1, state: 'running' };
+        }
+        w.open += 1;
+        if (r?.focus) {
+          const h = r.hosts.get(r.focus);
+          if (h) h.step = e.step;
+        }
+        return true;
+      }
+      case 'step-finished': {
+        const w = (this.workflow ??= { name: e.workflow, current: null, open: 0, done: 0, failed: 0, approval: null });
+        w.open = Math.max(0, w.open - 1);
+        if (e.status === 'ok') w.done += 1;
+        if (e.status === 'failed') w.failed += 1;
+        if (w.current && (e.status !== 'ok' || w.open === 0)) w.current.state = e.status === 'ok' ? (w.current.state === 'running' ? 'ok' : w.current.state) : e.status;
+        if (e.status === 'ok' && e.stepType === 'approve') w.approval = null;
+        if (e.status === 'failed') this.note(at, 'error', `step ${e.step} FAILED (exit ${e.exitCode}): ${e.message}`);
+        else if (w.open === 0) this.note(at, 'ok', `step ${e.step}: ${e.message}`);
+        return true;
+      }
+      case 'approval-required': {
+        const w = (this.workflow ??= { name: e.workflow, current: null, open: 0, done: 0, failed: 0, approval: null });
+        w.approval = { step: e.step, message: e.message };
+        if (w.current) w.current.state = 'waiting';
+        this.note(at, 'warn', `waiting for approval at ${e.step}: ${e.message}`);
+        return true;
+      }
+      case 'workflow-finished':
+        if (!r) {
+          this.finished = { outcome: e.outcome, exitCode: e.exitCode, message: e.message, at };
+          this.phase = 'done';
+        }
+        this.note(at, e.exitCode === 0 ? 'ok' : e.exitCode === 8 || e.exitCode === 130 ? 'warn' : 'error', `workflow ${e.workflow}: ${e.outcome} (exit ${e.exitCode})`);
+        return true;
+      case 'host-started': {
+        this.startedAt ??= at;
+        const roll = (this.rolling ??= { hosts: new Map(), focus: null, wave: 0 });
+        roll.hosts.set(e.host, { status: 'running', childRunId: e.childRunId, wave: e.wave, step: null });
+        roll.focus = e.host;
+        roll.wave = e.wave;
+        this.runId ??= e.runId;
+        this.workflow = null;
+        this.resetRun();
+        this.note(at, 'info', `host ${e.host} started (wave ${e.wave})`);
+        return true;
+      }
+      case 'host-finished': {
+        const roll = (this.rolling ??= { hosts: new Map(), focus: null, wave: 0 });
+        const h = roll.hosts.get(e.host);
+        if (h) h.status = e.status;
+        else roll.hosts.set(e.host, { status: e.status, childRunId: '', wave: roll.wave, step: null });
+        if (roll.focus === e.host) roll.focus = [...roll.hosts.entries()].find(([, x]) => x.status === 'running')?.[0] ?? e.host;
+        this.note(at, e.status === 'done' ? 'ok' : e.status === 'waiting' ? 'warn' : 'error', `host ${e.host}: ${e.status}${e.status === 'done' ? '' : ` (exit ${e.exitCode ?? '?'})`}`);
+        return true;
+      }
+      case 'rolling-finished':
+        this.finished = { outcome: e.outcome, exitCode: e.exitCode, message: e.message, at };
+        this.phase = 'done';
+        this.innerActive = false;
+        this.note(at, e.exitCode === 0 ? 'ok' : e.exitCode === 8 || e.exitCode === 130 ? 'warn' : 'error', `rolling run: ${e.outcome} (exit ${e.exitCode})`);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** Forget the previous drain/undrain of a workflow run (or the previous host's). */
+  private resetRun(): void {
+    this.command = null;
+    this.dryRun = false;
+    this.phase = null;
+    this.phases = [];
+    this.instances.clear();
+    this.preflight = null;
+    this.service = null;
+    this.verification = null;
+    this.innerActive = false;
   }
 
   counts(): ViewCounts {
