@@ -66,32 +66,42 @@ function moves(list: InstanceOutcome[], projects: Map<string, string>) {
   }));
 }
 
+/** What every report begins with. */
+function reportHead() {
+  return { kind: 'hostmaint-report', schemaVersion: REPORT_SCHEMA_VERSION, generatedBy: `hostmaint ${VERSION}` };
+}
+
+/** Who ran it, where, with which command line (the report's `run`). */
+function whoRan(ctx: ReportContext) {
+  return { cloud: ctx.cloudName, keystoneUser: ctx.user, who: ctx.who, commandLine: ['hostmaint', ...ctx.argv].join(' ') };
+}
+
+/** When it ran and how it ended (the report's `run`). */
+function howItEnded(r: { timings: { startedAt: string; finishedAt: string; durationMs: number }; outcome: string; exitCode: number; message: string }) {
+  return { startedAt: r.timings.startedAt, finishedAt: r.timings.finishedAt, durationMs: r.timings.durationMs, outcome: r.outcome, exitCode: r.exitCode, message: r.message };
+}
+
+/** The caller's extra facts (apiRequests, the saved run as `savedRun`). */
+function savedExtra(extra: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(extra).map(([k, v]) => [k === 'run' ? 'savedRun' : k, v]));
+}
+
 /** The report as one JSON document (stable keys, `kind` and `schemaVersion` first). */
 export function buildReport(r: DrainResult | UndrainResult, ctx: ReportContext, timeline: TimelineEntry[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   const projects = projectsOf(r);
   const list = r.command === 'drain' ? r.instances : r.returns;
   return {
-    kind: 'hostmaint-report',
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    generatedBy: `hostmaint ${VERSION}`,
+    ...reportHead(),
     run: {
       runId: r.runId,
       command: r.command,
       dryRun: r.command === 'drain' ? r.dryRun : false,
       host: r.host,
-      cloud: ctx.cloudName,
-      keystoneUser: ctx.user,
-      who: ctx.who,
-      commandLine: ['hostmaint', ...ctx.argv].join(' '),
+      ...whoRan(ctx),
       reason: r.command === 'drain' ? r.options.reason : null,
-      startedAt: r.timings.startedAt,
-      finishedAt: r.timings.finishedAt,
-      durationMs: r.timings.durationMs,
-      outcome: r.outcome,
-      exitCode: r.exitCode,
-      message: r.message,
+      ...howItEnded(r),
       error: r.error,
-      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k === 'run' ? 'savedRun' : k, v])),
+      ...savedExtra(extra),
     },
     service: r.service,
     preflight: r.command === 'drain' && r.preflight
@@ -319,26 +329,16 @@ function median(xs: number[]): number {
 /** The report of a workflow run or a rolling run: who, when, the outcome, the steps (or hosts), the timeline, what next. */
 export function buildRunReport(r: WorkflowResult | RollingResult, ctx: ReportContext, timeline: TimelineEntry[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    kind: 'hostmaint-report',
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    generatedBy: `hostmaint ${VERSION}`,
+    ...reportHead(),
     run: {
       runId: r.runId,
       command: r.command,
       workflow: r.workflow,
       host: r.command === 'run' ? r.host : null,
       hosts: r.command === 'rolling' ? r.hosts.map((h) => h.host) : null,
-      cloud: ctx.cloudName,
-      keystoneUser: ctx.user,
-      who: ctx.who,
-      commandLine: ['hostmaint', ...ctx.argv].join(' '),
-      startedAt: r.timings.startedAt,
-      finishedAt: r.timings.finishedAt,
-      durationMs: r.timings.durationMs,
-      outcome: r.outcome,
-      exitCode: r.exitCode,
-      message: r.message,
-      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k === 'run' ? 'savedRun' : k, v])),
+      ...whoRan(ctx),
+      ...howItEnded(r),
+      ...savedExtra(extra),
     },
     ...(r.command === 'run'
       ? {

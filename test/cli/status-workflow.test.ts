@@ -12,15 +12,15 @@ import type { Scenario } from '../../src/emulator/index.js';
 import { memoryLogger } from '../../src/log.js';
 import { connect } from '../../src/openstack/session.js';
 import { runRolling } from '../../src/runs/rolling-runner.js';
-import type { RunnerEnv } from '../../src/runs/runner.js';
 import { RunStore } from '../../src/runs/store.js';
 import { runWorkflow } from '../../src/runs/workflow-runner.js';
 import { emulatorCloud } from '../emulator/helpers.js';
 import { hostmaint, tempDir } from './helpers.js';
+import { FAST_MIGRATIONS, emulatorRunner } from '../unit/report/emulator-runs.js';
 
 const SCENARIO = {
   name: 'status-workflow',
-  migration: { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 200, dirty_rate_mbps: 20 },
+  migration: FAST_MIGRATIONS,
   defaults: { host: { vcpus: 32, ram_mb: 65536, disk_gb: 2000, max_concurrent_live_migrations: 2 } },
   hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03' }, { name: 'compute-04' }],
   instances: [{ name: 'web-{i}', flavor: 'm1.small', host: 'compute-01', count: 2 }],
@@ -39,17 +39,7 @@ describe('hostmaint status / history of workflow and rolling runs', function () 
     state = path.join(dir, 'state');
     const emu = await startEmulator({ scenario: SCENARIO, clock: new VirtualClock() });
     const session = await connect(emulatorCloud(emu), { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
-    const env: RunnerEnv = {
-      store: new RunStore(state),
-      logger: memoryLogger(),
-      clock: emu.clock,
-      cloudName: 'emulator',
-      user: 'admin',
-      who: 'test@box',
-      argv: ['run'],
-      resolveHost: async () => '127.0.0.1',
-      probeTcp: async () => true,
-    };
+    const env = emulatorRunner(emu, new RunStore(state));
     const file = (name: string, text: string) => {
       const f = path.join(dir, name);
       writeFileSync(f, text);

@@ -25,16 +25,15 @@ import { RunStore } from '../../src/runs/store.js';
 import { approveRun, runWorkflow } from '../../src/runs/workflow-runner.js';
 import type { DrainEvent } from '../../src/workflow/types.js';
 import { emulatorCloud } from './helpers.js';
+import { FAST_MIGRATIONS, emulatorRunner } from '../unit/report/emulator-runs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = path.join(root, 'test/unit/report/fixtures');
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 200, dirty_rate_mbps: 20 };
-
 const SCENARIO: Scenario = {
   name: 'workflow-events',
-  migration: FAST,
+  migration: FAST_MIGRATIONS,
   defaults: { host: { vcpus: 32, ram_mb: 65536, disk_gb: 2000, max_concurrent_live_migrations: 2 } },
   hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03' }],
   instances: [
@@ -120,19 +119,7 @@ describe('workflow and rolling events on the emulated cloud: docs/events.schema.
     dir = mkdtempSync(path.join(os.tmpdir(), 'hm-wfev-'));
     const store = new RunStore(path.join(dir, 'state'));
     events = [];
-    runner = (over = {}) => ({
-      store,
-      logger: memoryLogger(),
-      clock: emu.clock,
-      cloudName: 'emulator',
-      user: 'admin',
-      who: 'test@box',
-      argv: ['run'],
-      resolveHost: async () => '127.0.0.1',
-      probeTcp: async () => true,
-      emit: (e) => events.push(e),
-      ...over,
-    });
+    runner = (over = {}) => emulatorRunner(emu, store, { emit: (e) => events.push(e), ...over });
   });
   afterEach(async () => {
     await session.close();
