@@ -49,6 +49,8 @@ export interface WorkflowActorDeps {
   inner?: InnerSnapshots;
   /** Admin may move locked instances. */
   admin?: boolean;
+  /** "alice@ops-laptop": stamped on the service with the reason, as the drain command does. */
+  who?: string;
 }
 
 export function unitKey(input: { unit: Unit; compensation: string | null }): string {
@@ -112,6 +114,7 @@ function mapUndrain(steps: WorkflowStep[], r: UndrainResult, startedAt: number, 
 
 export function createWorkflowActors(deps: WorkflowActorDeps) {
   const { workflow, clock, logger } = deps;
+  const reason = deps.who ? `${workflow.policies.reason} (by ${deps.who})` : workflow.policies.reason;
   const actorDeps = { compute: deps.compute, placement: deps.placement, logger, clock, emit: deps.emit, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp };
   const runDeps = (key: string, signal: AbortSignal) => ({
     logger,
@@ -149,7 +152,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
       case 'disable': {
         const found = await resolveHostRef(actorDeps, input.host, { signal });
         if (!found.found || !found.ref) return failed(2, `${input.host} has no nova-compute service${found.suggestions.length ? ` (did you mean ${found.suggestions.join(', ')}?)` : ''}`);
-        const out = await disableServiceFor(actorDeps, { runId: input.runId, reason: workflow.policies.reason, service: found.ref.service }, { signal });
+        const out = await disableServiceFor(actorDeps, { runId: input.runId, reason, service: found.ref.service }, { signal });
         if (out.ownership === 'foreign') return ok(`already disabled by ${out.disabler ?? 'someone else'}: left as it is (it will not be enabled by this run)`, { ownership: out.ownership, reason: out.after.disabledReason });
         return ok(`nova-compute on ${input.host} disabled: "${out.after.disabledReason ?? ''}"`, { ownership: out.ownership, reason: out.after.disabledReason });
       }
@@ -177,7 +180,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
     try {
       if (input.unit.kind === 'drain') {
         const { drainHost } = await import('../drain.js');
-        const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), runId: input.runId, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, runDeps(key, signal));
+        const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), reason, runId: input.runId, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, runDeps(key, signal));
         return { results: mapDrain(steps, r, startedAt, clock), manifest: r.manifest };
       }
       if (input.unit.kind === 'undrain') {

@@ -291,6 +291,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     logger,
     clock,
     cloud: env.cloudName,
+    who: env.who,
     emit,
     ...(env.processEnv ? { env: env.processEnv } : {}),
     ...(env.resolveHost ? { resolveHost: env.resolveHost } : {}),

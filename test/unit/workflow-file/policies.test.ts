@@ -4,11 +4,11 @@ import { POLICIES, defaultPolicies, drainOptionsFrom, policyFlagOptions, resolve
 import { workflowSchema } from '../../../src/workflow-file/schema.js';
 
 describe('workflow files: policies', () => {
-  it('defaults are the drain defaults, wait-up null, max-parallel 1, continue-on-failure false, order given', () => {
+  it('defaults are the drain command\'s defaults (poll every 2s, as `hostmaint drain` always did), wait-up null, max-parallel 1, continue-on-failure false, order given', () => {
     const d = defaultPolicies();
     assert.equal(d.concurrency, DRAIN_DEFAULTS.concurrency);
     assert.equal(d.migrationTimeoutMs, DRAIN_DEFAULTS.migrationTimeoutMs);
-    assert.equal(d.pollIntervalMs, DRAIN_DEFAULTS.pollIntervalMs);
+    assert.equal(d.pollIntervalMs, 2000);
     assert.equal(d.probeTimeoutMs, DRAIN_DEFAULTS.probeTimeoutMs);
     assert.equal(d.reason, 'maintenance');
     assert.equal(d.waitUpTimeoutMs, null);
@@ -52,7 +52,7 @@ describe('workflow files: policies', () => {
     assert.equal(o.dryRun, undefined);
     const { dryRun: _d, requestGraceMs: _r, maxPollErrors: _m, admin: _a, ...rest } = resolveDrainOptions(o);
     const { dryRun: _d2, requestGraceMs: _r2, maxPollErrors: _m2, admin: _a2, ...defaults } = DRAIN_DEFAULTS;
-    assert.deepEqual(rest, defaults);
+    assert.deepEqual(rest, { ...defaults, pollIntervalMs: 2000 });
     const custom = drainOptionsFrom(resolvePolicies({ targets: ['c2'], 'probe-port': 16509, 'on-timeout': 'wait' }).policies);
     assert.deepEqual([custom.targets, custom.probePort, custom.onTimeout], [['c2'], 16509, 'wait']);
   });
