@@ -57,6 +57,8 @@ export interface CommandRun {
 export interface CommandRunOptions {
   /** Cloud to use when no --os-cloud / OS_CLOUD / OS_AUTH_URL says otherwise (resume: the run's own cloud). */
   defaultCloud?: string;
+  /** What the progress views can know in advance of a workflow run: its number of steps, a rolling run's hosts. */
+  progress?: { steps?: number | null; hosts?: string[] | null };
 }
 
 export async function withCommandRun<T>(
@@ -122,6 +124,7 @@ export async function withCommandRun<T>(
       user: cloud.session.identity.userName,
       who,
       now: () => (cloud ? cloud.clock.now() : Date.now()),
+      ...(opts.progress ?? {}),
     });
     const extra: string[] = [];
     if (argv.stateDir !== undefined) extra.push('--state-dir', shellQuote(path.resolve(argv.stateDir)));

@@ -72,7 +72,7 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
     const { runRolling } = await import('../../runs/rolling-runner.js');
     const out = await runRolling(run.cloud.session, { hosts: ordered.hosts, source, overrides, newRun: argv.newRun, workflowDirs: argv.workflowsDir ?? [] }, env);
     finishWorkflowRun(state, run, out);
-  });
+  }, { progress: { steps: workflow.steps.length, hosts: hosts.length > 1 && argv.hostsFile === undefined && argv.hostsFromAggregate === undefined && argv.hostsFromZone === undefined ? hosts : null } });
 }
 
 async function confirmed(state: CommandState, argv: RunArgs, question: string): Promise<boolean> {
@@ -107,7 +107,7 @@ export function finishWorkflowRun(state: CommandState, run: CommandRun, out: Run
   const { result, record } = out;
   const apiRequests = run.cloud.session.requestCount();
   const runInfo = record ? { runId: record.runId, state: record.state, resumed: out.resumed, resumes: record.resumes, stateDir: run.store.dir, resumeCommand: out.resumable ? run.resumeHint(record.runId) : null } : null;
-  run.output.result(result as never, { apiRequests, run: runInfo });
+  run.output.result(result, { apiRequests, run: runInfo });
   if (record && record.state === 'waiting') {
     state.io.stderr.write(`hostmaint: run ${record.runId} is saved, waiting for approval. When it may go on:\n  ${run.resumeHint(record.runId).replace(/^hostmaint resume /, 'hostmaint continue ')}\n`);
   } else if (record && out.resumable) {
