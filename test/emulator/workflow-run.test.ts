@@ -219,4 +219,47 @@ describe('workflow runs on the emulated cloud', function () {
     const writes = env.emu.requests.records.filter((r: { method: string }) => r.method !== 'GET' && r.method !== 'HEAD');
     assert.deepEqual(writes.filter((r: { path: string }) => !r.path.includes('/auth/tokens')), []);
   });
+
+  it('runs disable, preflight (read-only) and verify-empty alone, an http step to a local server; no secret from the environment reaches the saved run', async () => {
+    env = await open();
+    const { createServer } = await import('node:http');
+    const got: Array<{ url: string; auth: string; body: string }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        got.push({ url: req.url ?? '', auth: String(req.headers.authorization ?? ''), body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const secret = 'tok-3f9a7c0d5e1b';
+    try {
+      const wf = env.file(
+        'steps.yaml',
+        `version: 1\nname: steps\n${POLICIES}steps:\n  - type: preflight\n  - type: disable\n  - type: http\n    url: 'http://127.0.0.1:${port}/hook/{env:HOOK_TOKEN}'\n    headers: { Authorization: 'Bearer {env:HOOK_TOKEN}' }\n    payload: { text: '{host} is out ({runId})' }\n  - type: verify-empty\n    on-failure: continue\n  - type: enable\n`,
+      );
+      const { result } = await runWorkflow(env.session, { host: 'compute-02', workflow: wf }, env.runner({ processEnv: { ...process.env, HOOK_TOKEN: secret } }));
+      assert.equal(result.outcome, 'completed', result.message);
+      assert.deepEqual(result.steps.map((s) => [s.name, s.status]), [['preflight', 'ok'], ['disable', 'ok'], ['http', 'ok'], ['verify-empty', 'ok'], ['enable', 'ok']]);
+      assert.equal(got.length, 1);
+      assert.equal(got[0]!.url, `/hook/${secret}`);
+      assert.equal(got[0]!.auth, `Bearer ${secret}`);
+      assert.deepEqual(JSON.parse(got[0]!.body), { text: `compute-02 is out (${result.runId})` });
+      // The preflight alone changed nothing; the service went disabled then enabled again.
+      assert.equal(service(env.emu, 'compute-02').status, 'enabled');
+      // verify-empty alone on a host with instances fails (exit 4) and, with on-failure continue, the run goes on.
+      const wf2 = env.file('verify.yaml', `version: 1\nname: verify\nsteps:\n  - type: verify-empty\n    on-failure: continue\n  - type: exec\n    command: ['true']\n`);
+      const second = await runWorkflow(env.session, { host: 'compute-01', workflow: wf2 }, env.runner());
+      assert.deepEqual(second.result.steps.map((s) => [s.name, s.status, s.exitCode]), [['verify-empty', 'failed', 4], ['exec', 'ok', 0]]);
+      assert.equal(second.result.outcome, 'completed');
+      // Nothing under the state directory holds the secret.
+      const { readdirSync, readFileSync, statSync } = await import('node:fs');
+      const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [path.join(d, n)]));
+      for (const f of walk(path.join(env.dir, 'state'))) assert.ok(!readFileSync(f, 'utf8').includes(secret), `${f} holds the secret`);
+    } finally {
+      server.close();
+    }
+  });
 });
