@@ -22,7 +22,7 @@ import { ROLLING_MACHINE_VERSION, describeRolling, rollingMachine } from '../wor
 import type { GateInput, GateOutput, RollingContext, RollingHost, RollingOutcome, WaveInput, WaveOutput } from '../workflow/rolling.types.js';
 import { acquireHostLock } from './lock.js';
 import { RunRecorder, newRecord } from './recorder.js';
-import { checkResumable, newRunIdFor, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
+import { checkResumable, markResumed, newRunIdFor, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
 import type { RunRecord } from './schema.js';
 import { isUnfinished } from './store.js';
 import { runWorkflow } from './workflow-runner.js';
@@ -96,13 +96,7 @@ async function prepare(req: RollingRunRequest, env: RunnerEnv, found: { resumeFr
     await checkResumable(rec, { command: 'rolling', cloud: env.cloudName });
     const workflow = workflowFromSource(source, (rec.overrides ?? {}) as PolicyOverrides).workflow;
     notice(`hostmaint: resuming rolling run ${rec.runId} (${workflow.name} over ${rec.hosts?.length ?? 0} hosts; ${rec.state === 'running' ? 'its process died' : rec.state}), started ${rec.startedAt} by ${rec.who}.`);
-    rec.state = 'running';
-    rec.stateReason = null;
-    rec.pid = process.pid;
-    rec.resumes += 1;
-    rec.updatedAt = new Date(now()).toISOString();
-    store.writeSync(rec);
-    store.appendJournalSync(rec.runId, { kind: 'decision', time: rec.updatedAt, runId: rec.runId, host: ROLLING_HOST, pid: process.pid, decision: 'resumed', detail: {} });
+    markResumed(store, rec, now(), {});
     return { record: rec, workflow, resumed: true };
   }
   const workflow = workflowFromSource(source, req.overrides ?? {}).workflow;
@@ -157,14 +151,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
   const enables = workflow.steps.some((s) => s.type === 'enable');
   const migrates = workflow.steps.some((s) => s.type === 'migrate');
   const notice = env.notice ?? (() => undefined);
-  const emit = (e: Parameters<NonNullable<RunnerEnv['emit']>>[0]) => {
-    try {
-      recorder.onEvent(e);
-    } catch (err) {
-      logger.warn('could not write the journal', { error: errorText(err) });
-    }
-    env.emit?.(e);
-  };
+  const emit = recordingEmit(recorder, env);
   const pending = new Set<Promise<unknown>>();
 
   const gate = fromPromise<GateOutput, GateInput>(async ({ input, signal }) => {

@@ -14,6 +14,7 @@
  *
  * Library users get the same behaviour as the CLI by calling runDrain / runUndrain.
  */
+import os from 'node:os';
 import { HostmaintError, errorText } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
@@ -159,6 +160,31 @@ function pastDisable(rec: RunRecord): boolean {
   return /^(preflight|migrating|verifyingEmpty)/.test(v) && (rec.snapshot as { context: { options: { dryRun?: boolean } } }).context.options.dryRun !== true;
 }
 
+/** This process carries the saved run on: running again, here, one more resume, in the journal with what it was. */
+export function markResumed(store: RunStore, rec: RunRecord, now: number, detail: Record<string, unknown>): void {
+  const previous = { state: rec.state, stateReason: rec.stateReason, pid: rec.pid, machine: rec.machine, phase: rec.phase };
+  rec.state = 'running';
+  rec.stateReason = null;
+  rec.pid = process.pid;
+  rec.machine = os.hostname();
+  rec.resumes += 1;
+  rec.updatedAt = new Date(now).toISOString();
+  store.writeSync(rec);
+  store.appendJournalSync(rec.runId, { kind: 'decision', time: rec.updatedAt, runId: rec.runId, host: rec.host, pid: process.pid, decision: 'resumed', detail: { previous, ...detail } });
+}
+
+/** A run's progress events: into its journal (a failed write is logged, never fatal), then to the caller. */
+export function recordingEmit(recorder: RunRecorder, env: Pick<RunnerEnv, 'logger' | 'emit'>): (e: DrainEvent) => void {
+  return (e) => {
+    try {
+      recorder.onEvent(e);
+    } catch (err) {
+      env.logger.warn('could not write the journal', { error: errorText(err) });
+    }
+    env.emit?.(e);
+  };
+}
+
 export function supersede(store: RunStore, rec: RunRecord, reason: string, now: () => number): void {
   rec.state = 'superseded';
   rec.stateReason = reason;
@@ -289,18 +315,7 @@ async function prepareDrain(session: Session, req: DrainRunRequest, env: RunnerE
     notice(
       `hostmaint: resuming ${rec.command} run ${rec.runId} of ${rec.host} (${rec.state === 'running' ? 'its process died' : rec.state}${rec.stateReason ? `: ${rec.stateReason}` : ''}; at ${rec.phase ?? 'the start'}; ${progress}), started ${rec.startedAt} by ${rec.who}.`,
     );
-    const previous = { state: rec.state, stateReason: rec.stateReason, pid: rec.pid, machine: rec.machine, phase: rec.phase };
-    rec.state = 'running';
-    rec.stateReason = null;
-    rec.pid = process.pid;
-    rec.machine = (await import('node:os')).hostname();
-    rec.resumes += 1;
-    rec.updatedAt = new Date(now()).toISOString();
-    store.writeSync(rec);
-    store.appendJournalSync(rec.runId, {
-      kind: 'decision', time: rec.updatedAt, runId: rec.runId, host: rec.host, pid: process.pid, decision: 'resumed',
-      detail: { previous, tookOverLockFrom: lock.tookOverFrom, adopt: req.adopt === true, explicit: req.resumeRunId !== undefined },
-    });
+    markResumed(store, rec, now(), { tookOverLockFrom: lock.tookOverFrom, adopt: req.adopt === true, explicit: req.resumeRunId !== undefined });
     return { record: rec, snapshot: rec.snapshot === null ? undefined : prepareSnapshot(rec.snapshot), resumed: true };
   }
 
@@ -335,14 +350,7 @@ async function prepareUndrain(session: Session, req: UndrainRunRequest, env: Run
     const rec = resumeFrom;
     lock.setRunId(rec.runId);
     notice(`hostmaint: resuming undrain run ${rec.runId} of ${rec.host} (${rec.state === 'running' ? 'its process died' : rec.state}; at ${rec.phase ?? 'the start'}), started ${rec.startedAt} by ${rec.who}.`);
-    const previous = { state: rec.state, stateReason: rec.stateReason, pid: rec.pid, phase: rec.phase };
-    rec.state = 'running';
-    rec.stateReason = null;
-    rec.pid = process.pid;
-    rec.resumes += 1;
-    rec.updatedAt = new Date(now()).toISOString();
-    store.writeSync(rec);
-    store.appendJournalSync(rec.runId, { kind: 'decision', time: rec.updatedAt, runId: rec.runId, host: rec.host, pid: process.pid, decision: 'resumed', detail: { previous, tookOverLockFrom: lock.tookOverFrom } });
+    markResumed(store, rec, now(), { tookOverLockFrom: lock.tookOverFrom });
     return { record: rec, snapshot: rec.snapshot === null ? undefined : prepareSnapshot(rec.snapshot), resumed: true };
   }
   const runId = lock.holder.runId;
@@ -394,14 +402,7 @@ async function execute<R extends DrainResult | UndrainResult>(
   const deps: RunDeps = {
     ...baseDeps,
     snapshot: prepared.snapshot,
-    emit: (e: DrainEvent) => {
-      try {
-        recorder.onEvent(e);
-      } catch (err) {
-        env.logger.warn('could not write the journal', { error: errorText(err) });
-      }
-      env.emit?.(e);
-    },
+    emit: recordingEmit(recorder, env),
     onSnapshot: (p: PersistedRun) => {
       recorder.onSnapshot(p);
       env.onSnapshot?.(p);

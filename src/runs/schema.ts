@@ -183,47 +183,40 @@ const SNAPSHOT_SCHEMA = {
   },
 } as const;
 
+/** A persisted snapshot of one of the machines: active, its state value, and a context with these fields. */
+function snapshotOf(context: Record<string, unknown>) {
+  return {
+    type: 'object',
+    required: ['status', 'value', 'context'],
+    properties: { status: { const: 'active' }, value: { type: ['string', 'object'] }, context },
+  } as const;
+}
+
 /** A workflow run's snapshot (src/workflow/workflow.machine.ts): where it is in its steps, and what they gave. */
-const WORKFLOW_SNAPSHOT_SCHEMA = {
+const WORKFLOW_SNAPSHOT_SCHEMA = snapshotOf({
   type: 'object',
-  required: ['status', 'value', 'context'],
+  required: ['runId', 'host', 'workflow', 'steps', 'units', 'cursor', 'results', 'manifest'],
   properties: {
-    status: { const: 'active' },
-    value: { type: ['string', 'object'] },
-    context: {
-      type: 'object',
-      required: ['runId', 'host', 'workflow', 'steps', 'units', 'cursor', 'results', 'manifest'],
-      properties: {
-        runId: { type: 'string' },
-        host: { type: 'string' },
-        workflow: { type: 'string' },
-        steps: { type: 'array', items: { type: 'object', required: ['name', 'type', 'onFailure'] } },
-        units: { type: 'array', items: { type: 'object', required: ['kind', 'steps'] } },
-        cursor: { type: 'integer', minimum: 0 },
-        results: { type: 'array', items: { type: 'object', required: ['name', 'type', 'status', 'exitCode', 'message'] } },
-        manifest: { type: 'array', items: { type: 'object', required: ['serverId', 'from', 'to'] } },
-      },
-    },
+    runId: { type: 'string' },
+    host: { type: 'string' },
+    workflow: { type: 'string' },
+    steps: { type: 'array', items: { type: 'object', required: ['name', 'type', 'onFailure'] } },
+    units: { type: 'array', items: { type: 'object', required: ['kind', 'steps'] } },
+    cursor: { type: 'integer', minimum: 0 },
+    results: { type: 'array', items: { type: 'object', required: ['name', 'type', 'status', 'exitCode', 'message'] } },
+    manifest: { type: 'array', items: { type: 'object', required: ['serverId', 'from', 'to'] } },
   },
-} as const;
+});
 
 /** A rolling run's snapshot (src/workflow/rolling.machine.ts): its hosts and how each went. */
-const ROLLING_SNAPSHOT_SCHEMA = {
+const ROLLING_SNAPSHOT_SCHEMA = snapshotOf({
   type: 'object',
-  required: ['status', 'value', 'context'],
+  required: ['runId', 'hosts'],
   properties: {
-    status: { const: 'active' },
-    value: { type: ['string', 'object'] },
-    context: {
-      type: 'object',
-      required: ['runId', 'hosts'],
-      properties: {
-        runId: { type: 'string' },
-        hosts: { type: 'array', items: { type: 'object', required: ['host', 'childRunId', 'status'] } },
-      },
-    },
+    runId: { type: 'string' },
+    hosts: { type: 'array', items: { type: 'object', required: ['host', 'childRunId', 'status'] } },
   },
-} as const;
+});
 
 interface Validators {
   record: ValidateFunction;

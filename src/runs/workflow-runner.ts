@@ -19,7 +19,6 @@
  */
 import { createActor, type Snapshot } from 'xstate';
 import { createHash } from 'node:crypto';
-import os from 'node:os';
 import { HostmaintError, errorText } from '../errors.js';
 import type { CloudSession } from '../openstack/api.js';
 import type { Clients, PersistedRun, RunDeps } from '../drain.js';
@@ -31,7 +30,7 @@ import type { ManifestEntry, RunTimings } from '../workflow/types.js';
 import { WORKFLOW_MACHINE_VERSION, describeWorkflow, workflowMachine, type StepResult, type WorkflowContext, type WorkflowOutcome } from '../workflow/workflow.machine.js';
 import { acquireHostLock, type HostLock } from './lock.js';
 import { RunRecorder, newRecord, valueText } from './recorder.js';
-import { checkResumable, findService, hostBusyByMarker, loadIfSaved, newRunIdFor, prepareSnapshot, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
+import { checkResumable, findService, hostBusyByMarker, loadIfSaved, markResumed, newRunIdFor, prepareSnapshot, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
 import type { RunRecord } from './schema.js';
 import { isUnfinished, type RunStore } from './store.js';
 
@@ -168,15 +167,7 @@ async function prepare(
     lock.setRunId(rec.runId);
     const { workflow, changed } = await recordedWorkflow(rec, env, req.workflowDirs);
     notice(`hostmaint: resuming workflow run ${rec.runId} (${workflow.name} on ${rec.host}; ${rec.state === 'running' ? 'its process died' : rec.state}${rec.stateReason ? `: ${rec.stateReason}` : ''}; at ${rec.phase ?? 'the start'}), started ${rec.startedAt} by ${rec.who}.`);
-    const previous = { state: rec.state, stateReason: rec.stateReason, pid: rec.pid, machine: rec.machine, phase: rec.phase };
-    rec.state = 'running';
-    rec.stateReason = null;
-    rec.pid = process.pid;
-    rec.machine = os.hostname();
-    rec.resumes += 1;
-    rec.updatedAt = new Date(now()).toISOString();
-    store.writeSync(rec);
-    store.appendJournalSync(rec.runId, { kind: 'decision', time: rec.updatedAt, runId: rec.runId, host: rec.host, pid: process.pid, decision: 'resumed', detail: { previous, workflowChanged: changed, tookOverLockFrom: lock.tookOverFrom } });
+    markResumed(store, rec, now(), { workflowChanged: changed, tookOverLockFrom: lock.tookOverFrom });
     return { record: rec, workflow, changed, resumed: true, finished: false };
   }
 
@@ -275,14 +266,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     saveInterrupted: (reason) => recorder.markInterrupted(reason),
     abandon: (reason) => recorder.abandon(reason),
   });
-  const emit = (e: Parameters<NonNullable<RunnerEnv['emit']>>[0]) => {
-    try {
-      recorder.onEvent(e);
-    } catch (err) {
-      logger.warn('could not write the journal', { error: errorText(err) });
-    }
-    env.emit?.(e);
-  };
+  const emit = recordingEmit(recorder, env);
   const innerTop = new Map<string, string | null>();
   const actors = createWorkflowActors({
     compute: session.compute,

@@ -6,25 +6,16 @@
  * first host or moving any instance twice at once.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, Scenario } from '../../src/emulator/index.js';
-import { memoryLogger } from '../../src/log.js';
-import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import { runRolling } from '../../src/runs/rolling-runner.js';
-import type { RunnerEnv } from '../../src/runs/runner.js';
-import { RunStore } from '../../src/runs/store.js';
 import type { DrainEvent } from '../../src/workflow/types.js';
-import { emulatorCloud } from './helpers.js';
 import { doubleMoves } from './crash-helpers.js';
+import { FAST_MIGRATIONS, openRunEnv, type RunEnv } from './run-env.js';
 
-const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 200, dirty_rate_mbps: 20 };
 
 const SCENARIO: Scenario = {
   name: 'rolling-test',
-  migration: FAST,
+  migration: FAST_MIGRATIONS,
   defaults: { host: { vcpus: 32, ram_mb: 65536, disk_gb: 2000, max_concurrent_live_migrations: 2 } },
   hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03' }, { name: 'compute-04' }],
   instances: [
@@ -55,52 +46,11 @@ ${extra}steps:
   - type: return-instances
 `;
 
-interface Env {
-  emu: Emulator;
-  session: HostmaintSession;
-  dir: string;
-  events: DrainEvent[];
-  file(text: string): string;
-  runner(over?: Partial<RunnerEnv>): RunnerEnv;
-  close(): Promise<void>;
-}
+type Env = RunEnv;
+const open = () => openRunEnv(SCENARIO, 'hm-roll-');
 
-async function open(): Promise<Env> {
-  const emu = await startEmulator({ scenario: SCENARIO, clock: new VirtualClock() });
-  const session = await connect(emulatorCloud(emu), { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-roll-'));
-  const store = new RunStore(path.join(dir, 'state'));
-  const events: DrainEvent[] = [];
-  return {
-    emu,
-    session,
-    dir,
-    events,
-    file: (text) => {
-      const f = path.join(dir, `wf-${events.length}-${Math.random().toString(36).slice(2)}.yaml`);
-      writeFileSync(f, text);
-      return f;
-    },
-    runner: (over = {}) => ({
-      store,
-      logger: memoryLogger(),
-      clock: emu.clock,
-      cloudName: 'emulator',
-      user: 'admin',
-      who: 'test@box',
-      argv: ['run'],
-      resolveHost: async () => '127.0.0.1',
-      probeTcp: async () => true,
-      emit: (e) => events.push(e),
-      ...over,
-    }),
-    close: async () => {
-      await session.close();
-      await emu.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+let n = 0;
+const writeWorkflow = (env: Env, text: string) => env.file(`wf-${++n}.yaml`, text);
 
 function enabled(emu: Emulator, host: string): boolean {
   return !emu.state.cloud.hosts.get(host)!.disabled;
@@ -119,7 +69,7 @@ describe('rolling runs on the emulated cloud', function () {
   it('runs the maintenance cycle on three hosts one after the other, each back before the next starts', async () => {
     env = await open();
     const before = Object.fromEntries(['compute-01', 'compute-02', 'compute-03'].map((h) => [h, env.emu.state.serversOn(h).map((s) => s.name).sort()]));
-    const wf = env.file(CYCLE(`['true']`));
+    const wf = writeWorkflow(env, CYCLE(`['true']`));
     const { result, record } = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner());
     assert.equal(result.outcome, 'completed', result.message);
     assert.equal(result.exitCode, 0);
@@ -142,7 +92,7 @@ describe('rolling runs on the emulated cloud', function () {
     env = await open();
     // The exec fails on compute-02 only.
     const exec = `'test {host} != compute-02'`;
-    const stop = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: env.file(CYCLE(exec)) }, env.runner());
+    const stop = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: writeWorkflow(env, CYCLE(exec)) }, env.runner());
     assert.equal(stop.result.outcome, 'failed');
     assert.equal(stop.result.exitCode, 7);
     assert.deepEqual(stop.result.hosts.map((h) => [h.host, h.status]), [['compute-01', 'done'], ['compute-02', 'failed'], ['compute-03', 'not-started']]);
@@ -154,7 +104,7 @@ describe('rolling runs on the emulated cloud', function () {
   it('with continue-on-failure, reports each host and goes on', async () => {
     env = await open();
     const exec = `'test {host} != compute-02'`;
-    const wf = env.file(CYCLE(exec, '  continue-on-failure: true\n'));
+    const wf = writeWorkflow(env, CYCLE(exec, '  continue-on-failure: true\n'));
     const { result } = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner());
     assert.equal(result.outcome, 'failed');
     assert.equal(result.exitCode, 7);
@@ -164,7 +114,7 @@ describe('rolling runs on the emulated cloud', function () {
 
   it('resumes an interrupted rolling run on the host it was on, without redoing the hosts before it', async () => {
     env = await open();
-    const wf = env.file(CYCLE(`['true']`));
+    const wf = writeWorkflow(env, CYCLE(`['true']`));
     const stop = new AbortController();
     const first = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner({
       signal: stop.signal,

@@ -6,25 +6,17 @@
  * a resume that uses the recorded workflow after the file changed.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, Scenario } from '../../src/emulator/index.js';
-import { memoryLogger } from '../../src/log.js';
-import { connect, type HostmaintSession } from '../../src/openstack/session.js';
-import type { RunnerEnv } from '../../src/runs/runner.js';
-import { RunStore } from '../../src/runs/store.js';
 import { approveRun, runWorkflow } from '../../src/runs/workflow-runner.js';
-import type { DrainEvent } from '../../src/workflow/types.js';
-import { emulatorCloud } from './helpers.js';
+import { FAST_MIGRATIONS, openRunEnv, type RunEnv } from './run-env.js';
+import { writeFileSync } from 'node:fs';
 import { captureOriginals, doubleMoves, type OriginalServer } from './crash-helpers.js';
 
-const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 200, dirty_rate_mbps: 20 };
 
 const SCENARIO: Scenario = {
   name: 'workflow-test',
-  migration: FAST,
+  migration: FAST_MIGRATIONS,
   defaults: { host: { vcpus: 32, ram_mb: 65536, disk_gb: 2000, max_concurrent_live_migrations: 2 } },
   hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03' }],
   instances: [
@@ -35,56 +27,8 @@ const SCENARIO: Scenario = {
 
 const POLICIES = `policies:\n  poll-interval: 2s\n  stall-timeout: 1m\n  reason: workflow test\n`;
 
-interface Env {
-  emu: Emulator;
-  session: HostmaintSession;
-  dir: string;
-  events: DrainEvent[];
-  notices: string[];
-  file(name: string, text: string): string;
-  runner(over?: Partial<RunnerEnv>): RunnerEnv;
-  close(): Promise<void>;
-}
-
-async function open(): Promise<Env> {
-  const emu = await startEmulator({ scenario: SCENARIO, clock: new VirtualClock() });
-  const session = await connect(emulatorCloud(emu), { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-wf-'));
-  const store = new RunStore(path.join(dir, 'state'));
-  const events: DrainEvent[] = [];
-  const notices: string[] = [];
-  return {
-    emu,
-    session,
-    dir,
-    events,
-    notices,
-    file: (name, text) => {
-      const f = path.join(dir, name);
-      writeFileSync(f, text);
-      return f;
-    },
-    runner: (over = {}) => ({
-      store,
-      logger: memoryLogger(),
-      clock: emu.clock,
-      cloudName: 'emulator',
-      user: 'admin',
-      who: 'test@box',
-      argv: ['run'],
-      resolveHost: async () => '127.0.0.1',
-      probeTcp: async () => true,
-      emit: (e) => events.push(e),
-      notice: (l) => notices.push(l),
-      ...over,
-    }),
-    close: async () => {
-      await session.close();
-      await emu.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+type Env = RunEnv;
+const open = () => openRunEnv(SCENARIO, 'hm-wf-');
 
 function service(emu: Emulator, host: string): { status: string; disabledReason: string | null } {
   const h = emu.state.cloud.hosts.get(host)!;

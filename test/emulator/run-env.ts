@@ -1,0 +1,76 @@
+/**
+ * Saved runs made through the library against an in-process emulated cloud
+ * on a VirtualClock: the cloud, a session, a state directory, the events the
+ * runs emit and the notices they print, and a RunnerEnv on the emulator's
+ * clock. Shared by the workflow, rolling and report tests.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
+import type { Emulator, Scenario } from '../../src/emulator/index.js';
+import { memoryLogger } from '../../src/log.js';
+import { connect, type HostmaintSession } from '../../src/openstack/session.js';
+import type { RunnerEnv } from '../../src/runs/runner.js';
+import { RunStore } from '../../src/runs/store.js';
+import type { DrainEvent } from '../../src/workflow/types.js';
+import { emulatorCloud } from './helpers.js';
+
+export { FAST_MIGRATIONS } from '../cli/runs-helpers.js';
+
+/** A runner env on the emulator's clock: every host resolves and answers its probe. */
+export function emulatorRunner(emu: Emulator, store: RunStore, over: Partial<RunnerEnv> = {}): RunnerEnv {
+  return {
+    store,
+    logger: memoryLogger(),
+    clock: emu.clock,
+    cloudName: 'emulator',
+    user: 'admin',
+    who: 'test@box',
+    argv: ['run'],
+    resolveHost: async () => '127.0.0.1',
+    probeTcp: async () => true,
+    ...over,
+  };
+}
+
+export interface RunEnv {
+  emu: Emulator;
+  session: HostmaintSession;
+  dir: string;
+  store: RunStore;
+  events: DrainEvent[];
+  notices: string[];
+  /** Write a file (a workflow) in the test's directory; returns its path. */
+  file(name: string, text: string): string;
+  runner(over?: Partial<RunnerEnv>): RunnerEnv;
+  close(): Promise<void>;
+}
+
+export async function openRunEnv(scenario: Scenario, prefix = 'hm-run-'): Promise<RunEnv> {
+  const emu = await startEmulator({ scenario, clock: new VirtualClock() });
+  const session = await connect(emulatorCloud(emu), { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const store = new RunStore(path.join(dir, 'state'));
+  const events: DrainEvent[] = [];
+  const notices: string[] = [];
+  return {
+    emu,
+    session,
+    dir,
+    store,
+    events,
+    notices,
+    file: (name, text) => {
+      const f = path.join(dir, name);
+      writeFileSync(f, text);
+      return f;
+    },
+    runner: (over = {}) => emulatorRunner(emu, store, { emit: (e) => events.push(e), notice: (l) => notices.push(l), ...over }),
+    close: async () => {
+      await session.close();
+      await emu.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
