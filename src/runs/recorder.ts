@@ -237,6 +237,14 @@ export function machineOf(command: RunRecord['command']): RunRecord['workflow'][
   return command === 'run' ? 'workflow' : command;
 }
 
+/** A new run's record, with who ran it, where and how taken from the runner's environment. */
+export function newRecordFor(
+  env: { cloudName: string; user: string | null; who: string; argv: string[] },
+  init: { runId: string; command: RunRecord['command']; host: string; startedAt: string; workflowVersion: number; options: Record<string, unknown> },
+): RunRecord {
+  return newRecord({ ...init, cloud: env.cloudName, user: env.user, who: env.who, argv: env.argv });
+}
+
 export function newRecord(init: {
   runId: string;
   command: RunRecord['command'];

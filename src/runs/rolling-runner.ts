@@ -21,7 +21,7 @@ import type { PolicyOverrides, Workflow, WorkflowSource } from '../workflow-file
 import { ROLLING_MACHINE_VERSION, describeRolling, rollingMachine } from '../workflow/rolling.machine.js';
 import type { GateInput, GateOutput, RollingContext, RollingHost, RollingOutcome, WaveInput, WaveOutput } from '../workflow/rolling.types.js';
 import { acquireHostLock } from './lock.js';
-import { RunRecorder, newRecord } from './recorder.js';
+import { RunRecorder, newRecordFor } from './recorder.js';
 import { checkResumable, markResumed, newRunIdFor, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
 import type { RunRecord } from './schema.js';
 import { isUnfinished } from './store.js';
@@ -100,18 +100,7 @@ async function prepare(req: RollingRunRequest, env: RunnerEnv, found: { resumeFr
     return { record: rec, workflow, resumed: true };
   }
   const workflow = workflowFromSource(source, req.overrides ?? {}).workflow;
-  const record = newRecord({
-    runId,
-    command: 'rolling',
-    host: ROLLING_HOST,
-    cloud: env.cloudName,
-    user: env.user,
-    who: env.who,
-    argv: env.argv,
-    startedAt: new Date(now()).toISOString(),
-    workflowVersion: ROLLING_MACHINE_VERSION,
-    options: { workflow: workflow.name, policies: workflow.policies },
-  });
+  const record = newRecordFor(env, { runId, command: 'rolling', host: ROLLING_HOST, startedAt: new Date(now()).toISOString(), workflowVersion: ROLLING_MACHINE_VERSION, options: { workflow: workflow.name, policies: workflow.policies } });
   record.workflowFile = { ref: source.ref, path: source.path, sha256: source.sha256, content: source.content, format: source.format };
   record.overrides = { ...(req.overrides ?? {}) };
   record.hosts = [...req.hosts];

@@ -24,7 +24,7 @@ import type { Clients, PersistedRun, RunDeps } from '../drain.js';
 import type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from '../workflow/types.js';
 import { parseMarker } from '../workflow/marker.js';
 import { acquireHostLock, type HostLock } from './lock.js';
-import { RunRecorder, describeProgress, machineOf, newRecord, poolProgress, valueText } from './recorder.js';
+import { RunRecorder, describeProgress, machineOf, newRecordFor, poolProgress, valueText } from './recorder.js';
 import { snapshotProblems, type RunRecord } from './schema.js';
 import { isUnfinished, type RunStore } from './store.js';
 
@@ -320,18 +320,7 @@ async function prepareDrain(session: Session, req: DrainRunRequest, env: RunnerE
   }
 
   const runId = lock.holder.runId;
-  const record = newRecord({
-    runId,
-    command: 'drain',
-    host: req.host,
-    cloud: env.cloudName,
-    user: env.user,
-    who: env.who,
-    argv: env.argv,
-    startedAt: new Date(now()).toISOString(),
-    workflowVersion: version,
-    options: { ...req.options, runId } as Record<string, unknown>,
-  });
+  const record = newRecordFor(env, { runId, command: 'drain', host: req.host, startedAt: new Date(now()).toISOString(), workflowVersion: version, options: { ...req.options, runId } as Record<string, unknown> });
   store.writeSync(record);
   store.appendJournalSync(runId, {
     kind: 'decision', time: record.startedAt, runId, host: req.host, pid: process.pid, decision: 'run-created',
@@ -354,18 +343,7 @@ async function prepareUndrain(session: Session, req: UndrainRunRequest, env: Run
     return { record: rec, snapshot: rec.snapshot === null ? undefined : prepareSnapshot(rec.snapshot), resumed: true };
   }
   const runId = lock.holder.runId;
-  const record = newRecord({
-    runId,
-    command: 'undrain',
-    host: req.host,
-    cloud: env.cloudName,
-    user: env.user,
-    who: env.who,
-    argv: env.argv,
-    startedAt: new Date(now()).toISOString(),
-    workflowVersion: version,
-    options: { ...req.options, runId } as Record<string, unknown>,
-  });
+  const record = newRecordFor(env, { runId, command: 'undrain', host: req.host, startedAt: new Date(now()).toISOString(), workflowVersion: version, options: { ...req.options, runId } as Record<string, unknown> });
   store.writeSync(record);
   store.appendJournalSync(runId, {
     kind: 'decision', time: record.startedAt, runId, host: req.host, pid: process.pid, decision: 'run-created',

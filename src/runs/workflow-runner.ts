@@ -29,7 +29,7 @@ import { parseMarker } from '../workflow/marker.js';
 import type { ManifestEntry, RunTimings } from '../workflow/types.js';
 import { WORKFLOW_MACHINE_VERSION, describeWorkflow, workflowMachine, type StepResult, type WorkflowContext, type WorkflowOutcome } from '../workflow/workflow.machine.js';
 import { acquireHostLock, type HostLock } from './lock.js';
-import { RunRecorder, newRecord, valueText } from './recorder.js';
+import { RunRecorder, newRecordFor, valueText } from './recorder.js';
 import { checkResumable, findService, hostBusyByMarker, loadIfSaved, markResumed, newRunIdFor, prepareSnapshot, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
 import type { RunRecord } from './schema.js';
 import { isUnfinished, type RunStore } from './store.js';
@@ -187,18 +187,7 @@ async function prepare(
     if (!over && !req.adopt) throw hostBusyByMarker(req.host, marker.runId, service.disabledReason, known);
   }
   const { workflow, source } = fresh!;
-  const record = newRecord({
-    runId,
-    command: 'run',
-    host: req.host,
-    cloud: env.cloudName,
-    user: env.user,
-    who: env.who,
-    argv: env.argv,
-    startedAt: new Date(now()).toISOString(),
-    workflowVersion: WORKFLOW_MACHINE_VERSION,
-    options: { workflow: workflow.name, policies: workflow.policies },
-  });
+  const record = newRecordFor(env, { runId, command: 'run', host: req.host, startedAt: new Date(now()).toISOString(), workflowVersion: WORKFLOW_MACHINE_VERSION, options: { workflow: workflow.name, policies: workflow.policies } });
   record.workflowFile = { ref: source.ref, path: source.path, sha256: source.sha256, content: source.content, format: source.format };
   record.overrides = { ...(req.overrides ?? {}) };
   record.inner = {};
