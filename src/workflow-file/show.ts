@@ -32,10 +32,13 @@ export function drainGroups(steps: WorkflowStep[]): Set<number> {
 function stepLines(steps: WorkflowStep[], indent: string, drains: Set<number>): string[] {
   const lines: string[] = [];
   const width = String(steps.length).length;
+  const titleOf = (step: WorkflowStep) => (step.name === step.type ? step.type : `${step.name} (${step.type})`);
+  // The bracket of a drain group lines up after its longest title.
+  const bracketAt = Math.max(0, ...steps.filter((_, i) => drains.has(i)).map((s) => titleOf(s).length));
   steps.forEach((step, i) => {
     const n = `${String(i + 1).padStart(width)}.`;
-    const drain = drains.has(i) ? (step.type === 'disable' ? '  ┐ one drain' : step.type === 'verify-empty' ? '  ┘' : '  │') : '';
-    const title = step.name === step.type ? step.type : `${step.name} (${step.type})`;
+    const title = titleOf(step);
+    const drain = drains.has(i) ? `${' '.repeat(bracketAt - title.length)}${step.type === 'disable' ? '  ┐ one drain' : step.type === 'verify-empty' ? '  ┘' : '  │'}` : '';
     lines.push(`${indent}${n} ${title}${drain}`);
     const pad = `${indent}${' '.repeat(width + 2)}`;
     if (step.description) lines.push(`${pad}${step.description}`);

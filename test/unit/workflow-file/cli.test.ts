@@ -26,7 +26,7 @@ describe('hostmaint workflow', () => {
     const r = await hostmaintWorkflow(['workflow', 'show', 'example-webhooks-approval', '--concurrency', '4', '--migration-timeout', '2h']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^workflow {3}example-webhooks-approval\n/);
-    assert.match(r.stdout, /\n {3}3\. disable {2}┐ one drain\n/);
+    assert.match(r.stdout, /\n {3}3\. disable {7}┐ one drain\n {3}4\. preflight {5}│\n {3}5\. migrate {7}│\n {3}6\. verify-empty  ┘\n/, "the bracket lines up after the longest drain step");
     assert.match(r.stdout, /\n {6}on-failure: tell-chat \(compensation, then stop\)\n/);
     assert.match(r.stdout, /\n {2}concurrency +4 +\(flag\)\n/);
     assert.match(r.stdout, /\n {2}migration-timeout +2h +\(flag\)\n/);
