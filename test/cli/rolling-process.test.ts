@@ -1,5 +1,5 @@
 /**
- * A rolling run as a real process (node bin/hostmaint.js; needs `npm run
+ * Workflow and rolling runs as real processes (node bin/hostmaint.js; needs `npm run
  * build`, which npm test does first), killed with SIGKILL while its second
  * host drains: the same command again continues that host's run where it was
  * (no migration requested twice, the first host not redone) and finishes the
@@ -26,7 +26,7 @@ function disabledHosts(state: string): string[] {
   return out;
 }
 
-describe('rolling runs as real processes (SIGKILL mid-run, then the same command again)', function () {
+describe('workflow and rolling runs as real processes (SIGKILL or SIGTERM mid-run, then again)', function () {
   this.timeout(180_000);
   let dir: string;
   let cloud: TestCloud | null = null;
@@ -81,5 +81,27 @@ describe('rolling runs as real processes (SIGKILL mid-run, then the same command
       assert.equal(cloud.emu.state.host(h)?.status, 'enabled', `${h} enabled`);
       assert.equal(cloud.emu.state.serversOn(h).length, n, `${h} has its ${n} instances back`);
     }
+  });
+
+  it('SIGTERM stops a workflow run like Ctrl-C: exit 130 with the command that resumes it; `resume <id>` finishes it', async () => {
+    cloud = await startCloud(dir, runsScenario({ migration: { bandwidth_mbps: 100 } }));
+    const state = path.join(dir, 'state');
+    const wf = path.join(dir, 'cycle.yaml');
+    writeFileSync(wf, 'version: 1\nname: cycle\nsteps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n  - type: enable\n  - type: return-instances\n');
+    const child = spawnHostmaint(['run', wf, 'compute-01', ...cloud.args, '--yes', '--state-dir', state, '--poll-interval', '200ms'], cloud.env);
+    await whenJournal(state, (e) => e.kind === 'event' && e.type === 'migration-started', 60_000);
+    child.proc.kill('SIGTERM');
+    const { code } = await child.exited;
+    assert.equal(code, 130, child.stderr());
+    const m = /Resume it with:\n {2}(hostmaint resume (\S+) --state-dir \S+ --os-cloud emu)/.exec(child.stderr());
+    assert.ok(m, child.stderr());
+    const again = spawnHostmaint(['resume', m[2]!, ...cloud.args, '--state-dir', state, '-f', 'json'], cloud.env);
+    const done = await again.exited;
+    assert.equal(done.code, 0, again.stderr());
+    const result = JSON.parse(again.stdout()) as { outcome: string; runId: string };
+    assert.deepEqual([result.outcome, result.runId], ['completed', m[2]]);
+    assert.deepEqual(doubleMoves(cloud.emu), []);
+    assert.equal(cloud.emu.state.host('compute-01')?.status, 'enabled');
+    assert.equal(cloud.emu.state.serversOn('compute-01').length, 5);
   });
 });
