@@ -121,6 +121,11 @@ async function prepare(
     await checkResumable(resumeFrom, where);
   } else if (req.runId) {
     const saved = await loadIfSaved(store, req.runId);
+    if (saved && (saved.state === 'superseded' || (!isUnfinished(saved.state) && saved.result === null))) {
+      throw new HostmaintError('conflict', `run ${saved.runId} of ${saved.host} was ${saved.state === 'superseded' ? `superseded (${saved.stateReason ?? 'by another run'})` : 'ended without a result'}: it is not redone`, {
+        hint: `\`hostmaint status ${saved.runId}\` shows it; run the workflow on ${saved.host} again by itself if it still needs it.`,
+      });
+    }
     if (saved && !isUnfinished(saved.state)) {
       const { workflow, changed } = await recordedWorkflow(saved, env, req.workflowDirs);
       return { record: saved, workflow, changed, resumed: false, finished: true };

@@ -140,4 +140,26 @@ describe('rolling runs on the emulated cloud', function () {
       assert.equal(env.emu.state.serversOn(h).length, 2, `${h} has its 2 instances back`);
     }
   });
+
+  it('a host whose run was superseded meanwhile (another run with --new-run) is reported failed, not redone, and stops the rolling run (exit 5)', async () => {
+    env = await open();
+    const wf = writeWorkflow(env, CYCLE(`['true']`));
+    const stop = new AbortController();
+    const first = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner({
+      signal: stop.signal,
+      emit: (e) => {
+        if (e.type === 'migration-started' && e.host === 'compute-02' && !stop.signal.aborted) stop.abort('test interrupt');
+      },
+    }));
+    assert.equal(first.result.exitCode, 130);
+    // Someone finishes compute-02 by hand with a new run, superseding the rolling run's.
+    const { runWorkflow } = await import('../../src/runs/workflow-runner.js');
+    const byHand = await runWorkflow(env.session, { host: 'compute-02', workflow: wf, newRun: true, adopt: true }, env.runner());
+    assert.equal(byHand.result.outcome, 'completed', byHand.result.message);
+    const again = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner());
+    assert.equal(again.result.exitCode, 5, again.result.message);
+    assert.deepEqual(again.result.hosts.map((h) => h.status), ['done', 'failed', 'not-started']);
+    assert.match(again.result.hosts[1]!.message ?? '', /superseded/);
+    assert.equal(env.emu.state.serversOn('compute-03').length, 2, 'compute-03 untouched');
+  });
 });
