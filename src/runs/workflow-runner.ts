@@ -304,6 +304,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
   if (approval) recorder.decision('approval-used', { step: approval.step, by: approval.by, at: approval.at });
 
   const { runToEnd, PhaseClock } = await import('../drain.js');
+  let journaled = snapshot ? ((snapshot as unknown as { context: WorkflowContext }).context.results.length) : 0;
   const deps: RunDeps = {
     logger,
     clock,
@@ -311,6 +312,10 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     ...(env.signal ? { signal: env.signal } : {}),
     onSnapshot: (p) => {
       recorder.onSnapshot(p);
+      // Each step's outcome goes into the journal as it lands (an exec step's exit status and output tails).
+      const results = ((p.snapshot as { context?: WorkflowContext } | null)?.context?.results ?? []) as StepResult[];
+      for (const r of results.slice(journaled)) recorder.decision('step-result', { step: r.name, type: r.type, compensation: r.compensation ?? null, status: r.status, exitCode: r.exitCode, message: r.message, detail: r.detail });
+      journaled = Math.max(journaled, results.length);
       env.onSnapshot?.(p);
     },
   };
