@@ -26,16 +26,12 @@
  * It prints one line per trial and a tally; exit 1 when any trial failed.
  * test/emulator/crash-trials.test.ts runs a short version (10 trials) in CI.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scaledClock, startEmulator, type Emulator, type FaultSpec, type Scenario } from '../src/emulator/index.js';
 import { captureOriginals, checkInvariants } from '../test/emulator/crash-helpers.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin', 'hostmaint.js');
+import { arg, guardedTrial, runChild, savedRuns, startBatch, type Rng } from './lib/child-kills.js';
 
 export interface TrialOptions {
   trials: number;
@@ -76,25 +72,6 @@ export interface Tally {
   results: TrialResult[];
 }
 
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 1;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)]!;
-  }
-}
-
 interface Variant {
   name: string;
   scenario: Scenario;
@@ -130,73 +107,6 @@ function variantFor(rng: Rng, kind: (typeof VARIANTS)[number]): Variant {
   return { name: kind, scenario, concurrency: kind === 'three-in-flight' ? 3 : rng.int(1, 4), faults };
 }
 
-interface ChildRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  killed: boolean;
-}
-
-function journalCount(stateDir: string): number {
-  const runs = path.join(stateDir, 'runs');
-  if (!existsSync(runs)) return 0;
-  let n = 0;
-  for (const id of readdirSync(runs)) {
-    try {
-      n += readFileSync(path.join(runs, id, 'journal.ndjson'), 'utf8').split('\n').filter(Boolean).length;
-    } catch {
-      /* not yet */
-    }
-  }
-  return n;
-}
-
-function savedRuns(stateDir: string): Array<{ runId: string; state: string; phase: string | null }> {
-  const runs = path.join(stateDir, 'runs');
-  if (!existsSync(runs)) return [];
-  const out = [];
-  for (const id of readdirSync(runs)) {
-    try {
-      const r = JSON.parse(readFileSync(path.join(runs, id, 'run.json'), 'utf8')) as { runId: string; state: string; phase: string | null; startedAt: string };
-      out.push(r);
-    } catch {
-      /* torn or missing */
-    }
-  }
-  return out;
-}
-
-/** Run hostmaint; kill it with SIGKILL after `killAfterMs`, or once the journal has `killAtEntries` more lines. */
-function runChild(args: string[], env: Record<string, string>, stateDir: string, kill: { afterMs?: number; atEntries?: number } | null): Promise<ChildRun> {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let killed = false;
-    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timers: NodeJS.Timeout[] = [];
-    const doKill = () => {
-      if (killed || proc.exitCode !== null) return;
-      killed = true;
-      proc.kill('SIGKILL');
-    };
-    if (kill?.afterMs !== undefined) timers.push(setTimeout(doKill, kill.afterMs));
-    if (kill?.atEntries !== undefined) {
-      const base = journalCount(stateDir);
-      const target = base + kill.atEntries;
-      const t = setInterval(() => {
-        if (journalCount(stateDir) >= target) doKill();
-      }, 2);
-      timers.push(t);
-    }
-    const hard = setTimeout(doKill, 120_000);
-    proc.on('close', (code, signal) => {
-      for (const t of timers) clearTimeout(t);
-      clearTimeout(hard);
-      resolve({ code, signal, stderr, killed: killed && signal === 'SIGKILL' });
-    });
-  });
-}
-
 async function oneTrial(trial: number, rng: Rng, speed: number, dir: string): Promise<TrialResult> {
   const t0 = Date.now();
   const variant = variantFor(rng, VARIANTS[trial % VARIANTS.length]!);
@@ -207,54 +117,47 @@ async function oneTrial(trial: number, rng: Rng, speed: number, dir: string): Pr
   const env = { OS_CLIENT_CONFIG_FILE: clouds };
   const drainArgs = ['drain', 'compute-01', '--os-cloud', 'emu', '--yes', '--state-dir', stateDir, '--poll-interval', '200ms', '--concurrency', String(variant.concurrency), '--stall-timeout', '60s', '--retries', '3'];
   const result: TrialResult = { trial, variant: variant.name, kills: 0, killPhases: [], runs: 0, resumedSameRun: false, ok: false, problems: [], faultyRequests: 0, ms: 0, runLog: [] };
-  try {
-    const originals = captureOriginals(emu, 'compute-01');
-    const kills = rng.pick([1, 1, 1, 2, 2, 3]);
-    let firstRunId: string | null = null;
-    let finalCode: number | null = null;
-    let lastStderr = '';
-    for (let run = 0; run < kills + 6; run++) {
-      const killing = run < kills;
-      // Half the kills at a random moment in time, half right after a random number of journal lines.
-      // (A drain takes ~1-4 s of real time at x20; faster emulated time, earlier kills.)
-      const kill = killing ? (rng.next() < 0.5 ? { afterMs: rng.int(50, Math.round((2500 * 20) / speed)) } : { atEntries: rng.int(1, 40) }) : null;
-      const unfinished = savedRuns(stateDir).find((r) => r.state === 'running' || r.state === 'interrupted');
-      const args = unfinished && rng.next() < 0.3 ? ['resume', unfinished.runId, '--state-dir', stateDir] : drainArgs;
-      const tr = Date.now();
-      const r = await runChild(args, env, stateDir, kill);
-      result.runs++;
-      result.runLog.push(`${args[0]}: ${r.killed ? 'SIGKILL' : `exit ${r.code}`} after ${((Date.now() - tr) / 1000).toFixed(1)} s`);
-      lastStderr = r.stderr;
-      firstRunId ??= savedRuns(stateDir)[0]?.runId ?? null;
-      if (r.killed) {
-        result.kills++;
-        const rec = savedRuns(stateDir).find((x) => x.state === 'running');
-        result.killPhases.push(rec ? (rec.phase ?? 'start').split('.')[0]! : 'before-record');
-        continue;
+  await guardedTrial(result, t0, () => emu.stop(), async () => {
+      const originals = captureOriginals(emu, 'compute-01');
+      const kills = rng.pick([1, 1, 1, 2, 2, 3]);
+      let firstRunId: string | null = null;
+      let finalCode: number | null = null;
+      let lastStderr = '';
+      for (let run = 0; run < kills + 6; run++) {
+        const killing = run < kills;
+        // Half the kills at a random moment in time, half right after a random number of journal lines.
+        // (A drain takes ~1-4 s of real time at x20; faster emulated time, earlier kills.)
+        const kill = killing ? (rng.next() < 0.5 ? { afterMs: rng.int(50, Math.round((2500 * 20) / speed)) } : { atEntries: rng.int(1, 40) }) : null;
+        const unfinished = savedRuns(stateDir).find((r) => r.state === 'running' || r.state === 'interrupted');
+        const args = unfinished && rng.next() < 0.3 ? ['resume', unfinished.runId, '--state-dir', stateDir] : drainArgs;
+        const tr = Date.now();
+        const r = await runChild(args, env, stateDir, kill);
+        result.runs++;
+        result.runLog.push(`${args[0]}: ${r.killed ? 'SIGKILL' : `exit ${r.code}`} after ${((Date.now() - tr) / 1000).toFixed(1)} s`);
+        lastStderr = r.stderr;
+        firstRunId ??= savedRuns(stateDir)[0]?.runId ?? null;
+        if (r.killed) {
+          result.kills++;
+          const rec = savedRuns(stateDir).find((x) => x.state === 'running');
+          result.killPhases.push(rec ? (rec.phase ?? 'start').split('.')[0]! : 'before-record');
+          continue;
+        }
+        finalCode = r.code;
+        if (r.code === 0 || r.code === 4) break;
+        // Exit 6 / 1 on a flaky cloud: the operator runs it again.
       }
-      finalCode = r.code;
-      if (r.code === 0 || r.code === 4) break;
-      // Exit 6 / 1 on a flaky cloud: the operator runs it again.
-    }
-    const runs = savedRuns(stateDir);
-    result.resumedSameRun = firstRunId !== null && runs.length === 1 && runs[0]!.runId === firstRunId;
-    if (finalCode !== 0) result.problems.push(`the last run exited ${finalCode}: ${lastStderr.split('\n').filter((l) => /hostmaint:/.test(l)).slice(-2).join(' / ')}`);
-    result.problems.push(...checkInvariants(emu, 'compute-01', originals));
-    result.faultyRequests = emu.requests.records.filter((x) => x.fault !== null).length;
-    result.ok = result.problems.length === 0;
-  } catch (e) {
-    result.problems.push(`trial crashed: ${(e as Error).stack ?? String(e)}`);
-  } finally {
-    await emu.stop();
-    result.ms = Date.now() - t0;
-  }
+      const runs = savedRuns(stateDir);
+      result.resumedSameRun = firstRunId !== null && runs.length === 1 && runs[0]!.runId === firstRunId;
+      if (finalCode !== 0) result.problems.push(`the last run exited ${finalCode}: ${lastStderr.split('\n').filter((l) => /hostmaint:/.test(l)).slice(-2).join(' / ')}`);
+      result.problems.push(...checkInvariants(emu, 'compute-01', originals));
+      result.faultyRequests = emu.requests.records.filter((x) => x.fault !== null).length;
+      result.ok = result.problems.length === 0;
+  });
   return result;
 }
 
 export async function runTrials(opts: TrialOptions): Promise<Tally> {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is not built: run `npm run build` first');
-  const rng = new Rng(opts.seed);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-trials-'));
+  const { rng, dir } = startBatch('hm-trials-', opts.seed);
   const tally: Tally = { trials: 0, passed: 0, failed: 0, kills: 0, killPhases: {}, runs: 0, faultyRequests: 0, ms: 0, results: [] };
   const t0 = Date.now();
   try {
@@ -291,13 +194,6 @@ export function formatTally(t: Tally): string {
     `  hostmaint runs: ${t.runs}; failed requests injected and survived: ${t.faultyRequests}`,
     `  time: ${(t.ms / 1000).toFixed(1)} s`,
   ].join('\n');
-}
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
