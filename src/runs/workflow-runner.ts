@@ -26,7 +26,7 @@ import { createWorkflowActors } from '../actors/workflow.js';
 import { resolveHostRef } from '../actors/service.js';
 import type { PolicyOverrides, Workflow, WorkflowSource } from '../workflow-file/types.js';
 import { parseMarker } from '../workflow/marker.js';
-import type { ManifestEntry, RunTimings } from '../workflow/types.js';
+import type { DrainEvent, ManifestEntry, RunTimings } from '../workflow/types.js';
 import { WORKFLOW_MACHINE_VERSION, describeWorkflow, workflowMachine, type StepResult, type WorkflowContext, type WorkflowOutcome } from '../workflow/workflow.machine.js';
 import { acquireHostLock, type HostLock } from './lock.js';
 import { RunRecorder, newRecordFor, valueText } from './recorder.js';
@@ -304,18 +304,43 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
   if (approval) recorder.decision('approval-used', { step: approval.step, by: approval.by, at: approval.at });
 
   const { runToEnd, PhaseClock } = await import('../drain.js');
+  let lastWhere: string | null = null;
   let journaled = snapshot ? ((snapshot as unknown as { context: WorkflowContext }).context.results.length) : 0;
+  // The workflow machine's own events (step-started/finished ...) reach the journal only once the
+  // snapshot they belong to is saved: a journal that says a step finished never outruns the record.
+  const pendingJournal: DrainEvent[] = [];
+  const writePending = () => {
+    for (const e of pendingJournal.splice(0)) {
+      try {
+        recorder.onEvent(e);
+      } catch (err) {
+        logger.warn('could not write the journal', { error: errorText(err) });
+      }
+    }
+  };
   const deps: RunDeps = {
     logger,
     clock,
-    emit,
+    emit: (e) => {
+      pendingJournal.push(e);
+      env.emit?.(e);
+    },
     ...(env.signal ? { signal: env.signal } : {}),
     onSnapshot: (p) => {
       recorder.onSnapshot(p);
       // Each step's outcome goes into the journal as it lands (an exec step's exit status and output tails).
-      const results = ((p.snapshot as { context?: WorkflowContext } | null)?.context?.results ?? []) as StepResult[];
+      const context = (p.snapshot as { context?: WorkflowContext } | null)?.context;
+      const results = (context?.results ?? []) as StepResult[];
       for (const r of results.slice(journaled)) recorder.decision('step-result', { step: r.name, type: r.type, compensation: r.compensation ?? null, status: r.status, exitCode: r.exitCode, message: r.message, detail: r.detail });
       journaled = Math.max(journaled, results.length);
+      // A step that ended is on disk before the next one starts (its first await comes after this):
+      // a crash then never runs a finished exec or http step again.
+      const where = `${context?.cursor ?? 0}:${context?.compensation?.cursor ?? '-'}:${results.length}`;
+      if (where !== lastWhere) {
+        lastWhere = where;
+        recorder.update(() => undefined, true);
+      }
+      writePending();
       env.onSnapshot?.(p);
     },
   };
@@ -339,6 +364,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     recorder.abandon(`the workflow stopped on an error: ${errorText(e)}`);
     throw e;
   }
+  writePending();
   if (paused) ctx = { ...ctx, outcome: 'waiting-approval', exitCode: 8, message: describeWorkflow({ ...ctx, outcome: 'waiting-approval' }) };
   const result = toResult(ctx, record, changed, startedAt, clock.now());
   const state = result.outcome === 'waiting-approval' ? 'waiting' : result.outcome === 'interrupted' || result.outcome === 'cloud-unreachable' ? 'interrupted' : 'finished';

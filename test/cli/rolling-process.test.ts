@@ -6,7 +6,7 @@
  * rest.
  */
 import { strict as assert } from 'node:assert';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './helpers.js';
 import { builtCliReady, runsScenario, spawnHostmaint, startCloud, whenJournal, journalEntries, type TestCloud } from './runs-helpers.js';
@@ -103,5 +103,21 @@ describe('workflow and rolling runs as real processes (SIGKILL or SIGTERM mid-ru
     assert.deepEqual(doubleMoves(cloud.emu), []);
     assert.equal(cloud.emu.state.host('compute-01')?.status, 'enabled');
     assert.equal(cloud.emu.state.serversOn('compute-01').length, 5);
+  });
+
+  it('SIGKILL right after an exec step finished: the step is not run again (the record is saved before the journal says it finished)', async () => {
+    cloud = await startCloud(dir, runsScenario({ instances: [{ name: 'a-1', project: 'tenant-a', flavor: 'm1.small', host: 'compute-01' }] }), { speed: 20 });
+    const state = path.join(dir, 'state');
+    const log = path.join(dir, 'exec.log');
+    const wf = path.join(dir, 'wf.yaml');
+    writeFileSync(wf, `version: 1\nname: cycle\nsteps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n  - type: exec\n    command: 'echo "$HOSTMAINT_HOST" >> ${log}'\n  - type: enable\n  - type: return-instances\n`);
+    const args = ['run', wf, 'compute-01', ...cloud.args, '--yes', '--state-dir', state, '--poll-interval', '200ms'];
+    const child = spawnHostmaint(args, cloud.env);
+    await whenJournal(state, (e) => e.kind === 'event' && e.type === 'step-finished' && e.step === 'exec', 60_000);
+    child.proc.kill('SIGKILL');
+    await child.exited;
+    const again = spawnHostmaint(args, cloud.env);
+    assert.equal((await again.exited).code, 0, again.stderr());
+    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['compute-01'], 'the exec step ran once');
   });
 });
