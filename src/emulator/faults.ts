@@ -101,6 +101,8 @@ export interface HostDownFault {
   at?: number;
   /** Report down at once (as if service_down_time had already passed). */
   immediate?: boolean;
+  /** A reboot: heartbeats resume this many ms after they stopped. Default: never. */
+  up_after_ms?: number;
   name?: string;
 }
 
@@ -172,6 +174,7 @@ export const FAULT_SCHEMA = {
         in_ms: { type: 'number', minimum: 0 },
         at: { type: 'number' },
         immediate: { type: 'boolean' },
+        up_after_ms: { type: 'number', minimum: 0 },
         name: { type: 'string' },
       },
     },

@@ -242,7 +242,7 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
     else if (f.kind === 'host-down') {
       const h = cloud.hosts.get(f.host);
       if (!h) throw new Error(`host-down fault: unknown host "${f.host}"`);
-      cloud.stopHeartbeats(h, f.at ?? cloud.now + (f.in_ms ?? 0), f.immediate ?? false);
+      cloud.stopHeartbeats(h, f.at ?? cloud.now + (f.in_ms ?? 0), f.immediate ?? false, f.up_after_ms ?? null);
     } else if (f.kind === 'revoke-tokens') tokens.revokeAll();
     else if (f.kind === 'token-lifetime') cloud.tokenLifetimeS = f.seconds;
   };

@@ -775,10 +775,15 @@ export class Cloud {
     h.updatedAt = this.now;
   }
 
-  /** Stop a compute service's heartbeats at model time `at` (its migrations freeze then). */
-  stopHeartbeats(h: HostState, at: number, immediate = false): void {
+  /** Stop a compute service's heartbeats at model time `at` (its migrations freeze then); with `upAfterMs`, a reboot: they resume that much later. */
+  stopHeartbeats(h: HostState, at: number, immediate = false, upAfterMs: number | null = null): void {
     const apply = () => {
       h.heartbeatStoppedAt = immediate ? this.now - this.serviceDownTimeMs : this.now;
+      if (upAfterMs !== null) {
+        this.engine.at(this.now + upAfterMs, `host-up ${h.name}`, () => {
+          h.heartbeatStoppedAt = null;
+        });
+      }
       for (const m of this.migrations.values()) {
         if (m.frozen) continue;
         if (m.sourceCompute !== h.name && m.destCompute !== h.name) continue;

@@ -10,6 +10,13 @@
  * last report for up to service_down_time. Comparing two Nova timestamps
  * avoids any clock skew between this machine and Nova.
  *
+ * With `expectRestart`, the step first waits to see the service stop (Nova
+ * reports it down or forced down, or its heartbeat does not change for
+ * `stallAfterMs`), and only then for it to be up with a heartbeat newer than
+ * the last one before it stopped: a maintenance command that returns before
+ * the host goes down (`ssh host sudo reboot`) would otherwise let the last
+ * heartbeats of the old nova-compute count as "back".
+ *
  * A failed poll is logged and retried until the timeout. Sleeps are on the
  * injected clock (a VirtualClock in tests).
  */
@@ -54,6 +61,9 @@ export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceC
   let polls = 0;
   let last: ComputeService | null = null;
   let lastError: string | null = null;
+  // expectRestart: whether the service was seen stopped, and since when its heartbeat has stayed the same.
+  let stopped = false;
+  let sameSince: { updatedAt: string | null; at: number } | null = null;
 
   const detail = () => ({
     waitedMs: deps.clock.now() - started,
@@ -64,6 +74,7 @@ export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceC
     forcedDown: last?.forcedDown ?? null,
     fresh: step.fresh,
     baseline: baseline ?? null,
+    ...(step.expectRestart ? { expectRestart: true, seenStopped: stopped } : {}),
     ...(lastError !== null ? { lastError } : {}),
   });
 
@@ -81,7 +92,18 @@ export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceC
       const firstSeen = baseline === undefined;
       if (firstSeen) baseline = step.fresh ? svc.updatedAt : null;
       const up = svc.state === 'up' && !svc.forcedDown;
-      const fresh = !step.fresh || (!firstSeen && isNewerHeartbeat(svc.updatedAt, baseline ?? null));
+      if (step.expectRestart && !stopped) {
+        const now = deps.clock.now();
+        if (!sameSince || sameSince.updatedAt !== svc.updatedAt) sameSince = { updatedAt: svc.updatedAt, at: now };
+        if (!up || now - sameSince.at >= step.stallAfterMs) {
+          // Stopped: from now on only a heartbeat after the last one of the old process counts.
+          stopped = true;
+          baseline = svc.updatedAt;
+          deps.logger.info(`wait-for-service ${host}: nova-compute stopped (${up ? `no heartbeat since ${svc.updatedAt ?? 'never'}` : svc.forcedDown ? 'forced down' : 'down'}); waiting for it to come back`, { host, step: step.name });
+        }
+      }
+      const restarted = !step.expectRestart || (stopped && isNewerHeartbeat(svc.updatedAt, baseline ?? null));
+      const fresh = restarted && (!step.fresh || (!firstSeen && isNewerHeartbeat(svc.updatedAt, baseline ?? null)));
       deps.logger.debug(`wait-for-service ${host}: ${svc.state}${svc.forcedDown ? ' (forced down)' : ''}, updated ${svc.updatedAt ?? 'never'}`, { host, step: step.name, poll: polls });
       if (up && fresh) {
         const waited = deps.clock.now() - started;
@@ -93,7 +115,15 @@ export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceC
       deps.logger.warn(`wait-for-service ${host}: poll failed (${lastError}); retrying`, { host, step: step.name, poll: polls });
     }
     const left = deadline - deps.clock.now();
-    if (left <= 0) return stepFailed(`nova-compute on ${host} did not report up within ${formatDuration(step.timeoutMs)} (${lastSeen(last, step.fresh, baseline ?? null, lastError)})`, detail());
+    if (left <= 0) {
+      if (step.expectRestart && !stopped && last !== null) {
+        return stepFailed(
+          `nova-compute on ${host} never stopped within ${formatDuration(step.timeoutMs)} (its heartbeat kept coming, last ${last.updatedAt ?? 'never'}): expect-restart waits for it to stop and come back; if the maintenance command itself waits until the host is back, set expect-restart: false`,
+          detail(),
+        );
+      }
+      return stepFailed(`nova-compute on ${host} did not report up within ${formatDuration(step.timeoutMs)} (${lastSeen(last, step.fresh, baseline ?? null, lastError)})`, detail());
+    }
     try {
       await deps.clock.sleep(Math.min(step.pollIntervalMs, left), signal);
     } catch {

@@ -103,6 +103,16 @@ export const STEP_TYPES: readonly StepTypeDef[] = [
       { key: 'timeout', model: 'timeoutMs', kind: 'duration', minMs: 1_000, maxMs: 24 * H, required: false, default: 20 * 60_000, description: 'Give up after this long' },
       { key: 'poll-interval', model: 'pollIntervalMs', kind: 'duration', minMs: 1_000, maxMs: 10 * 60_000, required: false, default: 10_000, description: 'How often to look at the service' },
       { key: 'fresh', model: 'fresh', kind: 'boolean', required: false, default: true, description: "Only a heartbeat newer than the step's start counts (a host that just rebooted may still look up on its last report)" },
+      {
+        key: 'expect-restart',
+        model: 'expectRestart',
+        kind: 'boolean',
+        required: false,
+        default: false,
+        description:
+          'First see nova-compute stop (Nova says down, or no new heartbeat for stall-after), then up with a newer heartbeat: for a maintenance command that returns before the host goes down (ssh ... reboot). Leave it false when the command itself waits until the host is back',
+      },
+      { key: 'stall-after', model: 'stallAfterMs', kind: 'duration', minMs: 5_000, maxMs: 60 * 60_000, required: false, default: 30_000, description: 'With expect-restart: a heartbeat that has not changed for this long means nova-compute stopped (a few of Nova\'s report_interval, 10 s by default)' },
     ],
   },
   {

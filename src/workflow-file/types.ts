@@ -67,6 +67,10 @@ export interface WaitForServiceStep extends StepCommon {
   pollIntervalMs: number;
   /** Only a heartbeat newer than the step's start counts (a host that just rebooted may still look up on its last report). Default true. */
   fresh: boolean;
+  /** First see the service stop (down, forced down, or its heartbeat stalled for stallAfterMs), then up with a newer heartbeat. Default false. */
+  expectRestart: boolean;
+  /** With expectRestart: an unchanged heartbeat for this long means the service stopped. Default 30 s. */
+  stallAfterMs: number;
 }
 
 export interface ApproveStep extends StepCommon {

@@ -35,14 +35,20 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
   const writes = () => cloud.emu.requests.records.filter((r) => r.method !== 'GET' && !r.path.includes('/auth/tokens'));
   const disabled = (h: string) => cloud.emu.state.cloud.hosts.get(h)!.disabled;
 
-  it('runs the shipped maintenance cycle on one host: exit 0, every step ok, the host back with its instances', async () => {
+  it('runs the shipped maintenance cycle on one host, the command a reboot that returns at once: exit 0, the host back with its instances', async () => {
     const before = cloud.emu.state.serversOn('compute-01').map((s) => s.name).sort();
-    const r = await hostmaint(['run', 'maintenance-cycle', 'compute-01', ...common(), '--yes', '-f', 'json'], { ...cloud.env, HOSTMAINT_MAINTENANCE_COMMAND: 'test "$HOSTMAINT_HOST" = compute-01' });
+    // Like `ssh host sudo reboot`: asks for the reboot and returns; nova-compute stops a moment later and is back
+    // 15 s (real) later (the emulated cloud runs 50x: 750 s of its time).
+    const reboot = `node -e 'fetch(process.argv[1] + "/_emulator/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "host-down", host: process.env.HOSTMAINT_HOST, in_ms: 2000, up_after_ms: 750000 }) }).then((r) => process.exit(r.status === 201 ? 0 : 1))' ${cloud.emu.url}`;
+    const r = await hostmaint(['run', 'maintenance-cycle', 'compute-01', ...common(), '--yes', '-f', 'json'], { ...cloud.env, HOSTMAINT_MAINTENANCE_COMMAND: reboot });
     assert.equal(r.code, 0, r.stderr);
     const result = r.json<{ outcome: string; steps: Array<{ name: string; status: string }> }>();
     assert.equal(result.outcome, 'completed');
     assert.deepEqual(result.steps.map((s) => s.status), result.steps.map(() => 'ok'));
     assert.deepEqual(result.steps.map((s) => s.name), ['disable', 'preflight', 'migrate', 'verify-empty', 'maintenance', 'wait-for-service', 'enable', 'return-instances']);
+    const wait = result.steps.find((s) => s.name === 'wait-for-service') as unknown as { detail: { seenStopped: boolean; waitedMs: number } };
+    assert.equal(wait.detail.seenStopped, true, 'it waited to see nova-compute stop');
+    assert.ok(wait.detail.waitedMs >= 10_000, `waited ${wait.detail.waitedMs} ms: not through the reboot`);
     assert.equal(disabled('compute-01'), false);
     assert.deepEqual(cloud.emu.state.serversOn('compute-01').map((s) => s.name).sort(), before);
   });

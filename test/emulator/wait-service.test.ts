@@ -26,7 +26,7 @@ const scenario: Scenario = {
 const MIN = 60_000;
 
 function step(o: Partial<WaitForServiceStep> = {}): WaitForServiceStep {
-  return { type: 'wait-for-service', name: 'wait-up', description: null, onFailure: 'stop', timeoutMs: 20 * MIN, pollIntervalMs: 5000, fresh: false, ...o };
+  return { type: 'wait-for-service', name: 'wait-up', description: null, onFailure: 'stop', timeoutMs: 20 * MIN, pollIntervalMs: 5000, fresh: false, expectRestart: false, stallAfterMs: 30_000, ...o };
 }
 
 describe('steps: wait-for-service (emulator)', () => {
@@ -95,6 +95,44 @@ describe('steps: wait-for-service (emulator)', () => {
     assert.equal(r.status, 'ok', r.message);
     assert.ok(Number(r.detail.waitedMs) > 0 && Number(r.detail.waitedMs) <= 10_000, String(r.detail.waitedMs));
     assert.ok(Number(r.detail.polls) >= 2);
+  });
+
+  it('expect-restart: a command that returned before the host went down; the old heartbeats do not count, only the ones after it stopped', async () => {
+    // t=0: the reboot was asked for; the old nova-compute still reports at t=10 s, then dies at t=15 s; back at t=3 min.
+    const reboot = async () => {
+      await later(15_000, () => emu.inject({ kind: 'host-down', host: 'compute-01', immediate: true }));
+      await later(3 * MIN - 15_000, () => bringUp('compute-01'));
+    };
+    const [early] = await Promise.all([waitForService(step({ fresh: true }), { host: 'compute-01' }, deps()), reboot()]);
+    assert.equal(early.status, 'ok');
+    assert.ok(Number(early.detail.waitedMs) < 3 * MIN, `fresh alone passed on the old process's heartbeat at ${String(early.detail.waitedMs)} ms`);
+    await clock.sleep(MIN);
+    const [r] = await Promise.all([waitForService(step({ fresh: true, expectRestart: true, stallAfterMs: 30_000 }), { host: 'compute-01' }, deps()), reboot()]);
+    assert.equal(r.status, 'ok', r.message);
+    assert.ok(Number(r.detail.waitedMs) >= 3 * MIN, `waited ${String(r.detail.waitedMs)} ms`);
+    assert.equal(r.detail.seenStopped, true);
+    assert.match(logger.text(), /nova-compute stopped/);
+  });
+
+  it('expect-restart: Nova reporting it down counts as stopped at once', async () => {
+    const [r] = await Promise.all([
+      waitForService(step({ expectRestart: true }), { host: 'compute-01' }, deps()),
+      later(5_000, () => {
+        host('compute-01').forcedDown = true;
+      }).then(() => later(MIN, () => {
+        host('compute-01').forcedDown = false;
+      })),
+    ]);
+    assert.equal(r.status, 'ok', r.message);
+    assert.ok(Number(r.detail.waitedMs) >= MIN, String(r.detail.waitedMs));
+  });
+
+  it('expect-restart: a host that never stops fails at the timeout and says what to change', async function () {
+    this.timeout(10_000);
+    const r = await waitForService(step({ expectRestart: true, timeoutMs: 5 * MIN }), { host: 'compute-02' }, deps());
+    assert.equal(r.status, 'failed');
+    assert.equal(r.exitCode, 7);
+    assert.match(r.message, /never stopped within 5m .*set expect-restart: false/);
   });
 
   it('a resumed step compares with the baseline recorded before', async () => {

@@ -79,7 +79,7 @@ describe('workflow runs on the emulated cloud', function () {
     assert.equal(record?.workflowFile?.path, wf);
     // Each step's outcome is in the journal, the exec step's with its exit status.
     const { entries } = await env.store.readJournal(result.runId);
-    const stepResults = entries.filter((e) => e.kind === 'decision' && e.decision === 'step-result') as Array<{ detail: { step: string; detail: { exitCode?: number } } }>;
+    const stepResults = entries.filter((e) => e.kind === 'decision' && e.decision === 'step-result') as unknown as Array<{ detail: { step: string; detail: { exitCode?: number } } }>;
     assert.deepEqual(stepResults.map((e) => e.detail.step), result.steps.map((s) => s.name));
     assert.equal(stepResults.find((e) => e.detail.step === 'maintain')?.detail.detail.exitCode, 0);
     const types = env.events.map((e) => e.type);

@@ -44,6 +44,7 @@ describe('workflow files: shipped workflows', () => {
     const wait = workflow.steps[5] as unknown as Record<string, unknown>;
     assert.equal(wait.timeoutMs, 30 * 60_000);
     assert.equal(wait.fresh, true);
+    assert.equal(wait.expectRestart, true, 'the shipped cycle waits to see nova-compute stop (ssh ... reboot returns before the host goes down)');
   });
 });
 
@@ -55,7 +56,7 @@ describe('workflow files: normalising', () => {
     assert.deepEqual(steps.map((s) => s.name), ['exec', 'exec-2', 'http', 'wait-for-service', 'approve', 'enable']);
     assert.deepEqual(steps[0], { type: 'exec', name: 'exec', description: null, onFailure: 'stop', command: ['/bin/true'], timeoutMs: 1_800_000, retries: 0, env: {} });
     assert.deepEqual(steps[2], { type: 'http', name: 'http', description: null, onFailure: 'stop', url: 'https://x', method: 'POST', headers: {}, payload: {}, timeoutMs: 10_000, retries: 3 });
-    assert.deepEqual(steps[3], { type: 'wait-for-service', name: 'wait-for-service', description: null, onFailure: 'stop', timeoutMs: 1_200_000, pollIntervalMs: 10_000, fresh: true });
+    assert.deepEqual(steps[3], { type: 'wait-for-service', name: 'wait-for-service', description: null, onFailure: 'stop', timeoutMs: 1_200_000, pollIntervalMs: 10_000, fresh: true, expectRestart: false, stallAfterMs: 30_000 });
     assert.equal(steps[4]?.message, 'Approve to continue.');
     assert.equal(steps[5]?.force, false);
   });
