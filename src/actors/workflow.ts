@@ -22,7 +22,7 @@ import type { ComputeApi, PlacementApi } from '../openstack/api.js';
 import type { PersistedRun } from '../drain.js';
 import { drainOptionsFrom, undrainOptionsFrom } from '../workflow-file/policies.js';
 import type { ExecStep, HttpStep, PlaceholderValues, StepOutcome, WaitForServiceStep, Workflow, WorkflowStep } from '../workflow-file/types.js';
-import type { DrainEvent, DrainResult, ManifestEntry, UndrainResult } from '../workflow/types.js';
+import type { DrainEvent, DrainResult, ManifestEntry, RunTimings, UndrainResult } from '../workflow/types.js';
 import type { RunUnitInput, RunUnitOutput, StepResult, Unit } from '../workflow/workflow.machine.js';
 import type { ProbeTcpFn, ResolveHostFn } from './deps.js';
 import { disableServiceFor, resolveHostRef } from './service.js';
@@ -93,33 +93,72 @@ function drainSummary(r: DrainResult): Record<string, unknown> {
   };
 }
 
-function mapDrain(steps: WorkflowStep[], r: DrainResult, startedAt: number, clock: Clock): StepResult[] {
-  if (r.exitCode === 0) {
-    const detail = drainSummary(r);
-    return steps.map((s, i) => result(s, ok(i === steps.length - 1 ? r.message : `${s.type} done`, i === steps.length - 1 ? detail : {}), startedAt, clock));
+/** Which step of a drain unit (disable, preflight, migrate, verify-empty) or an undrain unit (enable, return-instances) each of the machine's phases belongs to. */
+const DRAIN_PHASE_STEP: Record<string, number> = { resolving: 0, disablingService: 0, preflight: 1, migrating: 2, verifyingEmpty: 3 };
+const UNDRAIN_PHASE_STEP: Record<string, number> = { resolving: 0, waitingForUp: 0, enablingService: 0, selectingReturns: 1, returning: 1 };
+
+/** Each step's own start and end, from the nested run's phase timings (the unit's when it has none). */
+function stepTimes(timings: RunTimings, phaseStep: Record<string, number>, n: number, unitStart: number, unitEnd: number): Array<{ startedAt: string; finishedAt: string }> {
+  const out = Array.from({ length: n }, () => ({ startedAt: '', finishedAt: '' }));
+  for (const p of timings.phases) {
+    const i = phaseStep[p.phase];
+    if (i === undefined || i >= n) continue;
+    const t = out[i]!;
+    if (!t.startedAt || p.startedAt < t.startedAt) t.startedAt = p.startedAt;
+    const end = p.finishedAt ?? p.startedAt;
+    if (!t.finishedAt || end > t.finishedAt) t.finishedAt = end;
   }
-  const at = drainFailedAt(r);
-  return steps.slice(0, at + 1).map((s, i) => result(s, i < at ? ok(`${s.type} done`) : failed(r.exitCode, r.message, drainSummary(r)), startedAt, clock));
+  return out.map((t) => ({ startedAt: t.startedAt || new Date(unitStart).toISOString(), finishedAt: t.finishedAt || new Date(unitEnd).toISOString() }));
+}
+
+function timed(step: WorkflowStep, out: StepOutcome, at: { startedAt: string; finishedAt: string }): StepResult {
+  return { name: step.name, type: step.type, status: out.status, exitCode: out.exitCode, message: out.message, detail: out.detail, ...at };
+}
+
+function drainStepMessages(r: DrainResult): string[] {
+  const p = r.preflight;
+  const moved = r.instances.filter((i) => i.status === 'moved').length;
+  return [
+    r.service.after?.status === 'disabled' ? `nova-compute disabled: "${r.service.after.disabledReason ?? ''}"` : `nova-compute ${r.service.after?.status ?? 'unknown'}`,
+    p ? `preflight passed: ${p.plan.filter((x) => x.fits).length} instance(s) planned, ${p.warnings.length} warning(s)` : 'preflight done',
+    `${moved} of ${r.plan.length} instance(s) moved or offloaded`,
+    r.message,
+  ];
+}
+
+function mapDrain(steps: WorkflowStep[], r: DrainResult, startedAt: number, clock: Clock): StepResult[] {
+  const times = stepTimes(r.timings, DRAIN_PHASE_STEP, steps.length, startedAt, clock.now());
+  const messages = drainStepMessages(r);
+  const at = r.exitCode === 0 ? steps.length : drainFailedAt(r);
+  return steps.slice(0, Math.min(at + 1, steps.length)).map((s, i) =>
+    timed(s, i < at ? ok(messages[i]!, i === steps.length - 1 ? drainSummary(r) : {}) : failed(r.exitCode, r.message, drainSummary(r)), times[i]!),
+  );
 }
 
 function mapUndrain(steps: WorkflowStep[], r: UndrainResult, startedAt: number, clock: Clock): StepResult[] {
-  if (r.exitCode === 0) {
-    const detail = { outcome: r.outcome, returned: r.returns.filter((x) => x.status === 'moved').length, notReturned: r.notReturned, warnings: r.warnings };
-    return steps.map((s) => result(s, ok(r.message, detail), startedAt, clock));
-  }
+  const times = stepTimes(r.timings, UNDRAIN_PHASE_STEP, steps.length, startedAt, clock.now());
+  const returned = r.returns.filter((x) => x.status === 'moved').length;
+  const messages = [r.outcome === 'already-enabled' ? 'nova-compute was already enabled' : `nova-compute enabled${r.service.forced ? ' (forced)' : ''}`, `${returned} instance(s) moved back${r.notReturned.length ? `, ${r.notReturned.length} not (see detail)` : ''}`];
+  if (steps.length === 1) messages[0] = r.message;
+  const detail = { outcome: r.outcome, returned, notReturned: r.notReturned, warnings: r.warnings };
   // Enabled but some instances not moved back: the return failed; else the enable did.
-  const at = r.outcome === 'partial' && steps.length > 1 ? 1 : 0;
-  return steps.slice(0, at + 1).map((s, i) => result(s, i < at ? ok('enabled') : failed(r.exitCode, r.message, { outcome: r.outcome, notReturned: r.notReturned }), startedAt, clock));
+  const at = r.exitCode === 0 ? steps.length : r.outcome === 'partial' && steps.length > 1 ? 1 : 0;
+  return steps.slice(0, Math.min(at + 1, steps.length)).map((s, i) =>
+    timed(s, i < at ? ok(messages[i]!, i === steps.length - 1 ? detail : {}) : failed(r.exitCode, r.message, { outcome: r.outcome, notReturned: r.notReturned }), times[i]!),
+  );
 }
 
 export function createWorkflowActors(deps: WorkflowActorDeps) {
   const { workflow, clock, logger } = deps;
   const reason = deps.who ? `${workflow.policies.reason} (by ${deps.who})` : workflow.policies.reason;
   const actorDeps = { compute: deps.compute, placement: deps.placement, logger, clock, emit: deps.emit, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp };
-  const runDeps = (key: string, signal: AbortSignal) => ({
+  const runDeps = (key: string, signal: AbortSignal, announce?: (e: DrainEvent) => void) => ({
     logger,
     clock,
-    emit: deps.emit,
+    emit: (e: DrainEvent) => {
+      deps.emit?.(e);
+      announce?.(e);
+    },
     signal,
     resolveHost: deps.resolveHost,
     probeTcp: deps.probeTcp,
@@ -172,6 +211,22 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
     }
   }
 
+  /** The machine announces a unit's first step; the later ones start when the nested drain or undrain reaches their phase. */
+  function announcer(input: RunUnitInput, steps: WorkflowStep[], phaseStep: Record<string, number>): (e: DrainEvent) => void {
+    let announced = 0;
+    return (e) => {
+      if (e.type !== 'phase-changed') return;
+      const upTo = phaseStep[e.phase];
+      if (upTo === undefined) return;
+      for (; announced < Math.min(upTo, steps.length - 1); ) {
+        announced++;
+        const s = steps[announced]!;
+        const name = input.compensation ? `${input.compensation}/${s.name}` : s.name;
+        deps.emit?.({ type: 'step-started', workflow: workflow.name, step: name, stepType: s.type, index: input.unit.steps[announced]!, runId: input.runId, host: input.host, time: new Date(clock.now()).toISOString() });
+      }
+    };
+  }
+
   async function runUnit(input: RunUnitInput, signal: AbortSignal): Promise<RunUnitOutput> {
     const list = input.compensation === null ? workflow.steps : (workflow.compensations[input.compensation] ?? []);
     const steps = input.unit.steps.map((i) => list[i]!);
@@ -180,7 +235,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
     try {
       if (input.unit.kind === 'drain') {
         const { drainHost } = await import('../drain.js');
-        const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), reason, runId: input.runId, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, runDeps(key, signal));
+        const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), reason, runId: input.runId, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, runDeps(key, signal, announcer(input, steps, DRAIN_PHASE_STEP)));
         return { results: mapDrain(steps, r, startedAt, clock), manifest: r.manifest };
       }
       if (input.unit.kind === 'undrain') {
@@ -191,7 +246,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
           deps,
           input.host,
           { ...undrainOptionsFrom(workflow.policies), runId: input.runId, force: enable.type === 'enable' && enable.force, returnInstances: returning, manifest: returning ? input.manifest : ([] as ManifestEntry[]) },
-          runDeps(key, signal),
+          runDeps(key, signal, announcer(input, steps, UNDRAIN_PHASE_STEP)),
         );
         return { results: mapUndrain(steps, r, startedAt, clock) };
       }

@@ -238,13 +238,12 @@ export const workflowMachine = setup({
       ],
     },
     running: {
+      // The unit's first step starts now; the runUnit actor announces a drain's or undrain's later steps as it reaches them.
       entry: enqueueActions(({ context, enqueue }) => {
-        const unit = currentUnit(context)!;
-        const steps = stepsOf(context);
-        for (const i of unit.steps) {
-          const s = steps[i]!;
-          enqueue.emit(draft(context, { type: 'step-started', workflow: context.workflow, step: s.name, stepType: s.type, index: i }));
-        }
+        const i = currentUnit(context)!.steps[0]!;
+        const s = stepsOf(context)[i]!;
+        const comp = context.compensation?.name;
+        enqueue.emit(draft(context, { type: 'step-started', workflow: context.workflow, step: comp ? `${comp}/${s.name}` : s.name, stepType: s.type, index: i }));
       }),
       invoke: {
         src: 'runUnit',

@@ -82,6 +82,15 @@ describe('workflow runs on the emulated cloud', function () {
     const stepResults = entries.filter((e) => e.kind === 'decision' && e.decision === 'step-result') as unknown as Array<{ detail: { step: string; detail: { exitCode?: number } } }>;
     assert.deepEqual(stepResults.map((e) => e.detail.step), result.steps.map((s) => s.name));
     assert.equal(stepResults.find((e) => e.detail.step === 'maintain')?.detail.detail.exitCode, 0);
+    // Each drain step has its own start: announced when the drain reaches it, timed by the drain's phases.
+    const order = env.events.map((e) => (e.type === 'step-started' ? `step:${e.step}` : e.type === 'phase-changed' ? `phase:${e.phase}` : '')).filter(Boolean);
+    assert.ok(order.indexOf('step:preflight') > order.indexOf('phase:disablingService'), order.join(' '));
+    assert.ok(order.indexOf('step:migrate') > order.indexOf('phase:preflight'), order.join(' '));
+    assert.ok(order.indexOf('step:return-instances') > order.lastIndexOf('phase:enablingService'), order.join(' '));
+    const at = (name: string) => result.steps.find((s) => s.name === name)!;
+    assert.ok(at('migrate').startedAt! >= at('preflight').finishedAt! && at('migrate').finishedAt! > at('migrate').startedAt!, JSON.stringify(result.steps.slice(0, 4)));
+    assert.match(at('disable').message, /nova-compute disabled: "hostmaint:/);
+    assert.match(at('migrate').message, /4 of 4 instance\(s\) moved/);
     const types = env.events.map((e) => e.type);
     assert.ok(types.includes('step-started') && types.includes('step-finished') && types.includes('workflow-finished'));
   });
