@@ -15,8 +15,8 @@ import { HostmaintError } from '../errors.js';
 import { resolvePolicies, durationMs, durationText, type PolicySources } from './policies.js';
 import { placeholderProblem, placeholderRefs, withoutEnvRefs, PLACEHOLDER_HELP } from './placeholders.js';
 import { escapePointer, schemaProblems, workflowValidator } from './schema.js';
-import { stepTypeDef, STEP_TYPES, type FieldDef } from './steps.js';
-import type { PolicyOverrides, Workflow, WorkflowProblem, WorkflowSource, WorkflowStep } from './types.js';
+import { DRAIN_STEPS, stepTypeDef, STEP_TYPES, type FieldDef } from './steps.js';
+import type { PolicyOverrides, StepType, Workflow, WorkflowProblem, WorkflowSource, WorkflowStep } from './types.js';
 
 export const WORKFLOW_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
 
@@ -497,10 +497,11 @@ function semanticProblems(raw: Rec): WorkflowProblem[] {
     }
   });
 
-  // Warnings: few and useful.
+  // The drain steps never let the run go on after they failed: the steps after them (a reboot ...) would
+  // run on a host that may be enabled and full.
   for (const s of steps) {
-    if ((s.type === 'migrate' || s.type === 'verify-empty') && s.step['on-failure'] === 'continue') {
-      out.push(problem(`${s.path}/on-failure`, `on-failure: continue on ${s.type}: the steps after it would run on a host that may not be empty`, 'stop, or a compensation', 'warning'));
+    if (DRAIN_STEPS.includes(s.type as StepType) && s.step['on-failure'] === 'continue') {
+      out.push(problem(`${s.path}/on-failure`, `on-failure: continue is not allowed on ${s.type}: after a failed ${s.type} the steps after it would run on a host that may be enabled and not empty`, 'stop, or a compensation (which then stops the run)'));
     }
   }
   if (firstMigrate < 0) {

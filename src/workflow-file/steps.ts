@@ -42,7 +42,7 @@ export const DRAIN_STEPS: readonly StepType[] = ['disable', 'preflight', 'migrat
 export const COMMON_FIELDS: FieldDef[] = [
   { key: 'name', model: 'name', kind: 'string', required: false, description: 'Unique name of the step in the workflow (letters, digits, . _ -). Default: its type, then type-2, type-3 ... for repeats' },
   { key: 'description', model: 'description', kind: 'string', required: false, default: null, description: 'What the step is for, shown by `workflow show` and in run output' },
-  { key: 'on-failure', model: 'onFailure', kind: 'string', required: false, default: 'stop', description: 'When the step fails: stop (end the run here), continue (go on with the next step), or the name of a compensation (run it, then stop)' },
+  { key: 'on-failure', model: 'onFailure', kind: 'string', required: false, default: 'stop', description: 'When the step fails: stop (end the run here), continue (go on with the next step; not allowed on disable, preflight, migrate and verify-empty), or the name of a compensation (run it, then stop)' },
 ];
 
 export const STEP_TYPES: readonly StepTypeDef[] = [

@@ -356,11 +356,15 @@ function currentStepName(ctx: WorkflowContext): string {
   return unit ? (steps[unit.steps[0]!]?.name ?? '?') : '?';
 }
 
+/** What a failed unit's step says to do next; a failed drain step never lets the run go on (the host may be enabled and full). */
 function onFailureOf(ctx: WorkflowContext, out: RunUnitOutput): string {
   const failed = out.results.find((r) => r.status === 'failed');
   const step = stepsOf(ctx).find((s) => s.name === failed?.name);
-  return step?.onFailure ?? 'stop';
+  const onFailure = step?.onFailure ?? 'stop';
+  return onFailure === 'continue' && DRAIN_STEP_TYPES.has(step?.type ?? '') ? 'stop' : onFailure;
 }
+
+const DRAIN_STEP_TYPES = new Set(['disable', 'preflight', 'migrate', 'verify-empty']);
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

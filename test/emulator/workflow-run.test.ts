@@ -196,7 +196,7 @@ describe('workflow runs on the emulated cloud', function () {
     try {
       const wf = env.file(
         'steps.yaml',
-        `version: 1\nname: steps\n${POLICIES}steps:\n  - type: preflight\n  - type: disable\n  - type: http\n    url: 'http://127.0.0.1:${port}/hook/{env:HOOK_TOKEN}'\n    headers: { Authorization: 'Bearer {env:HOOK_TOKEN}' }\n    payload: { text: '{host} is out ({runId})' }\n  - type: verify-empty\n    on-failure: continue\n  - type: enable\n`,
+        `version: 1\nname: steps\n${POLICIES}steps:\n  - type: preflight\n  - type: disable\n  - type: http\n    url: 'http://127.0.0.1:${port}/hook/{env:HOOK_TOKEN}'\n    headers: { Authorization: 'Bearer {env:HOOK_TOKEN}' }\n    payload: { text: '{host} is out ({runId})' }\n  - type: verify-empty\n  - type: enable\n`,
       );
       const { result } = await runWorkflow(env.session, { host: 'compute-02', workflow: wf }, env.runner({ processEnv: { ...process.env, HOOK_TOKEN: secret } }));
       assert.equal(result.outcome, 'completed', result.message);
@@ -207,11 +207,11 @@ describe('workflow runs on the emulated cloud', function () {
       assert.deepEqual(JSON.parse(got[0]!.body), { text: `compute-02 is out (${result.runId})` });
       // The preflight alone changed nothing; the service went disabled then enabled again.
       assert.equal(service(env.emu, 'compute-02').status, 'enabled');
-      // verify-empty alone on a host with instances fails (exit 4) and, with on-failure continue, the run goes on.
-      const wf2 = env.file('verify.yaml', `version: 1\nname: verify\nsteps:\n  - type: verify-empty\n    on-failure: continue\n  - type: exec\n    command: ['true']\n`);
+      // verify-empty alone on a host with instances fails (exit 4) and stops the run: the exec after it does not run.
+      const wf2 = env.file('verify.yaml', `version: 1\nname: verify\nsteps:\n  - type: verify-empty\n  - type: exec\n    command: ['true']\n`);
       const second = await runWorkflow(env.session, { host: 'compute-01', workflow: wf2 }, env.runner());
-      assert.deepEqual(second.result.steps.map((s) => [s.name, s.status, s.exitCode]), [['verify-empty', 'failed', 4], ['exec', 'ok', 0]]);
-      assert.equal(second.result.outcome, 'completed');
+      assert.deepEqual(second.result.steps.map((s) => [s.name, s.status, s.exitCode]), [['verify-empty', 'failed', 4]]);
+      assert.deepEqual([second.result.outcome, second.result.exitCode], ['failed', 4]);
       // Nothing under the state directory holds the secret.
       const { readdirSync, readFileSync, statSync } = await import('node:fs');
       const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [path.join(d, n)]));

@@ -146,9 +146,13 @@ describe('workflow files: bad files', () => {
     at(only(`${HEAD}steps:\n  - type: exec\n    command: '   '\n`), '/steps/0/command', 5, /the command is empty/);
     at(only(`${HEAD}steps:\n  - type: http\n    url: ftp://x\n`), '/steps/0/url', 5, /must start with http/);
   });
-  it('warnings: continue on migrate; exec after disable with no verify-empty and no migrate', () => {
-    const w = only(`${HEAD}steps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n    on-failure: continue\n  - type: verify-empty\n`, 'warning');
-    at(w, '/steps/2/on-failure', 7, /may not be empty/);
+  it('on-failure: continue on a drain step is an error (the steps after it would run on a full, enabled host); a warning for exec after disable with no verify-empty', () => {
+    for (const [i, type] of ['disable', 'preflight', 'migrate', 'verify-empty'].entries()) {
+      const steps = ['disable', 'preflight', 'migrate', 'verify-empty'].map((t) => `  - type: ${t}\n${t === type ? '    on-failure: continue\n' : ''}`).join('');
+      at(only(`${HEAD}steps:\n${steps}  - type: exec\n    command: x\n`), `/steps/${i}/on-failure`, 5 + i, new RegExp(`continue is not allowed on ${type}.*may be enabled and not empty`));
+    }
+    at(only(`${HEAD}steps:\n  - type: preflight\n    on-failure: continue\n  - type: exec\n    command: x\n`), '/steps/0/on-failure', 5, /not allowed on preflight/);
+    assert.deepEqual(check(`${HEAD}steps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n    on-failure: undo\n  - type: verify-empty\ncompensations:\n  undo:\n    - type: enable\n`), [], 'a compensation is fine: the run stops after it');
     at(only(`${HEAD}steps:\n  - type: disable\n  - type: exec\n    command: x\n`, 'warning'), '/steps/1', 5, /not verified empty/);
     assert.deepEqual(check(`${HEAD}steps:\n  - type: disable\n  - type: verify-empty\n  - type: exec\n    command: x\n`), []);
   });

@@ -69,6 +69,12 @@ describe('workflow machine', () => {
     assert.deepEqual(comp.ctx.results.map((r) => [r.name, r.status, r.compensation ?? null]), [['a', 'failed', null], ['x', 'failed', 'undo'], ['y', 'ok', 'undo']]);
   });
 
+  it('a failed drain step never continues, whatever its on-failure says (a saved run from an older file, a library caller)', async () => {
+    const r = await run([step('preflight', 'preflight', 'continue'), step('reboot')], { preflight: 3 });
+    assert.deepEqual([r.ctx.outcome, r.ctx.exitCode, r.ctx.failure?.step], ['failed', 3, 'preflight']);
+    assert.deepEqual(r.calls.map((c) => c.unit.steps[0]), [0], 'the reboot did not run');
+  });
+
   it('a cloud that cannot be reached (6) or an interrupt (130) stops resumable, whatever on-failure says, without compensation', async () => {
     const lost = await run([step('a', 'exec', 'undo'), step('b')], { a: 6 }, { compensations: { undo: [step('x')] } });
     assert.deepEqual([lost.value, lost.ctx.outcome, lost.ctx.exitCode], ['suspended', 'cloud-unreachable', 6]);
