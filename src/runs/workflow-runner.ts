@@ -170,6 +170,7 @@ async function prepare(
   if (resumeFrom) {
     const rec = resumeFrom;
     lock.setRunId(rec.runId);
+    await checkStillDisabled(session, rec, req, env);
     const { workflow, changed } = await recordedWorkflow(rec, env, req.workflowDirs);
     notice(`hostmaint: resuming workflow run ${rec.runId} (${workflow.name} on ${rec.host}; ${rec.state === 'running' ? 'its process died' : rec.state}${rec.stateReason ? `: ${rec.stateReason}` : ''}; at ${rec.phase ?? 'the start'}), started ${rec.startedAt} by ${rec.who}.`);
     markResumed(store, rec, now(), { workflowChanged: changed, tookOverLockFrom: lock.tookOverFrom });
@@ -204,6 +205,31 @@ async function prepare(
     detail: { command: 'run', workflow: workflow.name, file: source.path ?? source.ref, sha256: source.sha256, overrides: record.overrides, parentRunId: record.parentRunId, adopt: req.adopt === true, tookOverLockFrom: lock.tookOverFrom },
   });
   return { record, workflow, changed: false, resumed: false, finished: false };
+}
+
+/**
+ * A saved run past its disable (and not yet at its enable) carries on only if the service is still
+ * disabled by it: if someone enabled it meanwhile (instances may have landed), the steps after the drain
+ * (the reboot ...) must not run. The run is then stale: superseded, exit 5.
+ */
+async function checkStillDisabled(session: Session, rec: RunRecord, req: WorkflowRunRequest, env: RunnerEnv): Promise<void> {
+  const results = ((rec.snapshot as { context?: WorkflowContext } | null)?.context?.results ?? []).filter((r) => !r.compensation);
+  const lastOk = (type: string) => results.map((r, i) => (r.type === type && r.status === 'ok' ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+  if (lastOk('disable') <= lastOk('enable')) return;
+  const service = await findService(session, rec.host);
+  if (!service) throw new HostmaintError('unknown-host', `${rec.host} has no nova-compute service any more: run ${rec.runId} cannot be carried on`);
+  if (service.status === 'enabled') {
+    const why = `nova-compute on ${rec.host} was enabled again after this run disabled it (by someone, or an undrain): instances may have landed on it`;
+    supersede(env.store, rec, `${why}; the run is stale`, () => env.clock.now());
+    throw new HostmaintError('conflict', `run ${rec.runId} is not carried on: ${why}`, {
+      hint: `Nothing was done. Start a new run, which drains the host again: hostmaint run ${rec.workflowFile?.ref ?? '<workflow>'} ${rec.host} --new-run.`,
+      details: { runId: rec.runId },
+    });
+  }
+  const marker = parseMarker(service.disabledReason);
+  if (marker && marker.runId !== rec.runId && !req.adopt) {
+    throw hostBusyByMarker(rec.host, marker.runId, service.disabledReason, await loadIfSaved(env.store, marker.runId));
+  }
 }
 
 function isRestoring(p: PersistedRun): boolean {

@@ -220,4 +220,22 @@ describe('workflow runs on the emulated cloud', function () {
       server.close();
     }
   });
+
+  it('a run waiting after its drain whose host was enabled meanwhile is stale: continue refuses (conflict), the reboot never runs', async () => {
+    env = await open();
+    const marker = path.join(env.dir, 'rebooted');
+    const wf = env.file('stale.yaml', `version: 1\nname: stale\n${POLICIES}steps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n  - type: approve\n  - type: exec\n    name: reboot\n    command: ['touch', '${marker}']\n  - type: enable\n`);
+    const first = await runWorkflow(env.session, { host: 'compute-01', workflow: wf }, env.runner());
+    assert.equal(first.result.exitCode, 8);
+    // A colleague enables the host while the run waits.
+    await env.session.compute.enableService((await env.session.compute.listServices({ host: 'compute-01', binary: 'nova-compute' }))[0]!);
+    await approveRun(env.store, first.result.runId, 'alice@ops', env.emu.clock.now());
+    await assert.rejects(
+      runWorkflow(env.session, { host: 'compute-01', resumeRunId: first.result.runId }, env.runner()),
+      (e: { kind?: string; message: string }) => e.kind === 'conflict' && /enabled again after this run disabled it/.test(e.message),
+    );
+    const { existsSync } = await import('node:fs');
+    assert.equal(existsSync(marker), false, 'the reboot did not run');
+    assert.equal((await env.store.load(first.result.runId)).state, 'superseded');
+  });
 });
