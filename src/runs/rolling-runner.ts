@@ -16,6 +16,7 @@ import { exitCodeForKind } from '../cli/exit-codes.js';
 import type { CloudSession } from '../openstack/api.js';
 import type { Clients, RunDeps } from '../drain.js';
 import { rollingGate } from '../rolling/gate.js';
+import { checkEnvRefs } from '../workflow-file/placeholders.js';
 import { checkRollingRunId } from '../rolling/ids.js';
 import type { PolicyOverrides, Workflow, WorkflowSource } from '../workflow-file/types.js';
 import { ROLLING_MACHINE_VERSION, describeRolling, rollingMachine } from '../workflow/rolling.machine.js';
@@ -91,6 +92,8 @@ async function prepare(req: RollingRunRequest, env: RunnerEnv, found: { resumeFr
   const notice = env.notice ?? (() => undefined);
   const { workflowFromSource } = await import('../workflow-file/load.js');
   const { resumeFrom, source } = found;
+  // Every host's run needs the same environment: a missing {env:NAME} stops the rolling run before its first host.
+  checkEnvRefs(workflowFromSource(source, (resumeFrom?.overrides ?? req.overrides ?? {}) as PolicyOverrides).workflow, env.processEnv ?? process.env);
   if (resumeFrom) {
     const rec = await store.load(resumeFrom.runId);
     await checkResumable(rec, { command: 'rolling', cloud: env.cloudName });

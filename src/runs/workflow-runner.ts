@@ -26,6 +26,7 @@ import { createWorkflowActors } from '../actors/workflow.js';
 import { resolveHostRef } from '../actors/service.js';
 import type { PolicyOverrides, Workflow, WorkflowSource } from '../workflow-file/types.js';
 import { parseMarker } from '../workflow/marker.js';
+import { checkEnvRefs } from '../workflow-file/placeholders.js';
 import type { DrainEvent, ManifestEntry, RunTimings } from '../workflow/types.js';
 import { WORKFLOW_MACHINE_VERSION, describeWorkflow, workflowMachine, type StepResult, type WorkflowContext, type WorkflowOutcome } from '../workflow/workflow.machine.js';
 import { acquireHostLock, type HostLock } from './lock.js';
@@ -142,6 +143,7 @@ async function prepare(
     const { findWorkflow, workflowFromSource } = await loadFile();
     const source = req.source ?? (await findWorkflow(req.workflow ?? '', { dirs: req.workflowDirs }));
     fresh = { workflow: workflowFromSource(source, req.overrides ?? {}).workflow, source };
+    checkEnvRefs(fresh.workflow, env.processEnv ?? process.env);
   }
 
   const unfinished = (await store.unfinishedFor(req.host)).filter((r) => r.cloud === env.cloudName && r !== resumeFrom && r.runId !== resumeFrom?.runId);
@@ -172,6 +174,7 @@ async function prepare(
     lock.setRunId(rec.runId);
     await checkStillDisabled(session, rec, req, env);
     const { workflow, changed } = await recordedWorkflow(rec, env, req.workflowDirs);
+    checkEnvRefs(workflow, env.processEnv ?? process.env);
     notice(`hostmaint: resuming workflow run ${rec.runId} (${workflow.name} on ${rec.host}; ${rec.state === 'running' ? 'its process died' : rec.state}${rec.stateReason ? `: ${rec.stateReason}` : ''}; at ${rec.phase ?? 'the start'}), started ${rec.startedAt} by ${rec.who}.`);
     markResumed(store, rec, now(), { workflowChanged: changed, tookOverLockFrom: lock.tookOverFrom });
     return { record: rec, workflow, changed, resumed: true, finished: false };

@@ -4,7 +4,8 @@
  * braces holding anything but a word or env:NAME (`{print $1}`, `{a,b}`) are
  * left alone.
  */
-import { PLACEHOLDER_NAMES } from './types.js';
+import { HostmaintError } from '../errors.js';
+import { PLACEHOLDER_NAMES, type Workflow, type WorkflowStep } from './types.js';
 
 export interface PlaceholderRef {
   /** The text matched, braces included. */
@@ -40,3 +41,44 @@ export function withoutEnvRefs(text: string): string {
 }
 
 export const PLACEHOLDER_HELP = `{${PLACEHOLDER_NAMES.join('}, {')}} or {env:NAME}`;
+
+/** Every string a step substitutes placeholders in (command, env values, url, headers, payload). */
+function stepStrings(step: WorkflowStep): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  if (step.type === 'exec') walk([step.command, step.env]);
+  if (step.type === 'http') walk([step.url, step.headers, step.payload]);
+  return out;
+}
+
+/**
+ * The {env:NAME} a workflow uses that the environment does not set, by step: checked before a run
+ * starts, so a missing variable stops it before the drain, not at the step after it.
+ */
+export function missingEnvRefs(workflow: Workflow, env: NodeJS.ProcessEnv): Array<{ step: string; name: string }> {
+  const steps = [...workflow.steps, ...Object.values(workflow.compensations).flat()];
+  const out: Array<{ step: string; name: string }> = [];
+  for (const step of steps) {
+    for (const text of stepStrings(step)) {
+      for (const ref of placeholderRefs(text)) {
+        if (ref.env && env[ref.name] === undefined && !out.some((o) => o.name === ref.name && o.step === step.name)) out.push({ step: step.name, name: ref.name });
+      }
+    }
+  }
+  return out;
+}
+
+/** Refuse (usage, exit 2, nothing changed) a run whose workflow uses {env:NAME} that is not set. */
+export function checkEnvRefs(workflow: Workflow, env: NodeJS.ProcessEnv): void {
+  const missing = missingEnvRefs(workflow, env);
+  if (missing.length === 0) return;
+  const names = [...new Set(missing.map((m) => m.name))];
+  throw new HostmaintError('usage', `workflow ${workflow.name} needs ${names.map((n) => `$${n}`).join(', ')}, not set (used by step${missing.length === 1 ? '' : 's'} ${[...new Set(missing.map((m) => m.step))].join(', ')})`, {
+    hint: `Nothing was changed. Export ${names.length === 1 ? 'it' : 'them'} first, e.g. export ${names[0]}=...${names.includes('HOSTMAINT_MAINTENANCE_COMMAND') ? ` (HOSTMAINT_MAINTENANCE_COMMAND is the command that patches or reboots the host, e.g. 'ssh "$HOSTMAINT_HOST" sudo reboot')` : ''}.`,
+    details: { missing },
+  });
+}

@@ -53,10 +53,19 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
     assert.deepEqual(cloud.emu.state.serversOn('compute-01').map((s) => s.name).sort(), before);
   });
 
-  it('the maintenance cycle without HOSTMAINT_MAINTENANCE_COMMAND stops at that step (exit 7): the host stays drained and disabled', async () => {
-    const r = await hostmaint(['run', 'maintenance-cycle', 'compute-01', ...common(), '--yes'], cloud.env);
+  it('the maintenance cycle without HOSTMAINT_MAINTENANCE_COMMAND is refused before anything happens (exit 2, nothing changed)', async () => {
+    const r = await hostmaint(['run', 'maintenance-cycle', 'compute-01', 'compute-02', ...common(), '--yes'], cloud.env);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /needs \$HOSTMAINT_MAINTENANCE_COMMAND, not set \(used by step maintenance\)/);
+    assert.match(r.stderr, /Nothing was changed/);
+    assert.deepEqual(writes(), []);
+    assert.equal(disabled('compute-01'), false);
+  });
+
+  it('a failing maintenance command stops the run at that step (exit 7): the host stays drained and disabled for a person', async () => {
+    const r = await hostmaint(['run', 'maintenance-cycle', 'compute-01', ...common(), '--yes'], { ...cloud.env, HOSTMAINT_MAINTENANCE_COMMAND: 'echo "patch failed on $HOSTMAINT_HOST" >&2; exit 3' });
     assert.equal(r.code, 7, r.stderr);
-    assert.match(r.stdout + r.stderr, /HOSTMAINT_MAINTENANCE_COMMAND/);
+    assert.match(r.stdout + r.stderr, /maintenance.*exited 3/);
     assert.equal(disabled('compute-01'), true);
     assert.equal(cloud.emu.state.serversOn('compute-01').length, 0);
   });

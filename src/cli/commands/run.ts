@@ -48,6 +48,8 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
   const { formatProblem, sourceLabel } = await import('../../workflow-file/load.js');
   for (const p of loaded.problems) state.io.stderr.write(`hostmaint: ${formatProblem(p, sourceLabel(source))}\n`);
   const workflow = loaded.workflow;
+  const { checkEnvRefs } = await import('../../workflow-file/placeholders.js');
+  checkEnvRefs(workflow, state.io.env);
 
   const { withCommandRun } = await import('../session.js');
   await withCommandRun(state, argv, async (run) => {
