@@ -51,6 +51,8 @@ export interface WorkflowActorDeps {
   admin?: boolean;
   /** "alice@ops-laptop": stamped on the service with the reason, as the drain command does. */
   who?: string;
+  /** The cloud's secrets (password, token ...): redacted from what exec and http steps report. */
+  secrets?: readonly string[];
 }
 
 export function unitKey(input: { unit: Unit; compensation: string | null }): string {
@@ -178,11 +180,11 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
     switch (step.type) {
       case 'exec': {
         const { runExecStep } = await import('../steps/exec.js');
-        return runExecStep(step as ExecStep, { vars: vars(input, step), env: deps.env, signal }, { clock, logger });
+        return runExecStep(step as ExecStep, { vars: vars(input, step), env: deps.env, signal, secrets: deps.secrets ?? [] }, { clock, logger });
       }
       case 'http': {
         const { runHttpStep } = await import('../steps/http.js');
-        return runHttpStep(step as HttpStep, { vars: vars(input, step), env: deps.env, signal }, { clock, logger });
+        return runHttpStep(step as HttpStep, { vars: vars(input, step), env: deps.env, signal, secrets: deps.secrets ?? [] }, { clock, logger });
       }
       case 'wait-for-service': {
         const { waitForService } = await import('../steps/wait-service.js');

@@ -49,6 +49,8 @@ export interface RunnerEnv {
   onActive?: (active: ActiveRun) => void;
   /** The environment workflow steps see (exec's environment, {env:NAME}); default process.env. */
   processEnv?: NodeJS.ProcessEnv;
+  /** The cloud's secrets (password, token ...), redacted from what workflow steps report. */
+  secrets?: readonly string[];
   /** Test hook: every persisted snapshot, after the recorder saw it. */
   onSnapshot?: (p: PersistedRun) => void;
 }

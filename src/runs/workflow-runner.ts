@@ -299,6 +299,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     clock,
     cloud: env.cloudName,
     who: env.who,
+    ...(env.secrets ? { secrets: env.secrets } : {}),
     emit,
     ...(env.processEnv ? { env: env.processEnv } : {}),
     ...(env.resolveHost ? { resolveHost: env.resolveHost } : {}),

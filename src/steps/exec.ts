@@ -38,6 +38,8 @@ export interface ExecContext {
   signal?: AbortSignal;
   /** Each output line (secrets redacted), as it arrives. */
   onOutput?: (stream: OutputStream, line: string) => void;
+  /** More values to redact from the output and the message (the cloud's password, token ...). */
+  secrets?: readonly string[];
 }
 
 export interface ExecDeps {
@@ -210,6 +212,15 @@ function runOnce(
   });
 }
 
+/**
+ * The parent's environment without the cloud's credentials (OS_PASSWORD, OS_TOKEN,
+ * OS_APPLICATION_CREDENTIAL_SECRET ...): a maintenance command has no business with them, and
+ * whatever it prints ends up in the output. A step's own `env` can still set one explicitly.
+ */
+export function withoutCloudCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^OS_.*(PASSWORD|SECRET|TOKEN)/i.test(k)));
+}
+
 /** The command of an exec step, substituted: what to spawn, and the secrets it holds. */
 function prepare(step: ExecStep, vars: PlaceholderValues, parentEnv: NodeJS.ProcessEnv): { file: string; args: string[]; env: NodeJS.ProcessEnv; secrets: string[] } {
   const secrets = new Set<string>();
@@ -229,7 +240,7 @@ function prepare(step: ExecStep, vars: PlaceholderValues, parentEnv: NodeJS.Proc
     args = argv.slice(1);
   }
   const env: NodeJS.ProcessEnv = {
-    ...parentEnv,
+    ...withoutCloudCredentials(parentEnv),
     HOSTMAINT_HOST: vars.host,
     HOSTMAINT_RUN_ID: vars.runId,
     HOSTMAINT_WORKFLOW: vars.workflow,
@@ -254,6 +265,7 @@ export async function runExecStep(step: ExecStep, ctx: ExecContext, deps: ExecDe
   let prepared: ReturnType<typeof prepare>;
   try {
     prepared = prepare(step, ctx.vars, ctx.env ?? process.env);
+    prepared.secrets.push(...(ctx.secrets ?? []).filter((s) => s.length >= 4));
     if (prepared.file === '') throw new Error('the command is empty');
   } catch (e) {
     return stepSetupFailed(`exec ${step.name}`, e, [], base);

@@ -30,6 +30,8 @@ export interface HttpContext {
   /** Source of {env:NAME} (default process.env). */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** More values to redact from the outcome (the cloud's password, token ...). */
+  secrets?: readonly string[];
 }
 
 export interface HttpDeps {
@@ -92,7 +94,7 @@ export async function runHttpStep(step: HttpStep, ctx: HttpContext, deps: HttpDe
   const started = deps.clock.now();
   const base = { status: null as number | null, attempts: 0, url: step.url, method: step.method, responseSnippet: '' };
   const env = ctx.env ?? process.env;
-  const secrets = new Set<string>();
+  const secrets = new Set<string>((ctx.secrets ?? []).filter((s) => s.length >= 4));
   let url: string;
   const headers: Record<string, string> = {};
   let body: string | undefined;

@@ -188,6 +188,7 @@ export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
     resolveHost: run.cloud.resolveHost,
     onActive: run.track,
     processEnv: state.io.env,
+    secrets: run.cloud.secrets,
   };
 }
 

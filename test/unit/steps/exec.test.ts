@@ -46,6 +46,16 @@ describe('steps: exec', () => {
     assert.match(String(r.detail.command), /\{host\} \{reason\}/, 'the template, not the substituted text');
   });
 
+  it('the cloud\'s credentials are not in the child\'s environment, and the cloud\'s secrets are redacted from what it prints', async () => {
+    const env = { PATH: process.env.PATH, OS_CLOUD: 'prod', OS_PASSWORD: 'pw-7a1c9e', OS_TOKEN: 'tok-5d2b8f', OS_APPLICATION_CREDENTIAL_SECRET: 'acs-4e6f0a', SAVED: 'pw-7a1c9e' };
+    const r = await runExecStep(step('env | grep ^OS_ | sort; echo "from a file: $SAVED"; exit 1'), { vars: VARS, env, secrets: ['pw-7a1c9e'] }, { clock: realClock, logger: memoryLogger() });
+    const all = JSON.stringify(r);
+    assert.match(String(r.detail.stdoutTail), /OS_CLOUD=prod/);
+    for (const secret of ['pw-7a1c9e', 'tok-5d2b8f', 'acs-4e6f0a']) assert.ok(!all.includes(secret), `${secret} in ${all}`);
+    assert.doesNotMatch(String(r.detail.stdoutTail), /OS_PASSWORD|OS_TOKEN|OS_APPLICATION_CREDENTIAL_SECRET/);
+    assert.match(String(r.detail.stdoutTail), /from a file: \*\*\*/);
+  });
+
   it('the argv form runs without a shell, each element substituted as is', async () => {
     const r = await runExecStep(step(['printf', '%s|', '{host}', '$HOME', '{reason}; ls']), { vars: VARS, env: ENV }, deps());
     assert.equal(r.status, 'ok', r.message);
