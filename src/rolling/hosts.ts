@@ -32,7 +32,7 @@ export interface HostList {
   warnings: string[];
 }
 
-const HOW_TO_GIVE = 'give hosts as arguments (hostmaint run WORKFLOW compute-01 compute-02), with --hosts-file FILE (one per line), --aggregate NAME or --availability-zone NAME';
+const HOW_TO_GIVE = 'give hosts as arguments (hostmaint run WORKFLOW compute-01 compute-02), with --hosts-file FILE (one per line), --hosts-from-aggregate NAME or --hosts-from-zone NAME';
 
 /** One host per line; `#` starts a comment; blank lines ignored; whitespace trimmed. */
 export function parseHostFile(text: string): string[] {

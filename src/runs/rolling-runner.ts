@@ -60,8 +60,11 @@ export interface RollingResult {
 /** Used as the lock's "host" and the record's host: a rolling run is not one host's. */
 export const ROLLING_HOST = '*';
 
+/** The same hosts, in any order: `--order emptiest` orders them afresh each time, and a resume keeps the saved order. */
 function sameHosts(a: string[] | undefined, b: string[]): boolean {
-  return Array.isArray(a) && a.length === b.length && a.every((h, i) => h === b[i]);
+  if (!Array.isArray(a) || a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((h) => set.has(h));
 }
 
 /** Read-only: the saved rolling run to continue (asked for, or the unfinished one of the same workflow and hosts), else null. */
@@ -110,8 +113,14 @@ async function prepare(req: RollingRunRequest, env: RunnerEnv, found: { resumeFr
   store.writeSync(record);
   store.appendJournalSync(runId, { kind: 'decision', time: record.startedAt, runId, host: ROLLING_HOST, pid: process.pid, decision: 'run-created', detail: { command: 'rolling', workflow: workflow.name, hosts: req.hosts, overrides: record.overrides } });
   if (req.newRun) {
-    for (const r of (await store.list()).records.filter((x) => x.command === 'rolling' && x.cloud === env.cloudName && isUnfinished(x.state) && x.runId !== runId)) {
-      if (r.workflowFile?.ref === source.ref && sameHosts(r.hosts, req.hosts)) supersede(store, r, 'replaced by a new rolling run (--new-run)', now);
+    // The replaced rolling run goes with its hosts' unfinished runs (else they would hold their hosts).
+    const { records } = await store.list();
+    for (const r of records.filter((x) => x.command === 'rolling' && x.cloud === env.cloudName && isUnfinished(x.state) && x.runId !== runId)) {
+      if (r.workflowFile?.ref !== source.ref || !sameHosts(r.hosts, req.hosts)) continue;
+      const why = `replaced by rolling run ${runId} (--new-run)`;
+      supersede(store, r, why, now);
+      for (const child of records.filter((x) => x.parentRunId === r.runId && isUnfinished(x.state))) supersede(store, child, why, now);
+      notice(`hostmaint: unfinished rolling run ${r.runId} and its hosts' unfinished runs are superseded: ${why}.`);
     }
   }
   return { record, workflow, resumed: false };
@@ -120,7 +129,7 @@ async function prepare(req: RollingRunRequest, env: RunnerEnv, found: { resumeFr
 /** Run (or resume) a workflow over several hosts. */
 export async function runRolling(session: Session, req: RollingRunRequest, env: RunnerEnv): Promise<RunOutcome<RollingResult>> {
   env.store.ensureSync();
-  if (req.hosts.length === 0 && !req.resumeRunId) throw new HostmaintError('usage', 'no hosts to run the workflow on', { hint: 'Name hosts, or give --hosts-file, --aggregate or --availability-zone.' });
+  if (req.hosts.length === 0 && !req.resumeRunId) throw new HostmaintError('usage', 'no hosts to run the workflow on', { hint: 'Name hosts, or give --hosts-file, --hosts-from-aggregate or --hosts-from-zone.' });
   const found = await findResumable(req, env);
   const runId = found.resumeFrom?.runId ?? (await newRunIdFor(env.clock));
   if (!found.resumeFrom) checkRollingRunId(runId, req.hosts.length);

@@ -117,7 +117,7 @@ export async function checkResumable(rec: RunRecord, expect: { command?: RunReco
   }
   if (!isUnfinished(rec.state)) {
     throw new HostmaintError('usage', `run ${rec.runId} (${rec.command} of ${rec.host}) is ${rec.state}${rec.outcome ? ` (${rec.outcome})` : ''}: there is nothing to resume`, {
-      hint: `Start a new run: \`hostmaint ${rec.command} ${rec.host}\`. \`hostmaint status ${rec.runId}\` shows how it ended.`,
+      hint: `Start a new run: \`${newRunCommand(rec)}\`. \`hostmaint status ${rec.runId}\` shows how it ended.`,
     });
   }
   if (expect.cloud !== undefined && rec.cloud !== expect.cloud) {
@@ -129,7 +129,7 @@ export async function checkResumable(rec: RunRecord, expect: { command?: RunReco
   const current = versions[rec.workflow.name];
   if (rec.workflow.name !== machineOf(rec.command) || rec.workflow.version !== current) {
     throw new HostmaintError('config', `run ${rec.runId} was saved by ${rec.workflow.name} workflow version ${rec.workflow.version}; this hostmaint runs version ${current} and cannot resume it`, {
-      hint: `Nothing was restored. Finish it with the hostmaint that saved it, or start a new run (hostmaint ${rec.command} ${rec.host} --new-run): the new run reconciles with what the cloud shows.`,
+      hint: `Nothing was restored. Finish it with the hostmaint that saved it, or start a new run (${newRunCommand(rec)} --new-run): the new run reconciles with what the cloud shows.`,
       details: { runId: rec.runId, savedVersion: rec.workflow.version, currentVersion: current },
     });
   }
@@ -137,7 +137,7 @@ export async function checkResumable(rec: RunRecord, expect: { command?: RunReco
     const snapshotProblem = snapshotProblems(rec.snapshot, rec.workflow.name);
     if (snapshotProblem !== null) {
       throw new HostmaintError('config', `the saved snapshot of run ${rec.runId} is not valid: ${snapshotProblem}`, {
-        hint: `Nothing was restored. Start a new run (hostmaint ${rec.command} ${rec.host} --new-run): it reconciles with what the cloud shows.`,
+        hint: `Nothing was restored. Start a new run (${newRunCommand(rec)} --new-run): it reconciles with what the cloud shows.`,
       });
     }
     const ctx = (rec.snapshot as { context: { runId: string; host: string } }).context;
@@ -147,6 +147,13 @@ export async function checkResumable(rec: RunRecord, expect: { command?: RunReco
       });
     }
   }
+}
+
+/** The command that starts a run like this one again. */
+function newRunCommand(rec: RunRecord): string {
+  if (rec.command === 'run') return `hostmaint run ${rec.workflowFile?.ref ?? '<workflow>'} ${rec.host}`;
+  if (rec.command === 'rolling') return `hostmaint run ${rec.workflowFile?.ref ?? '<workflow>'} ${(rec.hosts ?? []).join(' ')}`;
+  return `hostmaint ${rec.command} ${rec.host}`;
 }
 
 /** A deep copy of the snapshot, ready to restore: a fresh process gets a fresh budget of failed polls. */

@@ -162,4 +162,36 @@ describe('rolling runs on the emulated cloud', function () {
     assert.match(again.result.hosts[1]!.message ?? '', /superseded/);
     assert.equal(env.emu.state.serversOn('compute-03').length, 2, 'compute-03 untouched');
   });
+
+  it('the same hosts in another order (e.g. --order emptiest afresh) resume the unfinished rolling run in its saved order', async () => {
+    env = await open();
+    const wf = writeWorkflow(env, CYCLE(`['true']`));
+    const stop = new AbortController();
+    const first = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner({
+      signal: stop.signal,
+      emit: (e) => {
+        if (e.type === 'migration-started' && e.host === 'compute-02' && !stop.signal.aborted) stop.abort('test interrupt');
+      },
+    }));
+    assert.equal(first.result.exitCode, 130);
+    const again = await runRolling(env.session, { hosts: ['compute-02', 'compute-03', 'compute-01'], workflow: wf }, env.runner());
+    assert.equal(again.result.runId, first.result.runId);
+    assert.equal(again.result.outcome, 'completed', again.result.message);
+    assert.deepEqual(again.result.hosts.map((h) => h.host), ['compute-01', 'compute-02', 'compute-03']);
+  });
+
+  it('--new-run replaces a rolling run waiting for approval together with its hosts\' unfinished runs', async () => {
+    env = await open();
+    const gate = writeWorkflow(env, `version: 1\nname: gate\nsteps:\n  - type: disable\n  - type: approve\n  - type: enable\n`);
+    const first = await runRolling(env.session, { hosts: ['compute-01', 'compute-02'], workflow: gate }, env.runner());
+    assert.equal(first.result.exitCode, 8);
+    const child = first.result.hosts[0]!.childRunId;
+    const second = await runRolling(env.session, { hosts: ['compute-01', 'compute-02'], workflow: gate, newRun: true }, env.runner());
+    assert.notEqual(second.result.runId, first.result.runId);
+    assert.equal(second.result.exitCode, 8, second.result.message);
+    assert.equal(second.result.hosts[0]!.status, 'waiting');
+    assert.equal((await env.store.load(first.result.runId)).state, 'superseded');
+    assert.equal((await env.store.load(child)).state, 'superseded');
+    assert.ok(env.notices.some((n) => /its hosts' unfinished runs are superseded/.test(n)), env.notices.join('\n'));
+  });
 });
