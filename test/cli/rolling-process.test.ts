@@ -9,7 +9,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './helpers.js';
-import { builtCliReady, runsScenario, spawnHostmaint, startCloud, whenJournal, journalEntries, type TestCloud } from './runs-helpers.js';
+import { requireBuiltCli, runsScenario, spawnHostmaint, startCloud, whenJournal, journalEntries, type TestCloud } from './runs-helpers.js';
 import { doubleMoves } from '../emulator/crash-helpers.js';
 
 /** The hosts disabled by the runs, in order (an event is in its host's journal and the rolling run's: counted once). */
@@ -30,14 +30,7 @@ describe('workflow and rolling runs as real processes (SIGKILL or SIGTERM mid-ru
   this.timeout(180_000);
   let dir: string;
   let cloud: TestCloud | null = null;
-  before(function () {
-    const ready = builtCliReady();
-    if (!ready.ok) {
-      if (process.env.CI) throw new Error(ready.why);
-      console.log(`    (skipped: ${ready.why})`);
-      this.skip();
-    }
-  });
+  before(requireBuiltCli);
   beforeEach(() => {
     dir = tempDir('hm-rollproc-');
   });

@@ -10,7 +10,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { hostmaint, tempDir } from './helpers.js';
-import { builtCliReady, isMigrationStarted, runsScenario, spawnHostmaint, startCloud, whenJournal, journalEntries, type TestCloud } from './runs-helpers.js';
+import { requireBuiltCli, isMigrationStarted, runsScenario, spawnHostmaint, startCloud, whenJournal, journalEntries, type TestCloud } from './runs-helpers.js';
 import { captureOriginals, checkInvariants } from '../emulator/crash-helpers.js';
 import { lockFileFor } from '../../src/runs/lock.js';
 
@@ -19,14 +19,7 @@ describe('hostmaint saved runs (real processes: SIGKILL, SIGTERM, a second Ctrl-
   let dir: string;
   let state: string;
   let cloud: TestCloud | null = null;
-  before(function () {
-    const ready = builtCliReady();
-    if (!ready.ok) {
-      if (process.env.CI) throw new Error(ready.why);
-      console.log(`    (skipped: ${ready.why})`);
-      this.skip();
-    }
-  });
+  before(requireBuiltCli);
   beforeEach(() => {
     dir = tempDir('hm-proc-');
     state = path.join(dir, 'state');

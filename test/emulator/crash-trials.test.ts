@@ -9,18 +9,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { formatTally, runTrials } from '../../bench/crash-trials.js';
-import { builtCliReady } from '../cli/runs-helpers.js';
+import { requireBuiltCli } from '../cli/runs-helpers.js';
 
 describe('crash-resume trials (SIGKILL at random moments, then run again)', function () {
   this.timeout(600_000);
-  before(function () {
-    const ready = builtCliReady();
-    if (!ready.ok) {
-      if (process.env.CI) throw new Error(ready.why);
-      console.log(`    (skipped: ${ready.why})`);
-      this.skip();
-    }
-  });
+  before(requireBuiltCli);
 
   it('10 trials over varied scenarios: all end drained, nothing lost or moved twice', async () => {
     const lines: string[] = [];

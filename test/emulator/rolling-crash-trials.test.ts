@@ -12,18 +12,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { formatRollingTally, runRollingTrials } from '../../bench/rolling-crash-trials.js';
-import { builtCliReady } from '../cli/runs-helpers.js';
+import { requireBuiltCli } from '../cli/runs-helpers.js';
 
 describe('rolling crash-resume trials (SIGKILL at random moments, then the same command again)', function () {
   this.timeout(300_000);
-  before(function () {
-    const ready = builtCliReady();
-    if (!ready.ok) {
-      if (process.env.CI) throw new Error(ready.why);
-      console.log(`    (skipped: ${ready.why})`);
-      this.skip();
-    }
-  });
+  before(requireBuiltCli);
 
   it('3 rolling runs over three hosts: each ends completed, every instance home, none moved twice at once, one host down at a time', async () => {
     const lines: string[] = [];

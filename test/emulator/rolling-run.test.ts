@@ -52,6 +52,18 @@ const open = () => openRunEnv(SCENARIO, 'hm-roll-');
 let n = 0;
 const writeWorkflow = (env: Env, text: string) => env.file(`wf-${++n}.yaml`, text);
 
+/** The rolling run over compute-01..03, interrupted (as Ctrl-C) once `host`'s drain has a migration running. */
+async function interruptedOn(env: Env, host: string, wf: string) {
+  const stop = new AbortController();
+  return runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner({
+    signal: stop.signal,
+    emit: (e) => {
+      env.events.push(e);
+      if (e.type === 'migration-started' && e.host === host && !stop.signal.aborted) stop.abort('test interrupt');
+    },
+  }));
+}
+
 function enabled(emu: Emulator, host: string): boolean {
   return !emu.state.cloud.hosts.get(host)!.disabled;
 }
@@ -115,14 +127,7 @@ describe('rolling runs on the emulated cloud', function () {
   it('resumes an interrupted rolling run on the host it was on, without redoing the hosts before it', async () => {
     env = await open();
     const wf = writeWorkflow(env, CYCLE(`['true']`));
-    const stop = new AbortController();
-    const first = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner({
-      signal: stop.signal,
-      emit: (e) => {
-        env.events.push(e);
-        if (e.type === 'migration-started' && e.host === 'compute-02' && !stop.signal.aborted) stop.abort('test interrupt');
-      },
-    }));
+    const first = await interruptedOn(env, 'compute-02', wf);
     assert.equal(first.result.outcome, 'interrupted');
     assert.equal(first.result.exitCode, 130);
     assert.equal(first.record?.state, 'interrupted');
@@ -144,13 +149,7 @@ describe('rolling runs on the emulated cloud', function () {
   it('a host whose run was superseded meanwhile (another run with --new-run) is reported failed, not redone, and stops the rolling run (exit 5)', async () => {
     env = await open();
     const wf = writeWorkflow(env, CYCLE(`['true']`));
-    const stop = new AbortController();
-    const first = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner({
-      signal: stop.signal,
-      emit: (e) => {
-        if (e.type === 'migration-started' && e.host === 'compute-02' && !stop.signal.aborted) stop.abort('test interrupt');
-      },
-    }));
+    const first = await interruptedOn(env, 'compute-02', wf);
     assert.equal(first.result.exitCode, 130);
     // Someone finishes compute-02 by hand with a new run, superseding the rolling run's.
     const { runWorkflow } = await import('../../src/runs/workflow-runner.js');
@@ -166,13 +165,7 @@ describe('rolling runs on the emulated cloud', function () {
   it('the same hosts in another order (e.g. --order emptiest afresh) resume the unfinished rolling run in its saved order', async () => {
     env = await open();
     const wf = writeWorkflow(env, CYCLE(`['true']`));
-    const stop = new AbortController();
-    const first = await runRolling(env.session, { hosts: ['compute-01', 'compute-02', 'compute-03'], workflow: wf }, env.runner({
-      signal: stop.signal,
-      emit: (e) => {
-        if (e.type === 'migration-started' && e.host === 'compute-02' && !stop.signal.aborted) stop.abort('test interrupt');
-      },
-    }));
+    const first = await interruptedOn(env, 'compute-02', wf);
     assert.equal(first.result.exitCode, 130);
     const again = await runRolling(env.session, { hosts: ['compute-02', 'compute-03', 'compute-01'], workflow: wf }, env.runner());
     assert.equal(again.result.runId, first.result.runId);

@@ -16,7 +16,22 @@ import { RunStore } from '../../src/runs/store.js';
 import type { DrainEvent } from '../../src/workflow/types.js';
 import { emulatorCloud } from './helpers.js';
 
-export { FAST_MIGRATIONS } from '../cli/runs-helpers.js';
+import { FAST_MIGRATIONS } from '../cli/runs-helpers.js';
+export { FAST_MIGRATIONS };
+
+/** Three hosts; compute-01 holds three ACTIVE instances and a SHUTOFF one. */
+export function workflowScenario(name: string): Scenario {
+  return {
+    name,
+    migration: FAST_MIGRATIONS,
+    defaults: { host: { vcpus: 32, ram_mb: 65536, disk_gb: 2000, max_concurrent_live_migrations: 2 } },
+    hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03' }],
+    instances: [
+      { name: 'web-{i}', flavor: 'm1.small', host: 'compute-01', count: 3 },
+      { name: 'batch-1', flavor: 'm1.small', host: 'compute-01', state: 'SHUTOFF' },
+    ],
+  } as Scenario;
+}
 
 /** A runner env on the emulator's clock: every host resolves and answers its probe. */
 export function emulatorRunner(emu: Emulator, store: RunStore, over: Partial<RunnerEnv> = {}): RunnerEnv {

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
-import type { Emulator, Scenario } from '../../src/emulator/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { memoryLogger } from '../../src/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import { runRolling } from '../../src/runs/rolling-runner.js';
@@ -25,22 +25,13 @@ import { RunStore } from '../../src/runs/store.js';
 import { approveRun, runWorkflow } from '../../src/runs/workflow-runner.js';
 import type { DrainEvent } from '../../src/workflow/types.js';
 import { emulatorCloud } from './helpers.js';
-import { FAST_MIGRATIONS, emulatorRunner } from '../unit/report/emulator-runs.js';
+import { emulatorRunner, workflowScenario } from './run-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = path.join(root, 'test/unit/report/fixtures');
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-const SCENARIO: Scenario = {
-  name: 'workflow-events',
-  migration: FAST_MIGRATIONS,
-  defaults: { host: { vcpus: 32, ram_mb: 65536, disk_gb: 2000, max_concurrent_live_migrations: 2 } },
-  hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03' }],
-  instances: [
-    { name: 'web-{i}', flavor: 'm1.small', host: 'compute-01', count: 3 },
-    { name: 'batch-1', flavor: 'm1.small', host: 'compute-01', state: 'SHUTOFF' },
-  ],
-} as Scenario;
+const SCENARIO = workflowScenario('workflow-events');
 
 const POLICIES = `policies:\n  poll-interval: 2s\n  stall-timeout: 1m\n  reason: events test\n`;
 

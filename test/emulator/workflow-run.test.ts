@@ -7,23 +7,14 @@
  */
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
-import type { Emulator, Scenario } from '../../src/emulator/index.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { approveRun, runWorkflow } from '../../src/runs/workflow-runner.js';
-import { FAST_MIGRATIONS, openRunEnv, type RunEnv } from './run-env.js';
+import { openRunEnv, workflowScenario, type RunEnv } from './run-env.js';
 import { writeFileSync } from 'node:fs';
 import { captureOriginals, doubleMoves, type OriginalServer } from './crash-helpers.js';
 
 
-const SCENARIO: Scenario = {
-  name: 'workflow-test',
-  migration: FAST_MIGRATIONS,
-  defaults: { host: { vcpus: 32, ram_mb: 65536, disk_gb: 2000, max_concurrent_live_migrations: 2 } },
-  hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03' }],
-  instances: [
-    { name: 'web-{i}', flavor: 'm1.small', host: 'compute-01', count: 3 },
-    { name: 'batch-1', flavor: 'm1.small', host: 'compute-01', state: 'SHUTOFF' },
-  ],
-} as Scenario;
+const SCENARIO = workflowScenario('workflow-test');
 
 const POLICIES = `policies:\n  poll-interval: 2s\n  stall-timeout: 1m\n  reason: workflow test\n`;
 
