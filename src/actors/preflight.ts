@@ -332,7 +332,7 @@ function groupBlocking(findings: Finding[]): BlockingGroup[] {
 }
 
 export async function runPreflight(deps: ActorDeps, input: PreflightInput, signal?: AbortSignal): Promise<PreflightReport> {
-  const { ref, options } = input;
+  const { options } = input;
   const opts: CallOptions = { signal };
   const policy: ClassifyPolicy = { stopped: options.stopped, shelved: options.shelved, skipBlocked: options.skipBlocked, admin: options.admin };
   const findings: Finding[] = [];

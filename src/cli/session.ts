@@ -17,7 +17,6 @@ import type { CommandState } from './main.js';
 import { openCloud, type OpenedCloud } from './cloud.js';
 import { cloudOverrides } from './global-options.js';
 import { parseDuration } from './durations.js';
-import { usageError } from './errors.js';
 import { createLogger, closeLogger } from '../report/logging.js';
 import { checkStateDirFlag } from './state-dir.js';
 export { checkStateDirFlag } from './state-dir.js';

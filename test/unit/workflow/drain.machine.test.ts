@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { createActor, SimulatedClock, waitFor, type SnapshotFrom } from 'xstate';
+import { createActor, SimulatedClock, type SnapshotFrom } from 'xstate';
 import { drainMachine } from '../../../src/workflow/drain.machine.js';
 import { exitCodeFor } from '../../../src/workflow/outcome.js';
 import { toDrainResult } from '../../../src/workflow/result.js';
