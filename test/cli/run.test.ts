@@ -110,7 +110,7 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
       [['run', 'drain', 'compute-9'], /compute-9/],
     ];
     for (const [args, re] of cases) {
-      const r = await hostmaint([...args, ...common(), '--yes'], cloud.env);
+      const r = await hostmaint([...args, ...common(), '--yes'], { ...cloud.env, HOSTMAINT_MAINTENANCE_COMMAND: 'true' });
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re, args.join(' '));
     }
@@ -119,10 +119,15 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
 
   it('a rolling run over a hosts file: --dry-run shows the order (emptiest first) and changes nothing; the run takes one host after the other', async () => {
     const hosts = file('hosts.txt', '# rack 1\ncompute-01\ncompute-02\n\ncompute-03\n');
-    const dry = await hostmaint(['run', 'maintenance-cycle', '--hosts-file', hosts, '--order', 'emptiest', '--dry-run', ...common(), '-f', 'json'], cloud.env);
+    const dry = await hostmaint(['run', 'maintenance-cycle', '--hosts-file', hosts, '--order', 'emptiest', '--dry-run', ...common(), '-f', 'json'], { ...cloud.env, HOSTMAINT_MAINTENANCE_COMMAND: 'true' });
     assert.equal(dry.code, 0, dry.stderr);
     const plan = dry.json<{ hosts: Array<{ host: string; ok: boolean }> }>();
     assert.deepEqual(plan.hosts.map((h) => h.host), ['compute-02', 'compute-03', 'compute-01'], 'empty hosts first, compute-01 (5 instances) last');
+    // Without the maintenance command, the dry run still shows the plan, and says (exit 2) that the run would be refused.
+    const unset = await hostmaint(['run', 'maintenance-cycle', '--hosts-file', hosts, '--dry-run', ...common()], cloud.env);
+    assert.equal(unset.code, 2, unset.stderr);
+    assert.match(unset.stdout, /would run on 3 host\(s\)/);
+    assert.match(unset.stderr, /the run would be refused: workflow maintenance-cycle needs \$HOSTMAINT_MAINTENANCE_COMMAND/);
     assert.deepEqual(writes(), []);
     const wf = file('cycle.yaml', `version: 1\nname: cycle\nsteps:\n${STEPS_DRAIN}  - type: enable\n  - type: return-instances\n`);
     const r = await hostmaint(['run', wf, '--hosts-file', hosts, ...common(), '--yes', '-f', 'json'], cloud.env);

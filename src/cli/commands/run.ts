@@ -49,7 +49,14 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
   for (const p of loaded.problems) state.io.stderr.write(`hostmaint: ${formatProblem(p, sourceLabel(source))}\n`);
   const workflow = loaded.workflow;
   const { checkEnvRefs } = await import('../../workflow-file/placeholders.js');
-  checkEnvRefs(workflow, state.io.env);
+  // A missing {env:NAME} refuses the run before anything happens; a dry run shows its plan and says so.
+  let refused: string | null = null;
+  try {
+    checkEnvRefs(workflow, state.io.env);
+  } catch (e) {
+    if (!argv.dryRun) throw e;
+    refused = (e as Error).message;
+  }
 
   const { withCommandRun } = await import('../session.js');
   await withCommandRun(state, argv, async (run) => {
@@ -57,7 +64,7 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
     const env = runnerEnv(state, run);
     if (!isRolling(argv, hosts)) {
       const host = hosts[0]!;
-      if (argv.dryRun) return dryRun(state, run, workflow.name, [host], workflow.policies);
+      if (argv.dryRun) return dryRun(state, run, workflow.name, [host], workflow.policies, {}, refused);
       if (!(await confirmed(state, argv, `Run workflow ${workflow.name} (${workflow.steps.map((s) => s.name).join(', ')}) on ${host}?`))) return;
       const { runWorkflow } = await import('../../runs/workflow-runner.js');
       const out = await runWorkflow(run.cloud.session, { host, source, overrides, adopt: argv.adopt, newRun: argv.newRun, workflowDirs: argv.workflowsDir ?? [] }, env);
@@ -69,7 +76,7 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
     const list = await resolveHostList(run.cloud.session.compute, { hosts, file: argv.hostsFile ?? null, aggregate: argv.hostsFromAggregate ?? null, availabilityZone: argv.hostsFromZone ?? null });
     for (const w of list.warnings) state.io.stderr.write(`hostmaint: warning: ${w}\n`);
     const ordered = await orderHosts(run.cloud.session.compute, list.hosts, workflow.policies.order);
-    if (argv.dryRun) return dryRun(state, run, workflow.name, ordered.hosts, workflow.policies, ordered.sizes);
+    if (argv.dryRun) return dryRun(state, run, workflow.name, ordered.hosts, workflow.policies, ordered.sizes, refused);
     if (!(await confirmed(state, argv, `Run workflow ${workflow.name} on ${ordered.hosts.length} host(s), ${workflow.policies.maxParallel} at a time: ${ordered.hosts.join(', ')}?`))) return;
     const { runRolling } = await import('../../runs/rolling-runner.js');
     const out = await runRolling(run.cloud.session, { hosts: ordered.hosts, source, overrides, newRun: argv.newRun, workflowDirs: argv.workflowsDir ?? [] }, env);
@@ -86,7 +93,15 @@ async function confirmed(state: CommandState, argv: RunArgs, question: string): 
 }
 
 /** --dry-run: the hosts in the order they would be taken, each host's read-only plan; changes nothing. */
-async function dryRun(state: CommandState, run: CommandRun, name: string, hosts: string[], policies: import('../../workflow-file/types.js').WorkflowPolicies, sizes: Record<string, number> = {}): Promise<void> {
+async function dryRun(
+  state: CommandState,
+  run: CommandRun,
+  name: string,
+  hosts: string[],
+  policies: import('../../workflow-file/types.js').WorkflowPolicies,
+  sizes: Record<string, number> = {},
+  refused: string | null = null,
+): Promise<void> {
   const { checkCapacityFor } = await import('../../rolling/gate.js');
   const rows: Array<{ host: string; instances: number | null; ok: boolean; exitCode: number; message: string }> = [];
   for (const [i, host] of hosts.entries()) {
@@ -94,13 +109,14 @@ async function dryRun(state: CommandState, run: CommandRun, name: string, hosts:
     const c = await checkCapacityFor(run.cloud.session, host, wave, policies, { logger: run.logger, clock: run.cloud.clock, ...(run.cloud.resolveHost ? { resolveHost: run.cloud.resolveHost } : {}) });
     rows.push({ host, instances: sizes[host] ?? c.result?.plan.length ?? null, ok: c.ok, exitCode: c.exitCode, message: c.message });
   }
-  const exitCode = rows.find((r) => !r.ok)?.exitCode ?? 0;
+  const exitCode = refused !== null ? EXIT.USAGE : (rows.find((r) => !r.ok)?.exitCode ?? 0);
   if (run.format === 'json') {
-    state.io.stdout.write(`${JSON.stringify({ command: 'run', dryRun: true, workflow: name, maxParallel: policies.maxParallel, hosts: rows, exitCode }, null, 2)}\n`);
+    state.io.stdout.write(`${JSON.stringify({ command: 'run', dryRun: true, workflow: name, maxParallel: policies.maxParallel, hosts: rows, refused, exitCode }, null, 2)}\n`);
   } else {
     state.io.stdout.write(`Workflow ${name} would run on ${hosts.length} host(s), ${policies.maxParallel} at a time, in this order (nothing was changed):\n`);
     for (const [i, r] of rows.entries()) state.io.stdout.write(`  ${String(i + 1).padStart(3)}. ${r.host.padEnd(24)} ${r.ok ? 'ok  ' : 'NO  '} ${r.message}\n`);
   }
+  if (refused !== null) state.io.stderr.write(`hostmaint: the run would be refused: ${refused}\n`);
   state.exitCode = exitCode;
 }
 
