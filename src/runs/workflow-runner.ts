@@ -216,7 +216,10 @@ async function prepare(
  * (the reboot ...) must not run. The run is then stale: superseded, exit 5.
  */
 async function checkStillDisabled(session: Session, rec: RunRecord, req: WorkflowRunRequest, env: RunnerEnv): Promise<void> {
-  const results = ((rec.snapshot as { context?: WorkflowContext } | null)?.context?.results ?? []).filter((r) => !r.compensation);
+  const ctx = (rec.snapshot as { context?: WorkflowContext } | null)?.context;
+  // A compensation, or the run's own enable, in flight when it stopped may have enabled the host itself: that unit reconciles.
+  if (!ctx || ctx.compensation || ctx.units[ctx.cursor]?.kind === 'undrain') return;
+  const results = ctx.results.filter((r) => !r.compensation);
   const lastOk = (type: string) => results.map((r, i) => (r.type === type && r.status === 'ok' ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
   if (lastOk('disable') <= lastOk('enable')) return;
   const service = await findService(session, rec.host);

@@ -229,4 +229,21 @@ describe('workflow runs on the emulated cloud', function () {
     assert.equal(existsSync(marker), false, 'the reboot did not run');
     assert.equal((await env.store.load(first.result.runId)).state, 'superseded');
   });
+
+  it('a run stopped inside its own enable step resumes (the host it enabled itself is not taken for someone else\'s)', async () => {
+    env = await open();
+    const wf = env.file('own-enable.yaml', `version: 1\nname: own\n${POLICIES}steps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n  - type: enable\n  - type: return-instances\n`);
+    const stop = new AbortController();
+    const first = await runWorkflow(env.session, { host: 'compute-01', workflow: wf }, env.runner({
+      signal: stop.signal,
+      emit: (e) => {
+        if (e.type === 'service-changed' && e.action === 'enabled' && !stop.signal.aborted) stop.abort('killed right after the enable');
+      },
+    }));
+    assert.equal(first.result.exitCode, 130, first.result.message);
+    assert.equal(service(env.emu, 'compute-01').status, 'enabled');
+    const again = await runWorkflow(env.session, { host: 'compute-01', resumeRunId: first.result.runId }, env.runner());
+    assert.equal(again.result.outcome, 'completed', again.result.message);
+    assert.equal(env.emu.state.serversOn('compute-01').length, 4, 'every instance moved back');
+  });
 });
