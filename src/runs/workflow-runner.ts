@@ -339,24 +339,18 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
   const { runToEnd, PhaseClock } = await import('../drain.js');
   let lastWhere: string | null = null;
   let journaled = snapshot ? ((snapshot as unknown as { context: WorkflowContext }).context.results.length) : 0;
-  // The workflow machine's own events (step-started/finished ...) reach the journal only once the
-  // snapshot they belong to is saved: a journal that says a step finished never outruns the record.
+  // The workflow machine's own events (step-started/finished ...) go out (to this run's journal, and to
+  // the caller: the output, a rolling run's journal) only once the snapshot they belong to is saved:
+  // nothing says a step finished before the record does.
   const pendingJournal: DrainEvent[] = [];
   const writePending = () => {
-    for (const e of pendingJournal.splice(0)) {
-      try {
-        recorder.onEvent(e);
-      } catch (err) {
-        logger.warn('could not write the journal', { error: errorText(err) });
-      }
-    }
+    for (const e of pendingJournal.splice(0)) emit(e);
   };
   const deps: RunDeps = {
     logger,
     clock,
     emit: (e) => {
       pendingJournal.push(e);
-      env.emit?.(e);
     },
     ...(env.signal ? { signal: env.signal } : {}),
     onSnapshot: (p) => {
