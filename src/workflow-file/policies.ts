@@ -223,16 +223,23 @@ export function resolvePolicies(filePolicies: Record<string, unknown> | null | u
   return { policies: policies as unknown as WorkflowPolicies, sources, problems };
 }
 
-/** The drain's options from the effective policies (runId and dryRun are the caller's). */
-export function drainOptionsFrom(p: WorkflowPolicies): DrainOptions {
+/** How migrations are driven: the same for a drain and for moving instances back. */
+function migrationOptions(p: WorkflowPolicies) {
   return {
-    reason: p.reason,
     concurrency: p.concurrency,
     retries: p.retries,
     migrationTimeoutMs: p.migrationTimeoutMs,
     stallTimeoutMs: p.stallTimeoutMs,
     onTimeout: p.onTimeout,
     pollIntervalMs: p.pollIntervalMs,
+  };
+}
+
+/** The drain's options from the effective policies (runId and dryRun are the caller's). */
+export function drainOptionsFrom(p: WorkflowPolicies): DrainOptions {
+  return {
+    reason: p.reason,
+    ...migrationOptions(p),
     waitTimeoutMs: p.waitTimeoutMs,
     stopped: p.stopped,
     shelved: p.shelved,
@@ -248,15 +255,7 @@ export function drainOptionsFrom(p: WorkflowPolicies): DrainOptions {
 
 /** The undrain's options (enable, return-instances) from the effective policies. */
 export function undrainOptionsFrom(p: WorkflowPolicies): UndrainOptions {
-  return {
-    waitUpTimeoutMs: p.waitUpTimeoutMs,
-    concurrency: p.concurrency,
-    retries: p.retries,
-    migrationTimeoutMs: p.migrationTimeoutMs,
-    stallTimeoutMs: p.stallTimeoutMs,
-    onTimeout: p.onTimeout,
-    pollIntervalMs: p.pollIntervalMs,
-  };
+  return { waitUpTimeoutMs: p.waitUpTimeoutMs, ...migrationOptions(p) };
 }
 
 export const POLICY_FLAG_GROUP = 'Policies (override the workflow file):';
