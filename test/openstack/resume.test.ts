@@ -15,7 +15,7 @@ import { cleanUpAfterDrains, createLabCloud, enableAllComputes } from '../contra
 import type { CloudUnderTest } from '../contract/cloud-under-test.js';
 import { acquireLabLock, requireLab, type LabInfo } from './lab.js';
 import { hostmaint, tempDir } from '../cli/helpers.js';
-import { builtCliReady, isMigrationStarted, journalEntries, spawnHostmaint, whenJournal } from '../cli/runs-helpers.js';
+import { requireBuiltCli, isMigrationStarted, journalEntries, spawnHostmaint, whenJournal } from '../cli/runs-helpers.js';
 
 describe('kill -9 and resume on the real OpenStack lab', function () {
   this.timeout(1_200_000);
@@ -28,12 +28,7 @@ describe('kill -9 and resume on the real OpenStack lab', function () {
 
   before(async function () {
     lab = requireLab(this);
-    const ready = builtCliReady();
-    if (!ready.ok) {
-      if (process.env.CI) throw new Error(ready.why);
-      console.log(`    SKIPPED: ${ready.why}`);
-      this.skip();
-    }
+    requireBuiltCli.call(this);
     releaseLock = await acquireLabLock('resume');
     cloud = await createLabCloud(lab);
     dir = tempDir('hm-lab-resume-');

@@ -26,7 +26,7 @@ import { cleanUpAfterDrains, createLabCloud, enableAllComputes } from '../contra
 import type { CloudUnderTest } from '../contract/cloud-under-test.js';
 import { REPO_ROOT, acquireLabLock, labCompute, requireLab, type LabInfo } from './lab.js';
 import { tempDir } from '../cli/helpers.js';
-import { builtCliReady, spawnHostmaint } from '../cli/runs-helpers.js';
+import { requireBuiltCli, spawnHostmaint } from '../cli/runs-helpers.js';
 
 interface StepJson {
   name: string;
@@ -72,12 +72,7 @@ describe('maintenance cycle (hostmaint run) on the real OpenStack lab', function
 
   before(async function () {
     lab = requireLab(this);
-    const ready = builtCliReady();
-    if (!ready.ok) {
-      if (process.env.CI) throw new Error(ready.why);
-      console.log(`    SKIPPED: ${ready.why}`);
-      this.skip();
-    }
+    requireBuiltCli.call(this);
     releaseLock = await acquireLabLock('workflow');
     cloud = await createLabCloud(lab);
     dir = tempDir('hm-lab-workflow-');
