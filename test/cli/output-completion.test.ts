@@ -1,4 +1,5 @@
 /** Shell completion (from yargs) and --help / --version. */
+import { COMMAND_NAMES } from '../../src/cli/commands/index.js';
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,7 @@ describe('CLI: completion, help, version', function () {
   it('every command\'s --help has examples; --version prints the version', function () {
     const ready = builtCliReady();
     if (!ready.ok) this.skip();
-    for (const cmd of ['drain', 'undrain', 'plan', 'status', 'resume', 'history', 'completion', 'emulator']) {
+    for (const cmd of COMMAND_NAMES) {
       const r = spawnSync(process.execPath, [path.join(root, 'bin/hostmaint.js'), cmd, '--help'], { encoding: 'utf8' });
       assert.equal(r.status, 0, `${cmd}: ${r.stderr}`);
       assert.match(r.stdout, /^Examples:$/m, `${cmd} --help has no examples`);
