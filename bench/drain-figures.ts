@@ -26,7 +26,7 @@ import { VirtualClock } from '../src/emulator/index.js';
 import type { Emulator, Scenario } from '../src/emulator/index.js';
 import { nullLogger } from '../src/log.js';
 import type { DrainOptions, DrainResult } from '../src/workflow/types.js';
-import { closeEmulated, fmt, MIXED_FLAVORS, mixedHostScenario, openEmulated, resolveLoopback } from './lib/emulated.js';
+import { closeEmulated, fmt, MIXED_FLAVORS, mixedHostScenario, openEmulated } from './lib/emulated.js';
 
 /** The CLI's defaults (src/cli/commands/drain.ts): what an operator gets. */
 export const CLI_DEFAULTS: DrainOptions = { concurrency: 2, pollIntervalMs: 2000 };
@@ -130,8 +130,6 @@ export async function hostmaintRun(scenario: Scenario, options: DrainOptions = C
     const result = await drainHost(session, 'compute-01', options, {
       logger: nullLogger,
       clock: emu.clock,
-      resolveHost: resolveLoopback,
-      probeTcp: async () => true,
       emit: (e) => {
         if (e.type === 'phase-changed') marks[e.phase] = emu.requests.records.length;
       },

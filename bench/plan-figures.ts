@@ -15,7 +15,7 @@ import { nullLogger } from '../src/log.js';
 import { connect } from '../src/openstack/session.js';
 import type { Figure } from './drain-figures.js';
 import { spawnEmulator } from './lib/emulator-process.js';
-import { cloudFor, fmt, median, resolveLoopback } from './lib/emulated.js';
+import { cloudFor, fmt, median } from './lib/emulated.js';
 
 /** generateBig with `flavors` distinct flavors used round robin (3 is the generator's own). */
 export function bigCloud(hosts: number, onFirst: number, flavors = 3): Scenario {
@@ -56,7 +56,7 @@ export async function planRun(hosts: number, flavors: number, repeat = 3, onFirs
       for (let i = 0; i < repeat; i++) {
         await emu.clearRequests();
         const t = performance.now();
-        const r = await drainHost(session, host, { dryRun: true }, { logger: nullLogger, clock: realClock, resolveHost: resolveLoopback, probeTcp: async () => true });
+        const r = await drainHost(session, host, { dryRun: true }, { logger: nullLogger, clock: realClock });
         ms.push(performance.now() - t);
         const reqs = await emu.requests();
         placement = reqs.filter((x) => x.service === 'placement').length;

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
-import { createActors, type ProbeTcpFn, type ResolveHostFn } from './actors/index.js';
+import { createActors, type NetChecks } from './actors/index.js';
 import type { Clock } from './clock.js';
 import { HostmaintError, errorText } from './errors.js';
 import type { Logger } from './log.js';
@@ -50,10 +50,8 @@ export interface RunDeps {
   clock: Clock;
   /** Progress events (NDJSON-ready), in order. A throwing handler is logged and ignored. */
   emit?: (e: DrainEvent) => void;
-  /** Default: node:dns lookup. */
-  resolveHost?: ResolveHostFn;
-  /** Default: node:net connect. */
-  probeTcp?: ProbeTcpFn;
+  /** The target reachability checks (tests inject fakes); default: the real ones from this machine. */
+  net?: Partial<NetChecks>;
   /** Abort = interrupt: the run stops where it is (migrations already requested continue in Nova), outcome `interrupted`. */
   signal?: AbortSignal;
   /** Resume from a persisted snapshot (from onSnapshot). */
@@ -218,7 +216,7 @@ export async function drainHost(session: CloudSession | Clients, host: string, o
   if (!isValidRunId(runId)) throw new HostmaintError('usage', `invalid run id '${runId}': letters, digits, '.', '_' and '-' only`);
   const resolved = resolveDrainOptions({ ...options, admin: options.admin ?? adminFromSession(session) });
   const { compute, placement } = clientsOf(session);
-  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp });
+  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, net: deps.net });
   const machine = drainMachine.provide({ actors: actors.drain });
   if (deps.snapshot !== undefined) checkResume(deps.snapshot, 'drain', host);
   // With a snapshot, xstate restores the context from it and ignores the input.
@@ -245,7 +243,7 @@ export async function undrainHost(session: CloudSession | Clients, host: string,
   if (!isValidRunId(runId)) throw new HostmaintError('usage', `invalid run id '${runId}': letters, digits, '.', '_' and '-' only`);
   const resolved = resolveUndrainOptions(options);
   const { compute, placement } = clientsOf(session);
-  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp });
+  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, net: deps.net });
   const machine = undrainMachine.provide({ actors: actors.undrain });
   if (deps.snapshot !== undefined) checkResume(deps.snapshot, 'undrain', host);
   // With a snapshot, xstate restores the context from it and ignores the input.

@@ -42,9 +42,6 @@ export async function closeEmulated(env: Env): Promise<void> {
   await env.emu.stop();
 }
 
-/** Emulated host names resolve to loopback (no DNS), as in the tests. */
-export const resolveLoopback = async (): Promise<string> => '127.0.0.1';
-
 export const MIXED_FLAVORS = ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large', 'm1.xlarge'];
 
 /**

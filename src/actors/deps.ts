@@ -7,11 +7,8 @@ import type { Logger } from '../log.js';
 import type { ComputeApi, PlacementApi } from '../openstack/api.js';
 import type { ComputeService } from '../openstack/types.js';
 import type { DrainEvent, ServiceRecord } from '../workflow/types.js';
+import type { NetChecks } from './net.js';
 
-/** Resolve a host name: false when it does not resolve, true or the address when it does. */
-export type ResolveHostFn = (name: string) => Promise<boolean | string>;
-/** Open a TCP connection: true when it answers within the timeout. */
-export type ProbeTcpFn = (host: string, port: number, timeoutMs: number) => Promise<boolean>;
 
 export interface ActorDeps {
   compute: ComputeApi;
@@ -20,10 +17,8 @@ export interface ActorDeps {
   clock: Clock;
   /** Progress events the actors raise themselves (waits inside one actor); optional. */
   emit?: ((e: DrainEvent) => void) | undefined;
-  /** Default: node:dns lookup (src/actors/net.ts). */
-  resolveHost?: ResolveHostFn | undefined;
-  /** Default: node:net connect (src/actors/net.ts). */
-  probeTcp?: ProbeTcpFn | undefined;
+  /** The target reachability checks; default: the real ones from this machine (src/actors/net.ts). */
+  net?: Partial<NetChecks> | undefined;
 }
 
 export function toServiceRecord(s: ComputeService): ServiceRecord {

@@ -33,7 +33,8 @@ import { selectReturns } from './returns.js';
 import { disableServiceFor, enableServiceFor, resolveHostRef, restoreServiceFor, waitServiceUp } from './service.js';
 import { verifyEmpty } from './verify.js';
 
-export type { ActorDeps, ProbeTcpFn, ResolveHostFn } from './deps.js';
+export type { ActorDeps } from './deps.js';
+export type { NetChecks } from './net.js';
 
 export function createActors(deps: ActorDeps) {
   const resolveHost = fromPromise<ResolveOutput, { host: string }>(({ input, signal }) => resolveHostRef(deps, input.host, { signal }));

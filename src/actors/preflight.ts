@@ -28,7 +28,7 @@ import type { Classification, ClassifyPolicy, PlaceableInstance, PlacementGroup,
 import type { BlockingGroup, Finding, PreflightInput, PreflightReport, TargetReport } from '../workflow/types.js';
 import type { ActorDeps } from './deps.js';
 import { mapLimit } from './limit.js';
-import { probeTcpConnect, resolveHostDns } from './net.js';
+import { netChecks, type NetChecks } from './net.js';
 import { pickHypervisor } from './service.js';
 
 const FANOUT = 8;
@@ -36,6 +36,45 @@ const FANOUT = 8;
 const SUMMARIES_ALL_CLASSES = '1.27';
 const FORBIDDEN_TRAITS = '1.22';
 const DISABLED_TRAIT = 'COMPUTE_STATUS_DISABLED';
+const UNREACHABLE_OVERRIDE = { option: 'allowUnreachableTargets', flag: '--allow-unreachable-targets' };
+
+/**
+ * Can this target be reached, as the seed recipe asks ("both hosts must be
+ * able to communicate")? From this machine, at Nova's host_ip for it (the
+ * compute's my_ip, the address the computes migrate to), else at what its
+ * name resolves to. An address passes a TCP probe when a probe port is set,
+ * else a route lookup. The name is looked up only when host_ip is missing or
+ * fails: a jump host's resolver may not know the computes, and an unknown name
+ * can take a second to fail. The first address that passes wins; otherwise
+ * every failed check is named.
+ */
+export async function reachTarget(
+  net: NetChecks,
+  host: string,
+  hostIp: string | null,
+  options: { probePort: number | null; probeTimeoutMs: number },
+): Promise<{ address: string | null; via: 'name' | 'host_ip' | null; failures: string[] }> {
+  const failures: string[] = [];
+  const check = async (address: string): Promise<string | null> =>
+    options.probePort === null
+      ? net.routeTo(address)
+      : (await net.probeTcp(address, options.probePort, options.probeTimeoutMs))
+        ? null
+        : `TCP port ${options.probePort} does not answer within ${options.probeTimeoutMs} ms`;
+  if (hostIp) {
+    const why = await check(hostIp);
+    if (why === null) return { address: hostIp, via: 'host_ip', failures };
+    failures.push(`host_ip ${hostIp}: ${why}`);
+  } else failures.push('Nova reports no host_ip');
+  const byName = await net.resolve(host, options.probeTimeoutMs);
+  if (byName === null) failures.push(`name ${host} does not resolve`);
+  else if (byName !== hostIp) {
+    const why = await check(byName);
+    if (why === null) return { address: byName, via: 'name', failures: [] };
+    failures.push(`name ${host} (${byName}): ${why}`);
+  }
+  return { address: null, via: null, failures };
+}
 
 async function classifyHost(deps: ActorDeps, input: PreflightInput, policy: ClassifyPolicy, opts: CallOptions, signal?: AbortSignal) {
   const { ref, options } = input;
@@ -175,45 +214,42 @@ async function checkTargets(deps: ActorDeps, input: PreflightInput, requests: Re
     });
   }
 
-  const resolver = deps.resolveHost ?? resolveHostDns;
-  const prober = deps.probeTcp ?? probeTcpConnect;
-  const addresses = new Map<string, string | null>();
-  await mapLimit(
-    verdicts.filter((v) => v.usable),
-    FANOUT,
-    async (v) => {
-      let r: boolean | string;
-      try {
-        r = await resolver(v.host);
-      } catch {
-        r = false;
-      }
-      if (r === false) {
-        v.usable = false;
-        v.reasons.push(`hostname ${v.host} does not resolve`);
-        return;
-      }
-      addresses.set(v.host, typeof r === 'string' ? r : null);
-      if (options.probePort !== null) {
-        let ok = false;
-        try {
-          ok = await prober(v.host, options.probePort, options.probeTimeoutMs);
-        } catch {
-          ok = false;
-        }
-        if (!ok) {
-          v.usable = false;
-          v.reasons.push(`TCP port ${options.probePort} does not answer within ${options.probeTimeoutMs} ms`);
-        }
-      }
-    },
-  );
+  // Hypervisors first: a target's host_ip (Nova's my_ip of the compute) is the fallback of its name.
+  const enabled = verdicts.filter((v) => v.usable);
+  const [hypervisors, providers] = enabled.length > 0 ? await Promise.all([deps.compute.listHypervisors(opts), deps.placement.listProviders({}, opts)]) : [[], []];
+  const net = netChecks(deps);
+  const addresses = new Map<string, { address: string; via: 'name' | 'host_ip' }>();
+  const reached = await mapLimit(enabled, FANOUT, (v) => reachTarget(net, v.host, pickHypervisor(hypervisors, v.host)?.hostIp ?? null, options));
+  enabled.forEach((v, i) => {
+    const r = reached[i]!;
+    if (r.address !== null) {
+      addresses.set(v.host, { address: r.address, via: r.via! });
+      return;
+    }
+    const why = r.failures.join('; ');
+    if (options.allowUnreachableTargets) {
+      warnings.push(`target ${v.host} was not reached from here (${why}); used anyway (--allow-unreachable-targets)`);
+      return;
+    }
+    v.usable = false;
+    v.reasons.push(`not reachable from here: ${why}`);
+    findings.push({
+      severity: 'error',
+      kind: 'unreachable',
+      category: null,
+      serverId: null,
+      serverName: null,
+      host: v.host,
+      message: `${v.host}: ${why}`,
+      remedy: `make ${v.host} resolve on this machine, or check the address Nova migrates to (openstack hypervisor show ${v.host} -c host_ip)`,
+      override: UNREACHABLE_OVERRIDE,
+    });
+  });
 
   const providerOf = new Map<string, string>();
   let caps = new Map<string, ProviderCapacity>();
   let fromSummaries = new Set<string>();
   if (verdicts.some((v) => v.usable)) {
-    const [hypervisors, providers] = await Promise.all([deps.compute.listHypervisors(opts), deps.placement.listProviders({}, opts)]);
     const providerByName = new Map<string, (typeof providers)[number]>();
     for (const x of providers) {
       if ((x.parentProviderUuid === null || x.rootProviderUuid === x.uuid) && !providerByName.has(x.name)) providerByName.set(x.name, x);
@@ -244,9 +280,10 @@ async function checkTargets(deps: ActorDeps, input: PreflightInput, requests: Re
     providerUuid: providerOf.get(v.host) ?? null,
     free: caps.has(v.host) ? freeAmounts(caps.get(v.host)!) : {},
     freeAfterPlan: null,
-    address: addresses.get(v.host) ?? null,
+    address: addresses.get(v.host)?.address ?? null,
+    reachedVia: addresses.get(v.host)?.via ?? null,
   }));
-  for (const r of reports.filter((x) => !x.usable)) {
+  for (const r of reports.filter((x) => !x.usable && !findings.some((f) => f.kind === 'unreachable' && f.host === x.host))) {
     const named = options.targets?.includes(r.host) ?? false;
     warnings.push(`${named ? 'named ' : ''}target ${r.host} is not usable: ${r.reasons.join('; ')}`);
   }
@@ -318,11 +355,13 @@ function groupBlocking(findings: Finding[]): BlockingGroup[] {
       else if (f.kind === 'no-targets') message = 'no usable target host';
       else if (f.kind === 'target') message = 'named targets that are no usable compute host';
       else if (f.kind === 'aggregate') message = 'unknown aggregate';
+      else if (f.kind === 'unreachable') message = 'target hosts this machine cannot reach';
       else message = f.kind;
-      g = { kind: f.kind, category: f.category, message, override: f.override, servers: [] };
+      g = { kind: f.kind, category: f.category, message, override: f.override, servers: [], hosts: [] };
       groups.set(key, g);
     }
     if (f.serverId) g.servers.push({ id: f.serverId, name: f.serverName ?? f.serverId, reason: f.message, remedy: f.remedy });
+    else if (f.kind === 'unreachable') g.hosts.push(f.message);
   }
   for (const g of groups.values()) {
     if (g.servers.length > 0) g.message = `${g.message}: ${g.servers.map((s) => s.name).join(', ')}`;
@@ -389,18 +428,21 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
     plan = result.plans;
     for (const r of reports) r.freeAfterPlan = result.remaining[r.host] ?? null;
     if (t.placement.length === 0) {
-      const why = reports.length === 0 ? 'no other enabled, up nova-compute host matches' : reports.map((r) => `${r.host}: ${r.reasons.join('; ')}`).join('; ');
-      findings.push({
-        severity: 'error',
-        kind: 'no-targets',
-        category: null,
-        serverId: null,
-        serverName: null,
-        host: null,
-        message: `no usable target host for ${toPlace.length} instance(s): ${why}`,
-        remedy: 'enable or repair a target, or widen --targets / --aggregate / --availability-zone',
-        override: null,
-      });
+      // Every target unreachable: that refusal already names each one.
+      if (!findings.some((f) => f.kind === 'unreachable')) {
+        const why = reports.length === 0 ? 'no other enabled, up nova-compute host matches' : reports.map((r) => `${r.host}: ${r.reasons.join('; ')}`).join('; ');
+        findings.push({
+          severity: 'error',
+          kind: 'no-targets',
+          category: null,
+          serverId: null,
+          serverName: null,
+          host: null,
+          message: `no usable target host for ${toPlace.length} instance(s): ${why}`,
+          remedy: 'enable or repair a target, or widen --targets / --aggregate / --availability-zone',
+          override: null,
+        });
+      }
     } else {
       for (const p of plan.filter((x) => !x.fits)) {
         findings.push({

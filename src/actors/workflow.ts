@@ -24,7 +24,6 @@ import { drainOptionsFrom, undrainOptionsFrom } from '../workflow-file/policies.
 import type { ExecStep, HttpStep, PlaceholderValues, StepOutcome, WaitForServiceStep, Workflow, WorkflowStep } from '../workflow-file/types.js';
 import type { DrainEvent, DrainResult, ManifestEntry, RunTimings, UndrainResult } from '../workflow/types.js';
 import type { RunUnitInput, RunUnitOutput, StepResult, Unit } from '../workflow/workflow.machine.js';
-import type { ProbeTcpFn, ResolveHostFn } from './deps.js';
 import { disableServiceFor, resolveHostRef } from './service.js';
 import { verifyEmpty } from './verify.js';
 
@@ -43,8 +42,6 @@ export interface WorkflowActorDeps {
   /** The cloud's name ({cloud} in steps). */
   cloud: string;
   emit?: (e: DrainEvent) => void;
-  resolveHost?: ResolveHostFn;
-  probeTcp?: ProbeTcpFn;
   env?: NodeJS.ProcessEnv;
   inner?: InnerSnapshots;
   /** Admin may move locked instances. */
@@ -153,7 +150,7 @@ function mapUndrain(steps: WorkflowStep[], r: UndrainResult, startedAt: number, 
 export function createWorkflowActors(deps: WorkflowActorDeps) {
   const { workflow, clock, logger } = deps;
   const reason = deps.who ? `${workflow.policies.reason} (by ${deps.who})` : workflow.policies.reason;
-  const actorDeps = { compute: deps.compute, placement: deps.placement, logger, clock, emit: deps.emit, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp };
+  const actorDeps = { compute: deps.compute, placement: deps.placement, logger, clock, emit: deps.emit };
   const runDeps = (key: string, signal: AbortSignal, announce?: (e: DrainEvent) => void) => ({
     logger,
     clock,
@@ -162,8 +159,6 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
       announce?.(e);
     },
     signal,
-    resolveHost: deps.resolveHost,
-    probeTcp: deps.probeTcp,
     snapshot: deps.inner?.load(key),
     onSnapshot: (p: PersistedRun) => deps.inner?.save(key, p),
   });
@@ -199,7 +194,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
       }
       case 'preflight': {
         const { drainHost } = await import('../drain.js');
-        const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), runId: input.runId, dryRun: true, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, { logger, clock, emit: deps.emit, signal, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp });
+        const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), runId: input.runId, dryRun: true, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, { logger, clock, emit: deps.emit, signal });
         return r.exitCode === 0 ? ok(r.message, drainSummary(r)) : failed(r.exitCode, r.message, drainSummary(r));
       }
       case 'verify-empty': {

@@ -15,8 +15,6 @@ export interface OpenedCloud {
   clock: Clock;
   /** Strings that must never be printed (the password in use), for the log scrubber. */
   secrets: string[];
-  /** Name resolution for target checks; the demo cloud's hosts resolve to loopback. Default: DNS. */
-  resolveHost?: (name: string) => Promise<boolean | string>;
   close(): Promise<void>;
 }
 
@@ -57,8 +55,6 @@ export async function openCloud(
         demo: true,
         clock,
         secrets: [c.password],
-        resolveHost: async (name: string) =>
-          emulator.state.hosts().some((h) => h.name === name || h.hypervisorHostname === name) ? '127.0.0.1' : false,
         close: async () => {
           await session.close();
           await emulator.stop();

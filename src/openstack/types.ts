@@ -37,6 +37,8 @@ export interface Hypervisor {
   state: ServiceState;
   status: ServiceStatus;
   hypervisorType: string | null;
+  /** The compute's my_ip: the address other computes migrate to (detailed views only). */
+  hostIp: string | null;
   /** Present when asked `withServers`; empty list when it has none. */
   servers?: HypervisorServerRef[];
 }

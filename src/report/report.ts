@@ -206,6 +206,7 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
         for (const g of p.blocking) {
           out.push(`- ${blockingMessage(g)}`);
           for (const s of g.servers) out.push(`  - ${blockedServer(s)}`);
+          for (const h of g.hosts ?? []) out.push(`  - ${h}`);
         }
       }
       const warnings = p.findings.filter((f) => f.severity === 'warning');

@@ -204,6 +204,7 @@ export function formatDrainResult(r: DrainResult, ctx?: ResultContext): string {
     for (const g of r.preflight.blocking) {
       out.push(`  - ${blockingMessage(g)}`);
       for (const s of g.servers) out.push(`      ${blockedServer(s)}`);
+      for (const h of g.hosts ?? []) out.push(`      ${clean(h)}`);
     }
   }
   if (r.dryRun && r.plan.length > 0) {

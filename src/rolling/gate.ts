@@ -86,7 +86,7 @@ export interface CapacityCheck {
   targets: string[];
 }
 
-export type CapacityDeps = Pick<RunDeps, 'logger' | 'clock' | 'resolveHost' | 'probeTcp' | 'signal'> & { logger: Logger; clock: Clock };
+export type CapacityDeps = Pick<RunDeps, 'logger' | 'clock' | 'net' | 'signal'> & { logger: Logger; clock: Clock };
 
 const PREFLIGHT_REFUSED = 3;
 
@@ -134,7 +134,7 @@ export async function checkCapacityFor(
     session,
     host,
     { ...drainOptionsFrom(policies), dryRun: true, targets },
-    { logger: deps.logger, clock: deps.clock, resolveHost: deps.resolveHost, probeTcp: deps.probeTcp, signal: deps.signal },
+    { logger: deps.logger, clock: deps.clock, net: deps.net, signal: deps.signal },
   );
   return { ok: result.exitCode === 0, exitCode: result.exitCode, message: result.message, result, targets };
 }

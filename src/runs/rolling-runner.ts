@@ -160,7 +160,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     const previous = enables ? input.previous : [];
     if (!migrates && previous.length === 0) return { ok: true, exitCode: 0, message: 'nothing to check before this wave', skip: [] };
     const next = migrates ? input.next : [];
-    const out = await rollingGate(session, { previous, next }, workflow.policies, { logger, clock, signal, ...(env.resolveHost ? { resolveHost: env.resolveHost } : {}), ...(env.probeTcp ? { probeTcp: env.probeTcp } : {}) });
+    const out = await rollingGate(session, { previous, next }, workflow.policies, { logger, clock, signal });
     notice(`hostmaint: before ${input.next.join(', ')}: ${out.message}`);
     return out;
   });

@@ -19,7 +19,6 @@ import { HostmaintError, errorText } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { CloudSession } from '../openstack/api.js';
-import type { ProbeTcpFn, ResolveHostFn } from '../actors/index.js';
 import type { Clients, PersistedRun, RunDeps } from '../drain.js';
 import type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from '../workflow/types.js';
 import { parseMarker } from '../workflow/marker.js';
@@ -43,8 +42,6 @@ export interface RunnerEnv {
   /** Lines for the operator (resuming, superseding, adopting), e.g. to stderr. */
   notice?: (line: string) => void;
   signal?: AbortSignal;
-  resolveHost?: ResolveHostFn;
-  probeTcp?: ProbeTcpFn;
   /** Called once the run's record and lock exist: a signal handler can save it and release the lock synchronously. */
   onActive?: (active: ActiveRun) => void;
   /** The environment workflow steps see (exec's environment, {env:NAME}); default process.env. */
@@ -370,7 +367,7 @@ async function execute<R extends DrainResult | UndrainResult>(
   call: (deps: RunDeps, runOptions: Record<string, unknown>) => Promise<R>,
 ): Promise<RunOutcome<R>> {
   const { record } = prepared;
-  const baseDeps: RunDeps = { logger: env.logger, clock: env.clock, signal: env.signal, resolveHost: env.resolveHost, probeTcp: env.probeTcp };
+  const baseDeps: RunDeps = { logger: env.logger, clock: env.clock, signal: env.signal };
   if (record === null) {
     // Unknown host: nothing to save or resume; the workflow says what exists.
     const result = await call({ ...baseDeps, emit: env.emit, onSnapshot: env.onSnapshot }, options);

@@ -305,8 +305,6 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     ...(env.secrets ? { secrets: env.secrets } : {}),
     emit,
     ...(env.processEnv ? { env: env.processEnv } : {}),
-    ...(env.resolveHost ? { resolveHost: env.resolveHost } : {}),
-    ...(env.probeTcp ? { probeTcp: env.probeTcp } : {}),
     inner: {
       load: (key) => {
         const saved = record.inner?.[key];

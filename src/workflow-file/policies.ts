@@ -54,7 +54,8 @@ export const POLICIES: readonly PolicyDef[] = [
   { key: 'aggregate', model: 'aggregate', kind: 'string', nullable: true, default: d.aggregate, description: 'Only hosts of this host aggregate (name or id)' },
   { key: 'availability-zone', model: 'availabilityZone', kind: 'string', nullable: true, default: d.availabilityZone, description: 'Only hosts in this availability zone' },
   { key: 'pin-to-plan', model: 'pinToPlan', kind: 'boolean', nullable: false, default: d.pinToPlan, description: 'Request the planned host for each instance instead of letting the scheduler choose' },
-  { key: 'probe-port', model: 'probePort', kind: 'int', min: 1, max: 65535, nullable: true, default: d.probePort, description: 'TCP port each target must answer on (e.g. 16509 for libvirt, 22 for ssh); null: no probe' },
+  { key: 'allow-unreachable-targets', model: 'allowUnreachableTargets', kind: 'boolean', nullable: false, default: d.allowUnreachableTargets, description: "Use targets this machine cannot reach, by name or by Nova's host_ip, instead of refusing (the computes may still reach each other)" },
+  { key: 'probe-port', model: 'probePort', kind: 'int', min: 1, max: 65535, nullable: true, default: d.probePort, description: 'TCP port each target must answer on, at its name or host_ip (e.g. 16509 for libvirt, 22 for ssh); null: a route check only' },
   { key: 'probe-timeout', model: 'probeTimeoutMs', kind: 'duration', minMs: 100, maxMs: 60_000, nullable: false, default: d.probeTimeoutMs, description: 'Timeout of one TCP probe' },
   { key: 'wait-up', model: 'waitUpTimeoutMs', kind: 'duration', minMs: 1_000, maxMs: 24 * H, zeroIsNull: true, nullable: true, default: null, description: 'Before enabling, wait up to this long for the service to report up (0 or null: do not wait)' },
   { key: 'max-parallel', model: 'maxParallel', kind: 'int', min: 1, max: 64, nullable: false, default: 1, description: 'Rolling runs over several hosts: how many hosts are worked on at once' },
@@ -250,6 +251,7 @@ export function drainOptionsFrom(p: WorkflowPolicies): DrainOptions {
     pinToPlan: p.pinToPlan,
     probePort: p.probePort,
     probeTimeoutMs: p.probeTimeoutMs,
+    allowUnreachableTargets: p.allowUnreachableTargets,
   };
 }
 

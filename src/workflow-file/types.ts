@@ -113,6 +113,7 @@ export interface WorkflowPolicies {
   aggregate: string | null;
   availabilityZone: string | null;
   pinToPlan: boolean;
+  allowUnreachableTargets: boolean;
   probePort: number | null;
   probeTimeoutMs: number;
   /** Before enabling: wait for the service to report up (null: do not wait). */

@@ -47,8 +47,10 @@ export interface DrainOptions {
   availabilityZone?: string | null;
   /** Request the planned host even without `targets`. Default false (Nova's scheduler chooses). */
   pinToPlan?: boolean;
-  /** TCP port probed on each target (e.g. 16509 libvirt, 22 ssh). Default null: no probe. */
+  /** TCP port probed on each target (e.g. 16509 libvirt, 22 ssh). Default null: no probe (a route check). */
   probePort?: number | null;
+  /** Use targets this machine cannot reach (neither by name nor by host_ip) instead of refusing. Default false. */
+  allowUnreachableTargets?: boolean;
   /** Default 3000. */
   probeTimeoutMs?: number;
   /** Extra attempts after a failed migration. Default 2. */
@@ -82,6 +84,7 @@ export interface ResolvedDrainOptions {
   availabilityZone: string | null;
   pinToPlan: boolean;
   probePort: number | null;
+  allowUnreachableTargets: boolean;
   probeTimeoutMs: number;
   retries: number;
   stallTimeoutMs: number;
@@ -106,6 +109,7 @@ export const DRAIN_DEFAULTS: ResolvedDrainOptions = {
   availabilityZone: null,
   pinToPlan: false,
   probePort: null,
+  allowUnreachableTargets: false,
   probeTimeoutMs: 3_000,
   retries: 2,
   stallTimeoutMs: 300_000,
@@ -135,6 +139,7 @@ export function resolveDrainOptions(o: DrainOptions = {}): ResolvedDrainOptions 
     availabilityZone: o.availabilityZone ?? null,
     pinToPlan: pick('pinToPlan'),
     probePort: o.probePort ?? null,
+    allowUnreachableTargets: pick('allowUnreachableTargets'),
     probeTimeoutMs: pick('probeTimeoutMs'),
     retries: Math.max(0, Math.floor(pick('retries'))),
     stallTimeoutMs: pick('stallTimeoutMs'),
@@ -270,7 +275,7 @@ export interface RestoreOutput {
 
 // ------------------------------------------------------------------ preflight
 
-export type FindingKind = 'instance' | 'capacity' | 'target' | 'anti-affinity' | 'affinity' | 'no-targets' | 'aggregate';
+export type FindingKind = 'instance' | 'capacity' | 'target' | 'anti-affinity' | 'affinity' | 'no-targets' | 'aggregate' | 'unreachable';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -291,6 +296,8 @@ export interface BlockingGroup {
   message: string;
   override: OverrideHint | null;
   servers: Array<{ id: string; name: string; reason: string; remedy: string | null }>;
+  /** Targets this group is about (unreachable: "host: every check that failed"). */
+  hosts: string[];
 }
 
 export interface TargetReport {
@@ -303,8 +310,9 @@ export interface TargetReport {
   free: ResourceAmounts;
   /** Free after the plan's placements. */
   freeAfterPlan: ResourceAmounts | null;
-  /** What the name resolved to, when resolution was checked. */
+  /** The address it was reached at: its name's, or Nova's host_ip for it. */
   address: string | null;
+  reachedVia: 'name' | 'host_ip' | null;
 }
 
 export interface PreflightReport {

@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { hostmaint, smallScenario, tempDir, writeScenario } from './helpers.js';
 import { startEmulator } from '../../src/emulator/index.js';
+import { createServer, type AddressInfo } from 'node:net';
 
 describe('hostmaint CLI against the demo cloud', function () {
   this.timeout(60_000);
@@ -80,6 +81,41 @@ describe('hostmaint CLI against the demo cloud', function () {
     assert.equal(unplaced.length, 3);
     assert.ok(unplaced.every((p) => /needs/.test(p.reason ?? '')), JSON.stringify(unplaced));
     assert.equal((result.service.after ?? result.service.before).status, 'enabled');
+  });
+
+  it("targets are reached at Nova's host_ip when their names do not resolve; unreachable ones refuse (exit 3) naming each target and check, --allow-unreachable-targets lets it through", async () => {
+    // The scenario's hosts have names no resolver knows; Nova's host_ip for them is loopback, as the emulator serves it.
+    const hosts = [{ name: 'compute-01', address: '127.0.0.1' }, { name: 'cmp-02.hostmaint.invalid', address: '127.0.0.1' }, { name: 'cmp-03.hostmaint.invalid', address: '127.0.0.1' }];
+    const scenario = writeScenario(dir, 's', smallScenario({ hosts }));
+    const plan = await hostmaint(['plan', 'compute-01', '--os-cloud', 'demo', '-f', 'json', '--state-dir', dir], demo(scenario));
+    assert.equal(plan.code, 0, plan.stderr);
+    const targets = plan.json<{ preflight: { targets: Array<{ host: string; usable: boolean; address: string; reachedVia: string }> } }>().preflight.targets;
+    assert.deepEqual(targets.map((t) => [t.host, t.usable, t.address, t.reachedVia]), [
+      ['cmp-02.hostmaint.invalid', true, '127.0.0.1', 'host_ip'],
+      ['cmp-03.hostmaint.invalid', true, '127.0.0.1', 'host_ip'],
+    ]);
+
+    const closed = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    const refused = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '--state-dir', dir, '--probe-port', String(closed), '--probe-timeout', '500ms'], demo(scenario));
+    assert.equal(refused.code, 3, refused.stderr);
+    for (const h of ['cmp-02.hostmaint.invalid', 'cmp-03.hostmaint.invalid']) {
+      assert.match(refused.stdout + refused.stderr, new RegExp(`${h.replace(/\./g, '\\.')}: host_ip 127\\.0\\.0\\.1: TCP port ${closed} does not answer within 500 ms; name ${h.replace(/\./g, '\\.')} does not resolve`));
+    }
+    assert.match(refused.stdout + refused.stderr, /target hosts this machine cannot reach \(override: --allow-unreachable-targets\)\n {6}cmp-02/);
+    const json = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '-f', 'json', '--state-dir', `${dir}/a`, '--probe-port', String(closed), '--probe-timeout', '500ms'], demo(scenario));
+    const result = json.json<{ outcome: string; preflight: { blocking: Array<{ kind: string; hosts: string[] }> }; service: { after: { status: string } | null; before: { status: string } } }>();
+    assert.equal(result.outcome, 'preflight-refused');
+    assert.deepEqual(result.preflight.blocking.map((g) => [g.kind, g.hosts.length]), [['unreachable', 2]]);
+    assert.equal((result.service.after ?? result.service.before).status, 'enabled', 'the refused drain left the service as it was');
+
+    const allowed = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '-f', 'json', '--state-dir', `${dir}/b`, '--probe-port', String(closed), '--probe-timeout', '500ms', '--allow-unreachable-targets'], demo(scenario));
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout + allowed.stderr, /target cmp-02\.hostmaint\.invalid was not reached from here .*used anyway \(--allow-unreachable-targets\)/);
   });
 
   it('a migration that keeps failing: partial, exit 4, the instance stays ACTIVE where it was', async () => {

@@ -95,7 +95,6 @@ async function drainWithRetries(faults: FaultSpec[], seed: number): Promise<Tria
       try {
         const out = await runDrain(session, { host: 'compute-01', options: OPTS }, {
           store, logger: memoryLogger(), clock: emu.clock, cloudName: 'emulator', user: 'admin', who: 't@box', argv: [],
-          resolveHost: async () => '127.0.0.1', probeTcp: async () => true,
           onSnapshot: (p) => {
             if (faults !== BAD_MINUTE || badMinuteStarted) return;
             const pool = (p.snapshot as { context: { pool: Array<{ phase: string }> } }).context.pool;

@@ -61,8 +61,6 @@ async function open(sc: Scenario | string, faults: FaultSpec[] = []): Promise<En
       user: 'admin',
       who: 'test@box',
       argv: ['drain', 'compute-01'],
-      resolveHost: async () => '127.0.0.1',
-      probeTcp: async () => true,
       ...over,
     }),
     close: async () => {

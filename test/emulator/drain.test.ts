@@ -40,7 +40,7 @@ async function open(sc: Scenario | string, faults: FaultSpec[] = []): Promise<En
   const session = await connect(resolved, { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
   const events: DrainEvent[] = [];
   // Targets are emulated names: resolve them without DNS; no TCP probe unless a test sets one.
-  const deps: RunDeps = { logger: memoryLogger(), clock: emu.clock, emit: (e) => events.push(e), resolveHost: async () => '127.0.0.1', probeTcp: async () => true };
+  const deps: RunDeps = { logger: memoryLogger(), clock: emu.clock, emit: (e) => events.push(e) };
   return { emu, session, events, deps };
 }
 

@@ -78,7 +78,7 @@ describe('rolling building blocks against the emulator', function () {
   beforeEach(async () => {
     emu = await startEmulator({ scenario: SCENARIO, clock: new VirtualClock() });
     session = await connect(emulatorCloud(emu), { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
-    deps = { logger: memoryLogger(), clock: emu.clock, resolveHost: async () => '127.0.0.1', probeTcp: async () => true };
+    deps = { logger: memoryLogger(), clock: emu.clock };
   });
   afterEach(async () => {
     await session.close();

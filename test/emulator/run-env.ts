@@ -43,8 +43,6 @@ export function emulatorRunner(emu: Emulator, store: RunStore, over: Partial<Run
     user: 'admin',
     who: 'test@box',
     argv: ['run'],
-    resolveHost: async () => '127.0.0.1',
-    probeTcp: async () => true,
     ...over,
   };
 }

@@ -89,7 +89,7 @@ lab_lock() {
 }
 
 lab_require_root() {
-  [ "$(id -u)" = 0 ] || lab_die "the lab needs root (it runs MariaDB as mysql and writes under $LAB_DIR)"
+  [ "$(id -u)" = 0 ] || lab_die "the lab needs root (its daemons run as root and write under $LAB_DIR)"
 }
 
 lab_compute_names() {

@@ -68,11 +68,12 @@ lab_port_free_or_ours neutron "$LAB_PORT_NEUTRON"
 lab_port_free_or_ours nova-api "$LAB_PORT_NOVA"
 
 # ---------------------------------------------------------------- MariaDB, epmd, RabbitMQ
+# MariaDB runs as root, like every other lab daemon: the clone (and so $LAB_DIR) may sit under a
+# 0700 directory (mktemp -d) that the mysql user cannot enter (docs/lab.md).
 mkdir -p "$D/mysql" "$D/mysql-run"
-chown mysql:mysql "$D/mysql" "$D/mysql-run"
 lab_write "$E/mariadb/my.cnf" <<EOF
 [mysqld]
-user = mysql
+user = root
 datadir = $D/mysql
 socket = $D/mysql-run/mysqld.sock
 pid-file = $D/mysql-run/mysqld.pid
@@ -316,16 +317,13 @@ clouds:
     interface: public
     identity_api_version: 3
 EOF
-# The computes' host names resolve to loopback, as real computes resolve each other by
-# name ("both hosts must be able to communicate by hostname"): hostmaint's preflight
-# checks that every target's name resolves. One marked line, rewritten in place
-# (/etc/hosts may be a bind mount, so no rename).
-hosts_line="127.0.0.1 ${COMPUTES[*]} # hostmaint-lab"
-if ! grep -qxF "$hosts_line" /etc/hosts; then
-  { grep -v '# hostmaint-lab$' /etc/hosts || true; echo "$hosts_line"; } > "$LAB_DIR/run/hosts.new"
-  cat "$LAB_DIR/run/hosts.new" > /etc/hosts
+# Earlier labs wrote the computes' names into /etc/hosts; nothing needs them now (hostmaint
+# reaches a target at Nova's host_ip when its name does not resolve). Remove that marked line.
+if grep -q '# hostmaint-lab$' /etc/hosts 2>/dev/null; then
+  grep -v '# hostmaint-lab$' /etc/hosts > "$LAB_DIR/run/hosts.new" || true
+  cat "$LAB_DIR/run/hosts.new" > /etc/hosts # /etc/hosts may be a bind mount: rewrite in place
   rm -f "$LAB_DIR/run/hosts.new"
-  lab_log "/etc/hosts: ${COMPUTES[*]} -> 127.0.0.1"
+  lab_log "/etc/hosts: removed the old '# hostmaint-lab' line"
 fi
 
 lab_write "$LAB_DIR/lab.env" <<EOF

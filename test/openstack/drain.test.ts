@@ -10,6 +10,7 @@ import { cleanUpAfterDrains, createLabCloud, enableAllComputes } from '../contra
 import type { CloudUnderTest } from '../contract/cloud-under-test.js';
 import { acquireLabLock, requireLab, type LabInfo } from './lab.js';
 import { hostmaint, tempDir } from '../cli/helpers.js';
+import { createServer, type AddressInfo } from 'node:net';
 
 describe('drain and undrain on the real OpenStack lab', function () {
   this.timeout(900_000);
@@ -128,5 +129,40 @@ describe('drain and undrain on the real OpenStack lab', function () {
     assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
     const after = await cloud.session.compute.listServices({ binary: 'nova-compute' });
     assert.deepEqual(after.map((s) => [s.host, s.status, s.disabledReason]), before.map((s) => [s.host, s.status, s.disabledReason]));
+  });
+
+  it("targets are reached at Nova's host_ip; a probe port nothing answers on refuses (exit 3) naming each target and check, and changes nothing; --allow-unreachable-targets drains", async () => {
+    const src = cloud.computes[0]!;
+    const others = cloud.computes.filter((h) => h !== src);
+    const id = await boot('hm-lab-reach', src, 'm1.tiny');
+    const plan = await hostmaint(['plan', src, '--os-cloud', 'lab', '-f', 'json', '--state-dir', stateDir], env);
+    assert.equal(plan.code, 0, `${plan.stdout}\n${plan.stderr}`);
+    const targets = plan.json<{ preflight: { targets: Array<{ host: string; usable: boolean; address: string; reachedVia: string }> } }>().preflight.targets;
+    const hypervisors = await cloud.session.compute.listHypervisors();
+    for (const h of others) {
+      const t = targets.find((x) => x.host === h);
+      assert.deepEqual([t?.usable, t?.reachedVia, t?.address], [true, 'host_ip', hypervisors.find((v) => v.serviceHost === h)?.hostIp], `${h}: ${JSON.stringify(t)}`);
+    }
+
+    const closed = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    const before = await cloud.session.compute.listServices({ binary: 'nova-compute' });
+    const refused = await hostmaint(['drain', src, '--os-cloud', 'lab', '--yes', '--state-dir', stateDir, '--probe-port', String(closed), '--probe-timeout', '500ms'], env);
+    assert.equal(refused.code, 3, `${refused.stdout}\n${refused.stderr}`);
+    for (const h of others) assert.match(refused.stdout + refused.stderr, new RegExp(`${h}: host_ip [0-9.]+: TCP port ${closed} does not answer within 500 ms`));
+    assert.match(refused.stdout + refused.stderr, /\(override: --allow-unreachable-targets\)/);
+    const after = await cloud.session.compute.listServices({ binary: 'nova-compute' });
+    assert.deepEqual(after.map((s) => [s.host, s.status, s.disabledReason]), before.map((s) => [s.host, s.status, s.disabledReason]), 'no service changed');
+    assert.equal((await cloud.session.compute.getServer(id)).host, src);
+
+    const allowed = await hostmaint(['drain', src, '--os-cloud', 'lab', '--yes', '-f', 'json', '--state-dir', stateDir, '--probe-port', String(closed), '--probe-timeout', '500ms', '--allow-unreachable-targets', '--poll-interval', '1s'], env);
+    assert.equal(allowed.code, 0, `${allowed.stdout}\n${allowed.stderr}`);
+    assert.notEqual((await cloud.session.compute.getServer(id)).host, src);
+    const back = await hostmaint(['undrain', src, '--os-cloud', 'lab', '--yes', '--state-dir', stateDir], env);
+    assert.equal(back.code, 0, `${back.stdout}\n${back.stderr}`);
   });
 });

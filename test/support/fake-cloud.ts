@@ -216,6 +216,8 @@ export class FakeCloud {
   private nextMigId = 100;
   private nextReq = 1;
   readonly hypervisorName: (host: string) => string;
+  /** host_ip of a host's hypervisor (default 192.0.2.10 + its index; null: none). */
+  readonly hostIps = new Map<string, string | null>();
 
   constructor(o: FakeCloudOptions = {}) {
     this.clock = o.clock ?? new TestClock();
@@ -554,6 +556,7 @@ export class FakeCloud {
         state: svc.state,
         status: svc.status,
         hypervisorType: 'QEMU',
+        hostIp: this.hostIps.has(svc.host) ? this.hostIps.get(svc.host)! : `192.0.2.${10 + this.services.indexOf(svc)}`,
       };
       if (withServers) {
         h.servers = [...this.servers.values()].filter((s) => s.host === svc.host).map((s) => ({ id: s.id, name: s.name }));

@@ -28,6 +28,7 @@ interface DrainArgs extends CommonArgs {
   probePort?: number;
   probeTimeout?: string;
   pinToPlan?: boolean;
+  allowUnreachableTargets?: boolean;
   dryRun: boolean;
   yes: boolean;
   adopt: boolean;
@@ -43,7 +44,8 @@ function drainFlags(y: Argv): Argv {
     .option('aggregate', { type: 'string', group: 'Targets:', describe: 'Only hosts of this host aggregate (name or id)' })
     .option('availability-zone', { type: 'string', group: 'Targets:', describe: 'Only hosts in this availability zone' })
     .option('pin-to-plan', { type: 'boolean', group: 'Targets:', describe: 'Request the planned host for each instance instead of letting the scheduler choose [default: from the drain workflow, shipped false]' })
-    .option('probe-port', { type: 'number', group: 'Targets:', describe: 'TCP port each target must answer on (e.g. 16509 for libvirt, 22 for ssh)' })
+    .option('probe-port', { type: 'number', group: 'Targets:', describe: "TCP port each target must answer on, at its name or Nova's host_ip (e.g. 16509 for libvirt, 22 for ssh) [default: a route check to the address]" })
+    .option('allow-unreachable-targets', { type: 'boolean', group: 'Targets:', describe: "Use targets this machine cannot reach (their name does not resolve here and Nova's host_ip fails the check) instead of refusing: from a jump host the computes may still reach each other [default: from the drain workflow, shipped false]" })
     .option('probe-timeout', { type: 'string', group: 'Targets:', describe: 'Timeout of one TCP probe [default: from the drain workflow, shipped 3s]' })
     .option('stopped', { choices: ['cold', 'leave', 'fail'] as const, group: 'Instances:', describe: 'SHUTOFF instances: cold-migrate (then confirm), leave them, or refuse [default: from the drain workflow, shipped cold]' })
     .option('shelved', { choices: ['offload', 'leave', 'fail'] as const, group: 'Instances:', describe: 'SHELVED instances: shelve-offload, leave them, or refuse [default: from the drain workflow, shipped offload]' })
@@ -83,6 +85,7 @@ function drainOptions(argv: DrainArgs, dryRun: boolean, p: WorkflowPolicies): Dr
     aggregate: argv.aggregate ?? p.aggregate,
     availabilityZone: argv.availabilityZone ?? p.availabilityZone,
     pinToPlan: argv.pinToPlan ?? p.pinToPlan,
+    allowUnreachableTargets: argv.allowUnreachableTargets ?? p.allowUnreachableTargets,
     probePort: argv.probePort === undefined ? p.probePort : parseIntFlag('probe-port', argv.probePort, 1, 65535),
     probeTimeoutMs: flag(argv.probeTimeout, (v) => parseDuration('probe-timeout', v, { minMs: 100, maxMs: 60_000 }), p.probeTimeoutMs),
     stopped: argv.stopped ?? p.stopped,
@@ -125,7 +128,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
   await withCommandRun(state, argv, async (run) => {
     const { drainHost } = await import('../../drain.js');
     const host = String(argv.host).trim();
-    const deps = { logger: run.logger, clock: run.cloud.clock, emit: run.output.emit, signal: run.signal, resolveHost: run.cloud.resolveHost };
+    const deps = { logger: run.logger, clock: run.cloud.clock, emit: run.output.emit, signal: run.signal };
     if (dryRun) {
       const unfinished = (await run.store.unfinishedFor(host)).filter((r) => r.command === 'drain' && r.cloud === run.cloud.cloudName);
       if (unfinished[0]) state.io.stderr.write(`hostmaint: note: run ${unfinished[0].runId} (drain of ${host}) is unfinished; \`hostmaint drain ${host}\` resumes it.\n`);
@@ -165,7 +168,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
 /** On resume the saved run's options apply: say which given flags differ from them. */
 function warnIgnoredFlags(state: CommandState, given: DrainOptions, result: DrainResult): void {
   const saved = result.options as unknown as Record<string, unknown>;
-  const keys: Array<keyof DrainOptions> = ['concurrency', 'stopped', 'shelved', 'skipBlocked', 'targets', 'aggregate', 'availabilityZone', 'pinToPlan', 'retries', 'stallTimeoutMs', 'migrationTimeoutMs', 'onTimeout', 'pollIntervalMs'];
+  const keys: Array<keyof DrainOptions> = ['concurrency', 'stopped', 'shelved', 'skipBlocked', 'targets', 'aggregate', 'availabilityZone', 'pinToPlan', 'allowUnreachableTargets', 'retries', 'stallTimeoutMs', 'migrationTimeoutMs', 'onTimeout', 'pollIntervalMs'];
   const differ = keys.filter((k) => given[k] !== undefined && JSON.stringify(given[k]) !== JSON.stringify(saved[k as string] ?? null));
   if (differ.length > 0) {
     state.io.stderr.write(`hostmaint: note: the resumed run kept its own options; these given ones differ and were not applied: ${differ.join(', ')} (use --new-run to start over with them).\n`);
@@ -185,7 +188,6 @@ export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
     emit: run.output.emit,
     notice: (line) => state.io.stderr.write(`${line}\n`),
     signal: run.signal,
-    resolveHost: run.cloud.resolveHost,
     onActive: run.track,
     processEnv: state.io.env,
     secrets: run.cloud.secrets,

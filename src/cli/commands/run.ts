@@ -106,7 +106,7 @@ async function dryRun(
   const rows: Array<{ host: string; instances: number | null; ok: boolean; exitCode: number; message: string }> = [];
   for (const [i, host] of hosts.entries()) {
     const wave = hosts.slice(Math.floor(i / policies.maxParallel) * policies.maxParallel, (Math.floor(i / policies.maxParallel) + 1) * policies.maxParallel);
-    const c = await checkCapacityFor(run.cloud.session, host, wave, policies, { logger: run.logger, clock: run.cloud.clock, ...(run.cloud.resolveHost ? { resolveHost: run.cloud.resolveHost } : {}) });
+    const c = await checkCapacityFor(run.cloud.session, host, wave, policies, { logger: run.logger, clock: run.cloud.clock });
     rows.push({ host, instances: sizes[host] ?? c.result?.plan.length ?? null, ok: c.ok, exitCode: c.exitCode, message: c.message });
   }
   const exitCode = refused !== null ? EXIT.USAGE : (rows.find((r) => !r.ok)?.exitCode ?? 0);

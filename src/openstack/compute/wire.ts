@@ -49,6 +49,7 @@ export interface WireHypervisor {
   state?: string;
   status?: string;
   hypervisor_type?: string | null;
+  host_ip?: string | null;
   service?: { id?: string | number; host?: string; disabled_reason?: string | null };
   servers?: Array<{ name: string; uuid: string }>;
 }
@@ -269,6 +270,7 @@ export function toHypervisor(w: WireHypervisor, withServers: boolean): Hyperviso
     state: state(w.state),
     status: status(w.status),
     hypervisorType: str(w.hypervisor_type),
+    hostIp: str(w.host_ip),
   };
   // Before 2.75 Nova leaves `servers` out when a hypervisor has none.
   if (withServers) h.servers = (w.servers ?? []).map((s): HypervisorServerRef => ({ id: s.uuid, name: s.name }));

@@ -51,8 +51,7 @@ export function deps(cloud: FakeCloud, o: Partial<ActorDeps> = {}): ActorDeps {
     placement: cloud.placement,
     logger: memoryLogger(),
     clock: cloud.clock,
-    resolveHost: async () => true,
-    probeTcp: async () => true,
+    net: { resolve: async () => '192.0.2.10', routeTo: async () => null, probeTcp: async () => true },
     ...o,
   };
 }

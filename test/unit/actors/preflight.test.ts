@@ -67,34 +67,64 @@ describe('actors/preflight', () => {
     assert.ok(rep.warnings.some((w) => /s1: SUSPENDED.*left on the host/.test(w)));
   });
 
-  it('checks targets: enabled and up, hostname resolves, TCP port answers', async () => {
+  it('checks targets: enabled and up, reachable at host_ip (route, or the TCP probe port), else at the name', async () => {
     const cloud = new FakeCloud();
     cloud.addHost('compute-01').addHost('compute-02').addHost('compute-03').addHost('compute-04', { state: 'down' }).addHost('compute-05', { status: 'disabled', disabledReason: 'AUTO: x' });
+    cloud.hostIps.set('compute-02', '10.0.0.2');
+    cloud.hostIps.set('compute-03', null);
     cloud.addServer({ id: 'a' });
+    const looked: string[] = [];
     const probed: Array<[string, number, number]> = [];
-    const d = deps(cloud, {
-      resolveHost: async (n) => (n === 'compute-03' ? false : '10.0.0.2'),
-      probeTcp: async (h, p, t) => {
+    const net = {
+      resolve: async (n: string) => {
+        looked.push(n);
+        return n === 'compute-03' ? '10.0.0.3' : null;
+      },
+      routeTo: async () => null,
+      probeTcp: async (h: string, p: number, t: number) => {
         probed.push([h, p, t]);
         return true;
       },
-    });
-    const rep = await preflight(cloud, { probePort: 16509, probeTimeoutMs: 1000 }, d);
+    };
+    const rep = await preflight(cloud, {}, deps(cloud, { net }));
     const t = Object.fromEntries(rep.targets.map((x) => [x.host, x]));
-    assert.equal(t['compute-02']!.usable, true);
-    assert.equal(t['compute-02']!.address, '10.0.0.2');
-    assert.deepEqual(t['compute-03']!.reasons, ['hostname compute-03 does not resolve']);
+    assert.equal(rep.ok, true);
+    assert.deepEqual([t['compute-02']!.usable, t['compute-02']!.address, t['compute-02']!.reachedVia], [true, '10.0.0.2', 'host_ip']);
+    assert.deepEqual([t['compute-03']!.usable, t['compute-03']!.address, t['compute-03']!.reachedVia], [true, '10.0.0.3', 'name'], 'no host_ip: its name');
+    assert.deepEqual(looked, ['compute-03'], 'a name is looked up only when host_ip is missing or fails');
     assert.deepEqual(t['compute-04']!.reasons, ['service down']);
     assert.match(t['compute-05']!.reasons[0]!, /disabled/);
-    assert.deepEqual(probed, [['compute-02', 16509, 1000]]);
-    assert.equal(rep.plan[0]!.target, 'compute-02');
+    assert.deepEqual(probed, [], 'no probe port: a route check');
 
-    const unreachable = deps(cloud, { probeTcp: async () => false });
-    const rep2 = await preflight(cloud, { probePort: 22 }, unreachable);
-    assert.equal(rep2.ok, false);
-    assert.equal(rep2.blocking[0]!.kind, 'no-targets');
-    assert.match(rep2.blocking[0]!.message, /no usable target host/);
-    assert.match(rep2.findings[0]!.message, /TCP port 22 does not answer/);
+    const withPort = await preflight(cloud, { probePort: 16509, probeTimeoutMs: 1000 }, deps(cloud, { net }));
+    assert.equal(withPort.ok, true);
+    assert.deepEqual(probed, [['10.0.0.2', 16509, 1000], ['10.0.0.3', 16509, 1000]]);
+  });
+
+  it('refuses targets reachable neither at host_ip nor by name, naming each target and every failed check; --allow-unreachable-targets uses them', async () => {
+    const cloud = cloudWith(3);
+    cloud.hostIps.set('compute-02', '10.0.0.2');
+    cloud.hostIps.set('compute-03', null);
+    cloud.addServer({ id: 'a' });
+    const net = { resolve: async () => null, routeTo: async (a: string) => (a === '10.0.0.2' ? 'no route (ENETUNREACH)' : null), probeTcp: async () => false };
+    const rep = await preflight(cloud, {}, deps(cloud, { net }));
+    assert.equal(rep.ok, false);
+    const g = rep.blocking.find((x) => x.kind === 'unreachable')!;
+    assert.deepEqual(g.hosts, [
+      'compute-02: host_ip 10.0.0.2: no route (ENETUNREACH); name compute-02 does not resolve',
+      'compute-03: Nova reports no host_ip; name compute-03 does not resolve',
+    ]);
+    assert.deepEqual(g.override, { option: 'allowUnreachableTargets', flag: '--allow-unreachable-targets' });
+    assert.match(g.message, /^target hosts this machine cannot reach: compute-02: .* \| compute-03: /);
+    assert.deepEqual(rep.targets.map((x) => x.usable), [false, false]);
+
+    const probe = await preflight(cloud, { probePort: 22 }, deps(cloud, { net: { ...net, routeTo: async () => null } }));
+    assert.match(probe.blocking.find((x) => x.kind === 'unreachable')!.hosts[0]!, /^compute-02: host_ip 10\.0\.0\.2: TCP port 22 does not answer within 3000 ms/);
+
+    const allowed = await preflight(cloud, { allowUnreachableTargets: true }, deps(cloud, { net }));
+    assert.equal(allowed.ok, true);
+    assert.ok(allowed.warnings.some((w) => /target compute-02 was not reached from here .*used anyway \(--allow-unreachable-targets\)/.test(w)));
+    assert.equal(allowed.plan[0]!.fits, true);
   });
 
   it('restricts targets to named hosts / an aggregate / an AZ; an unknown name fails the preflight', async () => {

@@ -72,7 +72,7 @@ export function report(ok: boolean, ids: string[] = ['vm-1', 'vm-2']): Preflight
     targets: [],
     plan: ids.map((i) => plan(i)),
     findings: ok ? [] : [{ severity: 'error', kind: 'capacity', category: null, serverId: 'vm-1', serverName: 'vm-1', host: null, message: 'vm-1: needs 8 VCPU', remedy: null, override: null }],
-    blocking: ok ? [] : [{ kind: 'capacity', category: null, message: 'instances that fit on no target: vm-1', override: null, servers: [{ id: 'vm-1', name: 'vm-1', reason: 'needs 8 VCPU', remedy: null }] }],
+    blocking: ok ? [] : [{ kind: 'capacity', category: null, message: 'instances that fit on no target: vm-1', override: null, servers: [{ id: 'vm-1', name: 'vm-1', reason: 'needs 8 VCPU', remedy: null }], hosts: [] }],
     warnings: [],
     waitedMs: 0,
   };

@@ -11,7 +11,7 @@ function cloud3(): FakeCloud {
 }
 
 function deps(cloud: FakeCloud, events: DrainEvent[] = []) {
-  return { logger: memoryLogger(), clock: cloud.clock, emit: (e: DrainEvent) => events.push(e), resolveHost: async () => true, probeTcp: async () => true };
+  return { logger: memoryLogger(), clock: cloud.clock, emit: (e: DrainEvent) => events.push(e), net: { resolve: async () => '192.0.2.10', routeTo: async () => null, probeTcp: async () => true } };
 }
 
 describe('drainHost / undrainHost (library, on the in-memory cloud)', () => {
