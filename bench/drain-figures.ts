@@ -21,11 +21,11 @@
  *            from the ideal run's completion times (it would see the same
  *            schedule). The cheapest order (smallest first) is shown too.
  */
-import { drainHost } from '../src/drain.js';
+import { drainHost } from '../src/library/drain.js';
 import { VirtualClock } from '../src/emulator/index.js';
 import type { Emulator, Scenario } from '../src/emulator/index.js';
-import { nullLogger } from '../src/log.js';
-import type { DrainOptions, DrainResult } from '../src/workflow/types.js';
+import { nullLogger } from '../src/core/log.js';
+import type { DrainOptions, DrainResult } from '../src/machines/types.js';
 import { closeEmulated, fmt, MIXED_FLAVORS, mixedHostScenario, openEmulated } from './lib/emulated.js';
 
 /** The CLI's defaults (src/cli/commands/drain.ts): what an operator gets. */

@@ -8,10 +8,10 @@
  * Side by side: Placement requests for 250 and 1,000 hosts with 3 flavors,
  * and 1,000 hosts with 6 flavors: they follow the flavors, not the hosts.
  */
-import { realClock } from '../src/clock.js';
-import { drainHost } from '../src/drain.js';
+import { realClock } from '../src/core/clock.js';
+import { drainHost } from '../src/library/drain.js';
 import { generateBig, type Scenario } from '../src/emulator/index.js';
-import { nullLogger } from '../src/log.js';
+import { nullLogger } from '../src/core/log.js';
 import { connect } from '../src/openstack/session.js';
 import type { Figure } from './drain-figures.js';
 import { spawnEmulator } from './lib/emulator-process.js';

@@ -7,8 +7,8 @@
  *   const result = await drainHost(session, 'compute-01', { reason: 'kernel' }, { logger, clock: realClock });
  *   process.exitCode = result.exitCode;
  */
-export { drainHost, undrainHost, newRunId, DRAIN_DEFAULTS, EXIT_CODES, exitCodeFor } from './drain.js';
-export type { RunDeps, PersistedRun, Clients } from './drain.js';
+export { drainHost, undrainHost, newRunId, DRAIN_DEFAULTS, EXIT_CODES, exitCodeFor } from './library/drain.js';
+export type { RunDeps, PersistedRun, Clients } from './library/drain.js';
 export type {
   DrainOptions,
   DrainResult,
@@ -19,13 +19,13 @@ export type {
   InstanceOutcome,
   DrainOutcome,
   UndrainOutcome,
-} from './workflow/types.js';
+} from './machines/types.js';
 export { resolveCloud, isBuiltinDemo } from './config/index.js';
 export { connect } from './openstack/session.js';
 export type { CloudSession, ComputeApi, PlacementApi } from './openstack/api.js';
-export { HostmaintError, HttpError } from './errors.js';
-export type { ErrorKind } from './errors.js';
-export { realClock } from './clock.js';
-export type { Clock } from './clock.js';
-export type { Logger } from './log.js';
-export { EXIT, EXIT_DESCRIPTIONS } from './cli/exit-codes.js';
+export { HostmaintError, HttpError } from './core/errors.js';
+export type { ErrorKind } from './core/errors.js';
+export { realClock } from './core/clock.js';
+export type { Clock } from './core/clock.js';
+export type { Logger } from './core/log.js';
+export { EXIT, EXIT_DESCRIPTIONS } from './core/exit-codes.js';

@@ -4,10 +4,10 @@
  * real cloud), and scenario builders for the figures.
  */
 import type { ResolvedCloud } from '../../src/config/cloud.js';
-import type { Clock } from '../../src/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, Scenario } from '../../src/emulator/index.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../../src/core/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 
 export interface Env {

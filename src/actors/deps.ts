@@ -2,11 +2,11 @@
  * What the actors need from the outside world. Everything is injected: the
  * OpenStack clients, the clock, the logger, the name resolver and TCP prober.
  */
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 import type { ComputeApi, PlacementApi } from '../openstack/api.js';
 import type { ComputeService } from '../openstack/types.js';
-import type { DrainEvent, ServiceRecord } from '../workflow/types.js';
+import type { DrainEvent, ServiceRecord } from '../machines/types.js';
 import type { NetChecks } from './net.js';
 
 

@@ -25,7 +25,7 @@ import type {
   VerifyInput,
   WaitUpInput,
   WaitUpOutput,
-} from '../workflow/types.js';
+} from '../machines/types.js';
 import type { ActorDeps } from './deps.js';
 import { poolTick } from './pool.js';
 import { runPreflight } from './preflight.js';

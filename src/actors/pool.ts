@@ -29,11 +29,11 @@
  * that already moves (in-progress migration or busy task_state) or already left
  * the host is adopted and watched; a second request is never sent.
  */
-import { errorText, isHostmaintError } from '../errors.js';
+import { errorText, isHostmaintError } from '../core/errors.js';
 import type { CallOptions } from '../openstack/api.js';
 import type { InstanceAction, Migration, Server } from '../openstack/types.js';
-import { IN_FLIGHT_PHASES, isTerminal } from '../workflow/pool.js';
-import type { DrainEventBody, DrainEventDraft, InstanceRun, PoolTickInput, PoolTickOutput } from '../workflow/types.js';
+import { IN_FLIGHT_PHASES, isTerminal } from '../machines/pool.js';
+import type { DrainEventBody, DrainEventDraft, InstanceRun, PoolTickInput, PoolTickOutput } from '../machines/types.js';
 import type { ActorDeps } from './deps.js';
 
 /** Migration statuses that are over (nothing left to wait for). 'finished' is not: a cold migration awaits confirm. */

@@ -15,7 +15,7 @@
  *     without every resource class): inventories + usages per target.
  *   listServerGroups, plus getServer for anti-affinity members on other hosts
  */
-import { errorText } from '../errors.js';
+import { errorText } from '../core/errors.js';
 import type { CallOptions } from '../openstack/api.js';
 import { compareMicroversions } from '../openstack/service-client.js';
 import type { AllocationCandidates, Server, ServerGroup } from '../openstack/types.js';
@@ -24,8 +24,9 @@ import { capacityOf, freeAmounts, requestForServer, shortfalls } from '../planne
 import { placeAll } from '../planner/place.js';
 import { candidateTargets } from '../planner/targets.js';
 import { zoneAllows } from '../planner/targets.js';
-import type { Classification, ClassifyPolicy, PlaceableInstance, PlacementGroup, PlacementTarget, ProviderCapacity, ResourceAmounts } from '../planner/types.js';
-import type { BlockingGroup, Finding, PreflightInput, PreflightReport, TargetReport } from '../workflow/types.js';
+import type { ClassifyPolicy, PlaceableInstance, PlacementGroup, PlacementTarget, ProviderCapacity } from '../planner/types.js';
+import type { Classification, ResourceAmounts } from '../machines/plan.js';
+import type { BlockingGroup, Finding, PreflightInput, PreflightReport, TargetReport } from '../machines/types.js';
 import type { ActorDeps } from './deps.js';
 import { mapLimit } from './limit.js';
 import { netChecks, type NetChecks } from './net.js';

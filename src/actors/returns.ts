@@ -3,10 +3,10 @@
  * still where the drain put them and still in the state they were moved in.
  * One listServersOnHost per host the drain moved instances to.
  */
-import { errorText } from '../errors.js';
+import { errorText } from '../core/errors.js';
 import type { Server } from '../openstack/types.js';
-import { newRun } from '../workflow/pool.js';
-import type { InstanceRun, SelectReturnsInput, SelectReturnsOutput } from '../workflow/types.js';
+import { newRun } from '../machines/pool.js';
+import type { InstanceRun, SelectReturnsInput, SelectReturnsOutput } from '../machines/types.js';
 import type { ActorDeps } from './deps.js';
 
 export async function selectReturns(deps: ActorDeps, input: SelectReturnsInput, signal?: AbortSignal): Promise<SelectReturnsOutput> {

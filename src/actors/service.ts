@@ -3,10 +3,10 @@
  * function re-reads the service before writing (reconcile, then act), so a
  * restored run can call it again safely.
  */
-import { HostmaintError, errorText, isHttpError } from '../errors.js';
+import { HostmaintError, errorText, isHttpError } from '../core/errors.js';
 import type { CallOptions } from '../openstack/api.js';
 import type { ComputeService, Hypervisor } from '../openstack/types.js';
-import { identifyDisabler, makeMarker, parseMarker } from '../workflow/marker.js';
+import { identifyDisabler, makeMarker, parseMarker } from '../machines/marker.js';
 import type {
   DisableOutput,
   EnableInput,
@@ -17,7 +17,7 @@ import type {
   ServiceRecord,
   WaitUpInput,
   WaitUpOutput,
-} from '../workflow/types.js';
+} from '../machines/types.js';
 import { toComputeService, toServiceRecord, type ActorDeps } from './deps.js';
 
 const COMPUTE = 'nova-compute';

@@ -4,8 +4,8 @@
  * this process and points the real clients at it over loopback.
  */
 import type { CloudSession } from '../openstack/api.js';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 
 export interface OpenedCloud {
   session: CloudSession;
@@ -24,7 +24,7 @@ export async function openCloud(
 ): Promise<OpenedCloud> {
   const { resolveCloud, isBuiltinDemo } = await import('../config/index.js');
   const { connect } = await import('../openstack/session.js');
-  const { realClock } = await import('../clock.js');
+  const { realClock } = await import('../core/clock.js');
   if (isBuiltinDemo(overrides, opts.env)) {
     const { startEmulator, scaledClock, VirtualClock } = await import('../emulator/index.js');
     // HOSTMAINT_DEMO_SPEED: emulated time runs this many times faster than real time (default 10);

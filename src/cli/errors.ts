@@ -3,8 +3,8 @@
  * `reportError`, which prints what happened, why and what to do, and picks
  * the exit code from the one table in exit-codes.ts.
  */
-import { HostmaintError, HttpError } from '../errors.js';
-import { EXIT, exitCodeForKind, type ExitCode } from './exit-codes.js';
+import { HostmaintError, HttpError } from '../core/errors.js';
+import { EXIT, exitCodeForKind, type ExitCode } from '../core/exit-codes.js';
 
 export interface ErrorReport {
   exitCode: ExitCode;
@@ -63,6 +63,3 @@ export function describeError(thrown: unknown): ErrorReport {
   };
 }
 
-export function usageError(message: string, hint?: string): HostmaintError {
-  return new HostmaintError('usage', message, { hint: hint ?? 'Run the command with --help for its options and examples.' });
-}

@@ -5,18 +5,14 @@
  * the emulator) are imported inside handlers, so `--help` starts fast.
  */
 import yargs from 'yargs';
-import { describeError, usageError } from './errors.js';
-import { EXIT } from './exit-codes.js';
-import type { CliIO } from './io.js';
+import { describeError } from './errors.js';
+import { usageError } from '../core/errors.js';
+import { EXIT } from '../core/exit-codes.js';
+import type { CliIO } from '../report/io.js';
+import type { CommandState } from './state.js';
 import { cloudOptions, outputOptions } from './global-options.js';
 import { COMMAND_NAMES, withCommands } from './commands/index.js';
 import { VERSION } from '../version.js';
-
-export interface CommandState {
-  io: CliIO;
-  exitCode: number;
-  format: 'table' | 'json';
-}
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const state: CommandState = { io, exitCode: EXIT.OK, format: argv.some((a, i) => a === '--format=json' || ((a === '-f' || a === '--format') && argv[i + 1] === 'json')) ? 'json' : 'table' };

@@ -13,17 +13,17 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import type { CommandState } from './main.js';
+import type { CommandState } from './state.js';
 import { openCloud, type OpenedCloud } from './cloud.js';
 import { cloudOverrides } from './global-options.js';
-import { parseDuration } from './durations.js';
+import { parseDuration } from '../core/durations.js';
 import { createLogger, closeLogger } from '../report/logging.js';
 import { checkStateDirFlag } from './state-dir.js';
 export { checkStateDirFlag } from './state-dir.js';
 import { checkOutputFlags, createRunOutput, type RunOutput } from '../report/output.js';
 import { defaultStateDir, RunStore } from '../runs/store.js';
 import type { ActiveRun } from '../runs/runner.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 export interface CommonArgs {
   format: 'table' | 'json';

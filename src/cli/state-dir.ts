@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { usageError } from './errors.js';
+import { usageError } from '../core/errors.js';
 
 /** The --state-dir flag: a non-empty path, made absolute. Light on purpose (status start-up). */
 export function checkStateDirFlag(value: unknown): string {

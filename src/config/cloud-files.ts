@@ -10,7 +10,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { HostmaintError } from '../errors.js';
+import { HostmaintError } from '../core/errors.js';
 import { checkCloudsFile, type SchemaProblem } from './cloud-schema.js';
 
 export type Env = Record<string, string | undefined>;

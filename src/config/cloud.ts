@@ -18,7 +18,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { HostmaintError } from '../errors.js';
+import { HostmaintError } from '../core/errors.js';
 import { loadCloudsConfig, schemaError, type CloudsConfig, type ConfigSearch, type Env } from './cloud-files.js';
 import { AUTH_KEYS } from './cloud-schema.js';
 

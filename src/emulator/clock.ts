@@ -41,8 +41,8 @@
  *     (A fault-injected delay releases the request's hold while it sleeps, or
  *     it would wait forever.)
  */
-import type { Clock } from '../clock.js';
-import { realClock } from '../clock.js';
+import type { Clock } from '../core/clock.js';
+import { realClock } from '../core/clock.js';
 
 export { realClock };
 

@@ -6,8 +6,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 import type { VirtualClock } from './clock.js';
 import { isVirtualClock } from './clock.js';
 import type { FaultBook, RequestFault, RequestInfo } from './faults.js';

@@ -7,9 +7,9 @@
  *   // emu.authUrl, emu.credentials, emu.cloudsYaml('demo'), emu.requests, emu.state ...
  *   await emu.stop();
  */
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
-import { nullLogger } from '../log.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import { nullLogger } from '../core/log.js';
 import { VirtualClock, isVirtualClock, realClock, scaledClock } from './clock.js';
 import type { FaultSpec } from './faults.js';
 import { FAULT_SCHEMA, FaultBook, isMigrationFault, isRequestFault } from './faults.js';

@@ -25,7 +25,7 @@
  * - cold migration: pre-migrating -> migrating -> post-migrating -> finished
  *   (VERIFY_RESIZE on the destination), confirmResize -> confirming -> confirmed.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../core/clock.js';
 import { Engine } from './engine.js';
 import type { Timer } from './engine.js';
 import { Rng } from './rng.js';

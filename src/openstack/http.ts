@@ -24,9 +24,9 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { realClock, type Clock } from '../clock.js';
-import { HostmaintError, HttpError, type ErrorKind } from '../errors.js';
-import type { Logger } from '../log.js';
+import { realClock, type Clock } from '../core/clock.js';
+import { HostmaintError, HttpError, type ErrorKind } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import { redact, redactUrl } from './redact.js';
 import { compareMicroversions, type HttpMethod, type ServiceClient, type ServiceRequest, type ServiceResponse } from './service-client.js';
 

@@ -6,9 +6,9 @@
  * re-authenticate on 401. The session exposes who we are for run records,
  * never the token.
  */
-import { realClock, type Clock } from '../clock.js';
+import { realClock, type Clock } from '../core/clock.js';
 import type { ResolvedCloud } from '../config/cloud.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { CloudSession, ComputeApi, PlacementApi } from './api.js';
 import { COMPUTE_MAX_MICROVERSION, COMPUTE_MIN_MICROVERSION, createComputeClient } from './compute/index.js';
 import { HttpTransport, negotiateMicroversion, type RetryPolicy } from './http.js';

@@ -13,7 +13,8 @@
  */
 import { flavorResources, providerCapacity } from '../openstack/placement/capacity.js';
 import type { Inventories, Server, ServerFlavor, Usages } from '../openstack/types.js';
-import type { ProviderCapacity, ResourceAmounts } from './types.js';
+import type { ProviderCapacity } from './types.js';
+import type { ResourceAmounts } from '../machines/plan.js';
 
 export function capacityOf(inventories: Inventories, usages: Usages): ProviderCapacity {
   const out: ProviderCapacity = {};

@@ -4,7 +4,8 @@
  * a verdict out (kubectl drain's filters, one function per concern).
  */
 import type { Server } from '../openstack/types.js';
-import type { BlockCategory, Classification, ClassifyPolicy, InstanceClass, OverrideHint } from './types.js';
+import type { ClassifyPolicy } from './types.js';
+import type { BlockCategory, Classification, InstanceClass, OverrideHint } from '../machines/plan.js';
 
 export const DEFAULT_CLASSIFY_POLICY: ClassifyPolicy = { stopped: 'cold', shelved: 'offload', skipBlocked: false, admin: true };
 

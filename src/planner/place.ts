@@ -9,7 +9,8 @@
  */
 import { consume, formatAmount, formatRequest, orderedClasses, shortfalls } from './capacity.js';
 import { zoneAllows } from './targets.js';
-import type { InstancePlan, PlaceableInstance, PlacementGroup, PlacementTarget, PlanResult, ProviderCapacity, ResourceAmounts } from './types.js';
+import type { PlaceableInstance, PlacementGroup, PlacementTarget, PlanResult, ProviderCapacity } from './types.js';
+import type { InstancePlan, ResourceAmounts } from '../machines/plan.js';
 import { freeAmounts } from './capacity.js';
 
 function cpu(r: ResourceAmounts): number {

@@ -1,70 +1,8 @@
 /**
- * Data types of the planner. Everything here is plain JSON: classifications,
- * capacities and plans end up in the workflow's context and in the result.
+ * Data types of the planner's own arithmetic. What ends up in a run's context
+ * (classifications, plans) is src/machines/plan.ts.
  */
-
-/** What a drain will do with one instance. */
-export type InstanceClass =
-  /** ACTIVE / PAUSED: live-migrate. */
-  | 'live'
-  /** SHUTOFF (policy stopped=cold): cold-migrate, then confirm. */
-  | 'cold'
-  /** SHELVED, not offloaded (policy shelved=offload): shelve-offload. */
-  | 'offload'
-  /** A task is in progress (or BUILD): wait up to a bound, then classify again. */
-  | 'wait'
-  /** Cannot be moved as it is; the remedy says what to do. */
-  | 'blocked'
-  /** Left where it is on purpose (policy stopped=leave / shelved=leave). */
-  | 'leave'
-  /** Needs nothing (SHELVED_OFFLOADED has no host). */
-  | 'none';
-
-/** Why an instance is blocked (or refused by a policy); findings are grouped by it. */
-export type BlockCategory =
-  | 'suspended'
-  | 'rescue'
-  | 'error'
-  | 'locked'
-  | 'hardware'
-  | 'busy'
-  | 'verify-resize'
-  | 'soft-deleted'
-  | 'unsupported-state'
-  | 'stopped-policy'
-  | 'shelved-policy';
-
-/** The option (library) and flag (CLI) that lets the operator override a blocking class. */
-export interface OverrideHint {
-  option: string;
-  flag: string;
-}
-
-export interface Classification {
-  serverId: string;
-  name: string;
-  projectId: string;
-  status: string;
-  vmState: string | null;
-  taskState: string | null;
-  locked: boolean;
-  class: InstanceClass;
-  /** Short human reason for the class ("ACTIVE: live migration"). */
-  reason: string;
-  /** Set for blocked / policy-refused instances. */
-  category: BlockCategory | null;
-  /** What the operator can do (commands to run), when blocked. */
-  remedy: string | null;
-  override: OverrideHint | null;
-  /** True when this instance makes the preflight fail. */
-  blocking: boolean;
-  /** Hardware features that prevent a live migration (extra spec keys). */
-  hardware: string[];
-  /** The instance is already being moved (task_state migrating): watch it, do not send a request. */
-  adopt: boolean;
-  /** Non-blocking remarks (e.g. locked, moved as admin). */
-  notes: string[];
-}
+import type { InstancePlan, ResourceAmounts } from '../machines/plan.js';
 
 export interface ClassifyPolicy {
   stopped: 'cold' | 'leave' | 'fail';
@@ -73,9 +11,6 @@ export interface ClassifyPolicy {
   /** Admins may move locked instances. */
   admin: boolean;
 }
-
-/** Resource class -> amount (VCPU, PCPU, MEMORY_MB, DISK_GB, ...). */
-export type ResourceAmounts = Record<string, number>;
 
 export interface ResourceCapacity {
   /** floor((total - reserved) * allocation_ratio) */
@@ -118,21 +53,6 @@ export interface PlacementGroup {
   moving: string[];
   /** Hosts where members that stay put already run. */
   occupiedHosts: string[];
-}
-
-/** Where one instance is expected to go. */
-export interface InstancePlan {
-  serverId: string;
-  name: string;
-  method: 'live' | 'cold';
-  request: ResourceAmounts;
-  /** Chosen target, or null when it fits nowhere. */
-  target: string | null;
-  /** Other hosts it would also fit on at the moment it was placed (retries may use them when pinned). */
-  alternatives: string[];
-  fits: boolean;
-  /** Why it fits nowhere ("needs 8 VCPU, 16384 MB RAM; largest free: 4 VCPU on compute-03"). */
-  reason: string | null;
 }
 
 export interface PlanResult {

@@ -6,7 +6,8 @@
  * bar, rate, route...) instead of wrapping; NO_COLOR gives the same layout
  * without colour.
  */
-import type { DrainPhase } from '../workflow/types.js';
+import { EXIT } from '../core/exit-codes.js';
+import type { DrainPhase } from '../machines/types.js';
 import { COLOR, PLAIN, clean, displayWidth, fit, truncate, type Style } from './ansi.js';
 import { DRAIN_STEPS, PHASE_LABEL, RunView, UNDRAIN_STEPS, type InstanceView, type NotableKind } from './view-model.js';
 
@@ -279,7 +280,7 @@ function phaseLine(view: RunView, st: Style, g: Glyphs, width: number): string {
   if (view.finished) {
     const f = view.finished;
     const text = `${f.outcome} (exit ${f.exitCode}): ${clean(f.message)}`;
-    return f.exitCode === 0 ? st.green(`${g.done} ${text}`) : f.exitCode === 130 ? st.yellow(`${g.kinds.warn} ${text}`) : st.red(`${g.kinds.error} ${text}`);
+    return f.exitCode === EXIT.OK ? st.green(`${g.done} ${text}`) : f.exitCode === EXIT.INTERRUPTED ? st.yellow(`${g.kinds.warn} ${text}`) : st.red(`${g.kinds.error} ${text}`);
   }
   const steps: DrainPhase[] = view.command === 'undrain' ? UNDRAIN_STEPS : view.dryRun ? ['resolving', 'preflight'] : DRAIN_STEPS;
   const current = view.phase;

@@ -14,7 +14,7 @@
  * and that every later line (console and file) carries.
  */
 import winston from 'winston';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 export interface LoggingOptions {
   /** 0: warnings and errors (default), 1 (-v): info + HTTP requests, 2 (-vv): debug. */

@@ -12,8 +12,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { CliIO } from '../cli/io.js';
-import { usageError } from '../cli/errors.js';
+import type { CliIO } from './io.js';
+import { usageError } from '../core/errors.js';
 import { colorWanted, unicodeWanted } from './ansi.js';
 import { LiveTerminal } from './live.js';
 import { runLogContext } from './logging.js';
@@ -21,7 +21,7 @@ import { progressSink, type ProgressSink } from './progress.js';
 import { reportFormat, timelineEntry, writeReport, type TimelineEntry } from './report.js';
 import { formatDrainResult, formatUndrainResult } from './result.js';
 import { formatRollingResult, formatWorkflowResult } from './workflow-result.js';
-import type { DrainEvent, DrainResult, UndrainResult } from '../workflow/types.js';
+import type { DrainEvent, DrainResult, UndrainResult } from '../machines/types.js';
 import type { RollingResult } from '../runs/rolling-runner.js';
 import type { WorkflowResult } from '../runs/workflow-runner.js';
 

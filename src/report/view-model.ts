@@ -5,8 +5,9 @@
  * only input, times come from the events, so a recorded stream renders the
  * same frame every time (the snapshot tests rely on it).
  */
-import type { DrainEvent, DrainPhase, MoveMethod } from '../workflow/types.js';
+import type { DrainEvent, DrainPhase, MoveMethod } from '../machines/types.js';
 import { clean } from './ansi.js';
+import { EXIT } from '../core/exit-codes.js';
 
 export type InstanceState =
   /** To be moved, not requested yet. */
@@ -305,7 +306,7 @@ export class RunView {
         }
         this.finished = { outcome: e.outcome, exitCode: e.exitCode, message: e.message, at };
         this.phase = 'done';
-        this.note(at, e.exitCode === 0 ? 'ok' : e.exitCode === 130 ? 'warn' : 'error', `finished: ${e.outcome} (exit ${e.exitCode})`);
+        this.note(at, e.exitCode === EXIT.OK ? 'ok' : e.exitCode === EXIT.INTERRUPTED ? 'warn' : 'error', `finished: ${e.outcome} (exit ${e.exitCode})`);
         break;
       default:
         break;
@@ -361,7 +362,7 @@ export class RunView {
           this.finished = { outcome: e.outcome, exitCode: e.exitCode, message: e.message, at };
           this.phase = 'done';
         }
-        this.note(at, e.exitCode === 0 ? 'ok' : e.exitCode === 8 || e.exitCode === 130 ? 'warn' : 'error', `workflow ${e.workflow}: ${e.outcome} (exit ${e.exitCode})`);
+        this.note(at, e.exitCode === EXIT.OK ? 'ok' : e.exitCode === EXIT.AWAITING_APPROVAL || e.exitCode === EXIT.INTERRUPTED ? 'warn' : 'error', `workflow ${e.workflow}: ${e.outcome} (exit ${e.exitCode})`);
         return true;
       case 'host-started': {
         this.startedAt ??= at;
@@ -388,7 +389,7 @@ export class RunView {
         this.finished = { outcome: e.outcome, exitCode: e.exitCode, message: e.message, at };
         this.phase = 'done';
         this.innerActive = false;
-        this.note(at, e.exitCode === 0 ? 'ok' : e.exitCode === 8 || e.exitCode === 130 ? 'warn' : 'error', `rolling run: ${e.outcome} (exit ${e.exitCode})`);
+        this.note(at, e.exitCode === EXIT.OK ? 'ok' : e.exitCode === EXIT.AWAITING_APPROVAL || e.exitCode === EXIT.INTERRUPTED ? 'warn' : 'error', `rolling run: ${e.outcome} (exit ${e.exitCode})`);
         return true;
       default:
         return false;

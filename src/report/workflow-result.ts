@@ -8,7 +8,7 @@
  */
 import type { RollingResult } from '../runs/rolling-runner.js';
 import type { WorkflowResult } from '../runs/workflow-runner.js';
-import type { StepResult } from '../workflow/workflow.machine.js';
+import type { StepResult } from '../machines/workflow.machine.js';
 import { clean } from './ansi.js';
 import { repeatedFlags, secs, shellQuote, table, type ResultContext } from './result.js';
 

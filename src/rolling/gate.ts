@@ -3,12 +3,12 @@
  * hosts back (nova-compute up and enabled), and is there room for each host
  * of the next wave on the hosts that stay in service. Read-only.
  */
-import type { Clock } from '../clock.js';
-import { drainHost, type RunDeps } from '../drain.js';
-import type { Logger } from '../log.js';
+import type { Clock } from '../core/clock.js';
+import { drainHost, type RunDeps } from '../library/drain.js';
+import type { Logger } from '../core/log.js';
 import type { ComputeApi, PlacementApi } from '../openstack/api.js';
 import type { ServiceState, ServiceStatus } from '../openstack/types.js';
-import type { DrainResult } from '../workflow/types.js';
+import type { DrainResult } from '../machines/types.js';
 import { drainOptionsFrom } from '../workflow-file/policies.js';
 import type { WorkflowPolicies } from '../workflow-file/types.js';
 
@@ -150,7 +150,7 @@ export interface RollingGateOptions {
 const STEP_FAILED = 7;
 
 /**
- * The rolling machine's `gate` actor body (src/workflow/rolling.machine.ts):
+ * The rolling machine's `gate` actor body (src/machines/rolling.machine.ts):
  * wait for `previous` to be back (not back in time: not ok, exit 7), then
  * check capacity for each host of `next` on its own with the whole wave
  * excluded from the targets (no room: listed in `skip` with the plan's code).

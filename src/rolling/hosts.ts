@@ -12,7 +12,7 @@
  */
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { suggestHosts } from '../actors/service.js';
-import { HostmaintError, errorText } from '../errors.js';
+import { HostmaintError, errorText } from '../core/errors.js';
 import type { ComputeApi } from '../openstack/api.js';
 import type { ComputeService } from '../openstack/types.js';
 

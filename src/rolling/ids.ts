@@ -1,7 +1,7 @@
 /** Run ids of a rolling run and its children. */
-import { HostmaintError } from '../errors.js';
-import { isValidRunId } from '../workflow/marker.js';
-import { childRunId } from '../workflow/rolling.machine.js';
+import { HostmaintError } from '../core/errors.js';
+import { isValidRunId } from '../machines/marker.js';
+import { childRunId } from '../machines/rolling.machine.js';
 
 /**
  * Throws a usage error unless `runId` and every child id derived from it

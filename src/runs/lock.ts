@@ -19,7 +19,7 @@ import type { RunCommand } from './schema.js';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HostmaintError } from '../errors.js';
+import { HostmaintError } from '../core/errors.js';
 import { fsyncDirSync, mkdirpSync } from './store.js';
 
 export interface LockHolder {

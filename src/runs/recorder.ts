@@ -11,8 +11,8 @@
  * acting (a resumed step that already happened is recognised, not repeated).
  */
 import os from 'node:os';
-import type { PersistedRun } from '../drain.js';
-import type { DrainEvent, DrainResult, InstanceRun, UndrainResult } from '../workflow/types.js';
+import type { PersistedRun } from '../library/drain.js';
+import type { DrainEvent, DrainResult, InstanceRun, UndrainResult } from '../machines/types.js';
 import type { RunRecord } from './schema.js';
 import type { RunStore } from './store.js';
 

@@ -1,6 +1,6 @@
 /**
  * Rolling maintenance: one workflow over several hosts, in waves of
- * `max-parallel` (src/workflow/rolling.machine.ts), as a saved, resumable run.
+ * `max-parallel` (src/machines/rolling.machine.ts), as a saved, resumable run.
  *
  * Each host's run is an ordinary workflow run (runWorkflow) with a fixed id
  * (`<rolling-id>-h<n>`): re-running a wave after a crash resumes each host's
@@ -11,16 +11,16 @@
  * host of the next wave can be emptied onto the hosts outside the wave.
  */
 import { createActor, fromPromise, type Snapshot } from 'xstate';
-import { HostmaintError, errorText, type ErrorKind } from '../errors.js';
-import { exitCodeForKind } from '../cli/exit-codes.js';
+import { HostmaintError, errorText, type ErrorKind } from '../core/errors.js';
+import { exitCodeForKind } from '../core/exit-codes.js';
 import type { CloudSession } from '../openstack/api.js';
-import type { Clients, RunDeps } from '../drain.js';
+import type { Clients, RunDeps } from '../library/drain.js';
 import { rollingGate } from '../rolling/gate.js';
 import { checkEnvRefs } from '../workflow-file/placeholders.js';
 import { checkRollingRunId } from '../rolling/ids.js';
 import type { PolicyOverrides, Workflow, WorkflowSource } from '../workflow-file/types.js';
-import { ROLLING_MACHINE_VERSION, describeRolling, rollingMachine } from '../workflow/rolling.machine.js';
-import type { GateInput, GateOutput, RollingContext, RollingHost, RollingOutcome, WaveInput, WaveOutput } from '../workflow/rolling.types.js';
+import { ROLLING_MACHINE_VERSION, describeRolling, rollingMachine } from '../machines/rolling.machine.js';
+import type { GateInput, GateOutput, RollingContext, RollingHost, RollingOutcome, WaveInput, WaveOutput } from '../machines/rolling.types.js';
 import { acquireHostLock } from './lock.js';
 import { RunRecorder, newRecordFor } from './recorder.js';
 import { checkResumable, markResumed, newRunIdFor, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
@@ -191,7 +191,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     ...(snapshot ? { snapshot } : {}),
   });
   env.onActive?.({ record, saveInterrupted: (reason) => recorder.markInterrupted(reason), abandon: (reason) => recorder.abandon(reason) });
-  const { runToEnd, PhaseClock } = await import('../drain.js');
+  const { runToEnd, PhaseClock } = await import('../library/drain.js');
   const deps: RunDeps = { logger, clock, emit, ...(env.signal ? { signal: env.signal } : {}), onSnapshot: (p) => recorder.onSnapshot({ ...p, host: ROLLING_HOST }) };
   let ctx: RollingContext;
   try {

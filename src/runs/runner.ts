@@ -15,13 +15,13 @@
  * Library users get the same behaviour as the CLI by calling runDrain / runUndrain.
  */
 import os from 'node:os';
-import { HostmaintError, errorText } from '../errors.js';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import { HostmaintError, errorText } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 import type { CloudSession } from '../openstack/api.js';
-import type { Clients, PersistedRun, RunDeps } from '../drain.js';
-import type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from '../workflow/types.js';
-import { parseMarker } from '../workflow/marker.js';
+import type { Clients, PersistedRun, RunDeps } from '../library/drain.js';
+import type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from '../machines/types.js';
+import { parseMarker } from '../machines/marker.js';
 import { acquireHostLock, type HostLock } from './lock.js';
 import { RunRecorder, describeProgress, machineOf, newRecordFor, poolProgress, valueText } from './recorder.js';
 import { snapshotProblems, type RunRecord } from './schema.js';
@@ -92,7 +92,7 @@ export interface UndrainRunRequest {
 type Session = CloudSession | Clients;
 
 function workflowVersions(): Promise<Record<RunRecord['workflow']['name'], number>> {
-  return Promise.all([import('../workflow/drain.machine.js'), import('../workflow/undrain.machine.js'), import('../workflow/workflow.machine.js'), import('../workflow/rolling.machine.js')]).then(([d, u, w, r]) => ({
+  return Promise.all([import('../machines/drain.machine.js'), import('../machines/undrain.machine.js'), import('../machines/workflow.machine.js'), import('../machines/rolling.machine.js')]).then(([d, u, w, r]) => ({
     drain: d.DRAIN_MACHINE_VERSION,
     undrain: u.UNDRAIN_MACHINE_VERSION,
     workflow: w.WORKFLOW_MACHINE_VERSION,
@@ -201,7 +201,7 @@ export function supersede(store: RunStore, rec: RunRecord, reason: string, now: 
 }
 
 export async function newRunIdFor(clock: Clock): Promise<string> {
-  const { newRunId } = await import('../drain.js');
+  const { newRunId } = await import('../library/drain.js');
   return newRunId(clock);
 }
 
@@ -413,7 +413,7 @@ export async function runDrain(session: Session, req: DrainRunRequest, env: Runn
   const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'drain' });
   try {
     const prepared = await prepareDrain(session, req, env, lock, versions.drain);
-    const { drainHost } = await import('../drain.js');
+    const { drainHost } = await import('../library/drain.js');
     return await execute('drain', env, lock, prepared, { ...req.options }, (deps, opts) => drainHost(session, req.host, opts as DrainOptions, deps));
   } finally {
     lock.release();
@@ -427,7 +427,7 @@ export async function runUndrain(session: Session, req: UndrainRunRequest, env: 
   const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'undrain' });
   try {
     const prepared = await prepareUndrain(session, req, env, lock, versions.undrain);
-    const { undrainHost } = await import('../drain.js');
+    const { undrainHost } = await import('../library/drain.js');
     return await execute('undrain', env, lock, prepared, { ...req.options }, (deps, opts) => undrainHost(session, req.host, opts as UndrainOptions, deps));
   } finally {
     lock.release();

@@ -192,7 +192,7 @@ function snapshotOf(context: Record<string, unknown>) {
   } as const;
 }
 
-/** A workflow run's snapshot (src/workflow/workflow.machine.ts): where it is in its steps, and what they gave. */
+/** A workflow run's snapshot (src/machines/workflow.machine.ts): where it is in its steps, and what they gave. */
 const WORKFLOW_SNAPSHOT_SCHEMA = snapshotOf({
   type: 'object',
   required: ['runId', 'host', 'workflow', 'steps', 'units', 'cursor', 'results', 'manifest'],
@@ -208,7 +208,7 @@ const WORKFLOW_SNAPSHOT_SCHEMA = snapshotOf({
   },
 });
 
-/** A rolling run's snapshot (src/workflow/rolling.machine.ts): its hosts and how each went. */
+/** A rolling run's snapshot (src/machines/rolling.machine.ts): its hosts and how each went. */
 const ROLLING_SNAPSHOT_SCHEMA = snapshotOf({
   type: 'object',
   required: ['runId', 'hosts'],

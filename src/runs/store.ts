@@ -19,8 +19,8 @@ import { closeSync, fsyncSync, openSync, renameSync, writeSync, appendFileSync, 
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HostmaintError } from '../errors.js';
-import { isValidRunId } from '../workflow/marker.js';
+import { HostmaintError } from '../core/errors.js';
+import { isValidRunId } from '../machines/marker.js';
 import { RUN_RECORD_SCHEMA_VERSION, recordProblems, type RunRecord, type RunState } from './schema.js';
 
 export { RUN_RECORD_SCHEMA_VERSION, type RunRecord, type RunState } from './schema.js';

@@ -19,16 +19,16 @@
  */
 import { createActor, type Snapshot } from 'xstate';
 import { createHash } from 'node:crypto';
-import { HostmaintError, errorText } from '../errors.js';
+import { HostmaintError, errorText } from '../core/errors.js';
 import type { CloudSession } from '../openstack/api.js';
-import type { Clients, PersistedRun, RunDeps } from '../drain.js';
-import { createWorkflowActors } from '../actors/workflow.js';
+import type { Clients, PersistedRun, RunDeps } from '../library/drain.js';
+import { createWorkflowActors } from '../library/workflow-actors.js';
 import { resolveHostRef } from '../actors/service.js';
 import type { PolicyOverrides, Workflow, WorkflowSource } from '../workflow-file/types.js';
-import { parseMarker } from '../workflow/marker.js';
+import { parseMarker } from '../machines/marker.js';
 import { checkEnvRefs } from '../workflow-file/placeholders.js';
-import type { DrainEvent, ManifestEntry, RunTimings } from '../workflow/types.js';
-import { WORKFLOW_MACHINE_VERSION, describeWorkflow, workflowMachine, type StepResult, type WorkflowContext, type WorkflowOutcome } from '../workflow/workflow.machine.js';
+import type { DrainEvent, ManifestEntry, RunTimings } from '../machines/types.js';
+import { WORKFLOW_MACHINE_VERSION, describeWorkflow, workflowMachine, type StepResult, type WorkflowContext, type WorkflowOutcome } from '../machines/workflow.machine.js';
 import { acquireHostLock, type HostLock } from './lock.js';
 import { RunRecorder, newRecordFor, valueText } from './recorder.js';
 import { checkResumable, findService, hostBusyByMarker, loadIfSaved, markResumed, newRunIdFor, prepareSnapshot, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
@@ -334,7 +334,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
   const afterStart = approval ? [{ type: 'approve', by: approval.by, at: approval.at }] : [];
   if (approval) recorder.decision('approval-used', { step: approval.step, by: approval.by, at: approval.at });
 
-  const { runToEnd, PhaseClock } = await import('../drain.js');
+  const { runToEnd, PhaseClock } = await import('../library/drain.js');
   let lastWhere: string | null = null;
   let journaled = snapshot ? ((snapshot as unknown as { context: WorkflowContext }).context.results.length) : 0;
   // The workflow machine's own events (step-started/finished ...) go out (to this run's journal, and to

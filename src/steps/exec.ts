@@ -15,9 +15,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
-import { formatDuration } from '../cli/durations.js';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import { formatDuration } from '../core/durations.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 import type { ExecStep, PlaceholderValues, StepOutcome } from '../workflow-file/types.js';
 import { lastLine, stepFailed, stepInterrupted, stepOk, stepSetupFailed } from './outcome.js';
 import { redactSecrets, substitute } from './substitute.js';

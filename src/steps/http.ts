@@ -13,9 +13,9 @@
  * injected clock); any other status fails at once.
  */
 import axios from 'axios';
-import { formatDuration } from '../cli/durations.js';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import { formatDuration } from '../core/durations.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 import type { HttpStep, PlaceholderValues, StepOutcome } from '../workflow-file/types.js';
 import { lastLine, stepFailed, stepInterrupted, stepOk, stepSetupFailed } from './outcome.js';
 import { redactSecrets, substitute, substituteDeep } from './substitute.js';

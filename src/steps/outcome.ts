@@ -4,8 +4,8 @@
  * outcome with message 'interrupted' and detail.interrupted true; the caller
  * maps it to the run's interrupted state.
  */
-import { EXIT } from '../cli/exit-codes.js';
-import { errorText, isHostmaintError } from '../errors.js';
+import { EXIT } from '../core/exit-codes.js';
+import { errorText, isHostmaintError } from '../core/errors.js';
 import type { StepOutcome } from '../workflow-file/types.js';
 import { redactSecrets } from './substitute.js';
 

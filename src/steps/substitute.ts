@@ -9,7 +9,7 @@
  * messages, details and logs. Anything else in braces is left as written
  * (a shell `${VAR}` or a JSON fragment in a command stays intact).
  */
-import { HostmaintError } from '../errors.js';
+import { HostmaintError } from '../core/errors.js';
 import { PLACEHOLDER_NAMES, type PlaceholderName, type PlaceholderValues } from '../workflow-file/types.js';
 
 export type SubstituteMode = 'plain' | 'shell';

@@ -20,10 +20,10 @@
  * A failed poll is logged and retried until the timeout. Sleeps are on the
  * injected clock (a VirtualClock in tests).
  */
-import { formatDuration } from '../cli/durations.js';
-import type { Clock } from '../clock.js';
-import { errorText } from '../errors.js';
-import type { Logger } from '../log.js';
+import { formatDuration } from '../core/durations.js';
+import type { Clock } from '../core/clock.js';
+import { errorText } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import type { ComputeApi } from '../openstack/api.js';
 import type { ComputeService } from '../openstack/types.js';
 import type { StepOutcome, WaitForServiceStep } from '../workflow-file/types.js';

@@ -5,7 +5,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { POLICIES, durationText, fileValue, policyExpected } from './policies.js';
+import { formatDuration } from '../core/durations.js';
+import { POLICIES, fileValue, policyExpected } from './policies.js';
 import { PLACEHOLDER_HELP } from './placeholders.js';
 import { NAME_RULE } from './schema.js';
 import { COMMON_FIELDS, STEP_TYPES, type FieldDef } from './steps.js';
@@ -18,14 +19,14 @@ function defaultText(f: FieldDef): string {
   if (f.required) return '(required)';
   if (f.key === 'name') return 'the type';
   const v = f.default;
-  if (f.kind === 'duration' && typeof v === 'number') return `\`${durationText(v)}\``;
+  if (f.kind === 'duration' && typeof v === 'number') return `\`${formatDuration(v, { exact: true })}\``;
   return `\`${v === null ? 'null' : typeof v === 'string' ? v : JSON.stringify(v)}\``;
 }
 
 function fieldRange(f: FieldDef): string {
   switch (f.kind) {
     case 'duration':
-      return `duration, ${durationText(f.minMs)} to ${durationText(f.maxMs)}`;
+      return `duration, ${formatDuration(f.minMs, { exact: true })} to ${formatDuration(f.maxMs, { exact: true })}`;
     case 'int':
       return `whole number, ${f.min} to ${f.max}`;
     case 'enum':

@@ -11,8 +11,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HostmaintError } from '../errors.js';
-import { resolvePolicies, durationMs, durationText, type PolicySources } from './policies.js';
+import { HostmaintError } from '../core/errors.js';
+import { durationMs, formatDuration } from '../core/durations.js';
+import { resolvePolicies, type PolicySources } from './policies.js';
 import { placeholderProblem, placeholderRefs, withoutEnvRefs, PLACEHOLDER_HELP } from './placeholders.js';
 import { escapePointer, schemaProblems, workflowValidator } from './schema.js';
 import { DRAIN_STEPS, stepTypeDef, STEP_TYPES, type FieldDef } from './steps.js';
@@ -350,7 +351,7 @@ function stepFieldProblems(raw: Rec): WorkflowProblem[] {
       if (v === undefined) continue;
       if (f.kind === 'duration') {
         const ms = durationMs(v);
-        if (ms !== null && (ms < f.minMs || ms > f.maxMs)) out.push(problem(`${path}/${f.key}`, `${f.key} ${typeof v === 'number' ? `${v}s` : String(v)} is out of range`, `a duration from ${durationText(f.minMs)} to ${durationText(f.maxMs)}`));
+        if (ms !== null && (ms < f.minMs || ms > f.maxMs)) out.push(problem(`${path}/${f.key}`, `${f.key} ${typeof v === 'number' ? `${v}s` : String(v)} is out of range`, `a duration from ${formatDuration(f.minMs, { exact: true })} to ${formatDuration(f.maxMs, { exact: true })}`));
       } else if (f.kind === 'int' && typeof v === 'number' && Number.isInteger(v) && (v < f.min || v > f.max)) {
         out.push(problem(`${path}/${f.key}`, `${f.key} ${v} is out of range`, `a whole number from ${f.min} to ${f.max}`));
       }

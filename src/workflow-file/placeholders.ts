@@ -4,7 +4,7 @@
  * braces holding anything but a word or env:NAME (`{print $1}`, `{a,b}`) are
  * left alone.
  */
-import { HostmaintError } from '../errors.js';
+import { HostmaintError } from '../core/errors.js';
 import { PLACEHOLDER_NAMES, type Workflow, type WorkflowStep } from './types.js';
 
 export interface PlaceholderRef {

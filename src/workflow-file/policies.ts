@@ -6,7 +6,8 @@
  * are all built from this table.
  */
 import type { Options } from 'yargs';
-import { DRAIN_DEFAULTS, type DrainOptions, type UndrainOptions } from '../workflow/types.js';
+import { durationMs, formatDuration } from '../core/durations.js';
+import { DRAIN_DEFAULTS, type DrainOptions, type UndrainOptions } from '../machines/types.js';
 import type { PolicyOverrides, WorkflowPolicies, WorkflowProblem } from './types.js';
 
 export type PolicyKind =
@@ -36,6 +37,7 @@ export type PolicySourceKind = 'default' | 'file' | 'flag';
 export type PolicySources = Record<string, PolicySourceKind>;
 
 const H = 3_600_000;
+const EXACT = { exact: true } as const;
 const d = DRAIN_DEFAULTS;
 
 export const POLICIES: readonly PolicyDef[] = [
@@ -63,39 +65,10 @@ export const POLICIES: readonly PolicyDef[] = [
   { key: 'order', model: 'order', kind: 'enum', choices: ['given', 'emptiest'], nullable: false, default: 'given', description: 'Rolling runs: the order of the hosts (as given, or the emptiest first)' },
 ];
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Pattern of a duration string (schema and parser agree). */
-export const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|(\\d+(\\.\\d+)?(ms|s|m|h))+)\\s*$';
-
-/** "250ms", "30s", "5m", "1h30m" or a number (of seconds) to ms; null when malformed. */
-export function durationMs(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : null;
-  if (typeof value !== 'string') return null;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) return null;
-  let ms = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * (UNITS[m[2] as string] ?? 0);
-  return Number.isFinite(ms) ? Math.round(ms) : null;
-}
-
-/** ms as the shortest duration text ("1h30m", "250ms", "0"). */
-export function durationText(ms: number): string {
-  if (ms === 0) return '0';
-  if (ms % 1000 !== 0) return `${ms}ms`;
-  let s = ms / 1000;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
-}
-
 /** The range of a policy, in words ("from 1 to 64", "from 10s to 48h"). */
 export function rangeText(p: PolicyDef): string | null {
   if (p.kind === 'int') return `a whole number from ${p.min} to ${p.max}`;
-  if (p.kind === 'duration') return `a duration from ${durationText(p.minMs)} to ${durationText(p.maxMs)} (250ms, 30s, 5m, 1h30m, or a number of seconds)${p.zeroIsNull ? ', or 0' : ''}`;
+  if (p.kind === 'duration') return `a duration from ${formatDuration(p.minMs, EXACT)} to ${formatDuration(p.maxMs, EXACT)} (250ms, 30s, 5m, 1h30m, or a number of seconds)${p.zeroIsNull ? ', or 0' : ''}`;
   if (p.kind === 'enum') return `one of: ${p.choices.join(', ')}`;
   if (p.kind === 'boolean') return 'true or false';
   if (p.kind === 'string-list') return 'a list of host names';
@@ -115,7 +88,7 @@ export function zeroIsNull(p: PolicyDef): boolean {
 /** A policy value in file terms (durations as text), for show and docs. */
 export function fileValue(p: PolicyDef, v: unknown): unknown {
   if (v === null || v === undefined) return zeroIsNull(p) ? 0 : null;
-  if (p.kind === 'duration' && typeof v === 'number') return durationText(v);
+  if (p.kind === 'duration' && typeof v === 'number') return formatDuration(v, EXACT);
   return v;
 }
 

@@ -3,7 +3,8 @@
  * settings, the compensations, and the effective policies with where each
  * value came from (default, file, flag).
  */
-import { POLICIES, durationText, fileValue, type PolicySources } from './policies.js';
+import { formatDuration } from '../core/durations.js';
+import { POLICIES, fileValue, type PolicySources } from './policies.js';
 import { DRAIN_STEPS, stepTypeDef } from './steps.js';
 import type { Workflow, WorkflowSource, WorkflowStep } from './types.js';
 
@@ -17,7 +18,7 @@ function valueText(v: unknown): string {
 export function stepSettings(step: WorkflowStep): Array<[string, unknown]> {
   const def = stepTypeDef(step.type);
   const s = step as unknown as Record<string, unknown>;
-  return (def?.fields ?? []).map((f) => [f.key, f.kind === 'duration' && typeof s[f.model] === 'number' ? durationText(s[f.model] as number) : s[f.model]]);
+  return (def?.fields ?? []).map((f) => [f.key, f.kind === 'duration' && typeof s[f.model] === 'number' ? formatDuration(s[f.model] as number, { exact: true }) : s[f.model]]);
 }
 
 /** Indexes of the steps that run together as one drain (disable, preflight, migrate, verify-empty in a row). */

@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Scenario } from '../../src/emulator/index.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../../src/core/log.js';
 import { connect } from '../../src/openstack/session.js';
 import { runRolling } from '../../src/runs/rolling-runner.js';
 import { RunStore } from '../../src/runs/store.js';

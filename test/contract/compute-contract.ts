@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isHttpError } from '../../src/errors.js';
+import { isHttpError } from '../../src/core/errors.js';
 import type { ComputeApi } from '../../src/openstack/api.js';
 import type { ComputeService, Migration, ServerMigration } from '../../src/openstack/types.js';
 import { compareMicroversions } from '../../src/openstack/service-client.js';

@@ -5,9 +5,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveCloud } from '../../src/config/index.js';
-import { isHttpError } from '../../src/errors.js';
+import { isHttpError } from '../../src/core/errors.js';
 import { connect } from '../../src/openstack/session.js';
-import { nullLogger, type Logger } from '../../src/log.js';
+import { nullLogger, type Logger } from '../../src/core/log.js';
 import type { CloudSession } from '../../src/openstack/api.js';
 import { COMPUTE_MAX_MICROVERSION, createComputeClient } from '../../src/openstack/compute/index.js';
 import { PLACEMENT_MAX_MICROVERSION, createPlacementClient } from '../../src/openstack/placement/index.js';

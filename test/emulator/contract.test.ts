@@ -7,8 +7,8 @@
  * The contract suites poll with real timers, so the emulator runs on a
  * scaledClock (5x real time) here rather than a VirtualClock.
  */
-import { HttpError, type ErrorKind } from '../../src/errors.js';
-import { nullLogger } from '../../src/log.js';
+import { HttpError, type ErrorKind } from '../../src/core/errors.js';
+import { nullLogger } from '../../src/core/log.js';
 import { connect } from '../../src/openstack/session.js';
 import type { ServiceClient, ServiceRequest, ServiceResponse } from '../../src/openstack/service-client.js';
 import { compareMicroversions } from '../../src/openstack/service-client.js';

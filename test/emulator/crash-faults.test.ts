@@ -16,11 +16,11 @@ import path from 'node:path';
 import type { ResolvedCloud } from '../../src/config/cloud.js';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, FaultSpec, Scenario } from '../../src/emulator/index.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../../src/core/log.js';
 import { connect } from '../../src/openstack/session.js';
 import { runDrain } from '../../src/runs/runner.js';
 import { RunStore } from '../../src/runs/store.js';
-import type { DrainOptions, DrainResult } from '../../src/workflow/types.js';
+import type { DrainOptions, DrainResult } from '../../src/machines/types.js';
 import { captureOriginals, checkInvariants } from './crash-helpers.js';
 
 const MIGRATION = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 100, dirty_rate_mbps: 20 };

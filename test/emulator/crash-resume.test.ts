@@ -11,16 +11,16 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } 
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import type { PersistedRun } from '../../src/drain.js';
+import type { PersistedRun } from '../../src/library/drain.js';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, FaultSpec, Scenario } from '../../src/emulator/index.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../../src/core/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import { lockFileFor } from '../../src/runs/lock.js';
 import { runDrain, runUndrain, resumeRun, type RunnerEnv } from '../../src/runs/runner.js';
 import { RunStore } from '../../src/runs/store.js';
-import type { DrainOptions, DrainResult, InstanceRun } from '../../src/workflow/types.js';
-import { HostmaintError } from '../../src/errors.js';
+import type { DrainOptions, DrainResult, InstanceRun } from '../../src/machines/types.js';
+import { HostmaintError } from '../../src/core/errors.js';
 import { captureOriginals, checkInvariants, doubleMoves } from './crash-helpers.js';
 
 const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 200, dirty_rate_mbps: 20 };

@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, Scenario } from '../../src/emulator/index.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../../src/core/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import type { RunnerEnv } from '../../src/runs/runner.js';
 import { RunStore } from '../../src/runs/store.js';
-import type { DrainEvent } from '../../src/workflow/types.js';
+import type { DrainEvent } from '../../src/machines/types.js';
 import { emulatorCloud } from './helpers.js';
 
 import { FAST_MIGRATIONS } from '../cli/runs-helpers.js';

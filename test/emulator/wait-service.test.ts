@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, Scenario } from '../../src/emulator/index.js';
-import { memoryLogger } from '../../src/log.js';
-import type { MemoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../../src/core/log.js';
+import type { MemoryLogger } from '../../src/core/log.js';
 import { connect } from '../../src/openstack/session.js';
 import type { HostmaintSession } from '../../src/openstack/session.js';
 import { waitForService } from '../../src/steps/wait-service.js';

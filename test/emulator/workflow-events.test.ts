@@ -17,13 +17,13 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator } from '../../src/emulator/index.js';
-import { memoryLogger } from '../../src/log.js';
+import { memoryLogger } from '../../src/core/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import { runRolling } from '../../src/runs/rolling-runner.js';
 import type { RunnerEnv } from '../../src/runs/runner.js';
 import { RunStore } from '../../src/runs/store.js';
 import { approveRun, runWorkflow } from '../../src/runs/workflow-runner.js';
-import type { DrainEvent } from '../../src/workflow/types.js';
+import type { DrainEvent } from '../../src/machines/types.js';
 import { emulatorCloud } from './helpers.js';
 import { emulatorRunner, workflowScenario } from './run-env.js';
 

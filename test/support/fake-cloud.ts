@@ -7,8 +7,8 @@
  * groups, aggregates and Placement providers whose usages and allocations
  * follow the servers. Every call is counted.
  */
-import type { Clock } from '../../src/clock.js';
-import { HostmaintError, HttpError } from '../../src/errors.js';
+import type { Clock } from '../../src/core/clock.js';
+import { HostmaintError, HttpError } from '../../src/core/errors.js';
 import type { Accepted, CallOptions, ComputeApi, MigrationQuery, PlacementApi } from '../../src/openstack/api.js';
 import type {
   Aggregate,

@@ -9,7 +9,7 @@
  * - throws HttpError exactly as the real client maps failures, so the code
  *   under test sees the same error kinds.
  */
-import { HttpError, type ErrorKind } from '../../src/errors.js';
+import { HttpError, type ErrorKind } from '../../src/core/errors.js';
 import {
   compareMicroversions,
   type HttpMethod,

@@ -7,7 +7,7 @@
  * fault message. A POST/PUT/DELETE that times out is `unknown-outcome`.
  */
 import axios, { type AxiosResponse } from 'axios';
-import { HttpError, type ErrorKind } from '../../src/errors.js';
+import { HttpError, type ErrorKind } from '../../src/core/errors.js';
 import { compareMicroversions, type ServiceClient, type ServiceRequest, type ServiceResponse } from '../../src/openstack/service-client.js';
 import { findEndpoint, labToken, type LabInfo, type LabSession } from '../openstack/lab.js';
 

@@ -6,9 +6,9 @@
  * the choices of flags like --stopped and --on-timeout.
  */
 import type { Argv, CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
-import { usageError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
+import type { CommandState } from '../state.js';
+import { usageError } from '../../core/errors.js';
+import { EXIT } from '../../core/exit-codes.js';
 
 interface CompletionArgs {
   shell?: string;
@@ -78,10 +78,9 @@ function shellOf(env: NodeJS.ProcessEnv): string {
  * A parser with the commands and options of `hostmaint`, for completion only
  * (handlers never run): the same command list as the CLI (commands/index.ts).
  */
-export async function completionParser(state: CommandState, args: string[] = []): Promise<Argv> {
+export async function completionParser(state: CommandState, withCommands: RegisterCommands, args: string[] = []): Promise<Argv> {
   const { default: yargs } = await import('yargs');
   const { cloudOptions, outputOptions } = await import('../global-options.js');
-  const { withCommands } = await import('./index.js');
   return withCommands(yargs(args).scriptName('hostmaint').options(cloudOptions).options(outputOptions), state)
     .completion('__completion', false)
     .help(false)
@@ -95,11 +94,11 @@ export async function completionParser(state: CommandState, args: string[] = [])
  * `--get-yargs-completions hostmaint <words>`, descends into the command's
  * builder, and prints the candidates (captured here instead of printed).
  */
-export async function completionsFor(state: CommandState, words: string[]): Promise<string[]> {
+export async function completionsFor(state: CommandState, withCommands: RegisterCommands, words: string[]): Promise<string[]> {
   const line = words.length > 0 && /(^|\/)hostmaint(\.js)?$/.test(words[0] as string) ? ['hostmaint', ...words.slice(1)] : ['hostmaint', ...words];
   if (line.length === 1) line.push('');
   const args = ['--get-yargs-completions', ...line];
-  const parser = await completionParser(state, args);
+  const parser = await completionParser(state, withCommands, args);
   // The parse callback fires when the outer parse ends (no output yet) and again when the
   // completion inside the command's builder has printed; take the last output once they settle.
   const output = await new Promise<string>((resolve, reject) => {
@@ -119,7 +118,10 @@ export async function completionsFor(state: CommandState, words: string[]): Prom
   return output.split('\n').filter((c) => c !== '' && !/^--?[A-Za-z](:|$)/.test(c));
 }
 
-export function completionCommand(state: CommandState): CommandModule<object, CompletionArgs> {
+/** Registers every command on a parser (commands/index.ts withCommands), passed in: the list imports this command. */
+export type RegisterCommands = <T>(y: Argv<T>, state: CommandState) => Argv<T>;
+
+export function completionCommand(state: CommandState, withCommands: RegisterCommands): CommandModule<object, CompletionArgs> {
   return {
     command: 'completion [shell]',
     describe: 'Print the shell completion script (bash or zsh) for hostmaint',
@@ -134,7 +136,7 @@ export function completionCommand(state: CommandState): CommandModule<object, Co
     handler: async (argv) => {
       if (argv.words) {
         const words = (argv['--'] ?? []).map(String);
-        for (const c of await completionsFor(state, words)) state.io.stdout.write(`${c}\n`);
+        for (const c of await completionsFor(state, withCommands, words)) state.io.stdout.write(`${c}\n`);
       } else {
         state.io.stdout.write(completionScript(argv.shell ?? shellOf(state.io.env)));
       }

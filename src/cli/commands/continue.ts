@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
+import type { CommandState } from '../state.js';
 import type { CommonArgs } from '../session.js';
 import type { RunRecord } from '../../runs/schema.js';
-import { usageError } from '../errors.js';
+import { usageError } from '../../core/errors.js';
 
 interface ContinueArgs extends CommonArgs {
   runId: string;
@@ -24,12 +24,12 @@ export function continueCommand(state: CommandState): CommandModule<object, Cont
     handler: async (argv) => {
       const runId = String(argv.runId ?? '').trim();
       if (!runId) throw usageError('a run id is required', 'List waiting runs with `hostmaint status`.');
-      const { loadRunAnywhere } = await import('./resume.js');
+      const { loadRunAnywhere } = await import('../saved-runs.js');
       const { store, record } = await loadRunAnywhere(state, argv, runId);
       const { approveRun } = await import('../../runs/workflow-runner.js');
-      const { HostmaintError } = await import('../../errors.js');
+      const { HostmaintError } = await import('../../core/errors.js');
       const { withCommandRun } = await import('../session.js');
-      const { runnerEnv } = await import('./drain.js');
+      const { runnerEnv } = await import('../saved-runs.js');
       // Approve before opening the cloud: a run that is not waiting is refused with nothing changed.
       const who = `${state.io.env['USER'] ?? 'unknown'}@${(await import('node:os')).hostname()}`;
       let top = record;
@@ -51,7 +51,7 @@ export function continueCommand(state: CommandState): CommandModule<object, Cont
         argv,
         async (run) => {
           const env = runnerEnv(state, run);
-          const { finishWorkflowRun } = await import('./run.js');
+          const { finishWorkflowRun } = await import('../saved-runs.js');
           if (top.command === 'rolling') {
             const { runRolling } = await import('../../runs/rolling-runner.js');
             finishWorkflowRun(state, run, await runRolling(run.cloud.session, { hosts: top.hosts ?? [], resumeRunId: top.runId }, env));

@@ -1,11 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
-import type { CommandRun, CommonArgs } from '../session.js';
-import type { RunnerEnv } from '../../runs/runner.js';
-import { parseDuration, parseIntFlag } from '../durations.js';
-import { usageError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
-import type { DrainOptions, DrainResult } from '../../workflow/types.js';
+import type { CommandState } from '../state.js';
+import { commandPolicies, finishSavedRun, flagOr, runnerEnv } from '../saved-runs.js';
+import type { CommonArgs } from '../session.js';
+import { parseDuration, parseIntFlag } from '../../core/durations.js';
+import { usageError } from '../../core/errors.js';
+import { EXIT } from '../../core/exit-codes.js';
+import type { DrainOptions, DrainResult } from '../../machines/types.js';
 import type { WorkflowPolicies } from '../../workflow-file/types.js';
 
 /** Policy flags are undefined when not given: the drain workflow's policy applies. */
@@ -62,11 +62,6 @@ function drainFlags(y: Argv): Argv {
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation (never asked when not on a terminal)' });
 }
 
-/** A numeric option: the flag parsed when given, else the workflow's policy. */
-export function flagOr<T>(value: T | undefined, parse: (v: T) => number, fallback: number): number {
-  return value === undefined ? fallback : parse(value);
-}
-
 /** The command's options: each flag given, else the drain workflow's policy (workflows/drain.yaml, or the operator's own drain.yaml). */
 function drainOptions(argv: DrainArgs, dryRun: boolean, p: WorkflowPolicies): DrainOptions {
   const host = String(argv.host ?? '').trim();
@@ -100,24 +95,6 @@ function drainOptions(argv: DrainArgs, dryRun: boolean, p: WorkflowPolicies): Dr
   };
 }
 
-/**
- * The policies of the workflow a command runs (`drain` -> drain.yaml, `undrain` -> undrain.yaml),
- * looked up like any workflow name, so an operator's own drain.yaml sets the defaults. Its steps
- * must be the command's own: other steps belong in a workflow run with `hostmaint run`.
- */
-export async function commandPolicies(state: CommandState, name: 'drain' | 'undrain', steps: string[]): Promise<WorkflowPolicies> {
-  const { loadWorkflow, sourceLabel } = await import('../../workflow-file/load.js');
-  const loaded = await loadWorkflow(name, { env: state.io.env });
-  const types = loaded.workflow.steps.map((s) => s.type);
-  if (types.join(',') !== steps.join(',')) {
-    throw usageError(
-      `the ${name} workflow ${sourceLabel(loaded.source)} has the steps ${types.join(', ')}; \`hostmaint ${name}\` runs exactly ${steps.join(', ')}`,
-      `Keep ${name}.yaml's steps as shipped (change its policies freely), and put other steps in a workflow of your own: \`hostmaint run <your-workflow> <host>\`.`,
-    );
-  }
-  return loaded.workflow.policies;
-}
-
 async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): Promise<void> {
   const policies = await commandPolicies(state, 'drain', ['disable', 'preflight', 'migrate', 'verify-empty']);
   const options = drainOptions(argv, dryRun, policies);
@@ -126,7 +103,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
   }
   const { withCommandRun } = await import('../session.js');
   await withCommandRun(state, argv, async (run) => {
-    const { drainHost } = await import('../../drain.js');
+    const { drainHost } = await import('../../library/drain.js');
     const host = String(argv.host).trim();
     const deps = { logger: run.logger, clock: run.cloud.clock, emit: run.output.emit, signal: run.signal };
     if (dryRun) {
@@ -173,45 +150,6 @@ function warnIgnoredFlags(state: CommandState, given: DrainOptions, result: Drai
   if (differ.length > 0) {
     state.io.stderr.write(`hostmaint: note: the resumed run kept its own options; these given ones differ and were not applied: ${differ.join(', ')} (use --new-run to start over with them).\n`);
   }
-}
-
-/** What the saved-run runner needs from a command's run (the same for drain, undrain and resume). */
-export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
-  return {
-    store: run.store,
-    logger: run.logger,
-    clock: run.cloud.clock,
-    cloudName: run.cloud.cloudName,
-    user: run.cloud.session.identity.userName,
-    who: run.who,
-    argv: run.argv,
-    emit: run.output.emit,
-    notice: (line) => state.io.stderr.write(`${line}\n`),
-    signal: run.signal,
-    onActive: run.track,
-    processEnv: state.io.env,
-    secrets: run.cloud.secrets,
-  };
-}
-
-/** Print the result of a saved run, and how to resume it when it can be. */
-export function finishSavedRun(
-  state: CommandState,
-  run: CommandRun,
-  out: { result: DrainResult | import('../../workflow/types.js').UndrainResult; record: import('../../runs/store.js').RunRecord | null; resumed: boolean; resumable: boolean },
-): void {
-  const { result, record } = out;
-  const apiRequests = run.cloud.session.requestCount();
-  run.logger.info('API requests', apiRequests);
-  const runInfo = record
-    ? { runId: record.runId, state: record.state, resumed: out.resumed, resumes: record.resumes, stateDir: run.store.dir, resumeCommand: out.resumable ? run.resumeHint(record.runId) : null }
-    : null;
-  run.output.result(result, { apiRequests, run: runInfo });
-  if (record) run.logger.info(`run saved: ${run.store.recordFile(record.runId)}`);
-  if (record && out.resumable) {
-    state.io.stderr.write(`hostmaint: run ${record.runId} is saved (${record.stateReason ?? record.state}). Resume it with:\n  ${run.resumeHint(record.runId)}\n(or run \`hostmaint ${record.command} ${record.host}\` again).\n`);
-  }
-  state.exitCode = result.exitCode;
 }
 
 export function drainCommand(state: CommandState): CommandModule<object, DrainArgs> {

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
-import { parseIntFlag } from '../durations.js';
+import type { CommandState } from '../state.js';
+import { parseIntFlag } from '../../core/durations.js';
 
 interface EmulatorArgs {
   action: string;
@@ -25,7 +25,7 @@ export function emulatorCommand(state: CommandState): CommandModule<object, Emul
     handler: async (argv) => {
       const port = parseIntFlag('port', argv.port, 0, 65535);
       if (!(argv.speed > 0 && argv.speed <= 10_000)) {
-        const { usageError } = await import('../errors.js');
+        const { usageError } = await import('../../core/errors.js');
         throw usageError(`--speed ${argv.speed} is not allowed`, 'Use a number above 0 and at most 10000.');
       }
       const { startEmulator, scaledClock } = await import('../../emulator/index.js');

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
-import { usageError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
+import type { CommandState } from '../state.js';
+import { usageError } from '../../core/errors.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { rollingHosts, workflowName } from '../../report/saved-runs.js';
 
 interface HistoryArgs {

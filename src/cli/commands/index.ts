@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { CommandState } from '../main.js';
+import type { CommandState } from '../state.js';
 import { drainCommand, planCommand } from './drain.js';
 import { undrainCommand } from './undrain.js';
 import { statusCommand } from './status.js';
@@ -24,7 +24,7 @@ export function withCommands<T>(y: Argv<T>, state: CommandState): Argv<T> {
     .command(resumeCommand(state))
     .command(emulatorCommand(state))
     .command(historyCommand(state))
-    .command(completionCommand(state)) as Argv<T>;
+    .command(completionCommand(state, withCommands)) as Argv<T>;
 }
 
 export const COMMAND_NAMES = ['drain', 'undrain', 'plan', 'run', 'continue', 'workflow', 'status', 'resume', 'emulator', 'history', 'completion'] as const;

@@ -1,30 +1,12 @@
 import type { CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
+import type { CommandState } from '../state.js';
+import { loadRunAnywhere } from '../saved-runs.js';
 import type { CommonArgs } from '../session.js';
-import { usageError } from '../errors.js';
-import type { RunRecord, RunStore } from '../../runs/store.js';
+import { usageError } from '../../core/errors.js';
 
 interface ResumeArgs extends CommonArgs {
   runId: string;
   adopt: boolean;
-}
-
-/** A saved run by id, from --state-dir (or the default) or its demo/ subdirectory (runs on the built-in demo cloud). */
-export async function loadRunAnywhere(state: CommandState, argv: CommonArgs, runId: string): Promise<{ store: RunStore; record: RunRecord }> {
-  const path = await import('node:path');
-  const { defaultStateDir, RunStore } = await import('../../runs/store.js');
-  const { checkStateDirFlag } = await import('../session.js');
-  const base = argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(state.io.env);
-  let lastError: unknown = null;
-  for (const dir of [base, path.join(base, 'demo')]) {
-    const store = new RunStore(dir);
-    try {
-      return { store, record: await store.load(runId) };
-    } catch (e) {
-      if (!lastError || !/^no run /.test((e as Error).message)) lastError = e;
-    }
-  }
-  throw lastError;
 }
 
 /** `hostmaint resume <run-id>`: carry on a saved drain or undrain that did not finish. */
@@ -50,10 +32,10 @@ export function resumeCommand(state: CommandState): CommandModule<object, Resume
         state,
         argv,
         async (run) => {
-          const { finishSavedRun, runnerEnv } = await import('./drain.js');
+          const { finishSavedRun, runnerEnv } = await import('../saved-runs.js');
           const env = runnerEnv(state, run);
           if (record.command === 'run' || record.command === 'rolling') {
-            const { finishWorkflowRun } = await import('./run.js');
+            const { finishWorkflowRun } = await import('../saved-runs.js');
             if (record.command === 'rolling') {
               const { runRolling } = await import('../../runs/rolling-runner.js');
               finishWorkflowRun(state, run, await runRolling(run.cloud.session, { hosts: record.hosts ?? [], resumeRunId: runId }, env));

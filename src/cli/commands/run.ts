@@ -1,12 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
+import type { CommandState } from '../state.js';
+import { finishWorkflowRun } from '../saved-runs.js';
 import type { CommandRun, CommonArgs } from '../session.js';
-import { usageError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
+import { usageError } from '../../core/errors.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { policyFlagOptions } from '../../workflow-file/policies.js';
-import type { RunOutcome } from '../../runs/runner.js';
-import type { WorkflowResult } from '../../runs/workflow-runner.js';
-import type { RollingResult } from '../../runs/rolling-runner.js';
 
 interface RunArgs extends CommonArgs {
   workflow: string;
@@ -60,7 +58,7 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
 
   const { withCommandRun } = await import('../session.js');
   await withCommandRun(state, argv, async (run) => {
-    const { runnerEnv } = await import('./drain.js');
+    const { runnerEnv } = await import('../saved-runs.js');
     const env = runnerEnv(state, run);
     if (!isRolling(argv, hosts)) {
       const host = hosts[0]!;
@@ -118,20 +116,6 @@ async function dryRun(
   }
   if (refused !== null) state.io.stderr.write(`hostmaint: the run would be refused: ${refused}\n`);
   state.exitCode = exitCode;
-}
-
-/** Print the result of a workflow or rolling run, and how to carry it on when it can be. */
-export function finishWorkflowRun(state: CommandState, run: CommandRun, out: RunOutcome<WorkflowResult | RollingResult>): void {
-  const { result, record } = out;
-  const apiRequests = run.cloud.session.requestCount();
-  const runInfo = record ? { runId: record.runId, state: record.state, resumed: out.resumed, resumes: record.resumes, stateDir: run.store.dir, resumeCommand: out.resumable ? run.resumeHint(record.runId) : null } : null;
-  run.output.result(result, { apiRequests, run: runInfo });
-  if (record && record.state === 'waiting') {
-    state.io.stderr.write(`hostmaint: run ${record.runId} is saved, waiting for approval. When it may go on:\n  ${run.resumeHint(record.runId).replace(/^hostmaint resume /, 'hostmaint continue ')}\n`);
-  } else if (record && out.resumable) {
-    state.io.stderr.write(`hostmaint: run ${record.runId} is saved (${record.stateReason ?? record.state}). Resume it with:\n  ${run.resumeHint(record.runId)}\n`);
-  }
-  state.exitCode = result.exitCode;
 }
 
 function runFlags(y: Argv): Argv {

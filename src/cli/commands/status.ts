@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
+import type { CommandState } from '../state.js';
 import type { RunRecord } from '../../runs/store.js';
-import { usageError } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
+import { usageError } from '../../core/errors.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { clean } from '../../report/ansi.js';
 
 interface StatusArgs {

@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
+import type { CommandState } from '../state.js';
 import type { CommandRun, CommonArgs } from '../session.js';
-import { parseDuration, parseIntFlag } from '../durations.js';
-import { usageError } from '../errors.js';
-import type { ManifestEntry, UndrainOptions } from '../../workflow/types.js';
+import { parseDuration, parseIntFlag } from '../../core/durations.js';
+import { usageError } from '../../core/errors.js';
+import type { ManifestEntry, UndrainOptions } from '../../machines/types.js';
 
 interface UndrainArgs extends CommonArgs {
   host: string;
@@ -47,7 +47,7 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
       const host = String(argv.host ?? '').trim();
       if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`);
       // Each flag given, else the undrain workflow's policy (workflows/undrain.yaml, or the operator's own).
-      const { commandPolicies, flagOr: flag } = await import('./drain.js');
+      const { commandPolicies, flagOr: flag } = await import('../saved-runs.js');
       const p = await commandPolicies(state, 'undrain', ['enable']);
       const options: UndrainOptions = {
         force: argv.force,
@@ -81,7 +81,7 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
           run.logger.info(`returning instances moved by run ${last.runId}`, { count: manifest.length });
         }
         const { runUndrain } = await import('../../runs/runner.js');
-        const { finishSavedRun, runnerEnv } = await import('./drain.js');
+        const { finishSavedRun, runnerEnv } = await import('../saved-runs.js');
         const out = await runUndrain(
           run.cloud.session,
           { host, options },
@@ -99,9 +99,9 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
  * (or there is nothing to do), 5 it would refuse someone else's disable, 2 unknown host.
  */
 async function undrainPreview(state: CommandState, run: CommandRun, host: string, argv: UndrainArgs): Promise<number> {
-  const { identifyDisabler } = await import('../../workflow/marker.js');
-  const { EXIT } = await import('../exit-codes.js');
-  const { HostmaintError } = await import('../../errors.js');
+  const { identifyDisabler } = await import('../../machines/marker.js');
+  const { EXIT } = await import('../../core/exit-codes.js');
+  const { HostmaintError } = await import('../../core/errors.js');
   const [service] = (await run.cloud.session.compute.listServices({ host, binary: 'nova-compute' })).filter((s) => s.host === host);
   if (!service) {
     throw new HostmaintError('unknown-host', `no nova-compute service named '${host}'`, { hint: 'List the hosts with `openstack compute service list --service nova-compute`.' });

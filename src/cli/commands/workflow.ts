@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { CommandState } from '../main.js';
-import { EXIT } from '../exit-codes.js';
+import type { CommandState } from '../state.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { policyFlagOptions } from '../../workflow-file/policies.js';
 
 interface WorkflowArgs {
@@ -34,7 +34,7 @@ function findOpts(state: CommandState, argv: WorkflowArgs) {
 
 async function validate(state: CommandState, argv: ValidateArgs): Promise<void> {
   const { findWorkflow, parseWorkflow, formatProblem, sourceLabel } = await import('../../workflow-file/load.js');
-  const { HostmaintError } = await import('../../errors.js');
+  const { HostmaintError } = await import('../../core/errors.js');
   const out = state.io.stdout;
   const results: Array<{ ref: string; path: string | null; valid: boolean; problems: unknown[] }> = [];
   let allValid = true;

@@ -1,6 +1,6 @@
 /** What every compute resource module shares: the ServiceClient, the logger, per-client caches, and paging. */
-import { HostmaintError, HttpError, isHttpError } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { HostmaintError, HttpError, isHttpError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
 import type { CallOptions } from '../api.js';
 import type { ServiceClient, ServiceRequest } from '../service-client.js';
 import type { Flavor } from '../types.js';

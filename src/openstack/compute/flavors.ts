@@ -1,5 +1,5 @@
 /** Flavors: GET /flavors/{id} and its extra specs (inline from 2.61, else /os-extra_specs). */
-import { isHttpError } from '../../errors.js';
+import { isHttpError } from '../../core/errors.js';
 import type { CallOptions } from '../api.js';
 import type { Flavor, ServerFlavor } from '../types.js';
 import { getJson, type ComputeContext } from './context.js';

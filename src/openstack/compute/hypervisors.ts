@@ -10,7 +10,7 @@
  * (one round trip per hypervisor, a 500 if a compute hangs). The detail calls
  * here therefore never ask for more than 2.87: same fields we use, no RPC.
  */
-import { isHttpError } from '../../errors.js';
+import { isHttpError } from '../../core/errors.js';
 import type { CallOptions } from '../api.js';
 import type { Hypervisor } from '../types.js';
 import { getAllPages, getJson, type ComputeContext } from './context.js';

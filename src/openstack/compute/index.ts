@@ -3,7 +3,7 @@
  * translated once (wire.ts); each microversion branch lives in the function
  * that needs it. Written and tested for microversions 2.1 .. 2.93 (Zed).
  */
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../core/log.js';
 import type { ComputeApi } from '../api.js';
 import type { ServiceClient } from '../service-client.js';
 import type { Flavor } from '../types.js';

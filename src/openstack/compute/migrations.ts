@@ -1,7 +1,7 @@
 /** Migrations: the per-server in-progress view (2.22-2.24+) and GET /os-migrations. */
 import type { Accepted, CallOptions, MigrationQuery } from '../api.js';
 import type { Migration, ServerMigration } from '../types.js';
-import { HostmaintError } from '../../errors.js';
+import { HostmaintError } from '../../core/errors.js';
 import { getAllPages, getJson, rethrowConflict, type ComputeContext, type Query } from './context.js';
 import { pick, toMigration, toServerMigration, type WireMigration, type WireServerMigration } from './wire.js';
 

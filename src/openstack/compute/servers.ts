@@ -1,5 +1,5 @@
 /** Servers: list (all states, all projects, paged), get, and the move actions. */
-import { HostmaintError } from '../../errors.js';
+import { HostmaintError } from '../../core/errors.js';
 import type { Accepted, CallOptions } from '../api.js';
 import type { Server, ServerFlavor } from '../types.js';
 import { getAllPages, getJson, rethrowConflict, type ComputeContext, type Query } from './context.js';

@@ -1,5 +1,5 @@
 /** os-services: list, disable with a reason, enable. */
-import { HostmaintError } from '../../errors.js';
+import { HostmaintError } from '../../core/errors.js';
 import type { CallOptions } from '../api.js';
 import type { ComputeService } from '../types.js';
 import { getJson, type ComputeContext, type Query } from './context.js';

@@ -4,7 +4,7 @@
  * `OS-EXT-STS:vm_state`, `tenant_id`, `instance_uuid` ...) is read here and
  * nowhere else. Shapes checked against nova 26 (Zed) api/openstack/compute.
  */
-import { HostmaintError } from '../../errors.js';
+import { HostmaintError } from '../../core/errors.js';
 import type {
   Aggregate,
   AvailabilityZone,

@@ -3,7 +3,7 @@
  * service type, interface and region, with errors that say what the catalog
  * does have.
  */
-import { HostmaintError } from '../../errors.js';
+import { HostmaintError } from '../../core/errors.js';
 import type { EndpointInterface } from '../../config/cloud.js';
 
 export interface CatalogEndpoint {

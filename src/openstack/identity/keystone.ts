@@ -9,7 +9,7 @@
  * refused, an unscoped one tells the two apart.
  */
 import type { ResolvedCloud } from '../../config/cloud.js';
-import { HostmaintError, HttpError, isHttpError } from '../../errors.js';
+import { HostmaintError, HttpError, isHttpError } from '../../core/errors.js';
 import type { ServiceClient } from '../service-client.js';
 import { tlsReason } from '../http.js';
 import { scrub } from '../redact.js';

@@ -4,10 +4,10 @@
  * number of requests that saw the same stale token). Concurrent callers share
  * one authentication.
  */
-import { realClock, type Clock } from '../../clock.js';
+import { realClock, type Clock } from '../../core/clock.js';
 import type { ResolvedCloud } from '../../config/cloud.js';
-import { HostmaintError } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { HostmaintError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
 import type { TokenSource } from '../http.js';
 import type { ServiceClient } from '../service-client.js';
 import { authenticate, type AuthResult } from './keystone.js';

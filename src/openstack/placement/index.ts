@@ -2,8 +2,8 @@
  * The Placement client: PlacementApi over a ServiceClient. Written and tested
  * for microversions 1.0 .. 1.39 (Zed's placement 8.0 goes to 1.39).
  */
-import { HostmaintError } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import { HostmaintError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
 import type { CallOptions, PlacementApi } from '../api.js';
 import type { ServiceClient, ServiceRequest } from '../service-client.js';
 import type { AllocationCandidates, ConsumerAllocations, Inventories, ProviderAllocations, ResourceProvider, Usages } from '../types.js';

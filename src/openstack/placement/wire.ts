@@ -1,5 +1,5 @@
 /** Placement's wire JSON and its translation into the domain model (src/openstack/types.ts). */
-import { HostmaintError } from '../../errors.js';
+import { HostmaintError } from '../../core/errors.js';
 import type { AllocationCandidates, ConsumerAllocations, Inventories, ProviderAllocations, ProviderSummary, ResourceProvider } from '../types.js';
 
 export interface WireProvider {

@@ -1,9 +1,9 @@
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import type { ActorDeps } from '../../../src/actors/deps.js';
 import { poolTick } from '../../../src/actors/pool.js';
-import { isTerminal, newRun } from '../../../src/workflow/pool.js';
+import { isTerminal, newRun } from '../../../src/machines/pool.js';
 import type { AllocationCandidates } from '../../../src/openstack/types.js';
-import type { DrainEventDraft, InstanceRun, MoveMethod, PoolSettings } from '../../../src/workflow/types.js';
+import type { DrainEventDraft, InstanceRun, MoveMethod, PoolSettings } from '../../../src/machines/types.js';
 import { FakeCloud } from '../../support/fake-cloud.js';
 
 const realistic = new WeakSet<FakeCloud>();

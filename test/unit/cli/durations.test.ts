@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { parseDuration, parseIntFlag, formatDuration } from '../../../src/cli/durations.js';
-import { HostmaintError } from '../../../src/errors.js';
+import { parseDuration, parseIntFlag, formatDuration } from '../../../src/core/durations.js';
+import { HostmaintError } from '../../../src/core/errors.js';
 
 describe('duration and number flags', () => {
   it('parses seconds and unit forms', () => {

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { EXIT_DESCRIPTIONS, exitCodeForKind } from '../../../src/cli/exit-codes.js';
+import { EXIT_DESCRIPTIONS, exitCodeForKind } from '../../../src/core/exit-codes.js';
 import { describeError } from '../../../src/cli/errors.js';
-import { HostmaintError, HttpError } from '../../../src/errors.js';
+import { HostmaintError, HttpError } from '../../../src/core/errors.js';
 
 describe('exit codes', () => {
   it('docs/exit-codes.md lists exactly the codes of the table', () => {

@@ -5,8 +5,8 @@
  * ids needs no edit here.
  */
 import assert from 'node:assert/strict';
-import { isHttpError } from '../../../src/errors.js';
-import { memoryLogger } from '../../../src/log.js';
+import { isHttpError } from '../../../src/core/errors.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { createComputeClient } from '../../../src/openstack/compute/index.js';
 import { FakeServiceClient, fakeHttpError } from '../../support/fake-service-client.js';
 import { fixture } from '../../support/fixtures.js';

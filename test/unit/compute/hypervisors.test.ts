@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { createComputeClient, hypervisorMatchesHost } from '../../../src/openstack/compute/index.js';
 import { FakeServiceClient } from '../../support/fake-service-client.js';
 
@@ -34,7 +34,7 @@ describe('compute hypervisors', () => {
       assert.equal(req.microversion, '2.87');
       assert.equal(req.microversionOverride, '2.87');
       assert.deepEqual(got, [
-        { id: 'u1', hostname: 'compute-01', serviceHost: 'compute-01', state: 'up', status: 'enabled', hypervisorType: 'fake', servers: [{ id: 's1', name: 'vm1' }] },
+        { id: 'u1', hostname: 'compute-01', serviceHost: 'compute-01', state: 'up', status: 'enabled', hypervisorType: 'fake', hostIp: '127.0.0.1', servers: [{ id: 's1', name: 'vm1' }] },
       ]);
     });
 
@@ -96,7 +96,7 @@ describe('compute hypervisors', () => {
           ['GET', '/os-hypervisors/2', undefined],
         ],
       );
-      assert.deepEqual(got, [{ id: '1', hostname: 'compute-1.example.org', serviceHost: 'compute-1', state: 'up', status: 'disabled', hypervisorType: 'fake', servers: [{ id: 's1', name: 'vm' }] }]);
+      assert.deepEqual(got, [{ id: '1', hostname: 'compute-1.example.org', serviceHost: 'compute-1', state: 'up', status: 'disabled', hypervisorType: 'fake', hostIp: '127.0.0.1', servers: [{ id: 's1', name: 'vm' }] }]);
     });
 
     it('uses /search without servers, and 404 means none', async () => {

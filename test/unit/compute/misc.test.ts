@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { createComputeClient } from '../../../src/openstack/compute/index.js';
 import { FakeServiceClient } from '../../support/fake-service-client.js';
 

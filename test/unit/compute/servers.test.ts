@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { HttpError, isHostmaintError, isHttpError } from '../../../src/errors.js';
-import { memoryLogger } from '../../../src/log.js';
+import { HttpError, isHostmaintError, isHttpError } from '../../../src/core/errors.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { createComputeClient } from '../../../src/openstack/compute/index.js';
 import { FakeServiceClient, fakeHttpError } from '../../support/fake-service-client.js';
 

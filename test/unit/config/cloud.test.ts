@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { HostmaintError } from '../../../src/errors.js';
+import { HostmaintError } from '../../../src/core/errors.js';
 import { describeCloud, isBuiltinDemo, resolveCloud, type ResolveOptions, type ResolvedCloud } from '../../../src/config/index.js';
 
 const PASSWORD = 'pw-Zq9!secret-value';

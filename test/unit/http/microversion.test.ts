@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { HostmaintError } from '../../../src/errors.js';
-import { memoryLogger } from '../../../src/log.js';
+import { HostmaintError } from '../../../src/core/errors.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { HttpTransport, chooseMicroversion, negotiateMicroversion, parseVersionDocument } from '../../../src/openstack/http.js';
 import { startServer, virtualClock, type Reply, type TestServer } from './fake-cloud.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { HttpError, isHttpError } from '../../../src/errors.js';
-import { memoryLogger, type MemoryLogger } from '../../../src/log.js';
+import { HttpError, isHttpError } from '../../../src/core/errors.js';
+import { memoryLogger, type MemoryLogger } from '../../../src/core/log.js';
 import { HttpTransport, faultMessage, hostmaintVersion, type TokenSource } from '../../../src/openstack/http.js';
 import type { ServiceClient } from '../../../src/openstack/service-client.js';
 import { startServer, virtualClock, type Handler, type Reply, type TestServer } from './fake-cloud.js';

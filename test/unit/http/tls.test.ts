@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { HostmaintError, HttpError } from '../../../src/errors.js';
-import { memoryLogger } from '../../../src/log.js';
+import { HostmaintError, HttpError } from '../../../src/core/errors.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { resolveCloud } from '../../../src/config/index.js';
 import { HttpTransport } from '../../../src/openstack/http.js';
 import { connect } from '../../../src/openstack/session.js';

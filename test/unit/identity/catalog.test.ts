@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { HostmaintError } from '../../../src/errors.js';
+import { HostmaintError } from '../../../src/core/errors.js';
 import { findEndpoint, parseCatalog } from '../../../src/openstack/identity/catalog.js';
 
 const raw = [

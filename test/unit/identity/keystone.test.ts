@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { resolveCloud, type ResolvedCloud } from '../../../src/config/index.js';
-import { HostmaintError } from '../../../src/errors.js';
-import { memoryLogger } from '../../../src/log.js';
+import { HostmaintError } from '../../../src/core/errors.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { HttpTransport } from '../../../src/openstack/http.js';
 import { authenticate } from '../../../src/openstack/identity/index.js';
 import { startFakeCloud, startServer, virtualClock, type FakeCloud } from '../http/fake-cloud.js';

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { resolveCloud, type ResolvedCloud } from '../../../src/config/index.js';
-import { HostmaintError } from '../../../src/errors.js';
-import { memoryLogger, type MemoryLogger } from '../../../src/log.js';
+import { HostmaintError } from '../../../src/core/errors.js';
+import { memoryLogger, type MemoryLogger } from '../../../src/core/log.js';
 import { connect } from '../../../src/openstack/session.js';
 import { startFakeCloud, virtualClock, type FakeCloud, type FakeCloudOptions } from '../http/fake-cloud.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { resolveCloud } from '../../../src/config/index.js';
-import { memoryLogger, type MemoryLogger } from '../../../src/log.js';
+import { memoryLogger, type MemoryLogger } from '../../../src/core/log.js';
 import { HttpTransport } from '../../../src/openstack/http.js';
 import { TokenProvider } from '../../../src/openstack/identity/index.js';
 import { startFakeCloud, virtualClock, type FakeCloud } from '../http/fake-cloud.js';

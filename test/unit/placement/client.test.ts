@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { isHostmaintError } from '../../../src/errors.js';
-import { memoryLogger } from '../../../src/log.js';
+import { isHostmaintError } from '../../../src/core/errors.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { createPlacementClient } from '../../../src/openstack/placement/index.js';
 import { FakeServiceClient } from '../../support/fake-service-client.js';
 

@@ -4,7 +4,7 @@
  * same recording run.
  */
 import assert from 'node:assert/strict';
-import { memoryLogger } from '../../../src/log.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { createPlacementClient } from '../../../src/openstack/placement/index.js';
 import { fits, flavorResources, providerCapacity } from '../../../src/openstack/placement/capacity.js';
 import { FakeServiceClient } from '../../support/fake-service-client.js';

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DrainEvent, DrainResult, UndrainResult } from '../../../src/workflow/types.js';
+import type { DrainEvent, DrainResult, UndrainResult } from '../../../src/machines/types.js';
 import { formatDrainResult, formatUndrainResult, nextSteps, repeatedFlags } from '../../../src/report/result.js';
 import { buildReport, renderMarkdown, reportFormat, timelineEntry, writeReport, type ReportContext } from '../../../src/report/report.js';
 import { FIXTURES, readEvents } from './replay.js';

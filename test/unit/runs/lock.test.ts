@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 import os from 'node:os';
 import path from 'node:path';
 import { acquireHostLock, holderAlive, lockFileFor, liveHolder, procStartTime, type LockHolder } from '../../../src/runs/lock.js';
-import { HostmaintError } from '../../../src/errors.js';
+import { HostmaintError } from '../../../src/core/errors.js';
 
 /** The pid of a process that has exited. */
 function deadPid(): number {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RunStore, type RunRecord } from '../../../src/runs/store.js';
 import { newRecord } from '../../../src/runs/recorder.js';
-import { HostmaintError } from '../../../src/errors.js';
+import { HostmaintError } from '../../../src/core/errors.js';
 
 function record(runId: string, host: string, startedAt: string, over: Partial<RunRecord> = {}): RunRecord {
   return {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { realClock } from '../../../src/clock.js';
-import { memoryLogger } from '../../../src/log.js';
+import { realClock } from '../../../src/core/clock.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { runExecStep, TAIL_BYTES } from '../../../src/steps/exec.js';
 import type { ExecStep } from '../../../src/workflow-file/types.js';
 import { alive, VARS } from './helpers.js';

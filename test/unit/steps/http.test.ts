@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { realClock } from '../../../src/clock.js';
-import { memoryLogger } from '../../../src/log.js';
+import { realClock } from '../../../src/core/clock.js';
+import { memoryLogger } from '../../../src/core/log.js';
 import { backoffMs, runHttpStep } from '../../../src/steps/http.js';
 import type { HttpStep } from '../../../src/workflow-file/types.js';
 import { VARS } from './helpers.js';

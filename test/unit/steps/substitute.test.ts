@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { HostmaintError } from '../../../src/errors.js';
+import { HostmaintError } from '../../../src/core/errors.js';
 import { redactSecrets, shellQuote, substitute, substituteDeep } from '../../../src/steps/substitute.js';
 import { VARS } from './helpers.js';
 

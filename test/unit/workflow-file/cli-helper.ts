@@ -1,9 +1,10 @@
 import { PassThrough } from 'node:stream';
 import yargs from 'yargs';
-import { describeError, usageError } from '../../../src/cli/errors.js';
-import { EXIT } from '../../../src/cli/exit-codes.js';
+import { describeError } from '../../../src/cli/errors.js';
+import { usageError } from '../../../src/core/errors.js';
+import { EXIT } from '../../../src/core/exit-codes.js';
 import { cloudOptions, outputOptions } from '../../../src/cli/global-options.js';
-import type { CommandState } from '../../../src/cli/main.js';
+import type { CommandState } from '../../../src/cli/state.js';
 import { workflowCommand } from '../../../src/cli/commands/workflow.js';
 
 export interface Run {

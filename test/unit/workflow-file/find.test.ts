@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { findWorkflow, listWorkflows, shippedWorkflowsDir } from '../../../src/workflow-file/load.js';
-import { HostmaintError } from '../../../src/errors.js';
+import { HostmaintError } from '../../../src/core/errors.js';
 
 const wf = (name: string): string => `version: 1\nname: ${name}\ndescription: from ${name}\nsteps:\n  - type: enable\n`;
 

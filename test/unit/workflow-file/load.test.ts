@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadWorkflow, parseWorkflow, shippedWorkflowsDir, sourceFromText, workflowFromSource } from '../../../src/workflow-file/load.js';
 import type { WorkflowProblem } from '../../../src/workflow-file/types.js';
-import { HostmaintError } from '../../../src/errors.js';
+import { HostmaintError } from '../../../src/core/errors.js';
 
 const HEAD = 'version: 1\nname: t\n';
 const DRAIN = '  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n';

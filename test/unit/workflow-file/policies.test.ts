@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DRAIN_DEFAULTS, resolveDrainOptions } from '../../../src/workflow/types.js';
+import { DRAIN_DEFAULTS, resolveDrainOptions } from '../../../src/machines/types.js';
 import { POLICIES, defaultPolicies, drainOptionsFrom, policyFlagOptions, resolvePolicies, undrainOptionsFrom } from '../../../src/workflow-file/policies.js';
 import { workflowSchema } from '../../../src/workflow-file/schema.js';
 

@@ -1,6 +1,6 @@
 /**
  * The workflow machine's one actor, `runUnit`: it runs one unit of steps
- * (src/workflow/workflow.machine.ts planUnits) and returns one StepResult per
+ * (src/machines/workflow.machine.ts planUnits) and returns one StepResult per
  * step, as data.
  *
  * - drain (disable, preflight, migrate, verify-empty): drainHost() with the
@@ -14,18 +14,18 @@
  * from their saved snapshot, and a repeated disable or verify only reads.
  */
 import { fromPromise } from 'xstate';
-import type { Clock } from '../clock.js';
-import { errorText, type ErrorKind } from '../errors.js';
-import { exitCodeForKind } from '../cli/exit-codes.js';
-import type { Logger } from '../log.js';
+import type { Clock } from '../core/clock.js';
+import { errorText, type ErrorKind } from '../core/errors.js';
+import { EXIT, exitCodeForKind } from '../core/exit-codes.js';
+import type { Logger } from '../core/log.js';
 import type { ComputeApi, PlacementApi } from '../openstack/api.js';
-import type { PersistedRun } from '../drain.js';
+import type { PersistedRun } from './drain.js';
 import { drainOptionsFrom, undrainOptionsFrom } from '../workflow-file/policies.js';
 import type { ExecStep, HttpStep, PlaceholderValues, StepOutcome, WaitForServiceStep, Workflow, WorkflowStep } from '../workflow-file/types.js';
-import type { DrainEvent, DrainResult, ManifestEntry, RunTimings, UndrainResult } from '../workflow/types.js';
-import type { RunUnitInput, RunUnitOutput, StepResult, Unit } from '../workflow/workflow.machine.js';
-import { disableServiceFor, resolveHostRef } from './service.js';
-import { verifyEmpty } from './verify.js';
+import type { DrainEvent, DrainResult, ManifestEntry, RunTimings, UndrainResult } from '../machines/types.js';
+import type { RunUnitInput, RunUnitOutput, StepResult, Unit } from '../machines/workflow.machine.js';
+import { disableServiceFor, resolveHostRef } from '../actors/service.js';
+import { verifyEmpty } from '../actors/verify.js';
 
 export interface InnerSnapshots {
   /** The nested drain/undrain's last saved snapshot for this unit, if any. */
@@ -60,7 +60,7 @@ function result(step: WorkflowStep, out: StepOutcome, startedAt: number, clock: 
   return { name: step.name, type: step.type, status: out.status, exitCode: out.exitCode, message: out.message, detail: out.detail, startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(clock.now()).toISOString() };
 }
 
-const ok = (message: string, detail: Record<string, unknown> = {}): StepOutcome => ({ status: 'ok', exitCode: 0, message, detail });
+const ok = (message: string, detail: Record<string, unknown> = {}): StepOutcome => ({ status: 'ok', exitCode: EXIT.OK, message, detail });
 const failed = (exitCode: number, message: string, detail: Record<string, unknown> = {}): StepOutcome => ({ status: 'failed', exitCode, message, detail });
 
 /** The step of the four drain steps where a drain that did not finish stopped. */
@@ -193,7 +193,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
         return ok(`nova-compute on ${input.host} disabled: "${out.after.disabledReason ?? ''}"`, { ownership: out.ownership, reason: out.after.disabledReason });
       }
       case 'preflight': {
-        const { drainHost } = await import('../drain.js');
+        const { drainHost } = await import('./drain.js');
         const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), runId: input.runId, dryRun: true, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, { logger, clock, emit: deps.emit, signal });
         return r.exitCode === 0 ? ok(r.message, drainSummary(r)) : failed(r.exitCode, r.message, drainSummary(r));
       }
@@ -231,12 +231,12 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
     const key = unitKey(input);
     try {
       if (input.unit.kind === 'drain') {
-        const { drainHost } = await import('../drain.js');
+        const { drainHost } = await import('./drain.js');
         const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), reason, runId: input.runId, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, runDeps(key, signal, announcer(input, steps, DRAIN_PHASE_STEP)));
         return { results: mapDrain(steps, r, startedAt, clock), manifest: r.manifest };
       }
       if (input.unit.kind === 'undrain') {
-        const { undrainHost } = await import('../drain.js');
+        const { undrainHost } = await import('./drain.js');
         const enable = steps[0]!;
         const returning = steps.length > 1;
         const r = await undrainHost(
@@ -254,7 +254,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
       } catch (e) {
         out = failed(exitCodeOfError(e), errorText(e));
       }
-      if (signal.aborted && out.status === 'failed') out = { ...out, exitCode: 130 };
+      if (signal.aborted && out.status === 'failed') out = { ...out, exitCode: EXIT.INTERRUPTED };
       return { results: [result(step, out, startedAt, clock)] };
     } catch (e) {
       logger.warn(`workflow step ${steps[0]?.name ?? '?'} threw`, { error: errorText(e) });

@@ -24,6 +24,7 @@
  */
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { draft, notProvided, type ProgressEmitted } from './machine-kit.js';
+import { EXIT } from './exit-codes.js';
 import type { ManifestEntry } from './types.js';
 
 export const WORKFLOW_MACHINE_VERSION = 1;
@@ -127,7 +128,7 @@ export function planUnits(steps: Array<{ type: string }>): Unit[] {
   return units;
 }
 
-const SUSPEND_CODES = new Set([6, 130]);
+const SUSPEND_CODES = new Set<number>([EXIT.CLOUD, EXIT.INTERRUPTED]);
 
 function currentUnit(ctx: WorkflowContext): Unit | null {
   if (ctx.compensation) return ctx.compensation.units[ctx.compensation.cursor] ?? null;
@@ -166,7 +167,7 @@ export function describeWorkflow(ctx: WorkflowContext): string {
 }
 
 function finishedDraft(ctx: WorkflowContext): ProgressEmitted {
-  return draft(ctx, { type: 'workflow-finished', workflow: ctx.workflow, outcome: ctx.outcome ?? 'error', exitCode: ctx.exitCode ?? 1, message: describeWorkflow(ctx) });
+  return draft(ctx, { type: 'workflow-finished', workflow: ctx.workflow, outcome: ctx.outcome ?? 'error', exitCode: ctx.exitCode ?? EXIT.UNEXPECTED, message: describeWorkflow(ctx) });
 }
 
 export const workflowMachine = setup({
@@ -193,7 +194,7 @@ export const workflowMachine = setup({
     }),
     fail: assign(({ context }, out: RunUnitOutput) => {
       const r = out.results.find((x) => x.status === 'failed');
-      return { failure: r ? { step: r.name, exitCode: r.exitCode, message: r.message } : { step: currentStepName(context), exitCode: 1, message: 'failed' } };
+      return { failure: r ? { step: r.name, exitCode: r.exitCode, message: r.message } : { step: currentStepName(context), exitCode: EXIT.UNEXPECTED, message: 'failed' } };
     }),
   },
   guards: {
@@ -225,7 +226,7 @@ export const workflowMachine = setup({
   on: {
     interrupt: {
       target: '.interrupted',
-      actions: assign({ outcome: 'interrupted' as WorkflowOutcome, exitCode: 130, failure: ({ context, event }) => context.failure ?? { step: currentStepName(context), exitCode: 130, message: event.reason ?? 'interrupted' } }),
+      actions: assign({ outcome: 'interrupted' as WorkflowOutcome, exitCode: EXIT.INTERRUPTED, failure: ({ context, event }) => context.failure ?? { step: currentStepName(context), exitCode: EXIT.INTERRUPTED, message: event.reason ?? 'interrupted' } }),
     },
   },
   states: {
@@ -257,7 +258,7 @@ export const workflowMachine = setup({
               { type: 'record', params: ({ event }) => event.output },
               assign(({ event }) => {
                 const r = event.output.results.find((x) => x.status === 'failed')!;
-                return { failure: { step: r.name, exitCode: r.exitCode, message: r.message }, outcome: (r.exitCode === 130 ? 'interrupted' : 'cloud-unreachable') as WorkflowOutcome, exitCode: r.exitCode };
+                return { failure: { step: r.name, exitCode: r.exitCode, message: r.message }, outcome: (r.exitCode === EXIT.INTERRUPTED ? 'interrupted' : 'cloud-unreachable') as WorkflowOutcome, exitCode: r.exitCode };
               }),
             ],
           },
@@ -297,9 +298,9 @@ export const workflowMachine = setup({
         onError: {
           target: 'failed',
           actions: assign(({ context, event }) => ({
-            failure: { step: currentStepName(context), exitCode: 1, message: `unexpected error: ${errorText(event.error)}` },
+            failure: { step: currentStepName(context), exitCode: EXIT.UNEXPECTED, message: `unexpected error: ${errorText(event.error)}` },
             outcome: 'error' as WorkflowOutcome,
-            exitCode: 1,
+            exitCode: EXIT.UNEXPECTED,
           })),
         },
       },
@@ -310,7 +311,7 @@ export const workflowMachine = setup({
         const i = currentUnit(context)!.steps[0]!;
         const s = steps[i]!;
         const message = s.message ?? 'Approve to continue.';
-        enqueue.assign({ approval: { step: s.name, message, approvedBy: null }, outcome: 'waiting-approval', exitCode: 8 });
+        enqueue.assign({ approval: { step: s.name, message, approvedBy: null }, outcome: 'waiting-approval', exitCode: EXIT.AWAITING_APPROVAL });
         enqueue.emit(draft(context, { type: 'step-started', workflow: context.workflow, step: s.name, stepType: s.type, index: i }));
         enqueue.emit(draft(context, { type: 'approval-required', workflow: context.workflow, step: s.name, message }));
       }),
@@ -321,21 +322,21 @@ export const workflowMachine = setup({
             const steps = stepsOf(context);
             const i = currentUnit(context)!.steps[0]!;
             const s = steps[i]!;
-            const result: StepResult = { name: s.name, type: s.type, status: 'ok', exitCode: 0, message: `approved by ${event.by}`, detail: { approvedBy: event.by, approvedAt: event.at }, startedAt: null, finishedAt: event.at };
+            const result: StepResult = { name: s.name, type: s.type, status: 'ok', exitCode: EXIT.OK, message: `approved by ${event.by}`, detail: { approvedBy: event.by, approvedAt: event.at }, startedAt: null, finishedAt: event.at };
             enqueue.assign({ results: [...context.results, result], approval: { step: s.name, message: context.approval?.message ?? '', approvedBy: event.by }, outcome: null, exitCode: null, ...advance(context) });
-            enqueue.emit(draft(context, { type: 'step-finished', workflow: context.workflow, step: s.name, stepType: s.type, index: i, status: 'ok', exitCode: 0, message: result.message }));
+            enqueue.emit(draft(context, { type: 'step-finished', workflow: context.workflow, step: s.name, stepType: s.type, index: i, status: 'ok', exitCode: EXIT.OK, message: result.message }));
           }),
         },
       },
     },
     completed: {
       type: 'final',
-      entry: [assign({ outcome: 'completed' as WorkflowOutcome, exitCode: 0 }), assign({ message: ({ context }) => describeWorkflow(context) }), emit(({ context }) => finishedDraft(context))],
+      entry: [assign({ outcome: 'completed' as WorkflowOutcome, exitCode: EXIT.OK }), assign({ message: ({ context }) => describeWorkflow(context) }), emit(({ context }) => finishedDraft(context))],
     },
     failed: {
       type: 'final',
       entry: [
-        assign({ outcome: ({ context }) => (context.outcome === 'error' ? 'error' : 'failed') as WorkflowOutcome, exitCode: ({ context }) => context.failure?.exitCode ?? context.exitCode ?? 1 }),
+        assign({ outcome: ({ context }) => (context.outcome === 'error' ? 'error' : 'failed') as WorkflowOutcome, exitCode: ({ context }) => context.failure?.exitCode ?? context.exitCode ?? EXIT.UNEXPECTED }),
         assign({ message: ({ context }) => describeWorkflow(context) }),
         emit(({ context }) => finishedDraft(context)),
       ],

@@ -30,6 +30,7 @@
  */
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { notProvided as notProvidedIn } from './machine-kit.js';
+import { EXIT } from './exit-codes.js';
 import type {
   GateInput,
   GateOutput,
@@ -45,11 +46,6 @@ import type {
 
 export const ROLLING_MACHINE_VERSION = 1;
 
-/** Exit codes the rolling run ends with (the same numbers as src/cli/exit-codes.ts; this module imports nothing but xstate). */
-const EXIT_OK = 0;
-const EXIT_ERROR = 1;
-const EXIT_AWAITING_APPROVAL = 8;
-const EXIT_INTERRUPTED = 130;
 
 export type RollingMachineEvent = { type: 'interrupt'; reason?: string };
 
@@ -105,7 +101,7 @@ function progress(ctx: RollingContext, body: DistributiveOmit<RollingEvent, 'run
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
-const failureCode = (code: number | null): number => (code !== null && code !== 0 ? code : EXIT_ERROR);
+const failureCode = (code: number | null): number => (code !== null && code !== 0 ? code : EXIT.UNEXPECTED);
 
 /** Every host still pending becomes not-started. */
 function notStarted(hosts: RollingHost[], message: string | null): RollingHost[] {
@@ -162,14 +158,14 @@ function afterWave(ctx: RollingContext, out: WaveOutput): Step {
   const results = new Map(out.results.map((r) => [r.host, r] as const));
   let hosts = ctx.hosts.map((h): RollingHost => {
     if (!running.has(h.host)) return h;
-    const r = results.get(h.host) ?? { host: h.host, status: 'failed' as const, exitCode: EXIT_ERROR, message: 'the wave returned no result for this host' };
+    const r = results.get(h.host) ?? { host: h.host, status: 'failed' as const, exitCode: EXIT.UNEXPECTED, message: 'the wave returned no result for this host' };
     const exitCode = r.status === 'failed' ? failureCode(r.exitCode) : r.exitCode;
     emits.push(progress(ctx, { type: 'host-finished', host: h.host, status: r.status, exitCode, message: r.message }));
     return { ...h, status: r.status, exitCode, message: r.message };
   });
   const wave = hosts.filter((h) => running.has(h.host));
   if (wave.some((h) => h.status === 'waiting')) {
-    return { target: 'paused', patch: { hosts, outcome: 'waiting-approval', exitCode: EXIT_AWAITING_APPROVAL }, emits };
+    return { target: 'paused', patch: { hosts, outcome: 'waiting-approval', exitCode: EXIT.AWAITING_APPROVAL }, emits };
   }
   if (wave.some((h) => h.status === 'failed') && !ctx.continueOnFailure) {
     hosts = notStarted(hosts, null);
@@ -182,7 +178,7 @@ function afterWave(ctx: RollingContext, out: WaveOutput): Step {
 /** The end of a run that reached every host: completed, or failed with the first failure's code (continueOnFailure). */
 function finalOutcome(ctx: RollingContext): { outcome: RollingOutcome; exitCode: number } {
   const bad = ctx.hosts.find((h) => h.status === 'failed' || h.status === 'skipped');
-  return bad ? { outcome: 'failed', exitCode: failureCode(bad.exitCode) } : { outcome: 'completed', exitCode: EXIT_OK };
+  return bad ? { outcome: 'failed', exitCode: failureCode(bad.exitCode) } : { outcome: 'completed', exitCode: EXIT.OK };
 }
 
 /** One line: "3 hosts: 2 done, 1 failed (compute-02: exit 4 ...), 0 not started". */
@@ -228,9 +224,9 @@ export const rollingMachine = setup({
       for (const e of step.emits) enqueue.emit(e);
     }),
     emitFinished: emit(({ context }) =>
-      progress(context, { type: 'rolling-finished', host: '*', outcome: context.outcome ?? 'error', exitCode: context.exitCode ?? EXIT_ERROR, message: describeRolling(context) }),
+      progress(context, { type: 'rolling-finished', host: '*', outcome: context.outcome ?? 'error', exitCode: context.exitCode ?? EXIT.UNEXPECTED, message: describeRolling(context) }),
     ),
-    actorFailed: assign(({ event }) => ({ outcome: 'error' as RollingOutcome, exitCode: EXIT_ERROR, error: errorText((event as { error?: unknown }).error) })),
+    actorFailed: assign(({ event }) => ({ outcome: 'error' as RollingOutcome, exitCode: EXIT.UNEXPECTED, error: errorText((event as { error?: unknown }).error) })),
   },
 }).createMachine({
   id: 'rolling',
@@ -253,7 +249,7 @@ export const rollingMachine = setup({
   on: {
     interrupt: {
       target: '.interrupted',
-      actions: assign({ outcome: 'interrupted' as RollingOutcome, exitCode: EXIT_INTERRUPTED, error: ({ event }) => event.reason ?? 'interrupted' }),
+      actions: assign({ outcome: 'interrupted' as RollingOutcome, exitCode: EXIT.INTERRUPTED, error: ({ event }) => event.reason ?? 'interrupted' }),
     },
   },
   states: {

@@ -1,6 +1,10 @@
-import type { ErrorKind } from '../errors.js';
+/**
+ * The exit codes of hostmaint: the one table (docs/exit-codes.md). The machines
+ * end their runs with these; src/core/exit-codes.ts maps error kinds onto them,
+ * and nothing else picks a number.
+ */
+import type { Outcome } from './outcome.js';
 
-/** The documented exit codes (docs/exit-codes.md). One table; nothing else picks a code. */
 export const EXIT = {
   OK: 0,
   UNEXPECTED: 1,
@@ -29,34 +33,24 @@ export const EXIT_DESCRIPTIONS: Record<ExitCode, string> = {
   130: 'interrupted (Ctrl-C / SIGTERM)',
 };
 
-/** Error kind -> exit code. */
-export function exitCodeForKind(kind: ErrorKind): ExitCode {
-  switch (kind) {
-    case 'usage':
-    case 'config':
-    case 'unknown-host':
-      return EXIT.USAGE;
-    case 'preflight':
-      return EXIT.PREFLIGHT_REFUSED;
-    case 'partial':
-      return EXIT.PARTIAL;
-    case 'ownership':
-    case 'host-busy':
-    case 'conflict':
-      return EXIT.CONFLICT;
-    case 'auth':
-    case 'forbidden':
-    case 'tls':
-    case 'network':
-    case 'timeout':
-    case 'unavailable':
-    case 'not-acceptable':
-      return EXIT.CLOUD;
-    case 'step-failed':
-      return EXIT.STEP_FAILED;
-    case 'interrupted':
-      return EXIT.INTERRUPTED;
-    default:
-      return EXIT.UNEXPECTED;
-  }
+/** Each run outcome's exit code. */
+export const EXIT_CODES: Record<Outcome, ExitCode> = {
+  drained: EXIT.OK,
+  planned: EXIT.OK,
+  undrained: EXIT.OK,
+  'already-enabled': EXIT.OK,
+  error: EXIT.UNEXPECTED,
+  'unknown-host': EXIT.USAGE,
+  'preflight-refused': EXIT.PREFLIGHT_REFUSED,
+  partial: EXIT.PARTIAL,
+  'ownership-refused': EXIT.CONFLICT,
+  'host-busy': EXIT.CONFLICT,
+  'service-down': EXIT.CONFLICT,
+  'cloud-unreachable': EXIT.CLOUD,
+  interrupted: EXIT.INTERRUPTED,
+};
+
+export function exitCodeFor(outcome: Outcome): ExitCode {
+  return EXIT_CODES[outcome];
 }
+

@@ -12,14 +12,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
-import { createActors, type NetChecks } from './actors/index.js';
-import type { Clock } from './clock.js';
-import { HostmaintError, errorText } from './errors.js';
-import type { Logger } from './log.js';
-import type { CloudSession, ComputeApi, PlacementApi } from './openstack/api.js';
-import { DRAIN_MACHINE_VERSION, drainMachine } from './workflow/drain.machine.js';
-import { isValidRunId } from './workflow/marker.js';
-import { toDrainResult, toUndrainResult } from './workflow/result.js';
+import { createActors, type NetChecks } from '../actors/index.js';
+import type { Clock } from '../core/clock.js';
+import { HostmaintError, errorText } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { CloudSession, ComputeApi, PlacementApi } from '../openstack/api.js';
+import { DRAIN_MACHINE_VERSION, drainMachine } from '../machines/drain.machine.js';
+import { isValidRunId } from '../machines/marker.js';
+import { toDrainResult, toUndrainResult } from '../machines/result.js';
 import type {
   DrainContext,
   DrainEvent,
@@ -31,14 +31,14 @@ import type {
   UndrainContext,
   UndrainOptions,
   UndrainResult,
-} from './workflow/types.js';
-import { resolveDrainOptions, resolveUndrainOptions } from './workflow/types.js';
-import { UNDRAIN_MACHINE_VERSION, undrainMachine } from './workflow/undrain.machine.js';
+} from '../machines/types.js';
+import { resolveDrainOptions, resolveUndrainOptions } from '../machines/types.js';
+import { UNDRAIN_MACHINE_VERSION, undrainMachine } from '../machines/undrain.machine.js';
 
-export type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from './workflow/types.js';
-export { DRAIN_DEFAULTS } from './workflow/types.js';
-export { EXIT_CODES, exitCodeFor } from './workflow/outcome.js';
-export type { DrainOutcome, UndrainOutcome } from './workflow/outcome.js';
+export type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from '../machines/types.js';
+export { DRAIN_DEFAULTS } from '../machines/types.js';
+export { EXIT_CODES, exitCodeFor } from '../machines/exit-codes.js';
+export type { DrainOutcome, UndrainOutcome } from '../machines/outcome.js';
 
 export interface Clients {
   compute: ComputeApi;

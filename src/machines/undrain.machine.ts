@@ -16,7 +16,8 @@
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { draft, notProvided as notProvidedIn, pollsFailed, type ProgressEmitted } from './machine-kit.js';
 import { identifyDisabler, parseMarker } from './marker.js';
-import { exitCodeFor, outcomeForError, toErrorInfo } from './outcome.js';
+import { exitCodeFor } from './exit-codes.js';
+import { outcomeForError, toErrorInfo } from './outcome.js';
 import { poolFinished, poolSettings } from './pool.js';
 import { describeUndrain } from './result.js';
 import type {

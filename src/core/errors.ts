@@ -137,3 +137,8 @@ export function errorText(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/** Bad input from the user (exit 2): what is wrong, and what to do instead. */
+export function usageError(message: string, hint?: string): HostmaintError {
+  return new HostmaintError('usage', message, { hint: hint ?? 'Run the command with --help for its options and examples.' });
+}

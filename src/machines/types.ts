@@ -3,7 +3,7 @@
  * JSON (numbers for times, null instead of undefined) so a persisted snapshot
  * survives a JSON round trip.
  */
-import type { Classification, InstanceClass, InstancePlan, OverrideHint, ResourceAmounts, BlockCategory } from '../planner/types.js';
+import type { Classification, InstanceClass, InstancePlan, OverrideHint, ResourceAmounts, BlockCategory } from './plan.js';
 import type { DrainOutcome, ErrorInfo, UndrainOutcome } from './outcome.js';
 
 export type { DrainOutcome, UndrainOutcome, ErrorInfo } from './outcome.js';

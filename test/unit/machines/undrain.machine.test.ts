@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
-import { undrainMachine } from '../../../src/workflow/undrain.machine.js';
-import { toUndrainResult } from '../../../src/workflow/result.js';
+import { undrainMachine } from '../../../src/machines/undrain.machine.js';
+import { toUndrainResult } from '../../../src/machines/result.js';
 import {
   resolveUndrainOptions,
   type DrainEventDraft,
@@ -16,7 +16,7 @@ import {
   type UndrainOptions,
   type WaitUpInput,
   type WaitUpOutput,
-} from '../../../src/workflow/types.js';
+} from '../../../src/machines/types.js';
 import { progressingTick, ref, runs, settle, svc } from './helpers.js';
 
 const timings = { startedAt: '', finishedAt: '', durationMs: 0, phases: [] };

@@ -1,8 +1,4 @@
-/**
- * Workflow outcomes and their exit codes: one table. The values agree with
- * src/cli/exit-codes.ts (EXIT); this module stays free of CLI imports so the
- * machines remain pure.
- */
+/** Run outcomes (their exit codes: ./exit-codes.ts) and errors as data. */
 
 export type DrainOutcome =
   /** The host is empty and stays disabled: go do the maintenance. */
@@ -34,27 +30,7 @@ export type UndrainOutcome =
 
 export type Outcome = DrainOutcome | UndrainOutcome;
 
-export const EXIT_CODES: Record<Outcome, number> = {
-  drained: 0,
-  planned: 0,
-  undrained: 0,
-  'already-enabled': 0,
-  error: 1,
-  'unknown-host': 2,
-  'preflight-refused': 3,
-  partial: 4,
-  'ownership-refused': 5,
-  'host-busy': 5,
-  'service-down': 5,
-  'cloud-unreachable': 6,
-  interrupted: 130,
-};
-
-export function exitCodeFor(outcome: Outcome): number {
-  return EXIT_CODES[outcome];
-}
-
-/** Error kinds (src/errors.ts) that mean the cloud could not be reached or refused who we are. */
+/** Error kinds (src/core/errors.ts) that mean the cloud could not be reached or refused who we are. */
 const CLOUD_KINDS = new Set(['auth', 'forbidden', 'tls', 'network', 'timeout', 'unavailable', 'not-acceptable']);
 
 /** A thrown value as serialisable data (no stack, no secrets: messages are already redacted by the clients). */

@@ -2,7 +2,7 @@
  * From a finished machine's context to the plain-JSON result the library
  * returns (and the CLI prints). Pure.
  */
-import { exitCodeFor } from './outcome.js';
+import { exitCodeFor } from './exit-codes.js';
 import { identifyDisabler } from './marker.js';
 import type {
   DrainContext,
@@ -16,7 +16,7 @@ import type {
   UndrainOutcome,
   UndrainResult,
 } from './types.js';
-import type { Classification } from '../planner/types.js';
+import type { Classification } from './plan.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

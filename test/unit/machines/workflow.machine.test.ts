@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { createActor, fromPromise, type Snapshot } from 'xstate';
-import { planUnits, workflowMachine, type RunUnitInput, type RunUnitOutput, type StepRef, type WorkflowContext } from '../../../src/workflow/workflow.machine.js';
+import { planUnits, workflowMachine, type RunUnitInput, type RunUnitOutput, type StepRef, type WorkflowContext } from '../../../src/machines/workflow.machine.js';
 
 const step = (name: string, type = 'exec', onFailure = 'stop'): StepRef => ({ name, type, onFailure });
 

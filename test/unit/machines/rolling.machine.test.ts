@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { createActor, fromPromise, type SnapshotFrom } from 'xstate';
-import { checkRollingRunId } from '../../src/rolling/ids.js';
-import { childRunId, describeRolling, rollingMachine } from '../../src/workflow/rolling.machine.js';
-import type { GateInput, GateOutput, RollingContext, RollingEvent, RollingMachineInput, WaveHostResult, WaveInput, WaveOutput } from '../../src/workflow/rolling.types.js';
+import { checkRollingRunId } from '../../../src/rolling/ids.js';
+import { childRunId, describeRolling, rollingMachine } from '../../../src/machines/rolling.machine.js';
+import type { GateInput, GateOutput, RollingContext, RollingEvent, RollingMachineInput, WaveHostResult, WaveInput, WaveOutput } from '../../../src/machines/rolling.types.js';
 
 type Snap = SnapshotFrom<typeof rollingMachine>;
 
@@ -53,11 +53,11 @@ async function run(script: Script, inp: RollingMachineInput, snapshot?: unknown)
 const statuses = (ctx: RollingContext) => ctx.hosts.map((h) => `${h.host}:${h.status}`);
 
 describe('workflow/rolling.machine', () => {
-  it('is pure: imports only xstate, its own types and the machine kit', () => {
+  it('is pure: imports only xstate, its own types, the machine kit and the exit codes', () => {
     for (const f of ['rolling.machine.ts', 'rolling.types.ts']) {
-      const src = readFileSync(new URL(`../../src/workflow/${f}`, import.meta.url), 'utf8');
+      const src = readFileSync(new URL(`../../../src/machines/${f}`, import.meta.url), 'utf8');
       const imports = [...src.matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)'/gm)].map((m) => ({ typeOnly: !!m[1], from: m[2]! }));
-      for (const i of imports) assert.ok(i.from === 'xstate' || i.from === './machine-kit.js' || (i.typeOnly && i.from === './rolling.types.js'), `${f} imports ${i.from}`);
+      for (const i of imports) assert.ok(i.from === 'xstate' || i.from === './machine-kit.js' || i.from === './exit-codes.js' || (i.typeOnly && i.from === './rolling.types.js'), `${f} imports ${i.from}`);
     }
   });
 

@@ -27,7 +27,8 @@
  */
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { draft, notProvided as notProvidedIn, pollsFailed, type ProgressEmitted } from './machine-kit.js';
-import { exitCodeFor, outcomeForError, toErrorInfo } from './outcome.js';
+import { exitCodeFor } from './exit-codes.js';
+import { outcomeForError, toErrorInfo } from './outcome.js';
 import type { ErrorInfo } from './outcome.js';
 import { buildPool, nothingMoved, poolFinished, poolSettings } from './pool.js';
 import { describeDrain } from './result.js';

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { EXIT } from '../../../src/cli/exit-codes.js';
-import { identifyDisabler, isHostmaintReason, makeMarker, MAX_REASON_LENGTH, parseMarker } from '../../../src/workflow/marker.js';
-import { EXIT_CODES, exitCodeFor, outcomeForError, toErrorInfo } from '../../../src/workflow/outcome.js';
+import { EXIT } from '../../../src/core/exit-codes.js';
+import { identifyDisabler, isHostmaintReason, makeMarker, MAX_REASON_LENGTH, parseMarker } from '../../../src/machines/marker.js';
+import { EXIT_CODES, exitCodeFor } from '../../../src/machines/exit-codes.js';
+import { outcomeForError, toErrorInfo } from '../../../src/machines/outcome.js';
 
 describe('workflow/marker', () => {
   it('stamps hostmaint:<run-id>: <reason> and parses it back', () => {

@@ -1,6 +1,6 @@
 /** Fake actors for machine tests: each records its inputs and answers from a script. */
 import { fromPromise, SimulatedClock } from 'xstate';
-import { newRun } from '../../../src/workflow/pool.js';
+import { newRun } from '../../../src/machines/pool.js';
 import type {
   DisableInput,
   DisableOutput,
@@ -18,8 +18,8 @@ import type {
   ServiceRecord,
   Verification,
   VerifyInput,
-} from '../../../src/workflow/types.js';
-import type { Classification, InstancePlan } from '../../../src/planner/types.js';
+} from '../../../src/machines/types.js';
+import type { Classification, InstancePlan } from '../../../src/machines/plan.js';
 
 export const svc = (o: Partial<ServiceRecord> = {}): ServiceRecord => ({
   id: 'svc-1',

@@ -1,5 +1,5 @@
 /**
- * Types of the rolling machine (src/workflow/rolling.machine.ts): one
+ * Types of the rolling machine (src/machines/rolling.machine.ts): one
  * maintenance run over several hosts, in waves of `maxParallel`. Everything in
  * the context is plain JSON (null, never undefined) so a persisted snapshot
  * survives a JSON round trip.
