@@ -25,7 +25,8 @@ import { drainHost } from '../src/library/drain.js';
 import { VirtualClock } from '../src/emulator/index.js';
 import type { Emulator, Scenario } from '../src/emulator/index.js';
 import { nullLogger } from '../src/core/log.js';
-import type { DrainOptions, DrainResult } from '../src/machines/types.js';
+import type { DrainOptions } from '../src/machines/options.js';
+import type { DrainResult } from '../src/machines/results.js';
 import { closeEmulated, fmt, MIXED_FLAVORS, mixedHostScenario, openEmulated } from './lib/emulated.js';
 
 /** The CLI's defaults (src/cli/commands/drain.ts): what an operator gets. */

@@ -9,17 +9,11 @@
  */
 export { drainHost, undrainHost, newRunId, DRAIN_DEFAULTS, EXIT_CODES, exitCodeFor } from './library/drain.js';
 export type { RunDeps, PersistedRun, Clients } from './library/drain.js';
-export type {
-  DrainOptions,
-  DrainResult,
-  DrainEvent,
-  UndrainOptions,
-  UndrainResult,
-  ManifestEntry,
-  InstanceOutcome,
-  DrainOutcome,
-  UndrainOutcome,
-} from './machines/types.js';
+export type { DrainOptions, UndrainOptions } from './machines/options.js';
+export type { DrainResult, UndrainResult, InstanceOutcome } from './machines/results.js';
+export type { ManifestEntry } from './machines/records.js';
+export type { DrainEvent } from './machines/events.js';
+export type { DrainOutcome, UndrainOutcome } from './machines/outcome.js';
 export { resolveCloud, isBuiltinDemo } from './config/index.js';
 export { connect } from './openstack/session.js';
 export type { CloudSession, ComputeApi, PlacementApi } from './openstack/api.js';

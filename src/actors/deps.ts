@@ -6,7 +6,8 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { ComputeApi, PlacementApi } from '../openstack/api.js';
 import type { ComputeService } from '../openstack/types.js';
-import type { DrainEvent, ServiceRecord } from '../machines/types.js';
+import type { DrainEvent } from '../machines/events.js';
+import type { ServiceRecord } from '../machines/records.js';
 import type { NetChecks } from './net.js';
 
 

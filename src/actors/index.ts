@@ -6,26 +6,7 @@
  * `drainMachine.provide({ actors: createActors(deps).drain })`.
  */
 import { fromPromise } from 'xstate';
-import type {
-  DisableInput,
-  DisableOutput,
-  EnableInput,
-  EnableOutput,
-  PauseInput,
-  PoolTickInput,
-  PoolTickOutput,
-  PreflightInput,
-  PreflightReport,
-  ResolveOutput,
-  RestoreInput,
-  RestoreOutput,
-  SelectReturnsInput,
-  SelectReturnsOutput,
-  Verification,
-  VerifyInput,
-  WaitUpInput,
-  WaitUpOutput,
-} from '../machines/types.js';
+import type { DisableInput, DisableOutput, EnableInput, EnableOutput, PauseInput, PoolTickInput, PoolTickOutput, PreflightInput, PreflightReport, ResolveOutput, RestoreInput, RestoreOutput, SelectReturnsInput, SelectReturnsOutput, Verification, VerifyInput, WaitUpInput, WaitUpOutput } from '../machines/actor-io.js';
 import type { ActorDeps } from './deps.js';
 import { poolTick } from './pool.js';
 import { runPreflight } from './preflight.js';

@@ -33,7 +33,8 @@ import { errorText, isHostmaintError } from '../core/errors.js';
 import type { CallOptions } from '../openstack/api.js';
 import type { InstanceAction, Migration, Server } from '../openstack/types.js';
 import { IN_FLIGHT_PHASES, isTerminal } from '../machines/pool.js';
-import type { DrainEventBody, DrainEventDraft, InstanceRun, PoolTickInput, PoolTickOutput } from '../machines/types.js';
+import type { DrainEventBody, DrainEventDraft } from '../machines/events.js';
+import type { InstanceRun, PoolTickInput, PoolTickOutput } from '../machines/actor-io.js';
 import type { ActorDeps } from './deps.js';
 
 /** Migration statuses that are over (nothing left to wait for). 'finished' is not: a cold migration awaits confirm. */

@@ -26,7 +26,7 @@ import { candidateTargets } from '../planner/targets.js';
 import { zoneAllows } from '../planner/targets.js';
 import type { ClassifyPolicy, PlaceableInstance, PlacementGroup, PlacementTarget, ProviderCapacity } from '../planner/types.js';
 import type { Classification, ResourceAmounts } from '../machines/plan.js';
-import type { BlockingGroup, Finding, PreflightInput, PreflightReport, TargetReport } from '../machines/types.js';
+import type { BlockingGroup, Finding, PreflightInput, PreflightReport, TargetReport } from '../machines/actor-io.js';
 import type { ActorDeps } from './deps.js';
 import { mapLimit } from './limit.js';
 import { netChecks, type NetChecks } from './net.js';

@@ -6,7 +6,7 @@
 import { errorText } from '../core/errors.js';
 import type { Server } from '../openstack/types.js';
 import { newRun } from '../machines/pool.js';
-import type { InstanceRun, SelectReturnsInput, SelectReturnsOutput } from '../machines/types.js';
+import type { InstanceRun, SelectReturnsInput, SelectReturnsOutput } from '../machines/actor-io.js';
 import type { ActorDeps } from './deps.js';
 
 export async function selectReturns(deps: ActorDeps, input: SelectReturnsInput, signal?: AbortSignal): Promise<SelectReturnsOutput> {

@@ -7,17 +7,8 @@ import { HostmaintError, errorText, isHttpError } from '../core/errors.js';
 import type { CallOptions } from '../openstack/api.js';
 import type { ComputeService, Hypervisor } from '../openstack/types.js';
 import { identifyDisabler, makeMarker, parseMarker } from '../machines/marker.js';
-import type {
-  DisableOutput,
-  EnableInput,
-  EnableOutput,
-  ResolveOutput,
-  RestoreInput,
-  RestoreOutput,
-  ServiceRecord,
-  WaitUpInput,
-  WaitUpOutput,
-} from '../machines/types.js';
+import type { DisableOutput, EnableInput, EnableOutput, ResolveOutput, RestoreInput, RestoreOutput, WaitUpInput, WaitUpOutput } from '../machines/actor-io.js';
+import type { ServiceRecord } from '../machines/records.js';
 import { toComputeService, toServiceRecord, type ActorDeps } from './deps.js';
 
 const COMPUTE = 'nova-compute';

@@ -5,7 +5,8 @@
  * from or to it. Everything left is listed with its reason. Read-only.
  */
 import type { CallOptions } from '../openstack/api.js';
-import type { Leftover, Verification, VerifyInput } from '../machines/types.js';
+import type { Leftover } from '../machines/records.js';
+import type { Verification, VerifyInput } from '../machines/actor-io.js';
 import type { ActorDeps } from './deps.js';
 import { FINAL_MIGRATION_STATUSES } from './pool.js';
 import { pickHypervisor } from './service.js';

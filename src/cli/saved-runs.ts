@@ -10,8 +10,8 @@ import type { RunnerEnv, RunOutcome } from '../runs/runner.js';
 import type { RunRecord, RunStore } from '../runs/store.js';
 import type { WorkflowResult } from '../runs/workflow-runner.js';
 import type { RollingResult } from '../runs/rolling-runner.js';
-import type { DrainResult, UndrainResult } from '../machines/types.js';
-import type { WorkflowPolicies } from '../workflow-file/types.js';
+import type { DrainResult, UndrainResult } from '../machines/results.js';
+import type { WorkflowPolicies } from '../policies/types.js';
 
 /**
  * The policies of the workflow a command runs (`drain` -> drain.yaml, `undrain` -> undrain.yaml),

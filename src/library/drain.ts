@@ -20,23 +20,17 @@ import type { CloudSession, ComputeApi, PlacementApi } from '../openstack/api.js
 import { DRAIN_MACHINE_VERSION, drainMachine } from '../machines/drain.machine.js';
 import { isValidRunId } from '../machines/marker.js';
 import { toDrainResult, toUndrainResult } from '../machines/result.js';
-import type {
-  DrainContext,
-  DrainEvent,
-  DrainEventDraft,
-  DrainOptions,
-  DrainResult,
-  PhaseTiming,
-  RunTimings,
-  UndrainContext,
-  UndrainOptions,
-  UndrainResult,
-} from '../machines/types.js';
-import { resolveDrainOptions, resolveUndrainOptions } from '../machines/types.js';
+import type { DrainContext, UndrainContext } from '../machines/contexts.js';
+import type { DrainEvent, DrainEventDraft } from '../machines/events.js';
+import type { DrainOptions, UndrainOptions } from '../machines/options.js';
+import type { DrainResult, PhaseTiming, RunTimings, UndrainResult } from '../machines/results.js';
+import { resolveDrainOptions, resolveUndrainOptions } from '../policies/options.js';
 import { UNDRAIN_MACHINE_VERSION, undrainMachine } from '../machines/undrain.machine.js';
 
-export type { DrainEvent, DrainOptions, DrainResult, UndrainOptions, UndrainResult } from '../machines/types.js';
-export { DRAIN_DEFAULTS } from '../machines/types.js';
+export type { DrainEvent } from '../machines/events.js';
+export type { DrainOptions, UndrainOptions } from '../machines/options.js';
+export type { DrainResult, UndrainResult } from '../machines/results.js';
+export { DRAIN_DEFAULTS } from '../policies/options.js';
 export { EXIT_CODES, exitCodeFor } from '../machines/exit-codes.js';
 export type { DrainOutcome, UndrainOutcome } from '../machines/outcome.js';
 

@@ -32,24 +32,10 @@ import { outcomeForError, toErrorInfo } from './outcome.js';
 import type { ErrorInfo } from './outcome.js';
 import { buildPool, nothingMoved, poolFinished, poolSettings } from './pool.js';
 import { describeDrain } from './result.js';
-import type {
-  DisableInput,
-  DisableOutput,
-  DrainContext,
-  DrainMachineInput,
-  DrainOutcome,
-  DrainPhase,
-  PauseInput,
-  PoolTickInput,
-  PoolTickOutput,
-  PreflightInput,
-  PreflightReport,
-  ResolveOutput,
-  RestoreInput,
-  RestoreOutput,
-  Verification,
-  VerifyInput,
-} from './types.js';
+import type { DisableInput, DisableOutput, PauseInput, PoolTickInput, PoolTickOutput, PreflightInput, PreflightReport, ResolveOutput, RestoreInput, RestoreOutput, Verification, VerifyInput } from './actor-io.js';
+import type { DrainContext, DrainMachineInput } from './contexts.js';
+import type { DrainOutcome } from './outcome.js';
+import type { DrainPhase } from './events.js';
 
 export const DRAIN_MACHINE_VERSION = 1;
 

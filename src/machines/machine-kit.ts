@@ -1,6 +1,6 @@
 /** Pieces both workflow machines use: placeholder actors, progress-event drafts, the poll-failure error. */
 import type { ErrorInfo } from './outcome.js';
-import type { DrainEventBody, DrainEventDraft } from './types.js';
+import type { DrainEventBody, DrainEventDraft } from './events.js';
 
 /** What a machine emits: a progress event, stamped with the time by the library entry. */
 export interface ProgressEmitted {

@@ -2,7 +2,9 @@
  * Pure helpers for the migration pool kept in the machine's context: building
  * it from the preflight, and reading it (finished? did anything move?).
  */
-import type { InstancePhase, InstanceRun, MoveMethod, PoolSettings, PreflightReport, ResolvedDrainOptions } from './types.js';
+import type { InstancePhase, InstanceRun, PoolSettings, PreflightReport } from './actor-io.js';
+import type { MoveMethod } from './records.js';
+import type { ResolvedDrainOptions } from './options.js';
 
 export const TERMINAL_PHASES: ReadonlySet<InstancePhase> = new Set<InstancePhase>(['done', 'failed']);
 export const IN_FLIGHT_PHASES: ReadonlySet<InstancePhase> = new Set<InstancePhase>(['requested', 'queued', 'running', 'confirming']);

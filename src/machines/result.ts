@@ -4,18 +4,11 @@
  */
 import { exitCodeFor } from './exit-codes.js';
 import { identifyDisabler } from './marker.js';
-import type {
-  DrainContext,
-  DrainOutcome,
-  DrainResult,
-  InstanceOutcome,
-  InstanceRun,
-  ManifestEntry,
-  RunTimings,
-  UndrainContext,
-  UndrainOutcome,
-  UndrainResult,
-} from './types.js';
+import type { DrainContext, UndrainContext } from './contexts.js';
+import type { DrainOutcome, UndrainOutcome } from './outcome.js';
+import type { DrainResult, InstanceOutcome, RunTimings, UndrainResult } from './results.js';
+import type { ManifestEntry } from './records.js';
+import type { InstanceRun } from './actor-io.js';
 import type { Classification } from './plan.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

@@ -20,22 +20,10 @@ import { exitCodeFor } from './exit-codes.js';
 import { outcomeForError, toErrorInfo } from './outcome.js';
 import { poolFinished, poolSettings } from './pool.js';
 import { describeUndrain } from './result.js';
-import type {
-  DrainPhase,
-  EnableInput,
-  EnableOutput,
-  PauseInput,
-  PoolTickInput,
-  PoolTickOutput,
-  ResolveOutput,
-  SelectReturnsInput,
-  SelectReturnsOutput,
-  UndrainContext,
-  UndrainMachineInput,
-  UndrainOutcome,
-  WaitUpInput,
-  WaitUpOutput,
-} from './types.js';
+import type { DrainPhase } from './events.js';
+import type { EnableInput, EnableOutput, PauseInput, PoolTickInput, PoolTickOutput, ResolveOutput, SelectReturnsInput, SelectReturnsOutput, WaitUpInput, WaitUpOutput } from './actor-io.js';
+import type { UndrainContext, UndrainMachineInput } from './contexts.js';
+import type { UndrainOutcome } from './outcome.js';
 
 export const UNDRAIN_MACHINE_VERSION = 1;
 

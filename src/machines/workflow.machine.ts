@@ -25,7 +25,7 @@
 import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { draft, notProvided, type ProgressEmitted } from './machine-kit.js';
 import { EXIT } from './exit-codes.js';
-import type { ManifestEntry } from './types.js';
+import type { ManifestEntry } from './records.js';
 
 export const WORKFLOW_MACHINE_VERSION = 1;
 

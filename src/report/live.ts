@@ -7,7 +7,7 @@
  * without colour.
  */
 import { EXIT } from '../core/exit-codes.js';
-import type { DrainPhase } from '../machines/types.js';
+import type { DrainPhase } from '../machines/events.js';
 import { COLOR, PLAIN, clean, displayWidth, fit, truncate, type Style } from './ansi.js';
 import { DRAIN_STEPS, PHASE_LABEL, RunView, UNDRAIN_STEPS, type InstanceView, type NotableKind } from './view-model.js';
 

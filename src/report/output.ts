@@ -21,7 +21,8 @@ import { progressSink, type ProgressSink } from './progress.js';
 import { reportFormat, timelineEntry, writeReport, type TimelineEntry } from './report.js';
 import { formatDrainResult, formatUndrainResult } from './result.js';
 import { formatRollingResult, formatWorkflowResult } from './workflow-result.js';
-import type { DrainEvent, DrainResult, UndrainResult } from '../machines/types.js';
+import type { DrainEvent } from '../machines/events.js';
+import type { DrainResult, UndrainResult } from '../machines/results.js';
 import type { RollingResult } from '../runs/rolling-runner.js';
 import type { WorkflowResult } from '../runs/workflow-runner.js';
 

@@ -5,7 +5,7 @@
  * (`--events ndjson[=FILE]`).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { DrainEvent } from '../machines/types.js';
+import type { DrainEvent } from '../machines/events.js';
 import { clean } from './ansi.js';
 
 function mib(bytes: number | null): string {

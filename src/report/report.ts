@@ -7,7 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { DrainEvent, DrainResult, InstanceOutcome, UndrainResult } from '../machines/types.js';
+import type { DrainEvent } from '../machines/events.js';
+import type { DrainResult, InstanceOutcome, UndrainResult } from '../machines/results.js';
 import { clean } from './ansi.js';
 import { describeEvent, stamp } from './progress.js';
 import { blockedServer, blockingMessage, nextSteps, projectsOf, secs } from './result.js';

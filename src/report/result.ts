@@ -5,7 +5,8 @@
  * to do next as exact commands. No colour, no control codes: it goes to
  * stdout, which is often a file or a ticket.
  */
-import type { DrainResult, ErrorInfo, InstanceOutcome, UndrainResult } from '../machines/types.js';
+import type { DrainResult, InstanceOutcome, UndrainResult } from '../machines/results.js';
+import type { ErrorInfo } from '../machines/outcome.js';
 import { clean } from './ansi.js';
 
 /** What the next-step commands need to repeat of the command line (the cloud, the state directory). */

@@ -5,7 +5,8 @@
  * only input, times come from the events, so a recorded stream renders the
  * same frame every time (the snapshot tests rely on it).
  */
-import type { DrainEvent, DrainPhase, MoveMethod } from '../machines/types.js';
+import type { DrainEvent, DrainPhase } from '../machines/events.js';
+import type { MoveMethod } from '../machines/records.js';
 import { clean } from './ansi.js';
 import { EXIT } from '../core/exit-codes.js';
 

@@ -8,9 +8,9 @@ import { drainHost, type RunDeps } from '../library/drain.js';
 import type { Logger } from '../core/log.js';
 import type { ComputeApi, PlacementApi } from '../openstack/api.js';
 import type { ServiceState, ServiceStatus } from '../openstack/types.js';
-import type { DrainResult } from '../machines/types.js';
-import { drainOptionsFrom } from '../workflow-file/policies.js';
-import type { WorkflowPolicies } from '../workflow-file/types.js';
+import type { DrainResult } from '../machines/results.js';
+import { drainOptionsFrom } from '../policies/policies.js';
+import type { WorkflowPolicies } from '../policies/types.js';
 
 export interface NotBack {
   host: string;

@@ -15,7 +15,7 @@
  *   for an ordering.
  * 'given' and a single host make no request.
  */
-import type { HostOrder } from '../workflow-file/types.js';
+import type { HostOrder } from '../policies/types.js';
 import type { ComputeApi } from '../openstack/api.js';
 
 export interface OrderedHosts {

@@ -12,7 +12,9 @@
  */
 import os from 'node:os';
 import type { PersistedRun } from '../library/drain.js';
-import type { DrainEvent, DrainResult, InstanceRun, UndrainResult } from '../machines/types.js';
+import type { DrainEvent } from '../machines/events.js';
+import type { DrainResult, UndrainResult } from '../machines/results.js';
+import type { InstanceRun } from '../machines/actor-io.js';
 import type { RunRecord } from './schema.js';
 import type { RunStore } from './store.js';
 

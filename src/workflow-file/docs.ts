@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { formatDuration } from '../core/durations.js';
-import { POLICIES, fileValue, policyExpected } from './policies.js';
+import { POLICIES, fileValue, policyExpected } from '../policies/policies.js';
 import { PLACEHOLDER_HELP } from './placeholders.js';
 import { NAME_RULE } from './schema.js';
 import { COMMON_FIELDS, STEP_TYPES, type FieldDef } from './steps.js';

@@ -13,11 +13,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HostmaintError } from '../core/errors.js';
 import { durationMs, formatDuration } from '../core/durations.js';
-import { resolvePolicies, type PolicySources } from './policies.js';
+import { resolvePolicies, type PolicySources } from '../policies/policies.js';
 import { placeholderProblem, placeholderRefs, withoutEnvRefs, PLACEHOLDER_HELP } from './placeholders.js';
 import { escapePointer, schemaProblems, workflowValidator } from './schema.js';
 import { DRAIN_STEPS, stepTypeDef, STEP_TYPES, type FieldDef } from './steps.js';
-import type { PolicyOverrides, StepType, Workflow, WorkflowProblem, WorkflowSource, WorkflowStep } from './types.js';
+import type { StepType, Workflow, WorkflowSource, WorkflowStep } from './types.js';
+import type { PolicyOverrides, WorkflowProblem } from '../policies/types.js';
 
 export const WORKFLOW_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
 

@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { DURATION_PATTERN } from '../core/durations.js';
-import { POLICIES, type PolicyDef } from './policies.js';
+import { POLICIES, type PolicyDef } from '../policies/policies.js';
 import { COMMON_FIELDS, STEP_TYPES, STEP_TYPE_NAMES, type FieldDef, type StepTypeDef } from './steps.js';
 import { WORKFLOW_FILE_VERSION } from './types.js';
 

@@ -4,7 +4,7 @@
  * value came from (default, file, flag).
  */
 import { formatDuration } from '../core/durations.js';
-import { POLICIES, fileValue, type PolicySources } from './policies.js';
+import { POLICIES, fileValue, type PolicySources } from '../policies/policies.js';
 import { DRAIN_STEPS, stepTypeDef } from './steps.js';
 import type { Workflow, WorkflowSource, WorkflowStep } from './types.js';
 

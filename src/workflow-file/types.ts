@@ -9,6 +9,8 @@
  * on the command line). This module holds only types.
  */
 
+import type { WorkflowPolicies } from '../policies/types.js';
+
 export const WORKFLOW_FILE_VERSION = 1;
 
 export type StepType =
@@ -91,39 +93,6 @@ export interface ReturnInstancesStep extends StepCommon {
 
 export type WorkflowStep = DrainFamilyStep | ExecStep | HttpStep | WaitForServiceStep | ApproveStep | EnableStep | ReturnInstancesStep;
 
-export type StoppedPolicyName = 'cold' | 'leave' | 'fail';
-export type ShelvedPolicyName = 'offload' | 'leave' | 'fail';
-export type TimeoutPolicyName = 'abort' | 'force-complete' | 'wait';
-export type HostOrder = 'given' | 'emptiest';
-
-/** Effective policies (defaults <- file <- flags), durations in ms. */
-export interface WorkflowPolicies {
-  reason: string;
-  concurrency: number;
-  retries: number;
-  migrationTimeoutMs: number;
-  stallTimeoutMs: number;
-  onTimeout: TimeoutPolicyName;
-  pollIntervalMs: number;
-  waitTimeoutMs: number;
-  stopped: StoppedPolicyName;
-  shelved: ShelvedPolicyName;
-  skipBlocked: boolean;
-  targets: string[] | null;
-  aggregate: string | null;
-  availabilityZone: string | null;
-  pinToPlan: boolean;
-  allowUnreachableTargets: boolean;
-  probePort: number | null;
-  probeTimeoutMs: number;
-  /** Before enabling: wait for the service to report up (null: do not wait). */
-  waitUpTimeoutMs: number | null;
-  /** Rolling runs over several hosts. */
-  maxParallel: number;
-  continueOnFailure: boolean;
-  order: HostOrder;
-}
-
 export interface Workflow {
   version: number;
   name: string;
@@ -147,22 +116,6 @@ export interface WorkflowSource {
   sha256: string;
   format: 'yaml' | 'json';
 }
-
-/** One problem in a workflow file: where, what, and what was expected. */
-export interface WorkflowProblem {
-  /** JSON pointer into the document ("/steps/2/timeout"), "" for the whole document. */
-  path: string;
-  /** 1-based line and column in the file when known. */
-  line: number | null;
-  column: number | null;
-  message: string;
-  /** What would be valid there ("one of: stop, continue, re-enable"). */
-  expected: string | null;
-  severity: 'error' | 'warning';
-}
-
-/** Overrides from the command line, in file terms (kebab-case keys, raw values as given). */
-export type PolicyOverrides = Partial<Record<string, unknown>>;
 
 /** The {placeholders} a step's command, URL, headers, payload and env may use (plus {env:NAME}). */
 export const PLACEHOLDER_NAMES = ['host', 'runId', 'workflow', 'step', 'cloud', 'reason'] as const;

@@ -20,7 +20,8 @@ import { memoryLogger } from '../../src/core/log.js';
 import { connect } from '../../src/openstack/session.js';
 import { runDrain } from '../../src/runs/runner.js';
 import { RunStore } from '../../src/runs/store.js';
-import type { DrainOptions, DrainResult } from '../../src/machines/types.js';
+import type { DrainOptions } from '../../src/machines/options.js';
+import type { DrainResult } from '../../src/machines/results.js';
 import { captureOriginals, checkInvariants } from './crash-helpers.js';
 
 const MIGRATION = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 100, dirty_rate_mbps: 20 };

@@ -19,7 +19,9 @@ import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import { lockFileFor } from '../../src/runs/lock.js';
 import { runDrain, runUndrain, resumeRun, type RunnerEnv } from '../../src/runs/runner.js';
 import { RunStore } from '../../src/runs/store.js';
-import type { DrainOptions, DrainResult, InstanceRun } from '../../src/machines/types.js';
+import type { DrainOptions } from '../../src/machines/options.js';
+import type { DrainResult } from '../../src/machines/results.js';
+import type { InstanceRun } from '../../src/machines/actor-io.js';
 import { HostmaintError } from '../../src/core/errors.js';
 import { captureOriginals, checkInvariants, doubleMoves } from './crash-helpers.js';
 

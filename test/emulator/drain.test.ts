@@ -13,7 +13,8 @@ import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
 import type { Emulator, FaultSpec, Scenario } from '../../src/emulator/index.js';
 import { memoryLogger } from '../../src/core/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
-import type { DrainEvent, DrainOptions } from '../../src/machines/types.js';
+import type { DrainEvent } from '../../src/machines/events.js';
+import type { DrainOptions } from '../../src/machines/options.js';
 
 const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 1000, dirty_rate_mbps: 50 };
 

@@ -8,7 +8,7 @@
 import { strict as assert } from 'node:assert';
 import type { Emulator, Scenario } from '../../src/emulator/index.js';
 import { runRolling } from '../../src/runs/rolling-runner.js';
-import type { DrainEvent } from '../../src/machines/types.js';
+import type { DrainEvent } from '../../src/machines/events.js';
 import { doubleMoves } from './crash-helpers.js';
 import { FAST_MIGRATIONS, openRunEnv, type RunEnv } from './run-env.js';
 

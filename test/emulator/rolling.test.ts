@@ -14,8 +14,8 @@ import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import { checkCapacityFor, checkHostsBack, rollingGate, waitHostsBack, type CapacityDeps } from '../../src/rolling/gate.js';
 import { resolveHostList } from '../../src/rolling/hosts.js';
 import { orderHosts } from '../../src/rolling/order.js';
-import { defaultPolicies } from '../../src/workflow-file/policies.js';
-import type { WorkflowPolicies } from '../../src/workflow-file/types.js';
+import { defaultPolicies } from '../../src/policies/policies.js';
+import type { WorkflowPolicies } from '../../src/policies/types.js';
 
 /**
  * Hosts of 20 GiB RAM (two m1.large and change): compute-01 is full (2 large),

@@ -13,7 +13,7 @@ import { memoryLogger } from '../../src/core/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import type { RunnerEnv } from '../../src/runs/runner.js';
 import { RunStore } from '../../src/runs/store.js';
-import type { DrainEvent } from '../../src/machines/types.js';
+import type { DrainEvent } from '../../src/machines/events.js';
 import { emulatorCloud } from './helpers.js';
 
 import { FAST_MIGRATIONS } from '../cli/runs-helpers.js';

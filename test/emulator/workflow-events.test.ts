@@ -23,7 +23,7 @@ import { runRolling } from '../../src/runs/rolling-runner.js';
 import type { RunnerEnv } from '../../src/runs/runner.js';
 import { RunStore } from '../../src/runs/store.js';
 import { approveRun, runWorkflow } from '../../src/runs/workflow-runner.js';
-import type { DrainEvent } from '../../src/machines/types.js';
+import type { DrainEvent } from '../../src/machines/events.js';
 import { emulatorCloud } from './helpers.js';
 import { emulatorRunner, workflowScenario } from './run-env.js';
 

@@ -5,8 +5,9 @@ import type { CommonArgs } from '../session.js';
 import { parseDuration, parseIntFlag } from '../../core/durations.js';
 import { usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import type { DrainOptions, DrainResult } from '../../machines/types.js';
-import type { WorkflowPolicies } from '../../workflow-file/types.js';
+import type { DrainOptions } from '../../machines/options.js';
+import type { DrainResult } from '../../machines/results.js';
+import type { WorkflowPolicies } from '../../policies/types.js';
 
 /** Policy flags are undefined when not given: the drain workflow's policy applies. */
 interface DrainArgs extends CommonArgs {

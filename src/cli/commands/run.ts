@@ -4,7 +4,7 @@ import { finishWorkflowRun } from '../saved-runs.js';
 import type { CommandRun, CommonArgs } from '../session.js';
 import { usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { policyFlagOptions } from '../../workflow-file/policies.js';
+import { policyFlagOptions } from '../../policies/policies.js';
 
 interface RunArgs extends CommonArgs {
   workflow: string;
@@ -39,7 +39,7 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
   if (argv.adopt && isRolling(argv, hosts)) throw usageError('--adopt applies to one host', 'Run the workflow on that host alone with --adopt, then the others.');
   // The workflow and the flags are checked before anything touches the cloud.
   const { findWorkflow, workflowFromSource } = await import('../../workflow-file/load.js');
-  const { policyOverridesFromArgv } = await import('../../workflow-file/policies.js');
+  const { policyOverridesFromArgv } = await import('../../policies/policies.js');
   const overrides = policyOverridesFromArgv(argv);
   const source = await findWorkflow(String(argv.workflow), { dirs: argv.workflowsDir ?? [], env: state.io.env });
   const loaded = workflowFromSource(source, overrides);
@@ -96,7 +96,7 @@ async function dryRun(
   run: CommandRun,
   name: string,
   hosts: string[],
-  policies: import('../../workflow-file/types.js').WorkflowPolicies,
+  policies: import('../../policies/types.js').WorkflowPolicies,
   sizes: Record<string, number> = {},
   refused: string | null = null,
 ): Promise<void> {

@@ -3,7 +3,8 @@ import type { CommandState } from '../state.js';
 import type { CommandRun, CommonArgs } from '../session.js';
 import { parseDuration, parseIntFlag } from '../../core/durations.js';
 import { usageError } from '../../core/errors.js';
-import type { ManifestEntry, UndrainOptions } from '../../machines/types.js';
+import type { ManifestEntry } from '../../machines/records.js';
+import type { UndrainOptions } from '../../machines/options.js';
 
 interface UndrainArgs extends CommonArgs {
   host: string;

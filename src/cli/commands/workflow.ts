@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { policyFlagOptions } from '../../workflow-file/policies.js';
+import { policyFlagOptions } from '../../policies/policies.js';
 
 interface WorkflowArgs {
   format?: 'table' | 'json';
@@ -64,7 +64,7 @@ async function validate(state: CommandState, argv: ValidateArgs): Promise<void> 
 
 async function show(state: CommandState, argv: ShowArgs): Promise<void> {
   const { loadWorkflow } = await import('../../workflow-file/load.js');
-  const { policyOverridesFromArgv } = await import('../../workflow-file/policies.js');
+  const { policyOverridesFromArgv } = await import('../../policies/policies.js');
   const { formatWorkflow, workflowJson } = await import('../../workflow-file/show.js');
   const loaded = await loadWorkflow(argv.file, { ...findOpts(state, argv), overrides: policyOverridesFromArgv(argv) });
   if (jsonWanted(argv)) {

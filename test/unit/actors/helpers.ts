@@ -3,7 +3,9 @@ import type { ActorDeps } from '../../../src/actors/deps.js';
 import { poolTick } from '../../../src/actors/pool.js';
 import { isTerminal, newRun } from '../../../src/machines/pool.js';
 import type { AllocationCandidates } from '../../../src/openstack/types.js';
-import type { DrainEventDraft, InstanceRun, MoveMethod, PoolSettings } from '../../../src/machines/types.js';
+import type { DrainEventDraft } from '../../../src/machines/events.js';
+import type { InstanceRun, PoolSettings } from '../../../src/machines/actor-io.js';
+import type { MoveMethod } from '../../../src/machines/records.js';
 import { FakeCloud } from '../../support/fake-cloud.js';
 
 const realistic = new WeakSet<FakeCloud>();

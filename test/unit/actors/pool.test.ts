@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { MAX_IN_FLIGHT, PROGRESS_READS_PER_POLL, poolTick, slotsSeen } from '../../../src/actors/pool.js';
 import type { Migration } from '../../../src/openstack/types.js';
-import type { InstanceRun } from '../../../src/machines/types.js';
+import type { InstanceRun } from '../../../src/machines/actor-io.js';
 import { conflict, networkError, unknownOutcome } from '../../support/fake-cloud.js';
 import { cloudWith, deps, drive, run, SETTINGS } from './helpers.js';
 import { HttpError } from '../../../src/core/errors.js';

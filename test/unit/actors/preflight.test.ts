@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { runPreflight } from '../../../src/actors/preflight.js';
 import { resolveHostRef } from '../../../src/actors/service.js';
-import { resolveDrainOptions, type DrainOptions } from '../../../src/machines/types.js';
+import { resolveDrainOptions } from '../../../src/policies/options.js';
+import { type DrainOptions } from '../../../src/machines/options.js';
 import { FakeCloud, inventory } from '../../support/fake-cloud.js';
 import { cloudWith, deps } from './helpers.js';
 

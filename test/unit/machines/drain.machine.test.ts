@@ -4,7 +4,10 @@ import { createActor, SimulatedClock, type SnapshotFrom } from 'xstate';
 import { drainMachine } from '../../../src/machines/drain.machine.js';
 import { exitCodeFor } from '../../../src/machines/exit-codes.js';
 import { toDrainResult } from '../../../src/machines/result.js';
-import { resolveDrainOptions, type DrainEventDraft, type DrainOptions, type PoolTickInput } from '../../../src/machines/types.js';
+import { resolveDrainOptions } from '../../../src/policies/options.js';
+import { type DrainEventDraft } from '../../../src/machines/events.js';
+import { type DrainOptions } from '../../../src/machines/options.js';
+import { type PoolTickInput } from '../../../src/machines/actor-io.js';
 import { emptyVerification, fakeDrainActors, progressingTick, ref, report, settle, svc, type FakeScript } from './helpers.js';
 
 const timings = { startedAt: '', finishedAt: '', durationMs: 0, phases: [] };
@@ -32,7 +35,7 @@ async function runToEnd(actor: ReturnType<typeof start>['actor'], clock: Simulat
 
 describe('workflow/drain.machine', () => {
   it('is pure: imports only xstate and the workflow itself', () => {
-    for (const f of ['drain.machine.ts', 'undrain.machine.ts', 'types.ts', 'pool.ts', 'result.ts', 'outcome.ts', 'marker.ts']) {
+    for (const f of ['drain.machine.ts', 'undrain.machine.ts', 'options.ts', 'records.ts', 'events.ts', 'actor-io.ts', 'results.ts', 'contexts.ts', 'plan.ts', 'pool.ts', 'result.ts', 'outcome.ts', 'marker.ts']) {
       const src = readFileSync(new URL(`../../../src/machines/${f}`, import.meta.url), 'utf8');
       const imports = [...src.matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)'/gm)].map((m) => ({ typeOnly: !!m[1], from: m[2]! }));
       for (const i of imports) {

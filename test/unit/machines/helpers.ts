@@ -1,24 +1,9 @@
 /** Fake actors for machine tests: each records its inputs and answers from a script. */
 import { fromPromise, SimulatedClock } from 'xstate';
 import { newRun } from '../../../src/machines/pool.js';
-import type {
-  DisableInput,
-  DisableOutput,
-  DrainEventDraft,
-  HostRef,
-  InstanceRun,
-  PauseInput,
-  PoolTickInput,
-  PoolTickOutput,
-  PreflightInput,
-  PreflightReport,
-  ResolveOutput,
-  RestoreInput,
-  RestoreOutput,
-  ServiceRecord,
-  Verification,
-  VerifyInput,
-} from '../../../src/machines/types.js';
+import type { DisableInput, DisableOutput, HostRef, InstanceRun, PauseInput, PoolTickInput, PoolTickOutput, PreflightInput, PreflightReport, ResolveOutput, RestoreInput, RestoreOutput, Verification, VerifyInput } from '../../../src/machines/actor-io.js';
+import type { ServiceRecord } from '../../../src/machines/records.js';
+import type { DrainEventDraft } from '../../../src/machines/events.js';
 import type { Classification, InstancePlan } from '../../../src/machines/plan.js';
 
 export const svc = (o: Partial<ServiceRecord> = {}): ServiceRecord => ({

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { drainHost, undrainHost, type PersistedRun } from '../../../src/library/drain.js';
 import { memoryLogger } from '../../../src/core/log.js';
-import type { DrainEvent } from '../../../src/machines/types.js';
+import type { DrainEvent } from '../../../src/machines/events.js';
 import { FakeCloud } from '../../support/fake-cloud.js';
 
 function cloud3(): FakeCloud {

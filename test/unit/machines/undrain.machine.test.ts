@@ -2,21 +2,10 @@ import { strict as assert } from 'node:assert';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { undrainMachine } from '../../../src/machines/undrain.machine.js';
 import { toUndrainResult } from '../../../src/machines/result.js';
-import {
-  resolveUndrainOptions,
-  type DrainEventDraft,
-  type EnableInput,
-  type EnableOutput,
-  type PauseInput,
-  type PoolTickInput,
-  type PoolTickOutput,
-  type ResolveOutput,
-  type SelectReturnsInput,
-  type SelectReturnsOutput,
-  type UndrainOptions,
-  type WaitUpInput,
-  type WaitUpOutput,
-} from '../../../src/machines/types.js';
+import { resolveUndrainOptions } from '../../../src/policies/options.js';
+import { type DrainEventDraft } from '../../../src/machines/events.js';
+import { type EnableInput, type EnableOutput, type PauseInput, type PoolTickInput, type PoolTickOutput, type ResolveOutput, type SelectReturnsInput, type SelectReturnsOutput, type WaitUpInput, type WaitUpOutput } from '../../../src/machines/actor-io.js';
+import { type UndrainOptions } from '../../../src/machines/options.js';
 import { progressingTick, ref, runs, settle, svc } from './helpers.js';
 
 const timings = { startedAt: '', finishedAt: '', durationMs: 0, phases: [] };

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { DrainEvent, DrainEventType } from '../../../src/machines/types.js';
+import type { DrainEvent, DrainEventType } from '../../../src/machines/events.js';
 import { fixtureNames, readEvents, readWorkflowEvents } from './replay.js';
 import { hostmaint, tempDir } from '../../cli/helpers.js';
 

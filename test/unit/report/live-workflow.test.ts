@@ -9,7 +9,7 @@ import { strict as assert } from 'node:assert';
 import { displayWidth, stripAnsi } from '../../../src/report/ansi.js';
 import { renderFrame } from '../../../src/report/live.js';
 import { RunView } from '../../../src/report/view-model.js';
-import type { DrainEvent } from '../../../src/machines/types.js';
+import type { DrainEvent } from '../../../src/machines/events.js';
 import { WORKFLOW_FIXTURES, readWorkflowEvents } from './replay.js';
 import { matchSnapshot } from './snapshot.js';
 import path from 'node:path';

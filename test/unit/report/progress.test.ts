@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { PassThrough } from 'node:stream';
 import { formatEvent, progressSink } from '../../../src/report/progress.js';
 import { fixtureNames, readEvents, readWorkflowEvents } from './replay.js';
-import type { DrainEvent } from '../../../src/machines/types.js';
+import type { DrainEvent } from '../../../src/machines/events.js';
 
 describe('plain progress lines (not a terminal)', () => {
   it('one line per event (progress without a percentage aside), stamped with the UTC time and the host, no control code', () => {

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DrainEvent } from '../../../src/machines/types.js';
+import type { DrainEvent } from '../../../src/machines/events.js';
 import { RunView } from '../../../src/report/view-model.js';
 import { renderFrame, type FrameOptions } from '../../../src/report/live.js';
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { DrainEvent, DrainEventBody } from '../../../src/machines/types.js';
+import type { DrainEvent, DrainEventBody } from '../../../src/machines/events.js';
 import { RunView } from '../../../src/report/view-model.js';
 import { renderFrame } from '../../../src/report/live.js';
 import { readEvents, viewAfter } from './replay.js';

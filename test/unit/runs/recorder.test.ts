@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { PersistedRun } from '../../../src/library/drain.js';
 import { RunRecorder, newRecord, poolProgress, valueText } from '../../../src/runs/recorder.js';
 import { RunStore } from '../../../src/runs/store.js';
-import type { DrainResult } from '../../../src/machines/types.js';
+import type { DrainResult } from '../../../src/machines/results.js';
 
 function snap(value: unknown, status: PersistedRun['status'] = 'active', pool: unknown[] = []): PersistedRun {
   return { machine: 'drain', machineVersion: 1, runId: 'r1', host: 'compute-01', value, status, snapshot: { status, value, context: { runId: 'r1', host: 'compute-01', pool } } };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { workflowDocs } from '../../../src/workflow-file/docs.js';
-import { POLICIES } from '../../../src/workflow-file/policies.js';
+import { POLICIES } from '../../../src/policies/policies.js';
 import { STEP_TYPES } from '../../../src/workflow-file/steps.js';
 
 describe('workflow files: docs/workflows.md', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadWorkflow, parseWorkflow, shippedWorkflowsDir, sourceFromText, workflowFromSource } from '../../../src/workflow-file/load.js';
-import type { WorkflowProblem } from '../../../src/workflow-file/types.js';
+import type { WorkflowProblem } from '../../../src/policies/types.js';
 import { HostmaintError } from '../../../src/core/errors.js';
 
 const HEAD = 'version: 1\nname: t\n';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { DRAIN_DEFAULTS, resolveDrainOptions } from '../../../src/machines/types.js';
-import { POLICIES, defaultPolicies, drainOptionsFrom, policyFlagOptions, resolvePolicies, undrainOptionsFrom } from '../../../src/workflow-file/policies.js';
-import { workflowSchema } from '../../../src/workflow-file/schema.js';
+import { DRAIN_DEFAULTS, resolveDrainOptions } from '../../src/policies/options.js';
+import { POLICIES, defaultPolicies, drainOptionsFrom, policyFlagOptions, resolvePolicies, undrainOptionsFrom } from '../../src/policies/policies.js';
+import { workflowSchema } from '../../src/workflow-file/schema.js';
 
 describe('workflow files: policies', () => {
   it('defaults are the drain command\'s defaults (poll every 2s, as `hostmaint drain` always did), wait-up null, max-parallel 1, continue-on-failure false, order given', () => {

@@ -7,7 +7,8 @@
  */
 import type { Options } from 'yargs';
 import { durationMs, formatDuration } from '../core/durations.js';
-import { DRAIN_DEFAULTS, type DrainOptions, type UndrainOptions } from '../machines/types.js';
+import { DRAIN_DEFAULTS } from './options.js';
+import { type DrainOptions, type UndrainOptions } from '../machines/options.js';
 import type { PolicyOverrides, WorkflowPolicies, WorkflowProblem } from './types.js';
 
 export type PolicyKind =

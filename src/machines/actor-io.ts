@@ -1,0 +1,266 @@
+/**
+ * What the machines' actors take and give: the host and its service, the
+ * preflight, the migration pool, the verification, the undrain's steps.
+ * Plain JSON, like everything in a machine's context.
+ */
+import type { Classification, InstancePlan, OverrideHint, ResourceAmounts, BlockCategory } from './plan.js';
+import type { DrainEventDraft } from './events.js';
+import type { ResolvedDrainOptions, TimeoutPolicy } from './options.js';
+import type { Leftover, ManifestEntry, MoveMethod, ServiceRecord } from './records.js';
+
+/**
+ * Whose disable it is:
+ * - ours: this run disabled it (undrain may enable it; a refused preflight re-enables it);
+ * - adopted: an earlier hostmaint run of this host disabled it, and we carry on under it;
+ * - foreign: someone else (libvirt AUTO:, Masakari, Watcher, a person) — we drain but never enable it;
+ * - none: not touched (plan mode).
+ */
+export type ServiceOwnership = 'ours' | 'adopted' | 'foreign' | 'none';
+
+export interface HostRef {
+  host: string;
+  service: ServiceRecord;
+  hypervisor: { id: string; hostname: string } | null;
+  provider: { uuid: string; name: string } | null;
+}
+
+export interface ResolveOutput {
+  found: boolean;
+  ref: HostRef | null;
+  /** Close names when not found ("did you mean compute-01.example.org?"). */
+  suggestions: string[];
+  warnings: string[];
+}
+
+export interface DisableInput {
+  runId: string;
+  reason: string;
+  service: ServiceRecord;
+}
+
+export interface DisableOutput {
+  before: ServiceRecord;
+  after: ServiceRecord;
+  ownership: Exclude<ServiceOwnership, 'none'>;
+  /** Run id of the hostmaint marker we adopted. */
+  adoptedRunId: string | null;
+  /** True when this call changed the service. */
+  changed: boolean;
+  /** Who disabled it, for foreign disables. */
+  disabler: string | null;
+}
+
+export interface RestoreInput {
+  runId: string;
+  service: ServiceRecord;
+  /** Enable only when true: we disabled it and nothing moved. */
+  mayEnable: boolean;
+}
+
+export interface RestoreOutput {
+  after: ServiceRecord | null;
+  action: 'enabled' | 'already-enabled' | 'left-disabled' | 'left-foreign' | 'none';
+  note: string | null;
+}
+
+export type FindingKind = 'instance' | 'capacity' | 'target' | 'anti-affinity' | 'affinity' | 'no-targets' | 'aggregate' | 'unreachable';
+
+export interface Finding {
+  severity: 'error' | 'warning';
+  kind: FindingKind;
+  category: BlockCategory | null;
+  serverId: string | null;
+  serverName: string | null;
+  host: string | null;
+  message: string;
+  remedy: string | null;
+  override: OverrideHint | null;
+}
+
+/** Blocking findings grouped kubectl style: one line per class, with the flag that overrides it. */
+export interface BlockingGroup {
+  kind: FindingKind;
+  category: BlockCategory | null;
+  message: string;
+  override: OverrideHint | null;
+  servers: Array<{ id: string; name: string; reason: string; remedy: string | null }>;
+  /** Targets this group is about (unreachable: "host: every check that failed"). */
+  hosts: string[];
+}
+
+export interface TargetReport {
+  host: string;
+  zone: string | null;
+  usable: boolean;
+  reasons: string[];
+  providerUuid: string | null;
+  /** Free resources per class (Placement numbers) before the plan. */
+  free: ResourceAmounts;
+  /** Free after the plan's placements. */
+  freeAfterPlan: ResourceAmounts | null;
+  /** The address it was reached at: its name's, or Nova's host_ip for it. */
+  address: string | null;
+  reachedVia: 'name' | 'host_ip' | null;
+}
+
+export interface PreflightReport {
+  ok: boolean;
+  instances: Classification[];
+  targets: TargetReport[];
+  plan: InstancePlan[];
+  findings: Finding[];
+  blocking: BlockingGroup[];
+  warnings: string[];
+  /** ms spent waiting for busy instances. */
+  waitedMs: number;
+}
+
+export interface PreflightInput {
+  runId: string;
+  ref: HostRef;
+  options: ResolvedDrainOptions;
+}
+
+export type InstancePhase =
+  /** Not requested yet (or waiting for a retry). */
+  | 'pending'
+  /** Request sent (or its outcome unknown); no migration record seen yet. */
+  | 'requested'
+  /** Accepted / queued / preparing: waiting for the compute's migration slot. Not stuck. */
+  | 'queued'
+  /** Running (memory being copied), or a cold migration / offload in progress. */
+  | 'running'
+  /** Cold migration finished; resize confirmed, waiting for confirmed. */
+  | 'confirming'
+  | 'done'
+  | 'failed';
+
+export interface InstanceRun {
+  serverId: string;
+  name: string;
+  method: MoveMethod;
+  /** Host it leaves. */
+  source: string;
+  /** ACTIVE, PAUSED, SHUTOFF, SHELVED: where it must end up again. */
+  originalStatus: string;
+  plannedTarget: string | null;
+  /** Hosts to request, in order of attempts; empty: Nova's scheduler chooses. */
+  pinnedHosts: string[];
+  phase: InstancePhase;
+  attempts: number;
+  /** Found already moving (or moved) and watched instead of requested. */
+  adopted: boolean;
+  migrationId: number | null;
+  migrationUuid: string | null;
+  migrationStatus: string | null;
+  /** Highest migration id of this server before our request: the attempt's record is newer. */
+  baselineMigrationId: number;
+  requestId: string | null;
+  migrationIds: number[];
+  requestedAt: number | null;
+  runningSince: number | null;
+  lastProgressAt: number | null;
+  memoryTotalBytes: number | null;
+  memoryProcessedBytes: number | null;
+  memoryRemainingBytes: number | null;
+  diskRemainingBytes: number | null;
+  timeoutAction: TimeoutPolicy | null;
+  timeoutActionAt: number | null;
+  /** When the running migration's progress was last read (reads are spread over polls). Absent in snapshots of older versions. */
+  progressReadAt?: number | null;
+  firstStartedAt: number | null;
+  finishedAt: number | null;
+  to: string | null;
+  /** One line per failed attempt. */
+  errors: string[];
+  note: string | null;
+}
+
+export interface PoolSettings {
+  /** See `bound`. */
+  concurrency: number;
+  /**
+   * What `concurrency` bounds. 'in-flight' (default): migrations requested and
+   * not finished. 'waiting': requests not yet running (requested, or queued
+   * behind the source compute's max_concurrent_live_migrations slots), so the
+   * compute always has the next one queued; running ones are bounded by Nova
+   * (and by maxInFlight).
+   */
+  bound?: 'in-flight' | 'waiting';
+  /** With bound 'waiting': at most this many in flight in all (default 16). */
+  maxInFlight?: number;
+  retries: number;
+  stallTimeoutMs: number;
+  migrationTimeoutMs: number;
+  onTimeout: TimeoutPolicy;
+  requestGraceMs: number;
+}
+
+export interface PoolTickInput {
+  runId: string;
+  /** The host of the run (for events). */
+  host: string;
+  instances: InstanceRun[];
+  settings: PoolSettings;
+}
+
+export interface PoolTickOutput {
+  instances: InstanceRun[];
+  events: DrainEventDraft[];
+  /** A poll that could not read the cloud: instances unchanged, retried next interval. */
+  error: string | null;
+  at: number;
+}
+
+export interface PauseInput {
+  ms: number;
+}
+
+export interface Verification {
+  empty: boolean;
+  leftovers: Leftover[];
+  checks: { servers: number; hypervisorServers: number | null; allocations: number | null; unfinishedMigrations: number };
+}
+
+export interface VerifyInput {
+  ref: HostRef;
+  /** Per-server explanations from the run (why it is still there). */
+  notes: Record<string, string>;
+}
+
+// ------------------------------------------------------------------ the undrain
+
+export interface SelectReturnsInput {
+  host: string;
+  manifest: ManifestEntry[];
+}
+
+export interface SelectReturnsOutput {
+  pool: InstanceRun[];
+  notReturned: Array<{ serverId: string; name: string | null; reason: string }>;
+}
+
+export interface WaitUpInput {
+  service: ServiceRecord;
+  timeoutMs: number;
+  pollIntervalMs: number;
+}
+
+export interface WaitUpOutput {
+  up: boolean;
+  service: ServiceRecord;
+  waitedMs: number;
+}
+
+export interface EnableInput {
+  runId: string;
+  service: ServiceRecord;
+  force: boolean;
+}
+
+export interface EnableOutput {
+  after: ServiceRecord;
+  changed: boolean;
+  /** Set when the disable turned out not to be hostmaint's (and force is off): who disabled it. */
+  refused: string | null;
+}

@@ -1,0 +1,127 @@
+/**
+ * The options of a drain and an undrain as the machines keep them (resolved:
+ * every value set). Their defaults, bounds and help are the one policy table,
+ * src/policies/.
+ */
+import type { ManifestEntry } from './records.js';
+
+export type StoppedPolicy = 'cold' | 'leave' | 'fail';
+export type ShelvedPolicy = 'offload' | 'leave' | 'fail';
+export type TimeoutPolicy = 'abort' | 'force-complete' | 'wait';
+
+export interface DrainOptions {
+  /** Operator's reason, stamped as `hostmaint:<run-id>: <reason>`. Default "maintenance". */
+  reason?: string;
+  /** Run id (letters, digits, . _ -). Default: generated from the clock. */
+  runId?: string;
+  /** Plan mode: resolve + preflight, read-only, then stop with the plan. Default false. */
+  dryRun?: boolean;
+  /**
+   * Migration requests kept waiting in Nova ahead of the source compute's
+   * slots, so the compute never idles between polls. Nova runs
+   * max_concurrent_live_migrations per compute at once (the rest wait queued);
+   * hostmaint keeps at least this many queued (a full round of the compute's
+   * slots once it sees them), and never more than 16 in flight. Cold
+   * migrations and offloads have no slot in Nova: at most this many at once.
+   * Default 2.
+   */
+  concurrency?: number;
+  /** SHUTOFF instances. Default 'cold'. */
+  stopped?: StoppedPolicy;
+  /** SHELVED (not offloaded) instances. Default 'offload'. */
+  shelved?: ShelvedPolicy;
+  /** Leave blocked instances on the host instead of refusing the preflight. Default false. */
+  skipBlocked?: boolean;
+  /** How long to wait for busy instances (task in progress, BUILD) before calling them blocked. Default 300 000. */
+  waitTimeoutMs?: number;
+  /** Only these target hosts; the planned one is requested (Nova still validates, never forced). */
+  targets?: string[] | null;
+  /** Only hosts of this aggregate (name or id). */
+  aggregate?: string | null;
+  /** Only hosts in this availability zone. */
+  availabilityZone?: string | null;
+  /** Request the planned host even without `targets`. Default false (Nova's scheduler chooses). */
+  pinToPlan?: boolean;
+  /** TCP port probed on each target (e.g. 16509 libvirt, 22 ssh). Default null: no probe (a route check). */
+  probePort?: number | null;
+  /** Use targets this machine cannot reach (neither by name nor by host_ip) instead of refusing. Default false. */
+  allowUnreachableTargets?: boolean;
+  /** Default 3000. */
+  probeTimeoutMs?: number;
+  /** Extra attempts after a failed migration. Default 2. */
+  retries?: number;
+  /** No memory progress for this long: apply onTimeout. Default 300 000 (5 min). */
+  stallTimeoutMs?: number;
+  /** Running longer than this: apply onTimeout. Default 3 600 000 (1 h). */
+  migrationTimeoutMs?: number;
+  /** Default 'abort' (the instance stays on the source, then is retried). */
+  onTimeout?: TimeoutPolicy;
+  /** Default 5000. */
+  pollIntervalMs?: number;
+  /** A request with no trace (no migration record, no task state) after this long failed. Default 60 000. */
+  requestGraceMs?: number;
+  /** Consecutive failed polls before the run gives up. Default 5. */
+  maxPollErrors?: number;
+  /** Admin may move locked instances. Default: the session's roles contain admin (true when unknown). */
+  admin?: boolean;
+}
+
+export interface ResolvedDrainOptions {
+  reason: string;
+  dryRun: boolean;
+  concurrency: number;
+  stopped: StoppedPolicy;
+  shelved: ShelvedPolicy;
+  skipBlocked: boolean;
+  waitTimeoutMs: number;
+  targets: string[] | null;
+  aggregate: string | null;
+  availabilityZone: string | null;
+  pinToPlan: boolean;
+  probePort: number | null;
+  allowUnreachableTargets: boolean;
+  probeTimeoutMs: number;
+  retries: number;
+  stallTimeoutMs: number;
+  migrationTimeoutMs: number;
+  onTimeout: TimeoutPolicy;
+  pollIntervalMs: number;
+  requestGraceMs: number;
+  maxPollErrors: number;
+  admin: boolean;
+}
+
+export interface UndrainOptions {
+  runId?: string;
+  /** Enable even when the disable is not hostmaint's. Default false. */
+  force?: boolean;
+  /** Wait until the service reports `up` before enabling (0 / undefined: do not wait). */
+  waitUpTimeoutMs?: number | null;
+  /** Move back the instances listed in `manifest` that are still where the drain put them. Default false. */
+  returnInstances?: boolean;
+  /** The `manifest` of the drain's result. */
+  manifest?: ManifestEntry[];
+  concurrency?: number;
+  retries?: number;
+  stallTimeoutMs?: number;
+  migrationTimeoutMs?: number;
+  onTimeout?: TimeoutPolicy;
+  pollIntervalMs?: number;
+  requestGraceMs?: number;
+  maxPollErrors?: number;
+}
+
+export interface ResolvedUndrainOptions {
+  force: boolean;
+  waitUpTimeoutMs: number | null;
+  returnInstances: boolean;
+  manifest: ManifestEntry[];
+  concurrency: number;
+  retries: number;
+  stallTimeoutMs: number;
+  migrationTimeoutMs: number;
+  onTimeout: TimeoutPolicy;
+  pollIntervalMs: number;
+  requestGraceMs: number;
+  maxPollErrors: number;
+}

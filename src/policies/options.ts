@@ -1,0 +1,80 @@
+/**
+ * The library's options resolved: every value the caller left out takes its
+ * default. The defaults are the policy table's (./policies.ts), the same the
+ * CLI and the workflow files use.
+ */
+import type { DrainOptions, ResolvedDrainOptions, ResolvedUndrainOptions, UndrainOptions } from '../machines/options.js';
+
+export const DRAIN_DEFAULTS: ResolvedDrainOptions = {
+  reason: 'maintenance',
+  dryRun: false,
+  concurrency: 2,
+  stopped: 'cold',
+  shelved: 'offload',
+  skipBlocked: false,
+  waitTimeoutMs: 300_000,
+  targets: null,
+  aggregate: null,
+  availabilityZone: null,
+  pinToPlan: false,
+  probePort: null,
+  allowUnreachableTargets: false,
+  probeTimeoutMs: 3_000,
+  retries: 2,
+  stallTimeoutMs: 300_000,
+  migrationTimeoutMs: 3_600_000,
+  onTimeout: 'abort',
+  pollIntervalMs: 5_000,
+  requestGraceMs: 60_000,
+  maxPollErrors: 5,
+  admin: true,
+};
+
+export function resolveDrainOptions(o: DrainOptions = {}): ResolvedDrainOptions {
+  const pick = <K extends keyof ResolvedDrainOptions>(k: K): ResolvedDrainOptions[K] => {
+    const v = (o as Record<string, unknown>)[k];
+    return (v === undefined ? DRAIN_DEFAULTS[k] : v) as ResolvedDrainOptions[K];
+  };
+  const r: ResolvedDrainOptions = {
+    reason: pick('reason'),
+    dryRun: pick('dryRun'),
+    concurrency: Math.max(1, Math.floor(pick('concurrency'))),
+    stopped: pick('stopped'),
+    shelved: pick('shelved'),
+    skipBlocked: pick('skipBlocked'),
+    waitTimeoutMs: Math.max(0, pick('waitTimeoutMs')),
+    targets: o.targets && o.targets.length > 0 ? [...o.targets] : null,
+    aggregate: o.aggregate ?? null,
+    availabilityZone: o.availabilityZone ?? null,
+    pinToPlan: pick('pinToPlan'),
+    probePort: o.probePort ?? null,
+    allowUnreachableTargets: pick('allowUnreachableTargets'),
+    probeTimeoutMs: pick('probeTimeoutMs'),
+    retries: Math.max(0, Math.floor(pick('retries'))),
+    stallTimeoutMs: pick('stallTimeoutMs'),
+    migrationTimeoutMs: pick('migrationTimeoutMs'),
+    onTimeout: pick('onTimeout'),
+    pollIntervalMs: Math.max(1, pick('pollIntervalMs')),
+    requestGraceMs: pick('requestGraceMs'),
+    maxPollErrors: Math.max(1, pick('maxPollErrors')),
+    admin: pick('admin'),
+  };
+  return r;
+}
+
+export function resolveUndrainOptions(o: UndrainOptions = {}): ResolvedUndrainOptions {
+  return {
+    force: o.force ?? false,
+    waitUpTimeoutMs: o.waitUpTimeoutMs && o.waitUpTimeoutMs > 0 ? o.waitUpTimeoutMs : null,
+    returnInstances: o.returnInstances ?? false,
+    manifest: (o.manifest ?? []).map((m) => ({ ...m })),
+    concurrency: Math.max(1, Math.floor(o.concurrency ?? DRAIN_DEFAULTS.concurrency)),
+    retries: Math.max(0, Math.floor(o.retries ?? DRAIN_DEFAULTS.retries)),
+    stallTimeoutMs: o.stallTimeoutMs ?? DRAIN_DEFAULTS.stallTimeoutMs,
+    migrationTimeoutMs: o.migrationTimeoutMs ?? DRAIN_DEFAULTS.migrationTimeoutMs,
+    onTimeout: o.onTimeout ?? DRAIN_DEFAULTS.onTimeout,
+    pollIntervalMs: Math.max(1, o.pollIntervalMs ?? DRAIN_DEFAULTS.pollIntervalMs),
+    requestGraceMs: o.requestGraceMs ?? DRAIN_DEFAULTS.requestGraceMs,
+    maxPollErrors: Math.max(1, o.maxPollErrors ?? DRAIN_DEFAULTS.maxPollErrors),
+  };
+}
