@@ -14,13 +14,14 @@ import type { DrainResult, UndrainResult } from '../machines/results.js';
 import type { WorkflowPolicies } from '../policies/types.js';
 
 /**
- * The policies of the workflow a command runs (`drain` -> drain.yaml, `undrain` -> undrain.yaml),
+ * The effective policies of the workflow a command runs, its policy flags applied (`drain` -> drain.yaml, `undrain` -> undrain.yaml),
  * looked up like any workflow name, so an operator's own drain.yaml sets the defaults. Its steps
  * must be the command's own: other steps belong in a workflow run with `hostmaint run`.
  */
-export async function commandPolicies(state: CommandState, name: 'drain' | 'undrain', steps: string[]): Promise<WorkflowPolicies> {
+export async function commandPolicies(state: CommandState, name: 'drain' | 'undrain', steps: string[], argv: Record<string, unknown>): Promise<WorkflowPolicies> {
   const { loadWorkflow, sourceLabel } = await import('../workflow-file/load.js');
-  const loaded = await loadWorkflow(name, { env: state.io.env });
+  const { policyOverridesFromArgv } = await import('../policies/policies.js');
+  const loaded = await loadWorkflow(name, { env: state.io.env, overrides: policyOverridesFromArgv(argv, name) });
   const types = loaded.workflow.steps.map((s) => s.type);
   if (types.join(',') !== steps.join(',')) {
     throw usageError(
@@ -100,8 +101,4 @@ export async function loadRunAnywhere(state: CommandState, argv: CommonArgs, run
     }
   }
   throw lastError;
-}
-/** A numeric option: the flag parsed when given, else the workflow's policy. */
-export function flagOr<T>(value: T | undefined, parse: (v: T) => number, fallback: number): number {
-  return value === undefined ? fallback : parse(value);
 }

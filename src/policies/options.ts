@@ -4,29 +4,13 @@
  * CLI and the workflow files use.
  */
 import type { DrainOptions, ResolvedDrainOptions, ResolvedUndrainOptions, UndrainOptions } from '../machines/options.js';
+import { defaultPolicies, drainOptionsFrom, LIBRARY_DEFAULTS } from './policies.js';
 
+/** Every drain option's default: the policy table's, and the library's own knobs. */
 export const DRAIN_DEFAULTS: ResolvedDrainOptions = {
-  reason: 'maintenance',
+  ...(drainOptionsFrom(defaultPolicies()) as Omit<ResolvedDrainOptions, 'dryRun' | 'admin' | 'requestGraceMs' | 'maxPollErrors'>),
+  ...LIBRARY_DEFAULTS,
   dryRun: false,
-  concurrency: 2,
-  stopped: 'cold',
-  shelved: 'offload',
-  skipBlocked: false,
-  waitTimeoutMs: 300_000,
-  targets: null,
-  aggregate: null,
-  availabilityZone: null,
-  pinToPlan: false,
-  probePort: null,
-  allowUnreachableTargets: false,
-  probeTimeoutMs: 3_000,
-  retries: 2,
-  stallTimeoutMs: 300_000,
-  migrationTimeoutMs: 3_600_000,
-  onTimeout: 'abort',
-  pollIntervalMs: 5_000,
-  requestGraceMs: 60_000,
-  maxPollErrors: 5,
   admin: true,
 };
 

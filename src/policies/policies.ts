@@ -1,13 +1,14 @@
 /**
- * Every workflow policy, in one table: the file key (kebab-case, also the
- * command-line flag that overrides it), the model key (WorkflowPolicies), its
- * kind and range, its default and a one-line description. The JSON schema,
- * docs/workflows.md and the policy flags of `hostmaint run` / `workflow show`
- * are all built from this table.
+ * Every option of a drain, an undrain and a workflow run, in one table: the
+ * file key (kebab-case), the flag that overrides it, the model key
+ * (WorkflowPolicies), its kind and bounds, its default, its help text, and
+ * which commands take it as a flag. The library's defaults (./options.ts), the
+ * JSON schema of workflow files, docs/workflows.md, and the policy flags of
+ * `drain`, `plan`, `undrain` and `run` are all built from it.
  */
 import type { Options } from 'yargs';
-import { durationMs, formatDuration } from '../core/durations.js';
-import { DRAIN_DEFAULTS } from './options.js';
+import { durationMs, formatDuration, parseDuration, parseIntFlag } from '../core/durations.js';
+import { usageError } from '../core/errors.js';
 import { type DrainOptions, type UndrainOptions } from '../machines/options.js';
 import type { PolicyOverrides, WorkflowPolicies, WorkflowProblem } from './types.js';
 
@@ -19,9 +20,14 @@ export type PolicyKind =
   | { kind: 'string' }
   | { kind: 'string-list' };
 
+/** The commands that take a policy as a flag (every policy is a flag of `run`). */
+export type PolicyCommand = 'drain' | 'undrain' | 'run';
+
 export type PolicyDef = PolicyKind & {
-  /** File key and flag name. */
+  /** File key, and the flag's name unless `flag` says otherwise. */
   key: string;
+  /** The flag's name where it differs from the file key; the file key is then an alias. */
+  flag?: string;
   /** Key in WorkflowPolicies. */
   model: keyof WorkflowPolicies;
   /** null is accepted (and means "none"). */
@@ -31,6 +37,10 @@ export type PolicyDef = PolicyKind & {
   description: string;
   /** Example value shown in docs, in file terms. */
   example?: unknown;
+  /** Besides `run`, the commands that take it as a flag. */
+  commands: readonly Exclude<PolicyCommand, 'run'>[];
+  /** Heading it is listed under in --help. */
+  group: string;
 };
 
 /** Where an effective policy value came from. */
@@ -39,32 +49,46 @@ export type PolicySources = Record<string, PolicySourceKind>;
 
 const H = 3_600_000;
 const EXACT = { exact: true } as const;
-const d = DRAIN_DEFAULTS;
+const DRAIN = ['drain'] as const;
+const BOTH = ['drain', 'undrain'] as const;
+const G = { drain: 'Drain:', targets: 'Targets:', instances: 'Instances:', migrations: 'Migrations:', undrain: 'Undrain:', rolling: 'Rolling runs:' };
 
 export const POLICIES: readonly PolicyDef[] = [
-  { key: 'reason', model: 'reason', kind: 'string', nullable: false, default: d.reason, description: 'Why: stamped on the service as "hostmaint:<run-id>: <reason>"' },
-  { key: 'concurrency', model: 'concurrency', kind: 'int', min: 1, max: 64, nullable: false, default: d.concurrency, description: "Migration requests kept queued in Nova ahead of the source compute's free slots (at most 16 in flight)" },
-  { key: 'retries', model: 'retries', kind: 'int', min: 0, max: 10, nullable: false, default: d.retries, description: 'Extra attempts after a failed migration' },
-  { key: 'migration-timeout', model: 'migrationTimeoutMs', kind: 'duration', minMs: 10_000, maxMs: 48 * H, nullable: false, default: d.migrationTimeoutMs, description: 'A migration running longer than this gets the on-timeout policy' },
-  { key: 'stall-timeout', model: 'stallTimeoutMs', kind: 'duration', minMs: 5_000, maxMs: 24 * H, nullable: false, default: d.stallTimeoutMs, description: 'A migration with no memory progress for this long gets the on-timeout policy' },
-  { key: 'on-timeout', model: 'onTimeout', kind: 'enum', choices: ['abort', 'force-complete', 'wait'], nullable: false, default: d.onTimeout, description: 'What to do with a stalled or overlong migration (abort: it stays on the source, then is retried)' },
-  { key: 'poll-interval', model: 'pollIntervalMs', kind: 'duration', minMs: 200, maxMs: 600_000, nullable: false, default: 2000, description: 'How often to look at the migrations' },
-  { key: 'wait-timeout', model: 'waitTimeoutMs', kind: 'duration', minMs: 0, maxMs: 24 * H, nullable: false, default: d.waitTimeoutMs, description: 'How long to wait for busy instances (task in progress, BUILD) before calling them blocked' },
-  { key: 'stopped', model: 'stopped', kind: 'enum', choices: ['cold', 'leave', 'fail'], nullable: false, default: d.stopped, description: 'SHUTOFF instances: cold-migrate (then confirm), leave them, or refuse' },
-  { key: 'shelved', model: 'shelved', kind: 'enum', choices: ['offload', 'leave', 'fail'], nullable: false, default: d.shelved, description: 'SHELVED instances: shelve-offload, leave them, or refuse' },
-  { key: 'skip-blocked', model: 'skipBlocked', kind: 'boolean', nullable: false, default: d.skipBlocked, description: 'Leave instances that cannot move (SUSPENDED, ERROR, locked, PCI ...) instead of refusing' },
-  { key: 'targets', model: 'targets', kind: 'string-list', nullable: true, default: d.targets, description: 'Only these hosts may receive instances (Nova still validates; never forced); null: any host', example: ['compute-02', 'compute-03'] },
-  { key: 'aggregate', model: 'aggregate', kind: 'string', nullable: true, default: d.aggregate, description: 'Only hosts of this host aggregate (name or id)' },
-  { key: 'availability-zone', model: 'availabilityZone', kind: 'string', nullable: true, default: d.availabilityZone, description: 'Only hosts in this availability zone' },
-  { key: 'pin-to-plan', model: 'pinToPlan', kind: 'boolean', nullable: false, default: d.pinToPlan, description: 'Request the planned host for each instance instead of letting the scheduler choose' },
-  { key: 'allow-unreachable-targets', model: 'allowUnreachableTargets', kind: 'boolean', nullable: false, default: d.allowUnreachableTargets, description: "Use targets this machine cannot reach, by name or by Nova's host_ip, instead of refusing (the computes may still reach each other)" },
-  { key: 'probe-port', model: 'probePort', kind: 'int', min: 1, max: 65535, nullable: true, default: d.probePort, description: 'TCP port each target must answer on, at its name or host_ip (e.g. 16509 for libvirt, 22 for ssh); null: a route check only' },
-  { key: 'probe-timeout', model: 'probeTimeoutMs', kind: 'duration', minMs: 100, maxMs: 60_000, nullable: false, default: d.probeTimeoutMs, description: 'Timeout of one TCP probe' },
-  { key: 'wait-up', model: 'waitUpTimeoutMs', kind: 'duration', minMs: 1_000, maxMs: 24 * H, zeroIsNull: true, nullable: true, default: null, description: 'Before enabling, wait up to this long for the service to report up (0 or null: do not wait)' },
-  { key: 'max-parallel', model: 'maxParallel', kind: 'int', min: 1, max: 64, nullable: false, default: 1, description: 'Rolling runs over several hosts: how many hosts are worked on at once' },
-  { key: 'continue-on-failure', model: 'continueOnFailure', kind: 'boolean', nullable: false, default: false, description: 'Rolling runs: go on with the next hosts after one failed (default: stop starting new ones)' },
-  { key: 'order', model: 'order', kind: 'enum', choices: ['given', 'emptiest'], nullable: false, default: 'given', description: 'Rolling runs: the order of the hosts (as given, or the emptiest first)' },
+  { key: 'reason', model: 'reason', kind: 'string', nullable: false, default: 'maintenance', commands: DRAIN, group: G.drain, description: 'Why: stamped on the service as "hostmaint:<run-id>: <reason>"' },
+  { key: 'concurrency', model: 'concurrency', kind: 'int', min: 1, max: 64, nullable: false, default: 2, commands: BOTH, group: G.migrations, description: "Migration requests kept queued in Nova ahead of the source compute's free slots (Nova runs max_concurrent_live_migrations per compute; in flight at most 16, or this many when higher)" },
+  { key: 'retries', model: 'retries', kind: 'int', min: 0, max: 10, nullable: false, default: 2, commands: BOTH, group: G.migrations, description: 'Extra attempts after a failed migration' },
+  { key: 'migration-timeout', model: 'migrationTimeoutMs', kind: 'duration', minMs: 10_000, maxMs: 48 * H, nullable: false, default: H, commands: BOTH, group: G.migrations, description: 'A migration running longer than this gets the on-timeout policy' },
+  { key: 'stall-timeout', model: 'stallTimeoutMs', kind: 'duration', minMs: 5_000, maxMs: 24 * H, nullable: false, default: 300_000, commands: BOTH, group: G.migrations, description: 'A migration with no memory progress for this long gets the on-timeout policy' },
+  { key: 'on-timeout', model: 'onTimeout', kind: 'enum', choices: ['abort', 'force-complete', 'wait'], nullable: false, default: 'abort', commands: BOTH, group: G.migrations, description: 'What to do with a stalled or overlong migration (abort: it stays on the source, then is retried)' },
+  { key: 'poll-interval', model: 'pollIntervalMs', kind: 'duration', minMs: 200, maxMs: 600_000, nullable: false, default: 2000, commands: BOTH, group: G.migrations, description: 'How often to look at the migrations (a constant number of API calls per poll)' },
+  { key: 'wait-timeout', model: 'waitTimeoutMs', kind: 'duration', minMs: 0, maxMs: 24 * H, nullable: false, default: 300_000, commands: DRAIN, group: G.instances, description: 'How long to wait for busy instances (task in progress, BUILD) before calling them blocked' },
+  { key: 'stopped', model: 'stopped', kind: 'enum', choices: ['cold', 'leave', 'fail'], nullable: false, default: 'cold', commands: DRAIN, group: G.instances, description: 'SHUTOFF instances: cold-migrate (then confirm), leave them, or refuse' },
+  { key: 'shelved', model: 'shelved', kind: 'enum', choices: ['offload', 'leave', 'fail'], nullable: false, default: 'offload', commands: DRAIN, group: G.instances, description: 'SHELVED instances: shelve-offload, leave them, or refuse' },
+  { key: 'skip-blocked', model: 'skipBlocked', kind: 'boolean', nullable: false, default: false, commands: DRAIN, group: G.instances, description: 'Leave instances that cannot move (SUSPENDED, ERROR, RESCUE, locked, PCI ...) instead of refusing' },
+  { key: 'targets', flag: 'target', model: 'targets', kind: 'string-list', nullable: true, default: null, commands: DRAIN, group: G.targets, description: 'Only these hosts may receive instances (Nova still validates; never forced); null: any host', example: ['compute-02', 'compute-03'] },
+  { key: 'aggregate', model: 'aggregate', kind: 'string', nullable: true, default: null, commands: DRAIN, group: G.targets, description: 'Only hosts of this host aggregate (name or id)' },
+  { key: 'availability-zone', model: 'availabilityZone', kind: 'string', nullable: true, default: null, commands: DRAIN, group: G.targets, description: 'Only hosts in this availability zone' },
+  { key: 'pin-to-plan', model: 'pinToPlan', kind: 'boolean', nullable: false, default: false, commands: DRAIN, group: G.targets, description: 'Request the planned host for each instance instead of letting the scheduler choose' },
+  { key: 'allow-unreachable-targets', model: 'allowUnreachableTargets', kind: 'boolean', nullable: false, default: false, commands: DRAIN, group: G.targets, description: "Use targets this machine cannot reach, by name or by Nova's host_ip, instead of refusing (from a jump host the computes may still reach each other)" },
+  { key: 'probe-port', model: 'probePort', kind: 'int', min: 1, max: 65535, nullable: true, default: null, commands: DRAIN, group: G.targets, description: "TCP port each target must answer on, at Nova's host_ip or its name (e.g. 16509 for libvirt, 22 for ssh); null: a route check only" },
+  { key: 'probe-timeout', model: 'probeTimeoutMs', kind: 'duration', minMs: 100, maxMs: 60_000, nullable: false, default: 3000, commands: DRAIN, group: G.targets, description: 'Timeout of one reachability check (a name lookup or a TCP probe)' },
+  { key: 'wait-up', model: 'waitUpTimeoutMs', kind: 'duration', minMs: 1_000, maxMs: 24 * H, zeroIsNull: true, nullable: true, default: null, commands: ['undrain'], group: G.undrain, description: 'Before enabling, wait up to this long for the service to report up, e.g. after a reboot (0 or null: do not wait)' },
+  { key: 'max-parallel', model: 'maxParallel', kind: 'int', min: 1, max: 64, nullable: false, default: 1, commands: [], group: G.rolling, description: 'Rolling runs over several hosts: how many hosts are worked on at once' },
+  { key: 'continue-on-failure', model: 'continueOnFailure', kind: 'boolean', nullable: false, default: false, commands: [], group: G.rolling, description: 'Rolling runs: go on with the next hosts after one failed (default: stop starting new ones)' },
+  { key: 'order', model: 'order', kind: 'enum', choices: ['given', 'emptiest'], nullable: false, default: 'given', commands: [], group: G.rolling, description: 'Rolling runs: the order of the hosts (as given, or the emptiest first)' },
 ];
+
+/**
+ * Options only the library takes (no flag, no file key): how long a request
+ * may leave no trace before it counts as failed, and how many polls in a row
+ * may fail before a run gives up.
+ */
+export const LIBRARY_DEFAULTS = { requestGraceMs: 60_000, maxPollErrors: 5 } as const;
+
+/** The flag's name of a policy. */
+export function flagName(p: PolicyDef): string {
+  return p.flag ?? p.key;
+}
 
 /** The range of a policy, in words ("from 1 to 64", "from 10s to 48h"). */
 export function rangeText(p: PolicyDef): string | null {
@@ -147,6 +171,7 @@ export function parsePolicyValue(p: PolicyDef, raw: unknown, fromFlag = false): 
       const items = Array.isArray(raw) ? raw : fromFlag && typeof raw === 'string' ? [raw] : null;
       if (!items) return bad('must be a list');
       const names = fromFlag ? items.flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean) : items;
+      if (fromFlag && names.length === 0) return bad(`${JSON.stringify(items.join(','))} names no host`);
       if (names.some((t) => typeof t !== 'string' || t.trim() === '' || /\s/.test(t))) return bad('must hold host names (no spaces, not empty)');
       return { ok: true, value: names.length > 0 ? [...(names as string[])] : null };
     }
@@ -161,7 +186,8 @@ export interface ResolvedPolicies {
 
 /**
  * Effective policies: defaults <- the file's `policies` <- overrides (raw CLI values keyed by
- * file key; undefined = not given). Bad values are problems (the default is kept for them).
+ * file key; undefined = not given). A bad value in the file is a problem (its default is kept);
+ * a bad flag is a usage error.
  */
 export function resolvePolicies(filePolicies: Record<string, unknown> | null | undefined, overrides: PolicyOverrides = {}): ResolvedPolicies {
   const policies = defaultPolicies() as unknown as Record<string, unknown>;
@@ -181,13 +207,8 @@ export function resolvePolicies(filePolicies: Record<string, unknown> | null | u
     }
     const flag = overrides[p.key];
     if (flag !== undefined) {
-      const r = parsePolicyValue(p, flag, true);
-      if (r.ok) {
-        policies[p.model] = r.value;
-        sources[p.key] = 'flag';
-      } else {
-        problems.push({ path: `/policies/${p.key}`, line: null, column: null, message: `--${p.key}: ${r.message}`, expected: r.expected, severity: 'error' });
-      }
+      policies[p.model] = parseFlagValue(p, flag);
+      sources[p.key] = 'flag';
     }
   }
   for (const key of Object.keys(overrides)) {
@@ -234,27 +255,61 @@ export function undrainOptionsFrom(p: WorkflowPolicies): UndrainOptions {
   return { waitUpTimeoutMs: p.waitUpTimeoutMs, ...migrationOptions(p) };
 }
 
+/**
+ * A flag's value (as given on the command line, or recorded from it) to its model value, within
+ * the same bounds as the file; a usage error naming the flag otherwise. "none" is null for the
+ * policies that take null, and 0 is "off" where the file's 0 is (wait-up).
+ */
+export function parseFlagValue(p: PolicyDef, raw: unknown): unknown {
+  const flag = flagName(p);
+  if (p.nullable && typeof raw === 'string' && /^(none|null)$/i.test(raw.trim())) return null;
+  if (p.kind === 'int') return parseIntFlag(flag, raw, p.min, p.max);
+  if (p.kind === 'duration') return p.zeroIsNull && durationMs(raw) === 0 ? null : parseDuration(flag, raw, { minMs: p.minMs, maxMs: p.maxMs });
+  if (p.kind === 'string' && String(raw ?? '').trim() === '') throw usageError(`--${flag} is empty`, `Give ${policyExpected(p)}.`);
+  const r = parsePolicyValue(p, raw, true);
+  if (!r.ok) throw usageError(`--${flag} ${r.message}`, `Give ${r.expected}.`);
+  return r.value;
+}
+
 export const POLICY_FLAG_GROUP = 'Policies (override the workflow file):';
 
-/** yargs options of the policy flags, keyed by flag name. No defaults: an absent flag leaves the file's value. */
-export function policyFlagOptions(): Record<string, Options> {
+function takes(p: PolicyDef, command: PolicyCommand): boolean {
+  return command === 'run' || (p.commands as readonly string[]).includes(command);
+}
+
+/**
+ * yargs options of a command's policy flags, keyed by flag name. No yargs defaults: an absent flag
+ * leaves the workflow's value. `run` lists every policy with its range; `drain` and `undrain` list
+ * theirs under their own headings with the default of the workflow they run.
+ */
+export function policyFlagOptions(command: PolicyCommand): Record<string, Options> {
   const out: Record<string, Options> = {};
-  for (const p of POLICIES) {
-    const o: Options = { group: POLICY_FLAG_GROUP, describe: `${p.description} [${rangeText(p)}${p.nullable ? '; "none" for none' : ''}]` };
+  for (const p of POLICIES.filter((x) => takes(x, command))) {
+    const range = `${rangeText(p)}${p.nullable ? '; "none" for none' : ''}`;
+    const shipped = fileValue(p, p.default);
+    const o: Options =
+      command === 'run'
+        ? { group: POLICY_FLAG_GROUP, describe: `${p.description} [${range}]` }
+        : { group: p.group, describe: `${p.description} [default: from the ${command} workflow, shipped ${Array.isArray(shipped) ? shipped.join(' ') : String(shipped ?? 'none')}]` };
     if (p.kind === 'enum') o.choices = [...p.choices];
     else if (p.kind === 'boolean') o.type = 'boolean';
+    else if (p.kind === 'int') o.type = 'number';
     else if (p.kind === 'string-list') {
       o.type = 'string';
       o.array = true;
     } else o.type = 'string';
-    out[p.key] = o;
+    if (p.flag) o.alias = p.key;
+    out[flagName(p)] = o;
   }
   return out;
 }
 
-/** The policy flags given on a parsed command line (yargs argv), as PolicyOverrides keyed by file key. */
-export function policyOverridesFromArgv(argv: Record<string, unknown>): PolicyOverrides {
+/** The policy flags a command was given (yargs argv), as PolicyOverrides keyed by file key, raw as given. */
+export function policyOverridesFromArgv(argv: Record<string, unknown>, command: PolicyCommand): PolicyOverrides {
   const out: PolicyOverrides = {};
-  for (const p of POLICIES) if (argv[p.key] !== undefined) out[p.key] = argv[p.key];
+  for (const p of POLICIES.filter((x) => takes(x, command))) {
+    const v = argv[flagName(p)] ?? argv[p.key];
+    if (v !== undefined) out[p.key] = v;
+  }
   return out;
 }

@@ -117,7 +117,7 @@ describe('bad input: a table of mistakes, each with its exit code and message, t
     { name: 'NDJSON events and a JSON result both on stdout', args: ['drain', 'compute-01', '--events', 'ndjson', '-f', 'json'], code: 2, message: /both want stdout/ },
     { name: '--adopt with a plan', args: ['drain', 'compute-01', '--dry-run', '--adopt'], code: 2, message: /--adopt cannot be used with a plan/ },
     { name: '--new-run with hostmaint plan', args: ['plan', 'compute-01', '--new-run'], code: 2, message: /--new-run cannot be used with a plan/ },
-    { name: 'undrain --wait-up shorter than a second', args: ['undrain', 'compute-01', '--wait-up', '0'], code: 2, message: /--wait-up 0 is out of range/ },
+    { name: 'undrain --wait-up shorter than a second', args: ['undrain', 'compute-01', '--wait-up', '500ms'], code: 2, message: /--wait-up 500ms is out of range/ },
     { name: 'empty reason', args: ['drain', 'compute-01', '--reason', ' '], code: 2, message: /--reason is empty/ },
     { name: 'unknown option value', args: ['drain', 'compute-01', '--stopped', 'maybe'], code: 2, message: /Invalid values|Choices/ },
     { name: 'unknown events target', args: ['drain', 'compute-01', '--events', 'xml'], code: 2, message: /--events 'xml' is not understood/ },

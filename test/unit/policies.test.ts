@@ -37,9 +37,11 @@ describe('workflow files: policies', () => {
     assert.equal(r.policies.probePort, null);
     assert.equal(r.policies.waitUpTimeoutMs, null);
     assert.equal(r.policies.pollIntervalMs, 90_000);
-    const bad = resolvePolicies({}, { concurrency: '0', 'stall-timeout': 'soon', nope: 1 });
-    assert.deepEqual(bad.problems.map((p) => p.message), ['--concurrency: 0 is out of range', '--stall-timeout: "soon" is not a duration', '--nope is not a policy']);
-    assert.equal(bad.policies.concurrency, DRAIN_DEFAULTS.concurrency);
+    // A bad flag is a usage error naming it (the same words as every other flag), before anything runs.
+    assert.throws(() => resolvePolicies({}, { concurrency: '0' }), /--concurrency 0 is not allowed/);
+    assert.throws(() => resolvePolicies({}, { 'stall-timeout': 'soon' }), /--stall-timeout 'soon' is not a duration/);
+    assert.throws(() => resolvePolicies({}, { 'wait-up': '500ms' }), /--wait-up 500ms is out of range/);
+    assert.deepEqual(resolvePolicies({}, { nope: 1 }).problems.map((p) => p.message), ['--nope is not a policy']);
   });
   it('a file value of the wrong kind is a problem (strings are not numbers in a file)', () => {
     const r = resolvePolicies({ concurrency: '4' }, {});
@@ -61,8 +63,8 @@ describe('workflow files: policies', () => {
     assert.deepEqual(undrainOptionsFrom(p), { waitUpTimeoutMs: 900_000, concurrency: 4, retries: 1, migrationTimeoutMs: 3_600_000, stallTimeoutMs: 60_000, onTimeout: 'abort', pollIntervalMs: 3_000 });
   });
   it('policy flags: one per policy, grouped, described, no defaults, choices for enums', () => {
-    const flags = policyFlagOptions();
-    assert.deepEqual(Object.keys(flags), POLICIES.map((p) => p.key));
+    const flags = policyFlagOptions('run');
+    assert.deepEqual(Object.keys(flags), POLICIES.map((p) => p.flag ?? p.key));
     for (const [k, o] of Object.entries(flags)) {
       assert.equal(o.default, undefined, k);
       assert.equal(o.group, 'Policies (override the workflow file):');

@@ -1,103 +1,44 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
-import { commandPolicies, finishSavedRun, flagOr, runnerEnv } from '../saved-runs.js';
+import { commandPolicies, finishSavedRun, runnerEnv } from '../saved-runs.js';
+import { drainOptionsFrom, parseFlagValue, POLICIES, policyFlagOptions, policyOverridesFromArgv } from '../../policies/policies.js';
 import type { CommonArgs } from '../session.js';
-import { parseDuration, parseIntFlag } from '../../core/durations.js';
 import { usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { DrainOptions } from '../../machines/options.js';
 import type { DrainResult } from '../../machines/results.js';
 import type { WorkflowPolicies } from '../../policies/types.js';
 
-/** Policy flags are undefined when not given: the drain workflow's policy applies. */
 interface DrainArgs extends CommonArgs {
   host: string;
-  reason?: string;
-  concurrency?: number;
-  target?: string[];
-  aggregate?: string;
-  availabilityZone?: string;
-  stopped?: 'cold' | 'leave' | 'fail';
-  shelved?: 'offload' | 'leave' | 'fail';
-  skipBlocked?: boolean;
-  waitTimeout?: string;
-  migrationTimeout?: string;
-  stallTimeout?: string;
-  onTimeout?: 'abort' | 'force-complete' | 'wait';
-  retries?: number;
-  pollInterval?: string;
-  probePort?: number;
-  probeTimeout?: string;
-  pinToPlan?: boolean;
-  allowUnreachableTargets?: boolean;
   dryRun: boolean;
   yes: boolean;
   adopt: boolean;
   newRun: boolean;
+  /** The policy flags (policyFlagOptions('drain')), raw as given. */
+  [policy: string]: unknown;
 }
 
 function drainFlags(y: Argv): Argv {
   return y
     .positional('host', { type: 'string', describe: 'The nova-compute host (service host name, exact match)' })
-    .option('reason', { type: 'string', group: 'Drain:', describe: 'Why: stamped on the service as "hostmaint:<run-id>: <reason>" [default: from the drain workflow, shipped maintenance]' })
-    .option('concurrency', { type: 'number', group: 'Drain:', describe: "Migration requests kept queued in Nova ahead of the source compute's free slots (Nova runs max_concurrent_live_migrations per compute; at most 16 in flight) [default: from the drain workflow, shipped 2]" })
-    .option('target', { type: 'string', array: true, group: 'Targets:', describe: 'Only these hosts may receive instances (Nova still validates; never forced)' })
-    .option('aggregate', { type: 'string', group: 'Targets:', describe: 'Only hosts of this host aggregate (name or id)' })
-    .option('availability-zone', { type: 'string', group: 'Targets:', describe: 'Only hosts in this availability zone' })
-    .option('pin-to-plan', { type: 'boolean', group: 'Targets:', describe: 'Request the planned host for each instance instead of letting the scheduler choose [default: from the drain workflow, shipped false]' })
-    .option('probe-port', { type: 'number', group: 'Targets:', describe: "TCP port each target must answer on, at its name or Nova's host_ip (e.g. 16509 for libvirt, 22 for ssh) [default: a route check to the address]" })
-    .option('allow-unreachable-targets', { type: 'boolean', group: 'Targets:', describe: "Use targets this machine cannot reach (their name does not resolve here and Nova's host_ip fails the check) instead of refusing: from a jump host the computes may still reach each other [default: from the drain workflow, shipped false]" })
-    .option('probe-timeout', { type: 'string', group: 'Targets:', describe: 'Timeout of one TCP probe [default: from the drain workflow, shipped 3s]' })
-    .option('stopped', { choices: ['cold', 'leave', 'fail'] as const, group: 'Instances:', describe: 'SHUTOFF instances: cold-migrate (then confirm), leave them, or refuse [default: from the drain workflow, shipped cold]' })
-    .option('shelved', { choices: ['offload', 'leave', 'fail'] as const, group: 'Instances:', describe: 'SHELVED instances: shelve-offload, leave them, or refuse [default: from the drain workflow, shipped offload]' })
-    .option('skip-blocked', { type: 'boolean', group: 'Instances:', describe: 'Leave instances that cannot move (SUSPENDED, ERROR, RESCUE, locked, PCI...) instead of refusing [default: from the drain workflow, shipped false]' })
-    .option('wait-timeout', { type: 'string', group: 'Instances:', describe: 'How long to wait for busy instances (task in progress, BUILD) before calling them blocked [default: from the drain workflow, shipped 5m]' })
-    .option('migration-timeout', { type: 'string', group: 'Migrations:', describe: 'A migration running longer than this gets the --on-timeout policy [default: from the drain workflow, shipped 1h]' })
-    .option('stall-timeout', { type: 'string', group: 'Migrations:', describe: 'A migration with no memory progress for this long gets the --on-timeout policy [default: from the drain workflow, shipped 5m]' })
-    .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, group: 'Migrations:', describe: 'What to do with a stalled or overlong migration (abort: it stays on the source, then is retried) [default: from the drain workflow, shipped abort]' })
-    .option('retries', { type: 'number', group: 'Migrations:', describe: 'Extra attempts after a failed migration [default: from the drain workflow, shipped 2]' })
-    .option('poll-interval', { type: 'string', group: 'Migrations:', describe: 'How often to look at the migrations (a constant number of API calls per poll) [default: from the drain workflow, shipped 2s]' })
+    .options(policyFlagOptions('drain'))
     .option('adopt', { type: 'boolean', default: false, group: 'Runs:', describe: 'Carry on under another hostmaint run\'s marker on the service (a run this machine does not know may still be live elsewhere)' })
     .option('new-run', { type: 'boolean', default: false, group: 'Runs:', describe: 'Start a new run even if an unfinished one of this host is saved (it is marked superseded)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Only plan: the same as `hostmaint plan` (changes nothing)' })
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation (never asked when not on a terminal)' });
 }
 
-/** The command's options: each flag given, else the drain workflow's policy (workflows/drain.yaml, or the operator's own drain.yaml). */
+/** The command's options: the drain workflow's effective policies (workflows/drain.yaml, or the operator's own drain.yaml), its flags applied. */
 function drainOptions(argv: DrainArgs, dryRun: boolean, p: WorkflowPolicies): DrainOptions {
   const host = String(argv.host ?? '').trim();
   if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`, 'Give the nova-compute host as `openstack compute service list` shows it.');
-  const given = (argv.target ?? []).flatMap((t) => String(t).split(',')).map((t) => t.trim()).filter(Boolean);
-  const targets = given.length > 0 ? given : p.targets;
-  if (targets?.includes(host)) throw usageError(`--target ${host} is the host being drained`, 'Name other hosts as targets.');
-  const reason = argv.reason ?? p.reason;
-  if (reason.trim().length === 0) throw usageError('--reason is empty', 'Say why the host is drained, e.g. --reason "kernel update CHG-1234".');
-  const flag = flagOr;
-  return {
-    reason: reason.trim(),
-    dryRun,
-    concurrency: flag(argv.concurrency, (v) => parseIntFlag('concurrency', v, 1, 64), p.concurrency),
-    targets: targets && targets.length > 0 ? targets : null,
-    aggregate: argv.aggregate ?? p.aggregate,
-    availabilityZone: argv.availabilityZone ?? p.availabilityZone,
-    pinToPlan: argv.pinToPlan ?? p.pinToPlan,
-    allowUnreachableTargets: argv.allowUnreachableTargets ?? p.allowUnreachableTargets,
-    probePort: argv.probePort === undefined ? p.probePort : parseIntFlag('probe-port', argv.probePort, 1, 65535),
-    probeTimeoutMs: flag(argv.probeTimeout, (v) => parseDuration('probe-timeout', v, { minMs: 100, maxMs: 60_000 }), p.probeTimeoutMs),
-    stopped: argv.stopped ?? p.stopped,
-    shelved: argv.shelved ?? p.shelved,
-    skipBlocked: argv.skipBlocked ?? p.skipBlocked,
-    waitTimeoutMs: flag(argv.waitTimeout, (v) => parseDuration('wait-timeout', v, { maxMs: 24 * 3_600_000 }), p.waitTimeoutMs),
-    migrationTimeoutMs: flag(argv.migrationTimeout, (v) => parseDuration('migration-timeout', v, { minMs: 10_000, maxMs: 48 * 3_600_000 }), p.migrationTimeoutMs),
-    stallTimeoutMs: flag(argv.stallTimeout, (v) => parseDuration('stall-timeout', v, { minMs: 5_000, maxMs: 24 * 3_600_000 }), p.stallTimeoutMs),
-    onTimeout: argv.onTimeout ?? p.onTimeout,
-    retries: flag(argv.retries, (v) => parseIntFlag('retries', v, 0, 10), p.retries),
-    pollIntervalMs: flag(argv.pollInterval, (v) => parseDuration('poll-interval', v, { minMs: 200, maxMs: 600_000 }), p.pollIntervalMs),
-  };
+  if (p.targets?.includes(host)) throw usageError(`--target ${host} is the host being drained`, 'Name other hosts as targets.');
+  return { ...drainOptionsFrom(p), dryRun };
 }
 
 async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): Promise<void> {
-  const policies = await commandPolicies(state, 'drain', ['disable', 'preflight', 'migrate', 'verify-empty']);
+  const policies = await commandPolicies(state, 'drain', ['disable', 'preflight', 'migrate', 'verify-empty'], argv);
   const options = drainOptions(argv, dryRun, policies);
   if (dryRun && (argv.adopt || argv.newRun)) {
     throw usageError(`${argv.adopt ? '--adopt' : '--new-run'} cannot be used with a plan (--dry-run / hostmaint plan)`, 'A plan changes nothing and saves no run; drop the flag, or run `hostmaint drain` without --dry-run.');
@@ -138,18 +79,18 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
       { host, options: { ...options, reason }, adopt: argv.adopt, newRun: argv.newRun },
       runnerEnv(state, run),
     );
-    if (out.resumed) warnIgnoredFlags(state, options, out.result);
+    if (out.resumed) warnIgnoredFlags(state, argv, out.result);
     finishSavedRun(state, run, out);
   });
 }
 
-/** On resume the saved run's options apply: say which given flags differ from them. */
-function warnIgnoredFlags(state: CommandState, given: DrainOptions, result: DrainResult): void {
+/** On resume the saved run's options apply: say which policy flags given differ from them. */
+function warnIgnoredFlags(state: CommandState, argv: DrainArgs, result: DrainResult): void {
   const saved = result.options as unknown as Record<string, unknown>;
-  const keys: Array<keyof DrainOptions> = ['concurrency', 'stopped', 'shelved', 'skipBlocked', 'targets', 'aggregate', 'availabilityZone', 'pinToPlan', 'allowUnreachableTargets', 'retries', 'stallTimeoutMs', 'migrationTimeoutMs', 'onTimeout', 'pollIntervalMs'];
-  const differ = keys.filter((k) => given[k] !== undefined && JSON.stringify(given[k]) !== JSON.stringify(saved[k as string] ?? null));
+  const given = policyOverridesFromArgv(argv, 'drain');
+  const differ = POLICIES.filter((p) => p.key !== 'reason' && given[p.key] !== undefined && JSON.stringify(parseFlagValue(p, given[p.key])) !== JSON.stringify(saved[p.model] ?? null));
   if (differ.length > 0) {
-    state.io.stderr.write(`hostmaint: note: the resumed run kept its own options; these given ones differ and were not applied: ${differ.join(', ')} (use --new-run to start over with them).\n`);
+    state.io.stderr.write(`hostmaint: note: the resumed run kept its own options; these given ones differ and were not applied: ${differ.map((p) => p.key).join(', ')} (use --new-run to start over with them).\n`);
   }
 }
 

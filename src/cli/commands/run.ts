@@ -40,7 +40,7 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
   // The workflow and the flags are checked before anything touches the cloud.
   const { findWorkflow, workflowFromSource } = await import('../../workflow-file/load.js');
   const { policyOverridesFromArgv } = await import('../../policies/policies.js');
-  const overrides = policyOverridesFromArgv(argv);
+  const overrides = policyOverridesFromArgv(argv, 'run');
   const source = await findWorkflow(String(argv.workflow), { dirs: argv.workflowsDir ?? [], env: state.io.env });
   const loaded = workflowFromSource(source, overrides);
   const { formatProblem, sourceLabel } = await import('../../workflow-file/load.js');
@@ -138,7 +138,7 @@ export function runCommand(state: CommandState): CommandModule<object, RunArgs> 
     describe: 'Run a workflow (drain, maintain, wait, undrain ...) on one host, or host after host on many: saved, resumable',
     builder: (y) =>
       runFlags(y)
-        .options(policyFlagOptions())
+        .options(policyFlagOptions('run'))
         .example('$0 run maintenance-cycle compute-01', 'Drain, run $HOSTMAINT_MAINTENANCE_COMMAND, wait for nova-compute, undrain and move the instances back')
         .example('$0 run maintenance-cycle compute-01 compute-02 compute-03 --yes', 'Rolling: one host after the other, each back before the next')
         .example('$0 run maintenance-cycle --hosts-from-aggregate rack-12 --max-parallel 2 --order emptiest', 'A whole aggregate, two at a time, emptiest first')

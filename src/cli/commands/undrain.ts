@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import type { CommandRun, CommonArgs } from '../session.js';
-import { parseDuration, parseIntFlag } from '../../core/durations.js';
+import { policyFlagOptions, undrainOptionsFrom } from '../../policies/policies.js';
 import { usageError } from '../../core/errors.js';
 import type { ManifestEntry } from '../../machines/records.js';
 import type { UndrainOptions } from '../../machines/options.js';
@@ -10,15 +10,10 @@ interface UndrainArgs extends CommonArgs {
   host: string;
   force: boolean;
   return: boolean;
-  waitUp?: string;
-  concurrency?: number;
-  retries?: number;
-  migrationTimeout?: string;
-  stallTimeout?: string;
-  onTimeout?: 'abort' | 'force-complete' | 'wait';
-  pollInterval?: string;
   dryRun: boolean;
   yes: boolean;
+  /** The policy flags (policyFlagOptions('undrain')), raw as given. */
+  [policy: string]: unknown;
 }
 
 export function undrainCommand(state: CommandState): CommandModule<object, UndrainArgs> {
@@ -30,13 +25,7 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
         .positional('host', { type: 'string', describe: 'The nova-compute host' })
         .option('force', { type: 'boolean', default: false, describe: 'Enable even if someone else disabled the service (libvirt AUTO:, Masakari, a colleague)' })
         .option('return', { type: 'boolean', default: false, describe: 'Move back the instances the last drain of this host moved, if they are still where it put them' })
-        .option('wait-up', { type: 'string', describe: 'First wait (up to this long) for the service to report up, e.g. after a reboot: 10m' })
-        .option('concurrency', { type: 'number', group: 'Return:', describe: 'Migrations requested at once with --return [default: from the undrain workflow, shipped 2]' })
-        .option('retries', { type: 'number', group: 'Return:', describe: 'Extra attempts after a failed return migration [default: from the undrain workflow, shipped 2]' })
-        .option('migration-timeout', { type: 'string', group: 'Return:', describe: 'Overlong migration limit (see drain) [default: from the undrain workflow, shipped 1h]' })
-        .option('stall-timeout', { type: 'string', group: 'Return:', describe: 'No-progress limit (see drain) [default: from the undrain workflow, shipped 5m]' })
-        .option('on-timeout', { choices: ['abort', 'force-complete', 'wait'] as const, group: 'Return:', describe: 'Policy for stalled or overlong migrations [default: from the undrain workflow, shipped abort]' })
-        .option('poll-interval', { type: 'string', group: 'Return:', describe: 'How often to look at the migrations [default: from the undrain workflow, shipped 2s]' })
+        .options(policyFlagOptions('undrain'))
         .option('dry-run', { type: 'boolean', default: false, describe: 'Say what undrain would do (exit 0, or 5 if it would refuse) and change nothing' })
         .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accepted for symmetry with drain; undrain does not prompt' })
         .example('$0 undrain compute-01', 'Re-enable compute-01 if hostmaint disabled it')
@@ -48,19 +37,9 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
       const host = String(argv.host ?? '').trim();
       if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`);
       // Each flag given, else the undrain workflow's policy (workflows/undrain.yaml, or the operator's own).
-      const { commandPolicies, flagOr: flag } = await import('../saved-runs.js');
-      const p = await commandPolicies(state, 'undrain', ['enable']);
-      const options: UndrainOptions = {
-        force: argv.force,
-        returnInstances: argv.return,
-        waitUpTimeoutMs: argv.waitUp === undefined ? p.waitUpTimeoutMs : parseDuration('wait-up', argv.waitUp, { minMs: 1000, maxMs: 24 * 3_600_000 }),
-        concurrency: flag(argv.concurrency, (v) => parseIntFlag('concurrency', v, 1, 64), p.concurrency),
-        retries: flag(argv.retries, (v) => parseIntFlag('retries', v, 0, 10), p.retries),
-        migrationTimeoutMs: flag(argv.migrationTimeout, (v) => parseDuration('migration-timeout', v, { minMs: 10_000, maxMs: 48 * 3_600_000 }), p.migrationTimeoutMs),
-        stallTimeoutMs: flag(argv.stallTimeout, (v) => parseDuration('stall-timeout', v, { minMs: 5_000, maxMs: 24 * 3_600_000 }), p.stallTimeoutMs),
-        onTimeout: argv.onTimeout ?? p.onTimeout,
-        pollIntervalMs: flag(argv.pollInterval, (v) => parseDuration('poll-interval', v, { minMs: 200, maxMs: 600_000 }), p.pollIntervalMs),
-      };
+      const { commandPolicies } = await import('../saved-runs.js');
+      const p = await commandPolicies(state, 'undrain', ['enable'], argv);
+      const options: UndrainOptions = { ...undrainOptionsFrom(p), force: argv.force, returnInstances: argv.return };
       const { withCommandRun } = await import('../session.js');
       if (argv.dryRun) {
         await withCommandRun(state, argv, async (run) => {

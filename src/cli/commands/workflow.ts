@@ -66,7 +66,7 @@ async function show(state: CommandState, argv: ShowArgs): Promise<void> {
   const { loadWorkflow } = await import('../../workflow-file/load.js');
   const { policyOverridesFromArgv } = await import('../../policies/policies.js');
   const { formatWorkflow, workflowJson } = await import('../../workflow-file/show.js');
-  const loaded = await loadWorkflow(argv.file, { ...findOpts(state, argv), overrides: policyOverridesFromArgv(argv) });
+  const loaded = await loadWorkflow(argv.file, { ...findOpts(state, argv), overrides: policyOverridesFromArgv(argv, 'run') });
   if (jsonWanted(argv)) {
     state.io.stdout.write(`${JSON.stringify(workflowJson(loaded.workflow, loaded.source, loaded.policySources, loaded.problems), null, 2)}\n`);
   } else {
@@ -114,7 +114,7 @@ export function workflowCommand(state: CommandState): CommandModule<object, Work
           builder: (yy) =>
             common(yy)
               .positional('file', { type: 'string', describe: 'A workflow name or path' })
-              .options(policyFlagOptions())
+              .options(policyFlagOptions('run'))
               .example('$0 workflow show maintenance-cycle', 'The steps and the policies it would run with')
               .example('$0 workflow show drain --concurrency 4 --migration-timeout 2h', 'The policies with these flags applied (as `hostmaint run` would)')
               .example('$0 workflow show ./my.yaml --json', 'The normalised workflow as JSON') as never,
