@@ -11,7 +11,7 @@
 import type { ResolvedCloud } from '../../config/cloud.js';
 import { HostmaintError, HttpError, isHttpError } from '../../core/errors.js';
 import type { ServiceClient } from '../service-client.js';
-import { tlsReason } from '../http.js';
+import { tlsReason } from '../http-errors.js';
 import { scrub } from '../redact.js';
 import { parseCatalog, type CatalogService } from './catalog.js';
 
