@@ -7,7 +7,7 @@
  * never the token.
  */
 import { realClock, type Clock } from '../core/clock.js';
-import type { ResolvedCloud } from '../config/cloud.js';
+import type { ResolvedCloud } from '../config/cloud-types.js';
 import type { Logger } from '../core/log.js';
 import type { CloudSession, ComputeApi, PlacementApi } from './api.js';
 import { COMPUTE_MAX_MICROVERSION, COMPUTE_MIN_MICROVERSION, createComputeClient } from './compute/index.js';

@@ -8,7 +8,7 @@
  * password and for a project the user cannot use; when a scoped request is
  * refused, an unscoped one tells the two apart.
  */
-import type { ResolvedCloud } from '../../config/cloud.js';
+import type { ResolvedCloud } from '../../config/cloud-types.js';
 import { HostmaintError, HttpError, isHttpError } from '../../core/errors.js';
 import type { ServiceClient } from '../service-client.js';
 import { tlsReason } from '../http-errors.js';

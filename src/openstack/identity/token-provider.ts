@@ -5,7 +5,7 @@
  * one authentication.
  */
 import { realClock, type Clock } from '../../core/clock.js';
-import type { ResolvedCloud } from '../../config/cloud.js';
+import type { ResolvedCloud } from '../../config/cloud-types.js';
 import { HostmaintError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { ServiceClient, TokenSource } from '../service-client.js';
