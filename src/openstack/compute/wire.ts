@@ -4,7 +4,6 @@
  * `OS-EXT-STS:vm_state`, `tenant_id`, `instance_uuid` ...) is read here and
  * nowhere else. Shapes checked against nova 26 (Zed) api/openstack/compute.
  */
-import { HostmaintError } from '../../core/errors.js';
 import type {
   Aggregate,
   AvailabilityZone,
@@ -23,6 +22,7 @@ import type {
   ServiceState,
   ServiceStatus,
 } from '../types.js';
+import { isRecord, pickFrom } from '../wire.js';
 
 // ------------------------------------------------------------------ wire shapes
 
@@ -193,19 +193,7 @@ export interface WireFlavor {
 
 /** Read `body[key]` and insist it is of the expected JSON kind; a wrong shape is a server error, never a crash later. */
 export function pick<T>(body: unknown, key: string, what: 'array' | 'object', context: string): T {
-  const value = isRecord(body) ? body[key] : undefined;
-  const ok = what === 'array' ? Array.isArray(value) : isRecord(value);
-  if (!ok) {
-    throw new HostmaintError('server-error', `${context}: the response has no ${what} '${key}'`, {
-      details: { context, key },
-      hint: 'The service answered with an unexpected body; check the endpoint in the catalog and the API version.',
-    });
-  }
-  return value as T;
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return pickFrom<T>('The service', body, key, what, context);
 }
 
 /** The `marker` of a `rel: next` link in a Nova `*_links` array, or null when there is no next page. */
