@@ -14,6 +14,7 @@ import type {
   InstanceAction,
   InstanceActionEvent,
   Migration,
+  MigrationHosts,
   Server,
   ServerFault,
   ServerFlavor,
@@ -91,18 +92,22 @@ export interface WireServer {
   host_status?: string | null;
 }
 
-/** A row of GET /os-migrations (fields per microversion: uuid 2.59+, migration_type 2.23+, user/project 2.80+). */
-export interface WireMigration {
-  id: number;
-  uuid?: string;
-  instance_uuid: string;
-  migration_type?: string;
-  status: string;
+/** The hosts of a migration, in both migration listings. */
+export interface WireMigrationHosts {
   source_compute?: string | null;
   dest_compute?: string | null;
   source_node?: string | null;
   dest_node?: string | null;
   dest_host?: string | null;
+}
+
+/** A row of GET /os-migrations (fields per microversion: uuid 2.59+, migration_type 2.23+, user/project 2.80+). */
+export interface WireMigration extends WireMigrationHosts {
+  id: number;
+  uuid?: string;
+  instance_uuid: string;
+  migration_type?: string;
+  status: string;
   old_instance_type_id?: number | null;
   new_instance_type_id?: number | null;
   project_id?: string | null;
@@ -112,16 +117,11 @@ export interface WireMigration {
 }
 
 /** A row of GET /servers/{id}/migrations (2.23+). */
-export interface WireServerMigration {
+export interface WireServerMigration extends WireMigrationHosts {
   id: number;
   uuid?: string;
   server_uuid: string;
   status: string;
-  source_compute?: string | null;
-  dest_compute?: string | null;
-  source_node?: string | null;
-  dest_node?: string | null;
-  dest_host?: string | null;
   memory_total_bytes?: number | null;
   memory_processed_bytes?: number | null;
   memory_remaining_bytes?: number | null;
@@ -332,6 +332,16 @@ export function toServer(w: WireServer, flavor?: ServerFlavor): Server {
   };
 }
 
+function toMigrationHosts(w: WireMigrationHosts): MigrationHosts {
+  return {
+    sourceCompute: str(w.source_compute),
+    destCompute: str(w.dest_compute),
+    sourceNode: str(w.source_node),
+    destNode: str(w.dest_node),
+    destHost: str(w.dest_host),
+  };
+}
+
 /**
  * `knownType`: the migration_type the listing was filtered on. Before 2.23
  * Nova filters on it but does not show it; otherwise a changed flavor means a
@@ -348,11 +358,7 @@ export function toMigration(w: WireMigration, knownType?: string): Migration {
     serverId: w.instance_uuid,
     migrationType,
     status: w.status,
-    sourceCompute: str(w.source_compute),
-    destCompute: str(w.dest_compute),
-    sourceNode: str(w.source_node),
-    destNode: str(w.dest_node),
-    destHost: str(w.dest_host),
+    ...toMigrationHosts(w),
     projectId: str(w.project_id),
     userId: str(w.user_id),
     createdAt: str(w.created_at),
@@ -366,11 +372,7 @@ export function toServerMigration(w: WireServerMigration): ServerMigration {
     uuid: str(w.uuid),
     serverId: w.server_uuid,
     status: w.status,
-    sourceCompute: str(w.source_compute),
-    destCompute: str(w.dest_compute),
-    sourceNode: str(w.source_node),
-    destNode: str(w.dest_node),
-    destHost: str(w.dest_host),
+    ...toMigrationHosts(w),
     memoryTotalBytes: numOrNull(w.memory_total_bytes),
     memoryProcessedBytes: numOrNull(w.memory_processed_bytes),
     memoryRemainingBytes: numOrNull(w.memory_remaining_bytes),
