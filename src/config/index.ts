@@ -1,12 +1,6 @@
 /** Cloud configuration: clouds.yaml, secure.yaml, OS_* variables and flags. */
+export { DEMO_CLOUD, isBuiltinDemo, resolveCloud } from './cloud.js';
 export {
-  DEMO_CLOUD,
-  cloudSecrets,
-  describeCloud,
-  isBuiltinDemo,
-  protectSecrets,
-  redactedAuth,
-  resolveCloud,
   type ApplicationCredentialAuth,
   type CloudAuth,
   type EndpointInterface,
@@ -15,5 +9,6 @@ export {
   type ResolveOptions,
   type ResolvedCloud,
   type TokenAuth,
-} from './cloud.js';
+} from './cloud-types.js';
+export { cloudSecrets, describeCloud, protectSecrets, redactedAuth } from './cloud-secrets.js';
 export { loadCloudsConfig, type CloudsConfig, type ConfigSearch, type Env } from './cloud-files.js';

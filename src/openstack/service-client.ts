@@ -1,5 +1,5 @@
 /**
- * The seam between the HTTP core (src/openstack/http.ts, identity/) and the
+ * The seam between the HTTP core (src/openstack/http-*.ts, identity/) and the
  * typed service clients (compute/, placement/). A ServiceClient is bound to one
  * catalog endpoint, holds the negotiated microversion, sends the
  * `OpenStack-API-Version` header, re-authenticates once on 401, retries only
@@ -44,6 +44,25 @@ export interface ServiceClient {
   /** True when the negotiated microversion is >= `v` (e.g. atLeast("2.53")). */
   atLeast(v: string): boolean;
   request<T = unknown>(req: ServiceRequest): Promise<ServiceResponse<T>>;
+}
+
+/** Where a ServiceClient gets its token (src/openstack/identity TokenProvider implements it). */
+export interface TokenSource {
+  /**
+   * A valid token. With `force`, a new one, unless the token passed as `stale`
+   * has already been replaced (then the replacement: parallel 401s re-auth once).
+   */
+  token(opts?: { force?: boolean; stale?: string | null; signal?: AbortSignal | undefined }): Promise<string>;
+}
+
+/** What binds a ServiceClient to one endpoint (HttpTransport.client() makes it). */
+export interface ServiceClientOptions {
+  /** Catalog service type: 'compute', 'placement', 'identity'. */
+  serviceType: string;
+  endpoint: string;
+  microversion?: string | null;
+  /** Null for unauthenticated calls (Keystone's POST /auth/tokens). */
+  tokens?: TokenSource | null;
 }
 
 /** Compare "2.53" style versions numerically. */

@@ -7,13 +7,15 @@
  * never the token.
  */
 import { realClock, type Clock } from '../core/clock.js';
-import type { ResolvedCloud } from '../config/cloud.js';
+import type { ResolvedCloud } from '../config/cloud-types.js';
 import type { Logger } from '../core/log.js';
 import type { CloudSession, ComputeApi, PlacementApi } from './api.js';
 import { COMPUTE_MAX_MICROVERSION, COMPUTE_MIN_MICROVERSION, createComputeClient } from './compute/index.js';
-import { HttpTransport, negotiateMicroversion, type RetryPolicy } from './http.js';
+import type { RetryPolicy } from './http-request.js';
+import { HttpTransport } from './http-transport.js';
 import { findEndpoint } from './identity/catalog.js';
 import { TokenProvider } from './identity/token-provider.js';
+import { negotiateMicroversion } from './microversions.js';
 import { PLACEMENT_MAX_MICROVERSION, PLACEMENT_MIN_MICROVERSION, createPlacementClient } from './placement/index.js';
 
 export interface ConnectOptions {

@@ -96,8 +96,17 @@ export interface Server {
 
 export type MigrationType = 'live-migration' | 'migration' | 'resize' | 'evacuation';
 
+/** Where a migration goes from and to, as both migration listings give it. */
+export interface MigrationHosts {
+  sourceCompute: string | null;
+  destCompute: string | null;
+  sourceNode: string | null;
+  destNode: string | null;
+  destHost: string | null;
+}
+
 /** A row of `GET /os-migrations`. */
-export interface Migration {
+export interface Migration extends MigrationHosts {
   id: number;
   uuid: string | null;
   serverId: string;
@@ -105,11 +114,6 @@ export interface Migration {
   /** Live: accepted, queued, preparing, running, post-migrating, completed, failed, error, cancelled.
    *  Cold: pre-migrating, migrating, post-migrating, finished, confirming, confirmed, reverted, error. */
   status: string;
-  sourceCompute: string | null;
-  destCompute: string | null;
-  sourceNode: string | null;
-  destNode: string | null;
-  destHost: string | null;
   projectId: string | null;
   userId: string | null;
   createdAt: string | null;
@@ -117,16 +121,11 @@ export interface Migration {
 }
 
 /** A row of `GET /servers/{id}/migrations` (in-progress live migrations, with progress). */
-export interface ServerMigration {
+export interface ServerMigration extends MigrationHosts {
   id: number;
   uuid: string | null;
   serverId: string;
   status: string;
-  sourceCompute: string | null;
-  destCompute: string | null;
-  sourceNode: string | null;
-  destNode: string | null;
-  destHost: string | null;
   memoryTotalBytes: number | null;
   memoryProcessedBytes: number | null;
   memoryRemainingBytes: number | null;

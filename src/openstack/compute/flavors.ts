@@ -2,8 +2,9 @@
 import { isHttpError } from '../../core/errors.js';
 import type { CallOptions } from '../api.js';
 import type { Flavor, ServerFlavor } from '../types.js';
+import { isRecord } from '../wire.js';
 import { getJson, type ComputeContext } from './context.js';
-import { flavorToServerFlavor, isRecord, pick, toFlavor, type WireFlavor } from './wire.js';
+import { flavorToServerFlavor, pick, toFlavor, type WireFlavor } from './wire.js';
 
 export const FLAVOR_EXTRA_SPECS_INLINE_MICROVERSION = '2.61';
 

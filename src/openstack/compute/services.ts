@@ -2,8 +2,9 @@
 import { HostmaintError } from '../../core/errors.js';
 import type { CallOptions } from '../api.js';
 import type { ComputeService } from '../types.js';
+import { isRecord } from '../wire.js';
 import { getJson, type ComputeContext, type Query } from './context.js';
-import { isRecord, pick, toService, type WireService } from './wire.js';
+import { pick, toService, type WireService } from './wire.js';
 
 /** From 2.53 services are addressed by UUID: PUT /os-services/{uuid}. */
 export const SERVICE_UUID_MICROVERSION = '2.53';

@@ -4,7 +4,6 @@
  * `OS-EXT-STS:vm_state`, `tenant_id`, `instance_uuid` ...) is read here and
  * nowhere else. Shapes checked against nova 26 (Zed) api/openstack/compute.
  */
-import { HostmaintError } from '../../core/errors.js';
 import type {
   Aggregate,
   AvailabilityZone,
@@ -15,6 +14,7 @@ import type {
   InstanceAction,
   InstanceActionEvent,
   Migration,
+  MigrationHosts,
   Server,
   ServerFault,
   ServerFlavor,
@@ -23,6 +23,7 @@ import type {
   ServiceState,
   ServiceStatus,
 } from '../types.js';
+import { isRecord, pickFrom } from '../wire.js';
 
 // ------------------------------------------------------------------ wire shapes
 
@@ -91,18 +92,22 @@ export interface WireServer {
   host_status?: string | null;
 }
 
-/** A row of GET /os-migrations (fields per microversion: uuid 2.59+, migration_type 2.23+, user/project 2.80+). */
-export interface WireMigration {
-  id: number;
-  uuid?: string;
-  instance_uuid: string;
-  migration_type?: string;
-  status: string;
+/** The hosts of a migration, in both migration listings. */
+export interface WireMigrationHosts {
   source_compute?: string | null;
   dest_compute?: string | null;
   source_node?: string | null;
   dest_node?: string | null;
   dest_host?: string | null;
+}
+
+/** A row of GET /os-migrations (fields per microversion: uuid 2.59+, migration_type 2.23+, user/project 2.80+). */
+export interface WireMigration extends WireMigrationHosts {
+  id: number;
+  uuid?: string;
+  instance_uuid: string;
+  migration_type?: string;
+  status: string;
   old_instance_type_id?: number | null;
   new_instance_type_id?: number | null;
   project_id?: string | null;
@@ -112,16 +117,11 @@ export interface WireMigration {
 }
 
 /** A row of GET /servers/{id}/migrations (2.23+). */
-export interface WireServerMigration {
+export interface WireServerMigration extends WireMigrationHosts {
   id: number;
   uuid?: string;
   server_uuid: string;
   status: string;
-  source_compute?: string | null;
-  dest_compute?: string | null;
-  source_node?: string | null;
-  dest_node?: string | null;
-  dest_host?: string | null;
   memory_total_bytes?: number | null;
   memory_processed_bytes?: number | null;
   memory_remaining_bytes?: number | null;
@@ -193,19 +193,7 @@ export interface WireFlavor {
 
 /** Read `body[key]` and insist it is of the expected JSON kind; a wrong shape is a server error, never a crash later. */
 export function pick<T>(body: unknown, key: string, what: 'array' | 'object', context: string): T {
-  const value = isRecord(body) ? body[key] : undefined;
-  const ok = what === 'array' ? Array.isArray(value) : isRecord(value);
-  if (!ok) {
-    throw new HostmaintError('server-error', `${context}: the response has no ${what} '${key}'`, {
-      details: { context, key },
-      hint: 'The service answered with an unexpected body; check the endpoint in the catalog and the API version.',
-    });
-  }
-  return value as T;
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return pickFrom<T>('The service', body, key, what, context);
 }
 
 /** The `marker` of a `rel: next` link in a Nova `*_links` array, or null when there is no next page. */
@@ -344,6 +332,16 @@ export function toServer(w: WireServer, flavor?: ServerFlavor): Server {
   };
 }
 
+function toMigrationHosts(w: WireMigrationHosts): MigrationHosts {
+  return {
+    sourceCompute: str(w.source_compute),
+    destCompute: str(w.dest_compute),
+    sourceNode: str(w.source_node),
+    destNode: str(w.dest_node),
+    destHost: str(w.dest_host),
+  };
+}
+
 /**
  * `knownType`: the migration_type the listing was filtered on. Before 2.23
  * Nova filters on it but does not show it; otherwise a changed flavor means a
@@ -360,11 +358,7 @@ export function toMigration(w: WireMigration, knownType?: string): Migration {
     serverId: w.instance_uuid,
     migrationType,
     status: w.status,
-    sourceCompute: str(w.source_compute),
-    destCompute: str(w.dest_compute),
-    sourceNode: str(w.source_node),
-    destNode: str(w.dest_node),
-    destHost: str(w.dest_host),
+    ...toMigrationHosts(w),
     projectId: str(w.project_id),
     userId: str(w.user_id),
     createdAt: str(w.created_at),
@@ -378,11 +372,7 @@ export function toServerMigration(w: WireServerMigration): ServerMigration {
     uuid: str(w.uuid),
     serverId: w.server_uuid,
     status: w.status,
-    sourceCompute: str(w.source_compute),
-    destCompute: str(w.dest_compute),
-    sourceNode: str(w.source_node),
-    destNode: str(w.dest_node),
-    destHost: str(w.dest_host),
+    ...toMigrationHosts(w),
     memoryTotalBytes: numOrNull(w.memory_total_bytes),
     memoryProcessedBytes: numOrNull(w.memory_processed_bytes),
     memoryRemainingBytes: numOrNull(w.memory_remaining_bytes),

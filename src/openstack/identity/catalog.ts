@@ -4,7 +4,7 @@
  * does have.
  */
 import { HostmaintError } from '../../core/errors.js';
-import type { EndpointInterface } from '../../config/cloud.js';
+import type { EndpointInterface } from '../../config/cloud-types.js';
 
 export interface CatalogEndpoint {
   id: string | null;

@@ -8,10 +8,10 @@
  * password and for a project the user cannot use; when a scoped request is
  * refused, an unscoped one tells the two apart.
  */
-import type { ResolvedCloud } from '../../config/cloud.js';
+import type { ResolvedCloud } from '../../config/cloud-types.js';
 import { HostmaintError, HttpError, isHttpError } from '../../core/errors.js';
 import type { ServiceClient } from '../service-client.js';
-import { tlsReason } from '../http.js';
+import { tlsReason } from '../http-errors.js';
 import { scrub } from '../redact.js';
 import { parseCatalog, type CatalogService } from './catalog.js';
 

@@ -5,11 +5,10 @@
  * one authentication.
  */
 import { realClock, type Clock } from '../../core/clock.js';
-import type { ResolvedCloud } from '../../config/cloud.js';
+import type { ResolvedCloud } from '../../config/cloud-types.js';
 import { HostmaintError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import type { TokenSource } from '../http.js';
-import type { ServiceClient } from '../service-client.js';
+import type { ServiceClient, TokenSource } from '../service-client.js';
 import { authenticate, type AuthResult } from './keystone.js';
 
 export interface TokenProviderOptions {

@@ -18,7 +18,7 @@
  *   hw:mem_encryption adds MEM_ENCRYPTION_CONTEXT=1, hw:pmem adds
  *   CUSTOM_PMEM_NAMESPACE_<label> per label; zero amounts are dropped.
  */
-import type { Inventories, Usages } from '../types.js';
+import type { Inventories, ServerFlavor, Usages } from '../types.js';
 
 export interface ResourceCapacity {
   total: number;
@@ -86,14 +86,8 @@ export function fits(request: Record<string, number>, cap: Record<string, Resour
 
 // ------------------------------------------------------------------ flavor -> resources
 
-export interface FlavorLike {
-  vcpus: number;
-  ramMb: number;
-  diskGb: number;
-  ephemeralGb: number;
-  swapMb: number;
-  extraSpecs: Record<string, string>;
-}
+/** What a flavor's resources are computed from (a ServerFlavor, or a Flavor). */
+export type FlavorLike = Pick<ServerFlavor, 'vcpus' | 'ramMb' | 'diskGb' | 'ephemeralGb' | 'swapMb' | 'extraSpecs'>;
 
 export interface FlavorResourceOptions {
   /** The server boots from a volume: the root disk is not on the host (no root DISK_GB). */

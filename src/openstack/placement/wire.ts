@@ -1,6 +1,6 @@
 /** Placement's wire JSON and its translation into the domain model (src/openstack/types.ts). */
-import { HostmaintError } from '../../core/errors.js';
 import type { AllocationCandidates, ConsumerAllocations, Inventories, ProviderAllocations, ProviderSummary, ResourceProvider } from '../types.js';
+import { isRecord, pickFrom } from '../wire.js';
 
 export interface WireProvider {
   uuid: string;
@@ -33,20 +33,8 @@ export interface WireProviderSummary {
   root_provider_uuid?: string | null;
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export function pick<T>(body: unknown, key: string, what: 'array' | 'object', context: string): T {
-  const value = isRecord(body) ? body[key] : undefined;
-  const ok = what === 'array' ? Array.isArray(value) : isRecord(value);
-  if (!ok) {
-    throw new HostmaintError('server-error', `${context}: the response has no ${what} '${key}'`, {
-      details: { context, key },
-      hint: 'Placement answered with an unexpected body; check the endpoint in the catalog and the API version.',
-    });
-  }
-  return value as T;
+  return pickFrom<T>('Placement', body, key, what, context);
 }
 
 export function toProvider(w: WireProvider): ResourceProvider {
