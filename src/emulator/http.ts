@@ -41,6 +41,24 @@ export interface EmuResponse {
 
 export type Handler = (req: EmuRequest) => EmuResponse | Promise<EmuResponse>;
 
+/** A JSON object (request bodies, response views). */
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** An API error a handler throws; its service's wrapper turns it into that service's error body. */
+export class Fail extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const fail = (status: number, message: string): never => {
+  throw new Fail(status, message);
+};
+
 export interface Route {
   method: string;
   pattern: RegExp;

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Cloud, ProjectState, UserState } from './model.js';
 import { stableUuid } from './rng.js';
-import type { EmuRequest, EmuResponse, Route } from './http.js';
-import { err, route } from './http.js';
+import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
+import { err, isObj, route } from './http.js';
 
 export interface TokenRecord {
   id: string;
@@ -148,9 +148,6 @@ function tokenBody(cloud: Cloud, t: TokenRecord, base: string, withCatalog: bool
   }
   return { token: body };
 }
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 
 function findUser(cloud: Cloud, u: Obj): UserState | undefined {
   if (typeof u['id'] === 'string') return cloud.users.get(u['id']);

@@ -4,15 +4,12 @@
  * nova/api/openstack/compute/*.py of nova 26 (Zed).
  */
 import { createHash } from 'node:crypto';
-import type { EmuRequest, EmuResponse, Route } from './http.js';
-import { err, route } from './http.js';
+import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
+import { Fail, err, fail, isObj, route } from './http.js';
 import type { TokenStore } from './keystone.js';
 import { authenticate } from './keystone.js';
 import type { Cloud, HostState, MigrationState, RequestContext, ServerState, VmState } from './model.js';
 import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, POWER, serverStatus, vAtLeast } from './model.js';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 
 const MAX_LIMIT = 1000;
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -26,19 +23,6 @@ export function isotime(ms: number | null): string | null {
 export function naive(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000');
 }
-
-class Fail extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const fail = (status: number, message: string): never => {
-  throw new Fail(status, message);
-};
 
 function boolFromString(v: string, strict = true): boolean {
   const s = v.trim().toLowerCase();

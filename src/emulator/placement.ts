@@ -5,25 +5,11 @@
  * the migration consumers during moves), traits (COMPUTE_STATUS_DISABLED while
  * the compute service is disabled) and allocation candidates.
  */
-import type { EmuRequest, EmuResponse, Route } from './http.js';
-import { err, route } from './http.js';
+import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
+import { Fail, err, fail, route } from './http.js';
 import type { TokenStore } from './keystone.js';
 import { authenticate } from './keystone.js';
 import type { Cloud, HostState, Resources } from './model.js';
-
-type Obj = Record<string, unknown>;
-
-class Fail extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-const fail = (status: number, message: string): never => {
-  throw new Fail(status, message);
-};
 
 export function negotiatePlacement(cloud: Cloud, req: EmuRequest): [number, number] | EmuResponse {
   const h = req.headers['openstack-api-version'];
