@@ -4,7 +4,8 @@
  * `X-Auth-Token` check every other service does (keystonemiddleware's 401).
  */
 import { randomBytes } from 'node:crypto';
-import type { Cloud, ProjectState, UserState } from './model.js';
+import type { Cloud } from './cloud.js';
+import type { ProjectState, UserState } from './model.js';
 import { stableUuid } from './rng.js';
 import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
 import { err, isObj, route } from './http.js';

@@ -8,7 +8,8 @@ import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
 import { Fail, err, fail, isObj, route } from './http.js';
 import type { TokenStore } from './keystone.js';
 import { authenticate } from './keystone.js';
-import type { Cloud, HostState, MigrationState, RequestContext, ServerState, VmState } from './model.js';
+import type { Cloud } from './cloud.js';
+import type { HostState, MigrationState, RequestContext, ServerState, VmState } from './model.js';
 import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, POWER, serverStatus, vAtLeast } from './model.js';
 
 const MAX_LIMIT = 1000;

@@ -9,7 +9,8 @@ import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
 import { Fail, err, fail, route } from './http.js';
 import type { TokenStore } from './keystone.js';
 import { authenticate } from './keystone.js';
-import type { Cloud, HostState, Resources } from './model.js';
+import type { Cloud } from './cloud.js';
+import type { HostState, Resources } from './model.js';
 
 export function negotiatePlacement(cloud: Cloud, req: EmuRequest): [number, number] | EmuResponse {
   const h = req.headers['openstack-api-version'];

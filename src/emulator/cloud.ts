@@ -1,0 +1,1219 @@
+/**
+ * The emulated cloud's state and behaviour, independent of HTTP.
+ *
+ * One `Cloud` holds Keystone's users and projects, Nova's services, compute
+ * nodes, servers, migrations, instance actions and server groups, and
+ * Placement's providers and allocations. Everything that takes time (boot,
+ * live and cold migration, stop/pause/..., heartbeats) is an event in an
+ * `Engine` evaluated lazily against the clock (see engine.ts and clock.ts).
+ *
+ * Nova's behaviour copied here (nova 26 / Zed):
+ * - live migration: accepted (conductor pre-checks and scheduling) -> queued
+ *   (waiting for one of the source compute's max_concurrent_live_migrations
+ *   slots; 0 = unlimited) -> preparing -> running (memory copied at the
+ *   bandwidth while pages are dirtied at the dirty rate) -> post-migrating ->
+ *   completed. Host changes half-way through post-migrating (the server looks
+ *   ACTIVE on the destination a moment before the migration is `completed`).
+ * - allocations: when scheduling succeeds, the instance's allocation on the
+ *   source moves to the migration (consumer = migration uuid) and the instance
+ *   gets an allocation on the destination (conductor
+ *   `replace_allocation_with_migration`); on success the migration's
+ *   allocation is deleted; on failure/abort it moves back to the instance.
+ * - NoValidHost after 202 (2.34+): migration `error`, instance back to its
+ *   vm_state on the source, instance action `live-migration` event
+ *   `conductor_live_migrate_instance` result Error, details "No valid host was found. ".
+ * - cold migration: pre-migrating -> migrating -> post-migrating -> finished
+ *   (VERIFY_RESIZE on the destination), confirmResize -> confirming -> confirmed.
+ */
+import type { Clock } from '../core/clock.js';
+import { Engine } from './engine.js';
+import { Rng } from './rng.js';
+import type { FaultBook } from './faults.js';
+import type { FlavorSpec, Scenario } from './scenario.js';
+import { DEFAULT_FLAVORS, hostWithDefaults } from './scenario.js';
+import type {
+  ActionEvent,
+  AggregateState,
+  AppCredState,
+  ConsumerAllocation,
+  FlavorState,
+  HostState,
+  InstanceAction,
+  Inventory,
+  MigrationState,
+  MigrationType,
+  ModelTimings,
+  ProjectState,
+  RequestContext,
+  Resources,
+  ServerGroupState,
+  ServerState,
+  UserState,
+  VmState,
+} from './model.js';
+import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, MB, POWER, STATE_MAP, parseVersion, timingsFrom } from './model.js';
+
+export interface CloudOptions {
+  scenario: Scenario;
+  clock: Clock;
+  seed: number;
+  faults: FaultBook;
+}
+
+export class Cloud {
+  readonly scenario: Scenario;
+  readonly clock: Clock;
+  readonly engine: Engine;
+  readonly rng: Rng;
+  readonly faults: FaultBook;
+  readonly timings: ModelTimings;
+  readonly region: string;
+  readonly maxComputeVersion: [number, number];
+  readonly maxPlacementVersion: [number, number];
+  readonly serviceDownTimeMs: number;
+  readonly reportIntervalMs: number;
+  readonly membersCanMigrate: boolean;
+  readonly startedAt: number;
+  tokenLifetimeS: number;
+
+  // keystone
+  readonly domains = new Map<string, { id: string; name: string }>();
+  readonly projects = new Map<string, ProjectState>();
+  readonly users = new Map<string, UserState>();
+  readonly appCreds = new Map<string, AppCredState>();
+  readonly adminUser: UserState;
+  readonly adminProject: ProjectState;
+  readonly adminPassword: string;
+
+  // nova
+  readonly hosts = new Map<string, HostState>();
+  readonly hostsByNode = new Map<string, HostState>();
+  readonly hostsByUuid = new Map<string, HostState>();
+  readonly flavors = new Map<string, FlavorState>();
+  readonly images = new Map<string, { id: string; name: string; createdAt: number }>();
+  readonly servers = new Map<string, ServerState>();
+  readonly serversByHost = new Map<string, Set<string>>();
+  readonly migrations = new Map<number, MigrationState>();
+  readonly migrationsByServer = new Map<string, number[]>();
+  readonly actions = new Map<string, InstanceAction[]>();
+  readonly groups = new Map<string, ServerGroupState>();
+  readonly aggregates: AggregateState[] = [];
+  readonly controlServices: Array<{ id: number; uuid: string; binary: string; host: string }> = [];
+  private nextMigrationId = 1;
+  private nextServerSeq = 1;
+
+  // placement
+  readonly consumers = new Map<string, ConsumerAllocation>();
+  /** provider uuid -> consumer uuid -> resources */
+  readonly rpAllocations = new Map<string, Map<string, Resources>>();
+
+  constructor(opts: CloudOptions) {
+    const sc = opts.scenario;
+    this.scenario = sc;
+    this.clock = opts.clock;
+    this.faults = opts.faults;
+    this.rng = new Rng(opts.seed);
+    this.startedAt = opts.clock.now();
+    this.engine = new Engine(this.startedAt);
+    this.timings = timingsFrom(sc.migration);
+    this.region = sc.region ?? 'RegionOne';
+    this.maxComputeVersion = parseVersion(sc.nova?.max_microversion ?? '2.93');
+    this.maxPlacementVersion = parseVersion(sc.placement?.max_microversion ?? '1.39');
+    this.serviceDownTimeMs = (sc.nova?.service_down_time_s ?? 60) * 1000;
+    this.reportIntervalMs = (sc.nova?.report_interval_s ?? 10) * 1000;
+    this.membersCanMigrate = sc.nova?.members_can_migrate ?? false;
+    this.tokenLifetimeS = sc.keystone?.token_lifetime_s ?? 3600;
+    const now = this.startedAt;
+
+    // ---- keystone
+    const dflt = { id: 'default', name: 'Default' };
+    this.domains.set('default', dflt);
+    const domainOf = (name?: string) => {
+      if (!name || name === 'Default' || name === 'default') return dflt;
+      let d = [...this.domains.values()].find((x) => x.name === name);
+      if (!d) {
+        d = { id: this.rng.hex(32), name };
+        this.domains.set(d.id, d);
+      }
+      return d;
+    };
+    const admin = sc.keystone?.admin ?? {};
+    const adminDomain = domainOf(admin.domain);
+    this.adminProject = { id: this.rng.hex(32), name: admin.project ?? 'admin', domainId: adminDomain.id, domainName: adminDomain.name };
+    this.projects.set(this.adminProject.id, this.adminProject);
+    this.adminPassword = admin.password ?? 'emulator-admin-secret';
+    this.adminUser = {
+      id: this.rng.hex(32),
+      name: admin.username ?? 'admin',
+      password: this.adminPassword,
+      domainId: adminDomain.id,
+      domainName: adminDomain.name,
+      roles: new Map([[this.adminProject.id, ['admin', 'member', 'reader']]]),
+      defaultProjectId: this.adminProject.id,
+    };
+    this.users.set(this.adminUser.id, this.adminUser);
+    for (const p of sc.projects ?? []) {
+      const d = domainOf(p.domain);
+      const proj: ProjectState = { id: p.id ?? this.rng.hex(32), name: p.name, domainId: d.id, domainName: d.name };
+      this.projects.set(proj.id, proj);
+      for (const u of p.users ?? []) {
+        const ud = domainOf(u.domain);
+        const roles = u.roles ?? ['member'];
+        const expanded = roles.includes('admin') ? ['admin', 'member', 'reader'] : roles.includes('member') ? ['member', 'reader'] : roles;
+        this.users.set(u.id ?? `${u.name}-id`, {
+          id: u.id ?? this.rng.hex(32),
+          name: u.name,
+          password: u.password,
+          domainId: ud.id,
+          domainName: ud.name,
+          roles: new Map([[proj.id, expanded]]),
+          defaultProjectId: proj.id,
+        });
+      }
+    }
+    // The cloud admin also holds the admin role on every project (as on the lab), so it can
+    // boot servers into another project with a forced host.
+    for (const p of this.projects.values()) this.adminUser.roles.set(p.id, ['admin', 'member', 'reader']);
+    // re-key users by id
+    for (const [k, u] of [...this.users]) {
+      if (k !== u.id) {
+        this.users.delete(k);
+        this.users.set(u.id, u);
+      }
+    }
+    for (const a of sc.application_credentials ?? []) {
+      const user = this.userByName(a.user)!;
+      const proj = a.project ? this.projectByName(a.project)! : this.projects.get(user.defaultProjectId ?? this.adminProject.id)!;
+      const id = a.id ?? this.rng.hex(32);
+      this.appCreds.set(id, { id, name: a.name, secret: a.secret, userId: user.id, projectId: proj.id });
+    }
+
+    // ---- nova: control services
+    let serviceSeq = 1;
+    for (const binary of ['nova-scheduler', 'nova-conductor']) {
+      this.controlServices.push({ id: serviceSeq++, uuid: this.rng.uuid(), binary, host: 'controller' });
+    }
+    // ---- hosts
+    let nodeSeq = 1;
+    for (const h0 of sc.hosts) {
+      const h = hostWithDefaults(sc, h0);
+      const uuid = this.rng.uuid();
+      const inv = (total: number, reserved: number, ratio: number): Inventory => ({
+        total,
+        reserved,
+        min_unit: 1,
+        max_unit: total,
+        step_size: 1,
+        allocation_ratio: ratio,
+      });
+      const inventories: Record<string, Inventory> = {
+        VCPU: inv(h.vcpus, h.reserved_vcpus, h.cpu_allocation_ratio),
+        MEMORY_MB: inv(h.ram_mb, h.reserved_host_memory_mb, h.ram_allocation_ratio),
+        DISK_GB: inv(h.disk_gb, h.reserved_host_disk_gb, h.disk_allocation_ratio),
+      };
+      if (h.pcpus > 0) inventories['PCPU'] = inv(h.pcpus, 0, 1.0);
+      const host: HostState = {
+        name: h.name,
+        hypervisorHostname: h.hypervisor_hostname,
+        az: h.az ?? 'nova',
+        aggregates: h.aggregates ?? [],
+        serviceId: serviceSeq++,
+        serviceUuid: this.rng.uuid(),
+        computeNodeId: nodeSeq++,
+        uuid,
+        rpGeneration: 1,
+        inventories,
+        baseTraits: [
+          'COMPUTE_NET_ATTACH_INTERFACE',
+          'COMPUTE_VOLUME_ATTACH_WITH_TAG',
+          'COMPUTE_IMAGE_TYPE_RAW',
+          'COMPUTE_IMAGE_TYPE_QCOW2',
+          'COMPUTE_NODE',
+          'HW_CPU_X86_SSE42',
+          ...(h.traits ?? []),
+        ],
+        maxConcurrent: h.max_concurrent_live_migrations,
+        disabled: h.status === 'disabled',
+        disabledReason: h.status === 'disabled' ? (h.disabled_reason ?? null) : null,
+        forcedDown: h.forced_down,
+        heartbeatStoppedAt: h.state === 'down' ? now - this.serviceDownTimeMs - this.reportIntervalMs : null,
+        address: h.address ?? '127.0.0.1',
+        port: h.port ?? null,
+        hypervisorType: h.hypervisor_type,
+        activeOut: new Set(),
+        queue: [],
+        createdAt: now,
+        updatedAt: now,
+      };
+      this.hosts.set(host.name, host);
+      this.hostsByNode.set(host.hypervisorHostname, host);
+      this.hostsByUuid.set(host.uuid, host);
+      this.rpAllocations.set(host.uuid, new Map());
+      this.serversByHost.set(host.name, new Set());
+    }
+    // ---- aggregates (named aggregates and one per non-default AZ)
+    const aggNames = new Map<string, AggregateState>();
+    let aggSeq = 1;
+    const aggregate = (name: string): AggregateState => {
+      let a = aggNames.get(name);
+      if (!a) {
+        const spec = (sc.aggregates ?? []).find((x) => x.name === name);
+        a = { id: aggSeq++, uuid: this.rng.uuid(), name, az: spec?.az ?? null, hosts: [], metadata: { ...(spec?.metadata ?? {}) }, createdAt: now };
+        if (a.az) a.metadata['availability_zone'] = a.az;
+        aggNames.set(name, a);
+        this.aggregates.push(a);
+      }
+      return a;
+    };
+    for (const spec of sc.aggregates ?? []) aggregate(spec.name);
+    for (const host of this.hosts.values()) {
+      if (host.az !== 'nova') {
+        const a = aggregate(`${host.az}`);
+        a.az = host.az;
+        a.metadata['availability_zone'] = host.az;
+        a.hosts.push(host.name);
+      }
+      for (const name of host.aggregates) {
+        const a = aggregate(name);
+        if (!a.hosts.includes(host.name)) a.hosts.push(host.name);
+      }
+    }
+    // ---- flavors, images
+    for (const f of sc.flavors ?? DEFAULT_FLAVORS) this.addFlavor(f);
+    for (const i of sc.images ?? [{ name: 'cirros' }]) {
+      const id = i.id ?? this.rng.uuid();
+      this.images.set(id, { id, name: i.name, createdAt: now });
+    }
+    // ---- server groups
+    for (const g of sc.server_groups ?? []) {
+      const proj = g.project ? this.projectByName(g.project)! : this.adminProject;
+      const id = g.id ?? this.rng.uuid();
+      this.groups.set(id, {
+        id,
+        name: g.name,
+        policy: g.policy,
+        projectId: proj.id,
+        userId: this.userOfProject(proj.id).id,
+        members: [],
+        maxServerPerHost: g.max_server_per_host ?? null,
+      });
+    }
+    // ---- instances
+    for (const spec of sc.instances ?? []) {
+      const proj = spec.project ? this.projectByName(spec.project)! : this.adminProject;
+      const flavor = this.findFlavor(spec.flavor)!;
+      const state = STATE_MAP[spec.state ?? 'ACTIVE'];
+      const host = spec.host ? this.hosts.get(spec.host)! : null;
+      const image = spec.image ? [...this.images.values()].find((i) => i.name === spec.image || i.id === spec.image)! : [...this.images.values()][0]!;
+      const group = spec.server_group ? [...this.groups.values()].find((g) => g.name === spec.server_group)! : null;
+      const s: ServerState = {
+        id: spec.id ?? this.rng.uuid(),
+        seq: this.nextServerSeq++,
+        name: spec.name,
+        projectId: proj.id,
+        userId: this.userOfProject(proj.id).id,
+        flavor,
+        imageId: image.id,
+        host: null,
+        node: null,
+        requestedAz: spec.az ?? null,
+        vmState: state.vm,
+        taskState: spec.task_state !== undefined ? spec.task_state : state.task,
+        powerState: state.power,
+        locked: spec.locked ?? false,
+        lockedReason: spec.locked_reason ?? null,
+        lockedByAdmin: true,
+        metadata: { ...(spec.metadata ?? {}) },
+        groupId: group?.id ?? null,
+        createdAt: now - 86_400_000 + this.nextServerSeq * 1000,
+        updatedAt: now,
+        launchedAt: state.vm === 'building' ? null : now - 86_400_000,
+        progress: 0,
+        fault: null,
+        deleted: false,
+        oldVmState: null,
+        dirtyRateMbps: spec.migration?.dirty_rate_mbps ?? null,
+        alwaysFailMigration: spec.migration?.fail ?? false,
+        pendingTimer: null,
+      };
+      if (state.vm === 'error') s.fault = { code: 500, message: 'Emulated failure (scenario)', created: now };
+      this.servers.set(s.id, s);
+      if (group) group.members.push(s.id);
+      if (host) {
+        this.setHost(s, host);
+        this.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
+      } else if (state.vm === 'building') {
+        s.pendingTimer = this.engine.after(this.timings.bootMs, `boot ${s.name}`, () => this.finishBoot(s, null));
+      }
+      this.recordAction(s, 'create', this.requestId(), s.userId, s.projectId, s.createdAt);
+    }
+    // ---- scenario faults are added by the emulator (index.ts)
+  }
+
+  // ------------------------------------------------------------- helpers
+
+  requestId(): string {
+    return `req-${this.rng.uuid()}`;
+  }
+
+  /** Evaluate the model at the clock's current time. */
+  sync(): number {
+    this.engine.advance(this.clock.now());
+    return this.engine.now;
+  }
+
+  get now(): number {
+    return this.engine.now;
+  }
+
+  userByName(name: string, domainName?: string): UserState | undefined {
+    for (const u of this.users.values()) if (u.name === name && (!domainName || u.domainName === domainName || u.domainId === domainName)) return u;
+    return undefined;
+  }
+
+  projectByName(name: string, domainName?: string): ProjectState | undefined {
+    for (const p of this.projects.values()) if (p.name === name && (!domainName || p.domainName === domainName || p.domainId === domainName)) return p;
+    return undefined;
+  }
+
+  private userOfProject(projectId: string): UserState {
+    for (const u of this.users.values()) if (u.defaultProjectId === projectId) return u;
+    return this.adminUser;
+  }
+
+  private addFlavor(f: FlavorSpec): FlavorState {
+    const fl: FlavorState = {
+      id: f.id ?? this.rng.uuid(),
+      name: f.name,
+      vcpus: f.vcpus,
+      ram: f.ram_mb,
+      disk: f.disk_gb ?? 0,
+      ephemeral: f.ephemeral_gb ?? 0,
+      swap: f.swap_mb ?? 0,
+      isPublic: f.is_public ?? true,
+      extraSpecs: { ...(f.extra_specs ?? {}) },
+    };
+    this.flavors.set(fl.id, fl);
+    return fl;
+  }
+
+  findFlavor(ref: string): FlavorState | undefined {
+    const id = ref.includes('/') ? ref.slice(ref.lastIndexOf('/') + 1) : ref;
+    return this.flavors.get(id) ?? [...this.flavors.values()].find((f) => f.name === id);
+  }
+
+  flavorResources(f: FlavorState): Resources {
+    const r: Resources = { VCPU: f.vcpus, MEMORY_MB: f.ram };
+    const disk = f.disk + f.ephemeral + Math.ceil(f.swap / 1024);
+    if (disk > 0) r['DISK_GB'] = disk;
+    if (f.extraSpecs['hw:cpu_policy'] === 'dedicated') {
+      r['PCPU'] = f.vcpus;
+      delete r['VCPU'];
+    }
+    return r;
+  }
+
+  private setHost(s: ServerState, host: HostState | null): void {
+    if (s.host) this.serversByHost.get(s.host)?.delete(s.id);
+    s.host = host?.name ?? null;
+    s.node = host?.hypervisorHostname ?? null;
+    if (host) this.serversByHost.get(host.name)!.add(s.id);
+  }
+
+  private touch(s: ServerState): void {
+    s.updatedAt = this.now;
+  }
+
+  // ------------------------------------------------------------- services
+
+  serviceIsUp(h: HostState): boolean {
+    if (h.forcedDown) return false;
+    if (h.heartbeatStoppedAt === null) return true;
+    return this.now < h.heartbeatStoppedAt + this.serviceDownTimeMs;
+  }
+
+  /** Time of the last heartbeat (service updated_at). */
+  lastHeartbeat(h: HostState): number {
+    const since = this.now - this.startedAt;
+    const beat = this.now - (since % this.reportIntervalMs);
+    if (h.heartbeatStoppedAt !== null && h.heartbeatStoppedAt < beat) {
+      const stoppedSince = h.heartbeatStoppedAt - this.startedAt;
+      return h.heartbeatStoppedAt - (((stoppedSince % this.reportIntervalMs) + this.reportIntervalMs) % this.reportIntervalMs);
+    }
+    return beat;
+  }
+
+  /** host_status of a server (2.16+). */
+  hostStatus(s: ServerState): string {
+    if (!s.host) return '';
+    const h = this.hosts.get(s.host);
+    if (!h) return '';
+    if (h.forcedDown) return 'DOWN';
+    if (h.disabled) return 'MAINTENANCE';
+    return this.serviceIsUp(h) ? 'UP' : 'UNKNOWN';
+  }
+
+  setServiceStatus(h: HostState, disabled: boolean, reason: string | null): void {
+    if (h.disabled !== disabled) h.rpGeneration++;
+    h.disabled = disabled;
+    h.disabledReason = disabled ? reason : null;
+    h.updatedAt = this.now;
+  }
+
+  setForcedDown(h: HostState, forced: boolean): void {
+    h.forcedDown = forced;
+    h.updatedAt = this.now;
+  }
+
+  /** Stop a compute service's heartbeats at model time `at` (its migrations freeze then); with `upAfterMs`, a reboot: they resume that much later. */
+  stopHeartbeats(h: HostState, at: number, immediate = false, upAfterMs: number | null = null): void {
+    const apply = () => {
+      h.heartbeatStoppedAt = immediate ? this.now - this.serviceDownTimeMs : this.now;
+      if (upAfterMs !== null) {
+        this.engine.at(this.now + upAfterMs, `host-up ${h.name}`, () => {
+          h.heartbeatStoppedAt = null;
+        });
+      }
+      for (const m of this.migrations.values()) {
+        if (m.frozen) continue;
+        if (m.sourceCompute !== h.name && m.destCompute !== h.name) continue;
+        if (!['preparing', 'running', 'post-migrating', 'pre-migrating', 'migrating'].includes(m.status)) continue;
+        this.freeze(m);
+      }
+    };
+    if (at <= this.now) apply();
+    else this.engine.at(at, `host-down ${h.name}`, apply);
+  }
+
+  traits(h: HostState): string[] {
+    const t = [...h.baseTraits];
+    if (h.disabled) t.push('COMPUTE_STATUS_DISABLED');
+    return t.sort();
+  }
+
+  // ------------------------------------------------------------- placement
+
+  allocate(consumer: string, host: HostState, flavor: FlavorState, type: 'INSTANCE' | 'MIGRATION', projectId: string, userId: string): void {
+    const res = this.flavorResources(flavor);
+    let c = this.consumers.get(consumer);
+    if (!c) {
+      c = { projectId, userId, generation: 0, consumerType: type, byRp: new Map() };
+      this.consumers.set(consumer, c);
+    }
+    c.byRp.set(host.uuid, res);
+    c.generation++;
+    this.rpAllocations.get(host.uuid)!.set(consumer, res);
+    host.rpGeneration++;
+  }
+
+  /** Remove all of a consumer's allocations. */
+  deallocate(consumer: string): void {
+    const c = this.consumers.get(consumer);
+    if (!c) return;
+    for (const rp of c.byRp.keys()) {
+      this.rpAllocations.get(rp)?.delete(consumer);
+      const h = this.hostsByUuid.get(rp);
+      if (h) h.rpGeneration++;
+    }
+    this.consumers.delete(consumer);
+  }
+
+  /** Move `from`'s allocations to `to` (replace_allocation_with_migration and its revert). */
+  moveAllocations(from: string, to: string, type: 'INSTANCE' | 'MIGRATION'): void {
+    const c = this.consumers.get(from);
+    if (!c) return;
+    this.deallocate(to);
+    this.consumers.delete(from);
+    const moved: ConsumerAllocation = { ...c, generation: 1, consumerType: type, byRp: new Map(c.byRp) };
+    this.consumers.set(to, moved);
+    for (const [rp, res] of moved.byRp) {
+      const m = this.rpAllocations.get(rp)!;
+      m.delete(from);
+      m.set(to, res);
+      const h = this.hostsByUuid.get(rp);
+      if (h) h.rpGeneration++;
+    }
+  }
+
+  usage(h: HostState): Resources {
+    const u: Resources = {};
+    for (const rc of Object.keys(h.inventories)) u[rc] = 0;
+    for (const res of this.rpAllocations.get(h.uuid)!.values()) {
+      for (const [rc, n] of Object.entries(res)) u[rc] = (u[rc] ?? 0) + n;
+    }
+    return u;
+  }
+
+  capacity(inv: Inventory): number {
+    return Math.floor((inv.total - inv.reserved) * inv.allocation_ratio);
+  }
+
+  /** Does `res` fit on the host on top of its current usage? */
+  fits(h: HostState, res: Resources, usage = this.usage(h)): boolean {
+    for (const [rc, n] of Object.entries(res)) {
+      const inv = h.inventories[rc];
+      if (!inv) return false;
+      if (n > inv.max_unit || n < inv.min_unit) return false;
+      if ((usage[rc] ?? 0) + n > this.capacity(inv)) return false;
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------- scheduler
+
+  /**
+   * Choose a destination like Nova's filter scheduler would: compute service
+   * enabled and up, AZ (if the instance asked for one), server group policy,
+   * capacity from Placement. Weigh by free RAM (spread), then name. Returns
+   * the host or null (NoValidHost).
+   */
+  schedule(s: ServerState, opts: { exclude?: string | null; requested?: string | null; force?: boolean } = {}): HostState | null {
+    const res = this.flavorResources(s.flavor);
+    const group = s.groupId ? this.groups.get(s.groupId) : undefined;
+    const groupHosts = new Map<string, number>();
+    if (group) {
+      for (const mid of group.members) {
+        if (mid === s.id) continue;
+        const m = this.servers.get(mid);
+        if (!m || m.deleted) continue;
+        const hs = new Set<string>();
+        if (m.host) hs.add(m.host);
+        for (const mg of this.inProgressMigrations(mid)) if (mg.destCompute) hs.add(mg.destCompute);
+        for (const h of hs) groupHosts.set(h, (groupHosts.get(h) ?? 0) + 1);
+      }
+    }
+    const candidates: Array<{ h: HostState; freeRam: number; soft: number }> = [];
+    const pool = opts.requested ? [this.hosts.get(opts.requested)].filter((x): x is HostState => !!x) : [...this.hosts.values()];
+    for (const h of pool) {
+      if (opts.exclude && h.name === opts.exclude) continue;
+      // A forced host ("nova:compute-01" at boot) skips the filters but not Placement's capacity check.
+      if (!opts.force && (h.disabled || !this.serviceIsUp(h))) continue;
+      if (!opts.force && s.requestedAz && h.az !== s.requestedAz) continue;
+      if (group && !opts.force) {
+        const n = groupHosts.get(h.name) ?? 0;
+        if (group.policy === 'anti-affinity' && n >= (group.maxServerPerHost ?? 1)) continue;
+        if (group.policy === 'affinity' && groupHosts.size > 0 && n === 0) continue;
+      }
+      const usage = this.usage(h);
+      if (!this.fits(h, res, usage)) continue;
+      const inv = h.inventories['MEMORY_MB']!;
+      let soft = 0;
+      if (group?.policy === 'soft-anti-affinity') soft = -(groupHosts.get(h.name) ?? 0);
+      if (group?.policy === 'soft-affinity') soft = groupHosts.get(h.name) ?? 0;
+      candidates.push({ h, freeRam: this.capacity(inv) - (usage['MEMORY_MB'] ?? 0), soft });
+    }
+    candidates.sort((a, b) => b.soft - a.soft || b.freeRam - a.freeRam || a.h.name.localeCompare(b.h.name));
+    return candidates[0]?.h ?? null;
+  }
+
+  createGroup(name: string, policy: ServerGroupState['policy'], projectId: string, userId: string, maxServerPerHost: number | null): ServerGroupState {
+    const g: ServerGroupState = { id: this.rng.uuid(), name, policy, projectId, userId, members: [], maxServerPerHost };
+    this.groups.set(g.id, g);
+    return g;
+  }
+
+  createAggregate(name: string, az: string | null): AggregateState {
+    const a: AggregateState = {
+      id: Math.max(0, ...this.aggregates.map((x) => x.id)) + 1,
+      uuid: this.rng.uuid(),
+      name,
+      az,
+      hosts: [],
+      metadata: az ? { availability_zone: az } : {},
+      createdAt: this.now,
+    };
+    this.aggregates.push(a);
+    return a;
+  }
+
+  // ------------------------------------------------------------- instance actions
+
+  recordAction(s: ServerState, action: string, requestId: string, userId: string, projectId: string, at = this.now): InstanceAction {
+    const a: InstanceAction = { action, requestId, serverId: s.id, userId, projectId, startTime: at, updatedAt: at, message: null, events: [] };
+    let list = this.actions.get(s.id);
+    if (!list) {
+      list = [];
+      this.actions.set(s.id, list);
+    }
+    list.push(a);
+    return a;
+  }
+
+  startEvent(a: InstanceAction | undefined, event: string, host: string | null): ActionEvent | null {
+    if (!a) return null;
+    const e: ActionEvent = { event, startTime: this.now, finishTime: null, result: null, traceback: null, details: null, host };
+    a.events.push(e);
+    a.updatedAt = this.now;
+    return e;
+  }
+
+  finishEvent(a: InstanceAction | undefined, e: ActionEvent | null, ok: boolean, details?: string): void {
+    if (!a || !e) return;
+    e.finishTime = this.now;
+    e.result = ok ? 'Success' : 'Error';
+    if (!ok) {
+      e.details = details ?? null;
+      e.traceback = `Traceback (most recent call last):\n  File "nova/emulated.py", line 1, in ${e.event}\n${details ?? 'Error'}\n`;
+      a.message = 'Error';
+    }
+    a.updatedAt = this.now;
+  }
+
+  actionFor(serverId: string, requestId: string): InstanceAction | undefined {
+    return this.actions.get(serverId)?.find((a) => a.requestId === requestId);
+  }
+
+  // ------------------------------------------------------------- migrations
+
+  inProgressMigrations(serverId: string): MigrationState[] {
+    return (this.migrationsByServer.get(serverId) ?? [])
+      .map((id) => this.migrations.get(id)!)
+      .filter((m) => (m.type === 'live-migration' ? LIVE_IN_PROGRESS : COLD_IN_PROGRESS).includes(m.status));
+  }
+
+  private newMigration(s: ServerState, type: MigrationType, status: string, ctx: RequestContext, requested: string | null, prior: VmState): MigrationState {
+    const memTotal = type === 'live-migration' ? s.flavor.ram * MB : 0;
+    const diskTotal = type === 'live-migration' && !this.timings.sharedStorage ? (s.flavor.disk + s.flavor.ephemeral) * 1024 * MB : 0;
+    const m: MigrationState = {
+      id: this.nextMigrationId++,
+      uuid: this.rng.uuid(),
+      serverId: s.id,
+      type,
+      status,
+      sourceCompute: s.host!,
+      sourceNode: s.node!,
+      destCompute: requested,
+      destNode: requested ? (this.hosts.get(requested)?.hypervisorHostname ?? null) : null,
+      destHost: null,
+      requestedHost: requested,
+      projectId: ctx.projectId,
+      userId: ctx.userId,
+      createdAt: this.now,
+      updatedAt: this.now,
+      requestId: ctx.requestId,
+      memTotal,
+      memProcessed: 0,
+      memRemaining: memTotal,
+      diskTotal,
+      diskProcessed: 0,
+      diskRemaining: diskTotal,
+      seg: null,
+      fault: null,
+      timer: null,
+      frozen: false,
+      priorVmState: prior,
+    };
+    this.migrations.set(m.id, m);
+    const list = this.migrationsByServer.get(s.id) ?? [];
+    list.push(m.id);
+    this.migrationsByServer.set(s.id, list);
+    return m;
+  }
+
+  private setStatus(m: MigrationState, status: string): void {
+    m.status = status;
+    m.updatedAt = this.now;
+  }
+
+  /** Progress numbers at the current model time (running migrations are piecewise linear). */
+  progress(m: MigrationState): { memP: number; memR: number; diskP: number; diskR: number } {
+    if (!m.seg) return { memP: m.memProcessed, memR: m.memRemaining, diskP: m.diskProcessed, diskR: m.diskRemaining };
+    return this.progressAt(m, this.now);
+  }
+
+  private plateau(m: MigrationState, bw: number, dirty: number): number {
+    // A migration whose dirty rate >= bandwidth never converges: after the
+    // first pass, what is left stays at a working set proportional to the rates.
+    return Math.min(m.memTotal, Math.ceil(m.memTotal * Math.min(0.9, 0.3 * (dirty / Math.max(bw, 1e-9)))));
+  }
+
+  private progressAt(m: MigrationState, t: number): { memP: number; memR: number; diskP: number; diskR: number } {
+    const g = m.seg!;
+    let dt = Math.max(0, t - g.start);
+    let diskP = g.diskP;
+    let diskR = g.diskR;
+    if (diskR > 0 && g.bw > 0) {
+      const need = diskR / g.bw;
+      const used = Math.min(dt, need);
+      diskP += used * g.bw;
+      diskR -= used * g.bw;
+      dt -= used;
+    } else if (diskR > 0) dt = 0;
+    let memP = g.memP;
+    let memR = g.memR;
+    if (dt > 0 && g.bw > 0) {
+      memP += g.bw * dt;
+      if (g.dirty < g.bw) memR = Math.max(0, memR - (g.bw - g.dirty) * dt);
+      else {
+        const p = this.plateau(m, g.bw, g.dirty);
+        if (memR > p) memR = Math.max(p, memR - g.bw * dt);
+      }
+    }
+    return { memP: Math.round(memP), memR: Math.round(memR), diskP: Math.round(diskP), diskR: Math.round(diskR) };
+  }
+
+  /** Start a new progress segment from now with these rates (MB/s); schedules convergence. */
+  private segment(m: MigrationState, bwMbps: number, dirtyMbps: number): void {
+    const cur = m.seg ? this.progressAt(m, this.now) : { memP: m.memProcessed, memR: m.memRemaining, diskP: m.diskProcessed, diskR: m.diskRemaining };
+    Object.assign(m, { memProcessed: cur.memP, memRemaining: cur.memR, diskProcessed: cur.diskP, diskRemaining: cur.diskR });
+    const bw = (bwMbps * MB) / 1000; // bytes per ms
+    const dirty = (dirtyMbps * MB) / 1000;
+    m.seg = { start: this.now, memP: cur.memP, memR: cur.memR, diskP: cur.diskP, diskR: cur.diskR, bw, dirty };
+    this.engine.cancel(m.timer);
+    m.timer = null;
+    if (bw <= 0 || dirty >= bw) return; // frozen or never converges
+    const threshold = bw * this.timings.maxDowntimeMs;
+    const diskMs = cur.diskR / bw;
+    const memMs = Math.max(0, (cur.memR - threshold) / (bw - dirty));
+    m.timer = this.engine.after(diskMs + memMs, `converge ${m.id}`, () => this.converged(m));
+  }
+
+  private freeze(m: MigrationState): void {
+    m.frozen = true;
+    if (m.status === 'running') this.segment(m, 0, 0);
+    this.engine.cancel(m.timer);
+    m.timer = null;
+  }
+
+  private endSegment(m: MigrationState): void {
+    if (m.seg) {
+      const cur = this.progressAt(m, this.now);
+      Object.assign(m, { memProcessed: cur.memP, memRemaining: cur.memR, diskProcessed: cur.diskP, diskRemaining: cur.diskR });
+    }
+    m.seg = null;
+  }
+
+  /** POST os-migrateLive, after the API checks passed (202 given). */
+  liveMigrate(s: ServerState, ctx: RequestContext, requested: string | null): MigrationState {
+    const prior = s.vmState;
+    s.taskState = 'migrating';
+    this.touch(s);
+    const action = this.recordAction(s, 'live-migration', ctx.requestId, ctx.userId, ctx.projectId);
+    const m = this.newMigration(s, 'live-migration', 'accepted', ctx, requested, prior);
+    m.fault = this.faults.forMigration(s);
+    if (!m.fault && s.alwaysFailMigration) m.fault = { kind: 'migration-fail', phase: 'running', message: `Live migration of ${s.name} failed (scenario)` };
+    const ev = this.startEvent(action, 'conductor_live_migrate_instance', 'controller');
+    m.timer = this.engine.after(this.timings.scheduleMs, `precheck ${m.id}`, () => this.livePrecheck(s, m, action, ev));
+    return m;
+  }
+
+  private failPrecheck(s: ServerState, m: MigrationState, action: InstanceAction | undefined, ev: ActionEvent | null, details: string, vm: VmState = m.priorVmState): void {
+    this.setStatus(m, 'error');
+    s.taskState = null;
+    s.vmState = vm;
+    if (vm === 'error') s.fault = { code: 500, message: details, created: this.now };
+    this.touch(s);
+    this.finishEvent(action, ev, false, details);
+  }
+
+  private livePrecheck(s: ServerState, m: MigrationState, action: InstanceAction | undefined, ev: ActionEvent | null): void {
+    m.timer = null;
+    if (s.deleted) return this.setStatus(m, 'error');
+    const source = this.hosts.get(m.sourceCompute)!;
+    if (!this.serviceIsUp(source)) {
+      return this.failPrecheck(s, m, action, ev, `Compute service of ${source.name} is unavailable at this time.`);
+    }
+    if (m.requestedHost === m.sourceCompute) {
+      return this.failPrecheck(s, m, action, ev, `Unable to migrate instance (${s.id}) to current host (${source.name}).`);
+    }
+    if (m.fault?.kind === 'migration-fail' && m.fault.phase === 'precheck') {
+      return this.failPrecheck(s, m, action, ev, m.fault.message ?? `Migration pre-check error: Emulated pre-check failure for instance ${s.id}`);
+    }
+    const dest = this.schedule(s, { exclude: source.name, requested: m.requestedHost });
+    if (!dest) return this.failPrecheck(s, m, action, ev, 'No valid host was found. ');
+    // replace_allocation_with_migration: the migration holds the source, the instance the destination.
+    this.moveAllocations(s.id, m.uuid, 'MIGRATION');
+    this.allocate(s.id, dest, s.flavor, 'INSTANCE', s.projectId, s.userId);
+    m.destCompute = dest.name;
+    m.destNode = dest.hypervisorHostname;
+    m.destHost = dest.address;
+    const e1 = this.startEvent(action, 'compute_check_can_live_migrate_destination', dest.name);
+    this.finishEvent(action, e1, true);
+    const e2 = this.startEvent(action, 'compute_check_can_live_migrate_source', source.name);
+    this.finishEvent(action, e2, true);
+    this.finishEvent(action, ev, true);
+    this.setStatus(m, 'queued');
+    source.queue.push(m.uuid);
+    this.pumpQueue(source);
+  }
+
+  private migrationByUuid(uuid: string): MigrationState | undefined {
+    for (const m of this.migrations.values()) if (m.uuid === uuid) return m;
+    return undefined;
+  }
+
+  /** Start queued live migrations while the source has free slots. */
+  private pumpQueue(source: HostState): void {
+    if (!this.serviceIsUp(source) && source.heartbeatStoppedAt !== null && source.heartbeatStoppedAt <= this.now) return;
+    while (source.queue.length > 0 && (source.maxConcurrent === 0 || source.activeOut.size < source.maxConcurrent)) {
+      const m = this.migrationByUuid(source.queue.shift()!);
+      if (!m || m.status !== 'queued') continue;
+      source.activeOut.add(m.uuid);
+      const s = this.servers.get(m.serverId)!;
+      const action = this.actionFor(s.id, m.requestId);
+      this.setStatus(m, 'preparing');
+      const ev = this.startEvent(action, 'compute_pre_live_migration', m.destCompute);
+      m.timer = this.engine.after(this.timings.preparingMs, `running ${m.id}`, () => {
+        m.timer = null;
+        this.finishEvent(action, ev, true);
+        this.startRunning(s, m);
+      });
+    }
+  }
+
+  private startRunning(s: ServerState, m: MigrationState): void {
+    this.setStatus(m, 'running');
+    const action = this.actionFor(s.id, m.requestId);
+    this.startEvent(action, 'compute_live_migration', m.sourceCompute);
+    let dirty = s.dirtyRateMbps ?? this.timings.dirtyRateMbps;
+    const bw = this.timings.bandwidthMbps;
+    if (m.fault?.kind === 'migration-stall') dirty = Math.max(dirty, bw * 2);
+    this.segment(m, bw, dirty);
+    if (m.fault && (m.fault.kind === 'migration-error' || (m.fault.kind === 'migration-fail' && m.fault.phase !== 'precheck'))) {
+      // Fail half-way through the expected transfer (at most after 1 s of model time when it would never converge).
+      const expected = dirty < bw ? (m.memRemaining + m.diskRemaining) / (((bw - dirty) * MB) / 1000) : 2000;
+      this.engine.cancel(m.timer);
+      m.timer = this.engine.after(Math.max(1, Math.min(expected / 2, expected - 1)), `fail ${m.id}`, () => this.failRunning(s, m));
+    }
+  }
+
+  private converged(m: MigrationState): void {
+    m.timer = null;
+    const s = this.servers.get(m.serverId)!;
+    this.endSegment(m);
+    m.memProcessed += m.memRemaining;
+    m.memRemaining = 0;
+    m.diskProcessed += m.diskRemaining;
+    m.diskRemaining = 0;
+    this.setStatus(m, 'post-migrating');
+    const half = this.timings.postMigratingMs / 2;
+    m.timer = this.engine.after(half, `post-dest ${m.id}`, () => {
+      // post_live_migration_at_destination: the instance now lives on the destination.
+      const action = this.actionFor(s.id, m.requestId);
+      const e = this.startEvent(action, 'compute_post_live_migration_at_destination', m.destCompute);
+      this.setHost(s, this.hosts.get(m.destCompute!)!);
+      s.taskState = null;
+      s.vmState = m.priorVmState;
+      s.powerState = m.priorVmState === 'paused' ? POWER.PAUSED : POWER.RUNNING;
+      this.touch(s);
+      this.finishEvent(action, e, true);
+      const live = action?.events.find((x) => x.event === 'compute_live_migration' && x.finishTime === null) ?? null;
+      this.finishEvent(action, live, true);
+      m.timer = this.engine.after(this.timings.postMigratingMs - half, `complete ${m.id}`, () => {
+        m.timer = null;
+        this.deallocate(m.uuid);
+        this.setStatus(m, 'completed');
+        this.releaseSlot(m);
+      });
+    });
+  }
+
+  private releaseSlot(m: MigrationState): void {
+    const src = this.hosts.get(m.sourceCompute);
+    if (!src) return;
+    src.activeOut.delete(m.uuid);
+    const qi = src.queue.indexOf(m.uuid);
+    if (qi >= 0) src.queue.splice(qi, 1);
+    this.pumpQueue(src);
+  }
+
+  /** Roll back to the source: allocations back to the instance, task_state None. */
+  private rollback(s: ServerState, m: MigrationState, status: string, vm: VmState = m.priorVmState): void {
+    this.engine.cancel(m.timer);
+    m.timer = null;
+    this.endSegment(m);
+    if (this.consumers.has(m.uuid)) {
+      this.deallocate(s.id);
+      this.moveAllocations(m.uuid, s.id, 'INSTANCE');
+    }
+    if (s.host !== m.sourceCompute) this.setHost(s, this.hosts.get(m.sourceCompute)!);
+    s.taskState = null;
+    s.vmState = vm;
+    if (vm === 'error') s.powerState = POWER.NOSTATE;
+    this.touch(s);
+    this.setStatus(m, status);
+    this.releaseSlot(m);
+  }
+
+  private failRunning(s: ServerState, m: MigrationState): void {
+    m.timer = null;
+    const action = this.actionFor(s.id, m.requestId);
+    const live = action?.events.find((x) => x.event === 'compute_live_migration' && x.finishTime === null) ?? null;
+    if (m.fault?.kind === 'migration-error') {
+      const msg = m.fault.message ?? `Unexpected error during live migration of ${s.id}: internal error: qemu unexpectedly closed the monitor`;
+      this.finishEvent(action, live, false, msg);
+      s.fault = { code: 500, message: msg, created: this.now };
+      this.rollback(s, m, 'error', 'error');
+      return;
+    }
+    const msg = (m.fault?.kind === 'migration-fail' ? m.fault.message : undefined) ?? `Live Migration failure: operation failed: migration of domain ${s.id} failed (emulated)`;
+    this.finishEvent(action, live, false, msg);
+    const e = this.startEvent(action, 'compute_rollback_live_migration_at_destination', m.destCompute);
+    this.finishEvent(action, e, true);
+    this.rollback(s, m, 'failed');
+  }
+
+  /** POST .../migrations/{id}/action force_complete (already validated: status running). */
+  forceComplete(s: ServerState, m: MigrationState, ctx: RequestContext): void {
+    const a = this.recordAction(s, 'live_migration_force_complete', ctx.requestId, ctx.userId, ctx.projectId);
+    const e = this.startEvent(a, 'compute_live_migration_force_complete', m.sourceCompute);
+    this.finishEvent(a, e, true);
+    if (m.frozen) return;
+    // libvirt pauses the guest: no more dirty pages, the copy converges at full bandwidth.
+    if (m.fault?.kind === 'migration-stall') m.fault = null;
+    if (m.fault && (m.fault.kind === 'migration-fail' || m.fault.kind === 'migration-error')) return; // it will fail anyway
+    this.segment(m, this.timings.bandwidthMbps, 0);
+  }
+
+  /** DELETE .../migrations/{id} (already validated). */
+  abort(s: ServerState, m: MigrationState, ctx: RequestContext): void {
+    const a = this.recordAction(s, 'live_migration_cancel', ctx.requestId, ctx.userId, ctx.projectId);
+    const e = this.startEvent(a, 'compute_live_migration_abort', m.sourceCompute);
+    if (m.status === 'queued') {
+      this.finishEvent(a, e, true);
+      const mig = this.actionFor(s.id, m.requestId);
+      this.rollback(s, m, 'cancelled');
+      void mig;
+      return;
+    }
+    // preparing / running: the compute aborts the job; rollback completes shortly after.
+    this.engine.cancel(m.timer);
+    m.timer = null;
+    if (m.status === 'running') this.segment(m, 0, 0);
+    m.timer = this.engine.after(Math.min(500, this.timings.actionMs), `abort ${m.id}`, () => {
+      m.timer = null;
+      this.finishEvent(a, e, true);
+      const action = this.actionFor(s.id, m.requestId);
+      const live = action?.events.find((x) => x.event === 'compute_live_migration' && x.finishTime === null) ?? null;
+      this.finishEvent(action, live, false, 'Migration was cancelled');
+      this.rollback(s, m, 'cancelled');
+    });
+  }
+
+  /** POST migrate (cold), after API checks. */
+  coldMigrate(s: ServerState, ctx: RequestContext, requested: string | null): MigrationState {
+    const prior = s.vmState;
+    s.taskState = 'resize_prep';
+    s.oldVmState = prior;
+    this.touch(s);
+    const action = this.recordAction(s, 'migrate', ctx.requestId, ctx.userId, ctx.projectId);
+    const m = this.newMigration(s, 'migration', 'pre-migrating', ctx, requested, prior);
+    const ev = this.startEvent(action, 'conductor_migrate_server', 'controller');
+    const source = this.hosts.get(s.host!)!;
+    const third = this.timings.coldMigrationMs / 3;
+    m.timer = this.engine.after(Math.min(this.timings.scheduleMs, third), `cold-schedule ${m.id}`, () => {
+      m.timer = null;
+      const dest = this.schedule(s, { exclude: source.name, requested });
+      if (!dest) {
+        this.setStatus(m, 'error');
+        s.taskState = null;
+        s.oldVmState = null;
+        this.touch(s);
+        this.finishEvent(action, ev, false, 'No valid host was found. No valid host found for cold migrate');
+        return;
+      }
+      this.moveAllocations(s.id, m.uuid, 'MIGRATION');
+      this.allocate(s.id, dest, s.flavor, 'INSTANCE', s.projectId, s.userId);
+      m.destCompute = dest.name;
+      m.destNode = dest.hypervisorHostname;
+      m.destHost = dest.address;
+      this.finishEvent(action, ev, true);
+      const e1 = this.startEvent(action, 'compute_prep_resize', dest.name);
+      this.finishEvent(action, e1, true);
+      this.setStatus(m, 'migrating');
+      s.taskState = 'resize_migrating';
+      this.touch(s);
+      const e2 = this.startEvent(action, 'compute_resize_instance', source.name);
+      m.timer = this.engine.after(third, `cold-post ${m.id}`, () => {
+        this.finishEvent(action, e2, true);
+        this.setStatus(m, 'post-migrating');
+        s.taskState = 'resize_migrated';
+        this.touch(s);
+        const e3 = this.startEvent(action, 'compute_finish_resize', dest.name);
+        m.timer = this.engine.after(Math.max(0, this.timings.coldMigrationMs - 2 * third), `cold-finish ${m.id}`, () => {
+          m.timer = null;
+          this.setHost(s, dest);
+          s.taskState = null;
+          s.vmState = 'resized';
+          this.touch(s);
+          this.finishEvent(action, e3, true);
+          this.setStatus(m, 'finished');
+        });
+      });
+    });
+    return m;
+  }
+
+  /** confirmResize, after checks. */
+  confirmResize(s: ServerState, m: MigrationState, ctx: RequestContext): void {
+    const action = this.recordAction(s, 'confirmResize', ctx.requestId, ctx.userId, ctx.projectId);
+    const ev = this.startEvent(action, 'compute_confirm_resize', m.sourceCompute);
+    this.setStatus(m, 'confirming');
+    m.timer = this.engine.after(this.timings.confirmMs, `confirm ${m.id}`, () => {
+      m.timer = null;
+      this.deallocate(m.uuid);
+      this.setStatus(m, 'confirmed');
+      s.vmState = s.oldVmState ?? 'active';
+      s.powerState = s.vmState === 'stopped' ? POWER.SHUTDOWN : POWER.RUNNING;
+      s.oldVmState = null;
+      s.taskState = null;
+      this.touch(s);
+      this.finishEvent(action, ev, true);
+    });
+  }
+
+  // ------------------------------------------------------------- servers
+
+  /** POST /servers after validation. `forcedHost`: "nova:host" given by admin. */
+  boot(args: {
+    name: string;
+    flavor: FlavorState;
+    imageId: string;
+    ctx: RequestContext;
+    az: string | null;
+    forcedHost: string | null;
+    metadata: Record<string, string>;
+    groupId: string | null;
+  }): ServerState {
+    const s: ServerState = {
+      id: this.rng.uuid(),
+      seq: this.nextServerSeq++,
+      name: args.name,
+      projectId: args.ctx.projectId,
+      userId: args.ctx.userId,
+      flavor: args.flavor,
+      imageId: args.imageId,
+      host: null,
+      node: null,
+      requestedAz: args.az,
+      vmState: 'building',
+      taskState: 'scheduling',
+      powerState: POWER.NOSTATE,
+      locked: false,
+      lockedReason: null,
+      lockedByAdmin: false,
+      metadata: args.metadata,
+      groupId: args.groupId,
+      createdAt: this.now,
+      updatedAt: this.now,
+      launchedAt: null,
+      progress: 0,
+      fault: null,
+      deleted: false,
+      oldVmState: null,
+      dirtyRateMbps: null,
+      alwaysFailMigration: false,
+      pendingTimer: null,
+    };
+    this.servers.set(s.id, s);
+    if (args.groupId) this.groups.get(args.groupId)?.members.push(s.id);
+    const action = this.recordAction(s, 'create', args.ctx.requestId, args.ctx.userId, args.ctx.projectId);
+    const ev = this.startEvent(action, 'conductor_schedule_and_build_instances', 'controller');
+    const third = this.timings.bootMs / 3;
+    s.pendingTimer = this.engine.after(third, `schedule ${s.name}`, () => {
+      s.pendingTimer = null;
+      if (s.deleted) return;
+      const host = this.schedule(s, args.forcedHost ? { requested: args.forcedHost, force: true } : {});
+      if (!host) {
+        s.vmState = 'error';
+        s.taskState = null;
+        s.fault = { code: 500, message: 'No valid host was found. There are not enough hosts available.', created: this.now };
+        this.touch(s);
+        this.finishEvent(action, ev, false, 'No valid host was found. There are not enough hosts available.');
+        return;
+      }
+      this.finishEvent(action, ev, true);
+      this.setHost(s, host);
+      this.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
+      s.taskState = 'spawning';
+      this.touch(s);
+      const e2 = this.startEvent(action, 'compute_build_and_run_instance', host.name);
+      s.pendingTimer = this.engine.after(this.timings.bootMs - third, `spawn ${s.name}`, () => {
+        s.pendingTimer = null;
+        this.finishBoot(s, null);
+        this.finishEvent(action, e2, true);
+      });
+    });
+    return s;
+  }
+
+  private finishBoot(s: ServerState, _unused: null): void {
+    if (s.deleted) return;
+    if (!s.host) {
+      const host = this.schedule(s, {});
+      if (!host) {
+        s.vmState = 'error';
+        s.taskState = null;
+        s.fault = { code: 500, message: 'No valid host was found. There are not enough hosts available.', created: this.now };
+        this.touch(s);
+        return;
+      }
+      this.setHost(s, host);
+      this.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
+    }
+    s.vmState = 'active';
+    s.taskState = null;
+    s.powerState = POWER.RUNNING;
+    s.launchedAt = this.now;
+    this.touch(s);
+  }
+
+  /** DELETE /servers/{id}. */
+  deleteServer(s: ServerState, ctx: RequestContext): void {
+    this.recordAction(s, 'delete', ctx.requestId, ctx.userId, ctx.projectId);
+    this.engine.cancel(s.pendingTimer);
+    for (const m of this.inProgressMigrations(s.id)) {
+      this.engine.cancel(m.timer);
+      m.timer = null;
+      this.endSegment(m);
+      this.deallocate(m.uuid);
+      this.setStatus(m, m.type === 'live-migration' ? 'error' : 'error');
+      this.releaseSlot(m);
+    }
+    s.taskState = 'deleting';
+    this.touch(s);
+    s.pendingTimer = this.engine.after(this.timings.deleteMs, `delete ${s.name}`, () => {
+      s.pendingTimer = null;
+      this.deallocate(s.id);
+      this.setHost(s, null);
+      s.deleted = true;
+      s.vmState = 'deleted';
+      s.taskState = null;
+      this.touch(s);
+      if (s.groupId) {
+        const g = this.groups.get(s.groupId);
+        if (g) g.members = g.members.filter((x) => x !== s.id);
+      }
+    });
+  }
+
+  /**
+   * A simple state-changing server action (os-stop, pause, ...): set the
+   * transitional task_state now, the end state after `action_ms`.
+   */
+  simpleAction(s: ServerState, ctx: RequestContext, action: string, task: string, end: () => void, eventName: string): void {
+    const a = this.recordAction(s, action, ctx.requestId, ctx.userId, ctx.projectId);
+    const e = this.startEvent(a, eventName, s.host);
+    s.taskState = task;
+    this.touch(s);
+    s.pendingTimer = this.engine.after(this.timings.actionMs, `${action} ${s.name}`, () => {
+      s.pendingTimer = null;
+      if (s.deleted) return;
+      s.taskState = null;
+      end();
+      this.touch(s);
+      this.finishEvent(a, e, true);
+    });
+  }
+
+  shelveOffload(s: ServerState): void {
+    this.deallocate(s.id);
+    this.setHost(s, null);
+    s.vmState = 'shelved_offloaded';
+    s.powerState = POWER.SHUTDOWN;
+  }
+
+  instanceName(s: ServerState): string {
+    return `instance-${s.seq.toString(16).padStart(8, '0')}`;
+  }
+}
