@@ -27,6 +27,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { Engine } from './engine.js';
+import { Identity } from './keystone.js';
 import { Rng } from './rng.js';
 import type { FaultBook } from './faults.js';
 import type { FlavorSpec, Scenario } from './scenario.js';
@@ -34,7 +35,6 @@ import { DEFAULT_FLAVORS, hostWithDefaults } from './scenario.js';
 import type {
   ActionEvent,
   AggregateState,
-  AppCredState,
   ConsumerAllocation,
   FlavorState,
   HostState,
@@ -43,14 +43,13 @@ import type {
   MigrationState,
   MigrationType,
   ModelTimings,
-  ProjectState,
   RequestContext,
   Resources,
   ServerGroupState,
   ServerState,
-  UserState,
   VmState,
 } from './model.js';
+import type { AppCredState } from './keystone.js';
 import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, MB, POWER, STATE_MAP, parseVersion, timingsFrom } from './model.js';
 
 export interface CloudOptions {
@@ -67,23 +66,16 @@ export class Cloud {
   readonly rng: Rng;
   readonly faults: FaultBook;
   readonly timings: ModelTimings;
-  readonly region: string;
   readonly maxComputeVersion: [number, number];
   readonly maxPlacementVersion: [number, number];
   readonly serviceDownTimeMs: number;
   readonly reportIntervalMs: number;
   readonly membersCanMigrate: boolean;
   readonly startedAt: number;
-  tokenLifetimeS: number;
-
-  // keystone
-  readonly domains = new Map<string, { id: string; name: string }>();
-  readonly projects = new Map<string, ProjectState>();
-  readonly users = new Map<string, UserState>();
-  readonly appCreds = new Map<string, AppCredState>();
-  readonly adminUser: UserState;
-  readonly adminProject: ProjectState;
-  readonly adminPassword: string;
+  /** Keystone: users, projects, application credentials, the admin. */
+  readonly identity: Identity;
+  /** Application credentials by id (tests change them). */
+  readonly appCreds: Map<string, AppCredState>;
 
   // nova
   readonly hosts = new Map<string, HostState>();
@@ -116,77 +108,14 @@ export class Cloud {
     this.startedAt = opts.clock.now();
     this.engine = new Engine(this.startedAt);
     this.timings = timingsFrom(sc.migration);
-    this.region = sc.region ?? 'RegionOne';
     this.maxComputeVersion = parseVersion(sc.nova?.max_microversion ?? '2.93');
     this.maxPlacementVersion = parseVersion(sc.placement?.max_microversion ?? '1.39');
     this.serviceDownTimeMs = (sc.nova?.service_down_time_s ?? 60) * 1000;
     this.reportIntervalMs = (sc.nova?.report_interval_s ?? 10) * 1000;
     this.membersCanMigrate = sc.nova?.members_can_migrate ?? false;
-    this.tokenLifetimeS = sc.keystone?.token_lifetime_s ?? 3600;
     const now = this.startedAt;
-
-    // ---- keystone
-    const dflt = { id: 'default', name: 'Default' };
-    this.domains.set('default', dflt);
-    const domainOf = (name?: string) => {
-      if (!name || name === 'Default' || name === 'default') return dflt;
-      let d = [...this.domains.values()].find((x) => x.name === name);
-      if (!d) {
-        d = { id: this.rng.hex(32), name };
-        this.domains.set(d.id, d);
-      }
-      return d;
-    };
-    const admin = sc.keystone?.admin ?? {};
-    const adminDomain = domainOf(admin.domain);
-    this.adminProject = { id: this.rng.hex(32), name: admin.project ?? 'admin', domainId: adminDomain.id, domainName: adminDomain.name };
-    this.projects.set(this.adminProject.id, this.adminProject);
-    this.adminPassword = admin.password ?? 'emulator-admin-secret';
-    this.adminUser = {
-      id: this.rng.hex(32),
-      name: admin.username ?? 'admin',
-      password: this.adminPassword,
-      domainId: adminDomain.id,
-      domainName: adminDomain.name,
-      roles: new Map([[this.adminProject.id, ['admin', 'member', 'reader']]]),
-      defaultProjectId: this.adminProject.id,
-    };
-    this.users.set(this.adminUser.id, this.adminUser);
-    for (const p of sc.projects ?? []) {
-      const d = domainOf(p.domain);
-      const proj: ProjectState = { id: p.id ?? this.rng.hex(32), name: p.name, domainId: d.id, domainName: d.name };
-      this.projects.set(proj.id, proj);
-      for (const u of p.users ?? []) {
-        const ud = domainOf(u.domain);
-        const roles = u.roles ?? ['member'];
-        const expanded = roles.includes('admin') ? ['admin', 'member', 'reader'] : roles.includes('member') ? ['member', 'reader'] : roles;
-        this.users.set(u.id ?? `${u.name}-id`, {
-          id: u.id ?? this.rng.hex(32),
-          name: u.name,
-          password: u.password,
-          domainId: ud.id,
-          domainName: ud.name,
-          roles: new Map([[proj.id, expanded]]),
-          defaultProjectId: proj.id,
-        });
-      }
-    }
-    // The cloud admin also holds the admin role on every project (as on the lab), so it can
-    // boot servers into another project with a forced host.
-    for (const p of this.projects.values()) this.adminUser.roles.set(p.id, ['admin', 'member', 'reader']);
-    // re-key users by id
-    for (const [k, u] of [...this.users]) {
-      if (k !== u.id) {
-        this.users.delete(k);
-        this.users.set(u.id, u);
-      }
-    }
-    for (const a of sc.application_credentials ?? []) {
-      const user = this.userByName(a.user)!;
-      const proj = a.project ? this.projectByName(a.project)! : this.projects.get(user.defaultProjectId ?? this.adminProject.id)!;
-      const id = a.id ?? this.rng.hex(32);
-      this.appCreds.set(id, { id, name: a.name, secret: a.secret, userId: user.id, projectId: proj.id });
-    }
+    this.identity = new Identity(sc, this.rng);
+    this.appCreds = this.identity.appCreds;
 
     // ---- nova: control services
     let serviceSeq = 1;
@@ -286,21 +215,21 @@ export class Cloud {
     }
     // ---- server groups
     for (const g of sc.server_groups ?? []) {
-      const proj = g.project ? this.projectByName(g.project)! : this.adminProject;
+      const proj = g.project ? this.identity.projectByName(g.project)! : this.identity.adminProject;
       const id = g.id ?? this.rng.uuid();
       this.groups.set(id, {
         id,
         name: g.name,
         policy: g.policy,
         projectId: proj.id,
-        userId: this.userOfProject(proj.id).id,
+        userId: this.identity.userOfProject(proj.id).id,
         members: [],
         maxServerPerHost: g.max_server_per_host ?? null,
       });
     }
     // ---- instances
     for (const spec of sc.instances ?? []) {
-      const proj = spec.project ? this.projectByName(spec.project)! : this.adminProject;
+      const proj = spec.project ? this.identity.projectByName(spec.project)! : this.identity.adminProject;
       const flavor = this.findFlavor(spec.flavor)!;
       const state = STATE_MAP[spec.state ?? 'ACTIVE'];
       const host = spec.host ? this.hosts.get(spec.host)! : null;
@@ -311,7 +240,7 @@ export class Cloud {
         seq: this.nextServerSeq++,
         name: spec.name,
         projectId: proj.id,
-        userId: this.userOfProject(proj.id).id,
+        userId: this.identity.userOfProject(proj.id).id,
         flavor,
         imageId: image.id,
         host: null,
@@ -364,21 +293,6 @@ export class Cloud {
 
   get now(): number {
     return this.engine.now;
-  }
-
-  userByName(name: string, domainName?: string): UserState | undefined {
-    for (const u of this.users.values()) if (u.name === name && (!domainName || u.domainName === domainName || u.domainId === domainName)) return u;
-    return undefined;
-  }
-
-  projectByName(name: string, domainName?: string): ProjectState | undefined {
-    for (const p of this.projects.values()) if (p.name === name && (!domainName || p.domainName === domainName || p.domainId === domainName)) return p;
-    return undefined;
-  }
-
-  private userOfProject(projectId: string): UserState {
-    for (const u of this.users.values()) if (u.defaultProjectId === projectId) return u;
-    return this.adminUser;
   }
 
   private addFlavor(f: FlavorSpec): FlavorState {

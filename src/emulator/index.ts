@@ -231,7 +231,7 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
   const seed = opts.seed ?? 1;
   const faults = new FaultBook(new Rng(seed ^ 0x5eed));
   const cloud = new Cloud({ scenario, clock, seed, faults });
-  const tokens = new TokenStore(cloud);
+  const tokens = new TokenStore(cloud.identity, cloud.engine);
   const log = new RequestLog();
   const reqIds = new Rng(seed ^ 0xabcdef);
 
@@ -245,11 +245,11 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
       if (!h) throw new Error(`host-down fault: unknown host "${f.host}"`);
       cloud.stopHeartbeats(h, f.at ?? cloud.now + (f.in_ms ?? 0), f.immediate ?? false, f.up_after_ms ?? null);
     } else if (f.kind === 'revoke-tokens') tokens.revokeAll();
-    else if (f.kind === 'token-lifetime') cloud.tokenLifetimeS = f.seconds;
+    else if (f.kind === 'token-lifetime') cloud.identity.tokenLifetimeS = f.seconds;
   };
   for (const f of [...(scenario.faults ?? []), ...(opts.faults ?? [])]) applyFault(f);
 
-  const keystone = keystoneRoutes(cloud, tokens);
+  const keystone = keystoneRoutes(cloud.identity, tokens);
   const nova = novaRoutes(cloud, tokens);
   const placement = placementRoutes(cloud, tokens);
 
@@ -435,11 +435,11 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
   logger.info('emulator started', { url: running.baseUrl, scenario: scenario.name ?? null, hosts: cloud.hosts.size, servers: cloud.servers.size });
 
   const credentials: EmulatorCredentials = {
-    username: cloud.adminUser.name,
-    password: cloud.adminPassword,
-    projectName: cloud.adminProject.name,
-    userDomainName: cloud.adminUser.domainName,
-    projectDomainName: cloud.adminProject.domainName,
+    username: cloud.identity.adminUser.name,
+    password: cloud.identity.adminPassword,
+    projectName: cloud.identity.adminProject.name,
+    userDomainName: cloud.identity.adminUser.domainName,
+    projectDomainName: cloud.identity.adminProject.domainName,
   };
 
   const emulator: Emulator = {
@@ -447,7 +447,7 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
     url: running.baseUrl,
     port: running.port,
     credentials,
-    regionName: cloud.region,
+    regionName: cloud.identity.region,
     scenario,
     clock,
     requests: log,
@@ -463,7 +463,7 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
         `      project_name: ${credentials.projectName}`,
         `      user_domain_name: ${credentials.userDomainName}`,
         `      project_domain_name: ${credentials.projectDomainName}`,
-        `    region_name: ${cloud.region}`,
+        `    region_name: ${cloud.identity.region}`,
         '    interface: public',
         '    identity_api_version: 3',
         '',

@@ -188,32 +188,6 @@ export interface ServerGroupState {
   maxServerPerHost: number | null;
 }
 
-export interface UserState {
-  id: string;
-  name: string;
-  password: string;
-  domainId: string;
-  domainName: string;
-  /** project id -> role names */
-  roles: Map<string, string[]>;
-  defaultProjectId: string | null;
-}
-
-export interface ProjectState {
-  id: string;
-  name: string;
-  domainId: string;
-  domainName: string;
-}
-
-export interface AppCredState {
-  id: string;
-  name: string;
-  secret: string;
-  userId: string;
-  projectId: string;
-}
-
 export interface ConsumerAllocation {
   projectId: string;
   userId: string;

@@ -95,7 +95,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
       };
       if (!Array.isArray(v)) return { ...v, headers: { ...(v.headers ?? {}), ...headers } };
       req.note.microversion = vstr(v);
-      const auth = authenticate(cloud, tokens, req, 'compute');
+      const auth = authenticate(tokens, req, 'compute');
       if ('status' in auth) return auth;
       const ctx: RequestContext = { userId: auth.token.userId, projectId: auth.token.projectId!, isAdmin: auth.isAdmin, requestId: req.requestId, version: v };
       try {

@@ -49,7 +49,7 @@ export function placementRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
       const vs = `${v[0]}.${v[1]}`;
       req.note.microversion = vs;
       const headers = { 'openstack-api-version': `placement ${vs}`, vary: 'openstack-api-version' };
-      const auth = authenticate(cloud, tokens, req, 'placement');
+      const auth = authenticate(tokens, req, 'placement');
       if ('status' in auth) return auth;
       try {
         if (!auth.isAdmin) fail(403, 'Policy does not allow placement:resource_providers:list to be performed.');
