@@ -5,113 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
-import { Fail, err, fail, isObj, route } from './http.js';
+import { fail, isObj, route } from './http.js';
 import type { TokenStore } from './keystone.js';
-import { authenticate } from './keystone.js';
+import { MAX_LIMIT, UUID_RE, accepted, base, boolFromString, computeWrap, isotime, limitMarker, links, naive, nextHref, ok, versionDoc, versionList } from './compute/api.js';
 import type { Cloud } from './cloud.js';
 import type { HostState, MigrationState, RequestContext, ServerState, VmState } from './model.js';
 import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, POWER, serverStatus, vAtLeast } from './model.js';
 
-const MAX_LIMIT = 1000;
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-/** Nova's isotime: 2024-01-01T00:00:00Z */
-export function isotime(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** Naive datetime with microseconds, as Nova serialises DB datetimes in several places. */
-export function naive(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000');
-}
-
-function boolFromString(v: string, strict = true): boolean {
-  const s = v.trim().toLowerCase();
-  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(s)) return true;
-  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(s)) return false;
-  if (strict)
-    fail(400, `Unrecognized value '${v}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'`);
-  return false;
-}
-
-export function negotiateCompute(cloud: Cloud, req: EmuRequest): [number, number] | EmuResponse {
-  let raw: string | undefined;
-  const h = req.headers['openstack-api-version'];
-  const hs = Array.isArray(h) ? h.join(',') : h;
-  if (hs) {
-    for (const part of hs.split(',')) {
-      const [svc, ver] = part.trim().split(/\s+/);
-      if (svc?.toLowerCase() === 'compute' && ver) raw = ver;
-    }
-  }
-  if (!raw) {
-    const legacy = req.headers['x-openstack-nova-api-version'];
-    raw = Array.isArray(legacy) ? legacy[0] : legacy;
-  }
-  const max = cloud.maxComputeVersion;
-  if (!raw) return [2, 1];
-  if (raw.toLowerCase() === 'latest') return max;
-  const m = /^([1-9]\d*)\.([1-9]\d*|0)$/.exec(raw.trim());
-  if (!m) return err('compute', 400, `API Version String ${raw} is of invalid format. Must be of format MajorNum.MinorNum.`, req.requestId);
-  const v: [number, number] = [Number(m[1]), Number(m[2])];
-  const below = v[0] < 2 || (v[0] === 2 && v[1] < 1);
-  const above = v[0] > max[0] || (v[0] === max[0] && v[1] > max[1]);
-  if (below || above) {
-    return err('compute', 406, `Version ${v[0]}.${v[1]} is not supported by the API. Minimum is 2.1 and maximum is ${max[0]}.${max[1]}.`, req.requestId);
-  }
-  return v;
-}
-
-function versionDoc(cloud: Cloud, base: string) {
-  const [a, b] = cloud.maxComputeVersion;
-  return {
-    id: 'v2.1',
-    status: 'CURRENT',
-    version: `${a}.${b}`,
-    min_version: '2.1',
-    updated: '2013-07-23T11:33:21Z',
-    links: [
-      { rel: 'self', href: `${base}/compute/v2.1/` },
-      { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' },
-    ],
-    'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' }],
-  };
-}
-
 export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[]; versions: (req: EmuRequest) => EmuResponse } {
-  const base = (req: EmuRequest) => `${req.baseUrl}/compute/v2.1`;
-  const vstr = (v: [number, number]) => `${v[0]}.${v[1]}`;
-
-  /** Wrap a handler: auth, microversion, model sync, errors, response headers. */
-  const h =
-    (fn: (req: EmuRequest, ctx: RequestContext) => EmuResponse, opts: { admin?: string; minVersion?: number; maxVersion?: number } = {}) =>
-    (req: EmuRequest): EmuResponse => {
-      const v = negotiateCompute(cloud, req);
-      const vh = Array.isArray(v) ? v : cloud.maxComputeVersion;
-      const headers = {
-        'openstack-api-version': `compute ${vstr(vh)}`,
-        'x-openstack-nova-api-version': vstr(vh),
-        vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version',
-      };
-      if (!Array.isArray(v)) return { ...v, headers: { ...(v.headers ?? {}), ...headers } };
-      req.note.microversion = vstr(v);
-      const auth = authenticate(tokens, req, 'compute');
-      if ('status' in auth) return auth;
-      const ctx: RequestContext = { userId: auth.token.userId, projectId: auth.token.projectId!, isAdmin: auth.isAdmin, requestId: req.requestId, version: v };
-      try {
-        if ((opts.minVersion !== undefined && !vAtLeast(v, opts.minVersion)) || (opts.maxVersion !== undefined && vAtLeast(v, opts.maxVersion + 1))) {
-          fail(404, 'The resource could not be found.');
-        }
-        if (opts.admin && !ctx.isAdmin) fail(403, `Policy doesn't allow ${opts.admin} to be performed.`);
-        const r = fn(req, ctx);
-        return { ...r, headers: { ...headers, ...(r.headers ?? {}) } };
-      } catch (e) {
-        if (e instanceof Fail) return { ...err('compute', e.status, e.message, req.requestId), headers };
-        throw e;
-      }
-    };
-
-  const ok = (body: unknown, status = 200): EmuResponse => ({ status, body });
+  const h = computeWrap(cloud.maxComputeVersion, tokens);
 
   // ------------------------------------------------------------------ lookups
 
@@ -120,11 +22,6 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     if (!s || s.deleted || (!ctx.isAdmin && s.projectId !== ctx.projectId)) return fail(404, `Instance ${id} could not be found.`);
     return s;
   };
-
-  const links = (req: EmuRequest, kind: string, id: string) => [
-    { rel: 'self', href: `${base(req)}/${kind}/${id}` },
-    { rel: 'bookmark', href: `${req.baseUrl}/compute/${kind}/${id}` },
-  ];
 
   // ------------------------------------------------------------------ services
 
@@ -458,24 +355,6 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     return out;
   };
 
-  const limitMarker = (req: EmuRequest): { limit: number; marker: string | null } => {
-    const l = req.query.get('limit');
-    let limit = MAX_LIMIT;
-    if (l !== null) {
-      const n = Number(l);
-      if (!Number.isInteger(n) || n < 0) fail(400, 'limit param must be an integer');
-      limit = Math.min(n, MAX_LIMIT);
-    }
-    return { limit, marker: req.query.get('marker') };
-  };
-
-  const nextHref = (req: EmuRequest, marker: string) => {
-    const q = new URLSearchParams(req.query);
-    q.set('marker', marker);
-    const sp = req.servicePath.replace(/\/$/, '');
-    return `${base(req)}${sp}?${q.toString()}`;
-  };
-
   const STATUS_TO_STATE: Record<string, { vm: VmState[]; task?: (string | null)[] }> = {
     ACTIVE: { vm: ['active'] },
     BUILD: { vm: ['building'] },
@@ -619,8 +498,6 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
   const checkLock = (s: ServerState, ctx: RequestContext) => {
     if (s.locked && !ctx.isAdmin) fail(409, `Instance ${s.id} is locked`);
   };
-
-  const accepted = (): EmuResponse => ({ status: 202 });
 
   const hostArg = (v: unknown): string | null => {
     if (v === null || v === undefined) return null;
@@ -1214,7 +1091,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
   });
 
   const routes: Route[] = [
-    route('GET', '/', (req) => ok({ version: versionDoc(cloud, req.baseUrl) })),
+    route('GET', '/', (req) => ok({ version: versionDoc(cloud.maxComputeVersion, req.baseUrl) })),
     route('GET', '/os-services', listServices),
     route('PUT', '/os-services/:id', updateService),
     route('GET', '/os-hypervisors', listHypervisors(false)),
@@ -1255,22 +1132,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     route('PUT', '/os-quota-sets/:pid', quotaSet),
   ];
 
-  const versions = (req: EmuRequest): EmuResponse => ({
-    status: 200,
-    body: {
-      versions: [
-        {
-          id: 'v2.0',
-          status: 'SUPPORTED',
-          version: '',
-          min_version: '',
-          updated: '2011-01-21T11:33:21Z',
-          links: [{ rel: 'self', href: `${req.baseUrl}/compute/v2/` }],
-        },
-        { ...versionDoc(cloud, req.baseUrl), links: [{ rel: 'self', href: `${req.baseUrl}/compute/v2.1/` }] },
-      ],
-    },
-  });
+  const versions = (req: EmuRequest): EmuResponse => versionList(cloud.maxComputeVersion, req);
   return { routes, versions };
 }
 

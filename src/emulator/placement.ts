@@ -5,64 +5,15 @@
  * the migration consumers during moves), traits (COMPUTE_STATUS_DISABLED while
  * the compute service is disabled) and allocation candidates.
  */
-import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
-import { Fail, err, fail, route } from './http.js';
+import type { EmuRequest, Obj, Route } from './http.js';
+import { fail, route } from './http.js';
 import type { TokenStore } from './keystone.js';
-import { authenticate } from './keystone.js';
+import { at, ok, placementRoot, placementWrap } from './placement/api.js';
 import type { Cloud } from './cloud.js';
 import type { HostState, Resources } from './model.js';
 
-export function negotiatePlacement(cloud: Cloud, req: EmuRequest): [number, number] | EmuResponse {
-  const h = req.headers['openstack-api-version'];
-  const hs = Array.isArray(h) ? h.join(',') : h;
-  let raw: string | undefined;
-  if (hs) {
-    for (const part of hs.split(',')) {
-      const [svc, ver] = part.trim().split(/\s+/);
-      if (svc?.toLowerCase() === 'placement' && ver) raw = ver;
-    }
-  }
-  const max = cloud.maxPlacementVersion;
-  if (!raw) return [1, 0];
-  if (raw.toLowerCase() === 'latest') return max;
-  const m = /^([1-9]\d*)\.(\d+)$/.exec(raw.trim());
-  if (!m) return err('placement', 400, `invalid version string: ${raw}`, req.requestId);
-  const v: [number, number] = [Number(m[1]), Number(m[2])];
-  if (v[0] !== 1 || v[1] > max[1]) {
-    const r = err('placement', 406, `Unacceptable version header: ${raw}`, req.requestId);
-    const body = r.body as { errors: Obj[] };
-    body.errors[0]!['max_version'] = `${max[0]}.${max[1]}`;
-    body.errors[0]!['min_version'] = '1.0';
-    return r;
-  }
-  return v;
-}
-
-const at = (v: [number, number], minor: number) => v[1] >= minor;
-
 export function placementRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
-  const h =
-    (fn: (req: EmuRequest, v: [number, number]) => EmuResponse, opts: { min?: number } = {}) =>
-    (req: EmuRequest): EmuResponse => {
-      const v = negotiatePlacement(cloud, req);
-      if (!Array.isArray(v)) return v;
-      const vs = `${v[0]}.${v[1]}`;
-      req.note.microversion = vs;
-      const headers = { 'openstack-api-version': `placement ${vs}`, vary: 'openstack-api-version' };
-      const auth = authenticate(tokens, req, 'placement');
-      if ('status' in auth) return auth;
-      try {
-        if (!auth.isAdmin) fail(403, 'Policy does not allow placement:resource_providers:list to be performed.');
-        if (opts.min !== undefined && !at(v, opts.min)) fail(404, 'The resource could not be found.');
-        const r = fn(req, v);
-        return { ...r, headers: { ...headers, ...(r.headers ?? {}) } };
-      } catch (e) {
-        if (e instanceof Fail) return { ...err('placement', e.status, e.message, req.requestId), headers };
-        throw e;
-      }
-    };
-
-  const ok = (body: unknown): EmuResponse => ({ status: 200, body });
+  const h = placementWrap(cloud.maxPlacementVersion, tokens);
 
   const provider = (uuid: string): HostState => cloud.hostsByUuid.get(uuid) ?? fail(404, `No resource provider with uuid ${uuid} found`);
 
@@ -233,19 +184,8 @@ export function placementRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
     return ok({ allocation_requests: allocationRequests, provider_summaries: summaries });
   }, { min: 10 });
 
-  const root = (req: EmuRequest): EmuResponse => {
-    const [a, b] = cloud.maxPlacementVersion;
-    const v = negotiatePlacement(cloud, req);
-    if (!Array.isArray(v)) return v;
-    return {
-      status: 200,
-      headers: { 'openstack-api-version': `placement ${v[0]}.${v[1]}`, vary: 'openstack-api-version', 'cache-control': 'no-cache' },
-      body: { versions: [{ id: 'v1.0', max_version: `${a}.${b}`, min_version: '1.0', status: 'CURRENT', links: [{ rel: 'self', href: '' }] }] },
-    };
-  };
-
   return [
-    route('GET', '/', root),
+    route('GET', '/', (req) => placementRoot(cloud.maxPlacementVersion, req)),
     route('GET', '/resource_providers', listProviders),
     route('GET', '/resource_providers/:uuid', showProvider),
     route('GET', '/resource_providers/:uuid/inventories', inventories),
