@@ -27,11 +27,12 @@
  */
 import type { Clock } from '../core/clock.js';
 import { Engine } from './engine.js';
+import { Services } from './compute/services.js';
 import { Identity } from './keystone.js';
 import { Rng } from './rng.js';
 import type { FaultBook } from './faults.js';
 import type { FlavorSpec, Scenario } from './scenario.js';
-import { DEFAULT_FLAVORS, hostWithDefaults } from './scenario.js';
+import { DEFAULT_FLAVORS } from './scenario.js';
 import type {
   ActionEvent,
   AggregateState,
@@ -68,8 +69,6 @@ export class Cloud {
   readonly timings: ModelTimings;
   readonly maxComputeVersion: [number, number];
   readonly maxPlacementVersion: [number, number];
-  readonly serviceDownTimeMs: number;
-  readonly reportIntervalMs: number;
   readonly membersCanMigrate: boolean;
   readonly startedAt: number;
   /** Keystone: users, projects, application credentials, the admin. */
@@ -78,9 +77,10 @@ export class Cloud {
   readonly appCreds: Map<string, AppCredState>;
 
   // nova
-  readonly hosts = new Map<string, HostState>();
-  readonly hostsByNode = new Map<string, HostState>();
-  readonly hostsByUuid = new Map<string, HostState>();
+  /** Nova's services and compute hosts. */
+  readonly services: Services;
+  /** Compute hosts by name (tests read and change them). */
+  readonly hosts: Map<string, HostState>;
   readonly flavors = new Map<string, FlavorState>();
   readonly images = new Map<string, { id: string; name: string; createdAt: number }>();
   readonly servers = new Map<string, ServerState>();
@@ -90,7 +90,6 @@ export class Cloud {
   readonly actions = new Map<string, InstanceAction[]>();
   readonly groups = new Map<string, ServerGroupState>();
   readonly aggregates: AggregateState[] = [];
-  readonly controlServices: Array<{ id: number; uuid: string; binary: string; host: string }> = [];
   private nextMigrationId = 1;
   private nextServerSeq = 1;
 
@@ -110,76 +109,17 @@ export class Cloud {
     this.timings = timingsFrom(sc.migration);
     this.maxComputeVersion = parseVersion(sc.nova?.max_microversion ?? '2.93');
     this.maxPlacementVersion = parseVersion(sc.placement?.max_microversion ?? '1.39');
-    this.serviceDownTimeMs = (sc.nova?.service_down_time_s ?? 60) * 1000;
-    this.reportIntervalMs = (sc.nova?.report_interval_s ?? 10) * 1000;
     this.membersCanMigrate = sc.nova?.members_can_migrate ?? false;
     const now = this.startedAt;
     this.identity = new Identity(sc, this.rng);
     this.appCreds = this.identity.appCreds;
-
-    // ---- nova: control services
-    let serviceSeq = 1;
-    for (const binary of ['nova-scheduler', 'nova-conductor']) {
-      this.controlServices.push({ id: serviceSeq++, uuid: this.rng.uuid(), binary, host: 'controller' });
-    }
-    // ---- hosts
-    let nodeSeq = 1;
-    for (const h0 of sc.hosts) {
-      const h = hostWithDefaults(sc, h0);
-      const uuid = this.rng.uuid();
-      const inv = (total: number, reserved: number, ratio: number): Inventory => ({
-        total,
-        reserved,
-        min_unit: 1,
-        max_unit: total,
-        step_size: 1,
-        allocation_ratio: ratio,
-      });
-      const inventories: Record<string, Inventory> = {
-        VCPU: inv(h.vcpus, h.reserved_vcpus, h.cpu_allocation_ratio),
-        MEMORY_MB: inv(h.ram_mb, h.reserved_host_memory_mb, h.ram_allocation_ratio),
-        DISK_GB: inv(h.disk_gb, h.reserved_host_disk_gb, h.disk_allocation_ratio),
-      };
-      if (h.pcpus > 0) inventories['PCPU'] = inv(h.pcpus, 0, 1.0);
-      const host: HostState = {
-        name: h.name,
-        hypervisorHostname: h.hypervisor_hostname,
-        az: h.az ?? 'nova',
-        aggregates: h.aggregates ?? [],
-        serviceId: serviceSeq++,
-        serviceUuid: this.rng.uuid(),
-        computeNodeId: nodeSeq++,
-        uuid,
-        rpGeneration: 1,
-        inventories,
-        baseTraits: [
-          'COMPUTE_NET_ATTACH_INTERFACE',
-          'COMPUTE_VOLUME_ATTACH_WITH_TAG',
-          'COMPUTE_IMAGE_TYPE_RAW',
-          'COMPUTE_IMAGE_TYPE_QCOW2',
-          'COMPUTE_NODE',
-          'HW_CPU_X86_SSE42',
-          ...(h.traits ?? []),
-        ],
-        maxConcurrent: h.max_concurrent_live_migrations,
-        disabled: h.status === 'disabled',
-        disabledReason: h.status === 'disabled' ? (h.disabled_reason ?? null) : null,
-        forcedDown: h.forced_down,
-        heartbeatStoppedAt: h.state === 'down' ? now - this.serviceDownTimeMs - this.reportIntervalMs : null,
-        address: h.address ?? '127.0.0.1',
-        port: h.port ?? null,
-        hypervisorType: h.hypervisor_type,
-        activeOut: new Set(),
-        queue: [],
-        createdAt: now,
-        updatedAt: now,
-      };
-      this.hosts.set(host.name, host);
-      this.hostsByNode.set(host.hypervisorHostname, host);
-      this.hostsByUuid.set(host.uuid, host);
+    this.services = new Services(sc, this.rng, this.engine, this.startedAt);
+    this.hosts = this.services.hosts;
+    for (const host of this.hosts.values()) {
       this.rpAllocations.set(host.uuid, new Map());
       this.serversByHost.set(host.name, new Set());
     }
+
     // ---- aggregates (named aggregates and one per non-default AZ)
     const aggNames = new Map<string, AggregateState>();
     let aggSeq = 1;
@@ -338,65 +278,16 @@ export class Cloud {
     s.updatedAt = this.now;
   }
 
-  // ------------------------------------------------------------- services
-
-  serviceIsUp(h: HostState): boolean {
-    if (h.forcedDown) return false;
-    if (h.heartbeatStoppedAt === null) return true;
-    return this.now < h.heartbeatStoppedAt + this.serviceDownTimeMs;
-  }
-
-  /** Time of the last heartbeat (service updated_at). */
-  lastHeartbeat(h: HostState): number {
-    const since = this.now - this.startedAt;
-    const beat = this.now - (since % this.reportIntervalMs);
-    if (h.heartbeatStoppedAt !== null && h.heartbeatStoppedAt < beat) {
-      const stoppedSince = h.heartbeatStoppedAt - this.startedAt;
-      return h.heartbeatStoppedAt - (((stoppedSince % this.reportIntervalMs) + this.reportIntervalMs) % this.reportIntervalMs);
-    }
-    return beat;
-  }
-
-  /** host_status of a server (2.16+). */
-  hostStatus(s: ServerState): string {
-    if (!s.host) return '';
-    const h = this.hosts.get(s.host);
-    if (!h) return '';
-    if (h.forcedDown) return 'DOWN';
-    if (h.disabled) return 'MAINTENANCE';
-    return this.serviceIsUp(h) ? 'UP' : 'UNKNOWN';
-  }
-
-  setServiceStatus(h: HostState, disabled: boolean, reason: string | null): void {
-    if (h.disabled !== disabled) h.rpGeneration++;
-    h.disabled = disabled;
-    h.disabledReason = disabled ? reason : null;
-    h.updatedAt = this.now;
-  }
-
-  setForcedDown(h: HostState, forced: boolean): void {
-    h.forcedDown = forced;
-    h.updatedAt = this.now;
-  }
-
-  /** Stop a compute service's heartbeats at model time `at` (its migrations freeze then); with `upAfterMs`, a reboot: they resume that much later. */
+  /** Stop a compute service's heartbeats at model time `at`; its migrations freeze then (see Services.stopHeartbeats). */
   stopHeartbeats(h: HostState, at: number, immediate = false, upAfterMs: number | null = null): void {
-    const apply = () => {
-      h.heartbeatStoppedAt = immediate ? this.now - this.serviceDownTimeMs : this.now;
-      if (upAfterMs !== null) {
-        this.engine.at(this.now + upAfterMs, `host-up ${h.name}`, () => {
-          h.heartbeatStoppedAt = null;
-        });
-      }
+    this.services.stopHeartbeats(h, at, immediate, upAfterMs, () => {
       for (const m of this.migrations.values()) {
         if (m.frozen) continue;
         if (m.sourceCompute !== h.name && m.destCompute !== h.name) continue;
         if (!['preparing', 'running', 'post-migrating', 'pre-migrating', 'migrating'].includes(m.status)) continue;
         this.freeze(m);
       }
-    };
-    if (at <= this.now) apply();
-    else this.engine.at(at, `host-down ${h.name}`, apply);
+    });
   }
 
   traits(h: HostState): string[] {
@@ -426,7 +317,7 @@ export class Cloud {
     if (!c) return;
     for (const rp of c.byRp.keys()) {
       this.rpAllocations.get(rp)?.delete(consumer);
-      const h = this.hostsByUuid.get(rp);
+      const h = this.services.hostsByUuid.get(rp);
       if (h) h.rpGeneration++;
     }
     this.consumers.delete(consumer);
@@ -444,7 +335,7 @@ export class Cloud {
       const m = this.rpAllocations.get(rp)!;
       m.delete(from);
       m.set(to, res);
-      const h = this.hostsByUuid.get(rp);
+      const h = this.services.hostsByUuid.get(rp);
       if (h) h.rpGeneration++;
     }
   }
@@ -501,7 +392,7 @@ export class Cloud {
     for (const h of pool) {
       if (opts.exclude && h.name === opts.exclude) continue;
       // A forced host ("nova:compute-01" at boot) skips the filters but not Placement's capacity check.
-      if (!opts.force && (h.disabled || !this.serviceIsUp(h))) continue;
+      if (!opts.force && (h.disabled || !this.services.serviceIsUp(h))) continue;
       if (!opts.force && s.requestedAz && h.az !== s.requestedAz) continue;
       if (group && !opts.force) {
         const n = groupHosts.get(h.name) ?? 0;
@@ -724,7 +615,7 @@ export class Cloud {
     m.timer = null;
     if (s.deleted) return this.setStatus(m, 'error');
     const source = this.hosts.get(m.sourceCompute)!;
-    if (!this.serviceIsUp(source)) {
+    if (!this.services.serviceIsUp(source)) {
       return this.failPrecheck(s, m, action, ev, `Compute service of ${source.name} is unavailable at this time.`);
     }
     if (m.requestedHost === m.sourceCompute) {
@@ -758,7 +649,7 @@ export class Cloud {
 
   /** Start queued live migrations while the source has free slots. */
   private pumpQueue(source: HostState): void {
-    if (!this.serviceIsUp(source) && source.heartbeatStoppedAt !== null && source.heartbeatStoppedAt <= this.now) return;
+    if (!this.services.serviceIsUp(source) && source.heartbeatStoppedAt !== null && source.heartbeatStoppedAt <= this.now) return;
     while (source.queue.length > 0 && (source.maxConcurrent === 0 || source.activeOut.size < source.maxConcurrent)) {
       const m = this.migrationByUuid(source.queue.shift()!);
       if (!m || m.status !== 'queued') continue;

@@ -161,7 +161,7 @@ function snapshotHost(cloud: Cloud, h: HostState): HostSnapshot {
     serviceId: h.serviceUuid,
     status: h.disabled ? 'disabled' : 'enabled',
     disabledReason: h.disabledReason,
-    state: cloud.serviceIsUp(h) ? 'up' : 'down',
+    state: cloud.services.serviceIsUp(h) ? 'up' : 'down',
     forcedDown: h.forcedDown,
     servers: [...(cloud.serversByHost.get(h.name) ?? [])],
     usage: cloud.usage(h),

@@ -9,6 +9,8 @@ import { fail, isObj, route } from './http.js';
 import type { TokenStore } from './keystone.js';
 import { MAX_LIMIT, UUID_RE, accepted, base, boolFromString, computeWrap, isotime, limitMarker, links, naive, nextHref, ok, versionDoc, versionList } from './compute/api.js';
 import type { Cloud } from './cloud.js';
+import { servicesRoutes } from './compute/services.js';
+import { zonesRoutes } from './compute/zones.js';
 import type { HostState, MigrationState, RequestContext, ServerState, VmState } from './model.js';
 import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, POWER, serverStatus, vAtLeast } from './model.js';
 
@@ -23,138 +25,13 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     return s;
   };
 
-  // ------------------------------------------------------------------ services
-
-  const serviceView = (hst: HostState, v: [number, number]) => {
-    const body: Obj = {
-      binary: 'nova-compute',
-      host: hst.name,
-      id: vAtLeast(v, 53) ? hst.serviceUuid : hst.serviceId,
-      zone: hst.az,
-      status: hst.disabled ? 'disabled' : 'enabled',
-      state: cloud.serviceIsUp(hst) ? 'up' : 'down',
-      updated_at: naive(cloud.lastHeartbeat(hst)),
-      disabled_reason: hst.disabledReason,
-    };
-    if (vAtLeast(v, 11)) body['forced_down'] = hst.forcedDown;
-    return body;
-  };
-
-  const controlView = (c: (typeof cloud.controlServices)[number], v: [number, number]) => {
-    const body: Obj = {
-      binary: c.binary,
-      host: c.host,
-      id: vAtLeast(v, 53) ? c.uuid : c.id,
-      zone: 'internal',
-      status: 'enabled',
-      state: 'up',
-      updated_at: naive(cloud.now - ((cloud.now - cloud.startedAt) % cloud.reportIntervalMs)),
-      disabled_reason: null,
-    };
-    if (vAtLeast(v, 11)) body['forced_down'] = false;
-    return body;
-  };
-
-  const listServices = h(
-    (req, ctx) => {
-      const host = req.query.get('host');
-      const binary = req.query.get('binary');
-      if (vAtLeast(ctx.version, 75)) {
-        for (const k of req.query.keys()) if (k !== 'host' && k !== 'binary') fail(400, `Invalid input for query parameters ${k}. Value: ${req.query.get(k)}. Additional properties are not allowed ('${k}' was unexpected)`);
-      }
-      const out: Obj[] = [];
-      for (const c of cloud.controlServices) {
-        if ((host && c.host !== host) || (binary && c.binary !== binary)) continue;
-        out.push(controlView(c, ctx.version));
-      }
-      const hosts = host ? [cloud.hosts.get(host)].filter((x): x is HostState => !!x) : [...cloud.hosts.values()];
-      if (!binary || binary === 'nova-compute') for (const hst of hosts) out.push(serviceView(hst, ctx.version));
-      return ok({ services: out });
-    },
-    { admin: 'os_compute_api:os-services:list' },
-  );
-
-  const validateReason = (reason: unknown, legacy: boolean) => {
-    if (reason === undefined) return;
-    if (typeof reason !== 'string' || reason.length < 1 || reason.length > 255) {
-      const why = typeof reason !== 'string' ? `${JSON.stringify(reason)} is not of type 'string'` : reason.length < 1 ? `'' is too short` : `'${reason.slice(0, 40)}...' is too long`;
-      fail(400, `Invalid input for field/attribute disabled_reason. Value: ${String(reason)}. ${why}`);
-    }
-    void legacy;
-  };
-
-  const updateService = h(
-    (req, ctx) => {
-      const id = req.params['id']!;
-      const body = req.body;
-      if (!vAtLeast(ctx.version, 53)) {
-        // PUT /os-services/{enable|disable|disable-log-reason|force-down} with host + binary
-        if (!isObj(body)) fail(400, 'The request body is invalid.');
-        const b = body as Obj;
-        const allowed = ['host', 'binary', 'disabled_reason', ...(vAtLeast(ctx.version, 11) ? ['forced_down'] : [])];
-        for (const k of Object.keys(b)) if (!allowed.includes(k)) fail(400, `Invalid input for field/attribute ${k}. Additional properties are not allowed ('${k}' was unexpected)`);
-        if (typeof b['host'] !== 'string') fail(400, "Invalid input for field/attribute host. 'host' is a required property");
-        if (typeof b['binary'] !== 'string') fail(400, "Invalid input for field/attribute binary. 'binary' is a required property");
-        validateReason(b['disabled_reason'], true);
-        const actions = ['enable', 'disable', 'disable-log-reason', ...(vAtLeast(ctx.version, 11) ? ['force-down'] : [])];
-        if (!actions.includes(id)) fail(404, 'Unknown action');
-        if (b['binary'] !== 'nova-compute') fail(400, `Updating a ${String(b['binary'])} service is not supported. Only nova-compute services can be updated.`);
-        const hst = cloud.hosts.get(b['host'] as string) ?? fail(404, `Service ${String(b['binary'])} on host ${String(b['host'])} could not be found.`);
-        if (id === 'force-down') {
-          if (b['forced_down'] === undefined) fail(400, 'Missing forced_down field');
-          const fd = typeof b['forced_down'] === 'boolean' ? b['forced_down'] : boolFromString(String(b['forced_down']));
-          cloud.setForcedDown(hst, fd);
-          return ok({ service: { host: hst.name, binary: 'nova-compute', forced_down: fd } });
-        }
-        if (id === 'disable-log-reason' && b['disabled_reason'] === undefined) fail(400, 'Missing disabled reason field');
-        const disable = id !== 'enable';
-        const reason = id === 'disable-log-reason' ? (b['disabled_reason'] as string) : null;
-        cloud.setServiceStatus(hst, disable, reason);
-        const svc: Obj = { host: hst.name, binary: 'nova-compute', status: disable ? 'disabled' : 'enabled' };
-        if (reason) svc['disabled_reason'] = reason;
-        return ok({ service: svc });
-      }
-      if (!UUID_RE.test(id)) fail(400, `Invalid uuid ${id}`);
-      const ctl = cloud.controlServices.find((c) => c.uuid === id);
-      if (ctl) fail(400, `Updating a ${ctl.binary} service is not supported. Only nova-compute services can be updated.`);
-      const hst = [...cloud.hosts.values()].find((x) => x.serviceUuid === id) ?? fail(404, `Service ${id} could not be found.`);
-      if (!isObj(body)) fail(400, 'The request body is invalid.');
-      const b = body as Obj;
-      for (const k of Object.keys(b)) if (!['status', 'disabled_reason', 'forced_down'].includes(k)) fail(400, `Invalid input for field/attribute ${k}. Additional properties are not allowed ('${k}' was unexpected)`);
-      if (b['status'] !== undefined && b['status'] !== 'enabled' && b['status'] !== 'disabled') {
-        fail(400, `Invalid input for field/attribute status. Value: ${String(b['status'])}. '${String(b['status'])}' is not one of ['enabled', 'disabled']`);
-      }
-      validateReason(b['disabled_reason'], false);
-      let changed = false;
-      if (b['status'] === 'enabled') {
-        if (b['disabled_reason']) fail(400, "Specifying 'disabled_reason' with status 'enabled' is invalid.");
-        changed = changed || hst.disabled || hst.disabledReason !== null;
-        cloud.setServiceStatus(hst, false, null);
-        changed = true;
-      } else if (b['status'] === 'disabled') {
-        cloud.setServiceStatus(hst, true, (b['disabled_reason'] as string | undefined) ?? null);
-        changed = true;
-      }
-      if (b['forced_down'] !== undefined) {
-        const fd = typeof b['forced_down'] === 'boolean' ? b['forced_down'] : boolFromString(String(b['forced_down']));
-        cloud.setForcedDown(hst, fd);
-        changed = true;
-      }
-      if (!changed) fail(400, "No updates were requested. Fields 'status' or 'forced_down' should be specified.");
-      const view = serviceView(hst, ctx.version);
-      view['forced_down'] = hst.forcedDown;
-      return ok({ service: view });
-    },
-    { admin: 'os_compute_api:os-services:update' },
-  );
-
   // ------------------------------------------------------------------ hypervisors
 
   const hypervisorView = (hst: HostState, v: [number, number], detail: boolean, withServers: boolean) => {
     const body: Obj = {
       id: vAtLeast(v, 53) ? hst.uuid : hst.computeNodeId,
       hypervisor_hostname: hst.hypervisorHostname,
-      state: cloud.serviceIsUp(hst) ? 'up' : 'down',
+      state: cloud.services.serviceIsUp(hst) ? 'up' : 'down',
       status: hst.disabled ? 'disabled' : 'enabled',
     };
     if (detail) {
@@ -250,7 +127,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
       let hst: HostState | undefined;
       if (vAtLeast(v, 53)) {
         if (!UUID_RE.test(id)) fail(400, `Invalid uuid ${id}`);
-        hst = cloud.hostsByUuid.get(id);
+        hst = cloud.services.hostsByUuid.get(id);
       } else hst = [...cloud.hosts.values()].find((x) => String(x.computeNodeId) === id);
       if (!hst) return fail(404, `Hypervisor with ID '${id}' could not be found.`);
       const ws = req.query.get('with_servers');
@@ -343,7 +220,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     out['OS-EXT-STS:vm_state'] = s.vmState;
     out['OS-EXT-STS:power_state'] = s.powerState;
     out['os-extended-volumes:volumes_attached'] = [];
-    if (vAtLeast(v, 16) && ctx.isAdmin) out['host_status'] = cloud.hostStatus(s);
+    if (vAtLeast(v, 16) && ctx.isAdmin) out['host_status'] = cloud.services.hostStatus(s);
     if (vAtLeast(v, 9)) out['locked'] = s.locked;
     if (vAtLeast(v, 73)) out['locked_reason'] = s.locked ? s.lockedReason : null;
     if (vAtLeast(v, 19)) out['description'] = null;
@@ -542,7 +419,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
           // Before 2.34 the pre-checks are synchronous: NoValidHost and friends are 400s.
           const src = cloud.hosts.get(s.host!)!;
           if (host === s.host) fail(400, `Unable to migrate instance (${s.id}) to current host (${s.host}).`);
-          if (!cloud.serviceIsUp(src)) fail(400, `Compute service of ${src.name} is unavailable at this time.`);
+          if (!cloud.services.serviceIsUp(src)) fail(400, `Compute service of ${src.name} is unavailable at this time.`);
           if (!cloud.schedule(s, { exclude: s.host, requested: host })) fail(400, 'No valid host was found. ');
         }
         cloud.liveMigrate(s, ctx, arg['force'] === true ? host : host);
@@ -987,45 +864,6 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     { admin: 'os_compute_api:os-aggregates:delete' },
   );
 
-  /** Nova's availability_zone.py: zones of enabled services are available; disabled hosts are left out of the listing. */
-  const azDetail = (detail: boolean) =>
-    h(
-      (_req, _ctx) => {
-        const enabledZones = new Map<string, HostState[]>();
-        const allZones = new Set<string>();
-        for (const hst of cloud.hosts.values()) {
-          allZones.add(hst.az);
-          if (!hst.disabled) enabledZones.set(hst.az, [...(enabledZones.get(hst.az) ?? []), hst]);
-        }
-        const out: Obj[] = [];
-        if (detail) {
-          out.push({
-            zoneName: 'internal',
-            zoneState: { available: true },
-            hosts: {
-              controller: Object.fromEntries(
-                cloud.controlServices.map((c) => [c.binary, { available: true, active: true, updated_at: naive(cloud.now - ((cloud.now - cloud.startedAt) % cloud.reportIntervalMs)) }]),
-              ),
-            },
-          });
-        }
-        for (const [zone, hs] of enabledZones) {
-          out.push({
-            zoneName: zone,
-            zoneState: { available: true },
-            hosts: detail
-              ? Object.fromEntries(
-                  hs.map((x) => [x.name, { 'nova-compute': { available: cloud.serviceIsUp(x), active: true, updated_at: naive(cloud.lastHeartbeat(x)) } }]),
-                )
-              : null,
-          });
-        }
-        for (const zone of allZones) if (!enabledZones.has(zone)) out.push({ zoneName: zone, zoneState: { available: false }, hosts: null });
-        return ok({ availabilityZoneInfo: out });
-      },
-      detail ? { admin: 'os_compute_api:os-availability-zone:detail' } : {},
-    );
-
   const listAggregates = h((_req, ctx) => ok({ aggregates: cloud.aggregates.map((a) => aggregateView(a, ctx.version)) }), { admin: 'os_compute_api:os-aggregates:index' });
 
   const flavorFull = (req: EmuRequest, f: ReturnType<Cloud['findFlavor']> & object, v: [number, number]) => {
@@ -1092,8 +930,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
 
   const routes: Route[] = [
     route('GET', '/', (req) => ok({ version: versionDoc(cloud.maxComputeVersion, req.baseUrl) })),
-    route('GET', '/os-services', listServices),
-    route('PUT', '/os-services/:id', updateService),
+    ...servicesRoutes(h, cloud.services),
     route('GET', '/os-hypervisors', listHypervisors(false)),
     route('GET', '/os-hypervisors/detail', listHypervisors(true)),
     route('GET', '/os-hypervisors/:pattern/search', searchHypervisors(false)),
@@ -1119,8 +956,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     route('POST', '/os-aggregates', createAggregate),
     route('POST', '/os-aggregates/:id/action', aggregateAction),
     route('DELETE', '/os-aggregates/:id', deleteAggregate),
-    route('GET', '/os-availability-zone', azDetail(false)),
-    route('GET', '/os-availability-zone/detail', azDetail(true)),
+    ...zonesRoutes(h, cloud.services),
     route('GET', '/os-aggregates', listAggregates),
     route('GET', '/flavors', listFlavors(false)),
     route('GET', '/flavors/detail', listFlavors(true)),

@@ -15,7 +15,7 @@ import type { HostState, Resources } from './model.js';
 export function placementRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
   const h = placementWrap(cloud.maxPlacementVersion, tokens);
 
-  const provider = (uuid: string): HostState => cloud.hostsByUuid.get(uuid) ?? fail(404, `No resource provider with uuid ${uuid} found`);
+  const provider = (uuid: string): HostState => cloud.services.hostsByUuid.get(uuid) ?? fail(404, `No resource provider with uuid ${uuid} found`);
 
   const providerView = (req: EmuRequest, hst: HostState, v: [number, number]) => {
     const base = `/placement/resource_providers/${hst.uuid}`;
@@ -60,7 +60,7 @@ export function placementRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
     if (name) list = list.filter((x) => x.hypervisorHostname === name);
     if (uuid) list = list.filter((x) => x.uuid === uuid);
     if (inTree) {
-      if (!cloud.hostsByUuid.has(inTree)) list = [];
+      if (!cloud.services.hostsByUuid.has(inTree)) list = [];
       else list = list.filter((x) => x.uuid === inTree);
     }
     for (const t of required) {
@@ -123,7 +123,7 @@ export function placementRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
     const allocations: Obj = {};
     if (c) {
       for (const [rp, res] of c.byRp) {
-        const hst = cloud.hostsByUuid.get(rp);
+        const hst = cloud.services.hostsByUuid.get(rp);
         allocations[rp] = { generation: hst?.rpGeneration ?? 0, resources: { ...res } };
       }
     }
