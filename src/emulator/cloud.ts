@@ -27,11 +27,13 @@
  */
 import type { Clock } from '../core/clock.js';
 import { Engine } from './engine.js';
+import { Flavors, flavorResources } from './compute/flavors.js';
 import { Services } from './compute/services.js';
+import { Images } from './images.js';
 import { Identity } from './keystone.js';
 import { Rng } from './rng.js';
 import type { FaultBook } from './faults.js';
-import type { FlavorSpec, Scenario } from './scenario.js';
+import type { Scenario } from './scenario.js';
 import { DEFAULT_FLAVORS } from './scenario.js';
 import type {
   ActionEvent,
@@ -81,8 +83,8 @@ export class Cloud {
   readonly services: Services;
   /** Compute hosts by name (tests read and change them). */
   readonly hosts: Map<string, HostState>;
-  readonly flavors = new Map<string, FlavorState>();
-  readonly images = new Map<string, { id: string; name: string; createdAt: number }>();
+  readonly flavors: Flavors;
+  readonly images: Images;
   readonly servers = new Map<string, ServerState>();
   readonly serversByHost = new Map<string, Set<string>>();
   readonly migrations = new Map<number, MigrationState>();
@@ -148,11 +150,8 @@ export class Cloud {
       }
     }
     // ---- flavors, images
-    for (const f of sc.flavors ?? DEFAULT_FLAVORS) this.addFlavor(f);
-    for (const i of sc.images ?? [{ name: 'cirros' }]) {
-      const id = i.id ?? this.rng.uuid();
-      this.images.set(id, { id, name: i.name, createdAt: now });
-    }
+    this.flavors = new Flavors(sc.flavors ?? DEFAULT_FLAVORS, this.rng);
+    this.images = new Images(sc.images ?? [{ name: 'cirros' }], this.rng, now);
     // ---- server groups
     for (const g of sc.server_groups ?? []) {
       const proj = g.project ? this.identity.projectByName(g.project)! : this.identity.adminProject;
@@ -170,10 +169,10 @@ export class Cloud {
     // ---- instances
     for (const spec of sc.instances ?? []) {
       const proj = spec.project ? this.identity.projectByName(spec.project)! : this.identity.adminProject;
-      const flavor = this.findFlavor(spec.flavor)!;
+      const flavor = this.flavors.find(spec.flavor)!;
       const state = STATE_MAP[spec.state ?? 'ACTIVE'];
       const host = spec.host ? this.hosts.get(spec.host)! : null;
-      const image = spec.image ? [...this.images.values()].find((i) => i.name === spec.image || i.id === spec.image)! : [...this.images.values()][0]!;
+      const image = spec.image ? [...this.images.byId.values()].find((i) => i.name === spec.image || i.id === spec.image)! : [...this.images.byId.values()][0]!;
       const group = spec.server_group ? [...this.groups.values()].find((g) => g.name === spec.server_group)! : null;
       const s: ServerState = {
         id: spec.id ?? this.rng.uuid(),
@@ -235,38 +234,6 @@ export class Cloud {
     return this.engine.now;
   }
 
-  private addFlavor(f: FlavorSpec): FlavorState {
-    const fl: FlavorState = {
-      id: f.id ?? this.rng.uuid(),
-      name: f.name,
-      vcpus: f.vcpus,
-      ram: f.ram_mb,
-      disk: f.disk_gb ?? 0,
-      ephemeral: f.ephemeral_gb ?? 0,
-      swap: f.swap_mb ?? 0,
-      isPublic: f.is_public ?? true,
-      extraSpecs: { ...(f.extra_specs ?? {}) },
-    };
-    this.flavors.set(fl.id, fl);
-    return fl;
-  }
-
-  findFlavor(ref: string): FlavorState | undefined {
-    const id = ref.includes('/') ? ref.slice(ref.lastIndexOf('/') + 1) : ref;
-    return this.flavors.get(id) ?? [...this.flavors.values()].find((f) => f.name === id);
-  }
-
-  flavorResources(f: FlavorState): Resources {
-    const r: Resources = { VCPU: f.vcpus, MEMORY_MB: f.ram };
-    const disk = f.disk + f.ephemeral + Math.ceil(f.swap / 1024);
-    if (disk > 0) r['DISK_GB'] = disk;
-    if (f.extraSpecs['hw:cpu_policy'] === 'dedicated') {
-      r['PCPU'] = f.vcpus;
-      delete r['VCPU'];
-    }
-    return r;
-  }
-
   private setHost(s: ServerState, host: HostState | null): void {
     if (s.host) this.serversByHost.get(s.host)?.delete(s.id);
     s.host = host?.name ?? null;
@@ -299,7 +266,7 @@ export class Cloud {
   // ------------------------------------------------------------- placement
 
   allocate(consumer: string, host: HostState, flavor: FlavorState, type: 'INSTANCE' | 'MIGRATION', projectId: string, userId: string): void {
-    const res = this.flavorResources(flavor);
+    const res = flavorResources(flavor);
     let c = this.consumers.get(consumer);
     if (!c) {
       c = { projectId, userId, generation: 0, consumerType: type, byRp: new Map() };
@@ -373,7 +340,7 @@ export class Cloud {
    * the host or null (NoValidHost).
    */
   schedule(s: ServerState, opts: { exclude?: string | null; requested?: string | null; force?: boolean } = {}): HostState | null {
-    const res = this.flavorResources(s.flavor);
+    const res = flavorResources(s.flavor);
     const group = s.groupId ? this.groups.get(s.groupId) : undefined;
     const groupHosts = new Map<string, number>();
     if (group) {

@@ -15,6 +15,7 @@ import type { FaultSpec } from './faults.js';
 import { FAULT_SCHEMA, FaultBook, isMigrationFault, isRequestFault } from './faults.js';
 import type { EmuRequest, EmuResponse, Route, RunningServer } from './http.js';
 import { RequestLog, err, route, startHttpServer } from './http.js';
+import { glanceRoutes } from './images.js';
 import { TokenStore, keystoneRoutes } from './keystone.js';
 import type { ConsumerAllocation, HostState, InstanceAction, MigrationState, ServerState } from './model.js';
 import { Cloud } from './cloud.js';
@@ -253,36 +254,7 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
   const nova = novaRoutes(cloud, tokens);
   const placement = placementRoutes(cloud, tokens);
 
-  const glance: Route[] = [
-    route('GET', '/', (req) => ({
-      status: 300,
-      body: { versions: [{ id: 'v2.16', status: 'CURRENT', links: [{ rel: 'self', href: `${req.baseUrl}/image/v2/` }] }] },
-    })),
-    route('GET', '/v2/images', (req) => {
-      const auth = tokens.check(String(req.headers['x-auth-token'] ?? ''));
-      if (!auth || !auth.projectId) return err('image', 401, 'The request you have made requires authentication.', req.requestId);
-      const name = req.query.get('name');
-      const images = [...cloud.images.values()]
-        .filter((i) => !name || i.name === name)
-        .map((i) => ({
-          id: i.id,
-          name: i.name,
-          status: 'active',
-          visibility: 'public',
-          disk_format: 'raw',
-          container_format: 'bare',
-          size: 1024,
-          min_disk: 0,
-          min_ram: 0,
-          created_at: new Date(i.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          updated_at: new Date(i.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          self: `/v2/images/${i.id}`,
-          file: `/v2/images/${i.id}/file`,
-          schema: '/v2/schemas/image',
-        }));
-      return { status: 200, body: { images, first: '/v2/images', schema: '/v2/schemas/images' } };
-    }),
-  ];
+  const glance = glanceRoutes(cloud.images, tokens);
 
   const state: EmulatorState = {
     cloud,

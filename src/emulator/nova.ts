@@ -11,6 +11,8 @@ import { MAX_LIMIT, UUID_RE, accepted, base, boolFromString, computeWrap, isotim
 import type { Cloud } from './cloud.js';
 import { servicesRoutes } from './compute/services.js';
 import { zonesRoutes } from './compute/zones.js';
+import { flavorsRoutes } from './compute/flavors.js';
+import { novaImagesRoutes } from './images.js';
 import type { HostState, MigrationState, RequestContext, ServerState, VmState } from './model.js';
 import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, POWER, serverStatus, vAtLeast } from './model.js';
 
@@ -311,10 +313,10 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     if (typeof sv['name'] !== 'string' || sv['name'].length < 1 || sv['name'].length > 255) fail(400, "Invalid input for field/attribute name. 'name' is a required property");
     if (typeof sv['flavorRef'] !== 'string' && typeof sv['flavorRef'] !== 'number') fail(400, "Invalid input for field/attribute flavorRef. 'flavorRef' is a required property");
     if (vAtLeast(ctx.version, 37) && sv['networks'] === undefined) fail(400, "Invalid input for field/attribute server. Value: ... 'networks' is a required property");
-    const flavor = cloud.findFlavor(String(sv['flavorRef'])) ?? fail(400, `Flavor ${String(sv['flavorRef'])} could not be found.`);
+    const flavor = cloud.flavors.find(String(sv['flavorRef'])) ?? fail(400, `Flavor ${String(sv['flavorRef'])} could not be found.`);
     const imageRef = typeof sv['imageRef'] === 'string' ? sv['imageRef'] : '';
     const imgId = imageRef.includes('/') ? imageRef.slice(imageRef.lastIndexOf('/') + 1) : imageRef;
-    const image = cloud.images.get(imgId) ?? [...cloud.images.values()].find((i) => i.name === imgId);
+    const image = cloud.images.byId.get(imgId) ?? [...cloud.images.byId.values()].find((i) => i.name === imgId);
     if (!image) fail(400, imageRef ? `Image ${imageRef} could not be found.` : 'Can not find requested image');
     let az: string | null = null;
     let forced: string | null = null;
@@ -866,57 +868,6 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
 
   const listAggregates = h((_req, ctx) => ok({ aggregates: cloud.aggregates.map((a) => aggregateView(a, ctx.version)) }), { admin: 'os_compute_api:os-aggregates:index' });
 
-  const flavorFull = (req: EmuRequest, f: ReturnType<Cloud['findFlavor']> & object, v: [number, number]) => {
-    const o: Obj = {
-      id: f.id,
-      name: f.name,
-      ram: f.ram,
-      disk: f.disk,
-      vcpus: f.vcpus,
-      'OS-FLV-EXT-DATA:ephemeral': f.ephemeral,
-      'OS-FLV-DISABLED:disabled': false,
-      swap: f.swap === 0 ? (vAtLeast(v, 75) ? 0 : '') : f.swap,
-      rxtx_factor: 1.0,
-      'os-flavor-access:is_public': f.isPublic,
-      links: links(req, 'flavors', f.id),
-    };
-    if (vAtLeast(v, 55)) o['description'] = null;
-    if (vAtLeast(v, 61)) o['extra_specs'] = { ...f.extraSpecs };
-    return o;
-  };
-
-  const listFlavors = (detail: boolean) =>
-    h((req, ctx) =>
-      ok({
-        flavors: [...cloud.flavors.values()]
-          .sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }))
-          .map((f) => (detail ? flavorFull(req, f, ctx.version) : { id: f.id, name: f.name, links: links(req, 'flavors', f.id), ...(vAtLeast(ctx.version, 55) ? { description: null } : {}) })),
-      }),
-    );
-
-  const showFlavor = h((req, ctx) => {
-    const f = cloud.flavors.get(req.params['id']!) ?? fail(404, `Flavor ${req.params['id']} could not be found.`);
-    return ok({ flavor: flavorFull(req, f, ctx.version) });
-  });
-
-  const flavorExtraSpecs = h((req) => {
-    const f = cloud.flavors.get(req.params['id']!) ?? fail(404, `Flavor ${req.params['id']} could not be found.`);
-    return ok({ extra_specs: { ...f.extraSpecs } });
-  });
-
-  const listImages = (detail: boolean) =>
-    h(
-      (req) =>
-        ok({
-          images: [...cloud.images.values()].map((i) =>
-            detail
-              ? { id: i.id, name: i.name, status: 'ACTIVE', progress: 100, minDisk: 0, minRam: 0, metadata: {}, created: isotime(i.createdAt), updated: isotime(i.createdAt), links: links(req, 'images', i.id) }
-              : { id: i.id, name: i.name, links: links(req, 'images', i.id) },
-          ),
-        }),
-      { maxVersion: 35 },
-    );
-
   const quotaSet = h((req, ctx) => {
     const pid = req.params['pid']!;
     const defaults: Obj = { instances: 10, cores: 20, ram: 51200, key_pairs: 100, metadata_items: 128, server_groups: 10, server_group_members: 10 };
@@ -958,12 +909,8 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     route('DELETE', '/os-aggregates/:id', deleteAggregate),
     ...zonesRoutes(h, cloud.services),
     route('GET', '/os-aggregates', listAggregates),
-    route('GET', '/flavors', listFlavors(false)),
-    route('GET', '/flavors/detail', listFlavors(true)),
-    route('GET', '/flavors/:id', showFlavor),
-    route('GET', '/flavors/:id/os-extra_specs', flavorExtraSpecs),
-    route('GET', '/images', listImages(false)),
-    route('GET', '/images/detail', listImages(true)),
+    ...flavorsRoutes(h, cloud.flavors),
+    ...novaImagesRoutes(h, cloud.images),
     route('GET', '/os-quota-sets/:pid', quotaSet),
     route('PUT', '/os-quota-sets/:pid', quotaSet),
   ];
