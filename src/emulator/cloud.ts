@@ -27,6 +27,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import { Engine } from './engine.js';
+import { Aggregates } from './compute/aggregates.js';
 import { Flavors, flavorResources } from './compute/flavors.js';
 import { Services } from './compute/services.js';
 import { Images } from './images.js';
@@ -37,7 +38,6 @@ import type { Scenario } from './scenario.js';
 import { DEFAULT_FLAVORS } from './scenario.js';
 import type {
   ActionEvent,
-  AggregateState,
   ConsumerAllocation,
   FlavorState,
   HostState,
@@ -91,7 +91,7 @@ export class Cloud {
   readonly migrationsByServer = new Map<string, number[]>();
   readonly actions = new Map<string, InstanceAction[]>();
   readonly groups = new Map<string, ServerGroupState>();
-  readonly aggregates: AggregateState[] = [];
+  readonly aggregates: Aggregates;
   private nextMigrationId = 1;
   private nextServerSeq = 1;
 
@@ -122,34 +122,7 @@ export class Cloud {
       this.serversByHost.set(host.name, new Set());
     }
 
-    // ---- aggregates (named aggregates and one per non-default AZ)
-    const aggNames = new Map<string, AggregateState>();
-    let aggSeq = 1;
-    const aggregate = (name: string): AggregateState => {
-      let a = aggNames.get(name);
-      if (!a) {
-        const spec = (sc.aggregates ?? []).find((x) => x.name === name);
-        a = { id: aggSeq++, uuid: this.rng.uuid(), name, az: spec?.az ?? null, hosts: [], metadata: { ...(spec?.metadata ?? {}) }, createdAt: now };
-        if (a.az) a.metadata['availability_zone'] = a.az;
-        aggNames.set(name, a);
-        this.aggregates.push(a);
-      }
-      return a;
-    };
-    for (const spec of sc.aggregates ?? []) aggregate(spec.name);
-    for (const host of this.hosts.values()) {
-      if (host.az !== 'nova') {
-        const a = aggregate(`${host.az}`);
-        a.az = host.az;
-        a.metadata['availability_zone'] = host.az;
-        a.hosts.push(host.name);
-      }
-      for (const name of host.aggregates) {
-        const a = aggregate(name);
-        if (!a.hosts.includes(host.name)) a.hosts.push(host.name);
-      }
-    }
-    // ---- flavors, images
+    this.aggregates = new Aggregates(sc, this.rng, this.engine, this.hosts);
     this.flavors = new Flavors(sc.flavors ?? DEFAULT_FLAVORS, this.rng);
     this.images = new Images(sc.images ?? [{ name: 'cirros' }], this.rng, now);
     // ---- server groups
@@ -382,20 +355,6 @@ export class Cloud {
     const g: ServerGroupState = { id: this.rng.uuid(), name, policy, projectId, userId, members: [], maxServerPerHost };
     this.groups.set(g.id, g);
     return g;
-  }
-
-  createAggregate(name: string, az: string | null): AggregateState {
-    const a: AggregateState = {
-      id: Math.max(0, ...this.aggregates.map((x) => x.id)) + 1,
-      uuid: this.rng.uuid(),
-      name,
-      az,
-      hosts: [],
-      metadata: az ? { availability_zone: az } : {},
-      createdAt: this.now,
-    };
-    this.aggregates.push(a);
-    return a;
   }
 
   // ------------------------------------------------------------- instance actions

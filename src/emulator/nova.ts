@@ -11,6 +11,7 @@ import { MAX_LIMIT, UUID_RE, accepted, base, boolFromString, computeWrap, isotim
 import type { Cloud } from './cloud.js';
 import { servicesRoutes } from './compute/services.js';
 import { zonesRoutes } from './compute/zones.js';
+import { aggregatesRoutes } from './compute/aggregates.js';
 import { flavorsRoutes } from './compute/flavors.js';
 import { novaImagesRoutes } from './images.js';
 import type { HostState, MigrationState, RequestContext, ServerState, VmState } from './model.js';
@@ -792,82 +793,6 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     return { status: 204 };
   });
 
-  const aggregateView = (a: (typeof cloud.aggregates)[number], v: [number, number]) => {
-    const o: Obj = {
-      availability_zone: a.az,
-      created_at: naive(a.createdAt),
-      deleted: false,
-      deleted_at: null,
-      hosts: [...a.hosts],
-      id: a.id,
-      metadata: { ...a.metadata },
-      name: a.name,
-      updated_at: null,
-    };
-    if (vAtLeast(v, 41)) o['uuid'] = a.uuid;
-    return o;
-  };
-
-  const getAggregate = (id: string) => cloud.aggregates.find((a) => String(a.id) === id) ?? fail(404, `Aggregate ${id} could not be found.`);
-
-  const createAggregate = h(
-    (req, ctx) => {
-      const b = req.body;
-      if (!isObj(b) || !isObj(b['aggregate'])) return fail(400, "Invalid input for field/attribute aggregate. 'aggregate' is a required property");
-      const ag = b['aggregate'];
-      if (typeof ag['name'] !== 'string' || !ag['name'].trim()) fail(400, "Invalid input for field/attribute name. 'name' is a required property");
-      if (cloud.aggregates.some((a) => a.name === ag['name'])) fail(409, `Aggregate ${String(ag['name'])} already exists.`);
-      const az = typeof ag['availability_zone'] === 'string' ? ag['availability_zone'] : null;
-      const a = cloud.createAggregate(ag['name'] as string, az);
-      const view = aggregateView(a, ctx.version);
-      delete view['hosts'];
-      delete view['metadata'];
-      return ok({ aggregate: view });
-    },
-    { admin: 'os_compute_api:os-aggregates:create' },
-  );
-
-  const aggregateAction = h(
-    (req, ctx) => {
-      const a = getAggregate(req.params['id']!);
-      const b = req.body;
-      if (!isObj(b) || Object.keys(b).length !== 1) return fail(400, 'Invalid request body');
-      const action = Object.keys(b)[0]!;
-      const arg = b[action];
-      if (action === 'add_host' || action === 'remove_host') {
-        const host = isObj(arg) && typeof arg['host'] === 'string' ? arg['host'] : fail(400, "Invalid input for field/attribute host. 'host' is a required property");
-        if (!cloud.hosts.has(host)) fail(404, `Compute host ${host} could not be found.`);
-        if (action === 'add_host') {
-          if (a.hosts.includes(host)) fail(409, `Aggregate ${a.id} already has host ${host}.`);
-          a.hosts.push(host);
-        } else {
-          if (!a.hosts.includes(host)) fail(404, `Cannot remove host ${host} in aggregate ${a.id}`);
-          a.hosts = a.hosts.filter((x) => x !== host);
-        }
-      } else if (action === 'set_metadata') {
-        const md = isObj(arg) && isObj(arg['metadata']) ? arg['metadata'] : fail(400, "Invalid input for field/attribute metadata. 'metadata' is a required property");
-        for (const [k, val] of Object.entries(md)) {
-          if (val === null) delete a.metadata[k];
-          else a.metadata[k] = String(val);
-        }
-      } else fail(400, `Invalid request body: unknown action ${action}`);
-      return ok({ aggregate: aggregateView(a, ctx.version) });
-    },
-    { admin: 'os_compute_api:os-aggregates:add_host' },
-  );
-
-  const deleteAggregate = h(
-    (req) => {
-      const a = getAggregate(req.params['id']!);
-      if (a.hosts.length > 0) fail(400, `Cannot remove aggregate ${a.id}: it still has hosts.`);
-      cloud.aggregates.splice(cloud.aggregates.indexOf(a), 1);
-      return { status: 200 };
-    },
-    { admin: 'os_compute_api:os-aggregates:delete' },
-  );
-
-  const listAggregates = h((_req, ctx) => ok({ aggregates: cloud.aggregates.map((a) => aggregateView(a, ctx.version)) }), { admin: 'os_compute_api:os-aggregates:index' });
-
   const quotaSet = h((req, ctx) => {
     const pid = req.params['pid']!;
     const defaults: Obj = { instances: 10, cores: 20, ram: 51200, key_pairs: 100, metadata_items: 128, server_groups: 10, server_group_members: 10 };
@@ -904,11 +829,8 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     route('GET', '/os-server-groups/:id', showGroup),
     route('POST', '/os-server-groups', createGroup),
     route('DELETE', '/os-server-groups/:id', deleteGroup),
-    route('POST', '/os-aggregates', createAggregate),
-    route('POST', '/os-aggregates/:id/action', aggregateAction),
-    route('DELETE', '/os-aggregates/:id', deleteAggregate),
+    ...aggregatesRoutes(h, cloud.aggregates, cloud.hosts),
     ...zonesRoutes(h, cloud.services),
-    route('GET', '/os-aggregates', listAggregates),
     ...flavorsRoutes(h, cloud.flavors),
     ...novaImagesRoutes(h, cloud.images),
     route('GET', '/os-quota-sets/:pid', quotaSet),

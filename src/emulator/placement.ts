@@ -113,7 +113,7 @@ export function placementRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
 
   const aggregates = h((req, v) => {
     const hst = provider(req.params['uuid']!);
-    const aggs = cloud.aggregates.filter((a) => a.hosts.includes(hst.name)).map((a) => a.uuid);
+    const aggs = cloud.aggregates.list.filter((a) => a.hosts.includes(hst.name)).map((a) => a.uuid);
     return ok(at(v, 19) ? { resource_provider_generation: hst.rpGeneration, aggregates: aggs } : { aggregates: aggs });
   }, { min: 1 });
 
