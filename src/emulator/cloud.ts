@@ -31,6 +31,7 @@ import { Aggregates } from './compute/aggregates.js';
 import { Flavors, flavorResources } from './compute/flavors.js';
 import { Services } from './compute/services.js';
 import { Images } from './images.js';
+import { Allocations, capacity } from './placement/allocations.js';
 import { Identity } from './keystone.js';
 import { Rng } from './rng.js';
 import type { FaultBook } from './faults.js';
@@ -38,16 +39,13 @@ import type { Scenario } from './scenario.js';
 import { DEFAULT_FLAVORS } from './scenario.js';
 import type {
   ActionEvent,
-  ConsumerAllocation,
   FlavorState,
   HostState,
   InstanceAction,
-  Inventory,
   MigrationState,
   MigrationType,
   ModelTimings,
   RequestContext,
-  Resources,
   ServerGroupState,
   ServerState,
   VmState,
@@ -81,6 +79,8 @@ export class Cloud {
   // nova
   /** Nova's services and compute hosts. */
   readonly services: Services;
+  /** Placement's allocations (the providers are the compute hosts). */
+  readonly placement: Allocations;
   /** Compute hosts by name (tests read and change them). */
   readonly hosts: Map<string, HostState>;
   readonly flavors: Flavors;
@@ -96,9 +96,7 @@ export class Cloud {
   private nextServerSeq = 1;
 
   // placement
-  readonly consumers = new Map<string, ConsumerAllocation>();
   /** provider uuid -> consumer uuid -> resources */
-  readonly rpAllocations = new Map<string, Map<string, Resources>>();
 
   constructor(opts: CloudOptions) {
     const sc = opts.scenario;
@@ -117,8 +115,8 @@ export class Cloud {
     this.appCreds = this.identity.appCreds;
     this.services = new Services(sc, this.rng, this.engine, this.startedAt);
     this.hosts = this.services.hosts;
+    this.placement = new Allocations(this.services.hostsByUuid);
     for (const host of this.hosts.values()) {
-      this.rpAllocations.set(host.uuid, new Map());
       this.serversByHost.set(host.name, new Set());
     }
 
@@ -182,7 +180,7 @@ export class Cloud {
       if (group) group.members.push(s.id);
       if (host) {
         this.setHost(s, host);
-        this.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
+        this.placement.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
       } else if (state.vm === 'building') {
         s.pendingTimer = this.engine.after(this.timings.bootMs, `boot ${s.name}`, () => this.finishBoot(s, null));
       }
@@ -230,80 +228,6 @@ export class Cloud {
     });
   }
 
-  traits(h: HostState): string[] {
-    const t = [...h.baseTraits];
-    if (h.disabled) t.push('COMPUTE_STATUS_DISABLED');
-    return t.sort();
-  }
-
-  // ------------------------------------------------------------- placement
-
-  allocate(consumer: string, host: HostState, flavor: FlavorState, type: 'INSTANCE' | 'MIGRATION', projectId: string, userId: string): void {
-    const res = flavorResources(flavor);
-    let c = this.consumers.get(consumer);
-    if (!c) {
-      c = { projectId, userId, generation: 0, consumerType: type, byRp: new Map() };
-      this.consumers.set(consumer, c);
-    }
-    c.byRp.set(host.uuid, res);
-    c.generation++;
-    this.rpAllocations.get(host.uuid)!.set(consumer, res);
-    host.rpGeneration++;
-  }
-
-  /** Remove all of a consumer's allocations. */
-  deallocate(consumer: string): void {
-    const c = this.consumers.get(consumer);
-    if (!c) return;
-    for (const rp of c.byRp.keys()) {
-      this.rpAllocations.get(rp)?.delete(consumer);
-      const h = this.services.hostsByUuid.get(rp);
-      if (h) h.rpGeneration++;
-    }
-    this.consumers.delete(consumer);
-  }
-
-  /** Move `from`'s allocations to `to` (replace_allocation_with_migration and its revert). */
-  moveAllocations(from: string, to: string, type: 'INSTANCE' | 'MIGRATION'): void {
-    const c = this.consumers.get(from);
-    if (!c) return;
-    this.deallocate(to);
-    this.consumers.delete(from);
-    const moved: ConsumerAllocation = { ...c, generation: 1, consumerType: type, byRp: new Map(c.byRp) };
-    this.consumers.set(to, moved);
-    for (const [rp, res] of moved.byRp) {
-      const m = this.rpAllocations.get(rp)!;
-      m.delete(from);
-      m.set(to, res);
-      const h = this.services.hostsByUuid.get(rp);
-      if (h) h.rpGeneration++;
-    }
-  }
-
-  usage(h: HostState): Resources {
-    const u: Resources = {};
-    for (const rc of Object.keys(h.inventories)) u[rc] = 0;
-    for (const res of this.rpAllocations.get(h.uuid)!.values()) {
-      for (const [rc, n] of Object.entries(res)) u[rc] = (u[rc] ?? 0) + n;
-    }
-    return u;
-  }
-
-  capacity(inv: Inventory): number {
-    return Math.floor((inv.total - inv.reserved) * inv.allocation_ratio);
-  }
-
-  /** Does `res` fit on the host on top of its current usage? */
-  fits(h: HostState, res: Resources, usage = this.usage(h)): boolean {
-    for (const [rc, n] of Object.entries(res)) {
-      const inv = h.inventories[rc];
-      if (!inv) return false;
-      if (n > inv.max_unit || n < inv.min_unit) return false;
-      if ((usage[rc] ?? 0) + n > this.capacity(inv)) return false;
-    }
-    return true;
-  }
-
   // ------------------------------------------------------------- scheduler
 
   /**
@@ -339,13 +263,13 @@ export class Cloud {
         if (group.policy === 'anti-affinity' && n >= (group.maxServerPerHost ?? 1)) continue;
         if (group.policy === 'affinity' && groupHosts.size > 0 && n === 0) continue;
       }
-      const usage = this.usage(h);
-      if (!this.fits(h, res, usage)) continue;
+      const usage = this.placement.usage(h);
+      if (!this.placement.fits(h, res, usage)) continue;
       const inv = h.inventories['MEMORY_MB']!;
       let soft = 0;
       if (group?.policy === 'soft-anti-affinity') soft = -(groupHosts.get(h.name) ?? 0);
       if (group?.policy === 'soft-affinity') soft = groupHosts.get(h.name) ?? 0;
-      candidates.push({ h, freeRam: this.capacity(inv) - (usage['MEMORY_MB'] ?? 0), soft });
+      candidates.push({ h, freeRam: capacity(inv) - (usage['MEMORY_MB'] ?? 0), soft });
     }
     candidates.sort((a, b) => b.soft - a.soft || b.freeRam - a.freeRam || a.h.name.localeCompare(b.h.name));
     return candidates[0]?.h ?? null;
@@ -553,8 +477,8 @@ export class Cloud {
     const dest = this.schedule(s, { exclude: source.name, requested: m.requestedHost });
     if (!dest) return this.failPrecheck(s, m, action, ev, 'No valid host was found. ');
     // replace_allocation_with_migration: the migration holds the source, the instance the destination.
-    this.moveAllocations(s.id, m.uuid, 'MIGRATION');
-    this.allocate(s.id, dest, s.flavor, 'INSTANCE', s.projectId, s.userId);
+    this.placement.moveAllocations(s.id, m.uuid, 'MIGRATION');
+    this.placement.allocate(s.id, dest, s.flavor, 'INSTANCE', s.projectId, s.userId);
     m.destCompute = dest.name;
     m.destNode = dest.hypervisorHostname;
     m.destHost = dest.address;
@@ -632,7 +556,7 @@ export class Cloud {
       this.finishEvent(action, live, true);
       m.timer = this.engine.after(this.timings.postMigratingMs - half, `complete ${m.id}`, () => {
         m.timer = null;
-        this.deallocate(m.uuid);
+        this.placement.deallocate(m.uuid);
         this.setStatus(m, 'completed');
         this.releaseSlot(m);
       });
@@ -653,9 +577,9 @@ export class Cloud {
     this.engine.cancel(m.timer);
     m.timer = null;
     this.endSegment(m);
-    if (this.consumers.has(m.uuid)) {
-      this.deallocate(s.id);
-      this.moveAllocations(m.uuid, s.id, 'INSTANCE');
+    if (this.placement.consumers.has(m.uuid)) {
+      this.placement.deallocate(s.id);
+      this.placement.moveAllocations(m.uuid, s.id, 'INSTANCE');
     }
     if (s.host !== m.sourceCompute) this.setHost(s, this.hosts.get(m.sourceCompute)!);
     s.taskState = null;
@@ -743,8 +667,8 @@ export class Cloud {
         this.finishEvent(action, ev, false, 'No valid host was found. No valid host found for cold migrate');
         return;
       }
-      this.moveAllocations(s.id, m.uuid, 'MIGRATION');
-      this.allocate(s.id, dest, s.flavor, 'INSTANCE', s.projectId, s.userId);
+      this.placement.moveAllocations(s.id, m.uuid, 'MIGRATION');
+      this.placement.allocate(s.id, dest, s.flavor, 'INSTANCE', s.projectId, s.userId);
       m.destCompute = dest.name;
       m.destNode = dest.hypervisorHostname;
       m.destHost = dest.address;
@@ -782,7 +706,7 @@ export class Cloud {
     this.setStatus(m, 'confirming');
     m.timer = this.engine.after(this.timings.confirmMs, `confirm ${m.id}`, () => {
       m.timer = null;
-      this.deallocate(m.uuid);
+      this.placement.deallocate(m.uuid);
       this.setStatus(m, 'confirmed');
       s.vmState = s.oldVmState ?? 'active';
       s.powerState = s.vmState === 'stopped' ? POWER.SHUTDOWN : POWER.RUNNING;
@@ -855,7 +779,7 @@ export class Cloud {
       }
       this.finishEvent(action, ev, true);
       this.setHost(s, host);
-      this.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
+      this.placement.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
       s.taskState = 'spawning';
       this.touch(s);
       const e2 = this.startEvent(action, 'compute_build_and_run_instance', host.name);
@@ -880,7 +804,7 @@ export class Cloud {
         return;
       }
       this.setHost(s, host);
-      this.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
+      this.placement.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
     }
     s.vmState = 'active';
     s.taskState = null;
@@ -897,7 +821,7 @@ export class Cloud {
       this.engine.cancel(m.timer);
       m.timer = null;
       this.endSegment(m);
-      this.deallocate(m.uuid);
+      this.placement.deallocate(m.uuid);
       this.setStatus(m, m.type === 'live-migration' ? 'error' : 'error');
       this.releaseSlot(m);
     }
@@ -905,7 +829,7 @@ export class Cloud {
     this.touch(s);
     s.pendingTimer = this.engine.after(this.timings.deleteMs, `delete ${s.name}`, () => {
       s.pendingTimer = null;
-      this.deallocate(s.id);
+      this.placement.deallocate(s.id);
       this.setHost(s, null);
       s.deleted = true;
       s.vmState = 'deleted';
@@ -938,7 +862,7 @@ export class Cloud {
   }
 
   shelveOffload(s: ServerState): void {
-    this.deallocate(s.id);
+    this.placement.deallocate(s.id);
     this.setHost(s, null);
     s.vmState = 'shelved_offloaded';
     s.powerState = POWER.SHUTDOWN;

@@ -17,11 +17,13 @@ import type { EmuRequest, EmuResponse, Route, RunningServer } from './http.js';
 import { RequestLog, err, route, startHttpServer } from './http.js';
 import { glanceRoutes } from './images.js';
 import { TokenStore, keystoneRoutes } from './keystone.js';
-import type { ConsumerAllocation, HostState, InstanceAction, MigrationState, ServerState } from './model.js';
+import type { HostState, InstanceAction, MigrationState, ServerState } from './model.js';
 import { Cloud } from './cloud.js';
 import { serverStatus } from './model.js';
 import { novaRoutes } from './nova.js';
-import { placementRoutes } from './placement.js';
+import { placementRoutes } from './placement/index.js';
+import type { ConsumerAllocation } from './placement/allocations.js';
+import { traits } from './placement/providers.js';
 import { Rng } from './rng.js';
 import type { Scenario } from './scenario.js';
 import { loadScenario, validateScenario } from './scenario.js';
@@ -165,7 +167,7 @@ function snapshotHost(cloud: Cloud, h: HostState): HostSnapshot {
     state: cloud.services.serviceIsUp(h) ? 'up' : 'down',
     forcedDown: h.forcedDown,
     servers: [...(cloud.serversByHost.get(h.name) ?? [])],
-    usage: cloud.usage(h),
+    usage: cloud.placement.usage(h),
     activeMigrations: h.activeOut.size,
     queuedMigrations: h.queue.length,
   };
@@ -252,7 +254,7 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
 
   const keystone = keystoneRoutes(cloud.identity, tokens);
   const nova = novaRoutes(cloud, tokens);
-  const placement = placementRoutes(cloud, tokens);
+  const placement = placementRoutes(cloud.maxPlacementVersion, tokens, cloud.placement, cloud.aggregates);
 
   const glance = glanceRoutes(cloud.images, tokens);
 
@@ -277,22 +279,22 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
         .filter((m) => (!f.serverId || m.serverId === f.serverId) && (!f.type || m.type === f.type) && (!f.status || m.status === f.status))
         .map((m) => snapshotMigration(cloud, m));
     },
-    allocations: (consumer) => (cloud.sync(), allocObj(cloud.consumers.get(consumer))),
+    allocations: (consumer) => (cloud.sync(), allocObj(cloud.placement.consumers.get(consumer))),
     providerAllocations: (host) => {
       cloud.sync();
       const h = cloud.hosts.get(host);
       if (!h) return {};
-      return Object.fromEntries([...cloud.rpAllocations.get(h.uuid)!].map(([c, r]) => [c, { ...r }]));
+      return Object.fromEntries([...cloud.placement.byProvider.get(h.uuid)!].map(([c, r]) => [c, { ...r }]));
     },
     usage: (host) => {
       cloud.sync();
       const h = cloud.hosts.get(host);
-      return h ? cloud.usage(h) : {};
+      return h ? cloud.placement.usage(h) : {};
     },
     traits: (host) => {
       cloud.sync();
       const h = cloud.hosts.get(host);
-      return h ? cloud.traits(h) : [];
+      return h ? traits(h) : [];
     },
     instanceActions: (serverId) => (cloud.sync(), [...(cloud.actions.get(serverId) ?? [])]),
   };

@@ -188,15 +188,6 @@ export interface ServerGroupState {
   maxServerPerHost: number | null;
 }
 
-export interface ConsumerAllocation {
-  projectId: string;
-  userId: string;
-  generation: number;
-  consumerType: 'INSTANCE' | 'MIGRATION';
-  /** provider uuid -> resources */
-  byRp: Map<string, Resources>;
-}
-
 export interface AggregateState {
   id: number;
   uuid: string;

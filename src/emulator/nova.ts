@@ -44,7 +44,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
       body['service'] = { id: vAtLeast(v, 53) ? hst.serviceUuid : hst.serviceId, host: hst.name, disabled_reason: hst.disabledReason };
       if (!vAtLeast(v, 88)) {
         const inv = hst.inventories;
-        const u = cloud.usage(hst);
+        const u = cloud.placement.usage(hst);
         const servers = cloud.serversByHost.get(hst.name)!;
         const vcpus = inv['VCPU']!.total;
         const mem = inv['MEMORY_MB']!.total;

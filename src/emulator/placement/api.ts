@@ -7,6 +7,7 @@
 import type { EmuRequest, EmuResponse, Obj } from '../http.js';
 import { Fail, err, fail } from '../http.js';
 import type { TokenStore } from '../keystone.js';
+import type { HostState } from '../model.js';
 import { authenticate } from '../keystone.js';
 
 export type Version = [number, number];
@@ -34,6 +35,11 @@ export function negotiatePlacement(max: Version, req: EmuRequest): Version | Emu
     return r;
   }
   return v;
+}
+
+/** The provider with this uuid (a compute node), or 404. */
+export function provider(hostsByUuid: Map<string, HostState>, uuid: string): HostState {
+  return hostsByUuid.get(uuid) ?? fail(404, `No resource provider with uuid ${uuid} found`);
 }
 
 /** Is the negotiated microversion at least 1.`minor`? */
