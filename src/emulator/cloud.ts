@@ -29,6 +29,7 @@ import type { Clock } from '../core/clock.js';
 import { Engine } from './engine.js';
 import { Aggregates } from './compute/aggregates.js';
 import { Flavors, flavorResources } from './compute/flavors.js';
+import { Servers } from './compute/servers.js';
 import { Services } from './compute/services.js';
 import { Images } from './images.js';
 import { Allocations, capacity } from './placement/allocations.js';
@@ -85,18 +86,16 @@ export class Cloud {
   readonly hosts: Map<string, HostState>;
   readonly flavors: Flavors;
   readonly images: Images;
-  readonly servers = new Map<string, ServerState>();
-  readonly serversByHost = new Map<string, Set<string>>();
+  /** The servers (Nova's instances). */
+  readonly instances: Servers;
+  /** Servers by id (tests read them). */
+  readonly servers: Map<string, ServerState>;
   readonly migrations = new Map<number, MigrationState>();
   readonly migrationsByServer = new Map<string, number[]>();
   readonly actions = new Map<string, InstanceAction[]>();
   readonly groups = new Map<string, ServerGroupState>();
   readonly aggregates: Aggregates;
   private nextMigrationId = 1;
-  private nextServerSeq = 1;
-
-  // placement
-  /** provider uuid -> consumer uuid -> resources */
 
   constructor(opts: CloudOptions) {
     const sc = opts.scenario;
@@ -116,10 +115,8 @@ export class Cloud {
     this.services = new Services(sc, this.rng, this.engine, this.startedAt);
     this.hosts = this.services.hosts;
     this.placement = new Allocations(this.services.hostsByUuid);
-    for (const host of this.hosts.values()) {
-      this.serversByHost.set(host.name, new Set());
-    }
-
+    this.instances = new Servers(this.hosts, this.engine);
+    this.servers = this.instances.byId;
     this.aggregates = new Aggregates(sc, this.rng, this.engine, this.hosts);
     this.flavors = new Flavors(sc.flavors ?? DEFAULT_FLAVORS, this.rng);
     this.images = new Images(sc.images ?? [{ name: 'cirros' }], this.rng, now);
@@ -145,9 +142,11 @@ export class Cloud {
       const host = spec.host ? this.hosts.get(spec.host)! : null;
       const image = spec.image ? [...this.images.byId.values()].find((i) => i.name === spec.image || i.id === spec.image)! : [...this.images.byId.values()][0]!;
       const group = spec.server_group ? [...this.groups.values()].find((g) => g.name === spec.server_group)! : null;
+      const id = spec.id ?? this.rng.uuid();
+      const seq = this.instances.takeSeq();
       const s: ServerState = {
-        id: spec.id ?? this.rng.uuid(),
-        seq: this.nextServerSeq++,
+        id,
+        seq,
         name: spec.name,
         projectId: proj.id,
         userId: this.identity.userOfProject(proj.id).id,
@@ -164,7 +163,7 @@ export class Cloud {
         lockedByAdmin: true,
         metadata: { ...(spec.metadata ?? {}) },
         groupId: group?.id ?? null,
-        createdAt: now - 86_400_000 + this.nextServerSeq * 1000,
+        createdAt: now - 86_400_000 + (seq + 1) * 1000, // one past its own seq, as it always was
         updatedAt: now,
         launchedAt: state.vm === 'building' ? null : now - 86_400_000,
         progress: 0,
@@ -179,7 +178,7 @@ export class Cloud {
       this.servers.set(s.id, s);
       if (group) group.members.push(s.id);
       if (host) {
-        this.setHost(s, host);
+        this.instances.setHost(s, host);
         this.placement.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
       } else if (state.vm === 'building') {
         s.pendingTimer = this.engine.after(this.timings.bootMs, `boot ${s.name}`, () => this.finishBoot(s, null));
@@ -203,17 +202,6 @@ export class Cloud {
 
   get now(): number {
     return this.engine.now;
-  }
-
-  private setHost(s: ServerState, host: HostState | null): void {
-    if (s.host) this.serversByHost.get(s.host)?.delete(s.id);
-    s.host = host?.name ?? null;
-    s.node = host?.hypervisorHostname ?? null;
-    if (host) this.serversByHost.get(host.name)!.add(s.id);
-  }
-
-  private touch(s: ServerState): void {
-    s.updatedAt = this.now;
   }
 
   /** Stop a compute service's heartbeats at model time `at`; its migrations freeze then (see Services.stopHeartbeats). */
@@ -442,7 +430,7 @@ export class Cloud {
   liveMigrate(s: ServerState, ctx: RequestContext, requested: string | null): MigrationState {
     const prior = s.vmState;
     s.taskState = 'migrating';
-    this.touch(s);
+    this.instances.touch(s);
     const action = this.recordAction(s, 'live-migration', ctx.requestId, ctx.userId, ctx.projectId);
     const m = this.newMigration(s, 'live-migration', 'accepted', ctx, requested, prior);
     m.fault = this.faults.forMigration(s);
@@ -457,7 +445,7 @@ export class Cloud {
     s.taskState = null;
     s.vmState = vm;
     if (vm === 'error') s.fault = { code: 500, message: details, created: this.now };
-    this.touch(s);
+    this.instances.touch(s);
     this.finishEvent(action, ev, false, details);
   }
 
@@ -546,11 +534,11 @@ export class Cloud {
       // post_live_migration_at_destination: the instance now lives on the destination.
       const action = this.actionFor(s.id, m.requestId);
       const e = this.startEvent(action, 'compute_post_live_migration_at_destination', m.destCompute);
-      this.setHost(s, this.hosts.get(m.destCompute!)!);
+      this.instances.setHost(s, this.hosts.get(m.destCompute!)!);
       s.taskState = null;
       s.vmState = m.priorVmState;
       s.powerState = m.priorVmState === 'paused' ? POWER.PAUSED : POWER.RUNNING;
-      this.touch(s);
+      this.instances.touch(s);
       this.finishEvent(action, e, true);
       const live = action?.events.find((x) => x.event === 'compute_live_migration' && x.finishTime === null) ?? null;
       this.finishEvent(action, live, true);
@@ -581,11 +569,11 @@ export class Cloud {
       this.placement.deallocate(s.id);
       this.placement.moveAllocations(m.uuid, s.id, 'INSTANCE');
     }
-    if (s.host !== m.sourceCompute) this.setHost(s, this.hosts.get(m.sourceCompute)!);
+    if (s.host !== m.sourceCompute) this.instances.setHost(s, this.hosts.get(m.sourceCompute)!);
     s.taskState = null;
     s.vmState = vm;
     if (vm === 'error') s.powerState = POWER.NOSTATE;
-    this.touch(s);
+    this.instances.touch(s);
     this.setStatus(m, status);
     this.releaseSlot(m);
   }
@@ -650,7 +638,7 @@ export class Cloud {
     const prior = s.vmState;
     s.taskState = 'resize_prep';
     s.oldVmState = prior;
-    this.touch(s);
+    this.instances.touch(s);
     const action = this.recordAction(s, 'migrate', ctx.requestId, ctx.userId, ctx.projectId);
     const m = this.newMigration(s, 'migration', 'pre-migrating', ctx, requested, prior);
     const ev = this.startEvent(action, 'conductor_migrate_server', 'controller');
@@ -663,7 +651,7 @@ export class Cloud {
         this.setStatus(m, 'error');
         s.taskState = null;
         s.oldVmState = null;
-        this.touch(s);
+        this.instances.touch(s);
         this.finishEvent(action, ev, false, 'No valid host was found. No valid host found for cold migrate');
         return;
       }
@@ -677,20 +665,20 @@ export class Cloud {
       this.finishEvent(action, e1, true);
       this.setStatus(m, 'migrating');
       s.taskState = 'resize_migrating';
-      this.touch(s);
+      this.instances.touch(s);
       const e2 = this.startEvent(action, 'compute_resize_instance', source.name);
       m.timer = this.engine.after(third, `cold-post ${m.id}`, () => {
         this.finishEvent(action, e2, true);
         this.setStatus(m, 'post-migrating');
         s.taskState = 'resize_migrated';
-        this.touch(s);
+        this.instances.touch(s);
         const e3 = this.startEvent(action, 'compute_finish_resize', dest.name);
         m.timer = this.engine.after(Math.max(0, this.timings.coldMigrationMs - 2 * third), `cold-finish ${m.id}`, () => {
           m.timer = null;
-          this.setHost(s, dest);
+          this.instances.setHost(s, dest);
           s.taskState = null;
           s.vmState = 'resized';
-          this.touch(s);
+          this.instances.touch(s);
           this.finishEvent(action, e3, true);
           this.setStatus(m, 'finished');
         });
@@ -712,7 +700,7 @@ export class Cloud {
       s.powerState = s.vmState === 'stopped' ? POWER.SHUTDOWN : POWER.RUNNING;
       s.oldVmState = null;
       s.taskState = null;
-      this.touch(s);
+      this.instances.touch(s);
       this.finishEvent(action, ev, true);
     });
   }
@@ -732,7 +720,7 @@ export class Cloud {
   }): ServerState {
     const s: ServerState = {
       id: this.rng.uuid(),
-      seq: this.nextServerSeq++,
+      seq: this.instances.takeSeq(),
       name: args.name,
       projectId: args.ctx.projectId,
       userId: args.ctx.userId,
@@ -773,15 +761,15 @@ export class Cloud {
         s.vmState = 'error';
         s.taskState = null;
         s.fault = { code: 500, message: 'No valid host was found. There are not enough hosts available.', created: this.now };
-        this.touch(s);
+        this.instances.touch(s);
         this.finishEvent(action, ev, false, 'No valid host was found. There are not enough hosts available.');
         return;
       }
       this.finishEvent(action, ev, true);
-      this.setHost(s, host);
+      this.instances.setHost(s, host);
       this.placement.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
       s.taskState = 'spawning';
-      this.touch(s);
+      this.instances.touch(s);
       const e2 = this.startEvent(action, 'compute_build_and_run_instance', host.name);
       s.pendingTimer = this.engine.after(this.timings.bootMs - third, `spawn ${s.name}`, () => {
         s.pendingTimer = null;
@@ -800,17 +788,17 @@ export class Cloud {
         s.vmState = 'error';
         s.taskState = null;
         s.fault = { code: 500, message: 'No valid host was found. There are not enough hosts available.', created: this.now };
-        this.touch(s);
+        this.instances.touch(s);
         return;
       }
-      this.setHost(s, host);
+      this.instances.setHost(s, host);
       this.placement.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
     }
     s.vmState = 'active';
     s.taskState = null;
     s.powerState = POWER.RUNNING;
     s.launchedAt = this.now;
-    this.touch(s);
+    this.instances.touch(s);
   }
 
   /** DELETE /servers/{id}. */
@@ -826,15 +814,15 @@ export class Cloud {
       this.releaseSlot(m);
     }
     s.taskState = 'deleting';
-    this.touch(s);
+    this.instances.touch(s);
     s.pendingTimer = this.engine.after(this.timings.deleteMs, `delete ${s.name}`, () => {
       s.pendingTimer = null;
       this.placement.deallocate(s.id);
-      this.setHost(s, null);
+      this.instances.setHost(s, null);
       s.deleted = true;
       s.vmState = 'deleted';
       s.taskState = null;
-      this.touch(s);
+      this.instances.touch(s);
       if (s.groupId) {
         const g = this.groups.get(s.groupId);
         if (g) g.members = g.members.filter((x) => x !== s.id);
@@ -850,25 +838,21 @@ export class Cloud {
     const a = this.recordAction(s, action, ctx.requestId, ctx.userId, ctx.projectId);
     const e = this.startEvent(a, eventName, s.host);
     s.taskState = task;
-    this.touch(s);
+    this.instances.touch(s);
     s.pendingTimer = this.engine.after(this.timings.actionMs, `${action} ${s.name}`, () => {
       s.pendingTimer = null;
       if (s.deleted) return;
       s.taskState = null;
       end();
-      this.touch(s);
+      this.instances.touch(s);
       this.finishEvent(a, e, true);
     });
   }
 
   shelveOffload(s: ServerState): void {
     this.placement.deallocate(s.id);
-    this.setHost(s, null);
+    this.instances.setHost(s, null);
     s.vmState = 'shelved_offloaded';
     s.powerState = POWER.SHUTDOWN;
-  }
-
-  instanceName(s: ServerState): string {
-    return `instance-${s.seq.toString(16).padStart(8, '0')}`;
   }
 }

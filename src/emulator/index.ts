@@ -166,7 +166,7 @@ function snapshotHost(cloud: Cloud, h: HostState): HostSnapshot {
     disabledReason: h.disabledReason,
     state: cloud.services.serviceIsUp(h) ? 'up' : 'down',
     forcedDown: h.forcedDown,
-    servers: [...(cloud.serversByHost.get(h.name) ?? [])],
+    servers: [...(cloud.instances.byHost.get(h.name) ?? [])],
     usage: cloud.placement.usage(h),
     activeMigrations: h.activeOut.size,
     queuedMigrations: h.queue.length,
@@ -272,7 +272,7 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
       const s = cloud.servers.get(idOrName) ?? [...cloud.servers.values()].find((x) => x.name === idOrName && !x.deleted);
       return s ? snapshotServer(s) : undefined;
     },
-    serversOn: (host) => (cloud.sync(), [...(cloud.serversByHost.get(host) ?? [])].map((id) => snapshotServer(cloud.servers.get(id)!))),
+    serversOn: (host) => (cloud.sync(), [...(cloud.instances.byHost.get(host) ?? [])].map((id) => snapshotServer(cloud.servers.get(id)!))),
     migrations: (f = {}) => {
       cloud.sync();
       return [...cloud.migrations.values()]

@@ -3,309 +3,25 @@
  * maximum, 2.93 by default). Wire shapes, status codes and messages follow
  * nova/api/openstack/compute/*.py of nova 26 (Zed).
  */
-import { createHash } from 'node:crypto';
 import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
 import { fail, isObj, route } from './http.js';
 import type { TokenStore } from './keystone.js';
-import { MAX_LIMIT, UUID_RE, accepted, base, boolFromString, computeWrap, isotime, limitMarker, links, naive, nextHref, ok, versionDoc, versionList } from './compute/api.js';
+import { MAX_LIMIT, accepted, base, boolFromString, computeWrap, limitMarker, links, naive, nextHref, ok, versionDoc, versionList } from './compute/api.js';
 import type { Cloud } from './cloud.js';
+import { hypervisorsRoutes } from './compute/hypervisors.js';
+import { checkLock, checkState, conflictState, hostId, serversRoutes } from './compute/servers.js';
 import { servicesRoutes } from './compute/services.js';
 import { zonesRoutes } from './compute/zones.js';
 import { aggregatesRoutes } from './compute/aggregates.js';
 import { flavorsRoutes } from './compute/flavors.js';
 import { novaImagesRoutes } from './images.js';
-import type { HostState, MigrationState, RequestContext, ServerState, VmState } from './model.js';
-import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, POWER, serverStatus, vAtLeast } from './model.js';
+import type { MigrationState, ServerState, VmState } from './model.js';
+import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, POWER, vAtLeast } from './model.js';
 
 export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[]; versions: (req: EmuRequest) => EmuResponse } {
   const h = computeWrap(cloud.maxComputeVersion, tokens);
 
-  // ------------------------------------------------------------------ lookups
-
-  const getServer = (id: string, ctx: RequestContext): ServerState => {
-    const s = cloud.servers.get(id);
-    if (!s || s.deleted || (!ctx.isAdmin && s.projectId !== ctx.projectId)) return fail(404, `Instance ${id} could not be found.`);
-    return s;
-  };
-
-  // ------------------------------------------------------------------ hypervisors
-
-  const hypervisorView = (hst: HostState, v: [number, number], detail: boolean, withServers: boolean) => {
-    const body: Obj = {
-      id: vAtLeast(v, 53) ? hst.uuid : hst.computeNodeId,
-      hypervisor_hostname: hst.hypervisorHostname,
-      state: cloud.services.serviceIsUp(hst) ? 'up' : 'down',
-      status: hst.disabled ? 'disabled' : 'enabled',
-    };
-    if (detail) {
-      body['hypervisor_type'] = hst.hypervisorType;
-      body['hypervisor_version'] = 6002000;
-      body['host_ip'] = hst.address;
-      body['service'] = { id: vAtLeast(v, 53) ? hst.serviceUuid : hst.serviceId, host: hst.name, disabled_reason: hst.disabledReason };
-      if (!vAtLeast(v, 88)) {
-        const inv = hst.inventories;
-        const u = cloud.placement.usage(hst);
-        const servers = cloud.serversByHost.get(hst.name)!;
-        const vcpus = inv['VCPU']!.total;
-        const mem = inv['MEMORY_MB']!.total;
-        const disk = inv['DISK_GB']!.total;
-        Object.assign(body, {
-          vcpus,
-          memory_mb: mem,
-          local_gb: disk,
-          vcpus_used: u['VCPU'] ?? 0,
-          memory_mb_used: (u['MEMORY_MB'] ?? 0) + inv['MEMORY_MB']!.reserved,
-          local_gb_used: u['DISK_GB'] ?? 0,
-          free_ram_mb: mem - (u['MEMORY_MB'] ?? 0) - inv['MEMORY_MB']!.reserved,
-          free_disk_gb: disk - (u['DISK_GB'] ?? 0),
-          current_workload: 0,
-          running_vms: servers.size,
-          disk_available_least: disk - (u['DISK_GB'] ?? 0),
-          cpu_info: vAtLeast(v, 28) ? { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', topology: { sockets: 1, cores: vcpus, threads: 1 }, features: [] } : '{"arch": "x86_64"}',
-        });
-      } else body['uptime'] = null;
-    }
-    const servers = [...cloud.serversByHost.get(hst.name)!].map((id) => cloud.servers.get(id)!).filter((s) => !s.deleted);
-    if (withServers || (!vAtLeast(v, 53) && servers.length > 0 && withServers)) {
-      if (servers.length > 0) body['servers'] = servers.map((s) => ({ name: cloud.instanceName(s), uuid: s.id }));
-      else if (vAtLeast(v, 75)) body['servers'] = [];
-    }
-    return body;
-  };
-
-  const matchPattern = (pattern: string) => {
-    // Nova: compute_node_search_by_hypervisor -> hypervisor_hostname LIKE %pattern%
-    const p = pattern.toLowerCase();
-    return [...cloud.hosts.values()].filter((x) => x.hypervisorHostname.toLowerCase().includes(p));
-  };
-
-  const hostsSorted = () => [...cloud.hosts.values()].sort((a, b) => a.computeNodeId - b.computeNodeId);
-
-  const listHypervisors = (detail: boolean) =>
-    h(
-      (req, ctx) => {
-        const v = ctx.version;
-        let withServers = false;
-        let list: HostState[];
-        let pageable = vAtLeast(v, 33);
-        if (vAtLeast(v, 53)) {
-          for (const k of req.query.keys()) {
-            if (!['hypervisor_hostname_pattern', 'with_servers', 'limit', 'marker'].includes(k)) fail(400, `Invalid input for query parameters ${k}. Additional properties are not allowed ('${k}' was unexpected)`);
-          }
-          const ws = req.query.get('with_servers');
-          withServers = ws !== null ? boolFromString(ws) : false;
-          const pattern = req.query.get('hypervisor_hostname_pattern');
-          if (pattern !== null) {
-            if (req.query.has('limit') || req.query.has('marker')) fail(400, 'Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.');
-            list = matchPattern(pattern).sort((a, b) => a.computeNodeId - b.computeNodeId);
-            if (list.length === 0) fail(404, `No hypervisor matching '${pattern}' could be found.`);
-            pageable = false;
-          } else list = hostsSorted();
-        } else list = hostsSorted();
-        let linksOut: Obj[] | undefined;
-        if (pageable) {
-          const { limit, marker } = limitMarker(req);
-          if (marker !== null) {
-            const idx = list.findIndex((x) => (vAtLeast(v, 53) ? x.uuid : String(x.computeNodeId)) === marker);
-            if (idx < 0) fail(400, `marker [${marker}] not found`);
-            list = list.slice(idx + 1);
-          }
-          list = list.slice(0, limit);
-          if (list.length > 0 && list.length === Math.min(Number(req.query.get('limit') ?? MAX_LIMIT), MAX_LIMIT)) {
-            const last = list[list.length - 1]!;
-            linksOut = [{ rel: 'next', href: nextHref(req, vAtLeast(v, 53) ? last.uuid : String(last.computeNodeId)) }];
-          }
-        }
-        const body: Obj = { hypervisors: list.map((x) => hypervisorView(x, v, detail, withServers)) };
-        if (linksOut) body['hypervisors_links'] = linksOut;
-        return ok(body);
-      },
-      { admin: `os_compute_api:os-hypervisors:${detail ? 'list-detail' : 'list'}` },
-    );
-
-  const showHypervisor = h(
-    (req, ctx) => {
-      const id = req.params['id']!;
-      const v = ctx.version;
-      let hst: HostState | undefined;
-      if (vAtLeast(v, 53)) {
-        if (!UUID_RE.test(id)) fail(400, `Invalid uuid ${id}`);
-        hst = cloud.services.hostsByUuid.get(id);
-      } else hst = [...cloud.hosts.values()].find((x) => String(x.computeNodeId) === id);
-      if (!hst) return fail(404, `Hypervisor with ID '${id}' could not be found.`);
-      const ws = req.query.get('with_servers');
-      const withServers = vAtLeast(v, 53) && ws !== null ? boolFromString(ws) : false;
-      return ok({ hypervisor: hypervisorView(hst, v, true, withServers) });
-    },
-    { admin: 'os_compute_api:os-hypervisors:show' },
-  );
-
-  const searchHypervisors = (servers: boolean) =>
-    h(
-      (req, ctx) => {
-        const pattern = decodeURIComponent(req.params['pattern']!);
-        const list = matchPattern(pattern).sort((a, b) => a.computeNodeId - b.computeNodeId);
-        if (list.length === 0) fail(404, `No hypervisor matching '${pattern}' could be found.`);
-        return ok({
-          hypervisors: list.map((x) => {
-            const view = hypervisorView(x, ctx.version, false, false);
-            if (servers) {
-              const ss = [...cloud.serversByHost.get(x.name)!].map((sid) => cloud.servers.get(sid)!).filter((s) => !s.deleted);
-              if (ss.length > 0) view['servers'] = ss.map((s) => ({ name: cloud.instanceName(s), uuid: s.id }));
-            }
-            return view;
-          }),
-        });
-      },
-      { admin: `os_compute_api:os-hypervisors:${servers ? 'servers' : 'search'}`, maxVersion: 52 },
-    );
-
   // ------------------------------------------------------------------ servers
-
-  const flavorView = (req: EmuRequest, s: ServerState, v: [number, number], isAdmin: boolean) => {
-    const f = s.flavor;
-    if (vAtLeast(v, 47)) {
-      const d: Obj = { vcpus: f.vcpus, ram: f.ram, disk: f.disk, ephemeral: f.ephemeral, swap: f.swap, original_name: f.name };
-      if (isAdmin) d['extra_specs'] = { ...f.extraSpecs };
-      return d;
-    }
-    return { id: f.id, links: [{ rel: 'bookmark', href: `${req.baseUrl}/compute/flavors/${f.id}` }] };
-  };
-
-  const serverView = (req: EmuRequest, s: ServerState, ctx: RequestContext): Obj => {
-    const v = ctx.version;
-    const status = serverStatus(s.vmState, s.taskState);
-    const host = s.host ? cloud.hosts.get(s.host) : undefined;
-    const out: Obj = {
-      id: s.id,
-      name: s.name,
-      status,
-      tenant_id: s.projectId,
-      user_id: s.userId,
-      metadata: { ...s.metadata },
-      hostId: s.host ? hostId(s.host, s.projectId) : '',
-      image: { id: s.imageId, links: [{ rel: 'bookmark', href: `${req.baseUrl}/compute/images/${s.imageId}` }] },
-      flavor: flavorView(req, s, v, ctx.isAdmin),
-      created: isotime(s.createdAt),
-      updated: isotime(s.updatedAt),
-      addresses: {},
-      accessIPv4: '',
-      accessIPv6: '',
-      links: links(req, 'servers', s.id),
-      'OS-DCF:diskConfig': 'MANUAL',
-    };
-    if ((status === 'ERROR' || status === 'DELETED') && s.fault) {
-      const f: Obj = { code: s.fault.code, created: isotime(s.fault.created), message: s.fault.message };
-      if (ctx.isAdmin) f['details'] = s.fault.details ?? `Traceback (most recent call last):\n  (emulated)\n${s.fault.message}\n`;
-      out['fault'] = f;
-    }
-    if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING'].includes(status)) out['progress'] = s.progress;
-    out['OS-EXT-AZ:availability_zone'] = host?.az ?? s.requestedAz ?? '';
-    out['config_drive'] = '';
-    out['key_name'] = null;
-    out['OS-SRV-USG:launched_at'] = naive(s.launchedAt);
-    out['OS-SRV-USG:terminated_at'] = s.deleted ? naive(s.updatedAt) : null;
-    if (ctx.isAdmin) {
-      out['OS-EXT-SRV-ATTR:host'] = s.host;
-      out['OS-EXT-SRV-ATTR:instance_name'] = cloud.instanceName(s);
-      out['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.node;
-      if (vAtLeast(v, 3)) {
-        out['OS-EXT-SRV-ATTR:reservation_id'] = `r-${s.id.slice(0, 8)}`;
-        out['OS-EXT-SRV-ATTR:launch_index'] = 0;
-        out['OS-EXT-SRV-ATTR:hostname'] = s.name.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-        out['OS-EXT-SRV-ATTR:kernel_id'] = '';
-        out['OS-EXT-SRV-ATTR:ramdisk_id'] = '';
-        out['OS-EXT-SRV-ATTR:root_device_name'] = '/dev/vda';
-        out['OS-EXT-SRV-ATTR:user_data'] = null;
-      }
-    }
-    out['OS-EXT-STS:task_state'] = s.taskState;
-    out['OS-EXT-STS:vm_state'] = s.vmState;
-    out['OS-EXT-STS:power_state'] = s.powerState;
-    out['os-extended-volumes:volumes_attached'] = [];
-    if (vAtLeast(v, 16) && ctx.isAdmin) out['host_status'] = cloud.services.hostStatus(s);
-    if (vAtLeast(v, 9)) out['locked'] = s.locked;
-    if (vAtLeast(v, 73)) out['locked_reason'] = s.locked ? s.lockedReason : null;
-    if (vAtLeast(v, 19)) out['description'] = null;
-    if (vAtLeast(v, 26)) out['tags'] = [];
-    if (vAtLeast(v, 63)) out['trusted_image_certificates'] = null;
-    if (vAtLeast(v, 90) && !ctx.isAdmin) out['OS-EXT-SRV-ATTR:hostname'] = s.name.toLowerCase();
-    if (vAtLeast(v, 71) && req.params['id']) out['server_groups'] = s.groupId ? [s.groupId] : [];
-    // No security_groups: servers booted with networks "none" have no ports, so Nova lists none.
-    return out;
-  };
-
-  const STATUS_TO_STATE: Record<string, { vm: VmState[]; task?: (string | null)[] }> = {
-    ACTIVE: { vm: ['active'] },
-    BUILD: { vm: ['building'] },
-    SHUTOFF: { vm: ['stopped'] },
-    PAUSED: { vm: ['paused'] },
-    SUSPENDED: { vm: ['suspended'] },
-    RESCUE: { vm: ['rescued'] },
-    ERROR: { vm: ['error'] },
-    VERIFY_RESIZE: { vm: ['resized'] },
-    SHELVED: { vm: ['shelved'] },
-    SHELVED_OFFLOADED: { vm: ['shelved_offloaded'] },
-    DELETED: { vm: ['deleted'] },
-    MIGRATING: { vm: ['active', 'paused'], task: ['migrating'] },
-    RESIZE: { vm: ['active', 'stopped'], task: ['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish'] },
-  };
-
-  const listServers = (detail: boolean) =>
-    h((req, ctx) => {
-      const q = req.query;
-      let allTenants = false;
-      if (q.has('all_tenants')) {
-        const at = q.get('all_tenants')!;
-        allTenants = at === '' ? true : boolFromString(at);
-        if (allTenants && !ctx.isAdmin) fail(403, `Policy doesn't allow os_compute_api:servers:${detail ? 'detail' : 'index'}:get_all_tenants to be performed.`);
-      }
-      let project: string | null = ctx.projectId;
-      if (allTenants) project = q.get('project_id') ?? q.get('tenant_id') ?? null;
-      const host = ctx.isAdmin ? q.get('host') : null;
-      const node = ctx.isAdmin ? q.get('node') : null;
-      const statuses = q.getAll('status').map((x) => x.toUpperCase());
-      const name = q.get('name');
-      const nameRe = name ? new RegExp(name) : null;
-      const locked = q.get('locked');
-      const changesSince = q.get('changes-since');
-      const since = changesSince ? Date.parse(changesSince) : null;
-      if (changesSince && Number.isNaN(since)) fail(400, `Invalid input for query parameters changes-since. Value: ${changesSince}. '${changesSince}' is not a 'date-time'`);
-      const vmState = q.getAll('vm_state');
-      const showDeleted = (since !== null || (q.get('deleted') !== null && boolFromString(q.get('deleted')!, false))) && ctx.isAdmin;
-      const pool = host !== null ? [...(cloud.serversByHost.get(host) ?? [])].map((id) => cloud.servers.get(id)!) : [...cloud.servers.values()];
-      let list = pool.filter((s) => {
-        if (s.deleted && !showDeleted) return false;
-        if (project && s.projectId !== project) return false;
-        if (node && s.node !== node) return false;
-        if (statuses.length > 0) {
-          const st = serverStatus(s.vmState, s.taskState);
-          if (!statuses.some((want) => want === st || (STATUS_TO_STATE[want]?.vm.includes(s.vmState) && (!STATUS_TO_STATE[want]!.task || STATUS_TO_STATE[want]!.task!.includes(s.taskState))))) return false;
-        }
-        if (vmState.length > 0 && !vmState.includes(s.vmState)) return false;
-        if (nameRe && !nameRe.test(s.name)) return false;
-        if (locked !== null && vAtLeast(ctx.version, 73) && s.locked !== boolFromString(locked)) return false;
-        if (since !== null && s.updatedAt < since) return false;
-        return true;
-      });
-      // Nova's default sort: created_at desc, id desc.
-      list.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-      const { limit, marker } = limitMarker(req);
-      if (marker !== null) {
-        const idx = list.findIndex((s) => s.id === marker);
-        if (idx < 0) fail(400, `marker [${marker}] not found`);
-        list = list.slice(idx + 1);
-      }
-      list = list.slice(0, limit);
-      const body: Obj = {
-        servers: list.map((s) => (detail ? serverView(req, s, ctx) : { id: s.id, name: s.name, links: links(req, 'servers', s.id) })),
-      };
-      const maxItems = Math.min(Number(q.get('limit') ?? MAX_LIMIT), MAX_LIMIT);
-      if (maxItems && list.length === maxItems) body['servers_links'] = [{ rel: 'next', href: nextHref(req, list[list.length - 1]!.id) }];
-      return ok(body);
-    });
-
-  const showServer = h((req, ctx) => ok({ server: serverView(req, getServer(req.params['id']!, ctx), ctx) }));
 
   const createServer = h((req, ctx) => {
     const b = req.body;
@@ -358,7 +74,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
   });
 
   const deleteServer = h((req, ctx) => {
-    const s = getServer(req.params['id']!, ctx);
+    const s = cloud.instances.get(req.params['id']!, ctx);
     if (s.locked && !ctx.isAdmin) fail(409, `Instance ${s.id} is locked`);
     if (s.taskState === 'deleting') return { status: 204 };
     cloud.deleteServer(s, ctx);
@@ -367,18 +83,6 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
 
   // ------------------------------------------------------------------ actions
 
-  const conflictState = (action: string, s: ServerState, attr: 'vm_state' | 'task_state'): never =>
-    fail(409, `Cannot '${action}' instance ${s.id} while it is in ${attr} ${attr === 'vm_state' ? s.vmState : String(s.taskState)}`);
-
-  const checkState = (action: string, s: ServerState, vm: VmState[] | null, task: (string | null)[] | null = [null]) => {
-    if (vm && !vm.includes(s.vmState)) conflictState(action, s, 'vm_state');
-    if (task && !task.includes(s.taskState)) conflictState(action, s, 'task_state');
-  };
-
-  const checkLock = (s: ServerState, ctx: RequestContext) => {
-    if (s.locked && !ctx.isAdmin) fail(409, `Instance ${s.id} is locked`);
-  };
-
   const hostArg = (v: unknown): string | null => {
     if (v === null || v === undefined) return null;
     if (typeof v !== 'string' || v.length < 1 || v.length > 255) return fail(400, `Invalid input for field/attribute host. Value: ${String(v)}. ${JSON.stringify(v)} is not of type 'string', 'null'`);
@@ -386,7 +90,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
   };
 
   const serverAction = h((req, ctx) => {
-    const s = getServer(req.params['id']!, ctx);
+    const s = cloud.instances.get(req.params['id']!, ctx);
     const b = req.body;
     if (!isObj(b) || Object.keys(b).length !== 1) return fail(400, 'There is either no action or more than one action in the request body.');
     const action = Object.keys(b)[0]!;
@@ -533,7 +237,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
 
   const listServerMigrations = h(
     (req, ctx) => {
-      const s = getServer(req.params['id']!, ctx);
+      const s = cloud.instances.get(req.params['id']!, ctx);
       const list = (cloud.migrationsByServer.get(s.id) ?? [])
         .map((id) => cloud.migrations.get(id)!)
         .filter((m) => m.type === 'live-migration' && LIVE_SHOWN.includes(m.status));
@@ -550,7 +254,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
 
   const showServerMigration = h(
     (req, ctx) => {
-      const s = getServer(req.params['id']!, ctx);
+      const s = cloud.instances.get(req.params['id']!, ctx);
       const mid = req.params['mid']!;
       const m = findServerMigration(s, mid, (id) => `In-progress live migration ${id} is not found for server ${s.id}.`);
       if (m.type !== 'live-migration') fail(404, `Migration ${mid} for server ${s.id} is not live-migration.`);
@@ -562,7 +266,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
 
   const forceComplete = h(
     (req, ctx) => {
-      const s = getServer(req.params['id']!, ctx);
+      const s = cloud.instances.get(req.params['id']!, ctx);
       const b = req.body;
       if (!isObj(b) || !('force_complete' in b) || b['force_complete'] !== null || Object.keys(b).length !== 1) {
         fail(400, "Invalid input for field/attribute force_complete. 'force_complete' is a required property");
@@ -581,7 +285,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
 
   const abortMigration = h(
     (req, ctx) => {
-      const s = getServer(req.params['id']!, ctx);
+      const s = cloud.instances.get(req.params['id']!, ctx);
       const mid = req.params['mid']!;
       checkLock(s, ctx);
       if (s.taskState !== 'migrating') conflictState('abort live migration', s, 'task_state');
@@ -702,20 +406,14 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     return o;
   };
 
-  const getServerIncludingDeleted = (id: string, ctx: RequestContext): ServerState => {
-    const s = cloud.servers.get(id);
-    if (!s || (s.deleted && !vAtLeast(ctx.version, 21)) || (!ctx.isAdmin && s.projectId !== ctx.projectId)) return fail(404, `Instance ${id} could not be found.`);
-    return s;
-  };
-
   const listActions = h((req, ctx) => {
-    const s = getServerIncludingDeleted(req.params['id']!, ctx);
+    const s = cloud.instances.getIncludingDeleted(req.params['id']!, ctx);
     const list = [...(cloud.actions.get(s.id) ?? [])].sort((a, b) => b.startTime - a.startTime);
     return ok({ instanceActions: list.map((a) => actionView(a, ctx.version)) });
   });
 
   const showAction = h((req, ctx) => {
-    const s = getServerIncludingDeleted(req.params['id']!, ctx);
+    const s = cloud.instances.getIncludingDeleted(req.params['id']!, ctx);
     const rid = req.params['rid']!;
     const a = cloud.actionFor(s.id, rid) ?? fail(404, `Action ${rid} not found`);
     const v = ctx.version;
@@ -807,15 +505,9 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
   const routes: Route[] = [
     route('GET', '/', (req) => ok({ version: versionDoc(cloud.maxComputeVersion, req.baseUrl) })),
     ...servicesRoutes(h, cloud.services),
-    route('GET', '/os-hypervisors', listHypervisors(false)),
-    route('GET', '/os-hypervisors/detail', listHypervisors(true)),
-    route('GET', '/os-hypervisors/:pattern/search', searchHypervisors(false)),
-    route('GET', '/os-hypervisors/:pattern/servers', searchHypervisors(true)),
-    route('GET', '/os-hypervisors/:id', showHypervisor),
-    route('GET', '/servers', listServers(false)),
-    route('GET', '/servers/detail', listServers(true)),
+    ...hypervisorsRoutes(h, cloud.services, cloud.placement, cloud.instances),
+    ...serversRoutes(h, cloud.instances, cloud.services),
     route('POST', '/servers', createServer),
-    route('GET', '/servers/:id', showServer),
     route('DELETE', '/servers/:id', deleteServer),
     route('POST', '/servers/:id/action', serverAction),
     route('GET', '/servers/:id/migrations', listServerMigrations),
@@ -839,11 +531,6 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
 
   const versions = (req: EmuRequest): EmuResponse => versionList(cloud.maxComputeVersion, req);
   return { routes, versions };
-}
-
-/** Nova's hostId: sha224(project_id + host) hex. */
-function hostId(host: string, projectId: string): string {
-  return createHash('sha224').update(projectId + host).digest('hex');
 }
 
 export { LIVE_IN_PROGRESS, COLD_IN_PROGRESS };
