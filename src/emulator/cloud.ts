@@ -29,6 +29,8 @@ import type { Clock } from '../core/clock.js';
 import { Engine } from './engine.js';
 import { Aggregates } from './compute/aggregates.js';
 import { Flavors, flavorResources } from './compute/flavors.js';
+import { InstanceActions } from './compute/actions.js';
+import { ServerGroups } from './compute/groups.js';
 import { Servers } from './compute/servers.js';
 import { Services } from './compute/services.js';
 import { Images } from './images.js';
@@ -47,7 +49,6 @@ import type {
   MigrationType,
   ModelTimings,
   RequestContext,
-  ServerGroupState,
   ServerState,
   VmState,
 } from './model.js';
@@ -92,8 +93,9 @@ export class Cloud {
   readonly servers: Map<string, ServerState>;
   readonly migrations = new Map<number, MigrationState>();
   readonly migrationsByServer = new Map<string, number[]>();
-  readonly actions = new Map<string, InstanceAction[]>();
-  readonly groups = new Map<string, ServerGroupState>();
+  /** Instance actions and their events, by server. */
+  readonly actions: InstanceActions;
+  readonly groups: ServerGroups;
   readonly aggregates: Aggregates;
   private nextMigrationId = 1;
 
@@ -120,20 +122,8 @@ export class Cloud {
     this.aggregates = new Aggregates(sc, this.rng, this.engine, this.hosts);
     this.flavors = new Flavors(sc.flavors ?? DEFAULT_FLAVORS, this.rng);
     this.images = new Images(sc.images ?? [{ name: 'cirros' }], this.rng, now);
-    // ---- server groups
-    for (const g of sc.server_groups ?? []) {
-      const proj = g.project ? this.identity.projectByName(g.project)! : this.identity.adminProject;
-      const id = g.id ?? this.rng.uuid();
-      this.groups.set(id, {
-        id,
-        name: g.name,
-        policy: g.policy,
-        projectId: proj.id,
-        userId: this.identity.userOfProject(proj.id).id,
-        members: [],
-        maxServerPerHost: g.max_server_per_host ?? null,
-      });
-    }
+    this.groups = new ServerGroups(sc, this.rng, this.identity);
+    this.actions = new InstanceActions(this.engine);
     // ---- instances
     for (const spec of sc.instances ?? []) {
       const proj = spec.project ? this.identity.projectByName(spec.project)! : this.identity.adminProject;
@@ -141,7 +131,7 @@ export class Cloud {
       const state = STATE_MAP[spec.state ?? 'ACTIVE'];
       const host = spec.host ? this.hosts.get(spec.host)! : null;
       const image = spec.image ? [...this.images.byId.values()].find((i) => i.name === spec.image || i.id === spec.image)! : [...this.images.byId.values()][0]!;
-      const group = spec.server_group ? [...this.groups.values()].find((g) => g.name === spec.server_group)! : null;
+      const group = spec.server_group ? [...this.groups.byId.values()].find((g) => g.name === spec.server_group)! : null;
       const id = spec.id ?? this.rng.uuid();
       const seq = this.instances.takeSeq();
       const s: ServerState = {
@@ -183,7 +173,7 @@ export class Cloud {
       } else if (state.vm === 'building') {
         s.pendingTimer = this.engine.after(this.timings.bootMs, `boot ${s.name}`, () => this.finishBoot(s, null));
       }
-      this.recordAction(s, 'create', this.requestId(), s.userId, s.projectId, s.createdAt);
+      this.actions.record(s, 'create', this.requestId(), s.userId, s.projectId, s.createdAt);
     }
     // ---- scenario faults are added by the emulator (index.ts)
   }
@@ -226,7 +216,7 @@ export class Cloud {
    */
   schedule(s: ServerState, opts: { exclude?: string | null; requested?: string | null; force?: boolean } = {}): HostState | null {
     const res = flavorResources(s.flavor);
-    const group = s.groupId ? this.groups.get(s.groupId) : undefined;
+    const group = s.groupId ? this.groups.byId.get(s.groupId) : undefined;
     const groupHosts = new Map<string, number>();
     if (group) {
       for (const mid of group.members) {
@@ -261,49 +251,6 @@ export class Cloud {
     }
     candidates.sort((a, b) => b.soft - a.soft || b.freeRam - a.freeRam || a.h.name.localeCompare(b.h.name));
     return candidates[0]?.h ?? null;
-  }
-
-  createGroup(name: string, policy: ServerGroupState['policy'], projectId: string, userId: string, maxServerPerHost: number | null): ServerGroupState {
-    const g: ServerGroupState = { id: this.rng.uuid(), name, policy, projectId, userId, members: [], maxServerPerHost };
-    this.groups.set(g.id, g);
-    return g;
-  }
-
-  // ------------------------------------------------------------- instance actions
-
-  recordAction(s: ServerState, action: string, requestId: string, userId: string, projectId: string, at = this.now): InstanceAction {
-    const a: InstanceAction = { action, requestId, serverId: s.id, userId, projectId, startTime: at, updatedAt: at, message: null, events: [] };
-    let list = this.actions.get(s.id);
-    if (!list) {
-      list = [];
-      this.actions.set(s.id, list);
-    }
-    list.push(a);
-    return a;
-  }
-
-  startEvent(a: InstanceAction | undefined, event: string, host: string | null): ActionEvent | null {
-    if (!a) return null;
-    const e: ActionEvent = { event, startTime: this.now, finishTime: null, result: null, traceback: null, details: null, host };
-    a.events.push(e);
-    a.updatedAt = this.now;
-    return e;
-  }
-
-  finishEvent(a: InstanceAction | undefined, e: ActionEvent | null, ok: boolean, details?: string): void {
-    if (!a || !e) return;
-    e.finishTime = this.now;
-    e.result = ok ? 'Success' : 'Error';
-    if (!ok) {
-      e.details = details ?? null;
-      e.traceback = `Traceback (most recent call last):\n  File "nova/emulated.py", line 1, in ${e.event}\n${details ?? 'Error'}\n`;
-      a.message = 'Error';
-    }
-    a.updatedAt = this.now;
-  }
-
-  actionFor(serverId: string, requestId: string): InstanceAction | undefined {
-    return this.actions.get(serverId)?.find((a) => a.requestId === requestId);
   }
 
   // ------------------------------------------------------------- migrations
@@ -431,11 +378,11 @@ export class Cloud {
     const prior = s.vmState;
     s.taskState = 'migrating';
     this.instances.touch(s);
-    const action = this.recordAction(s, 'live-migration', ctx.requestId, ctx.userId, ctx.projectId);
+    const action = this.actions.record(s, 'live-migration', ctx.requestId, ctx.userId, ctx.projectId);
     const m = this.newMigration(s, 'live-migration', 'accepted', ctx, requested, prior);
     m.fault = this.faults.forMigration(s);
     if (!m.fault && s.alwaysFailMigration) m.fault = { kind: 'migration-fail', phase: 'running', message: `Live migration of ${s.name} failed (scenario)` };
-    const ev = this.startEvent(action, 'conductor_live_migrate_instance', 'controller');
+    const ev = this.actions.startEvent(action, 'conductor_live_migrate_instance', 'controller');
     m.timer = this.engine.after(this.timings.scheduleMs, `precheck ${m.id}`, () => this.livePrecheck(s, m, action, ev));
     return m;
   }
@@ -446,7 +393,7 @@ export class Cloud {
     s.vmState = vm;
     if (vm === 'error') s.fault = { code: 500, message: details, created: this.now };
     this.instances.touch(s);
-    this.finishEvent(action, ev, false, details);
+    this.actions.finishEvent(action, ev, false, details);
   }
 
   private livePrecheck(s: ServerState, m: MigrationState, action: InstanceAction | undefined, ev: ActionEvent | null): void {
@@ -470,11 +417,11 @@ export class Cloud {
     m.destCompute = dest.name;
     m.destNode = dest.hypervisorHostname;
     m.destHost = dest.address;
-    const e1 = this.startEvent(action, 'compute_check_can_live_migrate_destination', dest.name);
-    this.finishEvent(action, e1, true);
-    const e2 = this.startEvent(action, 'compute_check_can_live_migrate_source', source.name);
-    this.finishEvent(action, e2, true);
-    this.finishEvent(action, ev, true);
+    const e1 = this.actions.startEvent(action, 'compute_check_can_live_migrate_destination', dest.name);
+    this.actions.finishEvent(action, e1, true);
+    const e2 = this.actions.startEvent(action, 'compute_check_can_live_migrate_source', source.name);
+    this.actions.finishEvent(action, e2, true);
+    this.actions.finishEvent(action, ev, true);
     this.setStatus(m, 'queued');
     source.queue.push(m.uuid);
     this.pumpQueue(source);
@@ -493,12 +440,12 @@ export class Cloud {
       if (!m || m.status !== 'queued') continue;
       source.activeOut.add(m.uuid);
       const s = this.servers.get(m.serverId)!;
-      const action = this.actionFor(s.id, m.requestId);
+      const action = this.actions.find(s.id, m.requestId);
       this.setStatus(m, 'preparing');
-      const ev = this.startEvent(action, 'compute_pre_live_migration', m.destCompute);
+      const ev = this.actions.startEvent(action, 'compute_pre_live_migration', m.destCompute);
       m.timer = this.engine.after(this.timings.preparingMs, `running ${m.id}`, () => {
         m.timer = null;
-        this.finishEvent(action, ev, true);
+        this.actions.finishEvent(action, ev, true);
         this.startRunning(s, m);
       });
     }
@@ -506,8 +453,8 @@ export class Cloud {
 
   private startRunning(s: ServerState, m: MigrationState): void {
     this.setStatus(m, 'running');
-    const action = this.actionFor(s.id, m.requestId);
-    this.startEvent(action, 'compute_live_migration', m.sourceCompute);
+    const action = this.actions.find(s.id, m.requestId);
+    this.actions.startEvent(action, 'compute_live_migration', m.sourceCompute);
     let dirty = s.dirtyRateMbps ?? this.timings.dirtyRateMbps;
     const bw = this.timings.bandwidthMbps;
     if (m.fault?.kind === 'migration-stall') dirty = Math.max(dirty, bw * 2);
@@ -532,16 +479,16 @@ export class Cloud {
     const half = this.timings.postMigratingMs / 2;
     m.timer = this.engine.after(half, `post-dest ${m.id}`, () => {
       // post_live_migration_at_destination: the instance now lives on the destination.
-      const action = this.actionFor(s.id, m.requestId);
-      const e = this.startEvent(action, 'compute_post_live_migration_at_destination', m.destCompute);
+      const action = this.actions.find(s.id, m.requestId);
+      const e = this.actions.startEvent(action, 'compute_post_live_migration_at_destination', m.destCompute);
       this.instances.setHost(s, this.hosts.get(m.destCompute!)!);
       s.taskState = null;
       s.vmState = m.priorVmState;
       s.powerState = m.priorVmState === 'paused' ? POWER.PAUSED : POWER.RUNNING;
       this.instances.touch(s);
-      this.finishEvent(action, e, true);
+      this.actions.finishEvent(action, e, true);
       const live = action?.events.find((x) => x.event === 'compute_live_migration' && x.finishTime === null) ?? null;
-      this.finishEvent(action, live, true);
+      this.actions.finishEvent(action, live, true);
       m.timer = this.engine.after(this.timings.postMigratingMs - half, `complete ${m.id}`, () => {
         m.timer = null;
         this.placement.deallocate(m.uuid);
@@ -580,27 +527,27 @@ export class Cloud {
 
   private failRunning(s: ServerState, m: MigrationState): void {
     m.timer = null;
-    const action = this.actionFor(s.id, m.requestId);
+    const action = this.actions.find(s.id, m.requestId);
     const live = action?.events.find((x) => x.event === 'compute_live_migration' && x.finishTime === null) ?? null;
     if (m.fault?.kind === 'migration-error') {
       const msg = m.fault.message ?? `Unexpected error during live migration of ${s.id}: internal error: qemu unexpectedly closed the monitor`;
-      this.finishEvent(action, live, false, msg);
+      this.actions.finishEvent(action, live, false, msg);
       s.fault = { code: 500, message: msg, created: this.now };
       this.rollback(s, m, 'error', 'error');
       return;
     }
     const msg = (m.fault?.kind === 'migration-fail' ? m.fault.message : undefined) ?? `Live Migration failure: operation failed: migration of domain ${s.id} failed (emulated)`;
-    this.finishEvent(action, live, false, msg);
-    const e = this.startEvent(action, 'compute_rollback_live_migration_at_destination', m.destCompute);
-    this.finishEvent(action, e, true);
+    this.actions.finishEvent(action, live, false, msg);
+    const e = this.actions.startEvent(action, 'compute_rollback_live_migration_at_destination', m.destCompute);
+    this.actions.finishEvent(action, e, true);
     this.rollback(s, m, 'failed');
   }
 
   /** POST .../migrations/{id}/action force_complete (already validated: status running). */
   forceComplete(s: ServerState, m: MigrationState, ctx: RequestContext): void {
-    const a = this.recordAction(s, 'live_migration_force_complete', ctx.requestId, ctx.userId, ctx.projectId);
-    const e = this.startEvent(a, 'compute_live_migration_force_complete', m.sourceCompute);
-    this.finishEvent(a, e, true);
+    const a = this.actions.record(s, 'live_migration_force_complete', ctx.requestId, ctx.userId, ctx.projectId);
+    const e = this.actions.startEvent(a, 'compute_live_migration_force_complete', m.sourceCompute);
+    this.actions.finishEvent(a, e, true);
     if (m.frozen) return;
     // libvirt pauses the guest: no more dirty pages, the copy converges at full bandwidth.
     if (m.fault?.kind === 'migration-stall') m.fault = null;
@@ -610,11 +557,11 @@ export class Cloud {
 
   /** DELETE .../migrations/{id} (already validated). */
   abort(s: ServerState, m: MigrationState, ctx: RequestContext): void {
-    const a = this.recordAction(s, 'live_migration_cancel', ctx.requestId, ctx.userId, ctx.projectId);
-    const e = this.startEvent(a, 'compute_live_migration_abort', m.sourceCompute);
+    const a = this.actions.record(s, 'live_migration_cancel', ctx.requestId, ctx.userId, ctx.projectId);
+    const e = this.actions.startEvent(a, 'compute_live_migration_abort', m.sourceCompute);
     if (m.status === 'queued') {
-      this.finishEvent(a, e, true);
-      const mig = this.actionFor(s.id, m.requestId);
+      this.actions.finishEvent(a, e, true);
+      const mig = this.actions.find(s.id, m.requestId);
       this.rollback(s, m, 'cancelled');
       void mig;
       return;
@@ -625,10 +572,10 @@ export class Cloud {
     if (m.status === 'running') this.segment(m, 0, 0);
     m.timer = this.engine.after(Math.min(500, this.timings.actionMs), `abort ${m.id}`, () => {
       m.timer = null;
-      this.finishEvent(a, e, true);
-      const action = this.actionFor(s.id, m.requestId);
+      this.actions.finishEvent(a, e, true);
+      const action = this.actions.find(s.id, m.requestId);
       const live = action?.events.find((x) => x.event === 'compute_live_migration' && x.finishTime === null) ?? null;
-      this.finishEvent(action, live, false, 'Migration was cancelled');
+      this.actions.finishEvent(action, live, false, 'Migration was cancelled');
       this.rollback(s, m, 'cancelled');
     });
   }
@@ -639,9 +586,9 @@ export class Cloud {
     s.taskState = 'resize_prep';
     s.oldVmState = prior;
     this.instances.touch(s);
-    const action = this.recordAction(s, 'migrate', ctx.requestId, ctx.userId, ctx.projectId);
+    const action = this.actions.record(s, 'migrate', ctx.requestId, ctx.userId, ctx.projectId);
     const m = this.newMigration(s, 'migration', 'pre-migrating', ctx, requested, prior);
-    const ev = this.startEvent(action, 'conductor_migrate_server', 'controller');
+    const ev = this.actions.startEvent(action, 'conductor_migrate_server', 'controller');
     const source = this.hosts.get(s.host!)!;
     const third = this.timings.coldMigrationMs / 3;
     m.timer = this.engine.after(Math.min(this.timings.scheduleMs, third), `cold-schedule ${m.id}`, () => {
@@ -652,7 +599,7 @@ export class Cloud {
         s.taskState = null;
         s.oldVmState = null;
         this.instances.touch(s);
-        this.finishEvent(action, ev, false, 'No valid host was found. No valid host found for cold migrate');
+        this.actions.finishEvent(action, ev, false, 'No valid host was found. No valid host found for cold migrate');
         return;
       }
       this.placement.moveAllocations(s.id, m.uuid, 'MIGRATION');
@@ -660,26 +607,26 @@ export class Cloud {
       m.destCompute = dest.name;
       m.destNode = dest.hypervisorHostname;
       m.destHost = dest.address;
-      this.finishEvent(action, ev, true);
-      const e1 = this.startEvent(action, 'compute_prep_resize', dest.name);
-      this.finishEvent(action, e1, true);
+      this.actions.finishEvent(action, ev, true);
+      const e1 = this.actions.startEvent(action, 'compute_prep_resize', dest.name);
+      this.actions.finishEvent(action, e1, true);
       this.setStatus(m, 'migrating');
       s.taskState = 'resize_migrating';
       this.instances.touch(s);
-      const e2 = this.startEvent(action, 'compute_resize_instance', source.name);
+      const e2 = this.actions.startEvent(action, 'compute_resize_instance', source.name);
       m.timer = this.engine.after(third, `cold-post ${m.id}`, () => {
-        this.finishEvent(action, e2, true);
+        this.actions.finishEvent(action, e2, true);
         this.setStatus(m, 'post-migrating');
         s.taskState = 'resize_migrated';
         this.instances.touch(s);
-        const e3 = this.startEvent(action, 'compute_finish_resize', dest.name);
+        const e3 = this.actions.startEvent(action, 'compute_finish_resize', dest.name);
         m.timer = this.engine.after(Math.max(0, this.timings.coldMigrationMs - 2 * third), `cold-finish ${m.id}`, () => {
           m.timer = null;
           this.instances.setHost(s, dest);
           s.taskState = null;
           s.vmState = 'resized';
           this.instances.touch(s);
-          this.finishEvent(action, e3, true);
+          this.actions.finishEvent(action, e3, true);
           this.setStatus(m, 'finished');
         });
       });
@@ -689,8 +636,8 @@ export class Cloud {
 
   /** confirmResize, after checks. */
   confirmResize(s: ServerState, m: MigrationState, ctx: RequestContext): void {
-    const action = this.recordAction(s, 'confirmResize', ctx.requestId, ctx.userId, ctx.projectId);
-    const ev = this.startEvent(action, 'compute_confirm_resize', m.sourceCompute);
+    const action = this.actions.record(s, 'confirmResize', ctx.requestId, ctx.userId, ctx.projectId);
+    const ev = this.actions.startEvent(action, 'compute_confirm_resize', m.sourceCompute);
     this.setStatus(m, 'confirming');
     m.timer = this.engine.after(this.timings.confirmMs, `confirm ${m.id}`, () => {
       m.timer = null;
@@ -701,7 +648,7 @@ export class Cloud {
       s.oldVmState = null;
       s.taskState = null;
       this.instances.touch(s);
-      this.finishEvent(action, ev, true);
+      this.actions.finishEvent(action, ev, true);
     });
   }
 
@@ -749,9 +696,9 @@ export class Cloud {
       pendingTimer: null,
     };
     this.servers.set(s.id, s);
-    if (args.groupId) this.groups.get(args.groupId)?.members.push(s.id);
-    const action = this.recordAction(s, 'create', args.ctx.requestId, args.ctx.userId, args.ctx.projectId);
-    const ev = this.startEvent(action, 'conductor_schedule_and_build_instances', 'controller');
+    if (args.groupId) this.groups.byId.get(args.groupId)?.members.push(s.id);
+    const action = this.actions.record(s, 'create', args.ctx.requestId, args.ctx.userId, args.ctx.projectId);
+    const ev = this.actions.startEvent(action, 'conductor_schedule_and_build_instances', 'controller');
     const third = this.timings.bootMs / 3;
     s.pendingTimer = this.engine.after(third, `schedule ${s.name}`, () => {
       s.pendingTimer = null;
@@ -762,19 +709,19 @@ export class Cloud {
         s.taskState = null;
         s.fault = { code: 500, message: 'No valid host was found. There are not enough hosts available.', created: this.now };
         this.instances.touch(s);
-        this.finishEvent(action, ev, false, 'No valid host was found. There are not enough hosts available.');
+        this.actions.finishEvent(action, ev, false, 'No valid host was found. There are not enough hosts available.');
         return;
       }
-      this.finishEvent(action, ev, true);
+      this.actions.finishEvent(action, ev, true);
       this.instances.setHost(s, host);
       this.placement.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
       s.taskState = 'spawning';
       this.instances.touch(s);
-      const e2 = this.startEvent(action, 'compute_build_and_run_instance', host.name);
+      const e2 = this.actions.startEvent(action, 'compute_build_and_run_instance', host.name);
       s.pendingTimer = this.engine.after(this.timings.bootMs - third, `spawn ${s.name}`, () => {
         s.pendingTimer = null;
         this.finishBoot(s, null);
-        this.finishEvent(action, e2, true);
+        this.actions.finishEvent(action, e2, true);
       });
     });
     return s;
@@ -803,7 +750,7 @@ export class Cloud {
 
   /** DELETE /servers/{id}. */
   deleteServer(s: ServerState, ctx: RequestContext): void {
-    this.recordAction(s, 'delete', ctx.requestId, ctx.userId, ctx.projectId);
+    this.actions.record(s, 'delete', ctx.requestId, ctx.userId, ctx.projectId);
     this.engine.cancel(s.pendingTimer);
     for (const m of this.inProgressMigrations(s.id)) {
       this.engine.cancel(m.timer);
@@ -824,7 +771,7 @@ export class Cloud {
       s.taskState = null;
       this.instances.touch(s);
       if (s.groupId) {
-        const g = this.groups.get(s.groupId);
+        const g = this.groups.byId.get(s.groupId);
         if (g) g.members = g.members.filter((x) => x !== s.id);
       }
     });
@@ -835,8 +782,8 @@ export class Cloud {
    * transitional task_state now, the end state after `action_ms`.
    */
   simpleAction(s: ServerState, ctx: RequestContext, action: string, task: string, end: () => void, eventName: string): void {
-    const a = this.recordAction(s, action, ctx.requestId, ctx.userId, ctx.projectId);
-    const e = this.startEvent(a, eventName, s.host);
+    const a = this.actions.record(s, action, ctx.requestId, ctx.userId, ctx.projectId);
+    const e = this.actions.startEvent(a, eventName, s.host);
     s.taskState = task;
     this.instances.touch(s);
     s.pendingTimer = this.engine.after(this.timings.actionMs, `${action} ${s.name}`, () => {
@@ -845,7 +792,7 @@ export class Cloud {
       s.taskState = null;
       end();
       this.instances.touch(s);
-      this.finishEvent(a, e, true);
+      this.actions.finishEvent(a, e, true);
     });
   }
 

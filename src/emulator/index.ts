@@ -296,7 +296,7 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
       const h = cloud.hosts.get(host);
       return h ? traits(h) : [];
     },
-    instanceActions: (serverId) => (cloud.sync(), [...(cloud.actions.get(serverId) ?? [])]),
+    instanceActions: (serverId) => (cloud.sync(), [...(cloud.actions.byServer.get(serverId) ?? [])]),
   };
 
   // -------------------------------------------------------------- admin API (/_emulator)

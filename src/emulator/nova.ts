@@ -6,10 +6,13 @@
 import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
 import { fail, isObj, route } from './http.js';
 import type { TokenStore } from './keystone.js';
-import { MAX_LIMIT, accepted, base, boolFromString, computeWrap, limitMarker, links, naive, nextHref, ok, versionDoc, versionList } from './compute/api.js';
+import { MAX_LIMIT, accepted, base, computeWrap, limitMarker, links, naive, nextHref, ok, versionDoc, versionList } from './compute/api.js';
 import type { Cloud } from './cloud.js';
+import { actionsRoutes } from './compute/actions.js';
+import { groupsRoutes } from './compute/groups.js';
 import { hypervisorsRoutes } from './compute/hypervisors.js';
-import { checkLock, checkState, conflictState, hostId, serversRoutes } from './compute/servers.js';
+import { quotasRoutes } from './compute/quotas.js';
+import { checkLock, checkState, conflictState, serversRoutes } from './compute/servers.js';
 import { servicesRoutes } from './compute/services.js';
 import { zonesRoutes } from './compute/zones.js';
 import { aggregatesRoutes } from './compute/aggregates.js';
@@ -53,7 +56,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     let groupId: string | null = null;
     const hints = b['os:scheduler_hints'] ?? b['OS-SCH-HNT:scheduler_hints'];
     if (isObj(hints) && typeof hints['group'] === 'string') {
-      if (!cloud.groups.has(hints['group'])) fail(400, `Invalid input for field/attribute group. Value: ${hints['group']}. Group ${hints['group']} could not be found.`);
+      if (!cloud.groups.byId.has(hints['group'])) fail(400, `Invalid input for field/attribute group. Value: ${hints['group']}. Group ${hints['group']} could not be found.`);
       groupId = hints['group'];
     }
     const metadata: Record<string, string> = {};
@@ -187,7 +190,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
         s.lockedReason = reason;
         s.lockedByAdmin = ctx.isAdmin;
         s.updatedAt = cloud.now;
-        cloud.recordAction(s, 'lock', ctx.requestId, ctx.userId, ctx.projectId);
+        cloud.actions.record(s, 'lock', ctx.requestId, ctx.userId, ctx.projectId);
         return accepted();
       }
       case 'unlock': {
@@ -195,7 +198,7 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
         s.locked = false;
         s.lockedReason = null;
         s.updatedAt = cloud.now;
-        cloud.recordAction(s, 'unlock', ctx.requestId, ctx.userId, ctx.projectId);
+        cloud.actions.record(s, 'unlock', ctx.requestId, ctx.userId, ctx.projectId);
         return accepted();
       }
       default:
@@ -390,118 +393,6 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     { admin: 'os_compute_api:os-migrations:index' },
   );
 
-  // ------------------------------------------------------------------ instance actions
-
-  const actionView = (a: (typeof cloud.actions extends Map<string, infer L> ? L : never)[number], v: [number, number]) => {
-    const o: Obj = {
-      action: a.action,
-      instance_uuid: a.serverId,
-      request_id: a.requestId,
-      user_id: a.userId,
-      project_id: a.projectId,
-      start_time: naive(a.startTime),
-      message: a.message,
-    };
-    if (vAtLeast(v, 58)) o['updated_at'] = naive(a.updatedAt);
-    return o;
-  };
-
-  const listActions = h((req, ctx) => {
-    const s = cloud.instances.getIncludingDeleted(req.params['id']!, ctx);
-    const list = [...(cloud.actions.get(s.id) ?? [])].sort((a, b) => b.startTime - a.startTime);
-    return ok({ instanceActions: list.map((a) => actionView(a, ctx.version)) });
-  });
-
-  const showAction = h((req, ctx) => {
-    const s = cloud.instances.getIncludingDeleted(req.params['id']!, ctx);
-    const rid = req.params['rid']!;
-    const a = cloud.actionFor(s.id, rid) ?? fail(404, `Action ${rid} not found`);
-    const v = ctx.version;
-    const o = actionView(a, v);
-    const showEvents = ctx.isAdmin || vAtLeast(v, 51);
-    if (showEvents) {
-      o['events'] = a.events.map((e) => {
-        const ev: Obj = { event: e.event, start_time: naive(e.startTime), finish_time: naive(e.finishTime), result: e.result };
-        if (ctx.isAdmin) ev['traceback'] = e.traceback;
-        if (ctx.isAdmin && vAtLeast(v, 62)) ev['host'] = e.host ?? '';
-        if (vAtLeast(v, 62)) ev['hostId'] = e.host ? hostId(e.host, s.projectId) : '';
-        if (vAtLeast(v, 84)) ev['details'] = e.details;
-        return ev;
-      });
-    }
-    return ok({ instanceAction: o });
-  });
-
-  // ------------------------------------------------------------------ groups, zones, aggregates, flavors, images
-
-  const groupView = (g: (typeof cloud.groups extends Map<string, infer G> ? G : never), v: [number, number]) => {
-    const o: Obj = { id: g.id, name: g.name, members: g.members.filter((m) => !cloud.servers.get(m)?.deleted), metadata: {} };
-    if (vAtLeast(v, 64)) {
-      o['policy'] = g.policy;
-      o['rules'] = g.policy === 'anti-affinity' && g.maxServerPerHost ? { max_server_per_host: g.maxServerPerHost } : {};
-      delete o['metadata'];
-    } else o['policies'] = [g.policy];
-    if (vAtLeast(v, 13)) {
-      o['project_id'] = g.projectId;
-      o['user_id'] = g.userId;
-    }
-    return o;
-  };
-
-  const listGroups = h((req, ctx) => {
-    const all = req.query.has('all_projects') && ctx.isAdmin && boolFromString(req.query.get('all_projects') || 'true', false);
-    const list = [...cloud.groups.values()].filter((g) => all || g.projectId === ctx.projectId);
-    const { limit } = limitMarker(req);
-    const offset = Number(req.query.get('offset') ?? 0) || 0;
-    return ok({ server_groups: list.slice(offset, offset + limit).map((g) => groupView(g, ctx.version)) });
-  });
-
-  const showGroup = h((req, ctx) => {
-    const g = cloud.groups.get(req.params['id']!);
-    if (!g || (!ctx.isAdmin && g.projectId !== ctx.projectId)) return fail(404, `Instance group ${req.params['id']} could not be found.`);
-    return ok({ server_group: groupView(g, ctx.version) });
-  });
-
-  const createGroup = h((req, ctx) => {
-    const b = req.body;
-    if (!isObj(b) || !isObj(b['server_group'])) return fail(400, "Invalid input for field/attribute server_group. 'server_group' is a required property");
-    const sg = b['server_group'];
-    if (typeof sg['name'] !== 'string' || sg['name'].length < 1 || sg['name'].length > 255) fail(400, "Invalid input for field/attribute name. 'name' is a required property");
-    let policy: unknown;
-    if (vAtLeast(ctx.version, 64)) {
-      if (sg['policies'] !== undefined) fail(400, "Invalid input for field/attribute server_group. Additional properties are not allowed ('policies' was unexpected)");
-      policy = sg['policy'];
-    } else {
-      if (!Array.isArray(sg['policies']) || sg['policies'].length !== 1) fail(400, "Invalid input for field/attribute policies. 'policies' is a required property");
-      policy = (sg['policies'] as unknown[])[0];
-    }
-    const allowed = ['anti-affinity', 'affinity', ...(vAtLeast(ctx.version, 15) ? ['soft-anti-affinity', 'soft-affinity'] : [])];
-    if (typeof policy !== 'string' || !allowed.includes(policy)) fail(400, `Invalid input for field/attribute policy. Value: ${String(policy)}. '${String(policy)}' is not one of ${JSON.stringify(allowed)}`);
-    const rules = isObj(sg['rules']) ? sg['rules'] : {};
-    const max = typeof rules['max_server_per_host'] === 'number' ? rules['max_server_per_host'] : null;
-    const g = cloud.createGroup(sg['name'] as string, policy as 'anti-affinity', ctx.projectId, ctx.userId, max);
-    return ok({ server_group: groupView(g, ctx.version) });
-  });
-
-  const deleteGroup = h((req, ctx) => {
-    const g = cloud.groups.get(req.params['id']!);
-    if (!g || (!ctx.isAdmin && g.projectId !== ctx.projectId)) return fail(404, `Instance group ${req.params['id']} could not be found.`);
-    cloud.groups.delete(g.id);
-    for (const s of cloud.servers.values()) if (s.groupId === g.id) s.groupId = null;
-    return { status: 204 };
-  });
-
-  const quotaSet = h((req, ctx) => {
-    const pid = req.params['pid']!;
-    const defaults: Obj = { instances: 10, cores: 20, ram: 51200, key_pairs: 100, metadata_items: 128, server_groups: 10, server_group_members: 10 };
-    if (req.method === 'PUT') {
-      if (!ctx.isAdmin) fail(403, "Policy doesn't allow os_compute_api:os-quota-sets:update to be performed.");
-      const b = isObj(req.body) && isObj(req.body['quota_set']) ? req.body['quota_set'] : {};
-      return ok({ quota_set: { ...defaults, ...b } });
-    }
-    return ok({ quota_set: { id: pid, ...defaults } });
-  });
-
   const routes: Route[] = [
     route('GET', '/', (req) => ok({ version: versionDoc(cloud.maxComputeVersion, req.baseUrl) })),
     ...servicesRoutes(h, cloud.services),
@@ -514,19 +405,14 @@ export function novaRoutes(cloud: Cloud, tokens: TokenStore): { routes: Route[];
     route('GET', '/servers/:id/migrations/:mid', showServerMigration),
     route('POST', '/servers/:id/migrations/:mid/action', forceComplete),
     route('DELETE', '/servers/:id/migrations/:mid', abortMigration),
-    route('GET', '/servers/:id/os-instance-actions', listActions),
-    route('GET', '/servers/:id/os-instance-actions/:rid', showAction),
+    ...actionsRoutes(h, cloud.actions, cloud.instances),
     route('GET', '/os-migrations', listMigrations),
-    route('GET', '/os-server-groups', listGroups),
-    route('GET', '/os-server-groups/:id', showGroup),
-    route('POST', '/os-server-groups', createGroup),
-    route('DELETE', '/os-server-groups/:id', deleteGroup),
+    ...groupsRoutes(h, cloud.groups, cloud.instances),
     ...aggregatesRoutes(h, cloud.aggregates, cloud.hosts),
     ...zonesRoutes(h, cloud.services),
     ...flavorsRoutes(h, cloud.flavors),
     ...novaImagesRoutes(h, cloud.images),
-    route('GET', '/os-quota-sets/:pid', quotaSet),
-    route('PUT', '/os-quota-sets/:pid', quotaSet),
+    ...quotasRoutes(h),
   ];
 
   const versions = (req: EmuRequest): EmuResponse => versionList(cloud.maxComputeVersion, req);
