@@ -20,7 +20,7 @@ import { TokenStore, keystoneRoutes } from './keystone.js';
 import type { HostState, InstanceAction, MigrationState, ServerState } from './model.js';
 import { Cloud } from './cloud.js';
 import { serverStatus } from './model.js';
-import { novaRoutes } from './nova.js';
+import { novaRoutes } from './compute/index.js';
 import { placementRoutes } from './placement/index.js';
 import type { ConsumerAllocation } from './placement/allocations.js';
 import { traits } from './placement/providers.js';
@@ -164,10 +164,10 @@ function snapshotHost(cloud: Cloud, h: HostState): HostSnapshot {
     serviceId: h.serviceUuid,
     status: h.disabled ? 'disabled' : 'enabled',
     disabledReason: h.disabledReason,
-    state: cloud.services.serviceIsUp(h) ? 'up' : 'down',
+    state: cloud.nova.services.serviceIsUp(h) ? 'up' : 'down',
     forcedDown: h.forcedDown,
-    servers: [...(cloud.instances.byHost.get(h.name) ?? [])],
-    usage: cloud.placement.usage(h),
+    servers: [...(cloud.nova.servers.byHost.get(h.name) ?? [])],
+    usage: cloud.nova.placement.usage(h),
     activeMigrations: h.activeOut.size,
     queuedMigrations: h.queue.length,
   };
@@ -191,7 +191,7 @@ function snapshotServer(s: ServerState): ServerSnapshot {
 }
 
 function snapshotMigration(cloud: Cloud, m: MigrationState): MigrationSnapshot {
-  const p = cloud.progress(m);
+  const p = cloud.nova.migrations.progress(m);
   return {
     id: m.id,
     uuid: m.uuid,
@@ -254,7 +254,7 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
 
   const keystone = keystoneRoutes(cloud.identity, tokens);
   const nova = novaRoutes(cloud, tokens);
-  const placement = placementRoutes(cloud.maxPlacementVersion, tokens, cloud.placement, cloud.aggregates);
+  const placement = placementRoutes(cloud.maxPlacementVersion, tokens, cloud.nova.placement, cloud.aggregates);
 
   const glance = glanceRoutes(cloud.images, tokens);
 
@@ -272,31 +272,31 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
       const s = cloud.servers.get(idOrName) ?? [...cloud.servers.values()].find((x) => x.name === idOrName && !x.deleted);
       return s ? snapshotServer(s) : undefined;
     },
-    serversOn: (host) => (cloud.sync(), [...(cloud.instances.byHost.get(host) ?? [])].map((id) => snapshotServer(cloud.servers.get(id)!))),
+    serversOn: (host) => (cloud.sync(), [...(cloud.nova.servers.byHost.get(host) ?? [])].map((id) => snapshotServer(cloud.servers.get(id)!))),
     migrations: (f = {}) => {
       cloud.sync();
       return [...cloud.migrations.values()]
         .filter((m) => (!f.serverId || m.serverId === f.serverId) && (!f.type || m.type === f.type) && (!f.status || m.status === f.status))
         .map((m) => snapshotMigration(cloud, m));
     },
-    allocations: (consumer) => (cloud.sync(), allocObj(cloud.placement.consumers.get(consumer))),
+    allocations: (consumer) => (cloud.sync(), allocObj(cloud.nova.placement.consumers.get(consumer))),
     providerAllocations: (host) => {
       cloud.sync();
       const h = cloud.hosts.get(host);
       if (!h) return {};
-      return Object.fromEntries([...cloud.placement.byProvider.get(h.uuid)!].map(([c, r]) => [c, { ...r }]));
+      return Object.fromEntries([...cloud.nova.placement.byProvider.get(h.uuid)!].map(([c, r]) => [c, { ...r }]));
     },
     usage: (host) => {
       cloud.sync();
       const h = cloud.hosts.get(host);
-      return h ? cloud.placement.usage(h) : {};
+      return h ? cloud.nova.placement.usage(h) : {};
     },
     traits: (host) => {
       cloud.sync();
       const h = cloud.hosts.get(host);
       return h ? traits(h) : [];
     },
-    instanceActions: (serverId) => (cloud.sync(), [...(cloud.actions.byServer.get(serverId) ?? [])]),
+    instanceActions: (serverId) => (cloud.sync(), [...(cloud.nova.actions.byServer.get(serverId) ?? [])]),
   };
 
   // -------------------------------------------------------------- admin API (/_emulator)

@@ -7,13 +7,20 @@
  */
 import { createHash } from 'node:crypto';
 import type { Engine } from '../engine.js';
-import type { EmuRequest, Obj, Route } from '../http.js';
-import { fail, route } from '../http.js';
+import type { EmuRequest, EmuResponse, Obj, Route } from '../http.js';
+import { fail, isObj, route } from '../http.js';
 import type { HostState, RequestContext, ServerState, VmState } from '../model.js';
 import { serverStatus, vAtLeast } from '../model.js';
 import type { Wrap } from './api.js';
 import { MAX_LIMIT, boolFromString, isotime, limitMarker, links, naive, nextHref, ok } from './api.js';
 import type { Services } from './services.js';
+
+/** Fields a new server is given; the rest start empty (no host, no fault, no timer, not deleted). */
+export type ServerInit = Omit<ServerState, 'host' | 'node' | 'progress' | 'fault' | 'deleted' | 'oldVmState' | 'pendingTimer'>;
+
+/** A server action's handler (POST /servers/{id}/action): the server (visible to the caller), the action's argument. */
+export type ServerAction = (s: ServerState, arg: unknown, ctx: RequestContext) => EmuResponse;
+export type ServerActions = Record<string, ServerAction>;
 
 export class Servers {
   readonly byId = new Map<string, ServerState>();
@@ -31,6 +38,13 @@ export class Servers {
   /** The next server's sequence number (its instance name). */
   takeSeq(): number {
     return this.nextSeq++;
+  }
+
+  /** Register a new server (not on a host yet). */
+  add(init: ServerInit): ServerState {
+    const s: ServerState = { ...init, host: null, node: null, progress: 0, fault: null, deleted: false, oldVmState: null, pendingTimer: null };
+    this.byId.set(s.id, s);
+    return s;
   }
 
   /** A server visible to the caller (not deleted; another project's only for admin), or 404. */
@@ -104,6 +118,23 @@ const STATUS_TO_STATE: Record<string, { vm: VmState[]; task?: (string | null)[] 
   MIGRATING: { vm: ['active', 'paused'], task: ['migrating'] },
   RESIZE: { vm: ['active', 'stopped'], task: ['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish'] },
 };
+
+/** POST /servers/{id}/action: one action per body, handled by the module that owns it. */
+export function serverActionRoute(h: Wrap, servers: Servers, actions: ServerActions): Route {
+  return route(
+    'POST',
+    '/servers/:id/action',
+    h((req, ctx) => {
+      const s = servers.get(req.params['id']!, ctx);
+      const b = req.body;
+      if (!isObj(b) || Object.keys(b).length !== 1) return fail(400, 'There is either no action or more than one action in the request body.');
+      const action = Object.keys(b)[0]!;
+      const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
+      if (!handler) return fail(400, `There is no such action: ${action}`);
+      return handler(s, b[action], ctx);
+    }),
+  );
+}
 
 export function serversRoutes(h: Wrap, servers: Servers, services: Services): Route[] {
   const flavorView = (req: EmuRequest, s: ServerState, v: [number, number], isAdmin: boolean) => {
