@@ -420,6 +420,11 @@ export function err(service: Service, status: number, message: string, requestId
   return { status, body: errorBody(service, status, message, requestId), ...(headers ? { headers } : {}) };
 }
 
+/** The service whose error format an answer takes: Keystone's for the root and the emulator's own API. */
+export function errorService(service: Service): Service {
+  return service === 'root' || service === 'emulator' ? 'identity' : service;
+}
+
 function faultResponse(service: Service, status: number, requestId: string, message?: string): EmuResponse {
   const msg =
     message ??
@@ -428,7 +433,7 @@ function faultResponse(service: Service, status: number, requestId: string, mess
       : status === 500
         ? 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.'
         : `Emulated fault ${status}`);
-  return err(service === 'root' || service === 'emulator' ? 'identity' : service, status, msg, requestId);
+  return err(errorService(service), status, msg, requestId);
 }
 
 function badJsonResponse(service: Service, requestId: string): EmuResponse {
