@@ -1,9 +1,10 @@
 /**
- * The emulated cloud's records, as the resource modules keep them: compute
- * hosts (service, compute node and resource provider in one), flavors,
- * servers, migrations, instance actions, server groups, aggregates and
- * allocations; and the small pure helpers they share (Nova's status from
- * vm_state and task_state, microversion checks, the scenario's timings).
+ * The records several resource modules share: compute hosts (service, compute
+ * node and resource provider in one), flavors, servers and migrations; and the
+ * small pure helpers they share (Nova's status from vm_state and task_state,
+ * microversion checks, the scenario's timings). A record only one module keeps
+ * (instance actions, server groups, aggregates, allocations, Keystone's) is
+ * declared in that module.
  */
 import type { Timer } from './engine.js';
 import type { MigrationFault } from './faults.js';
@@ -156,48 +157,6 @@ export interface MigrationState {
   priorVmState: VmState;
 }
 
-export interface ActionEvent {
-  event: string;
-  startTime: number;
-  finishTime: number | null;
-  result: 'Success' | 'Error' | null;
-  traceback: string | null;
-  details: string | null;
-  host: string | null;
-}
-
-export interface InstanceAction {
-  action: string;
-  requestId: string;
-  serverId: string;
-  userId: string;
-  projectId: string;
-  startTime: number;
-  updatedAt: number;
-  message: string | null;
-  events: ActionEvent[];
-}
-
-export interface ServerGroupState {
-  id: string;
-  name: string;
-  policy: 'anti-affinity' | 'affinity' | 'soft-anti-affinity' | 'soft-affinity';
-  projectId: string;
-  userId: string;
-  members: string[];
-  maxServerPerHost: number | null;
-}
-
-export interface AggregateState {
-  id: number;
-  uuid: string;
-  name: string;
-  az: string | null;
-  hosts: string[];
-  metadata: Record<string, string>;
-  createdAt: number;
-}
-
 export interface RequestContext {
   userId: string;
   projectId: string;
@@ -210,9 +169,6 @@ export interface RequestContext {
 export function vAtLeast(v: [number, number], minor: number): boolean {
   return v[0] > 2 || (v[0] === 2 && v[1] >= minor);
 }
-
-const LIVE_IN_PROGRESS = ['accepted', 'queued', 'preparing', 'running', 'post-migrating'];
-const COLD_IN_PROGRESS = ['pre-migrating', 'migrating', 'post-migrating', 'finished', 'confirming', 'reverting'];
 
 export const STATE_MAP: Record<InstanceStateName, { vm: VmState; power: number; task: string | null }> = {
   ACTIVE: { vm: 'active', power: POWER.RUNNING, task: null },
@@ -299,5 +255,3 @@ export function parseVersion(v: string): [number, number] {
   const [a = '0', b = '0'] = v.split('.');
   return [Number.parseInt(a, 10), Number.parseInt(b, 10)];
 }
-
-export { LIVE_IN_PROGRESS, COLD_IN_PROGRESS };

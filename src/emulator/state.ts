@@ -3,7 +3,8 @@
  * as plain snapshots evaluated at the clock's now.
  */
 import type { Cloud } from './cloud.js';
-import type { HostState, InstanceAction, MigrationState, ServerState } from './model.js';
+import type { InstanceAction } from './compute/actions.js';
+import type { HostState, MigrationState, ServerState } from './model.js';
 import { serverStatus } from './model.js';
 import type { ConsumerAllocation } from './placement/allocations.js';
 import { traits } from './placement/providers.js';

@@ -7,12 +7,34 @@
 import type { Engine } from '../engine.js';
 import type { Obj, Route } from '../http.js';
 import { fail, route } from '../http.js';
-import type { ActionEvent, InstanceAction, ServerState } from '../model.js';
+import type { ServerState } from '../model.js';
 import { vAtLeast } from '../model.js';
 import type { Wrap } from './api.js';
 import { naive, ok } from './api.js';
 import type { Servers } from './servers.js';
 import { hostId } from './servers.js';
+
+export interface ActionEvent {
+  event: string;
+  startTime: number;
+  finishTime: number | null;
+  result: 'Success' | 'Error' | null;
+  traceback: string | null;
+  details: string | null;
+  host: string | null;
+}
+
+export interface InstanceAction {
+  action: string;
+  requestId: string;
+  serverId: string;
+  userId: string;
+  projectId: string;
+  startTime: number;
+  updatedAt: number;
+  message: string | null;
+  events: ActionEvent[];
+}
 
 export class InstanceActions {
   /** server id -> its actions, oldest first */

@@ -7,12 +7,22 @@
 import type { Engine } from '../engine.js';
 import type { Obj, Route } from '../http.js';
 import { fail, isObj, route } from '../http.js';
-import type { AggregateState, HostState } from '../model.js';
+import type { HostState } from '../model.js';
 import { vAtLeast } from '../model.js';
 import type { Rng } from '../rng.js';
 import type { Scenario } from '../scenario.js';
 import type { Wrap } from './api.js';
 import { naive, ok } from './api.js';
+
+export interface AggregateState {
+  id: number;
+  uuid: string;
+  name: string;
+  az: string | null;
+  hosts: string[];
+  metadata: Record<string, string>;
+  createdAt: number;
+}
 
 export class Aggregates {
   readonly list: AggregateState[] = [];

@@ -6,13 +6,22 @@
 import type { Obj, Route } from '../http.js';
 import { fail, isObj, route } from '../http.js';
 import type { Identity } from '../keystone.js';
-import type { ServerGroupState } from '../model.js';
 import { vAtLeast } from '../model.js';
 import type { Rng } from '../rng.js';
 import type { Scenario } from '../scenario.js';
 import type { Wrap } from './api.js';
 import { boolFromString, limitMarker, ok } from './api.js';
 import type { Servers } from './servers.js';
+
+export interface ServerGroupState {
+  id: string;
+  name: string;
+  policy: 'anti-affinity' | 'affinity' | 'soft-anti-affinity' | 'soft-affinity';
+  projectId: string;
+  userId: string;
+  members: string[];
+  maxServerPerHost: number | null;
+}
 
 export class ServerGroups {
   readonly byId = new Map<string, ServerGroupState>();

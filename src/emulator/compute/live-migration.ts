@@ -23,7 +23,8 @@
  */
 import type { EmuResponse, Route } from '../http.js';
 import { fail, isObj, route } from '../http.js';
-import type { ActionEvent, HostState, InstanceAction, MigrationState, RequestContext, ServerState, VmState } from '../model.js';
+import type { HostState, MigrationState, RequestContext, ServerState, VmState } from '../model.js';
+import type { ActionEvent, InstanceAction } from './actions.js';
 import { MB, POWER, vAtLeast } from '../model.js';
 import type { Wrap } from './api.js';
 import { accepted } from './api.js';

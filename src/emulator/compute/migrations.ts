@@ -9,7 +9,7 @@ import type { Engine } from '../engine.js';
 import type { Obj, Route } from '../http.js';
 import { fail, route } from '../http.js';
 import type { HostState, MigrationState, MigrationType, ModelTimings, RequestContext, ServerState, VmState } from '../model.js';
-import { COLD_IN_PROGRESS, LIVE_IN_PROGRESS, MB, vAtLeast } from '../model.js';
+import { MB, vAtLeast } from '../model.js';
 import type { Allocations } from '../placement/allocations.js';
 import type { Rng } from '../rng.js';
 import type { Wrap } from './api.js';
@@ -17,6 +17,10 @@ import { MAX_LIMIT, base, limitMarker, naive, nextHref, ok } from './api.js';
 import type { Progress } from './progress.js';
 import { progress, startSegment } from './progress.js';
 import type { Servers } from './servers.js';
+
+/** The statuses in which a live or a cold migration is still in progress. */
+const LIVE_IN_PROGRESS = ['accepted', 'queued', 'preparing', 'running', 'post-migrating'];
+const COLD_IN_PROGRESS = ['pre-migrating', 'migrating', 'post-migrating', 'finished', 'confirming', 'reverting'];
 
 /** Live migration statuses GET /servers/{id}/migrations shows (and os-migrations links to). */
 const LIVE_SHOWN = ['queued', 'preparing', 'running', 'post-migrating'];
