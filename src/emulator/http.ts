@@ -41,6 +41,24 @@ export interface EmuResponse {
 
 export type Handler = (req: EmuRequest) => EmuResponse | Promise<EmuResponse>;
 
+/** A JSON object (request bodies, response views). */
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** An API error a handler throws; its service's wrapper turns it into that service's error body. */
+export class Fail extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const fail = (status: number, message: string): never => {
+  throw new Fail(status, message);
+};
+
 export interface Route {
   method: string;
   pattern: RegExp;
@@ -402,6 +420,11 @@ export function err(service: Service, status: number, message: string, requestId
   return { status, body: errorBody(service, status, message, requestId), ...(headers ? { headers } : {}) };
 }
 
+/** The service whose error format an answer takes: Keystone's for the root and the emulator's own API. */
+export function errorService(service: Service): Service {
+  return service === 'root' || service === 'emulator' ? 'identity' : service;
+}
+
 function faultResponse(service: Service, status: number, requestId: string, message?: string): EmuResponse {
   const msg =
     message ??
@@ -410,7 +433,7 @@ function faultResponse(service: Service, status: number, requestId: string, mess
       : status === 500
         ? 'Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.'
         : `Emulated fault ${status}`);
-  return err(service === 'root' || service === 'emulator' ? 'identity' : service, status, msg, requestId);
+  return err(errorService(service), status, msg, requestId);
 }
 
 function badJsonResponse(service: Service, requestId: string): EmuResponse {

@@ -1,13 +1,139 @@
 /**
- * Emulated Keystone v3: version documents, token issue (password,
+ * Emulated Keystone v3: its state (domains, projects, users, application
+ * credentials, from the scenario), version documents, token issue (password,
  * application_credential, token methods), validation, revocation, and the
  * `X-Auth-Token` check every other service does (keystonemiddleware's 401).
  */
 import { randomBytes } from 'node:crypto';
-import type { Cloud, ProjectState, UserState } from './model.js';
+import type { Engine } from './engine.js';
+import type { Rng } from './rng.js';
 import { stableUuid } from './rng.js';
-import type { EmuRequest, EmuResponse, Route } from './http.js';
-import { err, route } from './http.js';
+import type { Scenario } from './scenario.js';
+import type { EmuRequest, EmuResponse, Obj, Route } from './http.js';
+import { err, isObj, route } from './http.js';
+
+export interface UserState {
+  id: string;
+  name: string;
+  password: string;
+  domainId: string;
+  domainName: string;
+  /** project id -> role names */
+  roles: Map<string, string[]>;
+  defaultProjectId: string | null;
+}
+
+export interface ProjectState {
+  id: string;
+  name: string;
+  domainId: string;
+  domainName: string;
+}
+
+export interface AppCredState {
+  id: string;
+  name: string;
+  secret: string;
+  userId: string;
+  projectId: string;
+}
+
+/** Keystone's state: domains, projects, users and their roles, application credentials, the cloud admin. */
+export class Identity {
+  /** The region of every catalog endpoint. */
+  readonly region: string;
+  /** Lifetime of tokens issued from now on (the token-lifetime fault changes it). */
+  tokenLifetimeS: number;
+  readonly domains = new Map<string, { id: string; name: string }>();
+  readonly projects = new Map<string, ProjectState>();
+  readonly users = new Map<string, UserState>();
+  readonly appCreds = new Map<string, AppCredState>();
+  readonly adminUser: UserState;
+  readonly adminProject: ProjectState;
+  readonly adminPassword: string;
+
+  constructor(sc: Scenario, rng: Rng) {
+    this.region = sc.region ?? 'RegionOne';
+    this.tokenLifetimeS = sc.keystone?.token_lifetime_s ?? 3600;
+    const dflt = { id: 'default', name: 'Default' };
+    this.domains.set('default', dflt);
+    const domainOf = (name?: string) => {
+      if (!name || name === 'Default' || name === 'default') return dflt;
+      let d = [...this.domains.values()].find((x) => x.name === name);
+      if (!d) {
+        d = { id: rng.hex(32), name };
+        this.domains.set(d.id, d);
+      }
+      return d;
+    };
+    const admin = sc.keystone?.admin ?? {};
+    const adminDomain = domainOf(admin.domain);
+    this.adminProject = { id: rng.hex(32), name: admin.project ?? 'admin', domainId: adminDomain.id, domainName: adminDomain.name };
+    this.projects.set(this.adminProject.id, this.adminProject);
+    this.adminPassword = admin.password ?? 'emulator-admin-secret';
+    this.adminUser = {
+      id: rng.hex(32),
+      name: admin.username ?? 'admin',
+      password: this.adminPassword,
+      domainId: adminDomain.id,
+      domainName: adminDomain.name,
+      roles: new Map([[this.adminProject.id, ['admin', 'member', 'reader']]]),
+      defaultProjectId: this.adminProject.id,
+    };
+    this.users.set(this.adminUser.id, this.adminUser);
+    for (const p of sc.projects ?? []) {
+      const d = domainOf(p.domain);
+      const proj: ProjectState = { id: p.id ?? rng.hex(32), name: p.name, domainId: d.id, domainName: d.name };
+      this.projects.set(proj.id, proj);
+      for (const u of p.users ?? []) {
+        const ud = domainOf(u.domain);
+        const roles = u.roles ?? ['member'];
+        const expanded = roles.includes('admin') ? ['admin', 'member', 'reader'] : roles.includes('member') ? ['member', 'reader'] : roles;
+        this.users.set(u.id ?? `${u.name}-id`, {
+          id: u.id ?? rng.hex(32),
+          name: u.name,
+          password: u.password,
+          domainId: ud.id,
+          domainName: ud.name,
+          roles: new Map([[proj.id, expanded]]),
+          defaultProjectId: proj.id,
+        });
+      }
+    }
+    // The cloud admin also holds the admin role on every project (as on the lab), so it can
+    // boot servers into another project with a forced host.
+    for (const p of this.projects.values()) this.adminUser.roles.set(p.id, ['admin', 'member', 'reader']);
+    // re-key users by id
+    for (const [k, u] of [...this.users]) {
+      if (k !== u.id) {
+        this.users.delete(k);
+        this.users.set(u.id, u);
+      }
+    }
+    for (const a of sc.application_credentials ?? []) {
+      const user = this.userByName(a.user)!;
+      const proj = a.project ? this.projectByName(a.project)! : this.projects.get(user.defaultProjectId ?? this.adminProject.id)!;
+      const id = a.id ?? rng.hex(32);
+      this.appCreds.set(id, { id, name: a.name, secret: a.secret, userId: user.id, projectId: proj.id });
+    }
+  }
+
+  userByName(name: string, domainName?: string): UserState | undefined {
+    for (const u of this.users.values()) if (u.name === name && (!domainName || u.domainName === domainName || u.domainId === domainName)) return u;
+    return undefined;
+  }
+
+  projectByName(name: string, domainName?: string): ProjectState | undefined {
+    for (const p of this.projects.values()) if (p.name === name && (!domainName || p.domainName === domainName || p.domainId === domainName)) return p;
+    return undefined;
+  }
+
+  /** The first user whose default project this is (the scenario's project user), else the cloud admin. */
+  userOfProject(projectId: string): UserState {
+    for (const u of this.users.values()) if (u.defaultProjectId === projectId) return u;
+    return this.adminUser;
+  }
+}
 
 export interface TokenRecord {
   id: string;
@@ -24,10 +150,14 @@ export interface TokenRecord {
 
 export class TokenStore {
   private readonly tokens = new Map<string, TokenRecord>();
-  constructor(private readonly cloud: Cloud) {}
+  constructor(
+    private readonly keystone: Identity,
+    /** Model time (tokens are issued and expire on the model's clock). */
+    private readonly time: Pick<Engine, 'now'>,
+  ) {}
 
   issue(user: UserState, project: ProjectState | null, methods: string[], appCredId: string | null = null, expiresAt?: number): TokenRecord {
-    const now = this.cloud.now;
+    const now = this.time.now;
     const t: TokenRecord = {
       id: `gAAAAAB${randomBytes(30).toString('base64url')}`,
       userId: user.id,
@@ -35,7 +165,7 @@ export class TokenStore {
       roles: project ? (user.roles.get(project.id) ?? []) : [],
       methods,
       issuedAt: now,
-      expiresAt: expiresAt ?? now + this.cloud.tokenLifetimeS * 1000,
+      expiresAt: expiresAt ?? now + this.keystone.tokenLifetimeS * 1000,
       auditId: randomBytes(16).toString('base64url').slice(0, 22),
       appCredId,
       revoked: false,
@@ -49,7 +179,7 @@ export class TokenStore {
     if (!id) return null;
     const t = this.tokens.get(id);
     if (!t || t.revoked) return null;
-    if (this.cloud.now >= t.expiresAt) return null;
+    if (this.time.now >= t.expiresAt) return null;
     return t;
   }
 
@@ -81,7 +211,6 @@ function unauthorized(req: EmuRequest, service: 'identity' | 'compute' | 'placem
 
 /** keystonemiddleware: 401 unless X-Auth-Token is a valid scoped token. */
 export function authenticate(
-  cloud: Cloud,
   tokens: TokenStore,
   req: EmuRequest,
   service: 'compute' | 'placement' | 'image',
@@ -90,7 +219,6 @@ export function authenticate(
   const id = Array.isArray(raw) ? raw[0] : raw;
   const t = tokens.check(id);
   if (!t || !t.projectId) return unauthorized(req, service);
-  void cloud;
   return { token: t, isAdmin: t.roles.includes('admin') };
 }
 
@@ -104,7 +232,7 @@ function versionV3(base: string) {
   };
 }
 
-export function catalog(cloud: Cloud, base: string) {
+export function catalog(keystone: Identity, base: string) {
   const hexId = (s: string) => stableUuid(s).replace(/-/g, '');
   const svc = (type: string, name: string, url: string) => ({
     id: hexId(`service:${type}`),
@@ -113,8 +241,8 @@ export function catalog(cloud: Cloud, base: string) {
     endpoints: ['public', 'internal', 'admin'].map((iface) => ({
       id: hexId(`endpoint:${type}:${iface}`),
       interface: iface,
-      region_id: cloud.region,
-      region: cloud.region,
+      region_id: keystone.region,
+      region: keystone.region,
       url,
     })),
   });
@@ -126,9 +254,9 @@ export function catalog(cloud: Cloud, base: string) {
   ];
 }
 
-function tokenBody(cloud: Cloud, t: TokenRecord, base: string, withCatalog: boolean) {
-  const user = cloud.users.get(t.userId)!;
-  const project = t.projectId ? cloud.projects.get(t.projectId)! : null;
+function tokenBody(keystone: Identity, t: TokenRecord, base: string, withCatalog: boolean) {
+  const user = keystone.users.get(t.userId)!;
+  const project = t.projectId ? keystone.projects.get(t.projectId)! : null;
   const body: Record<string, unknown> = {
     methods: t.methods,
     user: { domain: { id: user.domainId, name: user.domainName }, id: user.id, name: user.name, password_expires_at: null },
@@ -140,41 +268,38 @@ function tokenBody(cloud: Cloud, t: TokenRecord, base: string, withCatalog: bool
     body['project'] = { domain: { id: project.domainId, name: project.domainName }, id: project.id, name: project.name };
     body['is_domain'] = false;
     body['roles'] = t.roles.map((r) => ({ id: `role-${r}`, name: r }));
-    if (withCatalog) body['catalog'] = catalog(cloud, base);
+    if (withCatalog) body['catalog'] = catalog(keystone, base);
   }
   if (t.appCredId) {
-    const ac = cloud.appCreds.get(t.appCredId);
+    const ac = keystone.appCreds.get(t.appCredId);
     if (ac) body['application_credential'] = { id: ac.id, name: ac.name, restricted: true };
   }
   return { token: body };
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
-
-function findUser(cloud: Cloud, u: Obj): UserState | undefined {
-  if (typeof u['id'] === 'string') return cloud.users.get(u['id']);
+function findUser(keystone: Identity, u: Obj): UserState | undefined {
+  if (typeof u['id'] === 'string') return keystone.users.get(u['id']);
   if (typeof u['name'] === 'string') {
     const d = isObj(u['domain']) ? u['domain'] : {};
     const dn = typeof d['name'] === 'string' ? d['name'] : typeof d['id'] === 'string' ? d['id'] : undefined;
     if (!dn) return undefined; // Keystone requires a domain with a user name
-    return cloud.userByName(u['name'], dn);
+    return keystone.userByName(u['name'], dn);
   }
   return undefined;
 }
 
-function findProject(cloud: Cloud, p: Obj): ProjectState | undefined {
-  if (typeof p['id'] === 'string') return cloud.projects.get(p['id']);
+function findProject(keystone: Identity, p: Obj): ProjectState | undefined {
+  if (typeof p['id'] === 'string') return keystone.projects.get(p['id']);
   if (typeof p['name'] === 'string') {
     const d = isObj(p['domain']) ? p['domain'] : {};
     const dn = typeof d['name'] === 'string' ? d['name'] : typeof d['id'] === 'string' ? d['id'] : undefined;
     if (!dn) return undefined;
-    return cloud.projectByName(p['name'], dn);
+    return keystone.projectByName(p['name'], dn);
   }
   return undefined;
 }
 
-export function keystoneRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
+export function keystoneRoutes(keystone: Identity, tokens: TokenStore): Route[] {
   const versions = (req: EmuRequest): EmuResponse => ({
     status: 300,
     body: { versions: { values: [versionV3(req.baseUrl)] } },
@@ -197,28 +322,28 @@ export function keystoneRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
       const pw = isObj(identity['password']) ? identity['password'] : null;
       const u = pw && isObj(pw['user']) ? pw['user'] : null;
       if (!u) return bad("'user' is a required property");
-      user = findUser(cloud, u);
+      user = findUser(keystone, u);
       if (!user || u['password'] !== user.password) return unauthorized(req, 'identity');
     } else if (method === 'application_credential') {
       const ac = isObj(identity['application_credential']) ? identity['application_credential'] : null;
       if (!ac) return bad("'application_credential' is a required property");
-      let cred = typeof ac['id'] === 'string' ? cloud.appCreds.get(ac['id']) : undefined;
+      let cred = typeof ac['id'] === 'string' ? keystone.appCreds.get(ac['id']) : undefined;
       if (!cred && typeof ac['name'] === 'string' && isObj(ac['user'])) {
-        const owner = findUser(cloud, ac['user']);
-        cred = [...cloud.appCreds.values()].find((c) => c.name === ac['name'] && c.userId === owner?.id);
+        const owner = findUser(keystone, ac['user']);
+        cred = [...keystone.appCreds.values()].find((c) => c.name === ac['name'] && c.userId === owner?.id);
       }
       if (!cred || ac['secret'] !== cred.secret) return unauthorized(req, 'identity');
-      user = cloud.users.get(cred.userId);
+      user = keystone.users.get(cred.userId);
       appCredId = cred.id;
-      scoped = cloud.projects.get(cred.projectId) ?? null;
+      scoped = keystone.projects.get(cred.projectId) ?? null;
       if (auth['scope'] !== undefined) return unauthorized(req, 'identity', 'Cannot scope an application credential token.');
     } else if (method === 'token') {
       const tk = isObj(identity['token']) ? identity['token'] : null;
       const old = tokens.check(tk && typeof tk['id'] === 'string' ? tk['id'] : undefined);
       if (!old) return unauthorized(req, 'identity');
-      user = cloud.users.get(old.userId);
+      user = keystone.users.get(old.userId);
       expiresAt = old.expiresAt; // a rescoped token never outlives the original
-      if (auth['scope'] === undefined) scoped = old.projectId ? (cloud.projects.get(old.projectId) ?? null) : null;
+      if (auth['scope'] === undefined) scoped = old.projectId ? (keystone.projects.get(old.projectId) ?? null) : null;
     } else {
       return unauthorized(req, 'identity', `Attempted to authenticate with an unsupported method.`);
     }
@@ -227,7 +352,7 @@ export function keystoneRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
       const scope = auth['scope'];
       if (scope === undefined || scope === 'unscoped') scoped = null;
       else if (isObj(scope) && isObj(scope['project'])) {
-        const p = findProject(cloud, scope['project']);
+        const p = findProject(keystone, scope['project']);
         if (!p || !user.roles.has(p.id)) return unauthorized(req, 'identity');
         scoped = p;
       } else if (isObj(scope) && (isObj(scope['domain']) || isObj(scope['system']))) {
@@ -236,7 +361,7 @@ export function keystoneRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
     }
     const t = tokens.issue(user, scoped, [method], appCredId, expiresAt);
     const nocatalog = req.query.has('nocatalog');
-    return { status: 201, headers: { 'x-subject-token': t.id }, body: tokenBody(cloud, t, req.baseUrl, !nocatalog) };
+    return { status: 201, headers: { 'x-subject-token': t.id }, body: tokenBody(keystone, t, req.baseUrl, !nocatalog) };
   };
 
   const validate = (req: EmuRequest): EmuResponse => {
@@ -250,14 +375,14 @@ export function keystoneRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
       tokens.revoke(subject.id);
       return { status: 204 };
     }
-    return { status: 200, headers: { 'x-subject-token': subject.id }, body: tokenBody(cloud, subject, req.baseUrl, !req.query.has('nocatalog')) };
+    return { status: 200, headers: { 'x-subject-token': subject.id }, body: tokenBody(keystone, subject, req.baseUrl, !req.query.has('nocatalog')) };
   };
 
   const projectsOfUser = (req: EmuRequest): EmuResponse => {
     const caller = tokens.check(String(req.headers['x-auth-token'] ?? ''));
     if (!caller) return unauthorized(req, 'identity');
-    const user = cloud.users.get(caller.userId)!;
-    const list = [...user.roles.keys()].map((pid) => cloud.projects.get(pid)!).map((p) => ({ id: p.id, name: p.name, domain_id: p.domainId, enabled: true, is_domain: false }));
+    const user = keystone.users.get(caller.userId)!;
+    const list = [...user.roles.keys()].map((pid) => keystone.projects.get(pid)!).map((p) => ({ id: p.id, name: p.name, domain_id: p.domainId, enabled: true, is_domain: false }));
     return { status: 200, body: { projects: list, links: { self: req.path, next: null, previous: null } } };
   };
 
@@ -272,7 +397,7 @@ export function keystoneRoutes(cloud: Cloud, tokens: TokenStore): Route[] {
     route('GET', '/v3/auth/catalog', (req) => {
       const caller = tokens.check(String(req.headers['x-auth-token'] ?? ''));
       if (!caller) return unauthorized(req, 'identity');
-      return { status: 200, body: { catalog: catalog(cloud, req.baseUrl) } };
+      return { status: 200, body: { catalog: catalog(keystone, req.baseUrl) } };
     }),
   ];
 }
