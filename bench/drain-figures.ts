@@ -110,6 +110,8 @@ export interface HostmaintRun {
   /** Per poll: every request of that poll (POSTs and one-off reads included). */
   allPerPoll: number[];
   polls: number;
+  /** GET /os-services sent before the disable (PUT): the machine reads the service once, then decides. */
+  serviceReadsBeforeDisable: number;
 }
 
 function kindOf(method: string, path: string, action: string | null): string {
@@ -149,7 +151,7 @@ export async function hostmaintRun(scenario: Scenario, options: DrainOptions = C
     const byTime = new Map<number, typeof migrating>();
     for (const r of migrating) byTime.set(r.time, [...(byTime.get(r.time) ?? []), r]);
     const recurring = (r: (typeof migrating)[number]) =>
-      r.method === 'GET' && (r.path.endsWith('/servers/detail') || r.path.endsWith('/os-migrations') || /\/servers\/[^/]+\/migrations\/\d+$/.test(r.path));
+      r.method === 'GET' && (r.path.endsWith('/servers/detail') || r.path.endsWith('/os-migrations') || r.path.endsWith('/os-services') || /\/servers\/[^/]+\/migrations\/\d+$/.test(r.path));
     const polls = [...byTime.values()].filter((xs) => xs.some((x) => x.path.endsWith('/os-migrations')));
     return {
       result,
@@ -159,6 +161,7 @@ export async function hostmaintRun(scenario: Scenario, options: DrainOptions = C
       recurringPerPoll: polls.map((xs) => xs.filter(recurring).length),
       allPerPoll: polls.map((xs) => xs.length),
       polls: polls.length,
+      serviceReadsBeforeDisable: records.slice(0, records.findIndex((r) => r.method === 'PUT' && r.path.includes('/os-services'))).filter((r) => r.method === 'GET' && r.path.endsWith('/os-services')).length,
     };
   } finally {
     await closeEmulated(env);

@@ -9,6 +9,7 @@ import type { ComputeService } from '../openstack/types.js';
 import type { DrainEvent } from '../machines/events.js';
 import type { ServiceRecord } from '../machines/records.js';
 import type { NetChecks } from './net.js';
+import type { KnownRun } from '../machines/ownership.js';
 
 
 export interface ActorDeps {
@@ -20,6 +21,12 @@ export interface ActorDeps {
   emit?: ((e: DrainEvent) => void) | undefined;
   /** The target reachability checks; default: the real ones from this machine (src/actors/net.ts). */
   net?: Partial<NetChecks> | undefined;
+  /** What this machine's saved runs know of a run id (a hostmaint marker's run); default: nothing. */
+  runs?: RunLookup | undefined;
+}
+
+export interface RunLookup {
+  lookup(runId: string): Promise<KnownRun | null>;
 }
 
 export function toServiceRecord(s: ComputeService): ServiceRecord {

@@ -29,13 +29,16 @@
  * that already moves (in-progress migration or busy task_state) or already left
  * the host is adopted and watched; a second request is never sent.
  */
-import { errorText, isHostmaintError } from '../core/errors.js';
+import { steadyNow } from '../core/clock.js';
+import { HostmaintError, errorText, isHostmaintError } from '../core/errors.js';
 import type { CallOptions } from '../openstack/api.js';
 import type { InstanceAction, Migration, Server } from '../openstack/types.js';
-import { IN_FLIGHT_PHASES, isTerminal } from '../machines/pool.js';
+import { ANY_SETTLED_STATUS, IN_FLIGHT_PHASES, isTerminal } from '../machines/pool.js';
 import type { DrainEventBody, DrainEventDraft } from '../machines/events.js';
 import type { InstanceRun, PoolTickInput, PoolTickOutput } from '../machines/actor-io.js';
+import type { ServiceRecord } from '../machines/records.js';
 import type { ActorDeps } from './deps.js';
+import { readServiceFor } from './service.js';
 
 /** Migration statuses that are over (nothing left to wait for). 'finished' is not: a cold migration awaits confirm. */
 export const FINAL_MIGRATION_STATUSES: ReadonlySet<string> = new Set(['completed', 'confirmed', 'error', 'failed', 'cancelled', 'reverted', 'done']);
@@ -220,8 +223,11 @@ function trackMigration(run: InstanceRun, mig: Migration): void {
 }
 
 /** Done means: the host changed AND the status is back to the original (and, for live/cold, the record says completed). */
+const SETTLED = new Set(['ACTIVE', 'SHUTOFF', 'PAUSED']);
+
 function landed(run: InstanceRun, s: Server): boolean {
-  return !!s.host && s.host !== run.source && s.status === run.originalStatus && !s.taskState;
+  const status = run.originalStatus === ANY_SETTLED_STATUS ? SETTLED.has(s.status) : s.status === run.originalStatus;
+  return !!s.host && s.host !== run.source && status && !s.taskState;
 }
 
 async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): Promise<void> {
@@ -245,8 +251,9 @@ async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): P
     // Finished between the two reads (404), or a hiccup: the next poll sees it.
     deps.logger.debug('could not read migration progress', { serverId: run.serverId, migrationId: mig.id, error: errorText(e) });
   }
-  const stalledForMs = now - (run.lastProgressAt ?? run.runningSince ?? now);
-  const runningForMs = now - (run.runningSince ?? now);
+  // Never negative: a run restored on a machine whose clock is behind starts its timers again.
+  const stalledForMs = Math.max(0, now - (run.lastProgressAt ?? run.runningSince ?? now));
+  const runningForMs = Math.max(0, now - (run.runningSince ?? now));
   const total = run.memoryTotalBytes;
   const percent = total && run.memoryProcessedBytes !== null ? Math.min(100, Math.round((run.memoryProcessedBytes / total) * 100)) : null;
   t.emit({
@@ -564,11 +571,27 @@ async function start(t: Tick, run: InstanceRun, view: HostView): Promise<void> {
 }
 
 export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: AbortSignal): Promise<PoolTickOutput> {
-  const now = deps.clock.now();
+  // Durations and timeouts run on the steady clock: a wall-clock step never aborts a healthy migration.
+  const now = steadyNow(deps.clock);
   const opts: CallOptions = { signal };
   const runs: InstanceRun[] = input.instances.map((r) => ({ ...r, migrationIds: [...r.migrationIds], errors: [...r.errors], pinnedHosts: [...r.pinnedHosts] }));
   const active = runs.filter((r) => !isTerminal(r));
-  if (active.length === 0) return { instances: runs, events: [], error: null, at: now };
+
+  // A drain looks at its service before anything else, and acts only while it still holds it.
+  let service: ServiceRecord | null = null;
+  if (input.watch) {
+    try {
+      service = await readServiceFor(deps, { service: input.watch.service }, opts);
+    } catch (e) {
+      if (signal?.aborted || (e instanceof HostmaintError && e.kind === 'unknown-host')) throw e;
+      deps.logger.warn('poll failed; retrying next interval', { error: errorText(e) });
+      return { instances: input.instances, events: [], error: errorText(e), at: now, service: null };
+    }
+    if (service.status !== 'disabled' || service.disabledReason !== input.watch.reason) return { instances: input.instances, events: [], error: null, at: now, service };
+  }
+  // The source's nova-compute is down (no heartbeat): watch what is in flight, request nothing new.
+  const hold = service?.state === 'down';
+  if (active.length === 0) return { instances: runs, events: [], error: null, at: now, service };
 
   const views = new Map<string, HostView>();
   try {
@@ -585,7 +608,7 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
   } catch (e) {
     if (signal?.aborted) throw e;
     deps.logger.warn('poll failed; retrying next interval', { error: errorText(e) });
-    return { instances: input.instances, events: [], error: errorText(e), at: now };
+    return { instances: input.instances, events: [], error: errorText(e), at: now, service };
   }
 
   const t = new Tick(deps, input, now, opts);
@@ -608,12 +631,12 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
   // In the same poll that saw a slot free up, request the next ones.
   const limits = startLimits(t, runs, views);
   for (const run of runs) {
-    if (!limits.room()) break;
+    if (hold || !limits.room()) break;
     if (run.phase !== 'pending' || t.failedThisTick.has(run.serverId) || !views.get(run.source)?.servers) continue;
     await guarded(run, () => start(t, run, views.get(run.source)!));
     limits.started(run);
   }
-  return { instances: runs, events: t.events, error: null, at: now };
+  return { instances: runs, events: t.events, error: null, at: now, service };
 }
 
 /**

@@ -371,6 +371,28 @@ function groupBlocking(findings: Finding[]): BlockingGroup[] {
   return [...groups.values()];
 }
 
+/**
+ * Cold migrations off this host awaiting their resize confirm (VERIFY_RESIZE on the destination): a
+ * run stopped between the move and the confirm left them. The server is no longer listed on this
+ * host, but the migration still holds its allocation here. One migration listing, one server read
+ * each.
+ */
+async function leftToConfirm(deps: ActorDeps, host: string, opts: CallOptions): Promise<NonNullable<PreflightReport['awaitingConfirm']>> {
+  const migrations = (await deps.compute.listMigrations({ sourceCompute: host, status: 'finished' }, opts)).filter(
+    (m) => m.sourceCompute === host && m.status === 'finished' && m.migrationType === 'migration' && m.destCompute && m.destCompute !== host,
+  );
+  const out: NonNullable<PreflightReport['awaitingConfirm']> = [];
+  await mapLimit(migrations, FANOUT, async (m) => {
+    try {
+      const s = await deps.compute.getServer(m.serverId, opts);
+      if (s.status === 'VERIFY_RESIZE' && s.host === m.destCompute) out.push({ serverId: s.id, name: s.name, migrationId: m.id, to: m.destCompute! });
+    } catch (e) {
+      deps.logger.debug('a server awaiting confirm could not be read', { serverId: m.serverId, error: errorText(e) });
+    }
+  });
+  return out.sort((a, b) => a.migrationId - b.migrationId);
+}
+
 export async function runPreflight(deps: ActorDeps, input: PreflightInput, signal?: AbortSignal): Promise<PreflightReport> {
   const { options } = input;
   const opts: CallOptions = { signal };
@@ -461,6 +483,8 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
     }
   }
 
+  const awaitingConfirm = await leftToConfirm(deps, input.ref.host, opts);
+  for (const a of awaitingConfirm) warnings.push(`${a.name}: its cold migration to ${a.to} (migration ${a.migrationId}) was never confirmed: the drain confirms it`);
   const blocking = groupBlocking(findings);
-  return { ok: blocking.length === 0, instances: classes, targets: reports, plan, findings, blocking, warnings, waitedMs };
+  return { ok: blocking.length === 0, instances: classes, targets: reports, plan, findings, blocking, warnings, waitedMs, awaitingConfirm };
 }

@@ -7,7 +7,8 @@ import { HostmaintError, errorText, isHttpError } from '../core/errors.js';
 import type { CallOptions } from '../openstack/api.js';
 import type { ComputeService, Hypervisor } from '../openstack/types.js';
 import { identifyDisabler, makeMarker, parseMarker } from '../machines/marker.js';
-import type { DisableOutput, EnableInput, EnableOutput, ResolveOutput, RestoreInput, RestoreOutput, WaitUpInput, WaitUpOutput } from '../machines/actor-io.js';
+import type { DisableInput, DisableOutput, EnableInput, EnableOutput, ReadServiceInput, ResolveOutput, RestoreInput, RestoreOutput, WaitUpInput, WaitUpOutput } from '../machines/actor-io.js';
+import type { KnownRun } from '../machines/ownership.js';
 import type { ServiceRecord } from '../machines/records.js';
 import { toComputeService, toServiceRecord, type ActorDeps } from './deps.js';
 
@@ -76,7 +77,7 @@ export async function resolveHostRef(deps: ActorDeps, host: string, opts?: CallO
     } catch (e) {
       deps.logger.debug('could not list compute services for suggestions', { error: errorText(e) });
     }
-    return { found: false, ref: null, suggestions, warnings: [] };
+    return { found: false, ref: null, suggestions, warnings: [], markerRun: null };
   }
   const warnings: string[] = [];
   const hv = pickHypervisor(await deps.compute.findHypervisors(host, opts), host);
@@ -93,42 +94,62 @@ export async function resolveHostRef(deps: ActorDeps, host: string, opts?: CallO
     ref: { host, service: toServiceRecord(service), hypervisor: hv ? { id: hv.id, hostname: hv.hostname } : null, provider },
     suggestions: [],
     warnings,
+    markerRun: await markerRunOf(deps, service),
   };
 }
 
+/** What this machine's saved runs know of the run named by the service's hostmaint marker. */
+async function markerRunOf(deps: ActorDeps, svc: Pick<ServiceRecord, 'status' | 'disabledReason'>): Promise<KnownRun | null> {
+  const marker = svc.status === 'disabled' ? parseMarker(svc.disabledReason) : null;
+  if (!marker || !deps.runs) return null;
+  // A saved run that cannot be read is an error, never guessed around (it may be the live run of this host).
+  return deps.runs.lookup(marker.runId);
+}
+
+/** The service now, or an unknown-host error when it is gone. */
+async function current(deps: ActorDeps, service: ServiceRecord, opts?: CallOptions): Promise<ServiceRecord> {
+  const fresh = await reread(deps, service, opts);
+  if (!fresh) throw new HostmaintError('unknown-host', `the nova-compute service of ${service.host} is gone`);
+  return toServiceRecord(fresh);
+}
+
+/** Read the service (the undrain's last look, a drain's poll). */
+export function readServiceFor(deps: ActorDeps, input: ReadServiceInput, opts?: CallOptions): Promise<ServiceRecord> {
+  return current(deps, input.service, opts);
+}
+
+function sameService(a: ServiceRecord, b: ServiceRecord): boolean {
+  return a.status === b.status && a.disabledReason === b.disabledReason;
+}
+
 /**
- * Disable the service with our marker. Reconciles first:
- * - disabled with this run's marker (a restored run): ours, nothing to do;
- * - disabled with another hostmaint marker: adopt it;
- * - disabled by anyone else: leave it, record it is not ours;
- * - enabled: disable it.
+ * Disable the service with this run's marker when the machine decided to, then read it back: the
+ * result is what Nova shows, not what the PUT answered (nothing in Nova stops two writers, so the
+ * read says who won). A restored run reads first: if the service is not as the decision saw it,
+ * the machine decides again on what it is now.
  */
-export async function disableServiceFor(deps: ActorDeps, input: { runId: string; reason: string; service: ServiceRecord }, opts?: CallOptions): Promise<DisableOutput> {
-  const fresh = await reread(deps, input.service, opts);
-  if (!fresh) throw new HostmaintError('unknown-host', `the nova-compute service of ${input.service.host} is gone`);
-  const current = toServiceRecord(fresh);
-  if (fresh.status === 'disabled') {
-    const marker = parseMarker(fresh.disabledReason);
-    if (marker && marker.runId === input.runId) {
-      // This run disabled it before a restart: the prior state is what resolve saw.
-      const before = input.service.status === 'enabled' ? input.service : { ...current, status: 'enabled' as const, disabledReason: null };
-      return { before, after: current, ownership: 'ours', adoptedRunId: null, changed: false, disabler: null };
+export async function disableServiceFor(deps: ActorDeps, input: DisableInput, opts?: CallOptions): Promise<DisableOutput> {
+  let seen = input.service;
+  if (!input.fresh) {
+    seen = await current(deps, input.service, opts);
+    if (!sameService(seen, input.service)) return { kind: 'changed', service: seen, markerRun: await markerRunOf(deps, seen) };
+  }
+  let changed = false;
+  if (input.intent === 'disable' && seen.status === 'enabled') {
+    try {
+      await deps.compute.disableService(toComputeService(seen), makeMarker(input.runId, input.reason), opts);
+    } catch (e) {
+      if (!isHttpError(e, 'unknown-outcome')) throw e;
+      // Did it land? The read back below says; if it shows anything but this run's marker, the request failed.
+      const check = await reread(deps, input.service, opts);
+      if (!check || parseMarker(check.disabledReason)?.runId !== input.runId) throw e;
     }
-    if (marker) return { before: current, after: current, ownership: 'adopted', adoptedRunId: marker.runId, changed: false, disabler: identifyDisabler(fresh.disabledReason).description };
-    return { before: current, after: current, ownership: 'foreign', adoptedRunId: null, changed: false, disabler: identifyDisabler(fresh.disabledReason).description };
+    changed = true;
   }
-  const marker = makeMarker(input.runId, input.reason);
-  let after: ComputeService;
-  try {
-    after = await deps.compute.disableService(fresh, marker, opts);
-  } catch (e) {
-    if (!isHttpError(e, 'unknown-outcome')) throw e;
-    // Did it land? Look before deciding.
-    const check = await reread(deps, input.service, opts);
-    if (!check || check.status !== 'disabled' || parseMarker(check.disabledReason)?.runId !== input.runId) throw e;
-    after = check;
-  }
-  return { before: current, after: toServiceRecord(after), ownership: 'ours', adoptedRunId: null, changed: true, disabler: null };
+  const after = await current(deps, input.service, opts);
+  // This run's own marker found on the service (it disabled it before a restart): the prior state was enabled.
+  const before = parseMarker(seen.disabledReason)?.runId === input.runId && seen.status === 'disabled' ? { ...seen, status: 'enabled' as const, disabledReason: null } : seen;
+  return { kind: 'done', before, after, changed };
 }
 
 /**
@@ -139,34 +160,35 @@ export async function disableServiceFor(deps: ActorDeps, input: { runId: string;
 export async function restoreServiceFor(deps: ActorDeps, input: RestoreInput, opts?: CallOptions): Promise<RestoreOutput> {
   const fresh = await reread(deps, input.service, opts);
   if (!fresh) return { after: null, action: 'none', note: `the nova-compute service of ${input.service.host} is gone` };
-  const current = toServiceRecord(fresh);
-  if (fresh.status === 'enabled') return { after: current, action: 'already-enabled', note: null };
+  const seen = toServiceRecord(fresh);
+  if (fresh.status === 'enabled') return { after: seen, action: 'already-enabled', note: null };
   const marker = parseMarker(fresh.disabledReason);
-  if (!marker) return { after: current, action: 'left-foreign', note: null };
-  if (marker.runId !== input.runId) return { after: current, action: 'left-disabled', note: null };
-  if (!input.mayEnable) return { after: current, action: 'left-disabled', note: 'the service stays disabled: instances have already left (or may be leaving) the host' };
-  const after = await deps.compute.enableService(fresh, opts);
-  return { after: toServiceRecord(after), action: 'enabled', note: null };
+  if (!marker) return { after: seen, action: 'left-foreign', note: null };
+  if (marker.runId !== input.runId) return { after: seen, action: 'left-disabled', note: null };
+  if (!input.mayEnable) return { after: seen, action: 'left-disabled', note: 'the service stays disabled: instances have already left (or may be leaving) the host' };
+  await deps.compute.enableService(fresh, opts);
+  return { after: await current(deps, input.service, opts), action: 'enabled', note: null };
 }
 
-/** Enable for undrain; re-checks ownership (it may have changed since the check). */
+/**
+ * Enable for undrain: read first, and enable only if the service is as it was when the machine
+ * decided (someone may have disabled or enabled it since); then read it back.
+ */
 export async function enableServiceFor(deps: ActorDeps, input: EnableInput, opts?: CallOptions): Promise<EnableOutput> {
-  const fresh = await reread(deps, input.service, opts);
-  if (!fresh) throw new HostmaintError('unknown-host', `the nova-compute service of ${input.service.host} is gone`);
-  if (fresh.status === 'enabled') return { after: toServiceRecord(fresh), changed: false, refused: null };
-  if (!input.force && !parseMarker(fresh.disabledReason)) {
-    return { after: toServiceRecord(fresh), changed: false, refused: identifyDisabler(fresh.disabledReason).description };
+  const seen = await current(deps, input.service, opts);
+  if (!sameService(seen, input.service)) {
+    const now = seen.status === 'enabled' ? 'enabled' : `disabled by ${identifyDisabler(seen.disabledReason).description}`;
+    return { after: seen, changed: false, refused: now };
   }
-  let after: ComputeService;
+  if (seen.status === 'enabled') return { after: seen, changed: false, refused: null };
   try {
-    after = await deps.compute.enableService(fresh, opts);
+    await deps.compute.enableService(toComputeService(seen), opts);
   } catch (e) {
     if (!isHttpError(e, 'unknown-outcome')) throw e;
     const check = await reread(deps, input.service, opts);
     if (!check || check.status !== 'enabled') throw e;
-    after = check;
   }
-  return { after: toServiceRecord(after), changed: true, refused: null };
+  return { after: await current(deps, input.service, opts), changed: true, refused: null };
 }
 
 /** Wait until the service reports `up` (its heartbeat), bounded. */

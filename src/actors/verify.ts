@@ -9,12 +9,14 @@ import type { Leftover } from '../machines/records.js';
 import type { Verification, VerifyInput } from '../machines/actor-io.js';
 import type { ActorDeps } from './deps.js';
 import { FINAL_MIGRATION_STATUSES } from './pool.js';
-import { pickHypervisor } from './service.js';
+import { pickHypervisor, readServiceFor } from './service.js';
 
 export async function verifyEmpty(deps: ActorDeps, input: VerifyInput, signal?: AbortSignal): Promise<Verification> {
   const { ref, notes } = input;
   const opts: CallOptions = { signal };
-  const [servers, hypervisors, allocations, migrations] = await Promise.all([
+  const [service, servers, hypervisors, allocations, migrations] = await Promise.all([
+    // The service as Nova shows it after the run's last write: the result's "disabled" comes from here.
+    readServiceFor(deps, { service: ref.service }, opts),
     deps.compute.listServersOnHost(ref.host, opts),
     ref.hypervisor ? deps.compute.findHypervisors(ref.host, { ...opts, withServers: true }) : Promise.resolve(null),
     ref.provider ? deps.placement.getProviderAllocations(ref.provider.uuid, opts) : Promise.resolve(null),
@@ -71,6 +73,7 @@ export async function verifyEmpty(deps: ActorDeps, input: VerifyInput, signal?: 
   return {
     empty: leftovers.length === 0,
     leftovers,
+    service,
     checks: { servers: servers.length, hypervisorServers, allocations: allocationCount, unfinishedMigrations: unfinished.length },
   };
 }

@@ -32,7 +32,8 @@ export async function openCloud(
     const speed = opts.env.HOSTMAINT_DEMO_SPEED ?? '10';
     const clock = speed === 'virtual' ? new VirtualClock() : scaledClock(Number(speed) > 0 ? Number(speed) : 10);
     const scenario = opts.demoScenario ?? opts.env.HOSTMAINT_DEMO_SCENARIO ?? 'demo';
-    const emulator = await startEmulator({ scenario, clock, logger: opts.logger });
+    // hostmaint reads this same clock in the demo, so the emulator stamps its API in it (no toWall).
+    const emulator = await startEmulator({ scenario, clock: clock instanceof VirtualClock ? clock : { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal) }, logger: opts.logger });
     try {
       const c = emulator.credentials;
       const cloud = resolveCloud(

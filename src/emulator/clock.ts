@@ -230,6 +230,8 @@ export function scaledClock(factor: number, start: number = Date.now()): Clock {
   return {
     now: () => start + (Date.now() - realStart) * factor,
     sleep: (ms, signal) => realClock.sleep(ms / factor, signal),
+    toWall: (ms) => realStart + (ms - start) / factor,
+    fromWall: (ms) => start + (ms - realStart) * factor,
   };
 }
 

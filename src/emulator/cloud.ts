@@ -75,7 +75,7 @@ export class Cloud {
     this.faults = opts.faults;
     this.rng = new Rng(opts.seed);
     this.startedAt = opts.clock.now();
-    this.engine = new Engine(this.startedAt);
+    this.engine = new Engine(this.startedAt, opts.clock);
     this.timings = timingsFrom(sc.migration);
     this.maxComputeVersion = parseVersion(sc.nova?.max_microversion ?? '2.93');
     this.maxPlacementVersion = parseVersion(sc.placement?.max_microversion ?? '1.39');
@@ -127,6 +127,9 @@ export class Cloud {
 
   /** Stop a compute service's heartbeats at model time `at`; the moves from and to it freeze then (see Services.stopHeartbeats). */
   stopHeartbeats(h: HostState, at: number, immediate = false, upAfterMs: number | null = null): void {
-    this.nova.services.stopHeartbeats(h, at, immediate, upAfterMs, () => this.nova.migrations.freezeOn(h.name));
+    this.nova.services.stopHeartbeats(h, at, immediate, upAfterMs, () => this.nova.migrations.freezeOn(h.name), () => {
+      this.live.resetOnRestart(h.name);
+      this.cold.resetOnRestart(h.name);
+    });
   }
 }

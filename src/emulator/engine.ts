@@ -21,8 +21,14 @@ export class Engine {
   private seq = 0;
   private running = false;
 
-  constructor(start: number) {
+  /** The real time a model time stands for (see Clock.toWall): what the API shows; and back, for the times a client sends. */
+  readonly wall: (ms: number) => number;
+  readonly fromWall: (ms: number) => number;
+
+  constructor(start: number, clock?: { toWall?(ms: number): number; fromWall?(ms: number): number }) {
     this.now = start;
+    this.wall = clock?.toWall ? (ms) => Math.round(clock.toWall!(ms)) : (ms) => ms;
+    this.fromWall = clock?.fromWall ? (ms) => clock.fromWall!(ms) : (ms) => ms;
   }
 
   /** Run `fn` at model time `at` (not before the current model time). */

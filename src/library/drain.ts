@@ -13,7 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
 import { createActors, type NetChecks } from '../actors/index.js';
-import type { Clock } from '../core/clock.js';
+import type { RunLookup } from '../actors/deps.js';
+import { steadyNow, type Clock } from '../core/clock.js';
 import { HostmaintError, errorText } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { CloudSession, ComputeApi, PlacementApi } from '../openstack/api.js';
@@ -46,6 +47,8 @@ export interface RunDeps {
   emit?: (e: DrainEvent) => void;
   /** The target reachability checks (tests inject fakes); default: the real ones from this machine. */
   net?: Partial<NetChecks>;
+  /** What the saved runs know of a run id (the runner's state directory); default: nothing. */
+  runs?: RunLookup;
   /** Abort = interrupt: the run stops where it is (migrations already requested continue in Nova), outcome `interrupted`. */
   signal?: AbortSignal;
   /** Resume from a persisted snapshot (from onSnapshot). */
@@ -86,25 +89,31 @@ export function newRunId(clock: Clock): string {
   return `${t}-${randomBytes(2).toString('hex')}`;
 }
 
+/** The phases' times: timestamps from the wall clock, durations from the steady one (never negative, never stepped). */
 export class PhaseClock {
   readonly phases: PhaseTiming[] = [];
-  constructor(private readonly clock: Clock) {}
-  enter(phase: string): void {
-    const now = this.clock.now();
-    this.close(now);
-    if (phase !== 'done') this.phases.push({ phase, startedAt: new Date(now).toISOString(), finishedAt: null, durationMs: null });
+  private readonly startedSteady: number;
+  private phaseSteady = 0;
+  readonly startedAt: number;
+  constructor(private readonly clock: Clock) {
+    this.startedAt = clock.now();
+    this.startedSteady = steadyNow(clock);
   }
-  close(now: number): void {
+  enter(phase: string): void {
+    this.close();
+    this.phaseSteady = steadyNow(this.clock);
+    if (phase !== 'done') this.phases.push({ phase, startedAt: new Date(this.clock.now()).toISOString(), finishedAt: null, durationMs: null });
+  }
+  close(): void {
     const last = this.phases[this.phases.length - 1];
     if (last && last.finishedAt === null) {
-      last.finishedAt = new Date(now).toISOString();
-      last.durationMs = now - Date.parse(last.startedAt);
+      last.finishedAt = new Date(this.clock.now()).toISOString();
+      last.durationMs = Math.max(0, steadyNow(this.clock) - this.phaseSteady);
     }
   }
-  timings(startedAt: number): RunTimings {
-    const now = this.clock.now();
-    this.close(now);
-    return { startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(now).toISOString(), durationMs: now - startedAt, phases: this.phases };
+  timings(): RunTimings {
+    this.close();
+    return { startedAt: new Date(this.startedAt).toISOString(), finishedAt: new Date(this.clock.now()).toISOString(), durationMs: Math.max(0, steadyNow(this.clock) - this.startedSteady), phases: this.phases };
   }
 }
 
@@ -203,56 +212,71 @@ function checkResume(snapshot: unknown, machine: string, host: string): void {
   if (ctx.host !== host) throw new HostmaintError('usage', `the saved ${machine} run is for host ${String(ctx.host)}, not ${host}`);
 }
 
-export async function drainHost(session: CloudSession | Clients, host: string, options: DrainOptions = {}, deps: RunDeps): Promise<DrainResult> {
-  if (!host || typeof host !== 'string') throw new HostmaintError('usage', 'a host name is required');
-  const startedAt = deps.clock.now();
-  const runId = options.runId ?? newRunId(deps.clock);
-  if (!isValidRunId(runId)) throw new HostmaintError('usage', `invalid run id '${runId}': letters, digits, '.', '_' and '-' only`);
-  const resolved = resolveDrainOptions({ ...options, admin: options.admin ?? adminFromSession(session) });
-  const { compute, placement } = clientsOf(session);
-  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, net: deps.net });
-  const machine = drainMachine.provide({ actors: actors.drain });
-  if (deps.snapshot !== undefined) checkResume(deps.snapshot, 'drain', host);
-  // With a snapshot, xstate restores the context from it and ignores the input.
-  const actor = createActor(machine, {
-    input: { runId, host, options: resolved },
-    ...(deps.snapshot !== undefined ? { snapshot: deps.snapshot as Snapshot<unknown> } : {}),
-  });
+/** A restored run read its service in another process: the first decision reads it again. */
+function restored(snapshot: unknown): Snapshot<unknown> {
+  const copy = JSON.parse(JSON.stringify(snapshot)) as { context: Record<string, unknown> };
+  if ('serviceFresh' in copy.context) {
+    copy.context.serviceFresh = false;
+    copy.context.resumed = true;
+  }
+  return copy as unknown as Snapshot<unknown>;
+}
+
+interface MachineRun<C, R> {
+  kind: 'drain' | 'undrain';
+  version: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  machine: (actors: ReturnType<typeof createActors>) => any;
+  input: Record<string, unknown>;
+  toResult: (ctx: C, timings: RunTimings) => R;
+}
+
+/** Run the drain or undrain machine with the real actors, from its start or a saved snapshot, to its result. */
+async function runMachine<C extends DrainContext | UndrainContext, R extends DrainResult | UndrainResult>(session: CloudSession | Clients, host: string, deps: RunDeps, m: MachineRun<C, R>): Promise<R> {
   const phases = new PhaseClock(deps.clock);
-  const { context, crashed } = await runToEnd<DrainContext>({ actor, context: () => actor.getSnapshot().context }, 'drain', DRAIN_MACHINE_VERSION, deps, phases);
+  const { compute, placement } = clientsOf(session);
+  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, net: deps.net, runs: deps.runs });
+  if (deps.snapshot !== undefined) checkResume(deps.snapshot, m.kind, host);
+  // With a snapshot, xstate restores the context from it and ignores the input.
+  const actor = createActor(m.machine(actors), { input: m.input, ...(deps.snapshot !== undefined ? { snapshot: restored(deps.snapshot) } : {}) });
+  const { context, crashed } = await runToEnd<C>({ actor, context: () => actor.getSnapshot().context as C }, m.kind, m.version, deps, phases);
   let ctx = context;
   if (crashed) {
-    deps.logger.error('the drain workflow crashed', { error: errorText(crashed) });
+    deps.logger.error(`the ${m.kind} workflow crashed`, { error: errorText(crashed) });
     ctx = { ...ctx, outcome: 'error', error: { kind: 'internal', message: `workflow error: ${errorText(crashed)}`, status: null, requestId: null, hint: null } };
   }
-  const result = toDrainResult(ctx, phases.timings(startedAt));
+  const result = m.toResult(ctx, phases.timings());
   deps.logger.info(result.message, { runId: result.runId, host, outcome: result.outcome, exitCode: result.exitCode });
   return result;
 }
 
+function runIdOf(options: { runId?: string }, clock: Clock): string {
+  const runId = options.runId ?? newRunId(clock);
+  if (!isValidRunId(runId)) throw new HostmaintError('usage', `invalid run id '${runId}': letters, digits, '.', '_' and '-' only`);
+  return runId;
+}
+
+export async function drainHost(session: CloudSession | Clients, host: string, options: DrainOptions = {}, deps: RunDeps): Promise<DrainResult> {
+  if (!host || typeof host !== 'string') throw new HostmaintError('usage', 'a host name is required');
+  const runId = runIdOf(options, deps.clock);
+  const resolved = resolveDrainOptions({ ...options, admin: options.admin ?? adminFromSession(session) });
+  return runMachine<DrainContext, DrainResult>(session, host, deps, {
+    kind: 'drain',
+    version: DRAIN_MACHINE_VERSION,
+    machine: (a) => drainMachine.provide({ actors: a.drain }),
+    input: { runId, host, options: resolved, adopt: options.adopt ?? false },
+    toResult: toDrainResult,
+  });
+}
+
 export async function undrainHost(session: CloudSession | Clients, host: string, options: UndrainOptions = {}, deps: RunDeps): Promise<UndrainResult> {
   if (!host || typeof host !== 'string') throw new HostmaintError('usage', 'a host name is required');
-  const startedAt = deps.clock.now();
-  const runId = options.runId ?? newRunId(deps.clock);
-  if (!isValidRunId(runId)) throw new HostmaintError('usage', `invalid run id '${runId}': letters, digits, '.', '_' and '-' only`);
-  const resolved = resolveUndrainOptions(options);
-  const { compute, placement } = clientsOf(session);
-  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, net: deps.net });
-  const machine = undrainMachine.provide({ actors: actors.undrain });
-  if (deps.snapshot !== undefined) checkResume(deps.snapshot, 'undrain', host);
-  // With a snapshot, xstate restores the context from it and ignores the input.
-  const actor = createActor(machine, {
-    input: { runId, host, options: resolved },
-    ...(deps.snapshot !== undefined ? { snapshot: deps.snapshot as Snapshot<unknown> } : {}),
+  const runId = runIdOf(options, deps.clock);
+  return runMachine<UndrainContext, UndrainResult>(session, host, deps, {
+    kind: 'undrain',
+    version: UNDRAIN_MACHINE_VERSION,
+    machine: (a) => undrainMachine.provide({ actors: a.undrain }),
+    input: { runId, host, options: resolveUndrainOptions(options) },
+    toResult: toUndrainResult,
   });
-  const phases = new PhaseClock(deps.clock);
-  const { context, crashed } = await runToEnd<UndrainContext>({ actor, context: () => actor.getSnapshot().context }, 'undrain', UNDRAIN_MACHINE_VERSION, deps, phases);
-  let ctx = context;
-  if (crashed) {
-    deps.logger.error('the undrain workflow crashed', { error: errorText(crashed) });
-    ctx = { ...ctx, outcome: 'error', error: { kind: 'internal', message: `workflow error: ${errorText(crashed)}`, status: null, requestId: null, hint: null } };
-  }
-  const result = toUndrainResult(ctx, phases.timings(startedAt));
-  deps.logger.info(result.message, { runId: result.runId, host, outcome: result.outcome, exitCode: result.exitCode });
-  return result;
 }

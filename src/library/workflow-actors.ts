@@ -27,6 +27,9 @@ import type { DrainResult, RunTimings, UndrainResult } from '../machines/results
 import type { ManifestEntry } from '../machines/records.js';
 import type { RunUnitInput, RunUnitOutput, StepResult, Unit } from '../machines/workflow.machine.js';
 import { disableServiceFor, resolveHostRef } from '../actors/service.js';
+import { identifyDisabler } from '../machines/marker.js';
+import type { RunLookup } from '../actors/deps.js';
+import { drainDecision, holdsService, readService } from '../machines/ownership.js';
 import { verifyEmpty } from '../actors/verify.js';
 
 export interface InnerSnapshots {
@@ -52,6 +55,10 @@ export interface WorkflowActorDeps {
   who?: string;
   /** The cloud's secrets (password, token ...): redacted from what exec and http steps report. */
   secrets?: readonly string[];
+  /** Carry on under another hostmaint run's marker (--adopt). */
+  adopt?: boolean;
+  /** What the saved runs know of a run id (a marker's run). */
+  runs?: RunLookup;
 }
 
 export function unitKey(input: { unit: Unit; compensation: string | null }): string {
@@ -152,7 +159,7 @@ function mapUndrain(steps: WorkflowStep[], r: UndrainResult, startedAt: number, 
 export function createWorkflowActors(deps: WorkflowActorDeps) {
   const { workflow, clock, logger } = deps;
   const reason = deps.who ? `${workflow.policies.reason} (by ${deps.who})` : workflow.policies.reason;
-  const actorDeps = { compute: deps.compute, placement: deps.placement, logger, clock, emit: deps.emit };
+  const actorDeps = { compute: deps.compute, placement: deps.placement, logger, clock, emit: deps.emit, runs: deps.runs };
   const runDeps = (key: string, signal: AbortSignal, announce?: (e: DrainEvent) => void) => ({
     logger,
     clock,
@@ -161,6 +168,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
       announce?.(e);
     },
     signal,
+    ...(deps.runs ? { runs: deps.runs } : {}),
     snapshot: deps.inner?.load(key),
     onSnapshot: (p: PersistedRun) => deps.inner?.save(key, p),
   });
@@ -189,10 +197,16 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
       }
       case 'disable': {
         const found = await resolveHostRef(actorDeps, input.host, { signal });
-        if (!found.found || !found.ref) return failed(2, `${input.host} has no nova-compute service${found.suggestions.length ? ` (did you mean ${found.suggestions.join(', ')}?)` : ''}`);
-        const out = await disableServiceFor(actorDeps, { runId: input.runId, reason, service: found.ref.service }, { signal });
-        if (out.ownership === 'foreign') return ok(`already disabled by ${out.disabler ?? 'someone else'}: left as it is (it will not be enabled by this run)`, { ownership: out.ownership, reason: out.after.disabledReason });
-        return ok(`nova-compute on ${input.host} disabled: "${out.after.disabledReason ?? ''}"`, { ownership: out.ownership, reason: out.after.disabledReason });
+        if (!found.found || !found.ref) return failed(EXIT.USAGE, `${input.host} has no nova-compute service${found.suggestions.length ? ` (did you mean ${found.suggestions.join(', ')}?)` : ''}`);
+        const d = drainDecision(readService(found.ref.service, input.runId, found.markerRun), deps.adopt ?? false, input.host);
+        if (d.action === 'refuse') return failed(EXIT.CONFLICT, d.message);
+        const out = await disableServiceFor(actorDeps, { runId: input.runId, reason, service: found.ref.service, fresh: true, intent: d.action === 'disable' ? 'disable' : 'keep' }, { signal });
+        if (out.kind === 'changed') return failed(EXIT.CONFLICT, `the service of ${input.host} changed while this step ran`);
+        const ownership = d.action === 'disable' ? 'ours' : d.ownership;
+        const holding = { ownership, runId: input.runId, adoptedRunId: d.action === 'keep' ? d.adoptedRunId : null, reason: out.before.disabledReason };
+        if (!holdsService(out.after, holding)) return failed(EXIT.CONFLICT, `right after the disable, Nova shows nova-compute on ${input.host} ${out.after.status} ("${out.after.disabledReason ?? ''}"): another actor changed it`);
+        if (ownership === 'foreign') return ok(`already disabled by ${identifyDisabler(out.before.disabledReason).description}: left as it is (it will not be enabled by this run)`, { ownership, reason: out.after.disabledReason });
+        return ok(`nova-compute on ${input.host} disabled: "${out.after.disabledReason ?? ''}"`, { ownership, reason: out.after.disabledReason });
       }
       case 'preflight': {
         const { drainHost } = await import('./drain.js');
@@ -234,7 +248,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
     try {
       if (input.unit.kind === 'drain') {
         const { drainHost } = await import('./drain.js');
-        const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), reason, runId: input.runId, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, runDeps(key, signal, announcer(input, steps, DRAIN_PHASE_STEP)));
+        const r = await drainHost(deps, input.host, { ...drainOptionsFrom(workflow.policies), reason, runId: input.runId, adopt: deps.adopt ?? false, ...(deps.admin !== undefined ? { admin: deps.admin } : {}) }, runDeps(key, signal, announcer(input, steps, DRAIN_PHASE_STEP)));
         return { results: mapDrain(steps, r, startedAt, clock), manifest: r.manifest };
       }
       if (input.unit.kind === 'undrain') {

@@ -7,6 +7,7 @@ import type { Classification, InstancePlan, OverrideHint, ResourceAmounts, Block
 import type { DrainEventDraft } from './events.js';
 import type { ResolvedDrainOptions, TimeoutPolicy } from './options.js';
 import type { Leftover, ManifestEntry, MoveMethod, ServiceRecord } from './records.js';
+import type { KnownRun } from './ownership.js';
 
 /**
  * Whose disable it is:
@@ -30,25 +31,28 @@ export interface ResolveOutput {
   /** Close names when not found ("did you mean compute-01.example.org?"). */
   suggestions: string[];
   warnings: string[];
+  /** What this machine's saved runs know of the run a hostmaint marker on the service names. */
+  markerRun: KnownRun | null;
 }
 
 export interface DisableInput {
   runId: string;
   reason: string;
+  /** The service as last read. */
   service: ServiceRecord;
+  /** That read is the one the decision was made on, just now (false after a restore: read again first). */
+  fresh: boolean;
+  /** disable: write this run's marker (the service was enabled); keep: leave it as it is (ours, adopted, foreign). */
+  intent: 'disable' | 'keep';
 }
 
-export interface DisableOutput {
-  before: ServiceRecord;
-  after: ServiceRecord;
-  ownership: Exclude<ServiceOwnership, 'none'>;
-  /** Run id of the hostmaint marker we adopted. */
-  adoptedRunId: string | null;
-  /** True when this call changed the service. */
-  changed: boolean;
-  /** Who disabled it, for foreign disables. */
-  disabler: string | null;
-}
+/**
+ * changed: the service is not as last read (a restored run, or someone in between): decide again.
+ * done: written if it had to be, then read back: `after` is what Nova shows now.
+ */
+export type DisableOutput =
+  | { kind: 'changed'; service: ServiceRecord; markerRun: KnownRun | null }
+  | { kind: 'done'; before: ServiceRecord; after: ServiceRecord; changed: boolean };
 
 export interface RestoreInput {
   runId: string;
@@ -113,6 +117,11 @@ export interface PreflightReport {
   warnings: string[];
   /** ms spent waiting for busy instances. */
   waitedMs: number;
+  /**
+   * Cold migrations off this host left awaiting their resize confirm (a run stopped between the
+   * move and the confirm): the drain confirms them. Absent in reports of older versions.
+   */
+  awaitingConfirm?: Array<{ serverId: string; name: string; migrationId: number; to: string }>;
 }
 
 export interface PreflightInput {
@@ -202,6 +211,12 @@ export interface PoolTickInput {
   host: string;
   instances: InstanceRun[];
   settings: PoolSettings;
+  /**
+   * A drain reads its source's service first on every poll, and does nothing else unless it is
+   * still disabled with `reason` (the marker this run disabled it with, or the one it carries on
+   * under): another actor enabling or taking over the host stops the run before it acts.
+   */
+  watch: { service: ServiceRecord; reason: string | null } | null;
 }
 
 export interface PoolTickOutput {
@@ -210,6 +225,8 @@ export interface PoolTickOutput {
   /** A poll that could not read the cloud: instances unchanged, retried next interval. */
   error: string | null;
   at: number;
+  /** The watched service as read this poll (null when not watched or not read). */
+  service: ServiceRecord | null;
 }
 
 export interface PauseInput {
@@ -219,6 +236,8 @@ export interface PauseInput {
 export interface Verification {
   empty: boolean;
   leftovers: Leftover[];
+  /** The service as Nova shows it at the end, read after the run's last write. */
+  service: ServiceRecord | null;
   checks: { servers: number; hypervisorServers: number | null; allocations: number | null; unfinishedMigrations: number };
 }
 
@@ -232,6 +251,9 @@ export interface VerifyInput {
 
 export interface SelectReturnsInput {
   host: string;
+  /** Moved off the host since then (when the host was disabled), by any hostmaint run; null: unknown. */
+  since: string | null;
+  /** What a local saved drain moved (used when `since` is unknown). */
   manifest: ManifestEntry[];
 }
 
@@ -254,13 +276,18 @@ export interface WaitUpOutput {
 
 export interface EnableInput {
   runId: string;
+  /** The service as read when the decision to enable was made. */
   service: ServiceRecord;
-  force: boolean;
 }
 
 export interface EnableOutput {
+  /** Nova's service, read back after the enable. */
   after: ServiceRecord;
   changed: boolean;
-  /** Set when the disable turned out not to be hostmaint's (and force is off): who disabled it. */
+  /** Set when the service changed since the decision (someone else disabled or enabled it): what it shows now. */
   refused: string | null;
+}
+
+export interface ReadServiceInput {
+  service: ServiceRecord;
 }

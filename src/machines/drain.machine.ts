@@ -7,16 +7,23 @@
  * actor reconciles with the cloud before it acts.
  *
  *   resolving ──unknown──────────────────────────────▶ refused (unknown-host)
- *     │ (dryRun: straight to preflight, read-only)
+ *     │ (one read of the service; dryRun: straight to preflight, read-only)
  *     ▼
- *   disablingService ─error──▶ restoringService ──▶ failed
+ *   checkingOwnership ──another run's marker, no --adopt──▶ refused (host-busy)
+ *     ▼            ▲ the service changed since it was read
+ *   disablingService (write, read back) ─another actor won─▶ lost (ownership-lost)
+ *     │ ─error──▶ restoringService ──▶ failed
  *     ▼
  *   preflight ──refused──▶ restoringService ──▶ refused (preflight-refused)
  *     │ (dryRun: ──▶ planned | refused)
  *     ▼
- *   migrating (polling ⇄ waiting) ─too many poll errors─▶ restoringService ──▶ failed
+ *   migrating (polling ⇄ waiting; every poll reads the service first)
+ *     │ ─service enabled or taken over──▶ lost (ownership-lost)
+ *     │ ─source down for SOURCE_DOWN_POLLS──▶ verifyingEmpty (partial, with the reason)
+ *     │ ─too many poll errors─▶ restoringService ──▶ failed
  *     ▼
- *   verifyingEmpty ──empty──▶ handedOver (drained)
+ *   verifyingEmpty (reads the service back) ──empty──▶ handedOver (drained)
+ *                   ├─service not as this run left it──▶ lost (ownership-lost)
  *                   └─else──▶ partial
  *   any state ──interrupt──▶ interrupted
  *
@@ -25,19 +32,23 @@
  * poll interval is a `pause` actor (the injected Clock), which restarts on
  * restore like every other actor.
  */
-import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
-import { draft, notProvided as notProvidedIn, pollsFailed, type ProgressEmitted } from './machine-kit.js';
+import { assign, emit, enqueueActions, fromPromise, setup, type ActionFunction } from 'xstate';
+import { draft, notProvided as notProvidedIn, type ProgressEmitted } from './machine-kit.js';
+import { identifyDisabler, parseMarker } from './marker.js';
+import { drainDecision, holdsService, readService, type DrainDecision } from './ownership.js';
+import { pollingGuards, pollingStates, tickStep } from './polling.js';
 import { exitCodeFor } from './exit-codes.js';
 import { outcomeForError, toErrorInfo } from './outcome.js';
 import type { ErrorInfo } from './outcome.js';
-import { buildPool, nothingMoved, poolFinished, poolSettings } from './pool.js';
+import { buildPool, nothingMoved, poolSettings } from './pool.js';
 import { describeDrain } from './result.js';
 import type { DisableInput, DisableOutput, PauseInput, PoolTickInput, PoolTickOutput, PreflightInput, PreflightReport, ResolveOutput, RestoreInput, RestoreOutput, Verification, VerifyInput } from './actor-io.js';
 import type { DrainContext, DrainMachineInput } from './contexts.js';
 import type { DrainOutcome } from './outcome.js';
 import type { DrainPhase } from './events.js';
+import type { ServiceRecord } from './records.js';
 
-export const DRAIN_MACHINE_VERSION = 1;
+export const DRAIN_MACHINE_VERSION = 2;
 
 export type DrainMachineEvent = { type: 'interrupt'; reason?: string };
 export type DrainEmitted = ProgressEmitted;
@@ -100,13 +111,46 @@ function preflightStep(ctx: DrainContext, report: PreflightReport): Step {
   return { patch: { preflight: report }, emits };
 }
 
-function tickStep(ctx: DrainContext, out: PoolTickOutput): Step {
-  const emits = out.events.map((e) => ({ type: 'progress' as const, event: e }));
-  const warnings = out.error !== null ? [...ctx.warnings, `poll failed (${ctx.pollErrors + 1}/${ctx.options.maxPollErrors}): ${out.error}`] : ctx.warnings;
-  return {
-    patch: { pool: out.instances, ticks: ctx.ticks + 1, pollErrors: out.error !== null ? ctx.pollErrors + 1 : 0, warnings },
-    emits,
-  };
+/**
+ * A drain stops when its source's nova-compute has been down this long, on at least SOURCE_DOWN_POLLS
+ * polls in a row. Nova already calls a service down only after service_down_time (60 s by default)
+ * without a heartbeat: this is the time a restart gets to come back.
+ */
+export const SOURCE_DOWN_GRACE_MS = 60_000;
+export const SOURCE_DOWN_POLLS = 3;
+
+/** One poll into the context, and whether the source is up, with an event when that changes. */
+function drainTickStep(ctx: DrainContext, out: PoolTickOutput): Step {
+  const step = tickStep(ctx, out);
+  const svc = out.service;
+  if (!svc) return step;
+  if (ctx.resumed) step.patch.resumed = false;
+  const down = svc.state === 'down';
+  const was = ctx.sourceDown;
+  const sourceDown = down ? { polls: was.polls + 1, since: was.since ?? new Date(out.at).toISOString() } : { polls: 0, since: null };
+  const emits = [...step.emits];
+  if (down && was.polls === 0) emits.push(draft(ctx, { type: 'source-down', since: sourceDown.since!, graceMs: SOURCE_DOWN_GRACE_MS }));
+  if (!down && was.polls > 0) emits.push(draft(ctx, { type: 'source-up', downForPolls: was.polls }));
+  return { patch: { ...step.patch, sourceDown }, emits };
+}
+
+/** The ownership decision on the service as last read. */
+function decisionOf(ctx: DrainContext): DrainDecision {
+  return drainDecision(readService(ctx.ref!.service, ctx.runId, ctx.markerRun), ctx.adopt, ctx.host);
+}
+
+/** Nova shows the service as this run holds it (ownership.ts holdsService). */
+function holds(ctx: DrainContext, svc: ServiceRecord | null): boolean {
+  const { ownership, adoptedRunId } = ctx.service;
+  return holdsService(svc, { ownership, runId: ctx.runId, adoptedRunId, reason: (ctx.service.after ?? ctx.service.before)?.disabledReason ?? null });
+}
+
+/** What Nova shows, in words, when it is not what this run left. */
+function lostReason(ctx: DrainContext, svc: ServiceRecord | null, when: string): string {
+  if (!svc) return `${when}, Nova lists no nova-compute service for ${ctx.host}`;
+  if (svc.status === 'enabled') return `${when}, Nova shows nova-compute on ${ctx.host} enabled (another actor enabled it: an undrain, a person); new instances may land on it`;
+  const marker = parseMarker(svc.disabledReason);
+  return `${when}, Nova shows nova-compute on ${ctx.host} disabled by ${marker ? `hostmaint run ${marker.runId}` : 'someone else'} ("${svc.disabledReason ?? ''}"), not by this run`;
 }
 
 function verificationStep(ctx: DrainContext, v: Verification): Step {
@@ -139,6 +183,13 @@ function restoreStep(ctx: DrainContext, out: RestoreOutput): Step {
   return { patch, emits };
 }
 
+/**
+ * An enqueueActions action, typed for this machine: inside setup() xstate cannot infer the guard and
+ * actor parameters of enqueueActions once the machine has named guards, so its type is given here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type EnqueueAction<P> = ActionFunction<DrainContext, DrainMachineEvent, DrainMachineEvent, P, any, any, any, never, DrainEmitted>;
+
 export const drainMachine = setup({
   types: {
     context: {} as DrainContext,
@@ -148,6 +199,25 @@ export const drainMachine = setup({
     output: {} as DrainContext,
   },
   actors: drainActorPlaceholders,
+  guards: {
+    ...pollingGuards,
+    unknownHost: (_, p: { out: ResolveOutput }) => !p.out.found || p.out.ref === null,
+    planOnly: ({ context }) => context.options.dryRun,
+    refusesOwnership: ({ context }) => decisionOf(context).action === 'refuse',
+    serviceChanged: (_, p: { out: DisableOutput }) => p.out.kind === 'changed',
+    holdsService: ({ context }, p: { service: ServiceRecord | null }) => holds(context, p.service),
+    preflightPassed: (_, p: { report: PreflightReport }) => p.report.ok,
+    plannedOk: ({ context }, p: { report: PreflightReport }) => context.options.dryRun && p.report.ok,
+    lostService: ({ context }, p: { tick: PoolTickOutput }) => p.tick.service !== null && !holds(context, p.tick.service),
+    lostVerification: ({ context }, p: { v: Verification }) => p.v.service !== null && !holds(context, p.v.service),
+    refusedPreflightPending: ({ context }) => context.pendingOutcome === 'preflight-refused',
+    sourceDownTooLong: ({ context }, p: { tick: PoolTickOutput }) =>
+      p.tick.service?.state === 'down' &&
+      context.sourceDown.since !== null &&
+      context.sourceDown.polls + 1 >= SOURCE_DOWN_POLLS &&
+      p.tick.at - Date.parse(context.sourceDown.since) >= SOURCE_DOWN_GRACE_MS,
+    empty: (_, p: { v: Verification }) => p.v.empty,
+  },
   actions: {
     emitPhase: emit(({ context }, params: { phase: DrainPhase }) => draft(context, { type: 'phase-changed', phase: params.phase })),
     emitFinished: emit(({ context }) => {
@@ -157,7 +227,29 @@ export const drainMachine = setup({
     applyStep: enqueueActions(({ enqueue }, step: Step) => {
       enqueue.assign(step.patch);
       for (const e of step.emits) enqueue.emit(e);
+    }) as EnqueueAction<Step>,
+    fail: assign({ error: (_, p: { error: unknown }) => errorOf(p.error) }),
+    failPolls: assign({ error: (_, p: { error: unknown }) => errorOf(p.error) }),
+    end: assign({ outcome: (_, p: { outcome: DrainOutcome }) => p.outcome }),
+    /** Another actor changed the service: say what Nova shows, and stop without touching it. */
+    lose: assign({
+      outcome: 'ownership-lost' as DrainOutcome,
+      stopReason: ({ context }, p: { service: ServiceRecord | null; when: string }) => lostReason(context, p.service, p.when),
+      service: ({ context }, p: { service: ServiceRecord | null; when: string }) => ({ ...context.service, after: p.service }),
     }),
+    /** The decision on the service as read: record whose disable it is (and will be). */
+    decide: enqueueActions(({ context, enqueue }) => {
+      const d = decisionOf(context);
+      if (d.action === 'refuse') {
+        enqueue.assign({ outcome: 'host-busy' as DrainOutcome, error: { kind: 'host-busy', message: d.message, status: null, requestId: null, hint: d.hint } });
+        return;
+      }
+      const ownership = d.action === 'disable' ? 'ours' : d.ownership;
+      enqueue.assign({
+        service: { ...context.service, ownership, adoptedRunId: d.action === 'keep' ? d.adoptedRunId : null },
+        warnings: d.action === 'keep' && d.note ? [...context.warnings, d.note] : context.warnings,
+      });
+    }) as EnqueueAction<undefined>,
   },
 }).createMachine({
   id: 'drain',
@@ -167,12 +259,18 @@ export const drainMachine = setup({
     options: input.options,
     ref: null,
     suggestions: [],
+    adopt: input.adopt ?? false,
+    markerRun: null,
+    serviceFresh: false,
+    resumed: false,
     service: { before: null, after: null, ownership: 'none', adoptedRunId: null, restored: false },
     preflight: null,
     pool: [],
     pollErrors: 0,
     ticks: 0,
     verification: null,
+    sourceDown: { polls: 0, since: null },
+    stopReason: null,
     pendingOutcome: null,
     outcome: null,
     error: null,
@@ -199,7 +297,7 @@ export const drainMachine = setup({
         input: ({ context }) => ({ host: context.host }),
         onDone: [
           {
-            guard: ({ event }) => !event.output.found || event.output.ref === null,
+            guard: { type: 'unknownHost', params: ({ event }) => ({ out: event.output }) },
             target: 'refused',
             actions: assign({
               suggestions: ({ event }) => event.output.suggestions,
@@ -208,7 +306,7 @@ export const drainMachine = setup({
             }),
           },
           {
-            guard: ({ context }) => context.options.dryRun,
+            guard: 'planOnly',
             target: 'preflight',
             actions: assign({
               ref: ({ event }) => event.output.ref,
@@ -217,45 +315,71 @@ export const drainMachine = setup({
             }),
           },
           {
-            target: 'disablingService',
+            target: 'checkingOwnership',
             actions: assign({
               ref: ({ event }) => event.output.ref,
+              markerRun: ({ event }) => event.output.markerRun,
+              serviceFresh: true,
               service: ({ context, event }) => ({ ...context.service, before: event.output.ref!.service }),
               warnings: ({ context, event }) => [...context.warnings, ...event.output.warnings],
             }),
           },
         ],
-        onError: {
-          target: 'failed',
-          actions: assign({ error: ({ event }) => errorOf(event.error) }),
-        },
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
       },
+    },
+
+    checkingOwnership: {
+      always: [
+        { guard: 'refusesOwnership', target: 'refused', actions: 'decide' },
+        { target: 'disablingService', actions: 'decide' },
+      ],
     },
 
     disablingService: {
       entry: { type: 'emitPhase', params: { phase: 'disablingService' } },
       invoke: {
         src: 'disableService',
-        input: ({ context }) => ({ runId: context.runId, reason: context.options.reason, service: context.ref!.service }),
-        onDone: {
-          target: 'preflight',
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const out = event.output;
-            enqueue.assign({
-              service: { before: out.before, after: out.after, ownership: out.ownership, adoptedRunId: out.adoptedRunId, restored: false },
-              warnings:
-                out.ownership === 'foreign'
-                  ? [...context.warnings, `the service was already disabled by ${out.disabler ?? 'someone else'}: draining anyway; undrain will not enable it`]
-                  : context.warnings,
-            });
-            const action = out.ownership === 'ours' ? 'disabled' : out.ownership === 'adopted' ? 'adopted' : 'foreign';
-            enqueue.emit(draft(context, { type: 'service-changed', action, status: out.after.status, reason: out.after.disabledReason, note: out.disabler }));
-          }),
-        },
-        onError: {
-          target: 'restoringService',
-          actions: assign({ error: ({ event }) => errorOf(event.error) }),
-        },
+        input: ({ context }) => ({
+          runId: context.runId,
+          reason: context.options.reason,
+          service: context.ref!.service,
+          fresh: context.serviceFresh,
+          intent: decisionOf(context).action === 'disable' ? 'disable' : 'keep',
+        }),
+        onDone: [
+          {
+            guard: { type: 'serviceChanged', params: ({ event }) => ({ out: event.output }) },
+            target: 'checkingOwnership',
+            actions: assign(({ context, event }) => {
+              const out = event.output as Extract<DisableOutput, { kind: 'changed' }>;
+              return { ref: { ...context.ref!, service: out.service }, markerRun: out.markerRun, serviceFresh: true, service: { ...context.service, before: out.service } };
+            }),
+          },
+          {
+            guard: { type: 'holdsService', params: ({ event }) => ({ service: event.output.kind === 'done' ? event.output.after : null }) },
+            target: 'preflight',
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              const out = event.output as Extract<DisableOutput, { kind: 'done' }>;
+              const own = context.service.ownership;
+              enqueue.assign({
+                serviceFresh: false,
+                service: { ...context.service, before: out.before, after: out.after },
+                warnings:
+                  own === 'foreign' ? [...context.warnings, `the service was already disabled by ${identifyDisabler(out.before.disabledReason).description}: draining anyway; undrain will not enable it`] : context.warnings,
+              });
+              const action = own === 'ours' ? 'disabled' : own === 'adopted' ? 'adopted' : 'foreign';
+              const d = decisionOf({ ...context, ref: { ...context.ref!, service: out.before } });
+              const note = own === 'foreign' ? identifyDisabler(out.before.disabledReason).description : d.action === 'keep' ? d.note : null;
+              enqueue.emit(draft(context, { type: 'service-changed', action, status: out.after.status, reason: out.after.disabledReason, note }));
+            }),
+          },
+          {
+            target: 'lost',
+            actions: { type: 'lose', params: ({ event }) => ({ service: event.output.kind === 'done' ? event.output.after : null, when: 'right after this run disabled it' }) },
+          },
+        ],
+        onError: { target: 'restoringService', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
       },
     },
 
@@ -266,17 +390,17 @@ export const drainMachine = setup({
         input: ({ context }) => ({ runId: context.runId, ref: context.ref!, options: context.options }),
         onDone: [
           {
-            guard: ({ context, event }) => context.options.dryRun && event.output.ok,
+            guard: { type: 'plannedOk', params: ({ event }) => ({ report: event.output }) },
             target: 'planned',
-            actions: [{ type: 'applyStep', params: ({ context, event }) => preflightStep(context, event.output) }, assign({ outcome: 'planned' as DrainOutcome })],
+            actions: [{ type: 'applyStep', params: ({ context, event }) => preflightStep(context, event.output) }, { type: 'end', params: { outcome: 'planned' } }],
           },
           {
-            guard: ({ context }) => context.options.dryRun,
+            guard: 'planOnly',
             target: 'refused',
-            actions: [{ type: 'applyStep', params: ({ context, event }) => preflightStep(context, event.output) }, assign({ outcome: 'preflight-refused' as DrainOutcome })],
+            actions: [{ type: 'applyStep', params: ({ context, event }) => preflightStep(context, event.output) }, { type: 'end', params: { outcome: 'preflight-refused' } }],
           },
           {
-            guard: ({ event }) => event.output.ok,
+            guard: { type: 'preflightPassed', params: ({ event }) => ({ report: event.output }) },
             target: 'migrating',
             actions: [{ type: 'applyStep', params: ({ context, event }) => preflightStep(context, event.output) }, assign({ pool: ({ context, event }) => buildPool(event.output, context.options, context.host) })],
           },
@@ -286,46 +410,36 @@ export const drainMachine = setup({
           },
         ],
         onError: [
-          { guard: ({ context }) => context.options.dryRun, target: 'failed', actions: assign({ error: ({ event }) => errorOf(event.error) }) },
-          { target: 'restoringService', actions: assign({ error: ({ event }) => errorOf(event.error) }) },
+          { guard: 'planOnly', target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          { target: 'restoringService', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
         ],
       },
     },
 
     migrating: {
       entry: { type: 'emitPhase', params: { phase: 'migrating' } },
-      initial: 'polling',
-      states: {
-        polling: {
-          invoke: {
-            src: 'poolTick',
-            input: ({ context }) => ({
-              runId: context.runId,
-              host: context.host,
-              instances: context.pool,
-              settings: poolSettings(context.options, 'waiting'),
-            }),
-            onDone: [
-              {
-                guard: ({ context, event }) => event.output.error !== null && context.pollErrors + 1 >= context.options.maxPollErrors,
-                target: '#drain.restoringService',
-                actions: [{ type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) }, assign({ error: ({ context, event }) => pollsFailed(context.options.maxPollErrors, event.output.error) })],
-              },
-              { guard: ({ event }) => event.output.error === null && poolFinished(event.output.instances), target: '#drain.verifyingEmpty', actions: { type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) } },
-              { target: 'waiting', actions: { type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) } },
+      ...pollingStates({
+        settings: (ctx: DrainContext) => poolSettings(ctx.options, 'waiting'),
+        watch: (ctx: DrainContext) => ({ service: ctx.service.after ?? ctx.ref!.service, reason: (ctx.service.after ?? ctx.ref!.service).disabledReason }),
+        step: drainTickStep,
+        done: '#drain.verifyingEmpty',
+        failed: '#drain.restoringService',
+        before: [
+          {
+            guard: { type: 'lostService', params: ({ event }: { event: { output: PoolTickOutput } }) => ({ tick: event.output }) },
+            target: '#drain.lost',
+            actions: { type: 'lose', params: ({ event }: { event: { output: PoolTickOutput } }) => ({ service: event.output.service, when: 'during the drain' }) },
+          },
+          {
+            guard: { type: 'sourceDownTooLong', params: ({ event }: { event: { output: PoolTickOutput } }) => ({ tick: event.output }) },
+            target: '#drain.verifyingEmpty',
+            actions: [
+              { type: 'applyStep', params: ({ context, event }: { context: DrainContext; event: { output: PoolTickOutput } }) => drainTickStep(context, event.output) },
+              assign({ stopReason: ({ context }: { context: DrainContext }) => `the source's nova-compute has been down since ${context.sourceDown.since} (${context.sourceDown.polls} polls, over ${SOURCE_DOWN_GRACE_MS / 1000} s): no more migrations were requested` }),
             ],
-            onError: { target: '#drain.restoringService', actions: assign({ error: ({ event }) => errorOf(event.error) }) },
           },
-        },
-        waiting: {
-          invoke: {
-            src: 'pause',
-            input: ({ context }) => ({ ms: context.options.pollIntervalMs }),
-            onDone: 'polling',
-            onError: 'polling',
-          },
-        },
-      },
+        ],
+      }),
     },
 
     verifyingEmpty: {
@@ -335,13 +449,21 @@ export const drainMachine = setup({
         input: ({ context }) => ({ ref: context.ref!, notes: notesFor(context) }),
         onDone: [
           {
-            guard: ({ event }) => event.output.empty,
-            target: 'handedOver',
-            actions: [{ type: 'applyStep', params: ({ context, event }) => verificationStep(context, event.output) }, assign({ outcome: 'drained' as DrainOutcome })],
+            guard: { type: 'lostVerification', params: ({ event }) => ({ v: event.output }) },
+            target: 'lost',
+            actions: [
+              { type: 'applyStep', params: ({ context, event }) => verificationStep(context, event.output) },
+              { type: 'lose', params: ({ event }) => ({ service: event.output.service, when: 'at the end of the drain' }) },
+            ],
           },
-          { target: 'partial', actions: [{ type: 'applyStep', params: ({ context, event }) => verificationStep(context, event.output) }, assign({ outcome: 'partial' as DrainOutcome })] },
+          {
+            guard: { type: 'empty', params: ({ event }) => ({ v: event.output }) },
+            target: 'handedOver',
+            actions: [{ type: 'applyStep', params: ({ context, event }) => verificationStep(context, event.output) }, { type: 'end', params: { outcome: 'drained' } }],
+          },
+          { target: 'partial', actions: [{ type: 'applyStep', params: ({ context, event }) => verificationStep(context, event.output) }, { type: 'end', params: { outcome: 'partial' } }] },
         ],
-        onError: { target: 'restoringService', actions: assign({ error: ({ event }) => errorOf(event.error) }) },
+        onError: { target: 'restoringService', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
       },
     },
 
@@ -355,22 +477,20 @@ export const drainMachine = setup({
           mayEnable: mayEnable(context),
         }),
         onDone: [
-          { guard: ({ context }) => context.pendingOutcome === 'preflight-refused', target: 'refused', actions: [{ type: 'applyStep', params: ({ context, event }) => restoreStep(context, event.output) }, assign({ outcome: 'preflight-refused' as DrainOutcome })] },
+          {
+            guard: 'refusedPreflightPending',
+            target: 'refused',
+            actions: [{ type: 'applyStep', params: ({ context, event }) => restoreStep(context, event.output) }, { type: 'end', params: { outcome: 'preflight-refused' } }],
+          },
           { target: 'failed', actions: { type: 'applyStep', params: ({ context, event }) => restoreStep(context, event.output) } },
         ],
         onError: [
           {
-            guard: ({ context }) => context.pendingOutcome === 'preflight-refused',
+            guard: 'refusedPreflightPending',
             target: 'refused',
-            actions: assign({
-              outcome: 'preflight-refused' as DrainOutcome,
-              warnings: ({ context, event }) => [...context.warnings, `could not put the service back: ${errorOf(event.error).message}`],
-            }),
+            actions: [{ type: 'end', params: { outcome: 'preflight-refused' } }, assign({ warnings: ({ context, event }) => [...context.warnings, `could not put the service back: ${errorOf(event.error).message}`] })],
           },
-          {
-            target: 'failed',
-            actions: assign({ warnings: ({ context, event }) => [...context.warnings, `could not put the service back: ${errorOf(event.error).message}`] }),
-          },
+          { target: 'failed', actions: assign({ warnings: ({ context, event }) => [...context.warnings, `could not put the service back: ${errorOf(event.error).message}`] }) },
         ],
       },
     },
@@ -379,6 +499,7 @@ export const drainMachine = setup({
     partial: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
     planned: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
     refused: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
+    lost: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
     failed: {
       type: 'final',
       entry: [

@@ -51,6 +51,9 @@ export type DrainEventBody =
   | { type: 'migration-retried'; serverId: string; name: string; attempt: number; error: string }
   | { type: 'migration-failed'; serverId: string; name: string; attempts: number; error: string }
   | { type: 'verification'; empty: boolean; leftovers: Leftover[] }
+  /** The source's nova-compute reports down (its heartbeat stopped): no new migration is requested; down for `graceMs` the drain stops. */
+  | { type: 'source-down'; since: string; graceMs: number }
+  | { type: 'source-up'; downForPolls: number }
   | { type: 'run-finished'; outcome: DrainOutcome | UndrainOutcome; exitCode: number; message: string }
   // workflow runs (hostmaint run): a step's start and end, an approval gate, the run's end
   | { type: 'step-started'; workflow: string; step: string; stepType: string; index: number }

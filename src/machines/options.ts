@@ -41,6 +41,8 @@ export interface DrainOptions {
   /** Only hosts in this availability zone. */
   availabilityZone?: string | null;
   /** Request the planned host even without `targets`. Default false (Nova's scheduler chooses). */
+  /** Carry on under another hostmaint run's marker on the service (--adopt); not kept in the options a run saves. */
+  adopt?: boolean;
   pinToPlan?: boolean;
   /** TCP port probed on each target (e.g. 16509 libvirt, 22 ssh). Default null: no probe (a route check). */
   probePort?: number | null;

@@ -11,8 +11,12 @@ export type DrainOutcome =
   | 'partial'
   | 'ownership-refused'
   | 'host-busy'
+  /** Nova shows the service changed by another actor during the run (enabled, or another marker): the run stopped. */
+  | 'ownership-lost'
   | 'interrupted'
   | 'cloud-unreachable'
+  /** Something given or saved could not be used (a saved run that does not read): nothing was changed. */
+  | 'bad-input'
   | 'error';
 
 export type UndrainOutcome =
@@ -24,8 +28,11 @@ export type UndrainOutcome =
   | 'service-down'
   /** Enabled, but some instances could not be moved back. */
   | 'partial'
+  /** Nova shows the service changed by another actor (disabled again) after this run enabled it. */
+  | 'ownership-lost'
   | 'interrupted'
   | 'cloud-unreachable'
+  | 'bad-input'
   | 'error';
 
 export type Outcome = DrainOutcome | UndrainOutcome;
@@ -58,7 +65,8 @@ export function toErrorInfo(e: unknown): ErrorInfo {
 }
 
 /** The outcome of a run that ended on an error. */
-export function outcomeForError(info: ErrorInfo): 'cloud-unreachable' | 'error' | 'interrupted' {
+export function outcomeForError(info: ErrorInfo): 'cloud-unreachable' | 'bad-input' | 'error' | 'interrupted' {
   if (info.kind === 'interrupted') return 'interrupted';
+  if (info.kind === 'config' || info.kind === 'usage') return 'bad-input';
   return CLOUD_KINDS.has(info.kind) ? 'cloud-unreachable' : 'error';
 }

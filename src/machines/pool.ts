@@ -72,6 +72,9 @@ export function newRun(args: {
  * then offloads. A host is pinned only when the operator named targets or asked
  * to pin to the plan; otherwise Nova's scheduler chooses.
  */
+/** originalStatus of a run whose state before its move is not known (it lands in whichever settled state it had). */
+export const ANY_SETTLED_STATUS = '*';
+
 export function buildPool(report: PreflightReport, options: ResolvedDrainOptions, host: string): InstanceRun[] {
   const byId = new Map(report.instances.map((c) => [c.serverId, c]));
   const pin = options.targets !== null || options.pinToPlan;
@@ -101,6 +104,10 @@ export function buildPool(report: PreflightReport, options: ResolvedDrainOptions
     } else if (c.class === 'offload') {
       pool.push(newRun({ serverId: c.serverId, name: c.name, method: 'offload', source: host, originalStatus: c.status, plannedTarget: null, pinnedHosts: [] }));
     }
+  }
+  // Moved off by a cold migration that was never confirmed: watched and confirmed, in whatever state it had.
+  for (const a of report.awaitingConfirm ?? []) {
+    pool.push(newRun({ serverId: a.serverId, name: a.name, method: 'cold', source: host, originalStatus: ANY_SETTLED_STATUS, plannedTarget: a.to, pinnedHosts: [] }));
   }
   return pool;
 }

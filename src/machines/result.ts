@@ -122,10 +122,14 @@ export function describeDrain(ctx: DrainContext, outcome: DrainOutcome): string 
     }
     case 'partial': {
       const left = ctx.verification?.leftovers.filter((l) => l.kind === 'server').length ?? 0;
-      return `${host} is not empty: ${moved} moved, ${failed} failed, ${left} instance(s) still on the host; the service stays disabled`;
+      return `${host} is not empty: ${moved} moved, ${failed} failed, ${left} instance(s) still on the host${ctx.stopReason ? ` (${ctx.stopReason})` : ''}; the service stays disabled`;
     }
+    case 'ownership-lost':
+      return `drain of ${host} stopped: ${ctx.stopReason ?? 'another actor changed the service'}; ${moved} moved by this run; this run changes nothing more`;
     case 'interrupted':
       return `drain of ${host} interrupted: ${moved} moved so far; migrations already requested continue in Nova; resume to continue`;
+    case 'bad-input':
+      return `drain of ${host} refused: ${ctx.error?.message ?? 'bad input'}; nothing was changed`;
     case 'cloud-unreachable':
     case 'error': {
       const svc = ctx.service.restored ? '; the service is back in its prior state' : ctx.service.ownership !== 'none' ? '; the service stays disabled' : '';
@@ -144,6 +148,7 @@ export function toDrainResult(ctx: DrainContext, timings: RunTimings): DrainResu
   return {
     command: 'drain',
     outcome,
+    stale: outcome === 'ownership-lost' && ctx.resumed,
     exitCode: exitCodeFor(outcome),
     message: describeDrain(ctx, outcome),
     runId: ctx.runId,
@@ -185,16 +190,18 @@ export function describeUndrain(ctx: UndrainContext, outcome: UndrainOutcome): s
       return `${host} is already enabled: nothing to do`;
     case 'unknown-host':
       return `no nova-compute service named '${host}'${ctx.suggestions.length ? ` (did you mean ${ctx.suggestions.join(', ')}?)` : ''}; nothing was changed`;
-    case 'ownership-refused': {
-      const who = identifyDisabler(ctx.before?.disabledReason ?? null);
-      return `refusing to enable ${host}: it was disabled by ${who.description}, not by hostmaint (use force to enable it anyway)`;
-    }
+    case 'ownership-refused':
+      return `refusing to enable ${host}: ${ctx.error?.message ?? `it was disabled by ${identifyDisabler(ctx.before?.disabledReason ?? null).description}, not by hostmaint`} (use --force to enable it anyway)`;
+    case 'ownership-lost':
+      return `${host} was enabled by this run, but Nova now shows it ${ctx.after?.status ?? 'changed'}${ctx.after?.disabledReason ? ` ("${ctx.after.disabledReason}")` : ''}: another actor changed it`;
     case 'service-down':
       return `${host}'s nova-compute service is still down after ${Math.round((ctx.options.waitUpTimeoutMs ?? 0) / 1000)}s; it was not enabled`;
     case 'partial':
       return `${host} is enabled again, but ${failed} of ${ctx.pool.length} instance(s) could not be moved back`;
     case 'interrupted':
       return `undrain of ${host} interrupted`;
+    case 'bad-input':
+      return `undrain of ${host} refused: ${ctx.error?.message ?? 'bad input'}; nothing was changed`;
     case 'cloud-unreachable':
     case 'error':
       return `undrain of ${host} failed: ${ctx.error?.message ?? 'unknown error'}`;

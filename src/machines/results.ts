@@ -56,6 +56,8 @@ export interface RunTimings {
 export interface DrainResult {
   command: 'drain';
   outcome: DrainOutcome;
+  /** A resumed run found, before it acted, that the service was changed meanwhile (ownership-lost): nothing of it went on. */
+  stale?: boolean;
   exitCode: number;
   /** One sentence for humans. */
   message: string;

@@ -2,30 +2,47 @@
  * The undrain workflow (xstate v5, pure; actors injected with provide()).
  *
  *   resolving ──unknown──▶ refused (unknown-host)
- *     ▼
- *   checkingOwnership ──enabled────────────────▶ alreadyEnabled (no-op)
- *     │               ──not hostmaint's, !force─▶ refused (ownership-refused)
+ *     ▼ (one read of the service)
+ *   checkingOwnership ──enabled──────────────────────────────▶ alreadyEnabled (no-op)
+ *     │               ──not a disable this machine knows is over, !force─▶ refused (ownership-refused)
  *     ▼ (waitUpTimeoutMs)
  *   waitingForUp ──timeout──▶ refused (service-down)
  *     ▼
- *   enablingService ──(returnInstances)──▶ selectingReturns ──▶ returning (polling ⇄ waiting)
- *     ▼                                                            ▼
- *   done (undrained | partial) ◀─────────────────────────────────────┘
+ *   enablingService (re-read, enable, read back) ──changed since the decision──▶ refused
+ *     ▼ (returnInstances)
+ *   selectingReturns (Nova's migration records since the disable) ──▶ returning (polling ⇄ waiting)
+ *     ▼                                                                  ▼
+ *   done (undrained | partial) ◀── readingBack (Nova still shows it enabled, else lost) ◀──┘
  *   any state ──interrupt──▶ interrupted
  */
-import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
-import { draft, notProvided as notProvidedIn, pollsFailed, type ProgressEmitted } from './machine-kit.js';
+import { assign, emit, enqueueActions, fromPromise, setup, type ActionFunction } from 'xstate';
+import { draft, notProvided as notProvidedIn, type ProgressEmitted } from './machine-kit.js';
 import { identifyDisabler, parseMarker } from './marker.js';
 import { exitCodeFor } from './exit-codes.js';
 import { outcomeForError, toErrorInfo } from './outcome.js';
-import { poolFinished, poolSettings } from './pool.js';
+import { readService, runIdTime, undrainDecision, type UndrainDecision } from './ownership.js';
+import { pollingGuards, pollingStates, type PollStep } from './polling.js';
+import { poolSettings } from './pool.js';
 import { describeUndrain } from './result.js';
 import type { DrainPhase } from './events.js';
-import type { EnableInput, EnableOutput, PauseInput, PoolTickInput, PoolTickOutput, ResolveOutput, SelectReturnsInput, SelectReturnsOutput, WaitUpInput, WaitUpOutput } from './actor-io.js';
+import type {
+  EnableInput,
+  EnableOutput,
+  PauseInput,
+  PoolTickInput,
+  PoolTickOutput,
+  ReadServiceInput,
+  ResolveOutput,
+  SelectReturnsInput,
+  SelectReturnsOutput,
+  WaitUpInput,
+  WaitUpOutput,
+} from './actor-io.js';
+import type { ServiceRecord } from './records.js';
 import type { UndrainContext, UndrainMachineInput } from './contexts.js';
 import type { UndrainOutcome } from './outcome.js';
 
-export const UNDRAIN_MACHINE_VERSION = 1;
+export const UNDRAIN_MACHINE_VERSION = 2;
 
 export type UndrainMachineEvent = { type: 'interrupt'; reason?: string };
 export type UndrainEmitted = ProgressEmitted;
@@ -39,24 +56,29 @@ export const undrainActorPlaceholders = {
   selectReturns: fromPromise<SelectReturnsOutput, SelectReturnsInput>(notProvided('selectReturns')),
   poolTick: fromPromise<PoolTickOutput, PoolTickInput>(notProvided('poolTick')),
   pause: fromPromise<void, PauseInput>(notProvided('pause')),
+  readService: fromPromise<ServiceRecord, ReadServiceInput>(notProvided('readService')),
 };
 
+type Step = PollStep<UndrainContext>;
 
-interface Step {
-  patch: Partial<UndrainContext>;
-  emits: UndrainEmitted[];
+/** See drain.machine.ts: enqueueActions typed for this machine. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type EnqueueAction<P> = ActionFunction<UndrainContext, UndrainMachineEvent, UndrainMachineEvent, P, any, any, any, never, UndrainEmitted>;
+
+function decisionOf(ctx: UndrainContext): UndrainDecision {
+  return undrainDecision(readService(ctx.before!, ctx.runId, ctx.markerRun), ctx.options.force, ctx.host);
 }
 
-function tickStep(ctx: UndrainContext, out: PoolTickOutput): Step {
-  const warnings = out.error !== null ? [...ctx.warnings, `poll failed (${ctx.pollErrors + 1}/${ctx.options.maxPollErrors}): ${out.error}`] : ctx.warnings;
-  return {
-    patch: { pool: out.instances, ticks: ctx.ticks + 1, pollErrors: out.error !== null ? ctx.pollErrors + 1 : 0, warnings },
-    emits: out.events.map((e) => ({ type: 'progress' as const, event: e })),
-  };
-}
-
-function isOurs(ctx: UndrainContext): boolean {
-  return parseMarker(ctx.before?.disabledReason ?? null) !== null;
+/**
+ * When the host was disabled: its marker's run started then (what this machine saved of it, else
+ * its id's time). A run id is stamped with the clock of the machine that started the run: Nova's
+ * migration records are compared with it, so the clocks must agree (NTP). No margin is taken: in a
+ * rolling run the moves back to the previous host happen just before this host is disabled.
+ */
+function disabledSince(ctx: UndrainContext): string | null {
+  const marker = parseMarker(ctx.before?.disabledReason ?? null);
+  if (!marker) return null;
+  return (ctx.markerRun?.runId === marker.runId ? ctx.markerRun.startedAt : null) ?? runIdTime(marker.runId);
 }
 
 export const undrainMachine = setup({
@@ -68,6 +90,18 @@ export const undrainMachine = setup({
     output: {} as UndrainContext,
   },
   actors: undrainActorPlaceholders,
+  guards: {
+    ...pollingGuards,
+    unknownHost: (_, p: { out: ResolveOutput }) => !p.out.found || p.out.ref === null,
+    alreadyEnabled: ({ context }) => decisionOf(context).action === 'nothing',
+    refusesOwnership: ({ context }) => decisionOf(context).action === 'refuse',
+    waitsForUp: ({ context }) => context.options.waitUpTimeoutMs !== null,
+    isUp: (_, p: { out: WaitUpOutput }) => p.out.up,
+    enableRefused: (_, p: { out: EnableOutput }) => p.out.refused !== null,
+    returnsWanted: ({ context }) => context.options.returnInstances,
+    nothingToReturn: (_, p: { out: SelectReturnsOutput }) => p.out.pool.length === 0,
+    stillEnabled: (_, p: { service: ServiceRecord }) => p.service.status === 'enabled',
+  },
   actions: {
     emitPhase: emit(({ context }, params: { phase: DrainPhase }) => draft(context, { type: 'phase-changed', phase: params.phase })),
     emitFinished: emit(({ context }) => {
@@ -77,7 +111,20 @@ export const undrainMachine = setup({
     applyStep: enqueueActions(({ enqueue }, step: Step) => {
       enqueue.assign(step.patch);
       for (const e of step.emits) enqueue.emit(e);
+    }) as EnqueueAction<Step>,
+    fail: assign({ error: (_, p: { error: unknown }) => toErrorInfo(p.error) }),
+    failPolls: assign({ error: (_, p: { error: unknown }) => toErrorInfo(p.error) }),
+    end: assign({ outcome: (_, p: { outcome: UndrainOutcome }) => p.outcome }),
+    /** Refuse to enable: say whose disable it is (run, who, when), and how to go on. */
+    refuse: assign(({ context }) => {
+      const d = decisionOf(context) as Extract<UndrainDecision, { action: 'refuse' }>;
+      return { outcome: 'ownership-refused' as UndrainOutcome, disabledBy: d.disabledBy, error: { kind: 'ownership', message: d.message, status: null, requestId: null, hint: d.hint } };
     }),
+    decide: assign(({ context }) => ({ forced: (decisionOf(context) as Extract<UndrainDecision, { action: 'enable' }>).forced, since: disabledSince(context) })),
+    enabled: enqueueActions(({ context, enqueue }, p: { out: EnableOutput }) => {
+      enqueue.assign({ after: p.out.after });
+      enqueue.emit(draft(context, { type: 'service-changed', action: 'enabled', status: p.out.after.status, reason: p.out.after.disabledReason, note: context.forced ? 'forced' : null }));
+    }) as EnqueueAction<{ out: EnableOutput }>,
   },
 }).createMachine({
   id: 'undrain',
@@ -87,10 +134,12 @@ export const undrainMachine = setup({
     options: input.options,
     ref: null,
     suggestions: [],
+    markerRun: null,
     before: null,
     after: null,
     disabledBy: null,
     forced: false,
+    since: null,
     pool: [],
     notReturned: [],
     pollErrors: 0,
@@ -121,7 +170,7 @@ export const undrainMachine = setup({
         input: ({ context }) => ({ host: context.host }),
         onDone: [
           {
-            guard: ({ event }) => !event.output.found || event.output.ref === null,
+            guard: { type: 'unknownHost', params: ({ event }) => ({ out: event.output }) },
             target: 'refused',
             actions: assign({ suggestions: ({ event }) => event.output.suggestions, outcome: 'unknown-host' as UndrainOutcome }),
           },
@@ -130,26 +179,22 @@ export const undrainMachine = setup({
             actions: assign({
               ref: ({ event }) => event.output.ref,
               before: ({ event }) => event.output.ref!.service,
-              disabledBy: ({ event }) =>
-                event.output.ref!.service.status === 'disabled' ? identifyDisabler(event.output.ref!.service.disabledReason).description : null,
+              markerRun: ({ event }) => event.output.markerRun,
+              disabledBy: ({ event }) => (event.output.ref!.service.status === 'disabled' ? identifyDisabler(event.output.ref!.service.disabledReason).description : null),
               warnings: ({ context, event }) => [...context.warnings, ...event.output.warnings],
             }),
           },
         ],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => toErrorInfo(event.error) }) },
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
       },
     },
 
     checkingOwnership: {
       always: [
-        { guard: ({ context }) => context.before!.status === 'enabled', target: 'alreadyEnabled', actions: assign({ outcome: 'already-enabled' as UndrainOutcome }) },
-        { guard: ({ context }) => !isOurs(context) && !context.options.force, target: 'refused', actions: assign({ outcome: 'ownership-refused' as UndrainOutcome }) },
-        {
-          guard: ({ context }) => context.options.waitUpTimeoutMs !== null,
-          target: 'waitingForUp',
-          actions: assign({ forced: ({ context }) => !isOurs(context) }),
-        },
-        { target: 'enablingService', actions: assign({ forced: ({ context }) => !isOurs(context) }) },
+        { guard: 'alreadyEnabled', target: 'alreadyEnabled', actions: { type: 'end', params: { outcome: 'already-enabled' } } },
+        { guard: 'refusesOwnership', target: 'refused', actions: 'refuse' },
+        { guard: 'waitsForUp', target: 'waitingForUp', actions: 'decide' },
+        { target: 'enablingService', actions: 'decide' },
       ],
     },
 
@@ -159,10 +204,10 @@ export const undrainMachine = setup({
         src: 'waitServiceUp',
         input: ({ context }) => ({ service: context.before!, timeoutMs: context.options.waitUpTimeoutMs ?? 0, pollIntervalMs: context.options.pollIntervalMs }),
         onDone: [
-          { guard: ({ event }) => event.output.up, target: 'enablingService' },
-          { target: 'refused', actions: assign({ outcome: 'service-down' as UndrainOutcome, after: ({ event }) => event.output.service }) },
+          { guard: { type: 'isUp', params: ({ event }) => ({ out: event.output }) }, target: 'enablingService' },
+          { target: 'refused', actions: [{ type: 'end', params: { outcome: 'service-down' } }, assign({ after: ({ event }) => event.output.service })] },
         ],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => toErrorInfo(event.error) }) },
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
       },
     },
 
@@ -170,38 +215,22 @@ export const undrainMachine = setup({
       entry: { type: 'emitPhase', params: { phase: 'enablingService' } },
       invoke: {
         src: 'enableService',
-        input: ({ context }) => ({ runId: context.runId, service: context.before!, force: context.options.force }),
+        input: ({ context }) => ({ runId: context.runId, service: context.before! }),
         onDone: [
           {
-            guard: ({ event }) => event.output.refused !== null,
+            guard: { type: 'enableRefused', params: ({ event }) => ({ out: event.output }) },
             target: 'refused',
             actions: assign({
               outcome: 'ownership-refused' as UndrainOutcome,
               after: ({ event }) => event.output.after,
               disabledBy: ({ event }) => event.output.refused,
+              error: ({ context, event }) => ({ kind: 'ownership', message: `the service changed since this run read it: now ${event.output.refused}`, status: null, requestId: null, hint: `Look again: hostmaint undrain ${context.host} --dry-run.` }),
             }),
           },
-          {
-            guard: ({ context }) => context.options.returnInstances && context.options.manifest.length > 0,
-            target: 'selectingReturns',
-            actions: [
-              assign({ after: ({ event }) => event.output.after }),
-              enqueueActions(({ context, event, enqueue }) => {
-                enqueue.emit(draft(context, { type: 'service-changed', action: 'enabled', status: event.output.after.status, reason: null, note: context.forced ? 'forced' : null }));
-              }),
-            ],
-          },
-          {
-            target: 'done',
-            actions: [
-              assign({ after: ({ event }) => event.output.after }),
-              enqueueActions(({ context, event, enqueue }) => {
-                enqueue.emit(draft(context, { type: 'service-changed', action: 'enabled', status: event.output.after.status, reason: null, note: context.forced ? 'forced' : null }));
-              }),
-            ],
-          },
+          { guard: 'returnsWanted', target: 'selectingReturns', actions: { type: 'enabled', params: ({ event }) => ({ out: event.output }) } },
+          { target: 'done', actions: { type: 'enabled', params: ({ event }) => ({ out: event.output }) } },
         ],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => toErrorInfo(event.error) }) },
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
       },
     },
 
@@ -209,49 +238,38 @@ export const undrainMachine = setup({
       entry: { type: 'emitPhase', params: { phase: 'selectingReturns' } },
       invoke: {
         src: 'selectReturns',
-        input: ({ context }) => ({ host: context.host, manifest: context.options.manifest }),
+        input: ({ context }) => ({ host: context.host, since: context.since, manifest: context.options.manifest }),
         onDone: [
           {
-            guard: ({ event }) => event.output.pool.length === 0,
+            guard: { type: 'nothingToReturn', params: ({ event }) => ({ out: event.output }) },
             target: 'done',
             actions: assign({ notReturned: ({ event }) => event.output.notReturned }),
           },
           { target: 'returning', actions: assign({ pool: ({ event }) => event.output.pool, notReturned: ({ event }) => event.output.notReturned }) },
         ],
-        onError: { target: 'failed', actions: assign({ error: ({ event }) => toErrorInfo(event.error) }) },
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
       },
     },
 
     returning: {
       entry: { type: 'emitPhase', params: { phase: 'returning' } },
-      initial: 'polling',
-      states: {
-        polling: {
-          invoke: {
-            src: 'poolTick',
-            input: ({ context }) => ({ runId: context.runId, host: context.host, instances: context.pool, settings: poolSettings(context.options) }),
-            onDone: [
-              {
-                guard: ({ context, event }) => event.output.error !== null && context.pollErrors + 1 >= context.options.maxPollErrors,
-                target: '#undrain.failed',
-                actions: [
-                  { type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) },
-                  assign({ error: ({ context, event }) => pollsFailed(context.options.maxPollErrors, event.output.error) }),
-                ],
-              },
-              {
-                guard: ({ event }) => event.output.error === null && poolFinished(event.output.instances),
-                target: '#undrain.done',
-                actions: { type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) },
-              },
-              { target: 'waiting', actions: { type: 'applyStep', params: ({ context, event }) => tickStep(context, event.output) } },
-            ],
-            onError: { target: '#undrain.failed', actions: assign({ error: ({ event }) => toErrorInfo(event.error) }) },
-          },
-        },
-        waiting: {
-          invoke: { src: 'pause', input: ({ context }) => ({ ms: context.options.pollIntervalMs }), onDone: 'polling', onError: 'polling' },
-        },
+      ...pollingStates({
+        settings: (ctx: UndrainContext) => poolSettings(ctx.options),
+        watch: () => null,
+        done: '#undrain.readingBack',
+        failed: '#undrain.failed',
+      }),
+    },
+
+    readingBack: {
+      invoke: {
+        src: 'readService',
+        input: ({ context }) => ({ service: context.after ?? context.before! }),
+        onDone: [
+          { guard: { type: 'stillEnabled', params: ({ event }) => ({ service: event.output }) }, target: 'done', actions: assign({ after: ({ event }) => event.output }) },
+          { target: 'lost', actions: [assign({ after: ({ event }) => event.output }), { type: 'end', params: { outcome: 'ownership-lost' } }] },
+        ],
+        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
       },
     },
 
@@ -265,6 +283,7 @@ export const undrainMachine = setup({
     },
     alreadyEnabled: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
     refused: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
+    lost: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
     failed: {
       type: 'final',
       entry: [

@@ -57,6 +57,10 @@ export function describeEvent(e: DrainEvent, opts: DescribeOptions = {}): string
       return `${e.name}: FAILED after ${e.attempts} attempt(s): ${e.error}`;
     case 'verification':
       return `verification: ${e.empty ? 'host is empty' : `NOT empty, ${e.leftovers.length} left`}`;
+    case 'source-down':
+      return `source nova-compute DOWN since ${e.since}: no new migration is requested; the drain stops if it is not back within ${Math.round(e.graceMs / 1000)}s`;
+    case 'source-up':
+      return `source nova-compute is up again (was down ${e.downForPolls} poll(s)): the drain goes on`;
     case 'run-finished':
       return `finished: ${e.outcome} (exit ${e.exitCode}) - ${e.message}`;
     case 'step-started':

@@ -294,6 +294,12 @@ export class RunView {
         this.note(at, 'error', `${e.name} FAILED after ${e.attempts} attempt(s): ${e.error}`);
         break;
       }
+      case 'source-down':
+        this.note(at, 'error', `source nova-compute DOWN since ${e.since.slice(11, 19)}: nothing new is requested; stops if not back within ${Math.round(e.graceMs / 1000)}s`);
+        break;
+      case 'source-up':
+        this.note(at, 'ok', 'source nova-compute is up again: the drain goes on');
+        break;
       case 'verification':
         this.verification = { empty: e.empty, leftovers: e.leftovers.length };
         this.note(at, e.empty ? 'ok' : 'error', e.empty ? 'verified: the host is empty' : `verification: NOT empty, ${e.leftovers.length} left`);

@@ -6,11 +6,14 @@
  *   2. find the host's unfinished runs: `drain` resumes an unfinished drain (and supersedes
  *      an unfinished undrain), `undrain` the reverse; `resume <id>` names the run;
  *   3. refuse a saved run that is not valid or from another workflow version, whole;
- *   4. look at the service once: a marker of another hostmaint run that this machine does
- *      not know may be a live run elsewhere (exit 5 unless `adopt`); a resumed run whose
- *      service was re-enabled meanwhile is stale (a new run starts instead);
- *   5. run the workflow with a RunRecorder (snapshot after every step, journal of events
+ *   4. run the workflow with a RunRecorder (snapshot after every step, journal of events
  *      and decisions), then save the outcome and release the lock.
+ *
+ * The runner does not call Nova: the machine reads the service and decides whose it is (a
+ * marker of a run this machine does not know may be a live run elsewhere: exit 5 unless
+ * `adopt`). The runner only tells it what the saved runs know of a run id. A resumed drain that
+ * finds its service enabled meanwhile (stale) ends before it acts; `drain` then starts a new
+ * run, `resume` says so (exit 5).
  *
  * Library users get the same behaviour as the CLI by calling runDrain / runUndrain.
  */
@@ -23,9 +26,9 @@ import type { Clients, PersistedRun, RunDeps } from '../library/drain.js';
 import type { DrainEvent } from '../machines/events.js';
 import type { DrainOptions, UndrainOptions } from '../machines/options.js';
 import type { DrainResult, UndrainResult } from '../machines/results.js';
-import { parseMarker } from '../machines/marker.js';
+import type { RunLookup } from '../actors/deps.js';
 import { acquireHostLock, type HostLock } from './lock.js';
-import { RunRecorder, describeProgress, machineOf, newRecordFor, poolProgress, valueText } from './recorder.js';
+import { RunRecorder, describeProgress, machineOf, newRecordFor, poolProgress } from './recorder.js';
 import { snapshotProblems, type RunRecord } from './schema.js';
 import { isUnfinished, type RunStore } from './store.js';
 
@@ -162,12 +165,6 @@ export function prepareSnapshot(snapshot: unknown): unknown {
   return copy;
 }
 
-/** True when the saved drain got past disabling the service (so the service must carry its marker). */
-function pastDisable(rec: RunRecord): boolean {
-  const v = valueText((rec.snapshot as { value?: unknown } | null)?.value ?? null) ?? '';
-  return /^(preflight|migrating|verifyingEmpty)/.test(v) && (rec.snapshot as { context: { options: { dryRun?: boolean } } }).context.options.dryRun !== true;
-}
-
 /** This process carries the saved run on: running again, here, one more resume, in the journal with what it was. */
 export function markResumed(store: RunStore, rec: RunRecord, now: number, detail: Record<string, unknown>): void {
   const previous = { state: rec.state, stateReason: rec.stateReason, pid: rec.pid, machine: rec.machine, phase: rec.phase };
@@ -207,11 +204,6 @@ export async function newRunIdFor(clock: Clock): Promise<string> {
   return newRunId(clock);
 }
 
-export async function findService(session: Session, host: string): Promise<{ status: string; disabledReason: string | null } | null> {
-  const services = await session.compute.listServices({ host, binary: 'nova-compute' });
-  return services.find((s) => s.host === host && s.binary === 'nova-compute') ?? null;
-}
-
 /** The saved run of that id, null when there is none; a saved run that cannot be read is an error (never guessed around). */
 export async function loadIfSaved(store: RunStore, runId: string): Promise<RunRecord | null> {
   try {
@@ -222,12 +214,14 @@ export async function loadIfSaved(store: RunStore, runId: string): Promise<RunRe
   }
 }
 
-export function hostBusyByMarker(host: string, runId: string, reason: string | null, known: RunRecord | null): HostmaintError {
-  const whose = known ? `run ${runId} (${known.state}, ${known.command} started ${known.startedAt} by ${known.who})` : `hostmaint run ${runId}, which this machine has no record of`;
-  return new HostmaintError('host-busy', `${host} is already disabled by ${whose}: reason "${reason ?? ''}"`, {
-    hint: `Another hostmaint (on another machine, or with another --state-dir) may still be draining it. If that run is over or abandoned, re-run with --adopt to carry on under its marker.`,
-    details: { markerRunId: runId },
-  });
+/** What the saved runs know of a run id, for the machine's ownership decision. */
+export function runLookup(store: RunStore): RunLookup {
+  return {
+    lookup: async (runId) => {
+      const r = await loadIfSaved(store, runId);
+      return r ? { runId: r.runId, command: r.command, host: r.host, finished: !isUnfinished(r.state), state: r.state, who: r.who, startedAt: r.startedAt } : null;
+    },
+  };
 }
 
 interface Prepared {
@@ -277,44 +271,12 @@ async function chooseRunToResume(
   return candidate;
 }
 
-/** Steps 2-4 for a drain, under the lock. */
-async function prepareDrain(session: Session, req: DrainRunRequest, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
+/** Steps 2-3 for a drain, under the lock. */
+async function prepareDrain(req: DrainRunRequest, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
   const { store, clock } = env;
   const now = () => clock.now();
   const notice = env.notice ?? (() => undefined);
-  let resumeFrom = await chooseRunToResume('drain', req, env);
-
-  const service = await findService(session, req.host);
-  const marker = service?.status === 'disabled' ? parseMarker(service.disabledReason) : null;
-
-  if (!service) return { record: null, snapshot: undefined, resumed: false };
-
-  let markerChecked = false;
-  if (resumeFrom && resumeFrom.snapshot !== null && pastDisable(resumeFrom)) {
-    markerChecked = true;
-    if (service.status === 'enabled') {
-      const why = `its service was enabled again after it was saved (by someone, or an undrain); the saved run is stale`;
-      if (req.resumeRunId) {
-        throw new HostmaintError('conflict', `run ${resumeFrom.runId} cannot be resumed: ${why}`, { hint: `Start a new drain: hostmaint drain ${req.host}.` });
-      }
-      supersede(store, resumeFrom, why, now);
-      notice(`hostmaint: unfinished drain run ${resumeFrom.runId} of ${req.host} is not resumed: ${why}. Starting a new run.`);
-      resumeFrom = null;
-    } else if (marker?.runId !== resumeFrom.runId && !req.adopt) {
-      const known = marker ? await loadIfSaved(store, marker.runId) : null;
-      if (marker) throw hostBusyByMarker(req.host, marker.runId, service.disabledReason, known);
-      throw new HostmaintError('conflict', `run ${resumeFrom.runId} cannot be resumed: ${req.host} is now disabled by someone else ("${service.disabledReason ?? ''}")`, {
-        hint: 'Find out who disabled it and why; re-run with --adopt to carry on anyway (hostmaint will then never re-enable it).',
-      });
-    }
-  }
-
-  if (!markerChecked && marker && marker.runId !== resumeFrom?.runId) {
-    const known = await loadIfSaved(store, marker.runId);
-    const over = known !== null && known.host === req.host && !isUnfinished(known.state);
-    if (!over && !req.adopt) throw hostBusyByMarker(req.host, marker.runId, service.disabledReason, known);
-    notice(`hostmaint: ${req.host} is disabled by ${over ? 'the finished' : 'the adopted'} hostmaint run ${marker.runId}: this run carries on under its marker.`);
-  }
+  const resumeFrom = await chooseRunToResume('drain', req, env);
 
   if (resumeFrom) {
     const rec = resumeFrom;
@@ -332,14 +294,13 @@ async function prepareDrain(session: Session, req: DrainRunRequest, env: RunnerE
   store.writeSync(record);
   store.appendJournalSync(runId, {
     kind: 'decision', time: record.startedAt, runId, host: req.host, pid: process.pid, decision: 'run-created',
-    detail: { command: 'drain', options: record.options, adopt: req.adopt === true, adoptedMarker: marker?.runId ?? null, tookOverLockFrom: lock.tookOverFrom },
+    detail: { command: 'drain', options: record.options, adopt: req.adopt === true, tookOverLockFrom: lock.tookOverFrom },
   });
   return { record, snapshot: undefined, resumed: false };
 }
 
-async function prepareUndrain(session: Session, req: UndrainRunRequest, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
+async function prepareUndrain(req: UndrainRunRequest, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
   const { store, clock } = env;
-  if (!(await findService(session, req.host))) return { record: null, snapshot: undefined, resumed: false };
   const now = () => clock.now();
   const notice = env.notice ?? (() => undefined);
   const resumeFrom = await chooseRunToResume('undrain', req, env);
@@ -369,7 +330,7 @@ async function execute<R extends DrainResult | UndrainResult>(
   call: (deps: RunDeps, runOptions: Record<string, unknown>) => Promise<R>,
 ): Promise<RunOutcome<R>> {
   const { record } = prepared;
-  const baseDeps: RunDeps = { logger: env.logger, clock: env.clock, signal: env.signal };
+  const baseDeps: RunDeps = { logger: env.logger, clock: env.clock, signal: env.signal, runs: runLookup(env.store) };
   if (record === null) {
     // Unknown host: nothing to save or resume; the workflow says what exists.
     const result = await call({ ...baseDeps, emit: env.emit, onSnapshot: env.onSnapshot }, options);
@@ -403,6 +364,11 @@ async function execute<R extends DrainResult | UndrainResult>(
     recorder.abandon(`the ${command} stopped on an error: ${errorText(e)}`);
     throw e;
   }
+  if (result.outcome === 'unknown-host' && !prepared.resumed) {
+    // Nothing of a host that does not exist is worth keeping: no run is saved (the output says which hosts exist).
+    env.store.discardSync(record.runId);
+    return { result, record: null, resumed: false, resumable: false };
+  }
   const saved = recorder.finish(result);
   return { result, record: saved, resumed: prepared.resumed, resumable: saved.state === 'interrupted' };
 }
@@ -413,13 +379,25 @@ export async function runDrain(session: Session, req: DrainRunRequest, env: Runn
   env.store.ensureSync();
   const versions = await workflowVersions();
   const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'drain' });
+  let out: RunOutcome<DrainResult>;
   try {
-    const prepared = await prepareDrain(session, req, env, lock, versions.drain);
+    const prepared = await prepareDrain(req, env, lock, versions.drain);
     const { drainHost } = await import('../library/drain.js');
-    return await execute('drain', env, lock, prepared, { ...req.options }, (deps, opts) => drainHost(session, req.host, opts as DrainOptions, deps));
+    out = await execute('drain', env, lock, prepared, { ...req.options }, (deps, opts) => drainHost(session, req.host, { ...(opts as DrainOptions), adopt: req.adopt ?? false }, deps));
   } finally {
     lock.release();
   }
+  if (out.resumed && out.result.stale && out.record) {
+    // The saved run found its service changed (enabled again by someone, or an undrain) before it acted: it is over.
+    const why = `${out.result.message}; the saved run is stale`;
+    supersede(env.store, out.record, why, () => env.clock.now());
+    if (req.resumeRunId) {
+      throw new HostmaintError('conflict', `run ${out.result.runId} cannot be resumed: ${why}`, { hint: `Nothing was done. Start a new drain: hostmaint drain ${req.host}.`, details: { runId: out.result.runId } });
+    }
+    (env.notice ?? (() => undefined))(`hostmaint: unfinished drain run ${out.result.runId} of ${req.host} is not resumed: ${why}. Starting a new run.`);
+    return runDrain(session, req, env);
+  }
+  return out;
 }
 
 /** Undrain a host as a saved, locked, resumable run. */
@@ -428,7 +406,7 @@ export async function runUndrain(session: Session, req: UndrainRunRequest, env: 
   const versions = await workflowVersions();
   const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'undrain' });
   try {
-    const prepared = await prepareUndrain(session, req, env, lock, versions.undrain);
+    const prepared = await prepareUndrain(req, env, lock, versions.undrain);
     const { undrainHost } = await import('../library/drain.js');
     return await execute('undrain', env, lock, prepared, { ...req.options }, (deps, opts) => undrainHost(session, req.host, opts as UndrainOptions, deps));
   } finally {

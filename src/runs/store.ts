@@ -15,7 +15,7 @@
  * cloud's and the user's names, never credentials or tokens, and every write
  * passes through a scrubber that replaces the secrets in use, as a second net.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync, appendFileSync, mkdirSync, chmodSync, accessSync, constants as FS, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, writeSync, appendFileSync, mkdirSync, chmodSync, accessSync, constants as FS, unlinkSync, rmSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -164,6 +164,12 @@ export class RunStore {
   }
 
   /** Append one line to the run's journal (O_APPEND; fsync'd with the next record write by the recorder). */
+  /** Remove a run's files (a run that is not worth keeping: its host does not exist). */
+  discardSync(runId: string): void {
+    checkRunId(runId);
+    rmSync(this.runDir(runId), { recursive: true, force: true });
+  }
+
   appendJournalSync(runId: string, entry: JournalEntry): void {
     const file = this.journalFile(runId);
     try {

@@ -26,7 +26,7 @@ import { createWorkflowActors } from '../library/workflow-actors.js';
 import { resolveHostRef } from '../actors/service.js';
 import type { Workflow, WorkflowSource } from '../workflow-file/types.js';
 import type { PolicyOverrides } from '../policies/types.js';
-import { parseMarker } from '../machines/marker.js';
+import { drainDecision, readService } from '../machines/ownership.js';
 import { checkEnvRefs } from '../workflow-file/placeholders.js';
 import type { DrainEvent } from '../machines/events.js';
 import type { ManifestEntry } from '../machines/records.js';
@@ -34,7 +34,7 @@ import type { RunTimings } from '../machines/results.js';
 import { WORKFLOW_MACHINE_VERSION, describeWorkflow, workflowMachine, type StepResult, type WorkflowContext, type WorkflowOutcome } from '../machines/workflow.machine.js';
 import { acquireHostLock, type HostLock } from './lock.js';
 import { RunRecorder, newRecordFor, valueText } from './recorder.js';
-import { checkResumable, findService, hostBusyByMarker, loadIfSaved, markResumed, newRunIdFor, prepareSnapshot, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
+import { checkResumable, loadIfSaved, markResumed, runLookup, newRunIdFor, prepareSnapshot, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
 import type { RunRecord } from './schema.js';
 import { isUnfinished, type RunStore } from './store.js';
 
@@ -183,21 +183,18 @@ async function prepare(
     return { record: rec, workflow, changed, resumed: true, finished: false };
   }
 
-  // A new run: the host must exist, and must not carry another live hostmaint run's marker.
-  const service = await findService(session, req.host);
-  if (!service) {
-    const found = await resolveHostRef({ compute: session.compute, placement: session.placement, logger: env.logger, clock: env.clock }, req.host);
+  // A new run: the host must exist, and must not carry another live hostmaint run's marker. A workflow's
+  // steps before its drain (a check, a notice) may act, so this is decided before the first step, the way
+  // the drain machine decides it (machines/ownership.ts).
+  const runId = lock.holder.runId;
+  const found = await resolveHostRef({ compute: session.compute, placement: session.placement, logger: env.logger, clock: env.clock, runs: runLookup(store) }, req.host);
+  if (!found.found || !found.ref) {
     throw new HostmaintError('unknown-host', `${req.host} has no nova-compute service`, {
       hint: found.suggestions.length ? `Did you mean ${found.suggestions.join(', ')}? Nothing was changed.` : 'Give the host as `openstack compute service list --service nova-compute` shows it. Nothing was changed.',
     });
   }
-  const marker = service.status === 'disabled' ? parseMarker(service.disabledReason) : null;
-  const runId = lock.holder.runId;
-  if (marker && marker.runId !== runId) {
-    const known = await loadIfSaved(store, marker.runId);
-    const over = known !== null && known.host === req.host && !isUnfinished(known.state);
-    if (!over && !req.adopt) throw hostBusyByMarker(req.host, marker.runId, service.disabledReason, known);
-  }
+  const decision = drainDecision(readService(found.ref.service, runId, found.markerRun), req.adopt ?? false, req.host);
+  if (decision.action === 'refuse') throw new HostmaintError('host-busy', decision.message, { hint: decision.hint });
   const { workflow, source } = fresh!;
   const record = newRecordFor(env, { runId, command: 'run', host: req.host, startedAt: new Date(now()).toISOString(), workflowVersion: WORKFLOW_MACHINE_VERSION, options: { workflow: workflow.name, policies: workflow.policies } });
   record.workflowFile = { ref: source.ref, path: source.path, sha256: source.sha256, content: source.content, format: source.format };
@@ -225,8 +222,9 @@ async function checkStillDisabled(session: Session, rec: RunRecord, req: Workflo
   const results = ctx.results.filter((r) => !r.compensation);
   const lastOk = (type: string) => results.map((r, i) => (r.type === type && r.status === 'ok' ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
   if (lastOk('disable') <= lastOk('enable')) return;
-  const service = await findService(session, rec.host);
-  if (!service) throw new HostmaintError('unknown-host', `${rec.host} has no nova-compute service any more: run ${rec.runId} cannot be carried on`);
+  const found = await resolveHostRef({ compute: session.compute, placement: session.placement, logger: env.logger, clock: env.clock, runs: runLookup(env.store) }, rec.host);
+  if (!found.found || !found.ref) throw new HostmaintError('unknown-host', `${rec.host} has no nova-compute service any more: run ${rec.runId} cannot be carried on`);
+  const service = found.ref.service;
   if (service.status === 'enabled') {
     const why = `nova-compute on ${rec.host} was enabled again after this run disabled it (by someone, or an undrain): instances may have landed on it`;
     supersede(env.store, rec, `${why}; the run is stale`, () => env.clock.now());
@@ -235,10 +233,8 @@ async function checkStillDisabled(session: Session, rec: RunRecord, req: Workflo
       details: { runId: rec.runId },
     });
   }
-  const marker = parseMarker(service.disabledReason);
-  if (marker && marker.runId !== rec.runId && !req.adopt) {
-    throw hostBusyByMarker(rec.host, marker.runId, service.disabledReason, await loadIfSaved(env.store, marker.runId));
-  }
+  const decision = drainDecision(readService(service, rec.runId, found.markerRun), req.adopt ?? false, rec.host);
+  if (decision.action === 'refuse') throw new HostmaintError('host-busy', decision.message, { hint: decision.hint });
 }
 
 function isRestoring(p: PersistedRun): boolean {
@@ -280,13 +276,13 @@ export async function runWorkflow(session: Session, req: WorkflowRunRequest, env
       const saved = prepared.record.result as unknown as WorkflowResult;
       return { result: saved, record: prepared.record, resumed: false, resumable: false };
     }
-    return await execute(session, env, prepared.record, prepared.workflow, prepared.changed, prepared.resumed);
+    return await execute(session, env, prepared.record, prepared.workflow, prepared.changed, prepared.resumed, req.adopt ?? false);
   } finally {
     lock.release();
   }
 }
 
-async function execute(session: Session, env: RunnerEnv, record: RunRecord, workflow: Workflow, changed: boolean, resumed: boolean): Promise<RunOutcome<WorkflowResult>> {
+async function execute(session: Session, env: RunnerEnv, record: RunRecord, workflow: Workflow, changed: boolean, resumed: boolean, adopt: boolean): Promise<RunOutcome<WorkflowResult>> {
   const { clock, logger } = env;
   const startedAt = clock.now();
   const recorder = new RunRecorder(env.store, record, () => clock.now());
@@ -305,6 +301,8 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     clock,
     cloud: env.cloudName,
     who: env.who,
+    runs: runLookup(env.store),
+    adopt,
     ...(env.secrets ? { secrets: env.secrets } : {}),
     emit,
     ...(env.processEnv ? { env: env.processEnv } : {}),

@@ -4,6 +4,7 @@
  * row — the cloud unchanged (same services, same servers where they were, no
  * write request at all). The cloud is an emulator that outlives the runs.
  */
+import { DRAIN_MACHINE_VERSION } from '../../src/machines/drain.machine.js';
 import { strict as assert } from 'node:assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -47,7 +48,7 @@ function writes(emu: Emulator): number {
 function saveRecord(state: string, runId: string, over: Record<string, unknown> = {}, raw?: string): void {
   const dir = path.join(state, 'runs', runId);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const rec = { ...newRecord({ runId, command: 'drain', host: 'compute-01', cloud: 'emu', user: 'admin', who: 't@box', argv: [], startedAt: '2024-01-01T00:00:00.000Z', workflowVersion: 1, options: {} }), state: 'interrupted', ...over };
+  const rec = { ...newRecord({ runId, command: 'drain', host: 'compute-01', cloud: 'emu', user: 'admin', who: 't@box', argv: [], startedAt: '2024-01-01T00:00:00.000Z', workflowVersion: DRAIN_MACHINE_VERSION, options: {} }), state: 'interrupted', ...over };
   writeFileSync(path.join(dir, 'run.json'), raw ?? JSON.stringify(rec));
 }
 
@@ -239,7 +240,7 @@ describe('bad input: a table of mistakes, each with its exit code and message, t
         h.disabledReason = null;
       },
       code: 5,
-      message: /already disabled by hostmaint run 20231231T000000Z-abcd, which this machine has no record of/,
+      message: /already disabled by hostmaint run 20231231T000000Z-abcd \(reason "disk swap"; started 2023-12-31T00:00:00Z; this machine has no record of it: it may be live on another machine\)/,
     },
     // --- the cloud and its configuration
     { name: 'unreachable cloud', args: ['drain', 'compute-01', '--yes', '--timeout', '2s'], cloud: 'unreachable', code: 6, message: /Cannot reach Keystone at http:\/\/127.0.0.1:9\/v3 \(ECONNREFUSED/ },

@@ -109,7 +109,7 @@ describe('hostmaint saved runs (CLI against a live emulated cloud)', function ()
     const fresh = await hostmaint(drain(['-f', 'json']), cloud.env);
     assert.equal(fresh.code, 0, fresh.stderr);
     assert.notEqual(fresh.json<{ runId: string }>().runId, runId);
-    assert.match(fresh.stderr, new RegExp(`disabled by the finished hostmaint run ${runId}`));
+    assert.match(fresh.stderr, new RegExp(`disabled by hostmaint run ${runId} \\(.*its run is over \\(finished\\)\\): this run carries on under its marker`));
   });
 
   it('one run per host: a second drain or undrain of the host exits 5 naming the holder (pid, run id, start time)', async () => {
@@ -137,8 +137,8 @@ describe('hostmaint saved runs (CLI against a live emulated cloud)', function ()
     const writes = () => cloud!.emu.requests.records.filter((x) => x.method !== 'GET' && x.service !== 'identity').length;
     const r = await hostmaint(drain(), cloud.env);
     assert.equal(r.code, 5, r.stderr);
-    assert.match(r.stderr, /compute-01 is already disabled by hostmaint run 20231231T120000Z-beef, which this machine has no record of: reason "hostmaint:20231231T120000Z-beef: firmware CHG-9/);
-    assert.match(r.stderr, /--adopt/);
+    assert.match(r.stderr, /compute-01 is already disabled by hostmaint run 20231231T120000Z-beef \(reason "firmware CHG-9 \(by bob@jump-2\)"; started 2023-12-31T12:00:00Z; this machine has no record of it: it may be live on another machine\)/);
+    assert.match(r.stdout + r.stderr, /--adopt/);
     assert.equal(writes(), 0, 'the refused drain changed something');
     const adopted = await hostmaint(drain(['--adopt', '-f', 'json']), cloud.env);
     assert.equal(adopted.code, 0, adopted.stderr);

@@ -98,4 +98,19 @@ describe('emulator: clocks', () => {
     const elapsed = clock.now() - t0;
     assert.ok(elapsed >= 1900 && elapsed < 10_000, `${elapsed}`);
   });
+
+  it('a cloud on a scaled clock stamps its API in real time, as a real cloud (NTP) agrees with its clients: its heartbeats', async () => {
+    const clock = scaledClock(1000);
+    const emu = await startEmulator({ scenario: { hosts: [{ name: 'h' }] }, clock });
+    try {
+      const c = await client(emu);
+      await clock.sleep(600_000); // ten emulated minutes: 0.6 real seconds
+      const svc = (await c.get(`${C}/os-services?binary=nova-compute`)).body.services[0] as { updated_at: string };
+      const stamped = Date.parse(`${svc.updated_at}Z`);
+      assert.ok(Math.abs(stamped - Date.now()) < 15_000, `heartbeat ${svc.updated_at} is real time, not the emulated ${new Date(clock.now()).toISOString()}`);
+      assert.ok(clock.now() - Date.now() > 500_000, 'the model runs ahead');
+    } finally {
+      await emu.stop();
+    }
+  });
 });

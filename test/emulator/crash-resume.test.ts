@@ -246,7 +246,11 @@ describe('saved runs: crash and resume against the emulator', function () {
     writeFileSync(file, JSON.stringify(bad));
     await assert.rejects(resumeRun(session, first.record!.runId, env.runner()), (e: unknown) => e instanceof HostmaintError && e.kind === 'config' && /saved snapshot of run .* is not valid: \/context\/pool\/0\/phase/.test(e.message));
     writeFileSync(file, '{"schemaVersion": 2, "runId": ');
-    await assert.rejects(runDrain(session, { host: 'compute-01', options: OPTS }, env.runner()), (e: unknown) => e instanceof HostmaintError && /corrupt/.test(e.message));
+    // The service carries that run's marker: the drain reads the run it names, finds it unreadable, and refuses (exit 2).
+    const corrupt = await runDrain(session, { host: 'compute-01', options: OPTS }, env.runner());
+    assert.equal(corrupt.result.outcome, 'bad-input');
+    assert.equal(corrupt.result.exitCode, 2);
+    assert.match(corrupt.result.message, /corrupt/);
     assert.equal(emu.requests.records.filter((r) => r.method !== 'GET' && r.service !== 'identity').length, writesBefore, 'no write reached the cloud');
     assert.equal(existsSync(lockFileFor(store.locksDir, 'compute-01')), false, 'the lock is released after a refusal');
   });
@@ -266,13 +270,36 @@ describe('saved runs: crash and resume against the emulator', function () {
     const h = emu.state.cloud.hosts.get('compute-01')!;
     h.disabled = false;
     h.disabledReason = null;
-    await assert.rejects(resumeRun(session, first.record!.runId, env.runner()), (e: unknown) => e instanceof HostmaintError && e.kind === 'conflict' && /stale/.test(e.message));
+    const writes = () => emu.requests.records.filter((r) => r.method !== 'GET' && r.service !== 'identity').length;
+    const before = writes();
+    await assert.rejects(resumeRun(session, first.record!.runId, env.runner()), (e: unknown) => e instanceof HostmaintError && e.kind === 'conflict' && /enabled .*stale/.test(e.message));
+    assert.equal(writes(), before, 'the stale run acted on nothing');
+    assert.equal((await env.runner().store.load(first.record!.runId)).state, 'superseded');
+    const again = await runDrain(session, { host: 'compute-01', options: OPTS }, env.runner());
+    assert.equal(again.resumed, false);
+    assert.notEqual(again.result.runId, first.record!.runId);
+    assert.equal(again.result.outcome, 'drained', again.result.message);
+  });
+
+  it('`drain` of a host whose saved drain is stale (its service enabled meanwhile) says so and starts a new run', async () => {
+    env = await open(scenario({ instances: [{ name: 'vm-{i}', flavor: 'm1.small', host: 'compute-01', count: 2 }] }));
+    const { emu, session } = env;
+    const stop = new AbortController();
+    const first = await runDrain(session, { host: 'compute-01', options: OPTS }, env.runner(undefined, {
+      signal: stop.signal,
+      onSnapshot: (p) => {
+        if (poolOf(p).length > 0) stop.abort(new Error('stop'));
+      },
+    }));
+    const h = emu.state.cloud.hosts.get('compute-01')!;
+    h.disabled = false;
+    h.disabledReason = null;
     const notices: string[] = [];
     const again = await runDrain(session, { host: 'compute-01', options: OPTS }, env.runner(undefined, { notice: (l) => notices.push(l) }));
     assert.equal(again.resumed, false);
     assert.notEqual(again.result.runId, first.record!.runId);
     assert.equal(again.result.outcome, 'drained', again.result.message);
-    assert.ok(notices.some((l) => /is not resumed: .*stale/.test(l)), notices.join('\n'));
+    assert.ok(notices.some((l) => /is not resumed: .*enabled.*stale/.test(l)), notices.join('\n'));
     assert.equal((await env.runner().store.load(first.record!.runId)).state, 'superseded');
   });
 

@@ -7,7 +7,8 @@
  *
  * The budget follows from the pool's design (src/actors/pool.ts): per poll one
  * migration listing, a server listing only when a request may follow, and at
- * most one progress read; per instance one POST and one look at the server
+ * most one progress read, and one read of the source's service (the drain acts only while it
+ * holds it, and notices a source going down); per instance one POST and one look at the server
  * once its migration completed; per distinct flavor one Placement
  * allocation-candidates call; a fixed cost for resolve, disable, preflight and
  * verify.
@@ -17,9 +18,9 @@ import { hostmaintRun, type HostmaintRun } from '../../bench/drain-figures.js';
 import { MIXED_FLAVORS, mixedHostScenario } from '../../bench/lib/emulated.js';
 
 /** Requests per instance for the whole drain (disable to verified empty), by the compute's max_concurrent_live_migrations. */
-const BUDGET_PER_INSTANCE: Record<number, number> = { 1: 12, 4: 7 };
-/** Migration listing + server listing (only when a request may follow) + one progress read. */
-const RECURRING_PER_POLL = 3;
+const BUDGET_PER_INSTANCE: Record<number, number> = { 1: 15, 4: 8 };
+/** Service read + migration listing + server listing (only when a request may follow) + one progress read. */
+const RECURRING_PER_POLL = 4;
 
 const show = (r: HostmaintRun) => `${r.requests} requests: ${JSON.stringify(r.byKind)}`;
 
@@ -34,6 +35,7 @@ describe('request budget of a drain (emulated cloud, counted)', function () {
       const perInstance = r.requests / n;
       assert.ok(perInstance <= BUDGET_PER_INSTANCE[perCompute]!, `${perInstance.toFixed(1)} requests per instance; ${show(r)}`);
       assert.equal(r.byKind['POST os-migrateLive'], n, 'one request per instance, never repeated');
+      assert.equal(r.serviceReadsBeforeDisable, 1, 'the host is looked up once before the disable: the machine resolves, decides and disables on one read');
       assert.ok((r.byKind['GET server'] ?? 0) <= n, `one look at each server once it left: ${show(r)}`);
       assert.equal(r.byKind['placement /allocation_candidates'], MIXED_FLAVORS.length, 'one allocation-candidates call per distinct flavor');
       assert.equal(r.byKind['placement /resource_providers/{uuid}/inventories'] ?? 0, 0, 'no per-target inventories');

@@ -243,6 +243,14 @@ export class FakeCloud {
     return this;
   }
 
+  /** Run `fn` right after each call of `method` took effect (another actor acting in between). */
+  afterCall(method: string, fn: () => void): this {
+    this.hooks.set(method, fn);
+    return this;
+  }
+
+  private readonly hooks = new Map<string, () => void>();
+
   fail(method: string, error: Error, landed = false): this {
     const list = this.faults.get(method) ?? [];
     list.push({ error, landed });
@@ -288,6 +296,7 @@ export class FakeCloud {
     this.advance();
     if (f && !f.landed) return Promise.reject(f.error);
     const out = fn();
+    this.hooks.get(method)?.();
     if (f) return Promise.reject(f.error);
     return Promise.resolve(structuredClone(out));
   }
@@ -656,7 +665,10 @@ export class FakeCloud {
         this.migs
           .map((x) => x.m)
           .filter((m) => q.host === undefined || m.sourceCompute === q.host || m.destCompute === q.host)
-          .filter((m) => q.migrationType === undefined || m.migrationType === q.migrationType),
+          .filter((m) => q.migrationType === undefined || m.migrationType === q.migrationType)
+          .filter((m) => q.sourceCompute === undefined || m.sourceCompute === q.sourceCompute)
+          .filter((m) => q.instanceUuid === undefined || m.serverId === q.instanceUuid)
+          .filter((m) => q.status === undefined || m.status === q.status),
       ),
     listInstanceActions: (serverId) => this.call('listInstanceActions', [serverId], () => (this.actions.get(serverId) ?? []).map((a) => ({ ...a, events: [] }))),
     getInstanceAction: (serverId, requestId) =>

@@ -49,16 +49,10 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
       }
       await withCommandRun(state, argv, async (run) => {
         if (argv.return) {
+          // What returns comes from Nova's migration records since the host was disabled (any run, any
+          // machine); a drain saved here is the list only when the time of the disable is unknown.
           const last = await run.store.latestDrainOf(host);
-          const manifest = (last?.result?.manifest ?? null) as ManifestEntry[] | null;
-          if (!last || !manifest) {
-            throw usageError(
-              `--return: no drain of ${host} is recorded in ${run.store.dir}`,
-              'Run undrain without --return, or point --state-dir at the directory the drain used.',
-            );
-          }
-          options.manifest = manifest;
-          run.logger.info(`returning instances moved by run ${last.runId}`, { count: manifest.length });
+          options.manifest = (last?.result?.manifest ?? []) as ManifestEntry[];
         }
         const { runUndrain } = await import('../../runs/runner.js');
         const { finishSavedRun, runnerEnv } = await import('../saved-runs.js');

@@ -40,7 +40,7 @@ export class InstanceActions {
   /** server id -> its actions, oldest first */
   readonly byServer = new Map<string, InstanceAction[]>();
 
-  constructor(private readonly engine: Engine) {}
+  constructor(readonly engine: Engine) {}
 
   record(s: ServerState, action: string, requestId: string, userId: string, projectId: string, at = this.engine.now): InstanceAction {
     const a: InstanceAction = { action, requestId, serverId: s.id, userId, projectId, startTime: at, updatedAt: at, message: null, events: [] };
@@ -86,10 +86,10 @@ export function actionsRoutes(h: Wrap, actions: InstanceActions, servers: Server
       request_id: a.requestId,
       user_id: a.userId,
       project_id: a.projectId,
-      start_time: naive(a.startTime),
+      start_time: naive(actions.engine.wall(a.startTime)),
       message: a.message,
     };
-    if (vAtLeast(v, 58)) o['updated_at'] = naive(a.updatedAt);
+    if (vAtLeast(v, 58)) o['updated_at'] = naive(actions.engine.wall(a.updatedAt));
     return o;
   };
 
@@ -108,7 +108,7 @@ export function actionsRoutes(h: Wrap, actions: InstanceActions, servers: Server
     const showEvents = ctx.isAdmin || vAtLeast(v, 51);
     if (showEvents) {
       o['events'] = a.events.map((e) => {
-        const ev: Obj = { event: e.event, start_time: naive(e.startTime), finish_time: naive(e.finishTime), result: e.result };
+        const ev: Obj = { event: e.event, start_time: naive(actions.engine.wall(e.startTime)), finish_time: naive(e.finishTime === null ? null : actions.engine.wall(e.finishTime)), result: e.result };
         if (ctx.isAdmin) ev['traceback'] = e.traceback;
         if (ctx.isAdmin && vAtLeast(v, 62)) ev['host'] = e.host ?? '';
         if (vAtLeast(v, 62)) ev['hostId'] = e.host ? hostId(e.host, s.projectId) : '';

@@ -67,6 +67,32 @@ export class ColdMigrations extends NovaPart {
     return m;
   }
 
+  /**
+   * The source's nova-compute started again mid-move (Nova's init_host finds RESIZE_MIGRATING and
+   * reverts for safety): the instance stays on the source in its old state, task_state None, the
+   * allocations back to it; the emulator marks the migration error (real Nova leaves its status).
+   */
+  resetOnRestart(host: string): void {
+    for (const m of [...this.migrations.byId.values()]) {
+      if (m.type !== 'migration' || m.sourceCompute !== host || !m.frozen) continue;
+      const s = this.servers.byId.get(m.serverId);
+      if (!s) continue;
+      m.frozen = false;
+      this.engine.cancel(m.timer);
+      m.timer = null;
+      if (this.placement.consumers.has(m.uuid)) {
+        this.placement.deallocate(s.id);
+        this.placement.moveAllocations(m.uuid, s.id, 'INSTANCE');
+      }
+      if (s.host !== host) this.servers.setHost(s, this.services.hosts.get(host)!);
+      s.taskState = null;
+      s.vmState = s.oldVmState ?? s.vmState;
+      s.oldVmState = null;
+      this.servers.touch(s);
+      this.migrations.setStatus(m, 'error');
+    }
+  }
+
   /** confirmResize, after checks. */
   confirm(s: ServerState, m: MigrationState, ctx: RequestContext): void {
     const action = this.actions.record(s, 'confirmResize', ctx.requestId, ctx.userId, ctx.projectId);

@@ -165,6 +165,23 @@ export class LiveMigrations extends NovaPart {
     this.pumpQueue(src);
   }
 
+  /**
+   * The source's nova-compute started again (Nova's _reset_live_migration in init_host): a live
+   * migration it was running is aborted and set to error, the instance stays on the source with
+   * task_state None; one still waiting in its queue is cancelled.
+   */
+  resetOnRestart(host: string): void {
+    for (const m of [...this.migrations.byId.values()]) {
+      if (m.type !== 'live-migration' || m.sourceCompute !== host) continue;
+      const s = this.servers.byId.get(m.serverId);
+      if (!s) continue;
+      if (m.frozen && ['preparing', 'running', 'post-migrating'].includes(m.status)) {
+        m.frozen = false;
+        this.rollback(s, m, 'error');
+      } else if (m.status === 'queued' || m.status === 'accepted') this.rollback(s, m, 'cancelled');
+    }
+  }
+
   /** Roll back to the source: allocations back to the instance, task_state None. */
   private rollback(s: ServerState, m: MigrationState, status: string, vm: VmState = m.priorVmState): void {
     this.engine.cancel(m.timer);

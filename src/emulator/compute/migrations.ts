@@ -43,7 +43,7 @@ export class Migrations {
 
   constructor(
     private readonly rng: Rng,
-    private readonly engine: Engine,
+    readonly engine: Engine,
     private readonly timings: ModelTimings,
     private readonly hosts: Map<string, HostState>,
     private readonly placement: Allocations,
@@ -152,7 +152,7 @@ export function migrationsRoutes(h: Wrap, migrations: Migrations, servers: Serve
   const migrationProgressView = (m: MigrationState, v: [number, number]) => {
     const p = migrations.progress(m);
     const out: Obj = {
-      created_at: naive(m.createdAt),
+      created_at: naive(migrations.engine.wall(m.createdAt)),
       dest_compute: m.destCompute,
       dest_host: m.destHost,
       dest_node: m.destNode,
@@ -167,7 +167,7 @@ export function migrationsRoutes(h: Wrap, migrations: Migrations, servers: Serve
       source_compute: m.sourceCompute,
       source_node: m.sourceNode,
       status: m.status,
-      updated_at: naive(m.updatedAt),
+      updated_at: naive(migrations.engine.wall(m.updatedAt)),
     };
     if (vAtLeast(v, 59)) out['uuid'] = m.uuid;
     if (vAtLeast(v, 80)) {
@@ -226,14 +226,14 @@ export function migrationsRoutes(h: Wrap, migrations: Migrations, servers: Serve
         if (cs) {
           const t = Date.parse(cs);
           if (Number.isNaN(t)) fail(400, `Invalid input for query parameters changes-since. Value: ${cs}. '${cs}' is not a 'date-time'`);
-          list = list.filter((m) => m.updatedAt >= t);
+          list = list.filter((m) => migrations.engine.wall(m.updatedAt) >= t);
         }
         if (vAtLeast(v, 66)) {
           const cb = q.get('changes-before');
           if (cb) {
             const t = Date.parse(cb);
             if (Number.isNaN(t)) fail(400, `Invalid input for query parameters changes-before. Value: ${cb}. '${cb}' is not a 'date-time'`);
-            list = list.filter((m) => m.updatedAt <= t);
+            list = list.filter((m) => migrations.engine.wall(m.updatedAt) <= t);
           }
         }
       }
@@ -253,7 +253,7 @@ export function migrationsRoutes(h: Wrap, migrations: Migrations, servers: Serve
       const body: Obj = {
         migrations: list.map((m) => {
           const o: Obj = {
-            created_at: naive(m.createdAt),
+            created_at: naive(migrations.engine.wall(m.createdAt)),
             dest_compute: m.destCompute,
             dest_host: m.destHost,
             dest_node: m.destNode,
@@ -264,7 +264,7 @@ export function migrationsRoutes(h: Wrap, migrations: Migrations, servers: Serve
             source_compute: m.sourceCompute,
             source_node: m.sourceNode,
             status: m.status,
-            updated_at: naive(m.updatedAt),
+            updated_at: naive(migrations.engine.wall(m.updatedAt)),
           };
           if (vAtLeast(v, 23)) {
             o['migration_type'] = m.type;

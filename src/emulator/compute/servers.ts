@@ -30,7 +30,7 @@ export class Servers {
 
   constructor(
     hosts: Map<string, HostState>,
-    private readonly engine: Engine,
+    readonly engine: Engine,
   ) {
     for (const host of hosts.values()) this.byHost.set(host.name, new Set());
   }
@@ -161,8 +161,8 @@ export function serversRoutes(h: Wrap, servers: Servers, services: Services): Ro
       hostId: s.host ? hostId(s.host, s.projectId) : '',
       image: { id: s.imageId, links: [{ rel: 'bookmark', href: `${req.baseUrl}/compute/images/${s.imageId}` }] },
       flavor: flavorView(req, s, v, ctx.isAdmin),
-      created: isotime(s.createdAt),
-      updated: isotime(s.updatedAt),
+      created: isotime(servers.engine.wall(s.createdAt)),
+      updated: isotime(servers.engine.wall(s.updatedAt)),
       addresses: {},
       accessIPv4: '',
       accessIPv6: '',
@@ -170,7 +170,7 @@ export function serversRoutes(h: Wrap, servers: Servers, services: Services): Ro
       'OS-DCF:diskConfig': 'MANUAL',
     };
     if ((status === 'ERROR' || status === 'DELETED') && s.fault) {
-      const f: Obj = { code: s.fault.code, created: isotime(s.fault.created), message: s.fault.message };
+      const f: Obj = { code: s.fault.code, created: isotime(servers.engine.wall(s.fault.created)), message: s.fault.message };
       if (ctx.isAdmin) f['details'] = s.fault.details ?? `Traceback (most recent call last):\n  (emulated)\n${s.fault.message}\n`;
       out['fault'] = f;
     }
@@ -178,8 +178,8 @@ export function serversRoutes(h: Wrap, servers: Servers, services: Services): Ro
     out['OS-EXT-AZ:availability_zone'] = host?.az ?? s.requestedAz ?? '';
     out['config_drive'] = '';
     out['key_name'] = null;
-    out['OS-SRV-USG:launched_at'] = naive(s.launchedAt);
-    out['OS-SRV-USG:terminated_at'] = s.deleted ? naive(s.updatedAt) : null;
+    out['OS-SRV-USG:launched_at'] = naive(s.launchedAt === null ? null : servers.engine.wall(s.launchedAt));
+    out['OS-SRV-USG:terminated_at'] = s.deleted ? naive(servers.engine.wall(s.updatedAt)) : null;
     if (ctx.isAdmin) {
       out['OS-EXT-SRV-ATTR:host'] = s.host;
       out['OS-EXT-SRV-ATTR:instance_name'] = servers.instanceName(s);
@@ -244,7 +244,7 @@ export function serversRoutes(h: Wrap, servers: Servers, services: Services): Ro
         if (vmState.length > 0 && !vmState.includes(s.vmState)) return false;
         if (nameRe && !nameRe.test(s.name)) return false;
         if (locked !== null && vAtLeast(ctx.version, 73) && s.locked !== boolFromString(locked)) return false;
-        if (since !== null && s.updatedAt < since) return false;
+        if (since !== null && servers.engine.wall(s.updatedAt) < since) return false;
         return true;
       });
       // Nova's default sort: created_at desc, id desc.

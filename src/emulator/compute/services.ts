@@ -37,7 +37,7 @@ export class Services {
   constructor(
     sc: Scenario,
     rng: Rng,
-    private readonly engine: Engine,
+    readonly engine: Engine,
     private readonly startedAt: number,
   ) {
     this.serviceDownTimeMs = (sc.nova?.service_down_time_s ?? 60) * 1000;
@@ -156,12 +156,13 @@ export class Services {
    * then (the Cloud freezes the host's migrations); with `upAfterMs`, a reboot:
    * they resume that much later.
    */
-  stopHeartbeats(h: HostState, at: number, immediate: boolean, upAfterMs: number | null, onStop: () => void): void {
+  stopHeartbeats(h: HostState, at: number, immediate: boolean, upAfterMs: number | null, onStop: () => void, onUp: () => void = () => undefined): void {
     const apply = () => {
       h.heartbeatStoppedAt = immediate ? this.now - this.serviceDownTimeMs : this.now;
       if (upAfterMs !== null) {
         this.engine.at(this.now + upAfterMs, `host-up ${h.name}`, () => {
           h.heartbeatStoppedAt = null;
+          onUp();
         });
       }
       onStop();
@@ -180,7 +181,7 @@ export function servicesRoutes(h: Wrap, services: Services): Route[] {
       zone: hst.az,
       status: hst.disabled ? 'disabled' : 'enabled',
       state: services.serviceIsUp(hst) ? 'up' : 'down',
-      updated_at: naive(services.lastHeartbeat(hst)),
+      updated_at: naive(services.engine.wall(services.lastHeartbeat(hst))),
       disabled_reason: hst.disabledReason,
     };
     if (vAtLeast(v, 11)) body['forced_down'] = hst.forcedDown;
@@ -195,7 +196,7 @@ export function servicesRoutes(h: Wrap, services: Services): Route[] {
       zone: 'internal',
       status: 'enabled',
       state: 'up',
-      updated_at: naive(services.heartbeat()),
+      updated_at: naive(services.engine.wall(services.heartbeat())),
       disabled_reason: null,
     };
     if (vAtLeast(v, 11)) body['forced_down'] = false;

@@ -27,7 +27,7 @@ export function zonesRoutes(h: Wrap, services: Services): Route[] {
             zoneState: { available: true },
             hosts: {
               controller: Object.fromEntries(
-                services.control.map((c) => [c.binary, { available: true, active: true, updated_at: naive(services.heartbeat()) }]),
+                services.control.map((c) => [c.binary, { available: true, active: true, updated_at: naive(services.engine.wall(services.heartbeat())) }]),
               ),
             },
           });
@@ -38,7 +38,7 @@ export function zonesRoutes(h: Wrap, services: Services): Route[] {
             zoneState: { available: true },
             hosts: detail
               ? Object.fromEntries(
-                  hs.map((x) => [x.name, { 'nova-compute': { available: services.serviceIsUp(x), active: true, updated_at: naive(services.lastHeartbeat(x)) } }]),
+                  hs.map((x) => [x.name, { 'nova-compute': { available: services.serviceIsUp(x), active: true, updated_at: naive(services.engine.wall(services.lastHeartbeat(x))) } }]),
                 )
               : null,
           });

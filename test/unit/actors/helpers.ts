@@ -86,7 +86,7 @@ export async function drive(cloud: FakeCloud, instances: InstanceRun[], settings
   const callsPerTick: number[] = [];
   for (let tick = 1; tick <= maxTicks; tick++) {
     const before = cloud.count();
-    const out = await poolTick(d, { runId: 'r1', host: 'compute-01', instances: pool, settings: { ...SETTINGS, ...settings } });
+    const out = await poolTick(d, { runId: 'r1', host: 'compute-01', instances: pool, settings: { ...SETTINGS, ...settings }, watch: null });
     callsPerTick.push(cloud.count() - before);
     if (out.error) throw new Error(out.error);
     pool = out.instances;

@@ -48,7 +48,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
     let pool = ids.map((id) => run(id));
     for (let i = 0; i < 400 && !pool.every((r) => r.phase === 'done' || r.phase === 'failed'); i++) {
       const before = cloud.calls.length;
-      pool = (await poolTick(d, { runId: 'r', host: 'compute-01', instances: pool, settings: { ...SETTINGS, concurrency: 3 } })).instances;
+      pool = (await poolTick(d, { runId: 'r', host: 'compute-01', instances: pool, settings: { ...SETTINGS, concurrency: 3 }, watch: null })).instances;
       const counts: Record<string, number> = {};
       for (const c of cloud.calls.slice(before)) counts[c.method] = (counts[c.method] ?? 0) + 1;
       perTick.push(counts);
@@ -112,7 +112,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
     // maxInFlight is never below concurrency.
     const c2 = cloudWith(3);
     for (const id of ['a', 'b', 'c', 'd']) c2.addServer({ id });
-    await poolTick(deps(c2), { runId: 'r', host: 'compute-01', instances: ['a', 'b', 'c', 'd'].map((id) => run(id)), settings: { ...SETTINGS, bound: 'waiting', concurrency: 4, maxInFlight: 3 } });
+    await poolTick(deps(c2), { runId: 'r', host: 'compute-01', instances: ['a', 'b', 'c', 'd'].map((id) => run(id)), settings: { ...SETTINGS, bound: 'waiting', concurrency: 4, maxInFlight: 3 }, watch: null });
     assert.equal(c2.count('liveMigrate'), 4);
   });
 
@@ -250,7 +250,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
     const cloud = cloudWith(2);
     cloud.addServer({ id: 'a' });
     const d = deps(cloud);
-    const input = { runId: 'r', host: 'compute-01', instances: [run('a')], settings: SETTINGS };
+    const input = { runId: 'r', host: 'compute-01', instances: [run('a')], settings: SETTINGS, watch: null };
     await poolTick(d, input); // POSTs; then the process "crashes" before the result is saved
     assert.equal(cloud.count('liveMigrate'), 1);
     const again = await poolTick(d, input); // restored run: same input
@@ -363,7 +363,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
     cloud.addServer({ id: 'a' });
     cloud.fail('listServers', networkError());
     const input: InstanceRun[] = [run('a')];
-    const out = await poolTick(deps(cloud), { runId: 'r', host: 'compute-01', instances: input, settings: SETTINGS });
+    const out = await poolTick(deps(cloud), { runId: 'r', host: 'compute-01', instances: input, settings: SETTINGS, watch: null });
     assert.match(out.error!, /ECONNREFUSED/);
     assert.deepEqual(out.instances, input);
     assert.equal(cloud.count('liveMigrate'), 0);
@@ -373,7 +373,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
     const cloud = cloudWith(2);
     cloud.addServer({ id: 'a' });
     const d = deps(cloud);
-    const first = await poolTick(d, { runId: 'r', host: 'compute-01', instances: [run('a'), run('gone')], settings: SETTINGS });
+    const first = await poolTick(d, { runId: 'r', host: 'compute-01', instances: [run('a'), run('gone')], settings: SETTINGS, watch: null });
     const gone = first.instances.find((r) => r.serverId === 'gone')!;
     assert.equal(gone.phase, 'done');
     assert.equal(gone.note, 'deleted during the drain');

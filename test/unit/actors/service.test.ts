@@ -26,56 +26,66 @@ describe('actors/service', () => {
     assert.deepEqual(suggestHosts('cmp-9', ['a', 'b']), []);
   });
 
-  it('disables with the marker and records the prior state', async () => {
+  it('disables with the marker, reads it back, and records the prior state: one read before the write, one after', async () => {
     const cloud = new FakeCloud().addHost('compute-01');
     const before = toServiceRecord(cloud.service('compute-01'));
-    const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'firmware', service: before });
-    assert.equal(out.ownership, 'ours');
+    cloud.reset();
+    const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'firmware', service: before, fresh: true, intent: 'disable' });
+    assert.equal(out.kind, 'done');
+    if (out.kind !== 'done') return;
     assert.equal(out.changed, true);
     assert.deepEqual(out.before, before);
-    assert.equal(cloud.service('compute-01').disabledReason, 'hostmaint:r1: firmware');
+    assert.equal(out.after.disabledReason, 'hostmaint:r1: firmware', 'after is what Nova shows');
     assert.equal(cloud.service('compute-01').status, 'disabled');
+    assert.deepEqual([cloud.count('listServices'), cloud.count('disableService')], [1, 1], 'a fresh decision is not read again before the write; read back after it');
   });
 
-  it('adopts an earlier hostmaint disable without writing', async () => {
-    const cloud = new FakeCloud().addHost('compute-01', { status: 'disabled', disabledReason: 'hostmaint:r0: patching' });
-    const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud.service('compute-01')) });
-    assert.equal(out.ownership, 'adopted');
-    assert.equal(out.adoptedRunId, 'r0');
-    assert.equal(cloud.count('disableService'), 0);
-    assert.equal(cloud.service('compute-01').disabledReason, 'hostmaint:r0: patching');
-  });
-
-  it("records someone else's disable as not ours, without writing", async () => {
-    for (const reason of ['AUTO: Connection to libvirt lost: 1', 'Masakari detected host failed.', 'watcher_maintaining', 'bob: RAM swap']) {
+  it('keeps an adopted or foreign disable as it is, writing nothing', async () => {
+    for (const reason of ['hostmaint:r0: patching', 'AUTO: Connection to libvirt lost: 1', 'Masakari detected host failed.', 'watcher_maintaining', 'bob: RAM swap']) {
       const cloud = new FakeCloud().addHost('compute-01', { status: 'disabled', disabledReason: reason });
-      const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud.service('compute-01')) });
-      assert.equal(out.ownership, 'foreign', reason);
-      assert.ok(out.disabler && out.disabler.length > 0);
+      const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud.service('compute-01')), fresh: true, intent: 'keep' });
+      assert.equal(out.kind, 'done', reason);
       assert.equal(cloud.count('disableService'), 0);
       assert.equal(cloud.service('compute-01').disabledReason, reason);
     }
   });
 
-  it('is safe to repeat: a restored run that already disabled is ours, prior state as resolve saw it', async () => {
+  it('a restored run reads first: a service changed since its decision sends it back to decide; its own marker found is the prior state enabled', async () => {
     const cloud = new FakeCloud().addHost('compute-01');
     const seen = toServiceRecord(cloud.service('compute-01'));
-    await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: seen });
-    const again = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: seen });
-    assert.equal(again.ownership, 'ours');
+    await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: seen, fresh: true, intent: 'disable' });
+    // Restored with its decision made on "enabled": Nova now shows its own marker: decide again.
+    const changed = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: seen, fresh: false, intent: 'disable' });
+    assert.equal(changed.kind, 'changed');
+    if (changed.kind !== 'changed') return;
+    assert.equal(changed.service.disabledReason, 'hostmaint:r1: x');
+    const again = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: changed.service, fresh: false, intent: 'keep' });
+    assert.equal(again.kind, 'done');
+    if (again.kind !== 'done') return;
     assert.equal(again.changed, false);
     assert.equal(again.before.status, 'enabled');
-    assert.equal(cloud.count('disableService'), 1);
+    assert.equal(cloud.count('disableService'), 1, 'never a second write');
+  });
+
+  it('the read back shows who won when another writer overwrote the marker', async () => {
+    const cloud = new FakeCloud().addHost('compute-01');
+    const seen = toServiceRecord(cloud.service('compute-01'));
+    cloud.afterCall('disableService', () => {
+      const svc = cloud.service('compute-01');
+      svc.disabledReason = 'hostmaint:other-run: theirs';
+    });
+    const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: seen, fresh: true, intent: 'disable' });
+    assert.equal(out.kind === 'done' && out.after.disabledReason, 'hostmaint:other-run: theirs');
   });
 
   it('reconciles an unknown-outcome disable by reading the service', async () => {
     const cloud = new FakeCloud().addHost('compute-01');
     cloud.fail('disableService', unknownOutcome(), true);
-    const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud.service('compute-01')) });
-    assert.equal(out.after.status, 'disabled');
+    const out = await disableServiceFor(deps(cloud), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud.service('compute-01')), fresh: true, intent: 'disable' });
+    assert.equal(out.kind === 'done' && out.after.status, 'disabled');
     const cloud2 = new FakeCloud().addHost('compute-01');
     cloud2.fail('disableService', unknownOutcome(), false);
-    await assert.rejects(disableServiceFor(deps(cloud2), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud2.service('compute-01')) }), /outcome unknown/);
+    await assert.rejects(disableServiceFor(deps(cloud2), { runId: 'r1', reason: 'x', service: toServiceRecord(cloud2.service('compute-01')), fresh: true, intent: 'disable' }), /outcome unknown/);
   });
 
   it('restores only our own disable, only when allowed', async () => {
@@ -95,16 +105,19 @@ describe('actors/service', () => {
     assert.equal(other.count('enableService'), 0);
   });
 
-  it("enable refuses someone else's disable unless forced; enabled is a no-op", async () => {
-    const cloud = new FakeCloud().addHost('compute-01', { status: 'disabled', disabledReason: 'watcher_maintaining' });
+  it('enable re-reads first and refuses a service changed since the decision; then reads it back', async () => {
+    const cloud = new FakeCloud().addHost('compute-01', { status: 'disabled', disabledReason: 'hostmaint:r0: x' });
     const rec = toServiceRecord(cloud.service('compute-01'));
-    const no = await enableServiceFor(deps(cloud), { runId: 'u', service: rec, force: false });
+    cloud.service('compute-01').disabledReason = 'watcher_maintaining';
+    const no = await enableServiceFor(deps(cloud), { runId: 'u', service: rec });
     assert.match(no.refused!, /Watcher/);
     assert.equal(cloud.service('compute-01').status, 'disabled');
-    const yes = await enableServiceFor(deps(cloud), { runId: 'u', service: rec, force: true });
+    const now = toServiceRecord(cloud.service('compute-01'));
+    const yes = await enableServiceFor(deps(cloud), { runId: 'u', service: now });
     assert.equal(yes.changed, true);
+    assert.equal(yes.after.status, 'enabled');
     assert.equal(cloud.service('compute-01').status, 'enabled');
-    const again = await enableServiceFor(deps(cloud), { runId: 'u', service: rec, force: false });
+    const again = await enableServiceFor(deps(cloud), { runId: 'u', service: yes.after });
     assert.equal(again.changed, false);
     assert.equal(cloud.count('enableService'), 1);
   });

@@ -58,7 +58,7 @@ describe('actors/returns', () => {
       { serverId: 'deleted', from: 'compute-01', to: 'compute-02' },
       { serverId: 'other', from: 'compute-09', to: 'compute-02' },
     ];
-    const out = await selectReturns(deps(cloud), { host: 'compute-01', manifest });
+    const out = await selectReturns(deps(cloud), { host: 'compute-01', since: null, manifest });
     assert.deepEqual(out.pool.map((r) => [r.serverId, r.method, r.source, r.pinnedHosts]), [
       ['back', 'live', 'compute-02', ['compute-01']],
       ['cold', 'cold', 'compute-02', ['compute-01']],
@@ -66,7 +66,7 @@ describe('actors/returns', () => {
     const why = Object.fromEntries(out.notReturned.map((n) => [n.serverId, n.reason]));
     assert.match(why['moved-on']!, /no longer on compute-02.*now ACTIVE on compute-03/);
     assert.match(why.stopped!, /SHUTOFF, not ACTIVE/);
-    assert.match(why.deleted!, /it is gone/);
+    assert.match(why.deleted!, /deleted since/);
     assert.match(why.other!, /came from compute-09/);
     assert.equal(cloud.count('listServersOnHost'), 1, 'one listing per target host, not one call per instance');
   });

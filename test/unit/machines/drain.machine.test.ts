@@ -96,7 +96,7 @@ describe('workflow/drain.machine', () => {
   });
 
   it('refuses an unknown host without changing anything (exit 2)', async () => {
-    const { actor, rec, clock } = start({ resolve: { found: false, ref: null, suggestions: ['compute-01.example.org'], warnings: [] } });
+    const { actor, rec, clock } = start({ resolve: { found: false, ref: null, suggestions: ['compute-01.example.org'], warnings: [], markerRun: null } });
     const snap = await runToEnd(actor, clock);
     assert.equal(snap.value, 'refused');
     assert.equal(snap.context.outcome, 'unknown-host');
@@ -125,11 +125,12 @@ describe('workflow/drain.machine', () => {
     assert.equal(result.instances.every((i) => i.status === 'not-moved'), true);
   });
 
-  it('adopts a disable by an earlier hostmaint run and leaves it in place when refusing', async () => {
+  it('adopts a disable by an earlier hostmaint run this machine knows is over, and leaves it in place when refusing', async () => {
     const prior = svc({ status: 'disabled', disabledReason: 'hostmaint:run-0: kernel upgrade' });
+    const run0 = { runId: 'run-0', command: 'drain', host: 'compute-01', finished: true, state: 'finished', who: 'alice@ops', startedAt: '2024-01-01T00:00:00.000Z' };
     const { actor, rec, clock } = start({
-      resolve: { found: true, ref: ref({ status: 'disabled', disabledReason: prior.disabledReason }), suggestions: [], warnings: [] },
-      disable: { before: prior, after: prior, ownership: 'adopted', adoptedRunId: 'run-0', changed: false, disabler: 'hostmaint run run-0' },
+      resolve: { found: true, ref: ref({ status: 'disabled', disabledReason: prior.disabledReason }), suggestions: [], warnings: [], markerRun: run0 },
+      disable: { kind: 'done', before: prior, after: prior, changed: false },
       preflight: report(false),
     });
     const snap = await runToEnd(actor, clock);
@@ -143,8 +144,9 @@ describe('workflow/drain.machine', () => {
   it("drains under someone else's disable, records it is not ours, and never enables it", async () => {
     const prior = svc({ status: 'disabled', disabledReason: 'AUTO: Connection to libvirt lost: 1' });
     const { actor, rec, clock } = start({
-      disable: { before: prior, after: prior, ownership: 'foreign', adoptedRunId: null, changed: false, disabler: "Nova's libvirt driver" },
-      verify: { empty: false, leftovers: [{ kind: 'server', id: 'vm-9', name: 'vm-9', status: 'ERROR', reason: 'ERROR: still on the host' }], checks: { servers: 1, hypervisorServers: 1, allocations: 1, unfinishedMigrations: 0 } },
+      resolve: { found: true, ref: ref({ status: 'disabled', disabledReason: prior.disabledReason }), suggestions: [], warnings: [], markerRun: null },
+      disable: { kind: 'done', before: prior, after: prior, changed: false },
+      verify: { empty: false, leftovers: [{ kind: 'server', id: 'vm-9', name: 'vm-9', status: 'ERROR', reason: 'ERROR: still on the host' }], service: null, checks: { servers: 1, hypervisorServers: 1, allocations: 1, unfinishedMigrations: 0 } },
     });
     const snap = await runToEnd(actor, clock);
     assert.equal(snap.value, 'partial');
@@ -186,10 +188,11 @@ describe('workflow/drain.machine', () => {
       events: [],
       error: null,
       at: 0,
+      service: null,
     });
     const { actor, rec, clock } = start({
       tick,
-      verify: { empty: false, leftovers: [{ kind: 'server', id: 'vm-2', name: 'vm-2', status: 'ACTIVE', reason: 'migration failed' }], checks: { servers: 1, hypervisorServers: 1, allocations: 1, unfinishedMigrations: 0 } },
+      verify: { empty: false, leftovers: [{ kind: 'server', id: 'vm-2', name: 'vm-2', status: 'ACTIVE', reason: 'migration failed' }], service: null, checks: { servers: 1, hypervisorServers: 1, allocations: 1, unfinishedMigrations: 0 } },
     });
     const snap = await runToEnd(actor, clock);
     assert.equal(snap.value, 'partial');
@@ -205,7 +208,7 @@ describe('workflow/drain.machine', () => {
   });
 
   it('gives up after maxPollErrors failed polls; re-enables only because nothing moved and it was ours', async () => {
-    const { actor, rec, clock } = start({ tick: (input) => ({ instances: input.instances, events: [], error: 'connect ECONNREFUSED', at: 0 }) }, { maxPollErrors: 3 });
+    const { actor, rec, clock } = start({ tick: (input) => ({ instances: input.instances, events: [], error: 'connect ECONNREFUSED', at: 0, service: null }) }, { maxPollErrors: 3 });
     const snap = await runToEnd(actor, clock);
     assert.equal(snap.value, 'failed');
     assert.equal(snap.context.outcome, 'cloud-unreachable');
@@ -221,7 +224,7 @@ describe('workflow/drain.machine', () => {
       tick: (input) => {
         n++;
         if (n === 1) return progressingTick(input);
-        return { instances: input.instances, events: [], error: 'HTTP 503', at: 0 };
+        return { instances: input.instances, events: [], error: 'HTTP 503', at: 0, service: null };
       },
     }, { maxPollErrors: 2 });
     const snap = await runToEnd(actor, clock);

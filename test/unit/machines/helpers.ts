@@ -101,10 +101,10 @@ export function progressingTick(input: PoolTickInput): PoolTickOutput {
       events.push({ type: 'migration-completed', serverId: next.serverId, name: next.name, method: next.method, from: next.source, to: 'compute-02', attempt: next.attempts, durationMs: 1000, runId: input.runId, host: input.host });
     }
   }
-  return { instances, events, error: null, at: 0 };
+  return { instances, events, error: null, at: 0, service: null };
 }
 
-export const emptyVerification: Verification = { empty: true, leftovers: [], checks: { servers: 0, hypervisorServers: 0, allocations: 0, unfinishedMigrations: 0 } };
+export const emptyVerification: Verification = { empty: true, leftovers: [], service: null, checks: { servers: 0, hypervisorServers: 0, allocations: 0, unfinishedMigrations: 0 } };
 
 export function fakeDrainActors(script: FakeScript = {}, clock = new SimulatedClock()) {
   const rec: Recorder = { calls: {}, clock };
@@ -115,17 +115,15 @@ export function fakeDrainActors(script: FakeScript = {}, clock = new SimulatedCl
   const actors = {
     resolveHost: fromPromise<ResolveOutput, { host: string }>(async ({ input }) => {
       const n = log('resolveHost', input);
-      return answer(script.resolve ?? { found: true, ref: ref(), suggestions: [], warnings: [] }, input, n);
+      return answer(script.resolve ?? { found: true, ref: ref(), suggestions: [], warnings: [], markerRun: null }, input, n);
     }),
     disableService: fromPromise<DisableOutput, DisableInput>(async ({ input }) => {
       const n = log('disableService', input);
       const dflt: DisableOutput = {
+        kind: 'done',
         before: input.service,
-        after: { ...input.service, status: 'disabled', disabledReason: `hostmaint:${input.runId}: ${input.reason}` },
-        ownership: 'ours',
-        adoptedRunId: null,
-        changed: true,
-        disabler: null,
+        after: input.intent === 'disable' ? { ...input.service, status: 'disabled', disabledReason: `hostmaint:${input.runId}: ${input.reason}` } : input.service,
+        changed: input.intent === 'disable',
       };
       return answer(script.disable ?? dflt, input, n);
     }),

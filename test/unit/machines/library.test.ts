@@ -70,7 +70,12 @@ describe('drainHost / undrainHost (library, on the in-memory cloud)', () => {
     assert.equal(drained.outcome, 'drained');
     cloud.server('a2').status = 'SHUTOFF'; // its owner stopped it meanwhile: stays where it is
     const events: DrainEvent[] = [];
-    const undrained = await undrainHost(cloud, 'compute-01', { returnInstances: true, manifest: drained.manifest, pollIntervalMs: 5000 }, deps(cloud, events));
+    // A runbook that drained and undrains says which of its runs are over (the CLI's saved runs do it); an unknown marker is refused.
+    const refused = await undrainHost(cloud, 'compute-01', { pollIntervalMs: 5000 }, deps(cloud));
+    assert.equal(refused.outcome, 'ownership-refused');
+    assert.match(refused.message, /hostmaint run d1 .*this machine has no record of it/);
+    const runs = { lookup: async (id: string) => (id === 'd1' ? { runId: 'd1', command: 'drain', host: 'compute-01', finished: true, state: 'finished', who: 'runbook', startedAt: drained.timings.startedAt } : null) };
+    const undrained = await undrainHost(cloud, 'compute-01', { returnInstances: true, manifest: drained.manifest, pollIntervalMs: 5000 }, { ...deps(cloud, events), runs });
     assert.equal(undrained.outcome, 'undrained', undrained.message);
     assert.equal(undrained.exitCode, 0);
     assert.equal(cloud.service('compute-01').status, 'enabled');

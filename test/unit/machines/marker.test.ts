@@ -55,10 +55,11 @@ describe('workflow/outcome', () => {
     assert.equal(exitCodeFor('partial'), EXIT.PARTIAL);
     assert.equal(exitCodeFor('ownership-refused'), EXIT.CONFLICT);
     assert.equal(exitCodeFor('host-busy'), EXIT.CONFLICT);
+    assert.equal(exitCodeFor('ownership-lost'), EXIT.CONFLICT);
     assert.equal(exitCodeFor('service-down'), EXIT.CONFLICT);
     assert.equal(exitCodeFor('cloud-unreachable'), EXIT.CLOUD);
     assert.equal(exitCodeFor('interrupted'), EXIT.INTERRUPTED);
-    assert.equal(Object.keys(EXIT_CODES).length, 13);
+    assert.equal(Object.keys(EXIT_CODES).length, 15);
   });
 
   it('turns thrown errors into data and picks the outcome by kind', () => {

@@ -4,8 +4,9 @@ import { undrainMachine } from '../../../src/machines/undrain.machine.js';
 import { toUndrainResult } from '../../../src/machines/result.js';
 import { resolveUndrainOptions } from '../../../src/policies/options.js';
 import { type DrainEventDraft } from '../../../src/machines/events.js';
-import { type EnableInput, type EnableOutput, type PauseInput, type PoolTickInput, type PoolTickOutput, type ResolveOutput, type SelectReturnsInput, type SelectReturnsOutput, type WaitUpInput, type WaitUpOutput } from '../../../src/machines/actor-io.js';
+import { type EnableInput, type EnableOutput, type PauseInput, type PoolTickInput, type PoolTickOutput, type ReadServiceInput, type ResolveOutput, type SelectReturnsInput, type SelectReturnsOutput, type WaitUpInput, type WaitUpOutput } from '../../../src/machines/actor-io.js';
 import { type UndrainOptions } from '../../../src/machines/options.js';
+import type { ServiceRecord } from '../../../src/machines/records.js';
 import { progressingTick, ref, runs, settle, svc } from './helpers.js';
 
 const timings = { startedAt: '', finishedAt: '', durationMs: 0, phases: [] };
@@ -16,7 +17,11 @@ interface Script {
   enable?: (i: EnableInput) => EnableOutput;
   select?: (i: SelectReturnsInput) => SelectReturnsOutput;
   tick?: (i: PoolTickInput) => PoolTickOutput;
+  read?: (i: ReadServiceInput) => ServiceRecord;
 }
+
+/** The drain that disabled the host, as this machine saved it: over. */
+const RUN_1 = { runId: 'run-1', command: 'drain', host: 'compute-01', finished: true, state: 'finished', who: 'alice@ops', startedAt: '2024-01-01T09:30:00.000Z' };
 
 function start(script: Script, options: UndrainOptions = {}) {
   const clock = new SimulatedClock();
@@ -25,7 +30,7 @@ function start(script: Script, options: UndrainOptions = {}) {
   const actors = {
     resolveHost: fromPromise<ResolveOutput, { host: string }>(async ({ input }) => {
       log('resolveHost', input);
-      return script.resolve ?? { found: true, ref: ref({ status: 'disabled', disabledReason: 'hostmaint:run-1: maintenance' }), suggestions: [], warnings: [] };
+      return script.resolve ?? { found: true, ref: ref({ status: 'disabled', disabledReason: 'hostmaint:run-1: maintenance' }), suggestions: [], warnings: [], markerRun: RUN_1 };
     }),
     waitServiceUp: fromPromise<WaitUpOutput, WaitUpInput>(async ({ input }) => {
       log('waitServiceUp', input);
@@ -42,6 +47,10 @@ function start(script: Script, options: UndrainOptions = {}) {
     poolTick: fromPromise<PoolTickOutput, PoolTickInput>(async ({ input }) => {
       log('poolTick', input);
       return (script.tick ?? progressingTick)(input);
+    }),
+    readService: fromPromise<ServiceRecord, ReadServiceInput>(async ({ input }) => {
+      log('readService', input);
+      return script.read ? script.read(input) : input.service;
     }),
     pause: fromPromise<void, PauseInput>(({ input, signal }) => {
       log('pause', input);
@@ -80,7 +89,7 @@ describe('workflow/undrain.machine', () => {
   });
 
   it('an enabled host is a no-op that says so', async () => {
-    const { calls, finish } = start({ resolve: { found: true, ref: ref(), suggestions: [], warnings: [] } }, { returnInstances: true, manifest: [{ serverId: 'a', from: 'compute-01', to: 'compute-02' }] });
+    const { calls, finish } = start({ resolve: { found: true, ref: ref(), suggestions: [], warnings: [], markerRun: null } }, { returnInstances: true, manifest: [{ serverId: 'a', from: 'compute-01', to: 'compute-02' }] });
     const snap = await finish();
     assert.equal(snap.value, 'alreadyEnabled');
     assert.equal(calls.enableService, undefined);
@@ -92,7 +101,7 @@ describe('workflow/undrain.machine', () => {
   });
 
   it("refuses someone else's disable (exit 5) unless forced", async () => {
-    const foreign = { found: true, ref: ref({ status: 'disabled', disabledReason: 'Masakari detected host failed.' }), suggestions: [], warnings: [] };
+    const foreign = { found: true, ref: ref({ status: 'disabled', disabledReason: 'Masakari detected host failed.' }), suggestions: [], warnings: [], markerRun: null };
     const refused = start({ resolve: foreign });
     const snap = await refused.finish();
     assert.equal(snap.value, 'refused');
@@ -107,7 +116,7 @@ describe('workflow/undrain.machine', () => {
     const snap2 = await forced.finish();
     assert.equal(snap2.context.outcome, 'undrained');
     assert.equal(snap2.context.forced, true);
-    assert.equal((forced.calls.enableService![0] as EnableInput).force, true);
+    assert.equal((forced.calls.enableService![0] as EnableInput).service.disabledReason, 'Masakari detected host failed.', 'it enables what it decided on');
   });
 
   it('refuses when the enable actor finds the disable changed hands meanwhile', async () => {
@@ -162,7 +171,7 @@ describe('workflow/undrain.machine', () => {
     const { finish } = start(
       {
         select: () => ({ pool: runs(['vm-1']), notReturned: [] }),
-        tick: (i) => ({ instances: i.instances.map((r) => ({ ...r, phase: 'failed' as const, attempts: 3, errors: ['attempt 3: No valid host'] })), events: [], error: null, at: 0 }),
+        tick: (i) => ({ instances: i.instances.map((r) => ({ ...r, phase: 'failed' as const, attempts: 3, errors: ['attempt 3: No valid host'] })), events: [], error: null, at: 0, service: null }),
       },
       { returnInstances: true, manifest: [{ serverId: 'vm-1', from: 'compute-01', to: 'compute-02' }] },
     );
@@ -174,7 +183,7 @@ describe('workflow/undrain.machine', () => {
   });
 
   it('unknown host: exit 2, nothing changed', async () => {
-    const { calls, finish } = start({ resolve: { found: false, ref: null, suggestions: [], warnings: [] } });
+    const { calls, finish } = start({ resolve: { found: false, ref: null, suggestions: [], warnings: [], markerRun: null } });
     const snap = await finish();
     assert.equal(snap.context.outcome, 'unknown-host');
     assert.equal(calls.enableService, undefined);
@@ -202,6 +211,7 @@ describe('workflow/undrain.machine', () => {
       }),
       poolTick: fromPromise<PoolTickOutput, PoolTickInput>(async ({ input }) => progressingTick(input)),
       pause: fromPromise<void, PauseInput>(({ input }) => new Promise<void>((r) => clock.setTimeout(r, input.ms))),
+      readService: fromPromise<ServiceRecord, ReadServiceInput>(async ({ input }) => input.service),
     };
     const restored = createActor(undrainMachine.provide({ actors }), { snapshot: persisted, clock, input: undefined as never });
     restored.start();

@@ -33,6 +33,8 @@ const ALL_TYPES: Record<DrainEventType, true> = {
   'migration-retried': true,
   'migration-failed': true,
   verification: true,
+  'source-down': true,
+  'source-up': true,
   'run-finished': true,
   'step-started': true,
   'step-finished': true,

@@ -22,7 +22,7 @@ function frames(name: string, width: number, opts: { color?: boolean; unicode?: 
 
 describe('live view: snapshots of recorded runs', () => {
   it('has recorded streams to replay', () => {
-    assert.deepEqual(fixtureNames(), ['drain-demo', 'drain-partial', 'drain-refused', 'plan-demo', 'undrain-return']);
+    assert.deepEqual(fixtureNames(), ['drain-demo', 'drain-partial', 'drain-refused', 'drain-source-down', 'plan-demo', 'undrain-return']);
   });
   for (const name of fixtureNames()) {
     for (const width of WIDTHS) {
