@@ -15,6 +15,7 @@ import { memoryLogger } from '../../src/core/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import type { DrainEvent } from '../../src/machines/events.js';
 import type { DrainOptions } from '../../src/machines/options.js';
+import type { Clock } from '../../src/core/clock.js';
 
 const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 1000, dirty_rate_mbps: 50 };
 
@@ -35,16 +36,19 @@ interface Env {
   deps: RunDeps;
 }
 
-async function open(sc: Scenario | string, faults: FaultSpec[] = []): Promise<Env> {
-  const emu = await startEmulator({ scenario: sc, clock: new VirtualClock(), faults });
+/** `clock`: hostmaint's own clock, made from the cloud's (default: the same). */
+async function open(sc: Scenario | string, faults: FaultSpec[] = [], clockOf: (cloud: VirtualClock) => Clock = (c) => c): Promise<Env> {
+  const cloudClock = new VirtualClock();
+  const emu = await startEmulator({ scenario: sc, clock: cloudClock, faults });
   const resolved = emulatorCloud(emu);
-  const session = await connect(resolved, { logger: memoryLogger(), clock: emu.clock, timeoutMs: 30_000 });
+  const clock = clockOf(cloudClock);
+  const session = await connect(resolved, { logger: memoryLogger(), clock, timeoutMs: 30_000 });
   const events: DrainEvent[] = [];
   // The runs this test ran to their end are the ones it knows are over (what a runner's saved runs say).
   const over = (runId: string) => events.find((e) => e.type === 'run-finished' && e.runId === runId);
   const started = (runId: string) => events.find((e) => e.type === 'run-started' && e.runId === runId)!.time;
   const runs = { lookup: async (runId: string) => (over(runId) ? { runId, command: 'drain', host: 'compute-01', finished: true, state: 'finished', who: 'test', startedAt: started(runId) } : null) };
-  const deps: RunDeps = { logger: memoryLogger(), clock: emu.clock, emit: (e) => events.push(e), runs };
+  const deps: RunDeps = { logger: memoryLogger(), clock, emit: (e) => events.push(e), runs };
   return { emu, session, events, deps };
 }
 
@@ -345,5 +349,44 @@ describe('drain / undrain against the emulator', function () {
     assert.ok(perInstance <= 16, `requests per instance: ${perInstance.toFixed(1)}`);
     // The fixed cost (resolve, preflight, verify) is paid once: 4x the instances costs well under 4x the requests.
     assert.ok(big.total < small.total * 4, `3 instances: ${small.total} requests, 12 instances: ${big.total}`);
+  });
+
+  it('the wall clock steps 2 h forward, then 2 h back, mid-drain (NTP, a VM resumed): the drain neither aborts nor reports a negative or 2-hour duration', async () => {
+    let offset = 0;
+    env = await open(
+      scenario({ instances: [{ name: 'web-{i}', count: 4, flavor: 'm1.small', host: 'compute-01' }], flavors: [{ name: 'm1.small', id: '2', vcpus: 1, ram_mb: 2048, disk_gb: 20 }] }),
+      [],
+      (c) => ({ now: () => c.now() + offset, steady: () => c.now(), sleep: (ms, signal) => c.sleep(ms, signal) }),
+    );
+    const { session, deps, events } = env;
+    const emit = deps.emit!;
+    let started = 0;
+    deps.emit = (e) => {
+      if (e.type === 'migration-started') offset = ++started === 1 ? 2 * 3600_000 : started === 3 ? -2 * 3600_000 : offset;
+      emit(e);
+    };
+    const result = await drainHost(session, 'compute-01', { ...OPTS, runId: 'clock-1', migrationTimeoutMs: 30 * 60_000 }, deps);
+    assert.equal(result.outcome, 'drained', result.message);
+    assert.equal(result.exitCode, 0);
+    const durations = [result.timings.durationMs, ...result.timings.phases.map((p) => p.durationMs ?? 0), ...result.instances.map((i) => i.durationMs ?? 0)];
+    assert.ok(durations.every((d) => d >= 0 && d < 3600_000), `durations: ${durations.join(', ')}`);
+    assert.ok(events.filter((e) => e.type === 'migration-started').length === 4);
+  });
+
+  it('the source host goes down mid-drain and stays down: no more moves are asked of it; partial (exit 4) with the reason', async () => {
+    env = await open(
+      scenario({ instances: [{ name: 'web-{i}', count: 4, flavor: 'm1.small', host: 'compute-01' }], flavors: [{ name: 'm1.small', id: '2', vcpus: 1, ram_mb: 2048, disk_gb: 20 }] }),
+      [{ kind: 'host-down', host: 'compute-01', in_ms: 3000, immediate: true }],
+    );
+    const { emu, session, deps, events } = env;
+    const result = await drainHost(session, 'compute-01', { ...OPTS, runId: 'down-1' }, deps);
+    assert.equal(result.outcome, 'partial', result.message);
+    assert.equal(result.exitCode, 4);
+    assert.match(result.message, /down/);
+    assert.ok(events.some((e) => e.type === 'source-down'));
+    assert.ok(emu.state.serversOn('compute-01').length > 0, 'instances are left where they are');
+    const asked = emu.requests.count({ action: 'os-migrateLive' });
+    assert.ok(asked < 4, `${asked} moves asked of a dead host's instances`);
+    assert.equal(emu.state.host('compute-01')!.status, 'disabled', 'the host stays disabled for a person');
   });
 });
