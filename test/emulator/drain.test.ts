@@ -390,7 +390,7 @@ describe('drain / undrain against the emulator', function () {
     assert.equal(emu.state.host('compute-01')!.status, 'disabled', 'the host stays disabled for a person');
   });
 
-  it('cold migrations off the host left in VERIFY_RESIZE: a move is planned for the drain's confirm; an owner\'s resize is left, listed with the command that finishes it', async () => {
+  it('cold migrations off the host left in VERIFY_RESIZE: a move is planned for the drain to confirm; an owner\'s resize is left, listed with the command that finishes it', async () => {
     env = await open(scenario({
       instances: [
         { name: 'moved', flavor: 'm1.small', host: 'compute-01', state: 'SHUTOFF' },
