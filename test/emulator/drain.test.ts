@@ -403,7 +403,7 @@ describe('drain / undrain against the emulator', function () {
     while (['moved', 'resized'].some((n) => emu.state.server(n)!.status !== 'VERIFY_RESIZE')) await emu.clock.sleep(1000);
     // An owner's resize to another flavor looks the same on the host, but its record says resize.
     const resize = [...emu.state.cloud.migrations.values()].find((m) => m.serverId === emu.state.server('resized')!.id)!;
-    resize.type = 'resize';
+    (resize as { type: string }).type = 'resize'; // the emulator models no resize of its own
     const result = await drainHost(session, 'compute-01', { ...OPTS, runId: 'confirm-1', dryRun: true }, deps);
     assert.deepEqual(result.preflight?.awaitingConfirm?.map((a) => a.name), ['moved']);
     const id = emu.state.server('resized')!.id;
