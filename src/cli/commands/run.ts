@@ -1,3 +1,4 @@
+import { hostArgument } from '../host-arg.js';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { finishWorkflowRun } from '../saved-runs.js';
@@ -22,8 +23,7 @@ interface RunArgs extends CommonArgs {
 
 function hostArgs(argv: RunArgs): string[] {
   const hosts = (argv.hosts ?? []).flatMap((h) => String(h).split(',')).map((h) => h.trim()).filter(Boolean);
-  for (const h of hosts) if (/\s/.test(h)) throw usageError(`'${h}' is not a host name`, 'Give nova-compute hosts as `openstack compute service list` shows them.');
-  return hosts;
+  return hosts.map((h) => hostArgument(h, 'Give nova-compute hosts as `openstack compute service list` shows them.'));
 }
 
 /** One host and no host-list flag: a workflow run; otherwise a rolling run (even of one host from a list). */
