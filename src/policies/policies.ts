@@ -334,3 +334,28 @@ export function policyOverridesFromArgv(argv: Record<string, unknown>, command: 
   }
   return out;
 }
+
+/**
+ * What is wrong with saved options (a run record's `options`, a snapshot's
+ * `context.options`: model keys, durations in ms), by the same bounds as the
+ * flags; null when nothing is. Keys that are not policies are not checked.
+ */
+export function savedOptionsProblem(options: unknown): string | null {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return 'the options are not an object';
+  const o = options as Record<string, unknown>;
+  for (const p of POLICIES) {
+    if (!Object.prototype.hasOwnProperty.call(o, p.model)) continue;
+    const v = o[p.model];
+    if (v === undefined) continue;
+    const name = `${p.model} (--${flagName(p)})`;
+    if (v === null) {
+      if (p.nullable || (p.kind === 'duration' && p.zeroIsNull)) continue;
+      return `${name} is null`;
+    }
+    if (p.kind === 'int' && (!Number.isInteger(v) || (v as number) < p.min || (v as number) > p.max)) return `${name} is ${JSON.stringify(v)}, not ${rangeText(p)}`;
+    if (p.kind === 'duration' && (typeof v !== 'number' || !Number.isFinite(v) || v < p.minMs || v > p.maxMs)) return `${name} is ${JSON.stringify(v)} ms, not ${rangeText(p)}`;
+    if (p.kind === 'enum' && (typeof v !== 'string' || !p.choices.includes(v))) return `${name} is ${JSON.stringify(v)}, not ${rangeText(p)}`;
+    if (p.kind === 'boolean' && typeof v !== 'boolean') return `${name} is ${JSON.stringify(v)}, not true or false`;
+  }
+  return null;
+}
