@@ -254,6 +254,7 @@ describe('hostile input and a hostile environment (issue 15)', function () {
       { name: 'unknown --target', args: ['drain', 'compute-01', '--yes', '--target', 'compute-99'], code: 2, message: /--target names a host with no nova-compute service: 'compute-99'/ },
       { name: 'unknown --aggregate', args: ['drain', 'compute-01', '--yes', '--aggregate', 'rack-9'], code: 2, message: /--aggregate 'rack-9': no host aggregate has that name or id/ },
       { name: 'unknown --availability-zone', args: ['drain', 'compute-01', '--yes', '--availability-zone', 'az-9'], code: 2, message: /--availability-zone 'az-9': the cloud has no such availability zone/ },
+      { name: 'unknown --target of a workflow run', args: ['run', 'maintenance-cycle', 'compute-01', '--yes', '--target', 'compute-99'], env: { HOSTMAINT_MAINTENANCE_COMMAND: 'true' }, code: 2, message: /--target names a host with no nova-compute service: 'compute-99'/ },
       { name: 'a 300-character host name', args: ['drain', 'c'.repeat(300), '--yes'], code: 2, message: /'c{40}…' is not a host name: it is 300 characters long; Nova's host names have at most 255/ },
       { name: 'a YAML alias bomb in clouds.yaml', args: ['drain', 'compute-01', '--yes'], env: { OS_CLIENT_CONFIG_FILE: '<base>/bomb-clouds.yaml' }, code: 2, message: /bomb-clouds.yaml is not usable YAML: its aliases expand to too much/ },
       { name: 'a YAML alias bomb in a workflow', args: ['run', '<base>/bomb-workflow.yaml', 'compute-01', '--yes'], code: 2, message: /bomb-workflow.yaml[\s\S]*aliases expand to too much/ },

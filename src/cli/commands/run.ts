@@ -60,6 +60,9 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
   await withCommandRun(state, argv, async (run) => {
     const { runnerEnv } = await import('../saved-runs.js');
     const env = runnerEnv(state, run);
+    // Target names the cloud does not know: exit 2 before any step runs (reads only), as for drain.
+    const { checkTargetNames } = await import('../../library/drain.js');
+    await checkTargetNames(run.cloud.session, workflow.policies, { signal: run.signal });
     if (!isRolling(argv, hosts)) {
       const host = hosts[0]!;
       if (argv.dryRun) return dryRun(state, run, workflow.name, [host], workflow.policies, {}, refused);
