@@ -43,7 +43,11 @@ function normalise(secrets: Iterable<string | null | undefined>): string[] {
 
 /** One string, redacted by value (see the module comment). */
 export function redactText(text: string, secrets: Iterable<string | null | undefined> = []): string {
-  const list = normalise(secrets);
+  return redactPrepared(text, normalise(secrets));
+}
+
+/** redactText with the secrets already normalised (the deep walk prepares them once). */
+function redactPrepared(text: string, list: readonly string[]): string {
   if (list.includes(text)) return REDACTED;
   let out = text;
   if (out.includes('://')) out = out.replace(URL_USERINFO, '$1');
@@ -70,7 +74,7 @@ export function redactDeep<T>(value: T, secrets: Iterable<string | null | undefi
   const maxDepth = opts.maxDepth ?? 32;
   const seen = new WeakMap<object, unknown>();
   const walk = (v: unknown, depth: number): unknown => {
-    if (typeof v === 'string') return redactText(v, list);
+    if (typeof v === 'string') return redactPrepared(v, list);
     if (v === null || typeof v !== 'object') return v;
     if (seen.has(v)) return seen.get(v);
     if (depth > maxDepth) return '[…]';
@@ -82,7 +86,7 @@ export function redactDeep<T>(value: T, secrets: Iterable<string | null | undefi
     }
     if (v instanceof Date) return v.toISOString();
     if (v instanceof Error) {
-      const out: Record<string, unknown> = { name: v.name, message: redactText(v.message, list) };
+      const out: Record<string, unknown> = { name: v.name, message: redactPrepared(v.message, list) };
       seen.set(v, out);
       return out;
     }
