@@ -110,23 +110,27 @@ async function watchFailure(t: Tick, run: InstanceRun, server: Server | null, st
   t.failAttempt(run, reason);
 }
 
+/**
+ * A requested move with no migration record yet: deleted, or landed without a record seen (the
+ * server listing did not have it), still busy, or never started within the grace (failed).
+ */
+async function withoutRecord(t: Tick, run: InstanceRun, server: Server | null, method: 'live' | 'cold'): Promise<void> {
+  if (!server) {
+    const s = await t.getServer(run.serverId);
+    if (!s) return t.complete(run, null, 'deleted during the drain');
+    if (landed(run, s)) return t.complete(run, s.host, 'no migration record seen; the host changed and the status is back');
+    return;
+  }
+  if (busyMoving(server, method)) return;
+  if (run.requestedAt !== null && t.now - run.requestedAt >= t.settings.requestGraceMs) {
+    t.failAttempt(run, (await t.failureReason(run, server)) ?? `no migration started within ${secs(t.settings.requestGraceMs)} of the request`);
+  }
+}
+
 async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Server | null): Promise<void> {
   const mig = attemptMigration(view, run);
   if (mig) trackMigration(run, mig);
-  if (!mig) {
-    if (!server) {
-      const s = await t.getServer(run.serverId);
-      if (!s) return t.complete(run, null, 'deleted during the drain');
-      if (landed(run, s)) return t.complete(run, s.host, 'no migration record seen; the host changed and the status is back');
-      return;
-    }
-    if (busyMoving(server, 'live')) return;
-    if (run.requestedAt !== null && t.now - run.requestedAt >= t.settings.requestGraceMs) {
-      const reason = (await t.failureReason(run, server)) ?? `no migration started within ${secs(t.settings.requestGraceMs)} of the request`;
-      t.failAttempt(run, reason);
-    }
-    return;
-  }
+  if (!mig) return withoutRecord(t, run, server, 'live');
   const st = mig.status.toLowerCase();
   if (LIVE_QUEUED.has(st)) {
     if (run.phase !== 'queued') {
@@ -172,19 +176,7 @@ async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Serv
 async function watchCold(t: Tick, run: InstanceRun, view: HostView, server: Server | null): Promise<void> {
   const mig = attemptMigration(view, run);
   if (mig) trackMigration(run, mig);
-  if (!mig) {
-    if (!server) {
-      const s = await t.getServer(run.serverId);
-      if (!s) return t.complete(run, null, 'deleted during the drain');
-      if (landed(run, s)) return t.complete(run, s.host, 'no migration record seen; the host changed and the status is back');
-      return;
-    }
-    if (busyMoving(server, 'cold')) return;
-    if (run.requestedAt !== null && t.now - run.requestedAt >= t.settings.requestGraceMs) {
-      t.failAttempt(run, (await t.failureReason(run, server)) ?? `no migration started within ${secs(t.settings.requestGraceMs)} of the request`);
-    }
-    return;
-  }
+  if (!mig) return withoutRecord(t, run, server, 'cold');
   const st = mig.status.toLowerCase();
   if (COLD_RUNNING.has(st)) {
     if (run.phase !== 'running') {

@@ -16,12 +16,12 @@
  * guard across machines is the service's disabled reason (the run's marker).
  */
 import type { RunCommand } from './schema.js';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { HostmaintError } from '../core/errors.js';
-import { fsyncDirSync, mkdirpSync } from './store.js';
+import { fsyncDirSync, mkdirpSync, writeFileAtomicSync, writeTempSync } from './store.js';
 
 export interface LockHolder {
   pid: number;
@@ -45,7 +45,6 @@ export interface HostLock {
   release(): void;
 }
 
-let seq = 0;
 
 export function lockFileFor(locksDir: string, host: string): string {
   const name = encodeURIComponent(host).replace(/%/g, '_');
@@ -107,14 +106,7 @@ function readHolder(file: string): { holder: LockHolder | null; raw: string | nu
 
 /** Create `file` with `text` only if it does not exist (link(2) is atomic and fails with EEXIST). */
 function createExclusive(file: string, text: string): boolean {
-  const tmp = `${file}.${process.pid}.${++seq}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const tmp = writeTempSync(file, text);
   try {
     linkSync(tmp, file);
     fsyncDirSync(path.dirname(file));
@@ -228,15 +220,7 @@ function makeLock(file: string, holder: LockHolder, tookOverFrom: LockHolder | n
     setRunId(runId: string) {
       if (released || runId === current.runId) return;
       const next = { ...current, runId };
-      const tmp = `${file}.${process.pid}.${++seq}.tmp`;
-      const fd = openSync(tmp, 'w', 0o600);
-      try {
-        writeSync(fd, JSON.stringify(next));
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, file);
+      writeFileAtomicSync(file, JSON.stringify(next));
       current = next;
     },
     release() {

@@ -59,8 +59,8 @@ export function mkdirpSync(dir: string, mode = 0o700): void {
   accessSync(abs, FS.F_OK);
 }
 
-/** Write a file atomically: temp file in the same directory, fsync, rename over, fsync the directory. */
-export function writeFileAtomicSync(file: string, text: string, mode = 0o600): void {
+/** `text` written and fsynced to a new temp file next to `file`; returns its path. */
+export function writeTempSync(file: string, text: string, mode = 0o600): string {
   const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
   const fd = openSync(tmp, 'w', mode);
   try {
@@ -69,6 +69,12 @@ export function writeFileAtomicSync(file: string, text: string, mode = 0o600): v
   } finally {
     closeSync(fd);
   }
+  return tmp;
+}
+
+/** Write a file atomically: temp file in the same directory, fsync, rename over, fsync the directory. */
+export function writeFileAtomicSync(file: string, text: string, mode = 0o600): void {
+  const tmp = writeTempSync(file, text, mode);
   try {
     renameSync(tmp, file);
   } catch (e) {
