@@ -57,7 +57,7 @@ describe('drainHost / undrainHost (library, on the in-memory cloud)', () => {
       assert.equal(e.runId, 'run-42');
       assert.equal(e.host, 'compute-01');
       assert.ok(!Number.isNaN(Date.parse(e.time)), 'ISO time');
-      JSON.stringify(e);
+      assert.deepEqual(JSON.parse(JSON.stringify(e)), e, `plain JSON: ${e.type}`);
     }
   });
 
