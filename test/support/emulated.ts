@@ -39,6 +39,7 @@ export interface HostOpts extends Partial<HostSpec> {
 
 export interface EmulatedOptions {
   hosts: Array<string | HostOpts>;
+  /** In the order Nova lists them (newest first). */
   servers?: ServerOpts[];
   /** Defaults of every host (the scenario's defaults.host). */
   hostDefaults?: Omit<HostSpec, 'name'>;
@@ -109,7 +110,8 @@ export function scenarioOf(o: EmulatedOptions): Scenario {
     flavors: [...flavors.values()],
     ...(o.serverGroups ? { server_groups: o.serverGroups } : {}),
     ...(o.aggregates ? { aggregates: o.aggregates } : {}),
-    instances: servers.map((s) => ({
+    // Created last to first: Nova lists the newest first, so hostmaint sees them in the order given.
+    instances: [...servers].reverse().map((s) => ({
       id: s.id,
       name: s.name ?? s.id,
       flavor: flavorName(s),
@@ -169,4 +171,25 @@ export function closer(): { track(c: Emulated): Emulated; closeAll(): Promise<vo
       for (const c of open.splice(0)) await c.close();
     },
   };
+}
+
+/** compute-01 .. compute-0N, each with `o[name]` on top of the defaults. */
+export function hostsN(n: number, o: Record<string, Partial<HostSpec>> = {}): HostOpts[] {
+  return Array.from({ length: n }, (_, i) => {
+    const name = `compute-0${i + 1}`;
+    return { name, ...o[name] };
+  });
+}
+
+/**
+ * Set a field of a provider's inventory, as an operator's `openstack resource
+ * provider inventory set` (PUT /resource_providers/{uuid}/inventories) would:
+ * e.g. a VCPU max_unit below the total. The provider generation moves on.
+ */
+export function setInventory(c: Emulated, host: string, rc: string, fields: { max_unit?: number; total?: number; reserved?: number; allocation_ratio?: number }): void {
+  const h = c.emu.state.cloud.hosts.get(host);
+  const inv = h?.inventories[rc];
+  if (!h || !inv) throw new Error(`setInventory: no ${rc} inventory on ${host}`);
+  Object.assign(inv, fields);
+  h.rpGeneration++;
 }
