@@ -68,7 +68,9 @@ const METHOD: Record<string, (r: RequestRecord) => boolean> = {
   listServices: (r) => r.method === 'GET' && /\/os-services$/.test(r.path),
   disableService: (r) => r.method === 'PUT' && r.path.includes('/os-services') && (r.body as { status?: string } | null)?.status === 'disabled',
   enableService: (r) => r.method === 'PUT' && r.path.includes('/os-services') && (r.body as { status?: string } | null)?.status === 'enabled',
-  listServers: (r) => r.method === 'GET' && /\/servers\/detail$/.test(r.path),
+  listServers: (r) => r.method === 'GET' && /\/servers\/detail$/.test(r.path) && r.query['deleted'] === undefined,
+  /** Its second request: the soft-deleted servers (the first is a listServers). */
+  listServersOnHost: (r) => r.method === 'GET' && /\/servers\/detail$/.test(r.path) && r.query['deleted'] === 'true',
   getServer: (r) => r.method === 'GET' && /\/servers\/[^/]+$/.test(r.path) && !r.path.endsWith('/detail'),
   liveMigrate: (r) => r.action === 'os-migrateLive',
   coldMigrate: (r) => r.action === 'migrate',
@@ -79,6 +81,9 @@ const METHOD: Record<string, (r: RequestRecord) => boolean> = {
   forceCompleteMigration: (r) => r.method === 'POST' && /\/servers\/[^/]+\/migrations\/[^/]+\/action$/.test(r.path),
   abortMigration: (r) => r.method === 'DELETE' && /\/servers\/[^/]+\/migrations\/[^/]+$/.test(r.path),
   listMigrations: (r) => r.method === 'GET' && /\/os-migrations$/.test(r.path),
+  listInstanceActions: (r) => r.method === 'GET' && /\/servers\/[^/]+\/os-instance-actions$/.test(r.path),
+  getInstanceAction: (r) => r.method === 'GET' && /\/servers\/[^/]+\/os-instance-actions\/[^/]+$/.test(r.path),
+  getProviderAllocations: (r) => r.method === 'GET' && /\/resource_providers\/[^/]+\/allocations$/.test(r.path),
   listHypervisors: (r) => r.method === 'GET' && /\/os-hypervisors(\/detail)?$/.test(r.path),
   listProviders: (r) => r.method === 'GET' && /\/resource_providers$/.test(r.path),
   getInventories: (r) => r.method === 'GET' && /\/resource_providers\/[^/]+\/inventories$/.test(r.path),
@@ -130,6 +135,7 @@ export async function emulated(o: EmulatedOptions): Promise<Emulated> {
   const clock = new VirtualClock();
   const emu = await startEmulator({ scenario: scenarioOf(o), clock, ...(o.faults ? { faults: o.faults } : {}) });
   const session = await connect(emulatorCloud(emu), { logger: memoryLogger(), clock, timeoutMs: 30_000 });
+  let closed = false;
   const mine = () => emu.requests.records.filter((r) => r.service === 'compute' || r.service === 'placement');
   const calls = (method: string): RequestRecord[] => {
     const m = METHOD[method];
@@ -144,8 +150,13 @@ export async function emulated(o: EmulatedOptions): Promise<Emulated> {
     calls,
     reset: () => emu.requests.clear(),
     close: async () => {
+      if (closed) return;
+      closed = true;
       await session.close();
-      await emu.stop();
+      // A test may have stopped the emulator itself (a cloud gone away).
+      await emu.stop().catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ERR_SERVER_NOT_RUNNING') throw e;
+      });
     },
   };
 }
