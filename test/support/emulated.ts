@@ -6,9 +6,8 @@
  * of the ComputeApi / PlacementApi method that sends them.
  */
 import { memoryLogger } from '../../src/core/log.js';
-import { startEmulator, VirtualClock, type Emulator, type FaultSpec, type HostSpec, type InstanceSpec, type Scenario } from '../../src/emulator/index.js';
+import { startEmulator, VirtualClock, type Emulator, type FaultSpec, type FlavorSpec, type HostSpec, type InstanceSpec, type RequestRecord, type Scenario } from '../../src/emulator/index.js';
 import type { InstanceStateName } from '../../src/emulator/scenario/spec.js';
-import type { RequestRecord } from '../../src/emulator/index.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import type { ActorDeps } from '../../src/actors/deps.js';
 import { emulatorCloud } from '../emulator/helpers.js';
@@ -101,7 +100,7 @@ function flavorName(s: ServerOpts): string {
 /** The scenario of `o`: hosts (default inventory 16 VCPU x4, 64 GiB, 1000 GB), one flavor per distinct size. */
 export function scenarioOf(o: EmulatedOptions): Scenario {
   const servers = o.servers ?? [];
-  const flavors = new Map<string, Scenario['flavors'] extends Array<infer F> | undefined ? F : never>();
+  const flavors = new Map<string, FlavorSpec>();
   for (const s of servers) {
     const name = flavorName(s);
     if (!flavors.has(name)) flavors.set(name, { name, vcpus: s.vcpus ?? 2, ram_mb: s.ramMb ?? 4096, disk_gb: s.diskGb ?? 20, ...(s.extraSpecs ? { extra_specs: s.extraSpecs } : {}) });
