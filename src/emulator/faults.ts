@@ -48,6 +48,8 @@ export interface HttpErrorFault extends RequestFaultBase {
   status?: number;
   /** Reply before handling (default: the request has no effect) or after handling ("after": the effect happened, the client sees an error). */
   when?: 'before' | 'after';
+  /** The error body's message (default: the service's generic one), e.g. a 409's "Instance x is locked". */
+  message?: string;
 }
 
 export interface ResetFault extends RequestFaultBase {
@@ -155,7 +157,7 @@ export const FAULT_SCHEMA = {
   oneOf: [
     {
       additionalProperties: false,
-      properties: { kind: { const: 'http-error' }, status: { type: 'integer', minimum: 400, maximum: 599 }, when: { enum: ['before', 'after'] }, ...reqBase },
+      properties: { kind: { const: 'http-error' }, status: { type: 'integer', minimum: 400, maximum: 599 }, when: { enum: ['before', 'after'] }, message: { type: 'string' }, ...reqBase },
     },
     { additionalProperties: false, properties: { kind: { const: 'reset' }, when: { enum: ['before', 'after'] }, ...reqBase } },
     { additionalProperties: false, required: ['ms'], properties: { kind: { const: 'delay' }, ms: { type: 'number', minimum: 0 }, ...reqBase } },

@@ -283,7 +283,7 @@ export async function startHttpServer(deps: ServerDeps, host: string, port: numb
     const faultNames: string[] = [];
     let resp: EmuResponse;
     let reset: 'before' | 'after' | null = null;
-    let errorFault: { status: number; when: 'before' | 'after' } | null = null;
+    let errorFault: { status: number; when: 'before' | 'after'; message?: string } | null = null;
     for (const f of fired) {
       faultNames.push(f.name ?? f.kind);
       if (f.kind === 'delay') {
@@ -292,7 +292,7 @@ export async function startHttpServer(deps: ServerDeps, host: string, port: numb
         await deps.clock.sleep(f.ms);
         hold.reenter();
       } else if (f.kind === 'reset') reset = f.when ?? 'before';
-      else errorFault = { status: f.status ?? 500, when: f.when ?? 'before' };
+      else errorFault = { status: f.status ?? 500, when: f.when ?? 'before', ...(f.message !== undefined ? { message: f.message } : {}) };
     }
     ereq.note.fault = faultNames.length > 0 ? faultNames.join(',') : undefined;
 
@@ -321,13 +321,13 @@ export async function startHttpServer(deps: ServerDeps, host: string, port: numb
     }
     try {
       if (errorFault?.when === 'before') {
-        resp = faultResponse(service, errorFault.status, requestId);
+        resp = faultResponse(service, errorFault.status, requestId, errorFault.message);
       } else if (badJson) {
         resp = badJsonResponse(service, requestId);
       } else {
         deps.beforeRequest();
         resp = await deps.dispatch(ereq);
-        if (errorFault) resp = faultResponse(service, errorFault.status, requestId);
+        if (errorFault) resp = faultResponse(service, errorFault.status, requestId, errorFault.message);
       }
     } catch (e) {
       deps.logger.error('emulator: handler failed', { path, error: (e as Error).stack ?? String(e) });

@@ -58,7 +58,8 @@ export interface HostState {
   forcedDown: boolean;
   /** Model time the service stopped heartbeating (process died), or null. */
   heartbeatStoppedAt: number | null;
-  address: string;
+  /** host_ip (nullable in Nova's ComputeNode). */
+  address: string | null;
   port: number | null;
   hypervisorType: string;
   /** Live migrations running from this host (slots in use). */

@@ -43,6 +43,15 @@ describe('emulator: faults', () => {
     assert.equal(emu.state.migrations({ serverId: id }).length, 1, 'the failed calls had no effect');
   });
 
+  it('http-error with a message: the error body says it, under the status Nova names it by', async () => {
+    emu.inject({ kind: 'http-error', status: 409, message: 'Instance vm-01 is locked', count: 1, match: { action: 'os-migrateLive' } });
+    const id = serverId(emu, 'vm-01');
+    const r = await c.post(`${C}/servers/${id}/action`, liveMigrate());
+    assert.equal(r.status, 409);
+    assert.deepEqual(r.body, { conflictingRequest: { code: 409, message: 'Instance vm-01 is locked' } });
+    assert.equal(emu.state.migrations({ serverId: id }).length, 0, 'before: no effect');
+  });
+
   it('http-error with when=after: the action took effect but the client saw a 500', async () => {
     emu.inject({ kind: 'http-error', status: 500, count: 1, when: 'after', match: { action: 'os-migrateLive' } });
     const id = serverId(emu, 'vm-01');

@@ -8,6 +8,11 @@
  * - lets a test set the negotiated microversion;
  * - throws HttpError exactly as the real client maps failures, so the code
  *   under test sees the same error kinds.
+ *
+ * A stub on purpose: the typed compute and placement clients are tested one
+ * request at a time below HTTP, on the exact request they build and on Nova's
+ * and Placement's recorded answers (test/fixtures/); the emulator, the tests'
+ * cloud double (test/support/emulated.ts), answers through the whole stack.
  */
 import { HttpError, type ErrorKind } from '../../src/core/errors.js';
 import {

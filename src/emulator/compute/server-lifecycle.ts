@@ -32,7 +32,7 @@ export class ServerLifecycle extends NovaPart {
     super(p);
   }
 
-  /** The scenario's instances, on their hosts (BUILD ones finish booting after boot_ms). */
+  /** The scenario's instances, on their hosts (BUILD ones, placed or not, finish booting after boot_ms). */
   load(sc: Scenario, identity: Identity, flavors: Flavors, images: Images): void {
     const now = this.now;
     for (const spec of sc.instances ?? []) {
@@ -72,6 +72,8 @@ export class ServerLifecycle extends NovaPart {
       if (host) {
         this.servers.setHost(s, host);
         this.placement.allocate(s.id, host, s.flavor, 'INSTANCE', s.projectId, s.userId);
+        // Building on its host (task_state spawning): the spawn ends ACTIVE, as compute's _build_and_run_instance does.
+        if (state.vm === 'building') s.pendingTimer = this.engine.after(this.timings.bootMs, `spawn ${s.name}`, () => ((s.pendingTimer = null), this.finishBoot(s, null)));
       } else if (state.vm === 'building') {
         s.pendingTimer = this.engine.after(this.timings.bootMs, `boot ${s.name}`, () => this.finishBoot(s, null));
       }

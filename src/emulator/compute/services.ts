@@ -91,7 +91,7 @@ export class Services {
         disabledReason: h.status === 'disabled' ? (h.disabled_reason ?? null) : null,
         forcedDown: h.forced_down,
         heartbeatStoppedAt: h.state === 'down' ? now - this.serviceDownTimeMs - this.reportIntervalMs : null,
-        address: h.address ?? '127.0.0.1',
+        address: h.address === null ? null : (h.address ?? '127.0.0.1'),
         port: h.port ?? null,
         hypervisorType: h.hypervisor_type,
         activeOut: new Set(),

@@ -31,7 +31,7 @@ const HOST_PROPS = {
   disabled_reason: { type: ['string', 'null'], maxLength: 255 },
   state: { enum: ['up', 'down'] },
   forced_down: { type: 'boolean' },
-  address: str,
+  address: { type: ['string', 'null'], minLength: 1 },
   port: { type: 'integer', minimum: 1, maximum: 65535 },
   hypervisor_type: str,
   traits: { type: 'array', items: { type: 'string', pattern: '^[A-Z0-9_]+$' } },

@@ -37,8 +37,8 @@ export interface HostSpec {
   disabled_reason?: string | null;
   state?: 'up' | 'down';
   forced_down?: boolean;
-  /** host_ip of the hypervisor (for reachability checks). */
-  address?: string;
+  /** host_ip of the hypervisor (for reachability checks); null: Nova has none (ComputeNode.host_ip is nullable). Default 127.0.0.1. */
+  address?: string | null;
   port?: number;
   hypervisor_type?: string;
   traits?: string[];

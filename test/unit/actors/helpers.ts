@@ -1,68 +1,51 @@
-import { memoryLogger } from '../../../src/core/log.js';
+/**
+ * The migration pool's tests drive poolTick poll after poll against the
+ * emulator (test/support/emulated.ts): hostmaint's real clients over HTTP, the
+ * cloud and hostmaint on one VirtualClock, each poll `pollMs` of it apart.
+ */
 import type { ActorDeps } from '../../../src/actors/deps.js';
 import { poolTick } from '../../../src/actors/pool.js';
 import { isTerminal, newRun } from '../../../src/machines/pool.js';
-import type { AllocationCandidates } from '../../../src/openstack/types.js';
 import type { DrainEventDraft } from '../../../src/machines/events.js';
 import type { InstanceRun, PoolSettings } from '../../../src/machines/actor-io.js';
 import type { MoveMethod } from '../../../src/machines/records.js';
-import { FakeCloud } from '../../support/fake-cloud.js';
+import type { ComputeApi } from '../../../src/openstack/api.js';
+import { actorDeps, closer, emulated, hostsN, type Emulated, type EmulatedOptions, type ServerOpts } from '../../support/emulated.js';
 
-const realistic = new WeakSet<FakeCloud>();
+export { actorDeps as deps };
 
 /**
- * Give the fake cloud Placement's allocation candidates (the shared fake
- * answers none): every enabled provider where the request fits (capacity,
- * max_unit, min_unit, step_size), with summaries of all its resource classes,
- * as Placement 1.27+ answers. Calls are recorded like the fake's own.
+ * Live migrations of about 27 s for a 4 GiB guest (4096 MB copied at 200 MB/s
+ * while 50 MB/s are dirtied), cold ones of 20 s, offloads of 5 s: a poll every
+ * 5 s sees each one queued, running and done.
  */
-export function withAllocationCandidates(cloud: FakeCloud): FakeCloud {
-  if (realistic.has(cloud)) return cloud;
-  realistic.add(cloud);
-  const inner = cloud as unknown as { call<T>(m: string, a: unknown[], fn: () => T): Promise<T>; usedOn(h: string): Record<string, number> };
-  cloud.placement.getAllocationCandidates = (q) =>
-    inner.call('getAllocationCandidates', [q], (): AllocationCandidates => {
-      const allocationRequests: AllocationCandidates['allocationRequests'] = [];
-      const providerSummaries: AllocationCandidates['providerSummaries'] = {};
-      const forbidDisabled = (q.required ?? []).includes('!COMPUTE_STATUS_DISABLED');
-      for (const svc of cloud.services) {
-        const inv = cloud.inventories.get(svc.host);
-        if (!inv || (forbidDisabled && svc.status === 'disabled')) continue;
-        const used = inner.usedOn(svc.host);
-        const cap = (rc: string) => Math.trunc((inv[rc]!.total - inv[rc]!.reserved) * inv[rc]!.allocationRatio);
-        const fits = Object.entries(q.resources).every(([rc, n]) => {
-          const i = inv[rc];
-          return !!i && n <= i.maxUnit && n >= i.minUnit && n % i.stepSize === 0 && (used[rc] ?? 0) + n <= cap(rc);
-        });
-        if (!fits) continue;
-        const uuid = `rp-${svc.host}`;
-        allocationRequests.push({ [uuid]: { ...q.resources } });
-        const resources: Record<string, { capacity: number; used: number }> = {};
-        for (const rc of Object.keys(inv)) resources[rc] = { capacity: cap(rc), used: used[rc] ?? 0 };
-        providerSummaries[uuid] = { resources, traits: [], rootProviderUuid: uuid, parentProviderUuid: null };
-      }
-      return { allocationRequests, providerSummaries };
-    });
-  return cloud;
+export const POOL_MODEL = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, bandwidth_mbps: 200, dirty_rate_mbps: 50, cold_migration_ms: 20_000, confirm_ms: 500, action_ms: 5000 };
+
+export const clouds = closer();
+
+/** compute-01 (to drain) + compute-02..N (one live-migration slot each), with `servers` (on compute-01 unless said). */
+export async function cloudWith(hosts = 3, servers: ServerOpts[] = [], o: Partial<EmulatedOptions> = {}): Promise<Emulated> {
+  return clouds.track(await emulated({ hosts: hostsN(hosts), servers, migration: POOL_MODEL, ...o }));
 }
 
-export function deps(cloud: FakeCloud, o: Partial<ActorDeps> = {}): ActorDeps {
-  withAllocationCandidates(cloud);
-  return {
-    compute: cloud.compute,
-    placement: cloud.placement,
-    logger: memoryLogger(),
-    clock: cloud.clock,
-    net: { resolve: async () => '192.0.2.10', routeTo: async () => null, probeTcp: async () => true },
-    ...o,
-  };
+/** Migration statuses that are over (Nova's final ones). */
+const OVER = new Set(['completed', 'confirmed', 'error', 'failed', 'cancelled', 'reverted', 'done']);
+
+/** Live migrations Nova has not finished (accepted, queued, preparing, running, post-migrating). */
+export function unfinished(c: Emulated): number {
+  return c.emu.state.migrations().filter((m) => !OVER.has(m.status)).length;
 }
 
-/** compute-01 (to drain) + compute-02..N, default inventories. */
-export function cloudWith(hosts = 3): FakeCloud {
-  const c = new FakeCloud();
-  for (let i = 1; i <= hosts; i++) c.addHost(`compute-0${i}`);
-  return c;
+/** The real ComputeApi, with `after` called once each live-migration request returned (a spy: nothing is stubbed). */
+export function spyLiveMigrate(c: Emulated, after: () => void): ComputeApi {
+  const api = c.session.compute;
+  return Object.assign(Object.create(api) as ComputeApi, {
+    liveMigrate: async (...args: Parameters<ComputeApi['liveMigrate']>) => {
+      const r = await api.liveMigrate(...args);
+      after();
+      return r;
+    },
+  });
 }
 
 export const SETTINGS: PoolSettings = { concurrency: 2, retries: 2, stallTimeoutMs: 60_000, migrationTimeoutMs: 3_600_000, onTimeout: 'abort', requestGraceMs: 30_000 };
@@ -79,8 +62,8 @@ export interface Driven {
   callsPerTick: number[];
 }
 
-/** Run poll after poll (pollMs apart on the fake clock) until the pool is finished. */
-export async function drive(cloud: FakeCloud, instances: InstanceRun[], settings: Partial<PoolSettings> = {}, pollMs = 5000, maxTicks = 500, d = deps(cloud)): Promise<Driven> {
+/** Run poll after poll (pollMs apart on the shared clock) until the pool is finished. */
+export async function drive(cloud: Emulated, instances: InstanceRun[], settings: Partial<PoolSettings> = {}, pollMs = 5000, maxTicks = 500, d: ActorDeps = actorDeps(cloud)): Promise<Driven> {
   let pool = instances;
   const events: DrainEventDraft[] = [];
   const callsPerTick: number[] = [];
@@ -92,7 +75,7 @@ export async function drive(cloud: FakeCloud, instances: InstanceRun[], settings
     pool = out.instances;
     events.push(...out.events);
     if (pool.every(isTerminal)) return { instances: pool, events, ticks: tick, callsPerTick };
-    cloud.clock.advance(pollMs);
+    await cloud.clock.sleep(pollMs);
   }
   throw new Error(`pool did not finish: ${JSON.stringify(pool.map((r) => [r.serverId, r.phase]))}`);
 }

@@ -2,35 +2,35 @@ import { strict as assert } from 'node:assert';
 import { MAX_IN_FLIGHT, PROGRESS_READS_PER_POLL, poolTick, slotsSeen } from '../../../src/actors/pool.js';
 import type { Migration } from '../../../src/openstack/types.js';
 import type { InstanceRun } from '../../../src/machines/actor-io.js';
-import { conflict, networkError, unknownOutcome } from '../../support/fake-cloud.js';
-import { cloudWith, deps, drive, run, SETTINGS } from './helpers.js';
-import { HttpError } from '../../../src/core/errors.js';
+import type { Emulated } from '../../support/emulated.js';
+import { cloudWith, clouds, deps, drive, run, SETTINGS, spyLiveMigrate, unfinished } from './helpers.js';
 
 const types = (events: Array<{ type: string }>) => events.map((e) => e.type);
+/** The host each live-migration request asked for (null: the scheduler chooses). */
+const requestedHosts = (c: Emulated) => c.calls('liveMigrate').map((r) => (r.body as { 'os-migrateLive': { host: string | null } })['os-migrateLive'].host);
+const server = (c: Emulated, id: string) => c.emu.state.server(id)!;
+/** Progress reads of one server's migrations. */
+const readsOf = (c: Emulated, id: string) => c.calls('getServerMigration').filter((r) => r.path.includes(`/servers/${id}/`)).length;
 
-describe('actors/pool (one poll of the migration pool)', () => {
+describe('actors/pool (one poll of the migration pool, on the emulator)', () => {
+  afterEach(() => clouds.closeAll());
+
   it('live-migrates every instance, at most `concurrency` in flight, queued behind the source slot', async () => {
-    const cloud = cloudWith(3);
-    for (const id of ['a', 'b', 'c']) cloud.addServer({ id });
+    const cloud = await cloudWith(3, [{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     let maxInFlight = 0;
-    const orig = cloud.compute.liveMigrate;
-    cloud.compute.liveMigrate = async (id, args, o) => {
-      const r = await orig(id, args, o);
-      maxInFlight = Math.max(maxInFlight, cloud.migs.filter((m) => cloud.unfinished(m.m)).length);
-      return r;
-    };
-    const out = await drive(cloud, ['a', 'b', 'c'].map((id) => run(id)));
+    const compute = spyLiveMigrate(cloud, () => (maxInFlight = Math.max(maxInFlight, unfinished(cloud))));
+    const out = await drive(cloud, ['a', 'b', 'c'].map((id) => run(id)), {}, 5000, 500, deps(cloud, { compute }));
     assert.equal(maxInFlight, 2);
     for (const r of out.instances) {
       assert.equal(r.phase, 'done', r.serverId);
       assert.equal(r.attempts, 1);
       assert.ok(r.to && r.to !== 'compute-01');
-      assert.equal(cloud.server(r.serverId).host, r.to);
-      assert.equal(cloud.server(r.serverId).status, 'ACTIVE');
+      assert.equal(server(cloud, r.serverId).host, r.to);
+      assert.equal(server(cloud, r.serverId).status, 'ACTIVE');
       assert.equal(r.migrationIds.length, 1);
     }
     assert.equal(cloud.count('liveMigrate'), 3);
-    assert.deepEqual(cloud.calls.filter((c) => c.method === 'liveMigrate').map((c) => c.args[1]), [null, null, null], 'the scheduler chooses');
+    assert.deepEqual(requestedHosts(cloud), [null, null, null], 'the scheduler chooses');
     const ev = types(out.events);
     assert.ok(ev.includes('migration-queued'), 'the second waits for the compute slot: shown as queued');
     assert.ok(ev.includes('migration-progress'));
@@ -40,19 +40,24 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('polls economically: per poll one listMigrations, the server listing only when a request may follow, per-server calls only for running migrations', async () => {
-    const cloud = cloudWith(3);
     const ids = Array.from({ length: 12 }, (_, i) => `vm-${i}`);
-    for (const id of ids) cloud.addServer({ id, vcpus: 1, ramMb: 512 });
+    // About 20 s each (512 MB at 200 MB/s while 175 MB/s are dirtied): a migration spans several polls.
+    const cloud = await cloudWith(3, ids.map((id) => ({ id, vcpus: 1, ramMb: 512, migration: { dirty_rate_mbps: 175 } })));
+    const methods = ['listServers', 'listServersOnHost', 'listMigrations', 'getServerMigration', 'liveMigrate', 'getServer', 'listInstanceActions', 'getInstanceAction'];
     const perTick: Array<Record<string, number>> = [];
     const d = deps(cloud);
     let pool = ids.map((id) => run(id));
     for (let i = 0; i < 400 && !pool.every((r) => r.phase === 'done' || r.phase === 'failed'); i++) {
-      const before = cloud.calls.length;
+      const before = Object.fromEntries(methods.map((m) => [m, cloud.count(m)]));
+      const all = cloud.count();
       pool = (await poolTick(d, { runId: 'r', host: 'compute-01', instances: pool, settings: { ...SETTINGS, concurrency: 3 }, watch: null })).instances;
       const counts: Record<string, number> = {};
-      for (const c of cloud.calls.slice(before)) counts[c.method] = (counts[c.method] ?? 0) + 1;
+      for (const m of methods) if (cloud.count(m) > before[m]!) counts[m] = cloud.count(m) - before[m]!;
+      // Any other request of this poll, under its path (none is expected).
+      const named = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (cloud.count() - all > named) counts.other = cloud.count() - all - named;
       perTick.push(counts);
-      cloud.clock.advance(5000);
+      await cloud.clock.sleep(5000);
     }
     assert.ok(pool.every((r) => r.phase === 'done'));
     for (const t of perTick) {
@@ -71,47 +76,39 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it("bound 'waiting' (drains): keeps `concurrency` requests queued ahead of the running one, so a freed slot is taken at once", async () => {
-    const cloud = cloudWith(3);
     const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
-    for (const id of ids) cloud.addServer({ id });
+    const cloud = await cloudWith(3, ids.map((id) => ({ id })));
     let maxInFlight = 0;
-    const orig = cloud.compute.liveMigrate;
-    cloud.compute.liveMigrate = async (id, args, o) => {
-      const r = await orig(id, args, o);
-      maxInFlight = Math.max(maxInFlight, cloud.migs.filter((m) => cloud.unfinished(m.m)).length);
-      return r;
-    };
-    // 20 s per migration, polls every 5 s: the slot frees between polls.
-    const out = await drive(cloud, ids.map((id) => run(id)), { bound: 'waiting', concurrency: 2 });
+    const compute = spyLiveMigrate(cloud, () => (maxInFlight = Math.max(maxInFlight, unfinished(cloud))));
+    // About 28 s per migration, polls every 5 s: the slot frees between polls.
+    const out = await drive(cloud, ids.map((id) => run(id)), { bound: 'waiting', concurrency: 2 }, 5000, 500, deps(cloud, { compute }));
     assert.ok(out.instances.every((r) => r.phase === 'done'));
     assert.equal(maxInFlight, 3, 'one running (the source has one slot) + two waiting');
-    const runs = cloud.migs.map((m) => ({ start: m.runStart!, end: Date.parse(m.m.updatedAt!) })).sort((a, b) => a.start - b.start);
+    // A migration takes the source's slot when compute_pre_live_migration starts; it frees it when it is completed.
+    const runs = cloud.emu.state
+      .migrations({ type: 'live-migration' })
+      .map((m) => {
+        const action = cloud.emu.state.instanceActions(m.serverId).find((a) => a.action === 'live-migration')!;
+        return { start: action.events.find((e) => e.event === 'compute_pre_live_migration')!.startTime, end: m.updatedAt };
+      })
+      .sort((a, b) => a.start - b.start);
     for (let i = 1; i < runs.length; i++) assert.equal(runs[i]!.start, runs[i - 1]!.end, `migration ${i + 1} starts the moment the slot frees`);
   });
 
   it("bound 'waiting' never has more than maxInFlight in flight (computes that run any number at once)", async () => {
     // Three sources with a free slot each: whatever is requested runs at once, so nothing ever waits.
-    const cloud = cloudWith(6);
-    const runs = [];
-    for (let i = 0; i < 6; i++) {
-      const src = `compute-0${(i % 3) + 1}`;
-      cloud.addServer({ id: `v${i}`, host: src });
-      runs.push(run(`v${i}`, 'live', { source: src }));
-    }
+    const src = (i: number) => `compute-0${(i % 3) + 1}`;
+    const unlimited = { hostDefaults: { max_concurrent_live_migrations: 0 } };
+    const cloud = await cloudWith(6, Array.from({ length: 6 }, (_, i) => ({ id: `v${i}`, host: src(i) })), unlimited);
+    const runs = Array.from({ length: 6 }, (_, i) => run(`v${i}`, 'live', { source: src(i) }));
     let maxInFlight = 0;
-    const orig = cloud.compute.liveMigrate;
-    cloud.compute.liveMigrate = async (id, args, o) => {
-      const r = await orig(id, args, o);
-      maxInFlight = Math.max(maxInFlight, cloud.migs.filter((m) => cloud.unfinished(m.m)).length);
-      return r;
-    };
-    const out = await drive(cloud, runs, { bound: 'waiting', concurrency: 1, maxInFlight: 2 });
+    const compute = spyLiveMigrate(cloud, () => (maxInFlight = Math.max(maxInFlight, unfinished(cloud))));
+    const out = await drive(cloud, runs, { bound: 'waiting', concurrency: 1, maxInFlight: 2 }, 5000, 500, deps(cloud, { compute }));
     assert.ok(out.instances.every((r) => r.phase === 'done'));
     assert.equal(maxInFlight, 2);
     assert.equal(MAX_IN_FLIGHT, 16, 'the default guard');
     // maxInFlight is never below concurrency.
-    const c2 = cloudWith(3);
-    for (const id of ['a', 'b', 'c', 'd']) c2.addServer({ id });
+    const c2 = await cloudWith(3, ['a', 'b', 'c', 'd'].map((id) => ({ id })));
     await poolTick(deps(c2), { runId: 'r', host: 'compute-01', instances: ['a', 'b', 'c', 'd'].map((id) => run(id)), settings: { ...SETTINGS, bound: 'waiting', concurrency: 4, maxInFlight: 3 }, watch: null });
     assert.equal(c2.count('liveMigrate'), 4);
   });
@@ -129,21 +126,19 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('reads progress for at most one running migration per poll, oldest read first, and still catches a stall in time', async () => {
-    const cloud = cloudWith(4);
-    cloud.addServer({ id: 'a' });
-    cloud.addServer({ id: 'b', host: 'compute-02' });
-    cloud.addServer({ id: 'c', host: 'compute-03' });
-    cloud.script('a', { runMs: 120_000 });
-    cloud.script('b', { runMs: 120_000 });
-    cloud.script('c', { outcome: 'stall', stallAt: 0.2 }, { runMs: 20_000 });
+    // a and b: busy guests (4096 MB at 200 MB/s while 166 MB/s are dirtied: about two minutes); c stalls once, then moves.
+    const busy = { dirty_rate_mbps: 166 };
+    const cloud = await cloudWith(4, [{ id: 'a', migration: busy }, { id: 'b', host: 'compute-02', migration: busy }, { id: 'c', host: 'compute-03' }], {
+      faults: [{ kind: 'migration-stall', server: 'c', count: 1 }],
+    });
     const runs = [run('a'), run('b', 'live', { source: 'compute-02' }), run('c', 'live', { source: 'compute-03' })];
     const out = await drive(cloud, runs, { stallTimeoutMs: 60_000 });
     assert.ok(out.instances.every((r) => r.phase === 'done'));
-    const reads = cloud.calls.filter((c) => c.method === 'getServerMigration');
+    const reads = cloud.calls('getServerMigration');
     assert.ok(out.callsPerTick.length > 0);
     // Three running at once for ~24 polls: one read per poll, plus a rare overdue one.
     assert.ok(reads.length <= out.ticks * PROGRESS_READS_PER_POLL + 6, `${reads.length} progress reads in ${out.ticks} polls`);
-    const perServer = (id: string) => reads.filter((c) => c.args[0] === id).length;
+    const perServer = (id: string) => readsOf(cloud, id);
     assert.ok(perServer('a') >= 5 && perServer('b') >= 5, 'each running migration is read regularly');
     const c = out.instances.find((r) => r.serverId === 'c')!;
     assert.equal(c.attempts, 2, 'the stalled one was aborted and retried');
@@ -152,9 +147,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('stalled migration: aborted after stallTimeoutMs (default policy), then retried and done', async () => {
-    const cloud = cloudWith(3);
-    cloud.addServer({ id: 'a' });
-    cloud.script('a', { outcome: 'stall', stallAt: 0.4 }, {});
+    const cloud = await cloudWith(3, [{ id: 'a' }], { faults: [{ kind: 'migration-stall', server: 'a', count: 1 }] });
     const out = await drive(cloud, [run('a')], { stallTimeoutMs: 60_000 });
     const r = out.instances[0]!;
     assert.equal(r.phase, 'done');
@@ -169,9 +162,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('onTimeout=force-complete forces a stalled migration once, and it completes', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    cloud.script('a', { outcome: 'stall' });
+    const cloud = await cloudWith(2, [{ id: 'a' }], { faults: [{ kind: 'migration-stall', server: 'a' }] });
     const out = await drive(cloud, [run('a')], { stallTimeoutMs: 60_000, onTimeout: 'force-complete' });
     assert.equal(out.instances[0]!.phase, 'done');
     assert.equal(out.instances[0]!.attempts, 1);
@@ -181,44 +172,47 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('onTimeout=wait warns once and keeps waiting', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    cloud.script('a', { outcome: 'stall' });
+    const cloud = await cloudWith(2, [{ id: 'a' }], { faults: [{ kind: 'migration-stall', server: 'a' }] });
     await assert.rejects(drive(cloud, [run('a')], { stallTimeoutMs: 30_000, onTimeout: 'wait' }, 5000, 60), /did not finish/);
     assert.equal(cloud.count('abortMigration') + cloud.count('forceCompleteMigration'), 0);
-    assert.equal(cloud.migs[0]!.m.status, 'running');
+    assert.equal(cloud.emu.state.migrations()[0]!.status, 'running');
   });
 
   it('a migration over migrationTimeoutMs is aborted even while progressing', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    cloud.script('a', { runMs: 600_000 }, { runMs: 10_000 });
-    const out = await drive(cloud, [run('a')], { migrationTimeoutMs: 120_000, stallTimeoutMs: 600_000 });
+    // A busy guest: 4096 MB at 200 MB/s while 195 MB/s are dirtied (progressing, over ten minutes); once aborted, its workload goes quiet.
+    const cloud = await cloudWith(2, [{ id: 'a', migration: { dirty_rate_mbps: 195 } }]);
+    const api = cloud.session.compute;
+    const compute = Object.assign(Object.create(api) as typeof api, {
+      abortMigration: async (...args: Parameters<typeof api.abortMigration>) => {
+        const r = await api.abortMigration(...args);
+        cloud.emu.state.cloud.servers.get('a')!.dirtyRateMbps = 0;
+        return r;
+      },
+    });
+    const out = await drive(cloud, [run('a')], { migrationTimeoutMs: 120_000, stallTimeoutMs: 600_000 }, 5000, 500, deps(cloud, { compute }));
     assert.equal(out.instances[0]!.attempts, 2);
     assert.match(out.instances[0]!.errors[0]!, /running for \d+ min, over the 2 min limit; aborted/);
   });
 
   it('a failed migration is read for its reason, retried `retries` times, then failed; the instance stays where it was', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    cloud.script('a', { outcome: 'error', details: 'Migration pre-check error: CPU doesn\'t have compatibility.' });
+    const cloud = await cloudWith(2, [{ id: 'a' }], {
+      faults: [{ kind: 'migration-fail', phase: 'precheck', server: 'a', count: 3, message: "Migration pre-check error: CPU doesn't have compatibility." }],
+    });
     const out = await drive(cloud, [run('a')], { retries: 2 });
     const r = out.instances[0]!;
     assert.equal(r.phase, 'failed');
     assert.equal(r.attempts, 3);
     assert.equal(r.errors.length, 3);
     assert.match(r.errors[2]!, /attempt 3: migration error: conductor_live_migrate_instance: Migration pre-check error: CPU doesn't have compatibility\./);
-    assert.equal(cloud.server('a').host, 'compute-01');
-    assert.equal(cloud.server('a').status, 'ACTIVE');
+    assert.equal(server(cloud, 'a').host, 'compute-01');
+    assert.equal(server(cloud, 'a').status, 'ACTIVE');
     assert.equal(types(out.events).filter((t) => t === 'migration-retried').length, 2);
     const failed = out.events.find((e) => e.type === 'migration-failed');
     assert.ok(failed && failed.type === 'migration-failed' && failed.attempts === 3);
   });
 
   it('does not retry an instance a failure left in ERROR', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    cloud.script('a', { outcome: 'error-to-ERROR', details: 'libvirtError: internal error' });
+    const cloud = await cloudWith(2, [{ id: 'a' }], { faults: [{ kind: 'migration-error', server: 'a', message: 'libvirtError: internal error' }] });
     const out = await drive(cloud, [run('a')]);
     assert.equal(out.instances[0]!.phase, 'failed');
     assert.equal(out.instances[0]!.attempts, 1);
@@ -226,9 +220,8 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('an unknown-outcome POST that landed is reconciled, never sent twice', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    cloud.fail('liveMigrate', unknownOutcome(), true);
+    // The connection drops after Nova accepted the request: the client cannot know it landed.
+    const cloud = await cloudWith(2, [{ id: 'a' }], { faults: [{ kind: 'reset', when: 'after', match: { action: 'os-migrateLive' }, count: 1 }] });
     const out = await drive(cloud, [run('a')]);
     assert.equal(out.instances[0]!.phase, 'done');
     assert.equal(out.instances[0]!.attempts, 1);
@@ -236,9 +229,8 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('an unknown-outcome POST that did not land fails the attempt after the grace period, then retries', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    cloud.fail('liveMigrate', unknownOutcome(), false);
+    // The connection drops once the request was sent, before Nova handled it.
+    const cloud = await cloudWith(2, [{ id: 'a' }], { faults: [{ kind: 'reset', when: 'before', match: { action: 'os-migrateLive' }, count: 1 }] });
     const out = await drive(cloud, [run('a')], { requestGraceMs: 30_000 });
     assert.equal(out.instances[0]!.phase, 'done');
     assert.equal(out.instances[0]!.attempts, 2);
@@ -247,8 +239,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('is safe to repeat: re-running a poll whose output was lost adopts the migration instead of POSTing again', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
+    const cloud = await cloudWith(2, [{ id: 'a' }]);
     const d = deps(cloud);
     const input = { runId: 'r', host: 'compute-01', instances: [run('a')], settings: SETTINGS, watch: null };
     await poolTick(d, input); // POSTs; then the process "crashes" before the result is saved
@@ -263,8 +254,7 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('an instance already gone from the host is done without a request', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a', host: 'compute-02' });
+    const cloud = await cloudWith(2, [{ id: 'a', host: 'compute-02' }]);
     const out = await drive(cloud, [run('a')]);
     assert.equal(out.instances[0]!.phase, 'done');
     assert.equal(out.instances[0]!.to, 'compute-02');
@@ -273,9 +263,8 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('an instance already moving (task_state migrating) is watched, not requested', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    await cloud.compute.liveMigrate('a', { host: null }); // someone else started it
+    const cloud = await cloudWith(2, [{ id: 'a' }]);
+    await cloud.session.compute.liveMigrate('a', { host: null }); // someone else started it
     cloud.reset();
     const out = await drive(cloud, [run('a')]);
     assert.equal(out.instances[0]!.phase, 'done');
@@ -284,22 +273,19 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('cold-migrates a SHUTOFF instance, confirms the resize, ends SHUTOFF on the new host', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'c', status: 'SHUTOFF' });
+    const cloud = await cloudWith(2, [{ id: 'c', status: 'SHUTOFF' }]);
     const out = await drive(cloud, [run('c', 'cold')]);
     assert.equal(out.instances[0]!.phase, 'done');
-    assert.equal(cloud.server('c').host, 'compute-02');
-    assert.equal(cloud.server('c').status, 'SHUTOFF');
+    assert.equal(server(cloud, 'c').host, 'compute-02');
+    assert.equal(server(cloud, 'c').status, 'SHUTOFF');
     assert.equal(cloud.count('coldMigrate'), 1);
     assert.equal(cloud.count('confirmResize'), 1);
-    assert.equal(cloud.migs[0]!.m.status, 'confirmed');
+    assert.equal(cloud.emu.state.migrations({ type: 'migration' })[0]!.status, 'confirmed');
   });
 
   it('a confirm-resize refused with a 503 (not applied) is sent again at the next poll, not after the grace period', async () => {
     const elapsed = async (fault: boolean): Promise<{ ms: number; confirms: number; phase: string }> => {
-      const cloud = cloudWith(2);
-      cloud.addServer({ id: 'c', status: 'SHUTOFF' });
-      if (fault) cloud.fail('confirmResize', new HttpError('unavailable', 'Service Unavailable', { status: 503, method: 'POST', url: 'fake://', service: 'compute' }, { retryable: true }));
+      const cloud = await cloudWith(2, [{ id: 'c', status: 'SHUTOFF' }], fault ? { faults: [{ kind: 'http-error', status: 503, match: { action: 'confirmResize' }, count: 1 }] } : {});
       const start = cloud.clock.now();
       const out = await drive(cloud, [run('c', 'cold')], {}, 5000);
       return { ms: cloud.clock.now() - start, confirms: cloud.count('confirmResize'), phase: out.instances[0]!.phase };
@@ -313,36 +299,30 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('a confirm-resize whose answer was lost is not repeated before the grace period', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'c', status: 'SHUTOFF' });
-    cloud.fail('confirmResize', new HttpError('unknown-outcome', 'timed out', { status: 0, method: 'POST', url: 'fake://', service: 'compute' }), true);
+    const cloud = await cloudWith(2, [{ id: 'c', status: 'SHUTOFF' }], { faults: [{ kind: 'reset', when: 'after', match: { action: 'confirmResize' }, count: 1 }] });
     const out = await drive(cloud, [run('c', 'cold')]);
     assert.equal(out.instances[0]!.phase, 'done');
     assert.equal(cloud.count('confirmResize'), 1);
   });
 
   it('shelve-offloads a SHELVED instance until SHELVED_OFFLOADED', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 's', status: 'SHELVED' });
+    const cloud = await cloudWith(2, [{ id: 's', status: 'SHELVED' }]);
     const out = await drive(cloud, [run('s', 'offload')]);
     assert.equal(out.instances[0]!.phase, 'done');
     assert.equal(out.instances[0]!.to, null);
-    assert.equal(cloud.server('s').status, 'SHELVED_OFFLOADED');
-    assert.equal(cloud.server('s').host, null);
+    assert.equal(server(cloud, 's').status, 'SHELVED_OFFLOADED');
+    assert.equal(server(cloud, 's').host, null);
   });
 
   it('pinned hosts are requested in order, the next one on retry (Nova still validates)', async () => {
-    const cloud = cloudWith(4);
-    cloud.addServer({ id: 'a' });
-    cloud.script('a', { outcome: 'error' }, {});
+    const cloud = await cloudWith(4, [{ id: 'a' }], { faults: [{ kind: 'migration-fail', phase: 'precheck', server: 'a', count: 1 }] });
     const out = await drive(cloud, [run('a', 'live', { pinnedHosts: ['compute-03', 'compute-04'] })]);
-    assert.deepEqual(cloud.calls.filter((c) => c.method === 'liveMigrate').map((c) => c.args[1]), ['compute-03', 'compute-04']);
+    assert.deepEqual(requestedHosts(cloud), ['compute-03', 'compute-04']);
     assert.equal(out.instances[0]!.to, 'compute-04');
   });
 
   it('does not move an instance whose state changed since the preflight', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a', status: 'SHUTOFF' });
+    const cloud = await cloudWith(2, [{ id: 'a', status: 'SHUTOFF' }]);
     const out = await drive(cloud, [run('a')]);
     assert.equal(out.instances[0]!.phase, 'failed');
     assert.match(out.instances[0]!.errors[0]!, /status changed from ACTIVE to SHUTOFF since the preflight; not moved/);
@@ -350,28 +330,25 @@ describe('actors/pool (one poll of the migration pool)', () => {
   });
 
   it('a 409 from the POST fails that attempt with Nova\'s message, then retries', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    cloud.fail('liveMigrate', conflict("Instance a is locked"));
+    const cloud = await cloudWith(2, [{ id: 'a' }], { faults: [{ kind: 'http-error', status: 409, message: 'Instance a is locked', match: { action: 'os-migrateLive' }, count: 1 }] });
     const out = await drive(cloud, [run('a')]);
     assert.equal(out.instances[0]!.phase, 'done');
     assert.match(out.instances[0]!.errors[0]!, /live migration request refused: Instance a is locked/);
   });
 
   it('a failed poll reports the error and leaves the pool as it was', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
-    cloud.fail('listServers', networkError());
+    const cloud = await cloudWith(2, [{ id: 'a' }]);
+    const d = deps(cloud);
+    await cloud.emu.stop(); // the cloud is gone: every request is refused
     const input: InstanceRun[] = [run('a')];
-    const out = await poolTick(deps(cloud), { runId: 'r', host: 'compute-01', instances: input, settings: SETTINGS, watch: null });
+    const out = await poolTick(d, { runId: 'r', host: 'compute-01', instances: input, settings: SETTINGS, watch: null });
     assert.match(out.error!, /ECONNREFUSED/);
     assert.deepEqual(out.instances, input);
     assert.equal(cloud.count('liveMigrate'), 0);
   });
 
   it('an instance deleted during the drain is done with a note', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 'a' });
+    const cloud = await cloudWith(2, [{ id: 'a' }]);
     const d = deps(cloud);
     const first = await poolTick(d, { runId: 'r', host: 'compute-01', instances: [run('a'), run('gone')], settings: SETTINGS, watch: null });
     const gone = first.instances.find((r) => r.serverId === 'gone')!;

@@ -3,22 +3,30 @@ import { runPreflight } from '../../../src/actors/preflight.js';
 import { resolveHostRef } from '../../../src/actors/service.js';
 import { resolveDrainOptions } from '../../../src/policies/options.js';
 import { type DrainOptions } from '../../../src/machines/options.js';
-import { FakeCloud, inventory } from '../../support/fake-cloud.js';
-import { cloudWith, deps } from './helpers.js';
+import type { ActorDeps } from '../../../src/actors/deps.js';
+import { actorDeps as deps, closer, emulated, hostsN, setInventory, type Emulated, type EmulatedOptions, type ServerOpts } from '../../support/emulated.js';
 
-async function preflight(cloud: FakeCloud, options: DrainOptions = {}, d = deps(cloud)) {
+const clouds = closer();
+const open = async (o: EmulatedOptions) => clouds.track(await emulated(o));
+/** compute-01 (to drain) + compute-02..N, with `servers`. */
+const cloudWith = (hosts: number, servers: ServerOpts[] = [], o: Partial<EmulatedOptions> = {}) => open({ hosts: hostsN(hosts), servers, ...o });
+
+async function preflight(cloud: Emulated, options: DrainOptions = {}, d: ActorDeps = deps(cloud)) {
   const r = await resolveHostRef(d, 'compute-01');
   cloud.reset();
   return runPreflight(d, { runId: 'r1', ref: r.ref!, options: resolveDrainOptions({ pollIntervalMs: 5000, ...options }) });
 }
 
-describe('actors/preflight', () => {
+describe('actors/preflight (on the emulator)', () => {
+  afterEach(() => clouds.closeAll());
+
   it('classifies every instance, plans each onto a target with Placement numbers, and passes', async () => {
-    const cloud = cloudWith(3);
-    cloud.addServer({ id: 'a', status: 'ACTIVE', vcpus: 4, ramMb: 8192 });
-    cloud.addServer({ id: 'b', status: 'SHUTOFF' });
-    cloud.addServer({ id: 'c', status: 'SHELVED' });
-    cloud.addServer({ id: 'd', status: 'SHELVED_OFFLOADED', host: null });
+    const cloud = await cloudWith(3, [
+      { id: 'a', status: 'ACTIVE', vcpus: 4, ramMb: 8192 },
+      { id: 'b', status: 'SHUTOFF' },
+      { id: 'c', status: 'SHELVED' },
+      { id: 'd', status: 'SHELVED_OFFLOADED', host: null },
+    ]);
     const rep = await preflight(cloud);
     assert.equal(rep.ok, true);
     assert.deepEqual(rep.instances.map((c) => [c.serverId, c.class]), [
@@ -39,14 +47,17 @@ describe('actors/preflight', () => {
   });
 
   it('reports every problem at once, grouped with the flag that overrides each', async () => {
-    const cloud = cloudWith(2);
-    cloud.inventories.set('compute-02', inventory({ vcpus: 4, cpuRatio: 1, ramMb: 8192, ramReserved: 0 }));
-    cloud.addServer({ id: 's1', name: 'suspended-1', status: 'SUSPENDED' });
-    cloud.addServer({ id: 's2', name: 'suspended-2', status: 'SUSPENDED' });
-    cloud.addServer({ id: 'e1', name: 'broken', status: 'ERROR' });
-    cloud.addServer({ id: 'g1', name: 'gpu', status: 'ACTIVE', extraSpecs: { 'pci_passthrough:alias': 'a100:1' } });
-    cloud.addServer({ id: 'big', name: 'big', status: 'ACTIVE', vcpus: 8, ramMb: 16384 });
-    cloud.addServer({ id: 'ok', name: 'ok', status: 'ACTIVE', vcpus: 1, ramMb: 1024 });
+    const cloud = await open({
+      hosts: hostsN(2, { 'compute-02': { vcpus: 4, cpu_allocation_ratio: 1, ram_mb: 8192, reserved_host_memory_mb: 0 } }),
+      servers: [
+        { id: 's1', name: 'suspended-1', status: 'SUSPENDED' },
+        { id: 's2', name: 'suspended-2', status: 'SUSPENDED' },
+        { id: 'e1', name: 'broken', status: 'ERROR' },
+        { id: 'g1', name: 'gpu', status: 'ACTIVE', extraSpecs: { 'pci_passthrough:alias': 'a100:1' } },
+        { id: 'big', name: 'big', status: 'ACTIVE', vcpus: 8, ramMb: 16384 },
+        { id: 'ok', name: 'ok', status: 'ACTIVE', vcpus: 1, ramMb: 1024 },
+      ],
+    });
     const rep = await preflight(cloud);
     assert.equal(rep.ok, false);
     const byCategory = Object.fromEntries(rep.blocking.map((g) => [g.category ?? g.kind, g]));
@@ -60,20 +71,17 @@ describe('actors/preflight', () => {
   });
 
   it('skipBlocked turns blocked instances into warnings', async () => {
-    const cloud = cloudWith(2);
-    cloud.addServer({ id: 's1', status: 'SUSPENDED' });
-    cloud.addServer({ id: 'a', status: 'ACTIVE' });
+    const cloud = await cloudWith(2, [{ id: 's1', status: 'SUSPENDED' }, { id: 'a', status: 'ACTIVE' }]);
     const rep = await preflight(cloud, { skipBlocked: true });
     assert.equal(rep.ok, true);
     assert.ok(rep.warnings.some((w) => /s1: SUSPENDED.*left on the host/.test(w)));
   });
 
   it('checks targets: enabled and up, reachable at host_ip (route, or the TCP probe port), else at the name', async () => {
-    const cloud = new FakeCloud();
-    cloud.addHost('compute-01').addHost('compute-02').addHost('compute-03').addHost('compute-04', { state: 'down' }).addHost('compute-05', { status: 'disabled', disabledReason: 'AUTO: x' });
-    cloud.hostIps.set('compute-02', '10.0.0.2');
-    cloud.hostIps.set('compute-03', null);
-    cloud.addServer({ id: 'a' });
+    const cloud = await open({
+      hosts: hostsN(5, { 'compute-02': { address: '10.0.0.2' }, 'compute-03': { address: null }, 'compute-04': { state: 'down' }, 'compute-05': { status: 'disabled', disabled_reason: 'AUTO: x' } }),
+      servers: [{ id: 'a' }],
+    });
     const looked: string[] = [];
     const probed: Array<[string, number, number]> = [];
     const net = {
@@ -103,10 +111,7 @@ describe('actors/preflight', () => {
   });
 
   it('refuses targets reachable neither at host_ip nor by name, naming each target and every failed check; --allow-unreachable-targets uses them', async () => {
-    const cloud = cloudWith(3);
-    cloud.hostIps.set('compute-02', '10.0.0.2');
-    cloud.hostIps.set('compute-03', null);
-    cloud.addServer({ id: 'a' });
+    const cloud = await open({ hosts: hostsN(3, { 'compute-02': { address: '10.0.0.2' }, 'compute-03': { address: null } }), servers: [{ id: 'a' }] });
     const net = { resolve: async () => null, routeTo: async (a: string) => (a === '10.0.0.2' ? 'no route (ENETUNREACH)' : null), probeTcp: async () => false };
     const rep = await preflight(cloud, {}, deps(cloud, { net }));
     assert.equal(rep.ok, false);
@@ -129,15 +134,14 @@ describe('actors/preflight', () => {
   });
 
   it('restricts targets to named hosts / an aggregate / an AZ; an unknown name fails the preflight', async () => {
-    const cloud = cloudWith(4);
-    cloud.addServer({ id: 'a' });
+    // compute-04 is the only member of the aggregate "fast".
+    const cloud = await open({ hosts: hostsN(4, { 'compute-04': { aggregates: ['fast'] } }), aggregates: [{ name: 'fast' }], servers: [{ id: 'a' }] });
     const named = await preflight(cloud, { targets: ['compute-03'] });
     assert.deepEqual(named.targets.map((t) => t.host), ['compute-03']);
     assert.equal(named.plan[0]!.target, 'compute-03');
     const typo = await preflight(cloud, { targets: ['compute-33'] });
     assert.equal(typo.ok, false);
     assert.ok(typo.findings.some((f) => f.kind === 'target' && /compute-33 is not a nova-compute host/.test(f.message)));
-    cloud.aggregates = [{ id: 7, uuid: 'agg-7', name: 'fast', availabilityZone: null, hosts: ['compute-04'], metadata: {} }];
     const agg = await preflight(cloud, { aggregate: 'fast' });
     assert.deepEqual(agg.targets.map((t) => t.host), ['compute-04']);
     const noAgg = await preflight(cloud, { aggregate: 'slow' });
@@ -145,11 +149,14 @@ describe('actors/preflight', () => {
   });
 
   it('respects anti-affinity with members elsewhere', async () => {
-    const cloud = cloudWith(3);
-    cloud.addServer({ id: 'w1', name: 'web-1' });
-    cloud.addServer({ id: 'w2', name: 'web-2' });
-    cloud.addServer({ id: 'w3', name: 'web-3', host: 'compute-02' });
-    cloud.groups = [{ id: 'g', name: 'web', policy: 'anti-affinity', members: ['w1', 'w2', 'w3'], projectId: 'p', rules: {} }];
+    const cloud = await cloudWith(3, [{ id: 'w1', name: 'web-1', group: 'web' }, { id: 'w2', name: 'web-2' }, { id: 'w3', name: 'web-3', host: 'compute-02', group: 'web' }], {
+      serverGroups: [{ name: 'web', policy: 'anti-affinity' }],
+    });
+    // web-2 joins web-1 on compute-01: a policy already broken (a move forced past the scheduler before 2.68).
+    // Nova's boot and the scenario check both refuse to make it, so the test sets the membership in the model.
+    const web = [...cloud.emu.state.cloud.nova.groups.byId.values()].find((g) => g.name === 'web')!;
+    web.members.push('w2');
+    cloud.emu.state.cloud.servers.get('w2')!.groupId = web.id;
     const rep = await preflight(cloud);
     assert.equal(rep.ok, false, 'two members, one free target (compute-02 holds web-3)');
     const placed = rep.plan.filter((p) => p.fits);
@@ -159,23 +166,13 @@ describe('actors/preflight', () => {
   });
 
   it('waits for busy instances up to the bound, then reclassifies', async () => {
-    const cloud = cloudWith(2);
-    const b = cloud.addServer({ id: 'b', status: 'BUILD', taskState: 'spawning' });
-    let polls = 0;
-    const orig = cloud.compute.listServersOnHost;
-    cloud.compute.listServersOnHost = async (h, o) => {
-      if (++polls === 3) {
-        b.status = 'ACTIVE';
-        b.taskState = null;
-      }
-      return orig(h, o);
-    };
+    // Spawning on compute-01: ACTIVE 10 s from now, seen at the third look (polls 5 s apart).
+    const cloud = await cloudWith(2, [{ id: 'b', status: 'BUILD', taskState: 'spawning' }], { migration: { boot_ms: 10_000 } });
     const rep = await preflight(cloud, { waitTimeoutMs: 60_000 });
     assert.equal(rep.instances[0]!.class, 'live');
     assert.equal(rep.waitedMs, 10_000);
 
-    const stuck = cloudWith(2);
-    stuck.addServer({ id: 'x', status: 'ACTIVE', taskState: 'rebooting' });
+    const stuck = await cloudWith(2, [{ id: 'x', status: 'ACTIVE', taskState: 'rebooting' }]);
     const rep2 = await preflight(stuck, { waitTimeoutMs: 20_000 });
     assert.equal(rep2.ok, false);
     assert.equal(rep2.instances[0]!.class, 'blocked');
@@ -185,13 +182,12 @@ describe('actors/preflight', () => {
 
   it('costs Placement requests per distinct flavor, not per target or instance', async () => {
     const count = async (instances: number, hosts: number, flavors = 1) => {
-      const cloud = cloudWith(hosts);
-      for (let i = 0; i < hosts; i++) cloud.inventories.set(`compute-0${i + 1}`, inventory({ vcpus: 64, ramMb: 1_000_000 }));
-      for (let i = 0; i < instances; i++) cloud.addServer({ id: `vm-${i}`, vcpus: 1, ramMb: 512 * (1 + (i % flavors)) });
+      const servers = Array.from({ length: instances }, (_, i) => ({ id: `vm-${i}`, vcpus: 1, ramMb: 512 * (1 + (i % flavors)) }));
+      const cloud = await open({ hosts: hostsN(hosts), hostDefaults: { vcpus: 64, ram_mb: 1_000_000 }, servers });
       const rep = await preflight(cloud);
       assert.equal(rep.ok, true);
-      const placement = cloud.calls.filter((c) => ['listProviders', 'getInventories', 'getUsages', 'getAllocationCandidates'].includes(c.method));
-      return { all: cloud.count(), placement: placement.length, candidates: cloud.count('getAllocationCandidates'), exact: cloud.count('getInventories') + cloud.count('getUsages') };
+      const placement = ['listProviders', 'getInventories', 'getUsages', 'getAllocationCandidates'].reduce((n, m) => n + cloud.count(m), 0);
+      return { all: cloud.count(), placement, candidates: cloud.count('getAllocationCandidates'), exact: cloud.count('getInventories') + cloud.count('getUsages') };
     };
     const small = await count(2, 3);
     const many = await count(40, 3);
@@ -202,58 +198,69 @@ describe('actors/preflight', () => {
     assert.deepEqual([small.candidates, small.exact], [1, 0], 'one allocation-candidates call, no per-target reads');
     assert.equal(twoFlavors.placement - moreHosts.placement, 1, 'one more call per distinct flavor');
     const q = (await (async () => {
-      const cloud = cloudWith(2);
-      cloud.addServer({ id: 'a', vcpus: 2, ramMb: 1024 });
+      const cloud = await cloudWith(2, [{ id: 'a', vcpus: 2, ramMb: 1024 }]);
       await preflight(cloud);
-      return cloud.calls.find((c) => c.method === 'getAllocationCandidates')!.args[0];
+      // The query Placement received: resources=DISK_GB:20,MEMORY_MB:1024,VCPU:2&required=...
+      const query = cloud.calls('getAllocationCandidates')[0]!.query;
+      const one = (k: string) => String(Array.isArray(query[k]) ? query[k]![0] : query[k]);
+      return { resources: Object.fromEntries(one('resources').split(',').map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])])), required: one('required').split(',') };
     })()) as { resources: Record<string, number>; required: string[] };
     assert.deepEqual(q.resources, { VCPU: 2, MEMORY_MB: 1024, DISK_GB: 20 });
     assert.deepEqual(q.required, ['!COMPUTE_STATUS_DISABLED']);
   });
 
   it('plans exactly as with per-target inventories and usages (max_unit, reserved, full hosts, ratios)', async () => {
-    const build = () => {
-      const c = cloudWith(6);
-      c.inventories.set('compute-02', inventory({ vcpus: 8, cpuRatio: 2, ramMb: 16384, ramReserved: 1024 }));
-      c.inventories.set('compute-03', inventory({ vcpus: 32, cpuRatio: 1, ramMb: 65536, maxVcpu: 4 })); // room, but no allocation above 4 VCPU
-      c.inventories.set('compute-04', inventory({ vcpus: 2, cpuRatio: 1, ramMb: 4096, ramReserved: 0 })); // full after the guests below
-      c.inventories.set('compute-05', inventory({ vcpus: 16, cpuRatio: 4, ramMb: 32768 }));
-      c.inventories.set('compute-06', inventory({ vcpus: 64, ramMb: 262144, diskGb: 100 }));
-      c.addServer({ id: 'x1', host: 'compute-04', vcpus: 2, ramMb: 4096 });
-      c.addServer({ id: 'x2', host: 'compute-05', vcpus: 16, ramMb: 8192 });
+    /** The same cloud; `placement`: Placement's highest microversion (1.26: before allocation candidates' summaries of every class). */
+    const build = async (placement?: string) => {
       const sizes: Array<[number, number]> = [[8, 16384], [8, 16384], [4, 8192], [2, 4096], [2, 4096], [1, 2048], [1, 2048], [1, 512], [6, 12288], [4, 4096]];
-      sizes.forEach(([vcpus, ramMb], i) => c.addServer({ id: `vm-${i}`, vcpus, ramMb }));
+      const c = await open({
+        hosts: hostsN(6, {
+          'compute-01': { ram_mb: 131072 }, // the source holds every guest below
+          'compute-02': { vcpus: 8, cpu_allocation_ratio: 2, ram_mb: 16384, reserved_host_memory_mb: 1024 },
+          'compute-03': { vcpus: 32, cpu_allocation_ratio: 1, ram_mb: 65536 }, // room, but no allocation above 4 VCPU (max_unit below)
+          'compute-04': { vcpus: 2, cpu_allocation_ratio: 1, ram_mb: 4096, reserved_host_memory_mb: 0 }, // full after the guests below
+          'compute-05': { vcpus: 16, cpu_allocation_ratio: 4, ram_mb: 32768 },
+          'compute-06': { vcpus: 64, ram_mb: 262144, disk_gb: 100 },
+        }),
+        servers: [{ id: 'x1', host: 'compute-04', vcpus: 2, ramMb: 4096 }, { id: 'x2', host: 'compute-05', vcpus: 16, ramMb: 8192 }, ...sizes.map(([vcpus, ramMb], i) => ({ id: `vm-${i}`, vcpus, ramMb }))],
+        ...(placement ? { placement: { max_microversion: placement } } : {}),
+      });
+      setInventory(c, 'compute-03', 'VCPU', { max_unit: 4 });
       return c;
     };
-    const viaCandidates = build();
+    const viaCandidates = await build();
     const rep = await preflight(viaCandidates);
-    const viaInventories = build();
-    const d = deps(viaInventories);
-    const old = await preflight(viaInventories, {}, { ...d, placement: { ...d.placement, microversion: '1.26' } });
+    const viaInventories = await build('1.26');
+    const old = await preflight(viaInventories);
     assert.equal(viaInventories.count('getAllocationCandidates'), 0, 'before 1.27: per-target inventories and usages');
     assert.deepEqual(rep.plan, old.plan);
     assert.deepEqual(rep.targets, old.targets);
     assert.deepEqual(rep.findings, old.findings);
     assert.ok(rep.plan.some((p) => p.target === 'compute-03') && rep.plan.every((p) => p.target !== 'compute-03' || p.request.VCPU! <= 4), 'max_unit respected');
     // Exact reads only for compute-03 (Placement refused a flavor its summary has room for) and compute-04 (room for none).
-    const exact = viaCandidates.calls.filter((c) => c.method === 'getInventories' || c.method === 'getUsages').map((c) => String(c.args[0]));
-    assert.deepEqual([...new Set(exact)].sort(), ['rp-compute-03', 'rp-compute-04']);
+    const exact = [...viaCandidates.calls('getInventories'), ...viaCandidates.calls('getUsages')].map((r) => r.path.split('/resource_providers/')[1]!.split('/')[0]!);
+    const uuid = (h: string) => viaCandidates.emu.state.host(h)!.providerUuid;
+    assert.deepEqual([...new Set(exact)].sort(), [uuid('compute-03'), uuid('compute-04')].sort());
   });
 
   it('names max_unit exactly when something fits nowhere, reading inventories of the targets in its zone only then', async () => {
-    const cloud = cloudWith(3);
-    cloud.inventories.set('compute-02', inventory({ vcpus: 12, cpuRatio: 1, maxVcpu: 8 }));
-    cloud.inventories.set('compute-03', inventory({ vcpus: 12, cpuRatio: 1, maxVcpu: 8 }));
-    cloud.addServer({ id: 'huge', name: 'huge', vcpus: 16, ramMb: 4096 });
-    cloud.addServer({ id: 'ok', name: 'ok', vcpus: 2, ramMb: 4096 });
+    const build = async (placement?: string) => {
+      const c = await open({
+        hosts: hostsN(3, { 'compute-02': { vcpus: 12, cpu_allocation_ratio: 1 }, 'compute-03': { vcpus: 12, cpu_allocation_ratio: 1 } }),
+        servers: [{ id: 'huge', name: 'huge', vcpus: 16, ramMb: 4096 }, { id: 'ok', name: 'ok', vcpus: 2, ramMb: 4096 }],
+        ...(placement ? { placement: { max_microversion: placement } } : {}),
+      });
+      for (const h of ['compute-02', 'compute-03']) setInventory(c, h, 'VCPU', { max_unit: 8 });
+      return c;
+    };
+    const cloud = await build();
     const rep = await preflight(cloud);
     assert.equal(rep.ok, false);
     assert.match(rep.plan.find((p) => p.serverId === 'huge')!.reason!, /needs 16 VCPU, 4096 MB RAM, 20 GB disk; largest free: 1[02] VCPU on compute-0[23] \(larger than one allocation may be: VCPU max_unit is 8\)/);
     assert.equal(cloud.count('getInventories'), 2, 'one inventories read per target, for the message');
     assert.equal(cloud.count('getUsages'), 0, 'usages come from the summaries');
     assert.equal(rep.plan.find((p) => p.serverId === 'ok')!.fits, true);
-    const d = deps(cloud);
-    const old = await preflight(cloud, {}, { ...d, placement: { ...d.placement, microversion: '1.26' } });
+    const old = await preflight(await build('1.26'));
     assert.deepEqual(rep.plan, old.plan, 'the same plan and reasons as with per-target reads');
     assert.deepEqual(rep.targets, old.targets);
   });

@@ -1,7 +1,23 @@
 /**
- * Test helpers: a programmable HTTP(S) server on 127.0.0.1 (ephemeral port)
- * that records every request, a small Keystone + Nova + Placement behind it,
- * a virtual clock, and openssl-made TLS certificates.
+ * A wire-level stub, kept on purpose: the cloud double of the tests is the
+ * emulator (src/emulator/, see test/support/emulated.ts); this one serves the
+ * tests of the transport and identity clients themselves, which need what the
+ * emulator does not (and should not) do:
+ *
+ * - TLS (an HTTPS listener with an openssl-made CA): the emulator is HTTP only;
+ * - any reply at all from a handler: resets mid-request, hangs (timeouts),
+ *   delays, 5xx bursts for the retry policy, bodies that are not JSON, a server
+ *   that is not a Keystone;
+ * - the raw request as sent, headers and body, Keystone's auth requests
+ *   included (which token each call carried; the exact auth body per method),
+ *   where the emulator's log keeps neither auth bodies nor tokens;
+ * - catalogs and version documents the emulator does not serve: compute
+ *   endpoints with the project id in them, several regions and interfaces, a
+ *   service missing, microversion ranges from 2.0 to 2.100.
+ *
+ * startServer: the programmable HTTP(S) server on 127.0.0.1 (ephemeral port)
+ * recording every request; startFakeCloud: a minimal Keystone + version
+ * documents behind it, shaped by its options; virtualClock; makeCerts.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';

@@ -1,4 +1,9 @@
-/** Fake actors for machine tests: each records its inputs and answers from a script. */
+/**
+ * Fake actors for machine tests: each records its inputs and answers from a script.
+ * Stubs on purpose: these tests check the state charts (transitions, guards,
+ * persistence) on xstate's SimulatedClock, apart from any cloud; the real actors
+ * run against the emulator (test/unit/actors/, test/emulator/).
+ */
 import { fromPromise, SimulatedClock } from 'xstate';
 import { newRun } from '../../../src/machines/pool.js';
 import type { DisableInput, DisableOutput, HostRef, InstanceRun, PauseInput, PoolTickInput, PoolTickOutput, PreflightInput, PreflightReport, ResolveOutput, RestoreInput, RestoreOutput, Verification, VerifyInput } from '../../../src/machines/actor-io.js';

@@ -68,6 +68,9 @@ describe('workflow/outcome', () => {
     assert.equal(outcomeForError(info), 'cloud-unreachable');
     assert.equal(outcomeForError(toErrorInfo(new Error('bug'))), 'error');
     assert.equal(outcomeForError(toErrorInfo('weird')), 'error');
-    assert.doesNotThrow(() => JSON.stringify(info));
+    // Plain data: it survives a JSON round trip unchanged (what a saved run and --json print), even from an error with a cause and extra fields.
+    const rich = toErrorInfo(Object.assign(new Error('outer', { cause: new Error('inner') }), { kind: 'server-error', status: 503, requestId: 'req-2', config: { agent: process } }));
+    for (const x of [info, rich, toErrorInfo(new Error('bug')), toErrorInfo('weird')]) assert.deepEqual(JSON.parse(JSON.stringify(x)), x);
+    assert.deepEqual(Object.keys(rich).sort(), ['hint', 'kind', 'message', 'requestId', 'status']);
   });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { capacityOf, consume, formatRequest, requestForServer, shortfalls } from '../../../src/planner/capacity.js';
-import { inventory, makeServer } from '../../support/fake-cloud.js';
+import { inventory, makeServer } from '../../support/builders.js';
 
 describe('planner/capacity', () => {
   it('capacity = floor((total - reserved) * allocation_ratio), free = capacity - used', () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { busyAfterWait, classify, hardwareFeatures } from '../../../src/planner/classify.js';
 import type { ClassifyPolicy } from '../../../src/planner/types.js';
-import { makeServer } from '../../support/fake-cloud.js';
+import { makeServer } from '../../support/builders.js';
 
 const policy: ClassifyPolicy = { stopped: 'cold', shelved: 'offload', skipBlocked: false, admin: true };
 

@@ -3,7 +3,7 @@ import { capacityOf } from '../../../src/planner/capacity.js';
 import { largestFirst, placeAll } from '../../../src/planner/place.js';
 import { candidateTargets, zoneAllows } from '../../../src/planner/targets.js';
 import type { PlaceableInstance, PlacementTarget } from '../../../src/planner/types.js';
-import { inventory, makeService } from '../../support/fake-cloud.js';
+import { inventory, makeService } from '../../support/builders.js';
 
 function target(host: string, o: { vcpus?: number; maxVcpu?: number; ramMb?: number; zone?: string | null; used?: Record<string, number> } = {}): PlacementTarget {
   return {

@@ -77,6 +77,7 @@ describe('runs: host lock', () => {
     const old = new Date(Date.now() - 60_000);
     utimesSync(f, old, old);
     const l = await acquireHostLock(dir, { host: 'compute-01', runId: 'x', command: 'drain' });
+    assert.equal(JSON.parse(readFileSync(l.file, 'utf8')).runId, 'x', 'the torn file was replaced by our lock');
     l.release();
   });
 
