@@ -9,7 +9,25 @@ export type StoppedPolicy = 'cold' | 'leave' | 'fail';
 export type ShelvedPolicy = 'offload' | 'leave' | 'fail';
 export type TimeoutPolicy = 'abort' | 'force-complete' | 'wait';
 
-export interface DrainOptions {
+/** How the migrations are moved and watched: the same options for a drain and an undrain's return. */
+export interface MoveOptions {
+  /** Extra attempts after a failed migration. Default 2. */
+  retries?: number;
+  /** No memory progress for this long: apply onTimeout. Default 300 000 (5 min). */
+  stallTimeoutMs?: number;
+  /** Running longer than this: apply onTimeout. Default 3 600 000 (1 h). */
+  migrationTimeoutMs?: number;
+  /** Default 'abort' (the instance stays on the source, then is retried). */
+  onTimeout?: TimeoutPolicy;
+  /** Default 2000 (the policy table's). */
+  pollIntervalMs?: number;
+  /** A request with no trace (no migration record, no task state) after this long failed. Default 60 000. */
+  requestGraceMs?: number;
+  /** Consecutive failed polls before the run gives up. Default 5. */
+  maxPollErrors?: number;
+}
+
+export interface DrainOptions extends MoveOptions {
   /** Operator's reason, stamped as `hostmaint:<run-id>: <reason>`. Default "maintenance". */
   reason?: string;
   /** Run id (letters, digits, . _ -). Default: generated from the clock. */
@@ -50,20 +68,6 @@ export interface DrainOptions {
   allowUnreachableTargets?: boolean;
   /** Default 3000. */
   probeTimeoutMs?: number;
-  /** Extra attempts after a failed migration. Default 2. */
-  retries?: number;
-  /** No memory progress for this long: apply onTimeout. Default 300 000 (5 min). */
-  stallTimeoutMs?: number;
-  /** Running longer than this: apply onTimeout. Default 3 600 000 (1 h). */
-  migrationTimeoutMs?: number;
-  /** Default 'abort' (the instance stays on the source, then is retried). */
-  onTimeout?: TimeoutPolicy;
-  /** Default 5000. */
-  pollIntervalMs?: number;
-  /** A request with no trace (no migration record, no task state) after this long failed. Default 60 000. */
-  requestGraceMs?: number;
-  /** Consecutive failed polls before the run gives up. Default 5. */
-  maxPollErrors?: number;
   /** Admin may move locked instances. Default: the session's roles contain admin (true when unknown). */
   admin?: boolean;
 }
@@ -93,7 +97,7 @@ export interface ResolvedDrainOptions {
   admin: boolean;
 }
 
-export interface UndrainOptions {
+export interface UndrainOptions extends MoveOptions {
   runId?: string;
   /** Enable even when the disable is not hostmaint's. Default false. */
   force?: boolean;
@@ -104,13 +108,6 @@ export interface UndrainOptions {
   /** The `manifest` of the drain's result. */
   manifest?: ManifestEntry[];
   concurrency?: number;
-  retries?: number;
-  stallTimeoutMs?: number;
-  migrationTimeoutMs?: number;
-  onTimeout?: TimeoutPolicy;
-  pollIntervalMs?: number;
-  requestGraceMs?: number;
-  maxPollErrors?: number;
 }
 
 export interface ResolvedUndrainOptions {

@@ -3,7 +3,6 @@
  * it from the preflight, and reading it (finished? did anything move?).
  */
 import type { InstancePhase, InstanceRun, PoolSettings, PreflightReport } from './actor-io.js';
-import type { MoveMethod } from './records.js';
 import type { ResolvedDrainOptions } from './options.js';
 
 export const TERMINAL_PHASES: ReadonlySet<InstancePhase> = new Set<InstancePhase>(['done', 'failed']);
@@ -29,15 +28,7 @@ export function nothingMoved(pool: InstanceRun[]): boolean {
   return pool.every((r) => r.phase === 'pending' || r.phase === 'failed');
 }
 
-export function newRun(args: {
-  serverId: string;
-  name: string;
-  method: MoveMethod;
-  source: string;
-  originalStatus: string;
-  plannedTarget: string | null;
-  pinnedHosts: string[];
-}): InstanceRun {
+export function newRun(args: Pick<InstanceRun, 'serverId' | 'name' | 'method' | 'source' | 'originalStatus' | 'plannedTarget' | 'pinnedHosts'>): InstanceRun {
   return {
     ...args,
     phase: 'pending',

@@ -3,7 +3,7 @@
  * default. The defaults are the policy table's (./policies.ts), the same the
  * CLI and the workflow files use.
  */
-import type { DrainOptions, ResolvedDrainOptions, ResolvedUndrainOptions, UndrainOptions } from '../machines/options.js';
+import type { DrainOptions, MoveOptions, ResolvedDrainOptions, ResolvedUndrainOptions, UndrainOptions } from '../machines/options.js';
 import { defaultPolicies, drainOptionsFrom, LIBRARY_DEFAULTS } from './policies.js';
 
 /** Every drain option's default: the policy table's, and the library's own knobs. */
@@ -13,6 +13,19 @@ export const DRAIN_DEFAULTS: ResolvedDrainOptions = {
   dryRun: false,
   admin: true,
 };
+
+/** The options a drain and an undrain's return share (MoveOptions), with the table's defaults. */
+function resolveMoveOptions(o: MoveOptions): Required<MoveOptions> {
+  return {
+    retries: Math.max(0, Math.floor(o.retries ?? DRAIN_DEFAULTS.retries)),
+    stallTimeoutMs: o.stallTimeoutMs ?? DRAIN_DEFAULTS.stallTimeoutMs,
+    migrationTimeoutMs: o.migrationTimeoutMs ?? DRAIN_DEFAULTS.migrationTimeoutMs,
+    onTimeout: o.onTimeout ?? DRAIN_DEFAULTS.onTimeout,
+    pollIntervalMs: Math.max(1, o.pollIntervalMs ?? DRAIN_DEFAULTS.pollIntervalMs),
+    requestGraceMs: o.requestGraceMs ?? DRAIN_DEFAULTS.requestGraceMs,
+    maxPollErrors: Math.max(1, o.maxPollErrors ?? DRAIN_DEFAULTS.maxPollErrors),
+  };
+}
 
 export function resolveDrainOptions(o: DrainOptions = {}): ResolvedDrainOptions {
   const pick = <K extends keyof ResolvedDrainOptions>(k: K): ResolvedDrainOptions[K] => {
@@ -34,13 +47,7 @@ export function resolveDrainOptions(o: DrainOptions = {}): ResolvedDrainOptions 
     probePort: o.probePort ?? null,
     allowUnreachableTargets: pick('allowUnreachableTargets'),
     probeTimeoutMs: pick('probeTimeoutMs'),
-    retries: Math.max(0, Math.floor(pick('retries'))),
-    stallTimeoutMs: pick('stallTimeoutMs'),
-    migrationTimeoutMs: pick('migrationTimeoutMs'),
-    onTimeout: pick('onTimeout'),
-    pollIntervalMs: Math.max(1, pick('pollIntervalMs')),
-    requestGraceMs: pick('requestGraceMs'),
-    maxPollErrors: Math.max(1, pick('maxPollErrors')),
+    ...resolveMoveOptions(o),
     admin: pick('admin'),
   };
   return r;
@@ -53,12 +60,6 @@ export function resolveUndrainOptions(o: UndrainOptions = {}): ResolvedUndrainOp
     returnInstances: o.returnInstances ?? false,
     manifest: (o.manifest ?? []).map((m) => ({ ...m })),
     concurrency: Math.max(1, Math.floor(o.concurrency ?? DRAIN_DEFAULTS.concurrency)),
-    retries: Math.max(0, Math.floor(o.retries ?? DRAIN_DEFAULTS.retries)),
-    stallTimeoutMs: o.stallTimeoutMs ?? DRAIN_DEFAULTS.stallTimeoutMs,
-    migrationTimeoutMs: o.migrationTimeoutMs ?? DRAIN_DEFAULTS.migrationTimeoutMs,
-    onTimeout: o.onTimeout ?? DRAIN_DEFAULTS.onTimeout,
-    pollIntervalMs: Math.max(1, o.pollIntervalMs ?? DRAIN_DEFAULTS.pollIntervalMs),
-    requestGraceMs: o.requestGraceMs ?? DRAIN_DEFAULTS.requestGraceMs,
-    maxPollErrors: Math.max(1, o.maxPollErrors ?? DRAIN_DEFAULTS.maxPollErrors),
+    ...resolveMoveOptions(o),
   };
 }

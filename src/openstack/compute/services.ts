@@ -31,32 +31,24 @@ export function validateDisabledReason(reason: string): void {
 
 export async function disableService(ctx: ComputeContext, service: ComputeService, reason: string, opts?: CallOptions): Promise<ComputeService> {
   validateDisabledReason(reason);
-  if (ctx.client.atLeast(SERVICE_UUID_MICROVERSION)) {
-    const res = await ctx.client.request({
-      method: 'PUT',
-      path: `/os-services/${encodeURIComponent(service.id)}`,
-      body: { status: 'disabled', disabled_reason: reason },
-      idempotent: true,
-      signal: opts?.signal,
-    });
-    return toService(pick<WireService>(res.data, 'service', 'object', 'PUT /os-services/{id}'));
-  }
-  const res = await ctx.client.request({
-    method: 'PUT',
-    path: '/os-services/disable-log-reason',
-    body: { host: service.host, binary: service.binary, disabled_reason: reason },
-    idempotent: true,
-    signal: opts?.signal,
-  });
-  return mergeLegacy(service, res.data, 'disabled', reason);
+  return setServiceStatus(ctx, service, 'disabled', reason, opts);
 }
 
 export async function enableService(ctx: ComputeContext, service: ComputeService, opts?: CallOptions): Promise<ComputeService> {
+  return setServiceStatus(ctx, service, 'enabled', null, opts);
+}
+
+/**
+ * One PUT that enables or disables: from 2.53 `PUT /os-services/{uuid}` with {status[, disabled_reason]},
+ * which answers the whole service; before, `PUT /os-services/disable-log-reason` or `/enable` by host
+ * and binary, which answer only part of it.
+ */
+async function setServiceStatus(ctx: ComputeContext, service: ComputeService, status: 'enabled' | 'disabled', reason: string | null, opts?: CallOptions): Promise<ComputeService> {
   if (ctx.client.atLeast(SERVICE_UUID_MICROVERSION)) {
     const res = await ctx.client.request({
       method: 'PUT',
       path: `/os-services/${encodeURIComponent(service.id)}`,
-      body: { status: 'enabled' },
+      body: status === 'disabled' ? { status, disabled_reason: reason } : { status },
       idempotent: true,
       signal: opts?.signal,
     });
@@ -64,12 +56,12 @@ export async function enableService(ctx: ComputeContext, service: ComputeService
   }
   const res = await ctx.client.request({
     method: 'PUT',
-    path: '/os-services/enable',
-    body: { host: service.host, binary: service.binary },
+    path: status === 'disabled' ? '/os-services/disable-log-reason' : '/os-services/enable',
+    body: status === 'disabled' ? { host: service.host, binary: service.binary, disabled_reason: reason } : { host: service.host, binary: service.binary },
     idempotent: true,
     signal: opts?.signal,
   });
-  return mergeLegacy(service, res.data, 'enabled', null);
+  return mergeLegacy(service, res.data, status, reason);
 }
 
 /** Before 2.53 Nova answers only {host, binary, status[, disabled_reason]}: merge it into what we knew. */
