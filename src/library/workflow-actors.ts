@@ -36,6 +36,10 @@ export interface InnerSnapshots {
   /** The nested drain/undrain's last saved snapshot for this unit, if any. */
   load(unitKey: string): unknown;
   save(unitKey: string, p: PersistedRun): void;
+  /** A single step's saved progress (wait-for-service), if any. */
+  loadStep?(unitKey: string): unknown;
+  /** Save a single step's progress, on disk before the step goes on. */
+  saveStep?(unitKey: string, machine: string, progress: Record<string, unknown>): void;
 }
 
 export interface WorkflowActorDeps {
@@ -192,8 +196,14 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
         return runHttpStep(step as HttpStep, { vars: vars(input, step), env: deps.env, signal, secrets: deps.secrets ?? [] }, { clock, logger });
       }
       case 'wait-for-service': {
-        const { waitForService } = await import('../steps/wait-service.js');
-        return waitForService(step as WaitForServiceStep, { host: input.host, signal }, { compute: deps.compute, clock, logger });
+        const { waitForService, asWaitProgress } = await import('../steps/wait-service.js');
+        const key = unitKey(input);
+        const progress = asWaitProgress(deps.inner?.loadStep?.(key));
+        return waitForService(
+          step as WaitForServiceStep,
+          { host: input.host, signal, progress, onProgress: (p) => deps.inner?.saveStep?.(key, 'wait-for-service', { ...p }) },
+          { compute: deps.compute, clock, logger },
+        );
       }
       case 'disable': {
         const found = await resolveHostRef(actorDeps, input.host, { signal });

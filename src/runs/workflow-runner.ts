@@ -321,6 +321,13 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
           rec.inner = { ...(rec.inner ?? {}), [key]: { machine: p.machine, snapshot: p.snapshot } };
         }, changedPhase);
       },
+      loadStep: (key) => record.inner?.[key]?.snapshot,
+      saveStep: (key, machine, progress) => {
+        recorder.update((rec) => {
+          rec.inner = { ...(rec.inner ?? {}), [key]: { machine, snapshot: progress } };
+        }, true);
+        recorder.decision('step-progress', { step: key, machine, progress });
+      },
     },
   });
   const machine = workflowMachine.provide({ actors });
