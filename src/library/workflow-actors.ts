@@ -153,6 +153,16 @@ function mapUndrain(steps: WorkflowStep[], r: UndrainResult, startedAt: number, 
   const messages = [r.outcome === 'already-enabled' ? 'nova-compute was already enabled' : `nova-compute enabled${r.service.forced ? ' (forced)' : ''}`, `${returned} instance(s) moved back${r.notReturned.length ? `, ${r.notReturned.length} not (see detail)` : ''}`];
   if (steps.length === 1) messages[0] = r.message;
   const detail = { outcome: r.outcome, returned, notReturned: r.notReturned, warnings: r.warnings };
+  // Moved off the host since it was disabled (by any run) and still elsewhere: the host is not done.
+  const stranded = steps.length > 1 && r.exitCode === 0 ? r.notReturned.filter((n) => n.stranded === true) : [];
+  if (stranded.length > 0) {
+    const list = stranded.map((n) => `${n.name ?? n.serverId} (${n.reason})`).join('; ');
+    const message = `${stranded.length} instance(s) moved off ${r.host} since it was disabled are not back: ${list}; ${returned} moved back. Move them by hand if they belong on ${r.host}`;
+    return [
+      timed(steps[0]!, ok(messages[0]!), times[0]!),
+      timed(steps[1]!, failed(EXIT.PARTIAL, message, { ...detail, stranded: stranded.map((n) => ({ serverId: n.serverId, name: n.name, reason: n.reason })) }), times[1]!),
+    ];
+  }
   // Enabled but some instances not moved back: the return failed; else the enable did.
   const at = r.exitCode === 0 ? steps.length : r.outcome === 'partial' && steps.length > 1 ? 1 : 0;
   return steps.slice(0, Math.min(at + 1, steps.length)).map((s, i) =>

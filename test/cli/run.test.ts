@@ -173,4 +173,50 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
     assert.equal(disabled('compute-01'), false);
     assert.equal(cloud.emu.state.serversOn('compute-01').length, 5, 'the 5 instances the workflow moved are back');
   });
+
+  describe('a new run of a host an earlier failed run left disabled (issue 21)', () => {
+    const cycle = (flag: string) => file('inherit.yaml', `version: 1\nname: inherit\nsteps:\n${STEPS_DRAIN}  - type: exec\n    name: maintenance\n    command: 'test -f ${flag}'\n  - type: enable\n  - type: return-instances\n`);
+
+    it('takes over the disable and returns everything moved off the host since it, from Nova: the earlier run\'s instances too', async () => {
+      const flag = path.join(dir, 'patched');
+      const wf = cycle(flag);
+      const before = cloud.emu.state.serversOn('compute-01').map((s) => s.name).sort();
+      const first = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(first.code, 7, first.stderr);
+      assert.equal(disabled('compute-01'), true);
+      assert.equal(cloud.emu.state.serversOn('compute-01').length, 0, 'the failed run left it empty');
+      writeFileSync(flag, '');
+      const again = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(again.code, 0, again.stderr);
+      const r = again.json<{ outcome: string; runId: string; steps: Array<{ name: string; detail: { returned?: number } }> }>();
+      assert.equal(r.outcome, 'completed');
+      assert.notEqual(r.runId, first.json<{ runId: string }>().runId, 'a new run');
+      assert.equal(r.steps.find((s) => s.name === 'return-instances')!.detail.returned, 5);
+      assert.equal(disabled('compute-01'), false);
+      assert.deepEqual(cloud.emu.state.serversOn('compute-01').map((s) => s.name).sort(), before, 'the earlier run\'s instances are back');
+    });
+
+    it('one of them cannot be returned (stopped since): the run is not done, says which one is stranded, exit 4', async () => {
+      const flag = path.join(dir, 'patched');
+      const wf = cycle(flag);
+      const first = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(first.code, 7, first.stderr);
+      // Someone stops web-01 where the drain put it: it is no longer as it was moved, and is left there.
+      const web1 = [...cloud.emu.state.cloud.servers.values()].find((s) => s.name === 'web-01')!;
+      web1.vmState = 'stopped';
+      web1.powerState = 4;
+      writeFileSync(flag, '');
+      const again = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(again.code, 4, again.stderr);
+      const r = again.json<{ outcome: string; failure: { step: string; message: string }; steps: Array<{ name: string; status: string; detail: { stranded?: Array<{ name: string; reason: string }> } }> }>();
+      assert.equal(r.outcome, 'failed');
+      assert.equal(r.failure.step, 'return-instances');
+      assert.match(r.failure.message, /1 instance\(s\) moved off compute-01 .*not back: web-01 \(SHUTOFF/);
+      const ret = r.steps.find((s) => s.name === 'return-instances')!;
+      assert.equal(ret.status, 'failed');
+      assert.deepEqual(ret.detail.stranded!.map((x) => x.name), ['web-01']);
+      assert.equal(disabled('compute-01'), false, 'enabled: the host itself is fine');
+      assert.equal(cloud.emu.state.serversOn('compute-01').length, 4);
+    });
+  });
 });
