@@ -101,10 +101,13 @@ async function dryRun(
   refused: string | null = null,
 ): Promise<void> {
   const { checkCapacityFor } = await import('../../rolling/gate.js');
+  const { readThroughSession } = await import('../../openstack/read-cache.js');
+  // Read-only: the cloud-wide reads are asked once for all the hosts (requests linear in hosts).
+  const session = readThroughSession(run.cloud.session);
   const rows: Array<{ host: string; instances: number | null; ok: boolean; exitCode: number; message: string }> = [];
   for (const [i, host] of hosts.entries()) {
     const wave = hosts.slice(Math.floor(i / policies.maxParallel) * policies.maxParallel, (Math.floor(i / policies.maxParallel) + 1) * policies.maxParallel);
-    const c = await checkCapacityFor(run.cloud.session, host, wave, policies, { logger: run.logger, clock: run.cloud.clock });
+    const c = await checkCapacityFor(session, host, wave, policies, { logger: run.logger, clock: run.cloud.clock, signal: run.signal });
     rows.push({ host, instances: sizes[host] ?? c.result?.plan.length ?? null, ok: c.ok, exitCode: c.exitCode, message: c.message });
   }
   const exitCode = refused !== null ? EXIT.USAGE : (rows.find((r) => !r.ok)?.exitCode ?? 0);
