@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { finishWorkflowRun } from '../saved-runs.js';
 import type { CommandRun, CommonArgs } from '../session.js';
-import { usageError } from '../../core/errors.js';
+import { HostmaintError, usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { policyFlagOptions } from '../../policies/policies.js';
 
@@ -106,6 +106,7 @@ async function dryRun(
   const session = readThroughSession(run.cloud.session);
   const rows: Array<{ host: string; instances: number | null; ok: boolean; exitCode: number; message: string }> = [];
   for (const [i, host] of hosts.entries()) {
+    if (run.signal.aborted) throw new HostmaintError('interrupted', `dry run interrupted after ${i} of ${hosts.length} host(s)`, { hint: 'Nothing was changed.' });
     const wave = hosts.slice(Math.floor(i / policies.maxParallel) * policies.maxParallel, (Math.floor(i / policies.maxParallel) + 1) * policies.maxParallel);
     const c = await checkCapacityFor(session, host, wave, policies, { logger: run.logger, clock: run.cloud.clock, signal: run.signal });
     rows.push({ host, instances: sizes[host] ?? c.result?.plan.length ?? null, ok: c.ok, exitCode: c.exitCode, message: c.message });
