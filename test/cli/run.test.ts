@@ -5,10 +5,10 @@
  * looks like afterwards; bad input changes nothing.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostmaint, tempDir } from './helpers.js';
-import { runsScenario, startCloud, type TestCloud } from './runs-helpers.js';
+import { journalEntries, runsScenario, startCloud, type TestCloud } from './runs-helpers.js';
 
 const STEPS_DRAIN = '  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n';
 
@@ -217,6 +217,45 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
       assert.deepEqual(ret.detail.stranded!.map((x) => x.name), ['web-01']);
       assert.equal(disabled('compute-01'), false, 'enabled: the host itself is fine');
       assert.equal(cloud.emu.state.serversOn('compute-01').length, 4);
+    });
+  });
+
+  describe('approvals: one per gate, refused before anything is recorded (issue 21)', () => {
+    const approvedEntries = (runId: string) => journalEntries(state).filter((e) => e.runId === runId && e.kind === 'decision' && e.decision === 'approved');
+    const gate = () => file('gate2.yaml', `version: 1\nname: gate2\nsteps:\n  - type: disable\n  - type: approve\n  - type: enable\n`);
+
+    it('two `continue` at once: one approves and carries on, the other is refused having recorded nothing', async () => {
+      const first = await hostmaint(['run', gate(), 'compute-02', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(first.code, 8, first.stderr);
+      const { runId } = first.json<{ runId: string }>();
+      const [a, b] = await Promise.all([1, 2].map((n) => hostmaint(['continue', runId, ...cloud.args, '--state-dir', state], { ...cloud.env, USER: `op${n}` })));
+      const codes = [a!.code, b!.code].sort();
+      assert.equal(codes[0], 0, a!.stderr + b!.stderr);
+      assert.ok(codes[1] === 5 || codes[1] === 2, `the loser exits 5 or 2: ${codes[1]}`);
+      const loser = a!.code === 0 ? b! : a!;
+      assert.doesNotMatch(loser.stderr, /approved step/);
+      assert.equal((a!.stderr + b!.stderr).match(/approved step/g)?.length, 1);
+      assert.equal(approvedEntries(runId).length, 1, 'one approval in the journal');
+      const rec = JSON.parse(readFileSync(path.join(state, 'runs', runId, 'run.json'), 'utf8')) as { approvals: unknown[]; outcome: string };
+      assert.equal(rec.approvals.length, 1);
+      assert.equal(rec.outcome, 'completed');
+      assert.equal(disabled('compute-02'), false);
+    });
+
+    it('a `continue` after the host was enabled by someone: refused (exit 5) with no approval printed or recorded', async () => {
+      const first = await hostmaint(['run', gate(), 'compute-02', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(first.code, 8, first.stderr);
+      const { runId } = first.json<{ runId: string }>();
+      const h = cloud.emu.state.cloud.hosts.get('compute-02')!;
+      h.disabled = false;
+      h.disabledReason = null;
+      const cont = await hostmaint(['continue', runId, ...cloud.args, '--state-dir', state], cloud.env);
+      assert.equal(cont.code, 5, cont.stderr);
+      assert.match(cont.stderr, /enabled again/);
+      assert.doesNotMatch(cont.stderr, /approved step/);
+      assert.equal(approvedEntries(runId).length, 0);
+      const rec = JSON.parse(readFileSync(path.join(state, 'runs', runId, 'run.json'), 'utf8')) as { approvals: unknown[] };
+      assert.deepEqual(rec.approvals, []);
     });
   });
 });
