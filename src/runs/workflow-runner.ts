@@ -303,6 +303,11 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     saveInterrupted: (reason) => recorder.markInterrupted(reason),
     abandon: (reason) => recorder.abandon(reason),
   });
+  // The values of the variables the workflow declares secret: scrubbed from the record and the journal, and from what steps report.
+  const processEnv = env.processEnv ?? process.env;
+  const declared = workflow.secrets.map((n) => processEnv[n]).filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+  env.store.addSecrets(declared);
+  const secrets = [...(env.secrets ?? []), ...declared];
   const emit = recordingEmit(recorder, env);
   const innerTop = new Map<string, string | null>();
   const actors = createWorkflowActors({
@@ -315,7 +320,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     who: env.who,
     runs: runLookup(env.store),
     adopt,
-    ...(env.secrets ? { secrets: env.secrets } : {}),
+    secrets,
     emit,
     ...(env.processEnv ? { env: env.processEnv } : {}),
     inner: {

@@ -41,6 +41,8 @@ function fieldRange(f: FieldDef): string {
       return 'any JSON';
     case 'string':
       return 'string';
+    case 'string-list':
+      return 'list of names';
   }
 }
 

@@ -357,6 +357,7 @@ function normalise(raw: Rec, policies: Workflow['policies']): Workflow {
     policies,
     steps: normaliseSteps(raw.steps as Rec[]),
     compensations,
+    secrets: Array.isArray(raw.secrets) ? [...new Set(raw.secrets as string[])] : [],
   };
 }
 

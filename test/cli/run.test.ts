@@ -5,7 +5,7 @@
  * looks like afterwards; bad input changes nothing.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostmaint, tempDir } from './helpers.js';
 import { journalEntries, runsScenario, startCloud, type TestCloud } from './runs-helpers.js';
@@ -256,6 +256,55 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
       assert.equal(approvedEntries(runId).length, 0);
       const rec = JSON.parse(readFileSync(path.join(state, 'runs', runId, 'run.json'), 'utf8')) as { approvals: unknown[] };
       assert.deepEqual(rec.approvals, []);
+    });
+  });
+
+  describe('environment: empty values refused, exec steps get a minimal environment, declared secrets redacted (issue 21)', () => {
+    /** Every file hostmaint stored under the state directory, concatenated. */
+    const stored = () => {
+      const out: string[] = [];
+      const walk = (d: string) => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          const p = path.join(d, e.name);
+          if (e.isDirectory()) walk(p);
+          else out.push(readFileSync(p, 'utf8'));
+        }
+      };
+      walk(state);
+      return out.join('\n');
+    };
+
+    it('an {env:NAME} set but empty is refused like an unset one (exit 2, nothing changed): HOSTMAINT_MAINTENANCE_COMMAND=\'\' is no silent no-op', async () => {
+      const r = await hostmaint(['run', 'maintenance-cycle', 'compute-01', ...common(), '--yes'], { ...cloud.env, HOSTMAINT_MAINTENANCE_COMMAND: '' });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /needs \$HOSTMAINT_MAINTENANCE_COMMAND, set but empty \(used by step maintenance\)/);
+      const wf = file('xv.yaml', 'version: 1\nname: xv\nsteps:\n  - type: disable\n  - type: exec\n    command: ["echo", "{env:XV}"]\n');
+      const blank = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes'], { ...cloud.env, XV: '  ' });
+      assert.equal(blank.code, 2, blank.stderr);
+      assert.match(blank.stderr, /needs \$XV, set but empty/);
+      assert.deepEqual(writes(), []);
+    });
+
+    it("an exec step does not get the operator's shell: MYTOKEN stays out of the command, the record and the journal", async () => {
+      const wf = file('envdump.yaml', 'version: 1\nname: envdump\nsteps:\n  - type: exec\n    command: env\n');
+      const r = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], { ...cloud.env, MYTOKEN: 'tok123', HOSTMAINT_EXTRA: 'kept' });
+      assert.equal(r.code, 0, r.stderr);
+      const out = r.json<{ steps: Array<{ detail: { stdoutTail: string } }> }>().steps[0]!.detail.stdoutTail;
+      assert.match(out, /^PATH=/m);
+      assert.match(out, /^HOSTMAINT_HOST=compute-01$/m);
+      assert.match(out, /^HOSTMAINT_EXTRA=kept$/m, 'the HOSTMAINT_* variables are passed');
+      assert.doesNotMatch(out, /MYTOKEN|OS_CLIENT_CONFIG_FILE/);
+      assert.doesNotMatch(stored() + r.stdout + r.stderr, /tok123/);
+    });
+
+    it("a variable the step passes by name and the workflow declares secret reaches the command and is *** in everything stored", async () => {
+      const wf = file('token.yaml', 'version: 1\nname: token\nsecrets: [MYTOKEN]\nsteps:\n  - type: exec\n    command: \'test "${#MYTOKEN}" = 9 && echo "using $MYTOKEN" && echo "again $MYTOKEN" >&2\'\n    pass-env: [MYTOKEN]\n');
+      const r = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], { ...cloud.env, MYTOKEN: 'tok123456' });
+      assert.equal(r.code, 0, r.stderr);
+      const detail = r.json<{ steps: Array<{ detail: { stdoutTail: string; stderrTail: string } }> }>().steps[0]!.detail;
+      assert.match(detail.stdoutTail, /using \*\*\*/);
+      assert.match(detail.stderrTail, /again \*\*\*/);
+      assert.doesNotMatch(stored() + r.stdout + r.stderr, /tok123456/);
     });
   });
 });

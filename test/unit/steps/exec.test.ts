@@ -6,7 +6,7 @@ import type { ExecStep } from '../../../src/workflow-file/types.js';
 import { alive, VARS } from './helpers.js';
 
 function step(command: string | string[], o: Partial<ExecStep> = {}): ExecStep {
-  return { type: 'exec', name: 'patch', description: null, onFailure: 'stop', command, timeoutMs: 10_000, retries: 0, env: {}, ...o };
+  return { type: 'exec', name: 'patch', description: null, onFailure: 'stop', command, timeoutMs: 10_000, retries: 0, env: {}, passEnv: [], ...o };
 }
 
 const deps = () => ({ clock: realClock, logger: memoryLogger() });
