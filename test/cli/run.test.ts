@@ -307,4 +307,27 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
       assert.doesNotMatch(stored() + r.stdout + r.stderr, /tok123456/);
     });
   });
+
+  it('--dry-run of a wave whose hosts fit alone but not together warns (issue 21): the plans count the same room twice', async () => {
+    await cloud.stop();
+    cloud = await startCloud(dir, runsScenario({
+      hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03', ram_mb: 10240 }],
+      instances: [
+        { name: 'a-{i}', count: 3, project: 'tenant-a', flavor: 'm1.small', host: 'compute-01' },
+        { name: 'b-{i}', count: 3, project: 'tenant-a', flavor: 'm1.small', host: 'compute-02' },
+      ],
+    }));
+    const wf = file('pair.yaml', `version: 1\nname: pair\nsteps:\n${STEPS_DRAIN}  - type: enable\n  - type: return-instances\n`);
+    const dry = await hostmaint(['run', wf, 'compute-01', 'compute-02', '--max-parallel', '2', '--dry-run', ...common(), '-f', 'json'], cloud.env);
+    assert.equal(dry.code, 0, dry.stderr);
+    const plan = dry.json<{ hosts: Array<{ host: string; ok: boolean }>; warnings: string[] }>();
+    assert.deepEqual(plan.hosts.map((h) => h.ok), [true, true], 'each host fits alone');
+    assert.equal(plan.warnings.length, 1, plan.warnings.join('\n'));
+    assert.match(plan.warnings[0]!, /wave 1: the plans of compute-01 and compute-02 together put 12288 MEMORY_MB on compute-03, which has \d+ free/);
+    assert.match(dry.stderr, /warning: wave 1: .*Lower --max-parallel/);
+    // One at a time, no warning.
+    const one = await hostmaint(['run', wf, 'compute-01', 'compute-02', '--max-parallel', '1', '--dry-run', ...common(), '-f', 'json'], cloud.env);
+    assert.deepEqual(one.json<{ warnings: string[] }>().warnings, []);
+    assert.deepEqual(writes(), []);
+  });
 });
