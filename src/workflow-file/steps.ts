@@ -100,7 +100,8 @@ export const STEP_TYPES: readonly StepTypeDef[] = [
   {
     type: 'wait-for-service',
     compensation: true,
-    description: 'Wait until the nova-compute service of the host reports up (e.g. after a reboot). Fails (exit 7) when it is not up in time.',
+    description:
+      'Wait until the nova-compute service of the host reports up (e.g. after a reboot). Fails (exit 7) when it is not up in time. A resumed step continues where it was: the timeout counts from its first start, and a stop it saw (expect-restart) is not waited for again (docs/reliability.md).',
     fields: [
       { key: 'timeout', model: 'timeoutMs', kind: 'duration', minMs: 1_000, maxMs: 24 * H, required: false, default: 20 * 60_000, description: 'Give up after this long' },
       { key: 'poll-interval', model: 'pollIntervalMs', kind: 'duration', minMs: 1_000, maxMs: 10 * 60_000, required: false, default: 10_000, description: 'How often to look at the service' },
