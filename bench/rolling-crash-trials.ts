@@ -27,6 +27,14 @@
  *     failed: a step in flight when killed runs again on resume, as documented).
  *
  *   npx tsx bench/rolling-crash-trials.ts --trials 20 --seed 1   # after `npm run build`
+ *   npm run soak:rolling -- --trials 6 --reboot                 # issue 21
+ *
+ * With --reboot the exec step also asks the emulator for a reboot of the host
+ * (a `host-down` fault with up_after_ms: it returns at once, like `ssh host
+ * sudo reboot`) and a wait-for-service step (expect-restart) follows it; most
+ * kills are then aimed at that step (its start, after its first poll, after
+ * it saw the stop, after it), half of them resumed only once every host is
+ * back. test/cli/wait-resume.test.ts runs each of those points once in CI.
  *
  * One line per trial and a tally; exit 1 when any trial failed.
  * test/emulator/rolling-crash-trials.test.ts runs 3 trials in CI.
