@@ -15,5 +15,14 @@ async function load(bundle, plain) {
 const { runCli } = await load('../dist/cli/main.bundle.js', '../dist/cli/main.js');
 const { processIO } = await load('../dist/cli/io.bundle.js', '../dist/cli/io.js');
 
+// A command whose work can never finish (nothing left to wait for) would end with
+// Node's own exit 13 and no message; it is reported as the bug it is (exit 1).
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('hostmaint: unexpected error: the command stopped before it finished (nothing was left to wait for)\n  what to do: this is likely a bug; run again with -v and --log-file, and report it with the log.\n');
+  process.exit(1);
+});
 const code = await runCli(process.argv.slice(2), processIO());
+settled = true;
 process.exitCode = code;

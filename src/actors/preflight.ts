@@ -379,19 +379,25 @@ function groupBlocking(findings: Finding[]): BlockingGroup[] {
  * host, but the migration still holds its allocation here. One migration listing, one server read
  * each.
  */
-async function leftToConfirm(deps: ActorDeps, host: string, opts: CallOptions): Promise<NonNullable<PreflightReport['awaitingConfirm']>> {
+async function leftToConfirm(deps: ActorDeps, host: string, warnings: string[], opts: CallOptions): Promise<NonNullable<PreflightReport['awaitingConfirm']>> {
   const migrations = (await deps.compute.listMigrations({ sourceCompute: host, status: 'finished' }, opts)).filter(
-    (m) => m.sourceCompute === host && m.status === 'finished' && m.migrationType === 'migration' && m.destCompute && m.destCompute !== host,
+    (m) => m.sourceCompute === host && m.status === 'finished' && (m.migrationType === 'migration' || m.migrationType === 'resize') && m.destCompute,
   );
   const out: NonNullable<PreflightReport['awaitingConfirm']> = [];
+  const theirs: string[] = [];
   await mapLimit(migrations, FANOUT, async (m) => {
     try {
       const s = await deps.compute.getServer(m.serverId, opts);
-      if (s.status === 'VERIFY_RESIZE' && s.host === m.destCompute) out.push({ serverId: s.id, name: s.name, migrationId: m.id, to: m.destCompute! });
+      if (s.status !== 'VERIFY_RESIZE' || s.host !== m.destCompute) return;
+      // A cold migration off the host is a move (hostmaint's, or one an operator started to empty it): confirm it.
+      if (m.migrationType === 'migration' && m.destCompute !== host) out.push({ serverId: s.id, name: s.name, migrationId: m.id, to: m.destCompute! });
+      // An owner's resize is theirs to confirm or revert; until then it holds resources on this host.
+      else theirs.push(`${s.name}: a resize (migration ${m.id}) awaits its owner's confirm and holds resources on ${host} until then: openstack server resize confirm ${s.id} (or revert: openstack server resize revert ${s.id})`);
     } catch (e) {
       deps.logger.debug('a server awaiting confirm could not be read', { serverId: m.serverId, error: errorText(e) });
     }
   });
+  warnings.push(...theirs.sort());
   return out.sort((a, b) => a.migrationId - b.migrationId);
 }
 
@@ -485,7 +491,7 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
     }
   }
 
-  const awaitingConfirm = await leftToConfirm(deps, input.ref.host, opts);
+  const awaitingConfirm = await leftToConfirm(deps, input.ref.host, warnings, opts);
   for (const a of awaitingConfirm) warnings.push(`${a.name}: its cold migration to ${a.to} (migration ${a.migrationId}) was never confirmed: the drain confirms it`);
   const blocking = groupBlocking(findings);
   return { ok: blocking.length === 0, instances: classes, targets: reports, plan, findings, blocking, warnings, waitedMs, awaitingConfirm };

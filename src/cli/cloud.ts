@@ -20,7 +20,7 @@ export interface OpenedCloud {
 
 export async function openCloud(
   overrides: Record<string, unknown>,
-  opts: { env: NodeJS.ProcessEnv; logger: Logger; timeoutMs: number; demoScenario?: string },
+  opts: { env: NodeJS.ProcessEnv; logger: Logger; timeoutMs: number; demoScenario?: string; onSecrets?: (secrets: string[]) => void },
 ): Promise<OpenedCloud> {
   const { resolveCloud, isBuiltinDemo } = await import('../config/index.js');
   const { connect } = await import('../openstack/session.js');
@@ -36,6 +36,7 @@ export async function openCloud(
     const emulator = await startEmulator({ scenario, clock: clock instanceof VirtualClock ? clock : { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal) }, logger: opts.logger });
     try {
       const c = emulator.credentials;
+      opts.onSecrets?.([c.password]);
       const cloud = resolveCloud(
         {
           osAuthUrl: emulator.authUrl,
@@ -67,10 +68,12 @@ export async function openCloud(
     }
   }
   const cloud = resolveCloud(overrides, opts.env);
-  for (const w of cloud.warnings) opts.logger.warn(w);
-  const session = await connect(cloud, { logger: opts.logger, clock: realClock, timeoutMs: opts.timeoutMs });
   const secrets: string[] = [];
   const auth = cloud.auth as { password?: string; secret?: string; token?: string };
   for (const s of [auth.password, auth.secret, auth.token]) if (s) secrets.push(s);
+  // The scrubbers know the secrets before the first request is logged.
+  opts.onSecrets?.(secrets);
+  for (const w of cloud.warnings) opts.logger.warn(w);
+  const session = await connect(cloud, { logger: opts.logger, clock: realClock, timeoutMs: opts.timeoutMs });
   return { session, cloudName: cloud.name, demo: false, clock: realClock, secrets, close: () => session.close() };
 }

@@ -15,7 +15,7 @@ import { COMMAND_NAMES, withCommands } from './commands/index.js';
 import { VERSION } from '../version.js';
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
-  const state: CommandState = { io, exitCode: EXIT.OK, format: argv.some((a, i) => a === '--format=json' || ((a === '-f' || a === '--format') && argv[i + 1] === 'json')) ? 'json' : 'table' };
+  const state: CommandState = { io, argv, exitCode: EXIT.OK, format: argv.some((a, i) => a === '--format=json' || ((a === '-f' || a === '--format') && argv[i + 1] === 'json')) ? 'json' : 'table' };
   const base = yargs(argv)
     .scriptName('hostmaint')
     .usage('hostmaint: drain an OpenStack compute host for maintenance, safely, and give it back.\n\nUsage: $0 <command> [options]')

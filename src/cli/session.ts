@@ -19,10 +19,13 @@ import type { CommandState } from './state.js';
 import { openCloud, type OpenedCloud } from './cloud.js';
 import { cloudOverrides } from './global-options.js';
 import { parseDuration } from '../core/durations.js';
+import { redactText } from '../core/secrets.js';
 import { createLogger, closeLogger } from '../report/logging.js';
 import { checkStateDirFlag } from './state-dir.js';
 export { checkStateDirFlag } from './state-dir.js';
-import { checkOutputFlags, createRunOutput, type RunOutput } from '../report/output.js';
+import { checkOutputFlags, createRunOutput, eventsFile, type RunOutput } from '../report/output.js';
+import { describeFailures, FileTarget } from '../report/targets.js';
+import { usageError } from '../core/errors.js';
 import { defaultStateDir, RunStore } from '../runs/store.js';
 import type { ActiveRun } from '../runs/runner.js';
 import type { Logger } from '../core/log.js';
@@ -78,10 +81,30 @@ export async function withCommandRun<T>(
   // The state directory must be usable before anything changes in the cloud.
   const baseState = argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(io.env);
   new RunStore(baseState).ensureSync();
+  // Every output file is opened now, before the cloud is touched (exit 2 naming the path); later write failures only warn.
+  const warn = (text: string) => io.stderr.write(`${text}\n`);
+  const fileTargets: FileTarget[] = [];
+  let logTarget: FileTarget | undefined;
+  let eventsTarget: FileTarget | null = null;
+  try {
+    if (argv.logFile !== undefined) {
+      if (String(argv.logFile).trim() === '') throw usageError("--log-file '' is not a file path", 'Give --log-file a file name, e.g. --log-file drain.log.');
+      logTarget = FileTarget.open('--log-file', String(argv.logFile), warn);
+      fileTargets.push(logTarget);
+    }
+    const events = eventsFile({ ...argv, format, events: argv.events });
+    if (events !== null) {
+      eventsTarget = FileTarget.open('--events', events, warn);
+      fileTargets.push(eventsTarget);
+    }
+  } catch (e) {
+    for (const t of fileTargets) t.close();
+    throw e;
+  }
   const secrets: string[] = [];
-  const logger = createLogger({ verbosity: argv.verbose ?? 0, logFile: argv.logFile, stream: io.stderr, secrets, quiet: argv['quiet'] === true });
+  const logger = createLogger({ verbosity: argv.verbose ?? 0, logTarget, stream: io.stderr, secrets, quiet: argv['quiet'] === true });
   const controller = new AbortController();
-  const redacted = redactArgv(process.argv.slice(2));
+  const redacted = redactArgv(state.argv ?? process.argv.slice(2));
   let active: ActiveRun | null = null;
   let interrupts = 0;
   let hint: (runId: string) => string = (runId) => `hostmaint resume ${runId}`;
@@ -123,7 +146,7 @@ export async function withCommandRun<T>(
     const envNamesCloud = Boolean(io.env.OS_CLOUD || io.env.OS_AUTH_URL);
     const usedDefaultCloud = opts.defaultCloud !== undefined && overrides.osCloud === undefined && overrides.osAuthUrl === undefined && !envNamesCloud;
     if (usedDefaultCloud) overrides.osCloud = opts.defaultCloud;
-    cloud = await openCloud(overrides, { env: io.env, logger, timeoutMs });
+    cloud = await openCloud(overrides, { env: io.env, logger, timeoutMs, onSecrets: (s) => secrets.push(...s) });
     secrets.push(...cloud.secrets);
     const store = new RunStore(cloud.demo ? path.join(baseState, 'demo') : baseState);
     store.ensureSync();
@@ -137,7 +160,7 @@ export async function withCommandRun<T>(
       who,
       now: () => (cloud ? cloud.clock.now() : Date.now()),
       ...(opts.progress ?? {}),
-    });
+    }, { events: eventsTarget });
     const extra: string[] = [];
     if (argv.stateDir !== undefined) extra.push('--state-dir', shellQuote(path.resolve(argv.stateDir)));
     if (typeof overrides.osCloud === 'string' && !usedDefaultCloud) extra.push('--os-cloud', shellQuote(overrides.osCloud));
@@ -163,6 +186,8 @@ export async function withCommandRun<T>(
     await output?.close();
     await cloud?.close().catch(() => undefined);
     await closeLogger(logger as never).catch(() => undefined);
+    for (const t of fileTargets) t.close();
+    for (const line of describeFailures(fileTargets.map((t) => t.failed()).filter((f) => f !== null))) warn(line);
   }
 }
 
@@ -171,8 +196,12 @@ function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command line with the values of secret flags replaced. */
+/** The command line with the values of secret flags replaced, and every other value redacted by value (URL user-info: core/secrets.ts). */
 export function redactArgv(args: string[]): string[] {
+  return redactSecretFlags(args).map((a) => redactText(a));
+}
+
+function redactSecretFlags(args: string[]): string[] {
   const secret = /^--os-(password|application-credential-secret|token)(=|$)/;
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {

@@ -5,4 +5,6 @@ export interface CommandState {
   io: CliIO;
   exitCode: number;
   format: 'table' | 'json';
+  /** The command line runCli was given (what the run record keeps, redacted). */
+  argv?: string[];
 }

@@ -78,7 +78,8 @@ export function loadFile(file: string): LoadedFile {
       details: { file },
     });
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // merge: YAML merge keys (`<<: *base`), which openstacksdk (PyYAML) accepts.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, merge: true });
   const err = doc.errors[0];
   if (err) {
     const pos = err.linePos?.[0];
@@ -90,7 +91,15 @@ export function loadFile(file: string): LoadedFile {
       details: { file, line: pos?.line ?? null, column: pos?.col ?? null, yamlError: err.code },
     });
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new HostmaintError('config', `${file} is not usable YAML: its aliases expand to too much (${(e as Error).message.split('\n')[0]})`, {
+      hint: 'A clouds file needs few aliases; write the repeated parts out, or use fewer nested aliases (an "alias bomb" is refused).',
+      details: { file },
+    });
+  }
   const problems = checkCloudsFile(data);
   if (data === null || typeof data !== 'object' || Array.isArray(data) || problems.some((p) => p.cloud === null)) {
     throw schemaError(file, problems.filter((p) => p.cloud === null));

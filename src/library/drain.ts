@@ -280,3 +280,39 @@ export async function undrainHost(session: CloudSession | Clients, host: string,
     toResult: toUndrainResult,
   });
 }
+
+/**
+ * The names a drain may send instances to (--target, --aggregate,
+ * --availability-zone), checked against the cloud with reads only, before
+ * anything changes: a name the cloud does not know is a usage error (exit 2),
+ * not a refused preflight after the service was disabled and re-enabled.
+ */
+export async function checkTargetNames(session: CloudSession, options: Pick<DrainOptions, 'targets' | 'aggregate' | 'availabilityZone'>, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  const call = opts.signal ? { signal: opts.signal } : undefined;
+  if (options.targets && options.targets.length > 0) {
+    const known = new Set((await session.compute.listServices({ binary: 'nova-compute' }, call)).map((s) => s.host));
+    const unknown = options.targets.filter((t) => !known.has(t));
+    if (unknown.length > 0) {
+      throw new HostmaintError('usage', `--target names ${unknown.length === 1 ? 'a host' : 'hosts'} with no nova-compute service: ${unknown.map((u) => `'${u}'`).join(', ')}`, {
+        hint: 'Name targets as `openstack compute service list --service nova-compute` shows them; nothing was changed in the cloud.',
+        details: { unknownTargets: unknown },
+      });
+    }
+  }
+  if (options.aggregate) {
+    const aggs = await session.compute.listAggregates(call);
+    if (!aggs.some((a) => a.name === options.aggregate || String(a.id) === options.aggregate || a.uuid === options.aggregate)) {
+      throw new HostmaintError('usage', `--aggregate '${options.aggregate}': no host aggregate has that name or id`, {
+        hint: 'List them with `openstack aggregate list`; nothing was changed in the cloud.',
+      });
+    }
+  }
+  if (options.availabilityZone) {
+    const zones = await session.compute.listAvailabilityZones(call);
+    if (!zones.some((z) => z.name === options.availabilityZone)) {
+      throw new HostmaintError('usage', `--availability-zone '${options.availabilityZone}': the cloud has no such availability zone`, {
+        hint: `Zones: ${zones.map((z) => z.name).join(', ') || '(none)'} (openstack availability zone list --compute); nothing was changed in the cloud.`,
+      });
+    }
+  }
+}

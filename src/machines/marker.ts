@@ -62,3 +62,16 @@ export function identifyDisabler(disabledReason: string | null | undefined): Dis
   if (reason === '') return { who: 'unknown', runId: null, description: 'someone, without a reason' };
   return { who: 'unknown', runId: null, description: `someone else ("${reason}")` };
 }
+
+/** Nova's limit on a service's host name (the services.host column). */
+export const MAX_HOST_LENGTH = 255;
+
+/** Why `host` cannot be a nova-compute host name, or null when it can. */
+export function hostNameProblem(host: string): string | null {
+  if (host === '') return 'it is empty';
+  if (/\s/.test(host)) return 'it holds white space';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(host)) return 'it holds a control character';
+  if ([...host].length > MAX_HOST_LENGTH) return `it is ${[...host].length} characters long; Nova's host names have at most ${MAX_HOST_LENGTH}`;
+  return null;
+}

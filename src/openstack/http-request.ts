@@ -33,6 +33,7 @@ import {
 } from './http-errors.js';
 import { microversionHeaders } from './microversions.js';
 import { redact, redactUrl } from './redact.js';
+import { escapeControlsDeep } from '../core/text.js';
 import {
   compareMicroversions,
   type HttpMethod,
@@ -187,7 +188,8 @@ export class HttpServiceClient implements ServiceClient {
         });
         const status = res.status;
         if (status >= 200 && status < 300) {
-          return { status, data: (res.data === '' ? null : res.data) as T, headers: resHeaders, requestId };
+          // Control characters in the cloud's text are escaped here, once (core/text.ts): nothing printed later carries them raw.
+          return { status, data: (res.data === '' ? null : escapeControlsDeep(res.data)) as T, headers: resHeaders, requestId };
         }
         if (status === 401 && this.tokens && !reauthenticated) {
           reauthenticated = true;
@@ -202,7 +204,7 @@ export class HttpServiceClient implements ServiceClient {
         }
         throw statusError(
           failed,
-          { status, statusText: res.statusText, data: res.data, requestId, location: resHeaders.location },
+          { status, statusText: res.statusText, data: escapeControlsDeep(res.data), requestId, location: resHeaders.location },
           { reauthenticated, attempts: attempt },
         );
       }

@@ -3,17 +3,12 @@
  * puts into an error goes through here first.
  */
 
-export const REDACTED = '[REDACTED]';
+import { REDACTED, isSecretKey, redactText } from '../core/secrets.js';
 
-/** Keys whose values are secrets wherever they appear (bodies, meta, headers). */
-export const SECRET_KEY = /password|secret|token|credential|authorization|cookie/i;
+export { REDACTED, SECRET_KEY, isSecretKey } from '../core/secrets.js';
 
 /** Headers that carry a token: dropped entirely, not even shown as redacted. */
 const TOKEN_HEADERS = new Set(['x-auth-token', 'x-subject-token', 'x-service-token', 'authorization']);
-
-export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
-}
 
 /**
  * Deep copy of `value` with every property whose key looks secret replaced by
@@ -80,11 +75,7 @@ export function redactUrl(url: string): string {
   return u.toString().replace(/%5BREDACTED%5D/g, REDACTED);
 }
 
-/** Replace every occurrence of the given secret strings in `text` (last line of defence for messages). */
+/** `text` redacted by value (last line of defence for messages; core/secrets.ts: ordinary words stay). */
 export function scrub(text: string, secrets: Array<string | null | undefined>): string {
-  let out = text;
-  for (const s of secrets) {
-    if (typeof s === 'string' && s.length >= 4) out = out.split(s).join(REDACTED);
-  }
-  return out;
+  return redactText(text, secrets);
 }

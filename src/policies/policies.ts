@@ -128,6 +128,23 @@ export function defaultPolicies(): WorkflowPolicies {
   return out as unknown as WorkflowPolicies;
 }
 
+/**
+ * A character a policy string (a reason, an aggregate or zone name) must not hold,
+ * described, or null: control characters (a terminal escape), and characters outside
+ * the Basic Multilingual Plane (emoji), which Nova's utf8 (3-byte) MySQL columns
+ * cannot store and which count twice against its 255-character limits.
+ */
+export function unstorableChar(text: string): string | null {
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    const hex = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+    if (cp < 0x20 && ch !== '\t' && ch !== '\n') return `a control character (${hex})`;
+    if (cp >= 0x7f && cp <= 0x9f) return `a control character (${hex})`;
+    if (cp > 0xffff) return `the character ${ch} (${hex}, outside the Basic Multilingual Plane)`;
+  }
+  return null;
+}
+
 type Parsed = { ok: true; value: unknown } | { ok: false; message: string; expected: string };
 
 /**
@@ -166,6 +183,10 @@ export function parsePolicyValue(p: PolicyDef, raw: unknown, fromFlag = false): 
     case 'string':
       if (typeof raw !== 'string' && !(fromFlag && typeof raw === 'number')) return bad('must be a string');
       if (String(raw).trim() === '') return bad('must not be empty');
+      {
+        const odd = unstorableChar(String(raw));
+        if (odd !== null) return bad(`holds ${odd}, which Nova's records cannot hold: use plain text`);
+      }
       return { ok: true, value: String(raw).trim() };
     case 'string-list': {
       const items = Array.isArray(raw) ? raw : fromFlag && typeof raw === 'string' ? [raw] : null;
@@ -312,4 +333,29 @@ export function policyOverridesFromArgv(argv: Record<string, unknown>, command: 
     if (v !== undefined) out[p.key] = v;
   }
   return out;
+}
+
+/**
+ * What is wrong with saved options (a run record's `options`, a snapshot's
+ * `context.options`: model keys, durations in ms), by the same bounds as the
+ * flags; null when nothing is. Keys that are not policies are not checked.
+ */
+export function savedOptionsProblem(options: unknown): string | null {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return 'the options are not an object';
+  const o = options as Record<string, unknown>;
+  for (const p of POLICIES) {
+    if (!Object.prototype.hasOwnProperty.call(o, p.model)) continue;
+    const v = o[p.model];
+    if (v === undefined) continue;
+    const name = `${p.model} (--${flagName(p)})`;
+    if (v === null) {
+      if (p.nullable || (p.kind === 'duration' && p.zeroIsNull)) continue;
+      return `${name} is null`;
+    }
+    if (p.kind === 'int' && (!Number.isInteger(v) || (v as number) < p.min || (v as number) > p.max)) return `${name} is ${JSON.stringify(v)}, not ${rangeText(p)}`;
+    if (p.kind === 'duration' && (typeof v !== 'number' || !Number.isFinite(v) || v < p.minMs || v > p.maxMs)) return `${name} is ${JSON.stringify(v)} ms, not ${rangeText(p)}`;
+    if (p.kind === 'enum' && (typeof v !== 'string' || !p.choices.includes(v))) return `${name} is ${JSON.stringify(v)}, not ${rangeText(p)}`;
+    if (p.kind === 'boolean' && typeof v !== 'boolean') return `${name} is ${JSON.stringify(v)}, not true or false`;
+  }
+  return null;
 }

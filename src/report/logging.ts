@@ -2,7 +2,8 @@
  * The one winston logger: human lines on the console (stderr) at the chosen
  * level, and with --log-file, JSON lines with every field (run id, host,
  * instance, request id). Secrets are redacted at the source (the HTTP layer);
- * the `scrub` format here is a second net for anything that slips through.
+ * the `scrub` format here is a second net for anything that slips through
+ * (core/secrets.ts, by field and by value).
  *
  * Levels on the console: default warnings and errors; -v adds info and one
  * line per HTTP request (method, URL, status, request id, duration: the HTTP
@@ -13,13 +14,17 @@
  * keyed by the console stream, that the run output fills in at `run-started`
  * and that every later line (console and file) carries.
  */
+import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { Logger } from '../core/log.js';
+import { redactDeep } from '../core/secrets.js';
 
 export interface LoggingOptions {
   /** 0: warnings and errors (default), 1 (-v): info + HTTP requests, 2 (-vv): debug. */
   verbosity: number;
   logFile?: string | undefined;
+  /** Where the JSON lines of --log-file go (an opened, guarded target: targets.ts); wins over logFile. */
+  logTarget?: { write(text: string): void } | undefined;
   /** Console stream; default process.stderr. */
   stream?: NodeJS.WritableStream;
   /** No console output at all except errors (for --quiet / json). */
@@ -31,6 +36,9 @@ export interface LoggingOptions {
   /** Fields added to every line from then on (runId, host); default `runLogContext(stream)`. */
   context?: Record<string, unknown>;
 }
+
+/** Transports that write a --log-file target (closeLogger waits for them). */
+const FILE_TRANSPORTS = new WeakSet<object>();
 
 const contexts = new WeakMap<object, Record<string, unknown>>();
 
@@ -65,23 +73,6 @@ export function consoleShows(level: string, info: Record<string, unknown>, verbo
 /** Fields not worth a column on the console at -v (they are all in the log file). */
 const QUIET_FIELDS = new Set(['service', 'attempt', 'microversion', 'body', 'runId', 'host', 'method', 'url', 'status']);
 
-const SECRET_KEY = /pass(word)?|secret|token|credential|authorization/i;
-
-function scrubValue(value: unknown, secrets: string[], depth = 0): unknown {
-  if (typeof value === 'string') {
-    let v = value;
-    for (const s of secrets) if (s && s.length >= 4) v = v.split(s).join('***');
-    return v;
-  }
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => scrubValue(v, secrets, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = SECRET_KEY.test(k) && typeof v === 'string' ? '***' : scrubValue(v, secrets, depth + 1);
-  }
-  return out;
-}
-
 export function createLogger(opts: LoggingOptions): winston.Logger & Logger {
   const secrets = opts.secrets ?? [];
   const stream = opts.stream ?? process.stderr;
@@ -94,12 +85,12 @@ export function createLogger(opts: LoggingOptions): winston.Logger & Logger {
   });
   const verbosity = opts.verbosity;
   const consoleFilter = winston.format((info) => (consoleShows(String(info.level), info as Record<string, unknown>, verbosity, opts.quiet) ? info : false));
+  // Every field redacted as data (core/secrets.ts): secret-looking fields, URL user-info, the secrets in use.
   const scrub = winston.format((info) => {
-    for (const key of Object.keys(info)) {
+    const bag = info as Record<string, unknown>;
+    for (const key of Object.keys(bag)) {
       if (key === 'level') continue;
-      (info as Record<string, unknown>)[key] = SECRET_KEY.test(key) && typeof info[key] === 'string'
-        ? '***'
-        : scrubValue(info[key], secrets);
+      bag[key] = redactDeep({ [key]: bag[key] }, secrets)[key];
     }
     return info;
   });
@@ -122,14 +113,20 @@ export function createLogger(opts: LoggingOptions): winston.Logger & Logger {
       ),
     }),
   ];
-  if (opts.logFile) {
-    transports.push(
-      new winston.transports.File({
-        filename: opts.logFile,
-        level: 'debug',
-        format: winston.format.combine(withContext(), scrub(), winston.format.timestamp(), winston.format.json()),
-      }),
-    );
+  const fileFormat = winston.format.combine(withContext(), scrub(), winston.format.timestamp(), winston.format.json());
+  if (opts.logTarget) {
+    const target = opts.logTarget;
+    const sink = new Writable({
+      write(chunk: Buffer | string, _enc, done) {
+        target.write(String(chunk));
+        done();
+      },
+    });
+    const t = new winston.transports.Stream({ stream: sink, level: 'debug', format: fileFormat });
+    FILE_TRANSPORTS.add(t);
+    transports.push(t);
+  } else if (opts.logFile) {
+    transports.push(new winston.transports.File({ filename: opts.logFile, level: 'debug', format: fileFormat, options: { flags: 'a', mode: 0o600 } } as never));
   }
   return winston.createLogger({ level: 'debug', defaultMeta: opts.defaultMeta, transports }) as winston.Logger & Logger;
 }
@@ -139,7 +136,7 @@ export async function closeLogger(logger: winston.Logger): Promise<void> {
   await new Promise<void>((resolve) => {
     let pending = 0;
     for (const t of logger.transports) {
-      if (t instanceof winston.transports.File) {
+      if (t instanceof winston.transports.File || FILE_TRANSPORTS.has(t)) {
         pending += 1;
         t.on('finish', () => {
           pending -= 1;

@@ -10,13 +10,13 @@
  * - the result on stdout: a table (or -f json);
  * - --report FILE.md|.json: a report for the change ticket.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CliIO } from './io.js';
 import { usageError } from '../core/errors.js';
 import { colorWanted, unicodeWanted } from './ansi.js';
 import { LiveTerminal } from './live.js';
 import { runLogContext } from './logging.js';
+import { checkEndTarget, FileTarget } from './targets.js';
 import { progressSink, type ProgressSink } from './progress.js';
 import { reportFormat, timelineEntry, writeReport, type TimelineEntry } from './report.js';
 import { formatDrainResult, formatUndrainResult } from './result.js';
@@ -89,10 +89,14 @@ export function reportTarget(flags: OutputFlags): string | null {
     throw usageError(`--report '${file}': the file name must end in .md or .json`, 'E.g. --report CHG-1234-compute-01.md (Markdown for a ticket) or --report run.json.');
   }
   const resolved = path.resolve(file);
-  if (!existsSync(path.dirname(resolved))) {
-    throw usageError(`--report ${file}: the directory ${path.dirname(resolved)} does not exist`, 'Create it first, or write the report elsewhere.');
-  }
+  checkEndTarget('--report', resolved);
   return resolved;
+}
+
+/** The file of --events ndjson=FILE (resolved), or null. */
+export function eventsFile(flags: OutputFlags): string | null {
+  const t = eventsTarget(flags);
+  return t !== null && 'file' in t ? t.file : null;
 }
 
 function eventsTarget(flags: OutputFlags): { stream: 'stdout' } | { file: string } | null {
@@ -117,9 +121,14 @@ export function progressMode(io: Pick<CliIO, 'interactive'>, flags: OutputFlags)
   return io.interactive ? 'live' : 'plain';
 }
 
-export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunContext): RunOutput {
+/**
+ * `targets.events`: the --events file, opened before the cloud is touched
+ * (targets.ts); when not given, it is opened here (a usage error if it cannot be).
+ */
+export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunContext, targets: { events?: FileTarget | null } = {}): RunOutput {
   checkOutputFlags(flags);
   const target = eventsTarget(flags);
+  const eventsFileTarget = target !== null && 'file' in target ? (targets.events ?? FileTarget.open('--events', target.file, (t) => io.stderr.write(`${t}\n`))) : null;
   const mode = progressMode(io, flags);
   const live = mode === 'live'
     ? new LiveTerminal({
@@ -136,7 +145,7 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
     : null;
   const sink: ProgressSink = progressSink({
     lines: mode === 'plain' ? io.stderr : null,
-    ndjson: target === null ? null : 'file' in target ? target : { stream: io.stdout },
+    ndjson: target === null ? null : eventsFileTarget ? { target: eventsFileTarget } : { stream: io.stdout },
     steps: context.steps ?? null,
   });
   const logContext = runLogContext(io.stderr);
@@ -175,6 +184,7 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
     async close() {
       live?.finish();
       await sink.close();
+      if (!targets.events) eventsFileTarget?.close();
     },
   };
 }

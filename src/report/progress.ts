@@ -4,7 +4,6 @@
  * code (names from tenants are cleaned); and NDJSON events for machines
  * (`--events ndjson[=FILE]`).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type { DrainEvent } from '../machines/events.js';
 import { clean } from './ansi.js';
 
@@ -103,18 +102,12 @@ export interface ProgressSink {
 
 export function progressSink(opts: {
   lines: NodeJS.WritableStream | null;
-  ndjson: { stream: NodeJS.WritableStream } | { file: string } | null;
+  /** stdout, or an opened file target (targets.ts: guarded, never throws). */
+  ndjson: { stream: NodeJS.WritableStream } | { target: { write(text: string): void } } | null;
   /** A workflow's number of steps, for "step 5/8". */
   steps?: number | null;
 }): ProgressSink {
-  let file: WriteStream | null = null;
-  let ndjson: NodeJS.WritableStream | null = null;
-  if (opts.ndjson && 'file' in opts.ndjson) {
-    file = createWriteStream(opts.ndjson.file, { flags: 'a', mode: 0o600 });
-    ndjson = file;
-  } else if (opts.ndjson) {
-    ndjson = opts.ndjson.stream;
-  }
+  const ndjson: { write(text: string): unknown } | null = opts.ndjson === null ? null : 'target' in opts.ndjson ? opts.ndjson.target : opts.ndjson.stream;
   return {
     emit(e) {
       if (ndjson) ndjson.write(`${JSON.stringify(e)}\n`);
@@ -123,10 +116,6 @@ export function progressSink(opts: {
         if (line) opts.lines.write(`${line}\n`);
       }
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (file) file.end(() => resolve());
-        else resolve();
-      }),
+    close: () => Promise.resolve(),
   };
 }

@@ -19,6 +19,7 @@ import type { RunCommand } from './schema.js';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { HostmaintError } from '../core/errors.js';
 import { fsyncDirSync, mkdirpSync } from './store.js';
 
@@ -47,7 +48,10 @@ export interface HostLock {
 let seq = 0;
 
 export function lockFileFor(locksDir: string, host: string): string {
-  return path.join(locksDir, `${encodeURIComponent(host).replace(/%/g, '_')}.lock`);
+  const name = encodeURIComponent(host).replace(/%/g, '_');
+  // A file name has at most 255 bytes (with ".lock" and a temp suffix): a long host name is cut and made unique by its hash.
+  const safe = name.length <= 180 ? name : `${name.slice(0, 120)}-${createHash('sha256').update(host).digest('hex').slice(0, 32)}`;
+  return path.join(locksDir, `${safe}.lock`);
 }
 
 /** The start time of a process (Linux /proc), to tell a live holder from a reused pid. */

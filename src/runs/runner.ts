@@ -18,6 +18,7 @@
  * Library users get the same behaviour as the CLI by calling runDrain / runUndrain.
  */
 import os from 'node:os';
+import { savedOptionsProblem } from '../policies/policies.js';
 import { HostmaintError, errorText } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
@@ -135,8 +136,20 @@ export async function checkResumable(rec: RunRecord, expect: { command?: RunReco
       details: { runId: rec.runId, savedVersion: rec.workflow.version, currentVersion: current },
     });
   }
+  // The options are checked by the same bounds as the flags (a record edited to pollIntervalMs: 0 would flood the cloud).
+  if (rec.command === 'drain' || rec.command === 'undrain') {
+    const saved = [rec.options, ...(rec.snapshot !== null ? [(rec.snapshot as { context?: { options?: unknown } }).context?.options] : [])];
+    for (const o of saved) {
+      const problem = o === undefined ? null : savedOptionsProblem(o);
+      if (problem !== null) {
+        throw new HostmaintError('config', `the saved run ${rec.runId} has options out of range: ${problem}`, {
+          hint: `Nothing was restored and nothing was sent to the cloud. Start a new run (${newRunCommand(rec)} --new-run): it reconciles with what the cloud shows.`,
+        });
+      }
+    }
+  }
   if (rec.snapshot !== null) {
-    const snapshotProblem = snapshotProblems(rec.snapshot, rec.workflow.name);
+    const snapshotProblem = snapshotProblems(rec.snapshot, rec.workflow.name) ?? (await unknownStateProblem(rec.snapshot, rec.workflow.name));
     if (snapshotProblem !== null) {
       throw new HostmaintError('config', `the saved snapshot of run ${rec.runId} is not valid: ${snapshotProblem}`, {
         hint: `Nothing was restored. Start a new run (${newRunCommand(rec)} --new-run): it reconciles with what the cloud shows.`,
@@ -149,6 +162,31 @@ export async function checkResumable(rec: RunRecord, expect: { command?: RunReco
       });
     }
   }
+}
+
+interface StateNodeLike {
+  states: Record<string, StateNodeLike>;
+}
+
+/** Null when the snapshot's state value names states of its machine, else which one it does not know. */
+async function unknownStateProblem(snapshot: unknown, machine: RunRecord['workflow']['name']): Promise<string | null> {
+  const m =
+    machine === 'drain' ? (await import('../machines/drain.machine.js')).drainMachine
+    : machine === 'undrain' ? (await import('../machines/undrain.machine.js')).undrainMachine
+    : machine === 'workflow' ? (await import('../machines/workflow.machine.js')).workflowMachine
+    : (await import('../machines/rolling.machine.js')).rollingMachine;
+  const walk = (node: StateNodeLike, value: unknown, at: string): string | null => {
+    if (typeof value === 'string') return node.states[value] ? null : `it is in state '${at}${value}', which the ${machine} workflow does not have`;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return `its state value ${JSON.stringify(value)} is not a state`;
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const child = node.states[k];
+      if (!child) return `it is in state '${at}${k}', which the ${machine} workflow does not have`;
+      const p = walk(child, v, `${at}${k}.`);
+      if (p !== null) return p;
+    }
+    return null;
+  };
+  return walk((m as unknown as { root: StateNodeLike }).root, (snapshot as { value?: unknown }).value, '');
 }
 
 /** The command that starts a run like this one again. */

@@ -12,14 +12,17 @@
  * Records are written atomically (temp file + fsync + rename + fsync of the
  * directory), files 0600. Reads validate with ajv and refuse a record of
  * another schema version whole. No secret is written: records hold the
- * cloud's and the user's names, never credentials or tokens, and every write
- * passes through a scrubber that replaces the secrets in use, as a second net.
+ * cloud's and the user's names, never credentials or tokens, and every record
+ * and journal line is redacted as data before it is serialised, as a second
+ * net (core/secrets.ts: a value that is a secret in use, URL user-info; never a
+ * substring of the JSON text, so a short password cannot break the document).
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync, appendFileSync, mkdirSync, chmodSync, accessSync, constants as FS, unlinkSync, rmSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HostmaintError } from '../core/errors.js';
+import { redactDeep } from '../core/secrets.js';
 import { isValidRunId } from '../machines/marker.js';
 import { RUN_RECORD_SCHEMA_VERSION, recordProblems, type RunRecord, type RunState } from './schema.js';
 
@@ -96,9 +99,9 @@ export class RunStore {
 
   constructor(readonly dir: string) {}
 
-  /** Strings never to be written (the password or token in use): replaced by *** in every file. */
+  /** Strings never to be written (the password or token in use): redacted from every value of every file. */
   addSecrets(secrets: Iterable<string>): void {
-    for (const s of secrets) if (s && s.length >= 4 && !this.secrets.includes(s)) this.secrets.push(s);
+    for (const s of secrets) if (s && !this.secrets.includes(s)) this.secrets.push(s);
   }
 
   get runsDir(): string {
@@ -139,10 +142,9 @@ export class RunStore {
     this.ensureSync();
   }
 
-  scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
-    return out;
+  /** The document with the secrets in use redacted from its values (its fields and shape kept). */
+  redact<T>(doc: T): T {
+    return redactDeep(doc, this.secrets, { byKey: false });
   }
 
   /** Write the record atomically (its directory is created 0700). */
@@ -151,7 +153,7 @@ export class RunStore {
     try {
       mkdirpSync(dir);
       const file = path.join(dir, 'run.json');
-      writeFileAtomicSync(file, this.scrub(`${JSON.stringify(record, null, 2)}\n`));
+      writeFileAtomicSync(file, `${JSON.stringify(this.redact(record), null, 2)}\n`);
       return file;
     } catch (e) {
       throw stateDirError(this.dir, e);
@@ -173,11 +175,11 @@ export class RunStore {
   appendJournalSync(runId: string, entry: JournalEntry): void {
     const file = this.journalFile(runId);
     try {
-      appendFileSync(file, this.scrub(`${JSON.stringify(entry)}\n`), { mode: 0o600 });
+      appendFileSync(file, `${JSON.stringify(this.redact(entry))}\n`, { mode: 0o600 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         mkdirpSync(path.dirname(file));
-        appendFileSync(file, this.scrub(`${JSON.stringify(entry)}\n`), { mode: 0o600 });
+        appendFileSync(file, `${JSON.stringify(this.redact(entry))}\n`, { mode: 0o600 });
         return;
       }
       throw stateDirError(this.dir, e);

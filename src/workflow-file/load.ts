@@ -266,7 +266,7 @@ export function parseWorkflow(source: WorkflowSource, overrides: PolicyOverrides
   }
   const y = yamlLib();
   const lc = new y.LineCounter();
-  const doc = y.parseDocument(source.content, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  const doc = y.parseDocument(source.content, { lineCounter: lc, prettyErrors: true, uniqueKeys: true, merge: true });
   const loc = locator(y, doc, lc);
   const problems: WorkflowProblem[] = [];
   if (doc.errors.length > 0) {
@@ -276,7 +276,13 @@ export function parseWorkflow(source: WorkflowSource, overrides: PolicyOverrides
     }
     return { workflow: null, problems, policySources: resolvePolicies(null, overrides).sources };
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    problems.push({ path: '', line: null, column: null, message: `YAML: its aliases expand to too much (${(e as Error).message.split('\n')[0]})`, expected: 'few aliases (an "alias bomb" is refused)', severity: 'error' });
+    return { workflow: null, problems, policySources: resolvePolicies(null, overrides).sources };
+  }
   const validate = workflowValidator();
   const schemaOk = validate(data) as boolean;
   const fromSchema = schemaOk ? [] : schemaProblems(validate.errors);

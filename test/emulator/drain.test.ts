@@ -389,4 +389,24 @@ describe('drain / undrain against the emulator', function () {
     assert.ok(asked < 4, `${asked} moves asked of a dead host's instances`);
     assert.equal(emu.state.host('compute-01')!.status, 'disabled', 'the host stays disabled for a person');
   });
+
+  it('cold migrations off the host left in VERIFY_RESIZE: a move is planned for the drain to confirm; an owner\'s resize is left, listed with the command that finishes it', async () => {
+    env = await open(scenario({
+      instances: [
+        { name: 'moved', flavor: 'm1.small', host: 'compute-01', state: 'SHUTOFF' },
+        { name: 'resized', flavor: 'm1.small', host: 'compute-01', state: 'SHUTOFF' },
+      ],
+      flavors: [{ name: 'm1.small', id: '2', vcpus: 1, ram_mb: 2048, disk_gb: 20 }],
+    }));
+    const { emu, session, deps } = env;
+    for (const name of ['moved', 'resized']) await session.compute.coldMigrate(emu.state.server(name)!.id, { host: 'compute-02' });
+    while (['moved', 'resized'].some((n) => emu.state.server(n)!.status !== 'VERIFY_RESIZE')) await emu.clock.sleep(1000);
+    // An owner's resize to another flavor looks the same on the host, but its record says resize.
+    const resize = [...emu.state.cloud.migrations.values()].find((m) => m.serverId === emu.state.server('resized')!.id)!;
+    (resize as { type: string }).type = 'resize'; // the emulator models no resize of its own
+    const result = await drainHost(session, 'compute-01', { ...OPTS, runId: 'confirm-1', dryRun: true }, deps);
+    assert.deepEqual(result.preflight?.awaitingConfirm?.map((a) => a.name), ['moved']);
+    const id = emu.state.server('resized')!.id;
+    assert.ok(result.preflight?.warnings.some((w) => w.includes(`openstack server resize confirm ${id}`)), JSON.stringify(result.preflight?.warnings));
+  });
 });

@@ -4,6 +4,7 @@ import { commandPolicies, finishSavedRun, runnerEnv } from '../saved-runs.js';
 import { drainOptionsFrom, parseFlagValue, POLICIES, policyFlagOptions, policyOverridesFromArgv } from '../../policies/policies.js';
 import type { CommonArgs } from '../session.js';
 import { usageError } from '../../core/errors.js';
+import { hostArgument } from '../host-arg.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { DrainOptions } from '../../machines/options.js';
 import type { DrainResult } from '../../machines/results.js';
@@ -31,8 +32,7 @@ function drainFlags(y: Argv): Argv {
 
 /** The command's options: the drain workflow's effective policies (workflows/drain.yaml, or the operator's own drain.yaml), its flags applied. */
 function drainOptions(argv: DrainArgs, dryRun: boolean, p: WorkflowPolicies): DrainOptions {
-  const host = String(argv.host ?? '').trim();
-  if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`, 'Give the nova-compute host as `openstack compute service list` shows it.');
+  const host = hostArgument(argv.host);
   if (p.targets?.includes(host)) throw usageError(`--target ${host} is the host being drained`, 'Name other hosts as targets.');
   return { ...drainOptionsFrom(p), dryRun };
 }
@@ -45,9 +45,11 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
   }
   const { withCommandRun } = await import('../session.js');
   await withCommandRun(state, argv, async (run) => {
-    const { drainHost } = await import('../../library/drain.js');
+    const { drainHost, checkTargetNames } = await import('../../library/drain.js');
     const host = String(argv.host).trim();
     const deps = { logger: run.logger, clock: run.cloud.clock, emit: run.output.emit, signal: run.signal };
+    // Names of targets the cloud does not know: exit 2 before anything changes (reads only).
+    await checkTargetNames(run.cloud.session, options, { signal: run.signal });
     if (dryRun) {
       const unfinished = (await run.store.unfinishedFor(host)).filter((r) => r.command === 'drain' && r.cloud === run.cloud.cloudName);
       if (unfinished[0]) state.io.stderr.write(`hostmaint: note: run ${unfinished[0].runId} (drain of ${host}) is unfinished; \`hostmaint drain ${host}\` resumes it.\n`);

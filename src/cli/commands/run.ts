@@ -1,3 +1,4 @@
+import { hostArgument } from '../host-arg.js';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { finishWorkflowRun } from '../saved-runs.js';
@@ -22,8 +23,7 @@ interface RunArgs extends CommonArgs {
 
 function hostArgs(argv: RunArgs): string[] {
   const hosts = (argv.hosts ?? []).flatMap((h) => String(h).split(',')).map((h) => h.trim()).filter(Boolean);
-  for (const h of hosts) if (/\s/.test(h)) throw usageError(`'${h}' is not a host name`, 'Give nova-compute hosts as `openstack compute service list` shows them.');
-  return hosts;
+  return hosts.map((h) => hostArgument(h, 'Give nova-compute hosts as `openstack compute service list` shows them.'));
 }
 
 /** One host and no host-list flag: a workflow run; otherwise a rolling run (even of one host from a list). */
@@ -60,6 +60,9 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
   await withCommandRun(state, argv, async (run) => {
     const { runnerEnv } = await import('../saved-runs.js');
     const env = runnerEnv(state, run);
+    // Target names the cloud does not know: exit 2 before any step runs (reads only), as for drain.
+    const { checkTargetNames } = await import('../../library/drain.js');
+    await checkTargetNames(run.cloud.session, workflow.policies, { signal: run.signal });
     if (!isRolling(argv, hosts)) {
       const host = hosts[0]!;
       if (argv.dryRun) return dryRun(state, run, workflow.name, [host], workflow.policies, {}, refused);

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import type { CommandRun, CommonArgs } from '../session.js';
 import { policyFlagOptions, undrainOptionsFrom } from '../../policies/policies.js';
-import { usageError } from '../../core/errors.js';
+import { hostArgument } from '../host-arg.js';
 import type { ManifestEntry } from '../../machines/records.js';
 import type { UndrainOptions } from '../../machines/options.js';
 
@@ -34,8 +34,7 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
         .example('$0 undrain compute-01 --dry-run', 'What undrain would do (exit 5 if it would refuse); changes nothing')
         .example('$0 undrain compute-01', 'Again after a crash or Ctrl-C: resumes the saved undrain (an unfinished drain of the host is superseded)') as never,
     handler: async (argv) => {
-      const host = String(argv.host ?? '').trim();
-      if (!host || /\s/.test(host)) throw usageError(`'${argv.host}' is not a host name`);
+      const host = hostArgument(argv.host);
       // Each flag given, else the undrain workflow's policy (workflows/undrain.yaml, or the operator's own).
       const { commandPolicies } = await import('../saved-runs.js');
       const p = await commandPolicies(state, 'undrain', ['enable'], argv);

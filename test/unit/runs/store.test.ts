@@ -96,6 +96,16 @@ describe('runs: store', () => {
     store.appendJournalSync('r1', { kind: 'event', pid: 1, type: 'x', note: 'token gAAAAABtoken' });
     const text = readFileSync(store.recordFile('r1'), 'utf8') + readFileSync(store.journalFile('r1'), 'utf8');
     assert.ok(!text.includes('S3cret-Passw0rd') && !text.includes('gAAAAABtoken'));
-    assert.match(text, /\*\*\*/);
+    assert.match(text, /failed with \[REDACTED\] in a message/);
+  });
+
+  it('redacts values, never the JSON text: short secrets that are JSON literals or parts of names leave the record intact (issue 15)', async () => {
+    const store = new RunStore(dir);
+    store.addSecrets(['true', 'compute']);
+    await store.save(record('r2', 'compute-02', 't', { stateReason: 'compute', argv: ['drain', 'compute-02', '--os-auth-url', 'http://admin:pw@x/v3'] }));
+    const rec = JSON.parse(readFileSync(store.recordFile('r2'), 'utf8')) as { host: string; stateReason: string; argv: string[] };
+    assert.equal(rec.host, 'compute-02');
+    assert.equal(rec.stateReason, '[REDACTED]', 'a value that is the secret is redacted');
+    assert.deepEqual(rec.argv, ['drain', 'compute-02', '--os-auth-url', 'http://x/v3']);
   });
 });

@@ -1,0 +1,260 @@
+/**
+ * Watching one instance in flight, each poll: progress, stall and timeout of a live migration;
+ * a cold migration to its confirm; an offload; a failed attempt read for its reason and retried.
+ */
+import { errorText, isHostmaintError } from '../core/errors.js';
+import type { Migration, Server } from '../openstack/types.js';
+import type { InstanceRun } from '../machines/actor-io.js';
+
+import { COLD_RUNNING, FAILED, LIVE_QUEUED, LIVE_RUNNING, Tick, attemptMigration, busyMoving, landed, secs, trackMigration, type HostView } from './pool-tick.js';
+
+async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): Promise<void> {
+  const { deps, now, settings } = t;
+  // Not this poll's turn: the stall and timeout checks wait for the next read of this one (at most a few polls away).
+  if (!t.readProgress.has(run.serverId)) return;
+  run.progressReadAt = now;
+  try {
+    const sm = await deps.compute.getServerMigration(run.serverId, mig.id, t.opts);
+    const rem = sm.memoryRemainingBytes;
+    const disk = sm.diskRemainingBytes;
+    const progressed =
+      (rem !== null && (run.memoryRemainingBytes === null || rem < run.memoryRemainingBytes)) ||
+      (disk !== null && (run.diskRemainingBytes === null || disk < run.diskRemainingBytes));
+    if (progressed) run.lastProgressAt = now;
+    run.memoryTotalBytes = sm.memoryTotalBytes;
+    run.memoryProcessedBytes = sm.memoryProcessedBytes;
+    run.memoryRemainingBytes = rem;
+    run.diskRemainingBytes = disk;
+  } catch (e) {
+    // Finished between the two reads (404), or a hiccup: the next poll sees it.
+    deps.logger.debug('could not read migration progress', { serverId: run.serverId, migrationId: mig.id, error: errorText(e) });
+  }
+  // Never negative: a run restored on a machine whose clock is behind starts its timers again.
+  const stalledForMs = Math.max(0, now - (run.lastProgressAt ?? run.runningSince ?? now));
+  const runningForMs = Math.max(0, now - (run.runningSince ?? now));
+  const total = run.memoryTotalBytes;
+  const percent = total && run.memoryProcessedBytes !== null ? Math.min(100, Math.round((run.memoryProcessedBytes / total) * 100)) : null;
+  t.emit({
+    type: 'migration-progress',
+    serverId: run.serverId,
+    name: run.name,
+    migrationId: mig.id,
+    status: mig.status,
+    memoryTotalBytes: run.memoryTotalBytes,
+    memoryProcessedBytes: run.memoryProcessedBytes,
+    memoryRemainingBytes: run.memoryRemainingBytes,
+    percent,
+    stalledForMs,
+    to: mig.destCompute ?? null,
+  });
+
+  const stalled = stalledForMs >= settings.stallTimeoutMs;
+  const overtime = runningForMs >= settings.migrationTimeoutMs;
+  if (!stalled && !overtime) return;
+  const why = stalled ? `no memory progress for ${secs(stalledForMs)}` : `running for ${secs(runningForMs)}, over the ${secs(settings.migrationTimeoutMs)} limit`;
+  const stalledEvent = (action: 'abort' | 'force-complete' | 'wait') =>
+    t.emit({ type: 'migration-stalled', serverId: run.serverId, name: run.name, migrationId: mig.id, action, stalledForMs, runningForMs, reason: why });
+
+  if (settings.onTimeout === 'wait') {
+    if (run.timeoutAction === null) {
+      run.timeoutAction = 'wait';
+      run.timeoutActionAt = now;
+      run.note = `${why}; waiting (onTimeout=wait)`;
+      stalledEvent('wait');
+    }
+    return;
+  }
+  if (settings.onTimeout === 'force-complete' && run.timeoutAction === null) {
+    try {
+      await deps.compute.forceCompleteMigration(run.serverId, mig.id, t.opts);
+      run.timeoutAction = 'force-complete';
+      run.timeoutActionAt = now;
+      run.lastProgressAt = now;
+      run.note = `${why}; forced to complete (the guest pauses briefly)`;
+      stalledEvent('force-complete');
+    } catch (e) {
+      run.note = `${why}; force-complete refused: ${errorText(e)}`;
+    }
+    return;
+  }
+  if (run.timeoutAction === 'abort') return; // asked already: wait for 'cancelled'
+  if (run.timeoutAction === 'force-complete' && run.timeoutActionAt !== null && now - run.timeoutActionAt < settings.stallTimeoutMs) return;
+  try {
+    await deps.compute.abortMigration(run.serverId, mig.id, t.opts);
+    run.note = run.timeoutAction === 'force-complete' ? `${why}, even after force-complete; aborted` : `${why}; aborted`;
+    run.timeoutAction = 'abort';
+    run.timeoutActionAt = now;
+    stalledEvent('abort');
+  } catch (e) {
+    run.note = `${why}; abort refused: ${errorText(e)}`;
+  }
+}
+
+async function watchFailure(t: Tick, run: InstanceRun, server: Server | null, status: string): Promise<void> {
+  const s = server ?? (await t.getServer(run.serverId));
+  let reason: string;
+  if (run.timeoutAction === 'abort') reason = `aborted by hostmaint: ${run.note ?? 'timeout'}`;
+  else reason = (await t.failureReason(run, s)) ?? `migration ${status}`;
+  if (!reason.startsWith('migration') && !reason.startsWith('aborted')) reason = `migration ${status}: ${reason}`;
+  if (s && s.status === 'ERROR') {
+    t.failAttempt(run, `${reason}; the instance is in ERROR${s.fault?.message ? ` (${s.fault.message})` : ''}`, false);
+    return;
+  }
+  if (s && s.host && s.host !== run.source) {
+    // Failed record, yet the server moved: believe the server only if it is settled in its original state.
+    if (landed(run, s)) {
+      t.complete(run, s.host, `migration record says ${status}, but the server is on ${s.host} and ${s.status}`);
+      return;
+    }
+  }
+  t.failAttempt(run, reason);
+}
+
+async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Server | null): Promise<void> {
+  const mig = attemptMigration(view, run);
+  if (mig) trackMigration(run, mig);
+  if (!mig) {
+    if (!server) {
+      const s = await t.getServer(run.serverId);
+      if (!s) return t.complete(run, null, 'deleted during the drain');
+      if (landed(run, s)) return t.complete(run, s.host, 'no migration record seen; the host changed and the status is back');
+      return;
+    }
+    if (busyMoving(server, 'live')) return;
+    if (run.requestedAt !== null && t.now - run.requestedAt >= t.settings.requestGraceMs) {
+      const reason = (await t.failureReason(run, server)) ?? `no migration started within ${secs(t.settings.requestGraceMs)} of the request`;
+      t.failAttempt(run, reason);
+    }
+    return;
+  }
+  const st = mig.status.toLowerCase();
+  if (LIVE_QUEUED.has(st)) {
+    if (run.phase !== 'queued') {
+      run.phase = 'queued';
+      t.emit({ type: 'migration-queued', serverId: run.serverId, name: run.name, attempt: run.attempts, migrationId: mig.id, status: mig.status, to: mig.destCompute ?? null });
+    }
+    return;
+  }
+  if (LIVE_RUNNING.has(st)) {
+    if (run.phase !== 'running') {
+      run.phase = 'running';
+      run.runningSince ??= t.now;
+      run.lastProgressAt ??= t.now;
+    }
+    if (st === 'running') await progressAndTimeouts(t, run, mig);
+    return;
+  }
+  if (st === 'completed') {
+    // Where is the server now? From this poll's listing of the source when there is one, else from the server itself.
+    let s: Server | null = null;
+    let onSource: boolean;
+    if (view.servers) {
+      onSource = server !== null;
+      if (!onSource) s = await t.getServer(run.serverId);
+    } else {
+      s = await t.getServer(run.serverId);
+      onSource = s !== null && s.host === run.source;
+    }
+    if (onSource) {
+      // Completed, yet still on the source: give Nova the grace period, then call it what it is.
+      const since = run.runningSince ?? run.requestedAt ?? t.now;
+      if (t.now - since >= t.settings.requestGraceMs) t.failAttempt(run, 'the migration record says completed, but the server is still on the source');
+      return;
+    }
+    if (!s) return t.complete(run, null, 'deleted during the drain');
+    if (landed(run, s)) return t.complete(run, s.host);
+    if (s.status === 'ERROR') return t.failAttempt(run, `migration completed but the instance is in ERROR on ${s.host}`, false);
+    return; // status not back yet (post-migration): next poll
+  }
+  if (FAILED.has(st)) return watchFailure(t, run, server, st);
+}
+
+async function watchCold(t: Tick, run: InstanceRun, view: HostView, server: Server | null): Promise<void> {
+  const mig = attemptMigration(view, run);
+  if (mig) trackMigration(run, mig);
+  if (!mig) {
+    if (!server) {
+      const s = await t.getServer(run.serverId);
+      if (!s) return t.complete(run, null, 'deleted during the drain');
+      if (landed(run, s)) return t.complete(run, s.host, 'no migration record seen; the host changed and the status is back');
+      return;
+    }
+    if (busyMoving(server, 'cold')) return;
+    if (run.requestedAt !== null && t.now - run.requestedAt >= t.settings.requestGraceMs) {
+      t.failAttempt(run, (await t.failureReason(run, server)) ?? `no migration started within ${secs(t.settings.requestGraceMs)} of the request`);
+    }
+    return;
+  }
+  const st = mig.status.toLowerCase();
+  if (COLD_RUNNING.has(st)) {
+    if (run.phase !== 'running') {
+      run.phase = 'running';
+      run.runningSince ??= t.now;
+    }
+    const runningForMs = t.now - (run.runningSince ?? t.now);
+    if (runningForMs >= t.settings.migrationTimeoutMs && run.timeoutAction === null) {
+      run.timeoutAction = 'wait';
+      run.timeoutActionAt = t.now;
+      run.note = `cold migration running for ${secs(runningForMs)}; a cold migration cannot be aborted: waiting`;
+      t.emit({ type: 'migration-stalled', serverId: run.serverId, name: run.name, migrationId: mig.id, action: 'wait', stalledForMs: 0, runningForMs, reason: run.note });
+    }
+    return;
+  }
+  if (st === 'finished') {
+    // Resized on the target, awaiting confirmation (VERIFY_RESIZE). Confirm once; again only after the grace period.
+    const lastConfirm = run.phase === 'confirming' ? run.lastProgressAt : null;
+    if (lastConfirm !== null && t.now - lastConfirm < t.settings.requestGraceMs) return;
+    run.phase = 'confirming';
+    run.lastProgressAt = t.now;
+    try {
+      await t.deps.compute.confirmResize(run.serverId, t.opts);
+    } catch (e) {
+      t.deps.logger.debug('confirm resize refused (reconciling next poll)', { serverId: run.serverId, error: errorText(e) });
+      // Refused without effect (5xx, 503, connection refused): ask again at the next poll rather than
+      // after the grace period. A lost answer (unknown-outcome) may have been applied: keep waiting.
+      if (isHostmaintError(e) && e.kind !== 'unknown-outcome' && (e.retryable || e.kind === 'server-error' || e.kind === 'network')) {
+        run.lastProgressAt = t.now - t.settings.requestGraceMs;
+      }
+    }
+    return;
+  }
+  if (st === 'confirming') {
+    run.phase = 'confirming';
+    return;
+  }
+  if (st === 'confirmed' || st === 'done' || st === 'completed') {
+    const s = server ?? (await t.getServer(run.serverId));
+    if (!s) return t.complete(run, null, 'deleted during the drain');
+    if (landed(run, s)) return t.complete(run, s.host);
+    return;
+  }
+  if (FAILED.has(st)) return watchFailure(t, run, server, st);
+}
+
+async function watchOffload(t: Tick, run: InstanceRun, server: Server | null): Promise<void> {
+  if (server) {
+    if (server.status === 'ERROR') return t.failAttempt(run, (await t.failureReason(run, server)) ?? 'shelve-offload left the instance in ERROR', false);
+    if (server.taskState) {
+      run.phase = 'running';
+      run.runningSince ??= t.now;
+      return;
+    }
+    if (server.status === 'SHELVED' && run.requestedAt !== null && t.now - run.requestedAt >= t.settings.requestGraceMs) {
+      t.failAttempt(run, (await t.failureReason(run, server)) ?? `shelve-offload did not start within ${secs(t.settings.requestGraceMs)}`);
+    }
+    return;
+  }
+  const s = await t.getServer(run.serverId);
+  if (!s) return t.complete(run, null, 'deleted during the drain');
+  if (s.status === 'SHELVED_OFFLOADED') return t.complete(run, null);
+  if (s.status === 'ERROR') return t.failAttempt(run, 'shelve-offload left the instance in ERROR', false);
+  if (s.host && s.host !== run.source) return t.complete(run, s.host, `left the host on its own (now ${s.status} on ${s.host})`);
+}
+
+export async function watch(t: Tick, run: InstanceRun, view: HostView): Promise<void> {
+  const server = view.servers?.get(run.serverId) ?? null;
+  if (run.method === 'live') return watchLive(t, run, view, server);
+  if (run.method === 'cold') return watchCold(t, run, view, server);
+  return watchOffload(t, run, server);
+}
+
