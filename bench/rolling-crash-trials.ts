@@ -27,6 +27,14 @@
  *     failed: a step in flight when killed runs again on resume, as documented).
  *
  *   npx tsx bench/rolling-crash-trials.ts --trials 20 --seed 1   # after `npm run build`
+ *   npm run soak:rolling -- --trials 6 --reboot                 # issue 21
+ *
+ * With --reboot the exec step also asks the emulator for a reboot of the host
+ * (a `host-down` fault with up_after_ms: it returns at once, like `ssh host
+ * sudo reboot`) and a wait-for-service step (expect-restart) follows it; most
+ * kills are then aimed at that step (its start, after its first poll, after
+ * it saw the stop, after it), half of them resumed only once every host is
+ * back. test/cli/wait-resume.test.ts runs each of those points once in CI.
  *
  * One line per trial and a tally; exit 1 when any trial failed.
  * test/emulator/rolling-crash-trials.test.ts runs 3 trials in CI.
@@ -50,6 +58,12 @@ export interface RollingTrialOptions {
   failFast?: boolean;
   /** Extra checks on each finished trial (tests use it to show a broken invariant turns a trial red). */
   extraCheck?: (emu: Emulator) => string[];
+  /**
+   * The exec step reboots the host (a reboot that returns at once, as `ssh host sudo reboot`), and a
+   * wait-for-service step (expect-restart) follows it; most kills then land in that step (at its start,
+   * before the stop, after it), some resumed only once the host is back (issue 21).
+   */
+  reboot?: boolean;
 }
 
 export interface RollingTrialResult {
@@ -99,7 +113,9 @@ interface Trial {
 
 const STATES = ['ACTIVE', 'ACTIVE', 'PAUSED', 'SHUTOFF'] as const;
 
-function trialFor(rng: Rng, trial: number, dir: string): Trial {
+const EMU_URL = '__EMU_URL__';
+
+function trialFor(rng: Rng, trial: number, dir: string, reboot = false): Trial {
   const hostCount = rng.int(4, 5);
   const perCompute = rng.int(1, 2);
   const concurrency = rng.int(1, 3);
@@ -123,7 +139,10 @@ function trialFor(rng: Rng, trial: number, dir: string): Trial {
   } as Scenario;
   const execLog = path.join(dir, `exec-${trial}.log`);
   // Appended first, then (half the trials) a pause, so a kill can land after the command did its work.
-  const command = `echo "$HOSTMAINT_HOST" >> '${execLog}'${sleeps ? '; sleep 0.3' : ''}`;
+  const rebootCmd = reboot
+    ? `; node -e 'fetch(process.argv[1] + "/_emulator/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "host-down", host: process.env.HOSTMAINT_HOST, in_ms: ${rng.int(0, 60_000)}, up_after_ms: ${rng.int(120_000, 300_000)} }) }).then((r) => process.exit(r.status === 201 ? 0 : 1))' ${EMU_URL}`
+    : '';
+  const command = `echo "$HOSTMAINT_HOST" >> '${execLog}'${sleeps ? '; sleep 0.3' : ''}${rebootCmd}`;
   const workflow = [
     'version: 1',
     'name: rolling-trial',
@@ -136,11 +155,12 @@ function trialFor(rng: Rng, trial: number, dir: string): Trial {
     '  - type: verify-empty',
     '  - type: exec',
     `    command: ${JSON.stringify(command)}`,
+    ...(reboot ? ['  - type: wait-for-service', '    timeout: 3m', '    poll-interval: 1s', '    fresh: true', '    expect-restart: true', '    stall-after: 5s'] : []),
     '  - type: enable',
     '  - type: return-instances',
     '',
   ].join('\n');
-  return { vms, name: `${hostCount} hosts, ${vms} vms, limit ${perCompute}, conc ${concurrency}${sleeps ? ', exec+sleep' : ''}`, scenario, workflow, execLog };
+  return { vms, name: `${hostCount} hosts, ${vms} vms, limit ${perCompute}, conc ${concurrency}${sleeps ? ', exec+sleep' : ''}${reboot ? ', reboot' : ''}`, scenario, workflow, execLog };
 }
 
 const DRAIN_STEPS = new Set(['disable', 'preflight', 'migrate', 'verify-empty']);
@@ -234,10 +254,19 @@ interface RollingJson {
   hosts?: Array<{ host: string; childRunId: string; status: string }>;
 }
 
-async function oneTrial(trial: number, rng: Rng, speed: number, dir: string, extraCheck?: (emu: Emulator) => string[]): Promise<RollingTrialResult> {
+/** Where a kill aimed at the wait-for-service step lands, from the journal (its saved progress, its events). */
+const WAIT_POINTS: Array<{ name: string; match: (e: Record<string, unknown>) => boolean }> = [
+  { name: 'wait started', match: (e) => e.kind === 'decision' && e.decision === 'step-progress' },
+  { name: 'wait polled, before the stop', match: (e) => e.kind === 'decision' && e.decision === 'step-progress' && (e.detail as { progress?: { polled?: boolean } }).progress?.polled === true },
+  { name: 'wait saw the stop', match: (e) => e.kind === 'decision' && e.decision === 'step-progress' && (e.detail as { progress?: { seenStopped?: boolean } }).progress?.seenStopped === true },
+  { name: 'wait finished', match: (e) => e.kind === 'event' && e.type === 'step-finished' && e.step === 'wait-for-service' },
+];
+
+async function oneTrial(trial: number, rng: Rng, speed: number, dir: string, extraCheck?: (emu: Emulator) => string[], reboot = false): Promise<RollingTrialResult> {
   const t0 = Date.now();
-  const t = trialFor(rng, trial, dir);
+  const t = trialFor(rng, trial, dir, reboot);
   const emu: Emulator = await startEmulator({ scenario: t.scenario, clock: scaledClock(speed), seed: trial + 1 });
+  t.workflow = t.workflow.split(EMU_URL).join(emu.url);
   const stateDir = path.join(dir, `trial-${trial}`);
   const clouds = path.join(dir, `clouds-${trial}.yaml`);
   const wf = path.join(dir, `workflow-${trial}.yaml`);
@@ -274,15 +303,24 @@ async function oneTrial(trial: number, rng: Rng, speed: number, dir: string, ext
       for (let run = 0; run <= kills; run++) {
         const killing = run < kills;
         const left = Math.max(20, estLines - journalCount(stateDir)) / estLines;
-        const kill = killing ? (rng.next() < 0.5 ? { afterMs: rng.int(300, Math.max(400, Math.round(0.9 * left * estMs))) } : { atEntries: rng.int(1, Math.round(0.9 * left * estLines)) }) : null;
+        const aim = killing && reboot && rng.next() < 0.7 ? rng.pick(WAIT_POINTS) : null;
+        const resumeWhenBack = aim !== null && rng.next() < 0.5;
+        const kill = !killing ? null : aim ? { whenEntry: aim.match } : rng.next() < 0.5 ? { afterMs: rng.int(300, Math.max(400, Math.round(0.9 * left * estMs))) } : { atEntries: rng.int(1, Math.round(0.9 * left * estLines)) };
         const tr = Date.now();
         const r = await runChild(args, env, stateDir, kill, { captureStdout: true });
+        if (r.killed && resumeWhenBack) {
+          // The next run starts only once every host that went down is back: the stop may never be seen.
+          const deadline = Date.now() + 120_000;
+          while (emu.state.hosts().some((h) => emu.state.cloud.hosts.get(h.name)!.heartbeatStoppedAt !== null) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+          result.runLog.push(`  (next run started once the hosts were back)`);
+        }
         result.runs++;
         result.runLog.push(`run ${result.runs}: ${r.killed ? 'SIGKILL' : `exit ${r.code}`} after ${((Date.now() - tr) / 1000).toFixed(1)} s`);
         noteIds();
         if (r.killed) {
           result.kills++;
-          result.killPlaces.push(killPlace(stateDir));
+          const place = killPlace(stateDir);
+          result.killPlaces.push(aim ? { ...place, step: `${aim.name}${resumeWhenBack ? ', resumed when back' : ''}` } : place);
           continue;
         }
         // No kill, or it came too late (the run had finished): that run is the last one.
@@ -332,7 +370,7 @@ export async function runRollingTrials(opts: RollingTrialOptions): Promise<Rolli
   const t0 = Date.now();
   try {
     for (let i = 0; i < opts.trials; i++) {
-      const r = await oneTrial(i, rng, opts.speed, dir, opts.extraCheck);
+      const r = await oneTrial(i, rng, opts.speed, dir, opts.extraCheck, opts.reboot ?? false);
       tally.trials++;
       tally.results.push(r);
       tally.kills += r.kills;
@@ -378,8 +416,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const trials = arg('trials', 20);
   const seed = arg('seed', 1);
   const speed = arg('speed', 20);
-  console.log(`rolling crash-resume trials: ${trials} trials, seed ${seed}, emulated time x${speed}, hosts ${ROLLING_HOSTS.join(' ')}`);
-  const tally = await runRollingTrials({ trials, seed, speed, log: (l) => console.log(l) });
+  const reboot = process.argv.includes('--reboot');
+  console.log(`rolling crash-resume trials: ${trials} trials, seed ${seed}, emulated time x${speed}, hosts ${ROLLING_HOSTS.join(' ')}${reboot ? ', exec reboots the host + wait-for-service (kills aimed at the wait)' : ''}`);
+  const tally = await runRollingTrials({ trials, seed, speed, reboot, log: (l) => console.log(l) });
   console.log(formatRollingTally(tally));
   process.exitCode = tally.failed === 0 ? 0 : 1;
 }

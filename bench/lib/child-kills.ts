@@ -83,8 +83,39 @@ export function savedRuns(stateDir: string): SavedRun[] {
   return out;
 }
 
-/** Run hostmaint; kill it with SIGKILL after `killAfterMs`, or once the journal has `killAtEntries` more lines. */
-export function runChild(args: string[], env: Record<string, string>, stateDir: string, kill: { afterMs?: number; atEntries?: number } | null, opts: { captureStdout?: boolean } = {}): Promise<ChildRun> {
+/** Journal lines (parsed) written after the first `skip` ones, over every run of a state directory. */
+function journalLinesSince(stateDir: string, seen: Map<string, number>): Array<Record<string, unknown>> {
+  const runs = path.join(stateDir, 'runs');
+  if (!existsSync(runs)) return [];
+  const out: Array<Record<string, unknown>> = [];
+  for (const id of readdirSync(runs)) {
+    let lines: string[];
+    try {
+      lines = readFileSync(path.join(runs, id, 'journal.ndjson'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      continue;
+    }
+    const from = seen.get(id) ?? 0;
+    for (const l of lines.slice(from)) {
+      try {
+        out.push(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        /* torn */
+      }
+    }
+    seen.set(id, lines.length);
+  }
+  return out;
+}
+
+/** Run hostmaint; kill it with SIGKILL after `killAfterMs`, once the journal has `killAtEntries` more lines, or at the first new journal entry `whenEntry` matches. */
+export function runChild(
+  args: string[],
+  env: Record<string, string>,
+  stateDir: string,
+  kill: { afterMs?: number; atEntries?: number; whenEntry?: (e: Record<string, unknown>) => boolean } | null,
+  opts: { captureStdout?: boolean } = {},
+): Promise<ChildRun> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', opts.captureStdout ? 'pipe' : 'ignore', 'pipe'] });
     let stderr = '';
@@ -107,7 +138,15 @@ export function runChild(args: string[], env: Record<string, string>, stateDir: 
       }, 2);
       timers.push(t);
     }
-    const hard = setTimeout(doKill, 120_000);
+    if (kill?.whenEntry) {
+      const seen = new Map<string, number>();
+      journalLinesSince(stateDir, seen);
+      const t = setInterval(() => {
+        if (journalLinesSince(stateDir, seen).some(kill.whenEntry!)) doKill();
+      }, 5);
+      timers.push(t);
+    }
+    const hard = setTimeout(doKill, 240_000);
     proc.on('close', (code, signal) => {
       for (const t of timers) clearTimeout(t);
       clearTimeout(hard);

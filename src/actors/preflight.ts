@@ -30,7 +30,7 @@ import type { BlockingGroup, Finding, PreflightInput, PreflightReport, TargetRep
 import type { ActorDeps } from './deps.js';
 import { mapLimit } from './limit.js';
 import { netChecks, type NetChecks } from './net.js';
-import { pickHypervisor } from './service.js';
+import { hypervisorIndex } from './service.js';
 
 const FANOUT = 8;
 /** Provider summaries list every resource class of a provider from 1.27 (before: only the requested ones). */
@@ -219,8 +219,10 @@ async function checkTargets(deps: ActorDeps, input: PreflightInput, requests: Re
   const enabled = verdicts.filter((v) => v.usable);
   const [hypervisors, providers] = enabled.length > 0 ? await Promise.all([deps.compute.listHypervisors(opts), deps.placement.listProviders({}, opts)]) : [[], []];
   const net = netChecks(deps);
+  // One index over the listing: every target looks itself up (1,000 targets: not 1,000 scans of 1,000).
+  const hvOf = hypervisorIndex(hypervisors);
   const addresses = new Map<string, { address: string; via: 'name' | 'host_ip' }>();
-  const reached = await mapLimit(enabled, FANOUT, (v) => reachTarget(net, v.host, pickHypervisor(hypervisors, v.host)?.hostIp ?? null, options));
+  const reached = await mapLimit(enabled, FANOUT, (v) => reachTarget(net, v.host, hvOf(v.host)?.hostIp ?? null, options));
   enabled.forEach((v, i) => {
     const r = reached[i]!;
     if (r.address !== null) {
@@ -256,7 +258,7 @@ async function checkTargets(deps: ActorDeps, input: PreflightInput, requests: Re
       if ((x.parentProviderUuid === null || x.rootProviderUuid === x.uuid) && !providerByName.has(x.name)) providerByName.set(x.name, x);
     }
     for (const v of verdicts.filter((x) => x.usable)) {
-      const hv = pickHypervisor(hypervisors, v.host);
+      const hv = hvOf(v.host);
       const p = hv ? providerByName.get(hv.hostname) : undefined;
       if (!p) {
         v.usable = false;

@@ -41,7 +41,7 @@ async function movedOff(deps: ActorDeps, host: string, since: string, notReturne
   for (const m of [...latest.values()].sort((a, b) => a.id - b.id)) {
     if (!MOVED.has(m.status.toLowerCase())) {
       const why = m.status === 'finished' ? 'its cold migration awaits a resize confirm' : `its last move off the host ended ${m.status}`;
-      if (m.status.toLowerCase() !== 'error' && m.status.toLowerCase() !== 'failed' && m.status.toLowerCase() !== 'cancelled') notReturned.push({ serverId: m.serverId, name: null, reason: why });
+      if (m.status.toLowerCase() !== 'error' && m.status.toLowerCase() !== 'failed' && m.status.toLowerCase() !== 'cancelled') notReturned.push({ serverId: m.serverId, name: null, reason: why, stranded: true });
       continue;
     }
     const method = m.migrationType === 'migration' ? 'cold' : 'live';
@@ -70,19 +70,21 @@ export async function selectReturns(deps: ActorDeps, input: SelectReturnsInput, 
     seen.add(entry.serverId);
     const name = entry.name ?? null;
     if (entry.from !== input.host) {
-      notReturned.push({ serverId: entry.serverId, name, reason: `the manifest says it came from ${entry.from}, not ${input.host}` });
+      notReturned.push({ serverId: entry.serverId, name, reason: `the manifest says it came from ${entry.from}, not ${input.host}`, stranded: false });
       continue;
     }
     const s = byTarget.get(entry.to)?.get(entry.serverId);
     if (!s) {
       let where = 'deleted since';
+      let stranded = false;
       try {
         const now = await deps.compute.getServer(entry.serverId, opts);
         where = now.host === input.host ? `already back on ${input.host}` : `moved again since: now ${now.status}${now.host ? ` on ${now.host}` : ''}`;
+        stranded = now.host !== input.host;
       } catch (e) {
         deps.logger.debug('a moved server was not found', { serverId: entry.serverId, error: errorText(e) });
       }
-      notReturned.push({ serverId: entry.serverId, name, reason: `no longer on ${entry.to}, where it was moved: ${where}` });
+      notReturned.push({ serverId: entry.serverId, name, reason: `no longer on ${entry.to}, where it was moved: ${where}`, stranded });
       continue;
     }
     if (fromNova && entry.migrationId !== null) {
@@ -90,13 +92,13 @@ export async function selectReturns(deps: ActorDeps, input: SelectReturnsInput, 
       const later = (await deps.compute.listMigrations({ instanceUuid: s.id }, opts)).filter((m) => m.id > entry.migrationId!);
       if (later.length > 0) {
         const last = later.reduce((a, b) => (b.id > a.id ? b : a));
-        notReturned.push({ serverId: s.id, name: s.name, reason: `${last.migrationType === 'resize' ? 'resized' : 'moved'} since (migration ${last.id}, ${last.status}): left where it is` });
+        notReturned.push({ serverId: s.id, name: s.name, reason: `${last.migrationType === 'resize' ? 'resized' : 'moved'} since (migration ${last.id}, ${last.status}): left where it is`, stranded: true });
         continue;
       }
     }
     const wanted = entry.status ? [entry.status] : entry.method === 'cold' ? ['SHUTOFF'] : ['ACTIVE', 'PAUSED'];
     if (!wanted.includes(s.status) || s.taskState) {
-      notReturned.push({ serverId: s.id, name: s.name, reason: `${s.status}${s.taskState ? ` (task ${s.taskState})` : ''}, not ${wanted.join(' or ')} as when it was moved: left where it is` });
+      notReturned.push({ serverId: s.id, name: s.name, reason: `${s.status}${s.taskState ? ` (task ${s.taskState})` : ''}, not ${wanted.join(' or ')} as when it was moved: left where it is on ${entry.to}`, stranded: true });
       continue;
     }
     const method = s.status === 'SHUTOFF' ? 'cold' : 'live';

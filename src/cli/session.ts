@@ -9,7 +9,9 @@
  * requested go on in Nova and are handed to the saved run, whose resume
  * reconciles them); the command then exits 130 naming the command that
  * resumes. A second signal exits at once, the run still saved and the host's
- * lock released.
+ * lock released. Whatever the command is waiting on (a slow cloud, a long
+ * read-only plan), it ends within STOP_GRACE_MS of the first signal: past it,
+ * the first signal acts as a second one (the run was saved on the signal).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +29,9 @@ import { usageError } from '../core/errors.js';
 import { defaultStateDir, RunStore } from '../runs/store.js';
 import type { ActiveRun } from '../runs/runner.js';
 import type { Logger } from '../core/log.js';
+
+/** How long after a first SIGINT/SIGTERM a command may take to stop on its own before it exits at once (130). */
+export const STOP_GRACE_MS = 1500;
 
 export interface CommonArgs {
   format: 'table' | 'json';
@@ -103,9 +108,13 @@ export async function withCommandRun<T>(
   let active: ActiveRun | null = null;
   let interrupts = 0;
   let hint: (runId: string) => string = (runId) => `hostmaint resume ${runId}`;
-  const onSignal = (sig: NodeJS.Signals) => {
+  let grace: NodeJS.Timeout | null = null;
+  const onSignal = (sig: NodeJS.Signals, backstop = false) => {
     interrupts += 1;
     if (interrupts === 1) {
+      // The backstop: a command that does not stop on its own in time exits as on a second signal.
+      grace = setTimeout(() => onSignal(sig, true), STOP_GRACE_MS);
+      grace.unref();
       io.stderr.write(`\nhostmaint: ${sig}: stopping; no new migration is started, migrations already requested finish in Nova and are followed by the saved run. Press Ctrl-C again to exit at once.\n`);
       try {
         active?.saveInterrupted(`interrupted by ${sig}`);
@@ -114,18 +123,22 @@ export async function withCommandRun<T>(
       }
       controller.abort(new Error(`interrupted by ${sig}`));
     } else {
+      if (grace) clearTimeout(grace);
+      const why = backstop ? `still stopping ${STOP_GRACE_MS / 1000} s after ${sig}` : `second ${sig}`;
       try {
-        active?.abandon(`interrupted by a second ${sig}: exited at once`);
+        active?.abandon(`interrupted by ${sig}; exited at once (${why})`);
       } catch {
         /* exiting anyway */
       }
-      const line = active ? ` The run is saved; resume it with: ${hint(active.record.runId)}` : '';
-      io.stderr.write(`\nhostmaint: second ${sig}: exiting now.${line}\n`);
+      const line = active ? ` The run is saved. Resume it with:\n  ${hint(active.record.runId)}` : '';
+      io.stderr.write(`\nhostmaint: ${why}: exiting now.${line}\n`);
       process.exit(130);
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   let cloud: OpenedCloud | null = null;
   let output: RunOutput | null = null;
   try {
@@ -167,8 +180,9 @@ export async function withCommandRun<T>(
       resumeHint: (runId) => hint(runId),
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (grace) clearTimeout(grace);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     await output?.close();
     await cloud?.close().catch(() => undefined);
     await closeLogger(logger as never).catch(() => undefined);

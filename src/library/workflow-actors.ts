@@ -36,6 +36,10 @@ export interface InnerSnapshots {
   /** The nested drain/undrain's last saved snapshot for this unit, if any. */
   load(unitKey: string): unknown;
   save(unitKey: string, p: PersistedRun): void;
+  /** A single step's saved progress (wait-for-service), if any. */
+  loadStep?(unitKey: string): unknown;
+  /** Save a single step's progress, on disk before the step goes on. */
+  saveStep?(unitKey: string, machine: string, progress: Record<string, unknown>): void;
 }
 
 export interface WorkflowActorDeps {
@@ -149,6 +153,16 @@ function mapUndrain(steps: WorkflowStep[], r: UndrainResult, startedAt: number, 
   const messages = [r.outcome === 'already-enabled' ? 'nova-compute was already enabled' : `nova-compute enabled${r.service.forced ? ' (forced)' : ''}`, `${returned} instance(s) moved back${r.notReturned.length ? `, ${r.notReturned.length} not (see detail)` : ''}`];
   if (steps.length === 1) messages[0] = r.message;
   const detail = { outcome: r.outcome, returned, notReturned: r.notReturned, warnings: r.warnings };
+  // Moved off the host since it was disabled (by any run) and still elsewhere: the host is not done.
+  const stranded = steps.length > 1 && r.exitCode === 0 ? r.notReturned.filter((n) => n.stranded === true) : [];
+  if (stranded.length > 0) {
+    const list = stranded.map((n) => `${n.name ?? n.serverId} (${n.reason})`).join('; ');
+    const message = `${stranded.length} instance(s) moved off ${r.host} since it was disabled are not back: ${list}; ${returned} moved back. Move them by hand if they belong on ${r.host}`;
+    return [
+      timed(steps[0]!, ok(messages[0]!), times[0]!),
+      timed(steps[1]!, failed(EXIT.PARTIAL, message, { ...detail, stranded: stranded.map((n) => ({ serverId: n.serverId, name: n.name, reason: n.reason })) }), times[1]!),
+    ];
+  }
   // Enabled but some instances not moved back: the return failed; else the enable did.
   const at = r.exitCode === 0 ? steps.length : r.outcome === 'partial' && steps.length > 1 ? 1 : 0;
   return steps.slice(0, Math.min(at + 1, steps.length)).map((s, i) =>
@@ -192,8 +206,14 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
         return runHttpStep(step as HttpStep, { vars: vars(input, step), env: deps.env, signal, secrets: deps.secrets ?? [] }, { clock, logger });
       }
       case 'wait-for-service': {
-        const { waitForService } = await import('../steps/wait-service.js');
-        return waitForService(step as WaitForServiceStep, { host: input.host, signal }, { compute: deps.compute, clock, logger });
+        const { waitForService, asWaitProgress } = await import('../steps/wait-service.js');
+        const key = unitKey(input);
+        const progress = asWaitProgress(deps.inner?.loadStep?.(key));
+        return waitForService(
+          step as WaitForServiceStep,
+          { host: input.host, signal, progress, onProgress: (p) => deps.inner?.saveStep?.(key, 'wait-for-service', { ...p }) },
+          { compute: deps.compute, clock, logger },
+        );
       }
       case 'disable': {
         const found = await resolveHostRef(actorDeps, input.host, { signal });

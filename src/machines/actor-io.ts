@@ -259,7 +259,7 @@ export interface SelectReturnsInput {
 
 export interface SelectReturnsOutput {
   pool: InstanceRun[];
-  notReturned: Array<{ serverId: string; name: string | null; reason: string }>;
+  notReturned: Array<{ serverId: string; name: string | null; reason: string; stranded?: boolean }>;
 }
 
 export interface WaitUpInput {

@@ -69,7 +69,7 @@ export interface UndrainContext {
   /** When the host was disabled (the marker's run start), for moving back what left it since. */
   since: string | null;
   pool: InstanceRun[];
-  notReturned: Array<{ serverId: string; name: string | null; reason: string }>;
+  notReturned: Array<{ serverId: string; name: string | null; reason: string; stranded?: boolean }>;
   pollErrors: number;
   ticks: number;
   outcome: UndrainOutcome | null;

@@ -106,7 +106,7 @@ export interface UndrainResult {
   };
   returns: InstanceOutcome[];
   /** Manifest entries not moved back, with why (moved since, state changed, gone). */
-  notReturned: Array<{ serverId: string; name: string | null; reason: string }>;
+  notReturned: Array<{ serverId: string; name: string | null; reason: string; stranded?: boolean }>;
   suggestions: string[];
   timings: RunTimings;
   warnings: string[];

@@ -100,7 +100,8 @@ const PREFLIGHT_REFUSED = 3;
  * Known limit: each host of a wave is checked on its own against the
  * remaining hosts, not the wave's total demand. Two hosts of a wave that each
  * fit alone may not fit together; the drains' own preflights (and Nova's
- * scheduler) still refuse what does not fit, but only once the wave runs.
+ * scheduler) still refuse what does not fit, but only once the wave runs;
+ * a --dry-run warns of it (waveOvercommit).
  */
 export async function checkCapacityFor(
   session: { compute: ComputeApi; placement: PlacementApi },
@@ -137,6 +138,40 @@ export async function checkCapacityFor(
     { logger: deps.logger, clock: deps.clock, net: deps.net, signal: deps.signal },
   );
   return { ok: result.exitCode === 0, exitCode: result.exitCode, message: result.message, result, targets };
+}
+
+/**
+ * Until the joint wave planner: each host of a wave is planned on its own against the same free
+ * capacity, so two plans may count the same room. Where the plans of a wave together take more of a
+ * target's free resource than it has, say so (one sentence per target and resource class).
+ */
+export function waveOvercommit(plans: Array<{ host: string; result: DrainResult | null }>): string[] {
+  const free = new Map<string, Record<string, number>>();
+  const taken = new Map<string, Map<string, { total: number; by: string[] }>>();
+  for (const { host, result } of plans) {
+    for (const t of result?.preflight?.targets ?? []) {
+      if (!t.usable || t.freeAfterPlan === null) continue;
+      if (!free.has(t.host)) free.set(t.host, t.free);
+      const byRc = taken.get(t.host) ?? new Map<string, { total: number; by: string[] }>();
+      for (const [rc, before] of Object.entries(t.free)) {
+        const used = before - (t.freeAfterPlan[rc] ?? before);
+        if (used <= 0) continue;
+        const e = byRc.get(rc) ?? { total: 0, by: [] };
+        e.total += used;
+        e.by.push(host);
+        byRc.set(rc, e);
+      }
+      taken.set(t.host, byRc);
+    }
+  }
+  const out: string[] = [];
+  for (const [target, byRc] of [...taken].sort((a, b) => a[0].localeCompare(b[0]))) {
+    for (const [rc, e] of byRc) {
+      const has = free.get(target)?.[rc] ?? 0;
+      if (e.by.length > 1 && e.total > has) out.push(`the plans of ${e.by.join(' and ')} together put ${e.total} ${rc} on ${target}, which has ${has} free: the wave does not fit as planned (each host was planned alone; the drains will refuse or leave a host half-drained). Lower --max-parallel`);
+    }
+  }
+  return out;
 }
 
 export interface RollingGateOptions {

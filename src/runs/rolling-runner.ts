@@ -41,6 +41,8 @@ export interface RollingRunRequest {
   newRun?: boolean;
   adopt?: boolean;
   resumeRunId?: string;
+  /** `hostmaint continue` of the rolling run: approve each host waiting at a gate, as this person (see WorkflowRunRequest). */
+  approveBy?: string;
 }
 
 export interface RollingResult {
@@ -138,13 +140,13 @@ export async function runRolling(session: Session, req: RollingRunRequest, env: 
   const lock = await acquireHostLock(env.store.locksDir, { host: `rolling-${runId}`, runId, command: 'rolling' });
   try {
     const { record, workflow, resumed } = await prepare(req, env, found, runId);
-    return await execute(session, env, record, workflow, resumed);
+    return await execute(session, env, record, workflow, resumed, req.approveBy);
   } finally {
     lock.release();
   }
 }
 
-async function execute(session: Session, env: RunnerEnv, record: RunRecord, workflow: Workflow, resumed: boolean): Promise<RunOutcome<RollingResult>> {
+async function execute(session: Session, env: RunnerEnv, record: RunRecord, workflow: Workflow, resumed: boolean, approveBy?: string): Promise<RunOutcome<RollingResult>> {
   const { clock, logger } = env;
   const startedAt = clock.now();
   const recorder = new RunRecorder(env.store, record, () => clock.now());
@@ -170,7 +172,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     const wave = Promise.all(
       input.hosts.map(async ({ host, childRunId }) => {
         try {
-          const out = await runWorkflow(session, { host, source, overrides, runId: childRunId, parentRunId: record.runId }, { ...env, signal, onActive: undefined, emit });
+          const out = await runWorkflow(session, { host, source, overrides, runId: childRunId, parentRunId: record.runId, ...(approveBy !== undefined ? { approveBy } : {}) }, { ...env, signal, onActive: undefined, emit });
           const r = out.result;
           const status: 'done' | 'failed' | 'waiting' = r.exitCode === 0 ? 'done' : r.outcome === 'waiting-approval' ? 'waiting' : 'failed';
           return { host, status, exitCode: r.exitCode, message: r.message };

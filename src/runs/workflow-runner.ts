@@ -57,6 +57,12 @@ export interface WorkflowRunRequest {
   /** This host's run inside a rolling run: a fixed id (resumed if saved, its result reused if finished) and the parent's id. */
   runId?: string;
   parentRunId?: string;
+  /**
+   * `hostmaint continue`: approve the gate the run waits at, as this person. Recorded under the host's
+   * lock, only once the run is found waiting and its host still disabled by it: a refused continue records
+   * nothing, and a gate has one approval.
+   */
+  approveBy?: string;
 }
 
 export interface WorkflowResult {
@@ -175,7 +181,13 @@ async function prepare(
   if (resumeFrom) {
     const rec = resumeFrom;
     lock.setRunId(rec.runId);
+    // A continue of a run that is not waiting (any more) changes nothing.
+    if (req.approveBy !== undefined && !req.runId) approvalGate(rec);
     await checkStillDisabled(session, rec, req, env);
+    if (req.approveBy !== undefined && rec.state === 'waiting') {
+      const { step, recorded, by } = recordApproval(store, rec, req.approveBy, now());
+      notice(recorded ? `hostmaint: approved step ${step} of ${rec.host} (run ${rec.runId}) as ${by}.` : `hostmaint: step ${step} of ${rec.host} (run ${rec.runId}) was already approved by ${by}: carrying on with that approval.`);
+    }
     const { workflow, changed } = await recordedWorkflow(rec, env, req.workflowDirs);
     checkEnvRefs(workflow, env.processEnv ?? process.env);
     notice(`hostmaint: resuming workflow run ${rec.runId} (${workflow.name} on ${rec.host}; ${rec.state === 'running' ? 'its process died' : rec.state}${rec.stateReason ? `: ${rec.stateReason}` : ''}; at ${rec.phase ?? 'the start'}), started ${rec.startedAt} by ${rec.who}.`);
@@ -291,6 +303,11 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     saveInterrupted: (reason) => recorder.markInterrupted(reason),
     abandon: (reason) => recorder.abandon(reason),
   });
+  // The values of the variables the workflow declares secret: scrubbed from the record and the journal, and from what steps report.
+  const processEnv = env.processEnv ?? process.env;
+  const declared = workflow.secrets.map((n) => processEnv[n]).filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+  env.store.addSecrets(declared);
+  const secrets = [...(env.secrets ?? []), ...declared];
   const emit = recordingEmit(recorder, env);
   const innerTop = new Map<string, string | null>();
   const actors = createWorkflowActors({
@@ -303,7 +320,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     who: env.who,
     runs: runLookup(env.store),
     adopt,
-    ...(env.secrets ? { secrets: env.secrets } : {}),
+    secrets,
     emit,
     ...(env.processEnv ? { env: env.processEnv } : {}),
     inner: {
@@ -320,6 +337,13 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
         recorder.update((rec) => {
           rec.inner = { ...(rec.inner ?? {}), [key]: { machine: p.machine, snapshot: p.snapshot } };
         }, changedPhase);
+      },
+      loadStep: (key) => record.inner?.[key]?.snapshot,
+      saveStep: (key, machine, progress) => {
+        recorder.update((rec) => {
+          rec.inner = { ...(rec.inner ?? {}), [key]: { machine, snapshot: progress } };
+        }, true);
+        recorder.decision('step-progress', { step: key, machine, progress });
       },
     },
   });
@@ -411,12 +435,9 @@ function refOf(s: Workflow['steps'][number]): { name: string; type: string; onFa
   return s.type === 'approve' ? { name: s.name, type: s.type, onFailure: s.onFailure, message: s.message } : { name: s.name, type: s.type, onFailure: s.onFailure };
 }
 
-/**
- * `hostmaint continue <run-id>`: record an approval for the step the run waits at.
- * Returns the record (the caller then resumes the run, or its rolling parent).
- */
-export async function approveRun(store: RunStore, runId: string, by: string, now: number): Promise<{ record: RunRecord; step: string }> {
-  const rec = await store.load(runId);
+/** The step a saved run waits at, if it may be approved now; else why not (nothing is changed). */
+export function approvalGate(rec: RunRecord): string {
+  const runId = rec.runId;
   if (rec.command !== 'run') throw new HostmaintError('usage', `run ${runId} is a ${rec.command} run: only a workflow run waits for approval`, { hint: `\`hostmaint status ${runId}\` shows it.` });
   if (rec.state !== 'waiting') {
     throw new HostmaintError('usage', `run ${runId} is not waiting for approval (it is ${rec.state}${rec.outcome ? `, ${rec.outcome}` : ''})`, {
@@ -426,10 +447,28 @@ export async function approveRun(store: RunStore, runId: string, by: string, now
   const ctx = (rec.snapshot as { context?: WorkflowContext } | null)?.context;
   const step = ctx?.approval?.step;
   if (!step) throw new HostmaintError('config', `run ${runId} is saved as waiting but its snapshot names no approval step`, { hint: 'The record may have been edited; `hostmaint status` shows it.' });
+  return step;
+}
+
+/** Record one approval for the gate the run waits at (none if it already has one: that one stands). */
+function recordApproval(store: RunStore, rec: RunRecord, by: string, now: number): { step: string; recorded: boolean; by: string } {
+  const step = approvalGate(rec);
+  const existing = (rec.approvals ?? []).find((a) => a.step === step);
+  if (existing) return { step, recorded: false, by: existing.by };
   const at = new Date(now).toISOString();
-  rec.approvals = [...(rec.approvals ?? []).filter((a) => a.step !== step), { step, by, at }];
+  rec.approvals = [...(rec.approvals ?? []), { step, by, at }];
   rec.updatedAt = at;
   store.writeSync(rec);
-  store.appendJournalSync(runId, { kind: 'decision', time: at, runId, host: rec.host, pid: process.pid, decision: 'approved', detail: { step, by } });
+  store.appendJournalSync(rec.runId, { kind: 'decision', time: at, runId: rec.runId, host: rec.host, pid: process.pid, decision: 'approved', detail: { step, by } });
+  return { step, recorded: true, by };
+}
+
+/**
+ * Record an approval for the step the run waits at, without running it (tests; `hostmaint continue`
+ * approves inside runWorkflow, under the host's lock: WorkflowRunRequest.approveBy).
+ */
+export async function approveRun(store: RunStore, runId: string, by: string, now: number): Promise<{ record: RunRecord; step: string }> {
+  const rec = await store.load(runId);
+  const { step } = recordApproval(store, rec, by, now);
   return { record: rec, step };
 }

@@ -4,9 +4,12 @@
  *
  * A string command runs as `/bin/sh -c <text>` with its placeholders
  * substituted shell-quoted; an array runs as argv (no shell), each element
- * substituted as is. The child gets the parent's environment plus
- * HOSTMAINT_HOST, HOSTMAINT_RUN_ID, HOSTMAINT_WORKFLOW, HOSTMAINT_STEP,
- * HOSTMAINT_CLOUD and the step's own env (substituted); stdin is closed.
+ * substituted as is. The child gets a minimal environment (minimalEnv):
+ * PATH, HOME, LANG and the parent's HOSTMAINT_* variables, the ones the step
+ * names in pass-env, then HOSTMAINT_HOST, HOSTMAINT_RUN_ID,
+ * HOSTMAINT_WORKFLOW, HOSTMAINT_STEP, HOSTMAINT_CLOUD and the step's own env
+ * (substituted); stdin is closed. An operator's shell (tokens, agent
+ * sockets) is not handed to a command that did not ask for it.
  *
  * It runs in its own process group, so a timeout or an interrupt reaches
  * everything it started: SIGTERM to the group, then SIGKILL after a grace.
@@ -221,6 +224,20 @@ export function withoutCloudCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessE
   return Object.fromEntries(Object.entries(env).filter(([k]) => !/^OS_.*(PASSWORD|SECRET|TOKEN)/i.test(k)));
 }
 
+/** What every exec step gets of hostmaint's environment, besides HOSTMAINT_* and what it names. */
+export const BASE_ENV = ['PATH', 'HOME', 'LANG'] as const;
+
+/** The part of the parent's environment an exec step gets: BASE_ENV, HOSTMAINT_*, and the names it passes ('*': all but the cloud's credentials). */
+export function minimalEnv(parent: NodeJS.ProcessEnv, passEnv: readonly string[]): NodeJS.ProcessEnv {
+  if (passEnv.includes('*')) return withoutCloudCredentials(parent);
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(parent)) {
+    if (v === undefined) continue;
+    if ((BASE_ENV as readonly string[]).includes(k) || k.startsWith('HOSTMAINT_') || passEnv.includes(k)) out[k] = v;
+  }
+  return out;
+}
+
 /** The command of an exec step, substituted: what to spawn, and the secrets it holds. */
 function prepare(step: ExecStep, vars: PlaceholderValues, parentEnv: NodeJS.ProcessEnv): { file: string; args: string[]; env: NodeJS.ProcessEnv; secrets: string[] } {
   const secrets = new Set<string>();
@@ -240,7 +257,7 @@ function prepare(step: ExecStep, vars: PlaceholderValues, parentEnv: NodeJS.Proc
     args = argv.slice(1);
   }
   const env: NodeJS.ProcessEnv = {
-    ...withoutCloudCredentials(parentEnv),
+    ...minimalEnv(parentEnv, step.passEnv ?? []),
     HOSTMAINT_HOST: vars.host,
     HOSTMAINT_RUN_ID: vars.runId,
     HOSTMAINT_WORKFLOW: vars.workflow,

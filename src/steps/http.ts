@@ -22,6 +22,8 @@ import { redactSecrets, substitute, substituteDeep } from './substitute.js';
 
 /** Characters of the response body kept in the outcome. */
 export const SNIPPET_CHARS = 300;
+/** The most of a response body read (a 200 MiB answer grew hostmaint to 731 MB): past it the step fails. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
 export const BACKOFF_FIRST_MS = 1000;
 export const BACKOFF_MAX_MS = 30_000;
 
@@ -48,7 +50,7 @@ export function backoffMs(n: number): number {
 
 type AttemptResult =
   | { kind: 'response'; status: number; body: string }
-  | { kind: 'error'; timeout: boolean; aborted: boolean; code: string; message: string };
+  | { kind: 'error'; timeout: boolean; aborted: boolean; tooLarge: boolean; code: string; message: string };
 
 function retryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
@@ -77,6 +79,8 @@ async function attemptOnce(step: HttpStep, url: string, headers: Record<string, 
       validateStatus: () => true,
       responseType: 'text',
       transformResponse: [(d: unknown) => d],
+      // Read no more than this: axios stops reading and rejects past it.
+      maxContentLength: MAX_RESPONSE_BYTES,
       ...(signal ? { signal } : {}),
     });
     return { kind: 'response', status: r.status, body: bodyText(r.data) };
@@ -85,7 +89,8 @@ async function attemptOnce(step: HttpStep, url: string, headers: Record<string, 
     const code = err.code ?? 'ERROR';
     const aborted = axios.isCancel(e) || code === 'ERR_CANCELED' || signal?.aborted === true;
     const timeout = !aborted && (code === 'ECONNABORTED' || code === 'ETIMEDOUT');
-    return { kind: 'error', timeout, aborted, code, message: err.message ?? String(e) };
+    const tooLarge = !aborted && /maxContentLength/.test(err.message ?? '');
+    return { kind: 'error', timeout, aborted, tooLarge, code, message: err.message ?? String(e) };
   }
 }
 
@@ -131,7 +136,7 @@ export async function runHttpStep(step: HttpStep, ctx: HttpContext, deps: HttpDe
       durationMs: deps.clock.now() - started,
       status: r.kind === 'response' ? r.status : null,
       responseSnippet: r.kind === 'response' ? clean(r.body).slice(0, SNIPPET_CHARS) : '',
-      ...(r.kind === 'error' ? { error: r.code, timedOut: r.timeout } : {}),
+      ...(r.kind === 'error' ? { error: r.code, timedOut: r.timeout, ...(r.tooLarge ? { responseTooLarge: true, maxResponseBytes: MAX_RESPONSE_BYTES } : {}) } : {}),
     };
     if (r.kind === 'error' && (r.aborted || ctx.signal?.aborted)) return stepInterrupted(detail);
 
@@ -146,6 +151,9 @@ export async function runHttpStep(step: HttpStep, ctx: HttpContext, deps: HttpDe
       failure = `answered ${r.status}${redirect ? ' (redirects are not followed)' : ''}`;
       retry = retryableStatus(r.status);
       if (!redirect) line = lastLine(clean(r.body).slice(0, SNIPPET_CHARS), 120);
+    } else if (r.tooLarge) {
+      failure = `answered with a body larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB: not read further`;
+      retry = false;
     } else {
       failure = r.timeout ? `no answer within ${formatDuration(step.timeoutMs)}` : `request failed: ${clean(r.message)}`;
       retry = true;

@@ -41,8 +41,8 @@ export function substitute(template: string, vars: PlaceholderValues, env: NodeJ
       value = vars[name as PlaceholderName] ?? '';
     } else {
       const v = env[envName!];
-      if (v === undefined) {
-        throw new HostmaintError('config', `environment variable ${envName} is not set (the workflow uses {env:${envName}})`, {
+      if (v === undefined || v.trim() === '') {
+        throw new HostmaintError('config', `environment variable ${envName} is ${v === undefined ? 'not set' : 'set but empty'} (the workflow uses {env:${envName}})`, {
           hint: `Export ${envName} before running the workflow.`,
           details: { variable: envName },
         });

@@ -19,6 +19,18 @@
  *
  * A failed poll is logged and retried until the timeout. Sleeps are on the
  * injected clock (a VirtualClock in tests).
+ *
+ * Progress (WaitProgress) is handed to `onProgress` when the step first
+ * starts, after its first poll and when it sees the stop, and the workflow
+ * runner saves it in the run record. A resumed step (`progress`) continues it:
+ * the timeout still counts from the first start; a stop seen before keeps its
+ * baseline (only a newer heartbeat is "back"); a first heartbeat seen before
+ * stays the `fresh` baseline. A resumed expect-restart step that had not seen
+ * the stop cannot know whether the host went down and came back while no
+ * hostmaint ran: it watches for a stop for `stallAfterMs` once more, and if
+ * none comes, an up service with a heartbeat newer than the one the step first
+ * saw is "back" (the maintenance command had ended before the step's first
+ * start), said in its detail (`stopNotSeen`).
  */
 import { formatDuration } from '../core/durations.js';
 import type { Clock } from '../core/clock.js';
@@ -34,6 +46,34 @@ export interface WaitServiceContext {
   signal?: AbortSignal;
   /** An updated_at recorded before (a resumed step): a heartbeat must be newer than this one. */
   baseline?: string | null;
+  /** What an earlier process of this step saved (a resumed step continues it). */
+  progress?: WaitProgress | null;
+  /** Called whenever the progress changes (the runner saves it before the step goes on). */
+  onProgress?: (p: WaitProgress) => void;
+}
+
+/** What a wait-for-service step remembers across a crash (saved in the run record). */
+export interface WaitProgress {
+  /** When the step first started (this machine's clock, ISO). */
+  firstStartedAt: string;
+  /** Whether a poll ever answered, and the heartbeat (Nova's updated_at) it showed. */
+  polled: boolean;
+  firstHeartbeat: string | null;
+  /** expect-restart: the service was seen stopped; `baseline` is then its last heartbeat before the stop. */
+  seenStopped: boolean;
+  baseline: string | null;
+  /** How many times the step was resumed. */
+  resumes: number;
+}
+
+/** A saved progress as read back from a record (anything else: none). */
+export function asWaitProgress(v: unknown): WaitProgress | null {
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  const strOrNull = (x: unknown) => x === null || typeof x === 'string';
+  if (typeof o.firstStartedAt !== 'string' || Number.isNaN(Date.parse(o.firstStartedAt))) return null;
+  if (typeof o.polled !== 'boolean' || typeof o.seenStopped !== 'boolean' || !strOrNull(o.firstHeartbeat) || !strOrNull(o.baseline)) return null;
+  return { firstStartedAt: o.firstStartedAt, polled: o.polled, firstHeartbeat: (o.firstHeartbeat as string | null) ?? null, seenStopped: o.seenStopped, baseline: (o.baseline as string | null) ?? null, resumes: typeof o.resumes === 'number' ? o.resumes : 0 };
 }
 
 export interface WaitServiceDeps {
@@ -54,16 +94,30 @@ export function isNewerHeartbeat(current: string | null, baseline: string | null
 /** Wait for the host's nova-compute to report up. Never throws. */
 export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceContext, deps: WaitServiceDeps): Promise<StepOutcome> {
   const { host, signal } = ctx;
-  const started = deps.clock.now();
-  const deadline = started + step.timeoutMs;
+  const now0 = deps.clock.now();
+  const saved = ctx.progress ?? null;
+  const resumed = saved !== null;
+  const progress: WaitProgress = saved
+    ? { ...saved, resumes: saved.resumes + 1 }
+    : { firstStartedAt: new Date(now0).toISOString(), polled: false, firstHeartbeat: null, seenStopped: false, baseline: null, resumes: 0 };
+  const save = () => ctx.onProgress?.({ ...progress });
+  const started = Date.parse(progress.firstStartedAt);
+  const resumedAt = now0;
+  // The timeout counts from the first start; a resumed step always gets one more look (and, blind to a stop it may have missed, stall-after).
+  const deadline = Math.max(started + step.timeoutMs, resumed ? now0 + (step.expectRestart && !progress.seenStopped ? step.stallAfterMs + step.pollIntervalMs : 0) : 0);
   // undefined: not known yet (the first successful poll sets it).
-  let baseline: string | null | undefined = ctx.baseline === undefined ? undefined : ctx.baseline;
+  let baseline: string | null | undefined =
+    ctx.baseline !== undefined ? ctx.baseline : progress.seenStopped ? progress.baseline : progress.polled ? (step.fresh ? progress.firstHeartbeat : null) : undefined;
   let polls = 0;
   let last: ComputeService | null = null;
   let lastError: string | null = null;
   // expectRestart: whether the service was seen stopped, and since when its heartbeat has stayed the same.
-  let stopped = false;
+  let stopped = progress.seenStopped;
   let sameSince: { updatedAt: string | null; at: number } | null = null;
+  // A resumed expect-restart step that had not seen the stop: the stop may have come and gone while no hostmaint ran.
+  const blind = resumed && step.expectRestart && !progress.seenStopped;
+  let stopNotSeen = false;
+  save();
 
   const detail = () => ({
     waitedMs: deps.clock.now() - started,
@@ -74,7 +128,10 @@ export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceC
     forcedDown: last?.forcedDown ?? null,
     fresh: step.fresh,
     baseline: baseline ?? null,
+    firstStartedAt: progress.firstStartedAt,
+    ...(progress.resumes > 0 ? { resumes: progress.resumes } : {}),
     ...(step.expectRestart ? { expectRestart: true, seenStopped: stopped } : {}),
+    ...(stopNotSeen ? { stopNotSeen: true } : {}),
     ...(lastError !== null ? { lastError } : {}),
   });
 
@@ -91,6 +148,12 @@ export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceC
       lastError = null;
       const firstSeen = baseline === undefined;
       if (firstSeen) baseline = step.fresh ? svc.updatedAt : null;
+      if (!progress.polled) {
+        progress.polled = true;
+        progress.firstHeartbeat = svc.updatedAt;
+        if (!stopped) progress.baseline = baseline ?? null;
+        save();
+      }
       const up = svc.state === 'up' && !svc.forcedDown;
       if (step.expectRestart && !stopped) {
         const now = deps.clock.now();
@@ -99,11 +162,20 @@ export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceC
           // Stopped: from now on only a heartbeat after the last one of the old process counts.
           stopped = true;
           baseline = svc.updatedAt;
+          progress.seenStopped = true;
+          progress.baseline = svc.updatedAt;
+          save();
           deps.logger.info(`wait-for-service ${host}: nova-compute stopped (${up ? `no heartbeat since ${svc.updatedAt ?? 'never'}` : svc.forcedDown ? 'forced down' : 'down'}); waiting for it to come back`, { host, step: step.name });
         }
       }
-      const restarted = !step.expectRestart || (stopped && isNewerHeartbeat(svc.updatedAt, baseline ?? null));
-      const fresh = restarted && (!step.fresh || (!firstSeen && isNewerHeartbeat(svc.updatedAt, baseline ?? null)));
+      // Blind (see above): no stop within stall-after of the resume, and a heartbeat newer than the first one the step saw.
+      const blindBack = blind && !stopped && deps.clock.now() - resumedAt >= step.stallAfterMs && isNewerHeartbeat(svc.updatedAt, progress.firstHeartbeat);
+      if (blindBack && up && !stopNotSeen) {
+        stopNotSeen = true;
+        deps.logger.warn(`wait-for-service ${host}: resumed without having seen nova-compute stop; it reports up with a heartbeat (${svc.updatedAt ?? 'never'}) newer than the step's first (${progress.firstHeartbeat ?? 'never'}): counted as back`, { host, step: step.name });
+      }
+      const restarted = !step.expectRestart || (stopped && isNewerHeartbeat(svc.updatedAt, baseline ?? null)) || blindBack;
+      const fresh = restarted && (blindBack || !step.fresh || (!firstSeen && isNewerHeartbeat(svc.updatedAt, baseline ?? null)));
       deps.logger.debug(`wait-for-service ${host}: ${svc.state}${svc.forcedDown ? ' (forced down)' : ''}, updated ${svc.updatedAt ?? 'never'}`, { host, step: step.name, poll: polls });
       if (up && fresh) {
         const waited = deps.clock.now() - started;

@@ -41,6 +41,8 @@ function fieldRange(f: FieldDef): string {
       return 'any JSON';
     case 'string':
       return 'string';
+    case 'string-list':
+      return 'list of names';
   }
 }
 
@@ -84,6 +86,7 @@ export function workflowDocs(workflowsDir: string): string {
     'policies:                  # optional; every key below is optional',
     '  concurrency: 4',
     '  migration-timeout: 2h',
+    'secrets: [CHAT_TOKEN]      # variables whose values are *** in everything stored and printed',
     'steps:                     # run in order',
     '  - type: disable',
     '  - type: preflight',
@@ -102,6 +105,7 @@ export function workflowDocs(workflowsDir: string): string {
     '',
     'Keys are kebab-case; a policy key is also the name of the command-line flag that overrides it. Unknown keys are errors.',
     'Durations are written `250ms`, `30s`, `5m`, `1h30m`, or as a number of seconds.',
+    'A workflow file is at most 256 KiB, with at most 200 steps (compensations included): a bigger one is refused (exit 2) before anything runs.',
     '',
     '### The drain runs as one',
     '',
@@ -152,7 +156,13 @@ export function workflowDocs(workflowsDir: string): string {
     '',
     `The command, env values, url, headers and payload strings of a step may use ${PLACEHOLDER_HELP.replace(/\{[^}]+\}/g, (m) => `\`${m}\``)}: the host, the run id, the workflow name, the step name, the cloud name, the reason, or an environment variable of \`hostmaint run\`.`,
     'In a string `command` (run by `/bin/sh -c`) placeholders are substituted shell-quoted; an argv list runs with no shell. `${VAR}` is the shell\'s, not a placeholder.',
-    'exec commands also get `HOSTMAINT_HOST`, `HOSTMAINT_RUN_ID`, `HOSTMAINT_WORKFLOW` and `HOSTMAINT_STEP` in their environment.',
+    'An `{env:NAME}` that is not set, or set but empty, refuses the run before it starts (exit 2, nothing changed).',
+    '',
+    'exec commands get a minimal environment: `PATH`, `HOME`, `LANG`, the `HOSTMAINT_*` variables of `hostmaint run` (such as `HOSTMAINT_MAINTENANCE_COMMAND`), then `HOSTMAINT_HOST`, `HOSTMAINT_RUN_ID`, `HOSTMAINT_WORKFLOW`, `HOSTMAINT_STEP` and `HOSTMAINT_CLOUD`, the variables the step names in `pass-env` (`pass-env: [SSH_AUTH_SOCK]` for an ssh agent; `[\'*\']` passes everything but the cloud\'s credentials), and its own `env`. The operator\'s shell (tokens, other credentials) is not handed on unasked.',
+    '',
+    'The values of the variables listed under `secrets:` are replaced by `***` in the run record, the journal and the output of every step. Values taken through `{env:NAME}` are also redacted from step output.',
+    '',
+    'An http step reads at most 1 MiB of an answer: a bigger one fails the step (exit 7, not retried).',
     '',
     'A run record stores the file\'s text, so secrets never go in the file: a header whose name looks like a credential (Authorization, tokens, secrets, passwords, API keys, cookies), and a payload or env key that looks like a password, secret or token, must take the secret from `{env:NAME}` (`Authorization: \'Bearer {env:CHAT_TOKEN}\'`). A literal value is an error, and so is a URL with `user:password@`.',
     '',

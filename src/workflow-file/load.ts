@@ -89,6 +89,27 @@ export function sourceFromText(ref: string, file: string | null, content: string
   return { ref, path: file, content, sha256: createHash('sha256').update(content).digest('hex'), format };
 }
 
+/** The largest workflow file read (a 10 MB one took 9.7 s and 1.2 GB to validate): far above any real workflow. */
+export const MAX_WORKFLOW_BYTES = 256 * 1024;
+/** The most steps a workflow may have, its compensations' steps included. */
+export const MAX_WORKFLOW_STEPS = 200;
+
+function tooBig(file: string, bytes: number): HostmaintError {
+  return new HostmaintError('config', `workflow file ${file} is ${bytes} bytes: more than the ${MAX_WORKFLOW_BYTES} (${MAX_WORKFLOW_BYTES / 1024} KiB) a workflow may have; not read`, {
+    hint: 'A workflow is a few dozen steps; check that this is the file you meant.',
+  });
+}
+
+/** Read a workflow file, refusing (exit 2) one over MAX_WORKFLOW_BYTES before reading it. */
+async function readCapped(file: string): Promise<string> {
+  const size = statSync(file).size;
+  if (size > MAX_WORKFLOW_BYTES) throw tooBig(file, size);
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(file, 'utf8');
+  if (Buffer.byteLength(text) > MAX_WORKFLOW_BYTES) throw tooBig(file, Buffer.byteLength(text));
+  return text;
+}
+
 function isFile(p: string): boolean {
   try {
     return statSync(p).isFile();
@@ -112,20 +133,19 @@ function namesIn(dir: string): string[] {
 /** Find and read a workflow by name or path. */
 export async function findWorkflow(ref: string, opts: FindOptions = {}): Promise<WorkflowSource> {
   const cwd = opts.cwd ?? process.cwd();
-  const { readFile } = await import('node:fs/promises');
   if (!ref || ref.trim() === '') throw new HostmaintError('usage', 'no workflow given', { hint: 'Name a workflow (e.g. drain, maintenance-cycle) or give the path of a workflow file.' });
   if (isWorkflowPath(ref)) {
     const file = path.resolve(cwd, ref);
     if (!isFile(file)) {
       throw new HostmaintError('usage', `workflow file ${file} does not exist`, { hint: `Check the path, or name a workflow: ${namesIn(shippedWorkflowsDir()).join(', ')}.` });
     }
-    return sourceFromText(ref, file, await readFile(file, 'utf8'));
+    return sourceFromText(ref, file, await readCapped(file));
   }
   const dirs = workflowSearchDirs(opts);
   for (const { dir } of dirs) {
     for (const ext of WORKFLOW_EXTENSIONS) {
       const file = path.join(dir, `${ref}${ext}`);
-      if (isFile(file)) return sourceFromText(ref, file, await readFile(file, 'utf8'));
+      if (isFile(file)) return sourceFromText(ref, file, await readCapped(file));
     }
   }
   const shipped = namesIn(shippedWorkflowsDir());
@@ -161,6 +181,7 @@ export async function listWorkflows(opts: FindOptions = {}): Promise<WorkflowLis
       const file = path.join(dir, f);
       let description: string | null = null;
       try {
+        if (statSync(file).size > MAX_WORKFLOW_BYTES) throw new Error('too big');
         const data = parse(readFileSync(file, 'utf8')) as { description?: unknown } | null;
         description = typeof data?.description === 'string' ? data.description.trim() : null;
       } catch {
@@ -238,6 +259,11 @@ function isRec(v: unknown): v is Rec {
 
 /** Parse, validate and normalise a workflow's text. Never throws. */
 export function parseWorkflow(source: WorkflowSource, overrides: PolicyOverrides = {}): ParseResult {
+  const bytes = Buffer.byteLength(source.content);
+  if (bytes > MAX_WORKFLOW_BYTES) {
+    const problem: WorkflowProblem = { path: '', line: 1, column: 1, message: `the workflow is ${bytes} bytes: more than the ${MAX_WORKFLOW_BYTES} (${MAX_WORKFLOW_BYTES / 1024} KiB) a workflow may have; not parsed`, expected: null, severity: 'error' };
+    return { workflow: null, problems: [problem], policySources: resolvePolicies(null, overrides).sources };
+  }
   const y = yamlLib();
   const lc = new y.LineCounter();
   const doc = y.parseDocument(source.content, { lineCounter: lc, prettyErrors: true, uniqueKeys: true, merge: true });
@@ -262,6 +288,11 @@ export function parseWorkflow(source: WorkflowSource, overrides: PolicyOverrides
   const fromSchema = schemaOk ? [] : schemaProblems(validate.errors);
   for (const p of fromSchema) problems.push({ path: p.path, ...loc.at(p.path, p.atKey), message: p.message, expected: p.expected, severity: 'error' });
   const raw = isRec(data) ? data : {};
+  const stepCount = (Array.isArray(raw.steps) ? raw.steps.length : 0) + (isRec(raw.compensations) ? Object.values(raw.compensations).reduce<number>((n, c) => n + (Array.isArray(c) ? c.length : 0), 0) : 0);
+  if (stepCount > MAX_WORKFLOW_STEPS) {
+    problems.push({ path: '/steps', ...loc.at('/steps', true), message: `${stepCount} steps (compensations included): more than the ${MAX_WORKFLOW_STEPS} a workflow may have`, expected: null, severity: 'error' });
+    return { workflow: null, problems, policySources: resolvePolicies(null, overrides).sources };
+  }
 
   // Policies (ranges, same rules as the flags) and overrides.
   const resolved = resolvePolicies(isRec(raw.policies) ? raw.policies : null, overrides);
@@ -332,6 +363,7 @@ function normalise(raw: Rec, policies: Workflow['policies']): Workflow {
     policies,
     steps: normaliseSteps(raw.steps as Rec[]),
     compensations,
+    secrets: Array.isArray(raw.secrets) ? [...new Set(raw.secrets as string[])] : [],
   };
 }
 

@@ -59,25 +59,34 @@ function stepStrings(step: WorkflowStep): string[] {
  * The {env:NAME} a workflow uses that the environment does not set, by step: checked before a run
  * starts, so a missing variable stops it before the drain, not at the step after it.
  */
-export function missingEnvRefs(workflow: Workflow, env: NodeJS.ProcessEnv): Array<{ step: string; name: string }> {
+/** An {env:NAME} value that cannot be used: unset, or empty (or only blanks: `X=` would make a silent no-op command). */
+export function unusableEnvValue(v: string | undefined): 'unset' | 'empty' | null {
+  if (v === undefined) return 'unset';
+  return v.trim() === '' ? 'empty' : null;
+}
+
+export function missingEnvRefs(workflow: Workflow, env: NodeJS.ProcessEnv): Array<{ step: string; name: string; empty: boolean }> {
   const steps = [...workflow.steps, ...Object.values(workflow.compensations).flat()];
-  const out: Array<{ step: string; name: string }> = [];
+  const out: Array<{ step: string; name: string; empty: boolean }> = [];
   for (const step of steps) {
     for (const text of stepStrings(step)) {
       for (const ref of placeholderRefs(text)) {
-        if (ref.env && env[ref.name] === undefined && !out.some((o) => o.name === ref.name && o.step === step.name)) out.push({ step: step.name, name: ref.name });
+        const why = ref.env ? unusableEnvValue(env[ref.name]) : null;
+        if (why !== null && !out.some((o) => o.name === ref.name && o.step === step.name)) out.push({ step: step.name, name: ref.name, empty: why === 'empty' });
       }
     }
   }
   return out;
 }
 
-/** Refuse (usage, exit 2, nothing changed) a run whose workflow uses {env:NAME} that is not set. */
+/** Refuse (usage, exit 2, nothing changed) a run whose workflow uses {env:NAME} that is not set, or set but empty. */
 export function checkEnvRefs(workflow: Workflow, env: NodeJS.ProcessEnv): void {
   const missing = missingEnvRefs(workflow, env);
   if (missing.length === 0) return;
   const names = [...new Set(missing.map((m) => m.name))];
-  throw new HostmaintError('usage', `workflow ${workflow.name} needs ${names.map((n) => `$${n}`).join(', ')}, not set (used by step${missing.length === 1 ? '' : 's'} ${[...new Set(missing.map((m) => m.step))].join(', ')})`, {
+  const empties = missing.some((m) => m.empty);
+  const unset = missing.some((m) => !m.empty);
+  throw new HostmaintError('usage', `workflow ${workflow.name} needs ${names.map((n) => `$${n}`).join(', ')}, ${empties && unset ? 'not set or empty' : empties ? 'set but empty' : 'not set'} (used by step${missing.length === 1 ? '' : 's'} ${[...new Set(missing.map((m) => m.step))].join(', ')})`, {
     hint: `Nothing was changed. Export ${names.length === 1 ? 'it' : 'them'} first, e.g. export ${names[0]}=...${names.includes('HOSTMAINT_MAINTENANCE_COMMAND') ? ` (HOSTMAINT_MAINTENANCE_COMMAND is the command that patches or reboots the host, e.g. 'ssh "$HOSTMAINT_HOST" sudo reboot')` : ''}.`,
     details: { missing },
   });

@@ -40,7 +40,9 @@ function fieldSchema(f: FieldDef | PolicyDef, nullable = false): Schema {
     case 'string':
       return { description, type: withNull('string'), minLength: 1 };
     case 'string-list':
-      return { description, type: withNull('array'), items: { type: 'string', minLength: 1, description: 'A host name' } };
+      return f.key === 'pass-env'
+        ? { description, type: 'array', items: { type: 'string', pattern: '^([A-Za-z_][A-Za-z0-9_]*|\\*)$', description: "An environment variable name, or '*'" } }
+        : { description, type: withNull('array'), items: { type: 'string', minLength: 1, description: 'A host name' } };
     case 'command':
       return { description, type: ['string', 'array'], minLength: 1, minItems: 1, items: { type: 'string', description: 'One argument' } };
     case 'string-map':
@@ -109,6 +111,11 @@ export function workflowSchema(): Schema {
         type: 'object',
         additionalProperties: false,
         properties: policies,
+      },
+      secrets: {
+        description: 'Environment variables whose values are secret: redacted (***) from everything hostmaint stores and prints (run records, journals, step output). {env:NAME} values are redacted from step output too',
+        type: 'array',
+        items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'An environment variable name' },
       },
       steps: { description: 'The steps, run in order', type: 'array', minItems: 1, items: { $ref: '#/definitions/step' } },
       compensations: {

@@ -10,6 +10,7 @@ export type FieldKind =
   | { kind: 'boolean' }
   | { kind: 'enum'; choices: readonly string[] }
   | { kind: 'string' }
+  | { kind: 'string-list' }
   | { kind: 'command' }
   | { kind: 'string-map' }
   | { kind: 'json' };
@@ -74,12 +75,13 @@ export const STEP_TYPES: readonly StepTypeDef[] = [
     type: 'exec',
     compensation: true,
     description:
-      'Run a local command. A string runs through /bin/sh -c with {placeholders} substituted shell-quoted; an array runs as argv, no shell. The command also gets HOSTMAINT_HOST, HOSTMAINT_RUN_ID, HOSTMAINT_WORKFLOW and HOSTMAINT_STEP in its environment. Fails (exit 7) on a non-zero exit or a timeout.',
+      'Run a local command. A string runs through /bin/sh -c with {placeholders} substituted shell-quoted; an array runs as argv, no shell. Its environment is minimal: PATH, HOME, LANG, the HOSTMAINT_* variables (HOSTMAINT_HOST, HOSTMAINT_RUN_ID, HOSTMAINT_WORKFLOW, HOSTMAINT_STEP, HOSTMAINT_CLOUD and those set for hostmaint), the variables named in pass-env and its own env. Fails (exit 7) on a non-zero exit or a timeout.',
     fields: [
       { key: 'command', model: 'command', kind: 'command', required: true, description: 'A shell command line (string), or an argv array (no shell)' },
       { key: 'timeout', model: 'timeoutMs', kind: 'duration', minMs: 1_000, maxMs: 48 * H, required: false, default: 30 * 60_000, description: 'Kill the command (and fail the attempt) after this long' },
       { key: 'retries', model: 'retries', kind: 'int', min: 0, max: 10, required: false, default: 0, description: 'Extra attempts after a non-zero exit or a timeout' },
       { key: 'env', model: 'env', kind: 'string-map', required: false, default: {}, description: 'Extra environment variables for the command (values may use {placeholders} and {env:NAME})' },
+      { key: 'pass-env', model: 'passEnv', kind: 'string-list', required: false, default: [], description: "Names of hostmaint's environment variables the command also gets (SSH_AUTH_SOCK, a token listed in the workflow's secrets ...); '*' passes all of them but the cloud's credentials" },
     ],
   },
   {
@@ -98,7 +100,8 @@ export const STEP_TYPES: readonly StepTypeDef[] = [
   {
     type: 'wait-for-service',
     compensation: true,
-    description: 'Wait until the nova-compute service of the host reports up (e.g. after a reboot). Fails (exit 7) when it is not up in time.',
+    description:
+      'Wait until the nova-compute service of the host reports up (e.g. after a reboot). Fails (exit 7) when it is not up in time. A resumed step continues where it was: the timeout counts from its first start, and a stop it saw (expect-restart) is not waited for again (docs/reliability.md).',
     fields: [
       { key: 'timeout', model: 'timeoutMs', kind: 'duration', minMs: 1_000, maxMs: 24 * H, required: false, default: 20 * 60_000, description: 'Give up after this long' },
       { key: 'poll-interval', model: 'pollIntervalMs', kind: 'duration', minMs: 1_000, maxMs: 10 * 60_000, required: false, default: 10_000, description: 'How often to look at the service' },

@@ -48,6 +48,8 @@ export interface ExecStep extends StepCommon {
   retries: number;
   /** Extra environment for the command (values may use {placeholders} and {env:NAME}). */
   env: Record<string, string>;
+  /** Names of hostmaint's environment variables passed on ('*': all but the cloud's credentials). */
+  passEnv: string[];
 }
 
 export interface HttpStep extends StepCommon {
@@ -102,6 +104,8 @@ export interface Workflow {
   steps: WorkflowStep[];
   /** Named step lists run when a step's onFailure names them. */
   compensations: Record<string, WorkflowStep[]>;
+  /** Environment variable names whose values are redacted from everything stored and printed. */
+  secrets: string[];
 }
 
 /** Where a workflow came from: enough to record it in a saved run and to tell on resume whether the file changed. */

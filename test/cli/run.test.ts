@@ -5,10 +5,10 @@
  * looks like afterwards; bad input changes nothing.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostmaint, tempDir } from './helpers.js';
-import { runsScenario, startCloud, type TestCloud } from './runs-helpers.js';
+import { journalEntries, runsScenario, startCloud, type TestCloud } from './runs-helpers.js';
 
 const STEPS_DRAIN = '  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n';
 
@@ -172,5 +172,162 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
     assert.equal(undrain.code, 0, undrain.stderr);
     assert.equal(disabled('compute-01'), false);
     assert.equal(cloud.emu.state.serversOn('compute-01').length, 5, 'the 5 instances the workflow moved are back');
+  });
+
+  describe('a new run of a host an earlier failed run left disabled (issue 21)', () => {
+    const cycle = (flag: string) => file('inherit.yaml', `version: 1\nname: inherit\nsteps:\n${STEPS_DRAIN}  - type: exec\n    name: maintenance\n    command: 'test -f ${flag}'\n  - type: enable\n  - type: return-instances\n`);
+
+    it('takes over the disable and returns everything moved off the host since it, from Nova: the earlier run\'s instances too', async () => {
+      const flag = path.join(dir, 'patched');
+      const wf = cycle(flag);
+      const before = cloud.emu.state.serversOn('compute-01').map((s) => s.name).sort();
+      const first = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(first.code, 7, first.stderr);
+      assert.equal(disabled('compute-01'), true);
+      assert.equal(cloud.emu.state.serversOn('compute-01').length, 0, 'the failed run left it empty');
+      writeFileSync(flag, '');
+      const again = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(again.code, 0, again.stderr);
+      const r = again.json<{ outcome: string; runId: string; steps: Array<{ name: string; detail: { returned?: number } }> }>();
+      assert.equal(r.outcome, 'completed');
+      assert.notEqual(r.runId, first.json<{ runId: string }>().runId, 'a new run');
+      assert.equal(r.steps.find((s) => s.name === 'return-instances')!.detail.returned, 5);
+      assert.equal(disabled('compute-01'), false);
+      assert.deepEqual(cloud.emu.state.serversOn('compute-01').map((s) => s.name).sort(), before, 'the earlier run\'s instances are back');
+    });
+
+    it('one of them cannot be returned (stopped since): the run is not done, says which one is stranded, exit 4', async () => {
+      const flag = path.join(dir, 'patched');
+      const wf = cycle(flag);
+      const first = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(first.code, 7, first.stderr);
+      // Someone stops web-01 where the drain put it: it is no longer as it was moved, and is left there.
+      const web1 = [...cloud.emu.state.cloud.servers.values()].find((s) => s.name === 'web-01')!;
+      web1.vmState = 'stopped';
+      web1.powerState = 4;
+      writeFileSync(flag, '');
+      const again = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(again.code, 4, again.stderr);
+      const r = again.json<{ outcome: string; failure: { step: string; message: string }; steps: Array<{ name: string; status: string; detail: { stranded?: Array<{ name: string; reason: string }> } }> }>();
+      assert.equal(r.outcome, 'failed');
+      assert.equal(r.failure.step, 'return-instances');
+      assert.match(r.failure.message, /1 instance\(s\) moved off compute-01 .*not back: web-01 \(SHUTOFF/);
+      const ret = r.steps.find((s) => s.name === 'return-instances')!;
+      assert.equal(ret.status, 'failed');
+      assert.deepEqual(ret.detail.stranded!.map((x) => x.name), ['web-01']);
+      assert.equal(disabled('compute-01'), false, 'enabled: the host itself is fine');
+      assert.equal(cloud.emu.state.serversOn('compute-01').length, 4);
+    });
+  });
+
+  describe('approvals: one per gate, refused before anything is recorded (issue 21)', () => {
+    const approvedEntries = (runId: string) => journalEntries(state).filter((e) => e.runId === runId && e.kind === 'decision' && e.decision === 'approved');
+    const gate = () => file('gate2.yaml', `version: 1\nname: gate2\nsteps:\n  - type: disable\n  - type: approve\n  - type: enable\n`);
+
+    it('two `continue` at once: one approves and carries on, the other is refused having recorded nothing', async () => {
+      const first = await hostmaint(['run', gate(), 'compute-02', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(first.code, 8, first.stderr);
+      const { runId } = first.json<{ runId: string }>();
+      const [a, b] = await Promise.all([1, 2].map((n) => hostmaint(['continue', runId, ...cloud.args, '--state-dir', state], { ...cloud.env, USER: `op${n}` })));
+      const codes = [a!.code, b!.code].sort();
+      assert.equal(codes[0], 0, a!.stderr + b!.stderr);
+      assert.ok(codes[1] === 5 || codes[1] === 2, `the loser exits 5 or 2: ${codes[1]}`);
+      const loser = a!.code === 0 ? b! : a!;
+      assert.doesNotMatch(loser.stderr, /approved step/);
+      assert.equal((a!.stderr + b!.stderr).match(/approved step/g)?.length, 1);
+      assert.equal(approvedEntries(runId).length, 1, 'one approval in the journal');
+      const rec = JSON.parse(readFileSync(path.join(state, 'runs', runId, 'run.json'), 'utf8')) as { approvals: unknown[]; outcome: string };
+      assert.equal(rec.approvals.length, 1);
+      assert.equal(rec.outcome, 'completed');
+      assert.equal(disabled('compute-02'), false);
+    });
+
+    it('a `continue` after the host was enabled by someone: refused (exit 5) with no approval printed or recorded', async () => {
+      const first = await hostmaint(['run', gate(), 'compute-02', ...common(), '--yes', '-f', 'json'], cloud.env);
+      assert.equal(first.code, 8, first.stderr);
+      const { runId } = first.json<{ runId: string }>();
+      const h = cloud.emu.state.cloud.hosts.get('compute-02')!;
+      h.disabled = false;
+      h.disabledReason = null;
+      const cont = await hostmaint(['continue', runId, ...cloud.args, '--state-dir', state], cloud.env);
+      assert.equal(cont.code, 5, cont.stderr);
+      assert.match(cont.stderr, /enabled again/);
+      assert.doesNotMatch(cont.stderr, /approved step/);
+      assert.equal(approvedEntries(runId).length, 0);
+      const rec = JSON.parse(readFileSync(path.join(state, 'runs', runId, 'run.json'), 'utf8')) as { approvals: unknown[] };
+      assert.deepEqual(rec.approvals, []);
+    });
+  });
+
+  describe('environment: empty values refused, exec steps get a minimal environment, declared secrets redacted (issue 21)', () => {
+    /** Every file hostmaint stored under the state directory, concatenated. */
+    const stored = () => {
+      const out: string[] = [];
+      const walk = (d: string) => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          const p = path.join(d, e.name);
+          if (e.isDirectory()) walk(p);
+          else out.push(readFileSync(p, 'utf8'));
+        }
+      };
+      walk(state);
+      return out.join('\n');
+    };
+
+    it('an {env:NAME} set but empty is refused like an unset one (exit 2, nothing changed): HOSTMAINT_MAINTENANCE_COMMAND=\'\' is no silent no-op', async () => {
+      const r = await hostmaint(['run', 'maintenance-cycle', 'compute-01', ...common(), '--yes'], { ...cloud.env, HOSTMAINT_MAINTENANCE_COMMAND: '' });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /needs \$HOSTMAINT_MAINTENANCE_COMMAND, set but empty \(used by step maintenance\)/);
+      const wf = file('xv.yaml', 'version: 1\nname: xv\nsteps:\n  - type: disable\n  - type: exec\n    command: ["echo", "{env:XV}"]\n');
+      const blank = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes'], { ...cloud.env, XV: '  ' });
+      assert.equal(blank.code, 2, blank.stderr);
+      assert.match(blank.stderr, /needs \$XV, set but empty/);
+      assert.deepEqual(writes(), []);
+    });
+
+    it("an exec step does not get the operator's shell: MYTOKEN stays out of the command, the record and the journal", async () => {
+      const wf = file('envdump.yaml', 'version: 1\nname: envdump\nsteps:\n  - type: exec\n    command: env\n');
+      const r = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], { ...cloud.env, MYTOKEN: 'tok123', HOSTMAINT_EXTRA: 'kept' });
+      assert.equal(r.code, 0, r.stderr);
+      const out = r.json<{ steps: Array<{ detail: { stdoutTail: string } }> }>().steps[0]!.detail.stdoutTail;
+      assert.match(out, /^PATH=/m);
+      assert.match(out, /^HOSTMAINT_HOST=compute-01$/m);
+      assert.match(out, /^HOSTMAINT_EXTRA=kept$/m, 'the HOSTMAINT_* variables are passed');
+      assert.doesNotMatch(out, /MYTOKEN|OS_CLIENT_CONFIG_FILE/);
+      assert.doesNotMatch(stored() + r.stdout + r.stderr, /tok123/);
+    });
+
+    it("a variable the step passes by name and the workflow declares secret reaches the command and is *** in everything stored", async () => {
+      const wf = file('token.yaml', 'version: 1\nname: token\nsecrets: [MYTOKEN]\nsteps:\n  - type: exec\n    command: \'test "${#MYTOKEN}" = 9 && echo "using $MYTOKEN" && echo "again $MYTOKEN" >&2\'\n    pass-env: [MYTOKEN]\n');
+      const r = await hostmaint(['run', wf, 'compute-01', ...common(), '--yes', '-f', 'json'], { ...cloud.env, MYTOKEN: 'tok123456' });
+      assert.equal(r.code, 0, r.stderr);
+      const detail = r.json<{ steps: Array<{ detail: { stdoutTail: string; stderrTail: string } }> }>().steps[0]!.detail;
+      assert.match(detail.stdoutTail, /using \*\*\*/);
+      assert.match(detail.stderrTail, /again \*\*\*/);
+      assert.doesNotMatch(stored() + r.stdout + r.stderr, /tok123456/);
+    });
+  });
+
+  it('--dry-run of a wave whose hosts fit alone but not together warns (issue 21): the plans count the same room twice', async () => {
+    await cloud.stop();
+    cloud = await startCloud(dir, runsScenario({
+      hosts: [{ name: 'compute-01' }, { name: 'compute-02' }, { name: 'compute-03', ram_mb: 10240 }],
+      instances: [
+        { name: 'a-{i}', count: 3, project: 'tenant-a', flavor: 'm1.small', host: 'compute-01' },
+        { name: 'b-{i}', count: 3, project: 'tenant-a', flavor: 'm1.small', host: 'compute-02' },
+      ],
+    }));
+    const wf = file('pair.yaml', `version: 1\nname: pair\nsteps:\n${STEPS_DRAIN}  - type: enable\n  - type: return-instances\n`);
+    const dry = await hostmaint(['run', wf, 'compute-01', 'compute-02', '--max-parallel', '2', '--dry-run', ...common(), '-f', 'json'], cloud.env);
+    assert.equal(dry.code, 0, dry.stderr);
+    const plan = dry.json<{ hosts: Array<{ host: string; ok: boolean }>; warnings: string[] }>();
+    assert.deepEqual(plan.hosts.map((h) => h.ok), [true, true], 'each host fits alone');
+    assert.equal(plan.warnings.length, 1, plan.warnings.join('\n'));
+    assert.match(plan.warnings[0]!, /wave 1: the plans of compute-01 and compute-02 together put 12288 MEMORY_MB on compute-03, which has \d+ free/);
+    assert.match(dry.stderr, /warning: wave 1: .*Lower --max-parallel/);
+    // One at a time, no warning.
+    const one = await hostmaint(['run', wf, 'compute-01', 'compute-02', '--max-parallel', '1', '--dry-run', ...common(), '-f', 'json'], cloud.env);
+    assert.deepEqual(one.json<{ warnings: string[] }>().warnings, []);
+    assert.deepEqual(writes(), []);
   });
 });

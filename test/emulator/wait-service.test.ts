@@ -12,7 +12,7 @@ import { memoryLogger } from '../../src/core/log.js';
 import type { MemoryLogger } from '../../src/core/log.js';
 import { connect } from '../../src/openstack/session.js';
 import type { HostmaintSession } from '../../src/openstack/session.js';
-import { waitForService } from '../../src/steps/wait-service.js';
+import { waitForService, type WaitProgress } from '../../src/steps/wait-service.js';
 import type { WaitForServiceStep } from '../../src/workflow-file/types.js';
 import { emulatorCloud } from './helpers.js';
 
@@ -195,5 +195,77 @@ describe('steps: wait-for-service (emulator)', () => {
     assert.equal(r.status, 'failed');
     assert.equal(r.message, 'interrupted');
     assert.equal(r.detail.interrupted, true);
+  });
+
+  describe('a resumed step continues from its saved progress (issue 21)', () => {
+    const cycle = () => step({ fresh: true, expectRestart: true, stallAfterMs: 30_000, timeoutMs: 30 * MIN });
+    /** Run the step until `killAt` (virtual ms) and abort it there, as a SIGKILL would; what it saved last. */
+    async function runUntil(killAt: number): Promise<WaitProgress> {
+      const ac = new AbortController();
+      let saved: WaitProgress | null = null;
+      const [r] = await Promise.all([
+        waitForService(cycle(), { host: 'compute-01', signal: ac.signal, onProgress: (p) => (saved = p) }, deps()),
+        later(killAt, () => ac.abort(new Error('killed'))),
+      ]);
+      assert.equal(r.status, 'failed');
+      assert.ok(saved, 'it saved its progress');
+      return saved as WaitProgress;
+    }
+
+    it('killed after it saw the stop, resumed after the host came back: back at once (it was "never stopped" before)', async () => {
+      emu.inject({ kind: 'host-down', host: 'compute-01', in_ms: 5_000, up_after_ms: 3 * MIN });
+      const saved = await runUntil(2 * MIN);
+      assert.equal(saved.seenStopped, true);
+      await clock.sleep(5 * MIN);
+      const r = await waitForService(cycle(), { host: 'compute-01', progress: saved }, deps());
+      assert.equal(r.status, 'ok', r.message);
+      assert.equal(r.detail.seenStopped, true);
+      assert.equal(r.detail.stopNotSeen, undefined);
+      assert.equal(r.detail.resumes, 1);
+      assert.ok(Number(r.detail.polls) <= 2, String(r.detail.polls));
+    });
+
+    it('killed after it saw the stop, resumed while the host is still down: waits for the new heartbeat', async () => {
+      emu.inject({ kind: 'host-down', host: 'compute-01', in_ms: 5_000, up_after_ms: 10 * MIN });
+      const saved = await runUntil(2 * MIN);
+      assert.equal(saved.seenStopped, true);
+      const r = await waitForService(cycle(), { host: 'compute-01', progress: saved }, deps());
+      assert.equal(r.status, 'ok', r.message);
+      // From the first start: the host was back 10 min after it stopped (5 s in).
+      assert.ok(Number(r.detail.waitedMs) >= 10 * MIN, String(r.detail.waitedMs));
+    });
+
+    it('killed before the stop, the host down and back while no hostmaint ran: back after stall-after, said in the detail', async () => {
+      emu.inject({ kind: 'host-down', host: 'compute-01', in_ms: 60_000, up_after_ms: 3 * MIN });
+      const saved = await runUntil(20_000);
+      assert.equal(saved.seenStopped, false);
+      assert.equal(saved.polled, true);
+      await clock.sleep(10 * MIN);
+      const r = await waitForService(cycle(), { host: 'compute-01', progress: saved }, deps());
+      assert.equal(r.status, 'ok', r.message);
+      assert.equal(r.detail.stopNotSeen, true);
+      assert.match(logger.text(), /resumed without having seen nova-compute stop/);
+    });
+
+    it('killed before the stop, resumed before the host goes down (within stall-after): it still sees the stop and waits for the real return', async () => {
+      emu.inject({ kind: 'host-down', host: 'compute-01', in_ms: 15_000, up_after_ms: 5 * MIN });
+      const saved = await runUntil(10_000);
+      assert.equal(saved.seenStopped, false);
+      const r = await waitForService(cycle(), { host: 'compute-01', progress: saved }, deps());
+      assert.equal(r.status, 'ok', r.message);
+      assert.equal(r.detail.seenStopped, true);
+      assert.equal(r.detail.stopNotSeen, undefined);
+      assert.ok(Number(r.detail.waitedMs) >= 15_000 + 5 * MIN, String(r.detail.waitedMs));
+    });
+
+    it('killed before its first poll: the resumed step keeps the first start (the timeout counts from it)', async () => {
+      const saved: WaitProgress = { firstStartedAt: new Date(clock.now() - 29 * MIN).toISOString(), polled: false, firstHeartbeat: null, seenStopped: false, baseline: null, resumes: 0 };
+      const r = await waitForService(cycle(), { host: 'compute-02', progress: saved }, deps());
+      // compute-02 never stops: it is counted back only after stall-after of watching, once its heartbeat is newer than the first seen.
+      assert.equal(r.status, 'ok', r.message);
+      assert.equal(r.detail.stopNotSeen, true);
+      assert.ok(Number(r.detail.waitedMs) >= 29 * MIN + 30_000, String(r.detail.waitedMs));
+      assert.ok(Number(r.detail.waitedMs) < 31 * MIN, String(r.detail.waitedMs));
+    });
   });
 });

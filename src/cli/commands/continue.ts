@@ -26,24 +26,21 @@ export function continueCommand(state: CommandState): CommandModule<object, Cont
       if (!runId) throw usageError('a run id is required', 'List waiting runs with `hostmaint status`.');
       const { loadRunAnywhere } = await import('../saved-runs.js');
       const { store, record } = await loadRunAnywhere(state, argv, runId);
-      const { approveRun } = await import('../../runs/workflow-runner.js');
+      const { approvalGate } = await import('../../runs/workflow-runner.js');
       const { HostmaintError } = await import('../../core/errors.js');
       const { withCommandRun } = await import('../session.js');
       const { runnerEnv } = await import('../saved-runs.js');
-      // Approve before opening the cloud: a run that is not waiting is refused with nothing changed.
+      // Checked before opening the cloud (a run that is not waiting is refused, nothing recorded); the approval
+      // itself is recorded by the run, under the host's lock, once it finds the host still disabled by it.
       const who = `${state.io.env['USER'] ?? 'unknown'}@${(await import('node:os')).hostname()}`;
       let top = record;
       if (record.command === 'rolling') {
         const kids = await Promise.all(((record.snapshot as { context?: { hosts?: Array<{ childRunId: string }> } } | null)?.context?.hosts ?? []).map((h) => store.load(h.childRunId).catch(() => null)));
         const waiting = kids.filter((k): k is RunRecord => k !== null && k.state === 'waiting');
         if (waiting.length === 0) throw new HostmaintError('usage', `rolling run ${runId} has no host waiting for approval (it is ${record.state})`, { hint: `\`hostmaint status ${runId}\` shows it; \`hostmaint resume ${runId}\` carries on an interrupted one.` });
-        for (const k of waiting) {
-          const { step } = await approveRun(store, k.runId, who, Date.now());
-          state.io.stderr.write(`hostmaint: approved step ${step} of ${k.host} (run ${k.runId}) as ${who}.\n`);
-        }
+        for (const k of waiting) approvalGate(k);
       } else {
-        const { step } = await approveRun(store, runId, who, Date.now());
-        state.io.stderr.write(`hostmaint: approved step ${step} of ${record.host} (run ${runId}) as ${who}.\n`);
+        approvalGate(record);
         if (record.parentRunId) top = await store.load(record.parentRunId);
       }
       await withCommandRun(
@@ -54,10 +51,10 @@ export function continueCommand(state: CommandState): CommandModule<object, Cont
           const { finishWorkflowRun } = await import('../saved-runs.js');
           if (top.command === 'rolling') {
             const { runRolling } = await import('../../runs/rolling-runner.js');
-            finishWorkflowRun(state, run, await runRolling(run.cloud.session, { hosts: top.hosts ?? [], resumeRunId: top.runId }, env));
+            finishWorkflowRun(state, run, await runRolling(run.cloud.session, { hosts: top.hosts ?? [], resumeRunId: top.runId, approveBy: who }, env));
           } else {
             const { runWorkflow } = await import('../../runs/workflow-runner.js');
-            finishWorkflowRun(state, run, await runWorkflow(run.cloud.session, { host: top.host, resumeRunId: top.runId }, env));
+            finishWorkflowRun(state, run, await runWorkflow(run.cloud.session, { host: top.host, resumeRunId: top.runId, approveBy: who }, env));
           }
         },
         { defaultCloud: record.cloud },

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { finishWorkflowRun } from '../saved-runs.js';
 import type { CommandRun, CommonArgs } from '../session.js';
-import { usageError } from '../../core/errors.js';
+import { HostmaintError, usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { policyFlagOptions } from '../../policies/policies.js';
 
@@ -104,19 +104,32 @@ async function dryRun(
   refused: string | null = null,
 ): Promise<void> {
   const { checkCapacityFor } = await import('../../rolling/gate.js');
+  const { readThroughSession } = await import('../../openstack/read-cache.js');
+  // Read-only: the cloud-wide reads are asked once for all the hosts (requests linear in hosts).
+  const session = readThroughSession(run.cloud.session);
+  const { waveOvercommit } = await import('../../rolling/gate.js');
   const rows: Array<{ host: string; instances: number | null; ok: boolean; exitCode: number; message: string }> = [];
+  const warnings: string[] = [];
+  let wavePlans: Array<{ host: string; result: import('../../machines/results.js').DrainResult | null }> = [];
   for (const [i, host] of hosts.entries()) {
+    if (run.signal.aborted) throw new HostmaintError('interrupted', `dry run interrupted after ${i} of ${hosts.length} host(s)`, { hint: 'Nothing was changed.' });
     const wave = hosts.slice(Math.floor(i / policies.maxParallel) * policies.maxParallel, (Math.floor(i / policies.maxParallel) + 1) * policies.maxParallel);
-    const c = await checkCapacityFor(run.cloud.session, host, wave, policies, { logger: run.logger, clock: run.cloud.clock });
+    const c = await checkCapacityFor(session, host, wave, policies, { logger: run.logger, clock: run.cloud.clock, signal: run.signal });
     rows.push({ host, instances: sizes[host] ?? c.result?.plan.length ?? null, ok: c.ok, exitCode: c.exitCode, message: c.message });
+    wavePlans.push({ host, result: c.ok ? c.result : null });
+    if (wavePlans.length === policies.maxParallel || i === hosts.length - 1) {
+      for (const w of waveOvercommit(wavePlans)) warnings.push(`wave ${Math.floor(i / policies.maxParallel) + 1}: ${w}`);
+      wavePlans = [];
+    }
   }
   const exitCode = refused !== null ? EXIT.USAGE : (rows.find((r) => !r.ok)?.exitCode ?? 0);
   if (run.format === 'json') {
-    state.io.stdout.write(`${JSON.stringify({ command: 'run', dryRun: true, workflow: name, maxParallel: policies.maxParallel, hosts: rows, refused, exitCode }, null, 2)}\n`);
+    state.io.stdout.write(`${JSON.stringify({ command: 'run', dryRun: true, workflow: name, maxParallel: policies.maxParallel, hosts: rows, warnings, refused, exitCode }, null, 2)}\n`);
   } else {
     state.io.stdout.write(`Workflow ${name} would run on ${hosts.length} host(s), ${policies.maxParallel} at a time, in this order (nothing was changed):\n`);
     for (const [i, r] of rows.entries()) state.io.stdout.write(`  ${String(i + 1).padStart(3)}. ${r.host.padEnd(24)} ${r.ok ? 'ok  ' : 'NO  '} ${r.message}\n`);
   }
+  for (const w of warnings) state.io.stderr.write(`hostmaint: warning: ${w}\n`);
   if (refused !== null) state.io.stderr.write(`hostmaint: the run would be refused: ${refused}\n`);
   state.exitCode = exitCode;
 }

@@ -6,7 +6,7 @@ import type { ExecStep } from '../../../src/workflow-file/types.js';
 import { alive, VARS } from './helpers.js';
 
 function step(command: string | string[], o: Partial<ExecStep> = {}): ExecStep {
-  return { type: 'exec', name: 'patch', description: null, onFailure: 'stop', command, timeoutMs: 10_000, retries: 0, env: {}, ...o };
+  return { type: 'exec', name: 'patch', description: null, onFailure: 'stop', command, timeoutMs: 10_000, retries: 0, env: {}, passEnv: [], ...o };
 }
 
 const deps = () => ({ clock: realClock, logger: memoryLogger() });
@@ -48,12 +48,22 @@ describe('steps: exec', () => {
 
   it('the cloud\'s credentials are not in the child\'s environment, and the cloud\'s secrets are redacted from what it prints', async () => {
     const env = { PATH: process.env.PATH, OS_CLOUD: 'prod', OS_PASSWORD: 'pw-7a1c9e', OS_TOKEN: 'tok-5d2b8f', OS_APPLICATION_CREDENTIAL_SECRET: 'acs-4e6f0a', SAVED: 'pw-7a1c9e' };
-    const r = await runExecStep(step('env | grep ^OS_ | sort; echo "from a file: $SAVED"; exit 1'), { vars: VARS, env, secrets: ['pw-7a1c9e'] }, { clock: realClock, logger: memoryLogger() });
+    // pass-env '*': all of hostmaint's environment but the cloud's credentials (the default passes far less: see below).
+    const r = await runExecStep(step('env | grep ^OS_ | sort; echo "from a file: $SAVED"; exit 1', { passEnv: ['*'] }), { vars: VARS, env, secrets: ['pw-7a1c9e'] }, { clock: realClock, logger: memoryLogger() });
     const all = JSON.stringify(r);
     assert.match(String(r.detail.stdoutTail), /OS_CLOUD=prod/);
     for (const secret of ['pw-7a1c9e', 'tok-5d2b8f', 'acs-4e6f0a']) assert.ok(!all.includes(secret), `${secret} in ${all}`);
     assert.doesNotMatch(String(r.detail.stdoutTail), /OS_PASSWORD|OS_TOKEN|OS_APPLICATION_CREDENTIAL_SECRET/);
     assert.match(String(r.detail.stdoutTail), /from a file: \*\*\*/);
+  });
+
+  it('by default the child gets PATH, HOME, LANG, HOSTMAINT_* and the names in pass-env only (issue 21)', async () => {
+    const env = { PATH: process.env.PATH, HOME: '/home/op', LANG: 'C.UTF-8', MYTOKEN: 'tok123', SSH_AUTH_SOCK: '/tmp/agent', HOSTMAINT_MAINTENANCE_COMMAND: 'reboot', OS_CLOUD: 'prod' };
+    const r = await runExecStep(step('env | sort'), { vars: VARS, env }, deps());
+    const names = String(r.detail.stdoutTail).split('\n').filter(Boolean).map((l) => l.split('=')[0]);
+    assert.deepEqual(names.filter((n) => !['PWD', 'SHLVL', '_', 'OLDPWD'].includes(n!)), ['HOME', 'HOSTMAINT_CLOUD', 'HOSTMAINT_HOST', 'HOSTMAINT_MAINTENANCE_COMMAND', 'HOSTMAINT_RUN_ID', 'HOSTMAINT_STEP', 'HOSTMAINT_WORKFLOW', 'LANG', 'PATH']);
+    const passed = await runExecStep(step('echo "$SSH_AUTH_SOCK|$MYTOKEN"', { passEnv: ['SSH_AUTH_SOCK'] }), { vars: VARS, env }, deps());
+    assert.equal(passed.detail.stdoutTail, '/tmp/agent|\n');
   });
 
   it('the argv form runs without a shell, each element substituted as is', async () => {

@@ -54,7 +54,7 @@ describe('workflow files: normalising', () => {
     assert.deepEqual(r.problems, []);
     const steps = r.workflow?.steps as unknown as Array<Record<string, unknown>>;
     assert.deepEqual(steps.map((s) => s.name), ['exec', 'exec-2', 'http', 'wait-for-service', 'approve', 'enable']);
-    assert.deepEqual(steps[0], { type: 'exec', name: 'exec', description: null, onFailure: 'stop', command: ['/bin/true'], timeoutMs: 1_800_000, retries: 0, env: {} });
+    assert.deepEqual(steps[0], { type: 'exec', name: 'exec', description: null, onFailure: 'stop', command: ['/bin/true'], timeoutMs: 1_800_000, retries: 0, env: {}, passEnv: [] });
     assert.deepEqual(steps[2], { type: 'http', name: 'http', description: null, onFailure: 'stop', url: 'https://x', method: 'POST', headers: {}, payload: {}, timeoutMs: 10_000, retries: 3 });
     assert.deepEqual(steps[3], { type: 'wait-for-service', name: 'wait-for-service', description: null, onFailure: 'stop', timeoutMs: 1_200_000, pollIntervalMs: 10_000, fresh: true, expectRestart: false, stallAfterMs: 30_000 });
     assert.equal(steps[4]?.message, 'Approve to continue.');
