@@ -92,18 +92,24 @@ describe('runs: host lock', () => {
       try {
         const l = await acquireHostLock(process.argv[2], { host: 'compute-01', runId: 'r' + process.pid, command: 'drain' });
         process.stdout.write('won');
-        await new Promise((r) => setTimeout(r, 1000));
+        // Hold it until every racer has tried (a slow machine may start one after a fixed hold ended).
+        const { existsSync } = await import('node:fs');
+        while (!existsSync(process.argv[2] + '/release')) await new Promise((r) => setTimeout(r, 20));
         l.release();
       } catch (e) { process.stdout.write(e.kind ?? String(e)); }
     `;
     const file = path.join(dir, useBuilt ? 'race.mjs' : 'race.mts');
     mkdirSync(dir, { recursive: true });
     writeFileSync(file, script);
+    let answered = 0;
     const runs = Array.from({ length: 6 }, () =>
       new Promise<string>((resolve) => {
         const p = spawn(process.execPath, [...(useBuilt ? [] : ['--import', 'tsx']), file, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
-        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        p.stdout.on('data', (d: Buffer) => {
+          if (out === '' && ++answered === 6) writeFileSync(path.join(dir, 'release'), '');
+          out += d.toString();
+        });
         p.on('close', () => resolve(out));
       }),
     );
