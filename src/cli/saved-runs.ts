@@ -3,6 +3,7 @@
  * continue): the policies of the command's workflow, the runner's environment,
  * a saved run found by id, and how a finished run is printed with how to go on.
  */
+import { DEMO_MAINTENANCE_COMMAND } from './demo-cloud.js';
 import type { CommandState } from './state.js';
 import type { CommandRun, CommonArgs } from './session.js';
 import { usageError } from '../core/errors.js';
@@ -32,6 +33,11 @@ export async function commandPolicies(state: CommandState, name: 'drain' | 'undr
   return loaded.workflow.policies;
 }
 
+/** The demo: its own maintenance command (a reboot of the emulated host) when none is set, and where its cloud listens. */
+export function withDemoEnv(env: NodeJS.ProcessEnv, childEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...env, ...childEnv, HOSTMAINT_MAINTENANCE_COMMAND: env.HOSTMAINT_MAINTENANCE_COMMAND ?? DEMO_MAINTENANCE_COMMAND };
+}
+
 /** What the saved-run runner needs from a command's run (the same for drain, undrain and resume). */
 export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
   return {
@@ -46,7 +52,7 @@ export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
     notice: (line) => state.io.stderr.write(`${line}\n`),
     signal: run.signal,
     onActive: run.track,
-    processEnv: state.io.env,
+    processEnv: run.cloud.demo ? withDemoEnv(state.io.env, run.cloud.childEnv) : state.io.env,
     secrets: run.cloud.secrets,
   };
 }

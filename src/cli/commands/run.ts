@@ -49,8 +49,13 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
   const { checkEnvRefs } = await import('../../workflow-file/placeholders.js');
   // A missing {env:NAME} refuses the run before anything happens; a dry run shows its plan and says so.
   let refused: string | null = null;
+  // On the demo cloud, the demo's own maintenance command (a reboot of the emulated host) stands in for an unset one.
+  const { isBuiltinDemo } = await import('../../config/index.js');
+  const { cloudOverrides } = await import('../global-options.js');
+  const { withDemoEnv } = await import('../saved-runs.js');
+  const checkedEnv = isBuiltinDemo(cloudOverrides(argv), state.io.env) ? withDemoEnv(state.io.env) : state.io.env;
   try {
-    checkEnvRefs(workflow, state.io.env);
+    checkEnvRefs(workflow, checkedEnv);
   } catch (e) {
     if (!argv.dryRun) throw e;
     refused = (e as Error).message;
