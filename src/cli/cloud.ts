@@ -41,11 +41,14 @@ export async function openCloud(
     const from = saved?.savedAt;
     // Virtual: hostmaint and the emulator share one clock (tests). Otherwise hostmaint keeps real
     // time (run ids, records, status and history) and the emulator runs a scaled clock that stamps
-    // its API in real time (toWall), so the two agree; only the model's durations are shorter.
+    // its API in real time (toWall), so the two agree; only durations are shorter than a real cloud's.
     const virtual = speed === 'virtual' ? new VirtualClock(from !== undefined ? { start: from } : {}) : null;
     const factor = Number(speed) > 0 ? Number(speed) : 10;
     const emuClock = virtual ?? scaledClock(factor, from ?? Date.now());
-    const clock: Clock = virtual ?? realClock;
+    // hostmaint's own clock in the demo: real time for every timestamp and duration, but its waits
+    // (polls, back-offs) are shortened as the cloud is sped up, so it watches the cloud as closely as
+    // it would a real one.
+    const clock: Clock = virtual ?? { now: realClock.now, ...(realClock.steady ? { steady: realClock.steady } : {}), sleep: (ms, signal) => realClock.sleep(ms / factor, signal) };
     const emulator = await startEmulator({ scenario, clock: emuClock, logger: opts.logger, ...(saved ? { journal: saved } : {}) });
     try {
       const c = emulator.credentials;

@@ -6,10 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/log.js';
-import type { EmulatorJournal } from '../emulator/index.js';
-import { isJournal } from '../emulator/index.js';
+// The journal module alone (light): the emulator itself loads only when the demo cloud starts.
+import type { EmulatorJournal } from '../emulator/journal.js';
+import { isJournal } from '../emulator/journal.js';
 
 /** The demo's own directory under a state directory: its runs and its cloud. */
 export function demoStateDir(stateDir: string): string {
@@ -63,16 +63,3 @@ export function resetDemoCloud(stateDir: string): boolean {
   return existed;
 }
 
-/** bin/hostmaint.js of this installation (src/cli/ and dist/cli/ are both two levels down). */
-function hostmaintBin(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hostmaint.js');
-}
-
-const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/**
- * The demo's maintenance command, used when HOSTMAINT_MAINTENANCE_COMMAND is not set on the demo
- * cloud: a reboot of the emulated host ($HOSTMAINT_HOST), through the cloud of the running command
- * ($HOSTMAINT_DEMO_URL). Like `ssh host sudo reboot`, it returns before the host is back.
- */
-export const DEMO_MAINTENANCE_COMMAND = `${sq(process.execPath)} ${sq(hostmaintBin())} emulator reboot "$HOSTMAINT_HOST"`;

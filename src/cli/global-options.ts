@@ -1,4 +1,4 @@
-import type { Options } from 'yargs';
+import type { Argv, Options } from 'yargs';
 
 /** Cloud selection flags, named as openstackclient names them. */
 export const cloudOptions: Record<string, Options> = {
@@ -34,6 +34,17 @@ export const outputOptions: Record<string, Options> = {
   'log-file': { type: 'string', group: 'Output:', describe: 'Also write every log line as JSON to this file' },
   'state-dir': { type: 'string', group: 'Output:', describe: 'Where run records are kept (default $XDG_STATE_HOME/hostmaint or ~/.local/state/hostmaint)' },
 };
+
+/** The options of commands that talk to the cloud and run (drain, undrain, plan, run, resume, continue). */
+export function runOptions<T>(y: Argv<T>): Argv<T> {
+  return y.options(cloudOptions).options(outputOptions) as unknown as Argv<T>;
+}
+
+/** The options of commands that only read the state directory (status, history): no cloud, no progress. */
+export function stateReadOptions<T>(y: Argv<T>, extra: Array<keyof typeof outputOptions> = []): Argv<T> {
+  const pick = ['format', 'state-dir', ...extra];
+  return y.options(Object.fromEntries(Object.entries(outputOptions).filter(([k]) => pick.includes(k)))) as unknown as Argv<T>;
+}
 
 /** The flag names, camelCased as yargs gives them, that feed the cloud config layer. */
 export function cloudOverrides(argv: Record<string, unknown>): Record<string, unknown> {

@@ -3,7 +3,7 @@
  * continue): the policies of the command's workflow, the runner's environment,
  * a saved run found by id, and how a finished run is printed with how to go on.
  */
-import { DEMO_MAINTENANCE_COMMAND } from './demo-cloud.js';
+import { withDemoEnv } from './demo-env.js';
 import type { CommandState } from './state.js';
 import type { CommandRun, CommonArgs } from './session.js';
 import { usageError } from '../core/errors.js';
@@ -31,11 +31,6 @@ export async function commandPolicies(state: CommandState, name: 'drain' | 'undr
     );
   }
   return loaded.workflow.policies;
-}
-
-/** The demo: its own maintenance command (a reboot of the emulated host) when none is set, and where its cloud listens. */
-export function withDemoEnv(env: NodeJS.ProcessEnv, childEnv: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...env, ...childEnv, HOSTMAINT_MAINTENANCE_COMMAND: env.HOSTMAINT_MAINTENANCE_COMMAND ?? DEMO_MAINTENANCE_COMMAND };
 }
 
 /** What the saved-run runner needs from a command's run (the same for drain, undrain and resume). */

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
+import { stateReadOptions } from '../global-options.js';
 import { usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { rollingHosts, workflowName } from '../../report/saved-runs.js';
@@ -91,7 +92,7 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
     command: 'history [host]',
     describe: 'Past drains, undrains, workflow runs and rolling runs from the state directory, newest first: outcome, how long, how many moved, by whom. Never calls the cloud',
     builder: (y) =>
-      y
+      stateReadOptions(y, ['report'])
         .positional('host', { type: 'string', describe: 'Only the runs of this host' })
         .option('limit', { type: 'number', default: 20, describe: 'Show at most this many runs (0: all)' })
         .example('$0 history', 'The last 20 runs of every host')

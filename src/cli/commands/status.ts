@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
+import { stateReadOptions } from '../global-options.js';
 import type { RunRecord } from '../../runs/store.js';
 import { usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
@@ -18,7 +19,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
     command: 'status [target]',
     describe: 'List hostmaint runs with their state, or show one (by host or run id) in detail; reads the state directory, never calls the cloud',
     builder: (y) =>
-      y
+      stateReadOptions(y)
         .positional('target', { type: 'string', describe: 'A host name or a run id' })
         .option('journal', { type: 'number', default: 10, describe: 'With a target: show this many last journal entries (0: none)' })
         .example('$0 status', 'All runs, newest first: running, crashed, interrupted, finished, superseded')
