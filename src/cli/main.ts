@@ -10,6 +10,7 @@ import { usageError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import { cloudOptions, outputOptions } from './global-options.js';
 import { rewordUsage } from './usage-words.js';
+import { POLICIES, flagName } from '../policies/policies.js';
 import type { CliIO } from '../report/io.js';
 import type { CommandState } from './state.js';
 import { COMMAND_NAMES, withCommands } from './commands/index.js';
@@ -42,7 +43,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .fail((msg, err, yi) => {
       if (err) throw err;
       const keys = Object.keys((yi as unknown as { getOptions?: () => { key?: Record<string, unknown> } })?.getOptions?.().key ?? {});
-      const known = [...new Set([...keys, ...Object.keys(cloudOptions), ...Object.keys(outputOptions)])].filter((k) => !k.includes('$') && !/[A-Z]/.test(k));
+      const known = [...new Set([...keys, ...Object.keys(cloudOptions), ...Object.keys(outputOptions), ...POLICIES.flatMap((p) => [flagName(p), p.key])])].filter((k) => !k.includes('$') && !/[A-Z]/.test(k));
       const r = rewordUsage(msg ?? 'invalid command line', argv, known);
       throw usageError(r.message, r.hint ?? undefined);
     });

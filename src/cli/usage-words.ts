@@ -47,8 +47,10 @@ export function rewordUsage(msg: string, argv: string[], knownFlags: string[]): 
   const command = argv.find((a) => !a.startsWith('-')) ?? '';
   const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
   if (unknown) {
-    const names = unknown[1]!.split(',').map((s) => s.trim()).filter(Boolean);
-    const suggestions = names.map((n) => [n, closestFlag(n, knownFlags)] as const).filter(([, s]) => s !== null);
+    // yargs names a dashed flag twice (--os-cloud, --osCloud): keep the dashed one
+    const all = unknown[1]!.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = all.filter((n) => !/[A-Z]/.test(n) || !all.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)));
+    const suggestions = names.map((n) => [n, closestFlag(n, knownFlags.filter((k) => k !== n))] as const).filter(([, s]) => s !== null);
     const flagWord = (n: string) => (n.length === 1 ? `-${n}` : `--${n}`);
     const message = `${command ? `${command}: ` : ''}unknown option${names.length > 1 ? 's' : ''} ${names.map(flagWord).join(', ')}`;
     if (suggestions.length > 0) {

@@ -27,7 +27,7 @@ export function emulatorCommand(state: CommandState): CommandModule<object, Emul
         .option('speed', { type: 'number', default: 1, group: 'start:', describe: 'Emulated time runs this many times faster than real time' })
         .option('state-dir', { type: 'string', group: 'reset:', describe: 'The state directory whose demo cloud to forget (default $XDG_STATE_HOME/hostmaint or ~/.local/state/hostmaint)' })
         .option('url', { type: 'string', group: 'reboot:', describe: 'The emulator (default $HOSTMAINT_DEMO_URL, set for the commands a workflow runs on the demo cloud)' })
-        .option('up-after', { type: 'string', default: '30s', group: 'reboot:', describe: 'Emulated time until nova-compute reports again' })
+        .option('up-after', { type: 'string', default: '2m', group: 'reboot:', describe: 'Emulated time until nova-compute reports again' })
         .example('$0 emulator start', 'Serve the demo cloud and print a clouds.yaml entry for it')
         .example('$0 emulator start --scenario scenarios/tight-capacity.yaml --port 15000', 'Serve a scenario on a fixed port (not 5000: Keystone\'s port)')
         .example('$0 emulator reset', 'Start the next --os-cloud demo command on a new demo cloud')
