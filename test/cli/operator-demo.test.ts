@@ -165,6 +165,21 @@ describe('issue 17: help and flags', function () {
     assert.doesNotMatch(r.stderr, /Unknown argument|unknown option/);
   });
 
+  it('a refused plan suggests re-checking with the flags given; a passed plan, draining with them', async () => {
+    const dir = tempDir();
+    // the built CLI: the next steps repeat the process's own command line
+    const cli = (args: string[]) => {
+      const r = spawnSync(process.execPath, ['bin/hostmaint.js', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, HOSTMAINT_DEMO_SPEED: 'virtual' } });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const refused = cli(['plan', 'compute-01', '--stopped', 'leave', '--skip-blocked', '--target', 'compute-02', '--os-cloud', 'demo', '--state-dir', dir]);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stdout, /^ +hostmaint plan compute-01 --stopped leave --skip-blocked --target compute-02 --os-cloud demo --state-dir \S+$/m, refused.stdout);
+    const passed = cli(['plan', 'compute-01', '--skip-blocked', '--concurrency', '3', '--os-cloud', 'demo', '--state-dir', dir]);
+    assert.equal(passed.code, 0, passed.stderr);
+    assert.match(passed.stdout, /^ +hostmaint drain compute-01 --skip-blocked --concurrency 3 --reason 'maintenance CHG-\.\.\.' --os-cloud demo --state-dir \S+$/m, passed.stdout);
+  });
+
   it('the help footer lists every exit code, 7, 8 and 9 included', async () => {
     const out = help([]).replace(/\s+/g, ' ');
     for (const c of ['7 workflow step failed', '8 waiting for approval', '9 not confirmed', '130 interrupted']) assert.ok(out.includes(c), c);
