@@ -57,6 +57,20 @@ describe('issue 17: the demo cloud between commands', function () {
   });
 });
 
+describe('issue 17: a partial drain on the demo (scenario demo-failures)', function () {
+  this.timeout(60_000);
+  it('db-1 fails every attempt, cache-1 stalls once and moves on its retry: partial, exit 4, db-1 left on the disabled host', async () => {
+    const dir = tempDir();
+    const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '--stall-timeout', '10s', '--retries', '1', '--state-dir', dir, '-f', 'json'], { HOSTMAINT_DEMO_SCENARIO: 'demo-failures' });
+    assert.equal(r.code, 4, r.stderr);
+    const doc = r.json<{ outcome: string; instances: Array<{ name: string; status: string }> }>();
+    assert.equal(doc.outcome, 'partial');
+    assert.equal(doc.instances.find((i) => i.name === 'db-1')?.status, 'failed');
+    assert.equal(doc.instances.find((i) => i.name === 'cache-1')?.status, 'moved');
+    assert.match(r.stderr, /cache-1: no memory progress for 10s; action: abort/);
+  });
+});
+
 describe('issue 17: the maintenance cycle on the demo (its own reboot)', function () {
   this.timeout(180_000);
   before(requireBuiltCli);
