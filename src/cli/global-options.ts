@@ -42,9 +42,17 @@ export function runOptions<T>(y: Argv<T>): Argv<T> {
 
 /** The options of commands that only read the state directory (status, history): no cloud, no progress. */
 export function stateReadOptions<T>(y: Argv<T>, extra: Array<keyof typeof outputOptions> = []): Argv<T> {
-  const pick = ['format', 'state-dir', ...extra];
-  return y.options(Object.fromEntries(Object.entries(outputOptions).filter(([k]) => pick.includes(k)))) as unknown as Argv<T>;
+  const pick = ['state-dir', ...extra];
+  return y
+    .options(Object.fromEntries(Object.entries(outputOptions).filter(([k]) => pick.includes(k))))
+    .options(listingOptions) as unknown as Argv<T>;
 }
+
+/** A listing's output, as openstackclient's: -f table|json|yaml|value|csv, -c COLUMN. */
+export const listingOptions: Record<string, Options> = {
+  format: { alias: 'f', choices: ['table', 'json', 'yaml', 'value', 'csv'], default: 'table', group: 'Output:', describe: 'The listing as a table, one JSON document, YAML, bare values or CSV' },
+  column: { alias: 'c', type: 'string', array: true, group: 'Output:', describe: 'Only this column (by its header; repeat for more), in table, yaml, value and csv' },
+};
 
 /** The flag names, camelCased as yargs gives them, that feed the cloud config layer. */
 export function cloudOverrides(argv: Record<string, unknown>): Record<string, unknown> {

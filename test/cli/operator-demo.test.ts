@@ -109,6 +109,20 @@ describe('issue 17: output a script can trust', function () {
     assert.match(r.stderr, /^INSTANCE +PROJECT/m);
   });
 
+  it('status and history take -f yaml|value|csv and -c COLUMN, as openstackclient listings do', async () => {
+    assert.equal((await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--yes', '--state-dir', dir, '-q'])).code, 0);
+    const value = await hostmaint(['history', '--state-dir', dir, '-f', 'value', '-c', 'command', '-c', 'outcome']);
+    assert.equal(value.code, 0, value.stderr);
+    assert.equal(value.stdout, 'drain drained\n');
+    const csv = await hostmaint(['status', '--state-dir', dir, '-f', 'csv', '-c', 'HOST', '-c', 'STATE']);
+    assert.equal(csv.stdout, 'HOST,STATE\ncompute-01,finished\n');
+    const yaml = await hostmaint(['status', '--state-dir', dir, '-f', 'yaml', '-c', 'host']);
+    assert.equal(yaml.stdout, '- HOST: compute-01\n');
+    const bad = await hostmaint(['history', '--state-dir', dir, '-c', 'nope']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /-c nope: no such column[\s\S]*The columns are: 'STARTED \(UTC\)', COMMAND/);
+  });
+
   it('answering no to the confirmation exits 9 (not confirmed), documented, and changes nothing', async () => {
     const out = new PassThrough();
     const err = new PassThrough();
