@@ -44,7 +44,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       if (err) throw err;
       const keys = Object.keys((yi as unknown as { getOptions?: () => { key?: Record<string, unknown> } })?.getOptions?.().key ?? {});
       const known = [...new Set([...keys, ...Object.keys(cloudOptions), ...Object.keys(outputOptions), ...POLICIES.flatMap((p) => [flagName(p), p.key])])].filter((k) => !k.includes('$') && !/[A-Z]/.test(k));
-      const r = rewordUsage(msg ?? 'invalid command line', argv, known);
+      const r = rewordUsage(msg ?? 'invalid command line', argv, known, COMMAND_NAMES);
       throw usageError(r.message, r.hint ?? undefined);
     });
   try {

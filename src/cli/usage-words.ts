@@ -43,8 +43,12 @@ export function closestFlag(typed: string, known: string[]): string | null {
 }
 
 /** yargs' message, reworded; the hint to give with it (null: the generic one). */
-export function rewordUsage(msg: string, argv: string[], knownFlags: string[]): { message: string; hint: string | null } {
+export function rewordUsage(msg: string, argv: string[], knownFlags: string[], commands: readonly string[] = []): { message: string; hint: string | null } {
   const command = argv.find((a) => !a.startsWith('-')) ?? '';
+  if (command && commands.length > 0 && !commands.includes(command) && /^(Unknown argument|Did you mean)/.test(msg)) {
+    const near = closestFlag(command, [...commands]);
+    return { message: `'${command}' is not a hostmaint command${near ? `; did you mean ${near}?` : ''}`, hint: `The commands: ${commands.join(', ')} (hostmaint --help).` };
+  }
   const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
   if (unknown) {
     // yargs names a dashed flag twice (--os-cloud, --osCloud): keep the dashed one
