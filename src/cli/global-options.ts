@@ -1,4 +1,4 @@
-import type { Options } from 'yargs';
+import type { Argv, Options } from 'yargs';
 
 /** Cloud selection flags, named as openstackclient names them. */
 export const cloudOptions: Record<string, Options> = {
@@ -33,6 +33,25 @@ export const outputOptions: Record<string, Options> = {
   verbose: { alias: 'v', type: 'count', group: 'Output:', describe: 'More log output on stderr: -v info and HTTP requests, -vv debug' },
   'log-file': { type: 'string', group: 'Output:', describe: 'Also write every log line as JSON to this file' },
   'state-dir': { type: 'string', group: 'Output:', describe: 'Where run records are kept (default $XDG_STATE_HOME/hostmaint or ~/.local/state/hostmaint)' },
+};
+
+/** The options of commands that talk to the cloud and run (drain, undrain, plan, run, resume, continue). */
+export function runOptions<T>(y: Argv<T>): Argv<T> {
+  return y.options(cloudOptions).options(outputOptions) as unknown as Argv<T>;
+}
+
+/** The options of commands that only read the state directory (status, history): no cloud, no progress. */
+export function stateReadOptions<T>(y: Argv<T>, extra: Array<keyof typeof outputOptions> = []): Argv<T> {
+  const pick = ['state-dir', ...extra];
+  return y
+    .options(Object.fromEntries(Object.entries(outputOptions).filter(([k]) => pick.includes(k))))
+    .options(listingOptions) as unknown as Argv<T>;
+}
+
+/** A listing's output, as openstackclient's: -f table|json|yaml|value|csv, -c COLUMN. */
+export const listingOptions: Record<string, Options> = {
+  format: { alias: 'f', choices: ['table', 'json', 'yaml', 'value', 'csv'], default: 'table', group: 'Output:', describe: 'The listing as a table, one JSON document, YAML, bare values or CSV' },
+  column: { alias: 'c', type: 'string', array: true, group: 'Output:', describe: 'Only this column (by its header; repeat for more), in table, yaml, value and csv' },
 };
 
 /** The flag names, camelCased as yargs gives them, that feed the cloud config layer. */

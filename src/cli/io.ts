@@ -1,6 +1,18 @@
 import type { CliIO } from '../report/io.js';
+import { EXIT } from '../core/exit-codes.js';
+
+/** A closed pipe (`hostmaint plan -v 2>&1 | head`) ends the process at once and quietly: no stack trace, exit 141 (SIGPIPE's). */
+export function quietOnClosedPipe(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const s of streams) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') process.exit(EXIT.PIPE_CLOSED);
+      throw e;
+    });
+  }
+}
 
 export function processIO(): CliIO {
+  quietOnClosedPipe();
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
   return {
     stdout: process.stdout,

@@ -8,19 +8,22 @@ import yargs from 'yargs';
 import { describeError } from './errors.js';
 import { usageError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
+import { cloudOptions, outputOptions } from './global-options.js';
+import { rewordUsage } from './usage-words.js';
+import { POLICIES, flagName } from '../policies/policies.js';
 import type { CliIO } from '../report/io.js';
 import type { CommandState } from './state.js';
-import { cloudOptions, outputOptions } from './global-options.js';
 import { COMMAND_NAMES, withCommands } from './commands/index.js';
 import { VERSION } from '../version.js';
+
+/** Every exit code, in a few words each (the table is src/machines/exit-codes.ts; docs/exit-codes.md). */
+const EXIT_FOOTER = '0 done, 1 unexpected error, 2 usage/config/unknown host, 3 preflight refused, 4 partial (host not empty), 5 conflict, 6 cloud unreachable or auth failed, 7 workflow step failed, 8 waiting for approval, 9 not confirmed, 130 interrupted, 141 output pipe closed';
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const state: CommandState = { io, argv, exitCode: EXIT.OK, format: argv.some((a, i) => a === '--format=json' || ((a === '-f' || a === '--format') && argv[i + 1] === 'json')) ? 'json' : 'table' };
   const base = yargs(argv)
     .scriptName('hostmaint')
-    .usage('hostmaint: drain an OpenStack compute host for maintenance, safely, and give it back.\n\nUsage: $0 <command> [options]')
-    .options(cloudOptions)
-    .options(outputOptions);
+    .usage('hostmaint: drain an OpenStack compute host for maintenance, safely, and give it back.\n\nUsage: $0 <command> [options]');
   const parser = withCommands(base, state)
     .demandCommand(1, `Name a command: ${COMMAND_NAMES.join(', ')}.`)
     .recommendCommands()
@@ -30,16 +33,19 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     .example('$0 undrain compute-01 --return', 'Re-enable compute-01 and move back what the drain moved')
     .example('$0 drain compute-01 --os-cloud demo', 'Try it on the built-in emulated cloud')
     .epilogue(
-      'Exit codes: 0 done, 1 unexpected error, 2 usage/config/unknown host, 3 preflight refused, 4 partial (host not empty), 5 conflict, 6 cloud unreachable or auth failed, 130 interrupted.\nDocs: docs/ in the hostmaint repository (docs/getting-started.md).',
+      `Exit codes: ${EXIT_FOOTER}.\nDocs: docs/ in the hostmaint repository (docs/getting-started.md).`,
     )
     .version(VERSION)
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .env(false)
     .exitProcess(false)
-    .fail((msg, err) => {
+    .fail((msg, err, yi) => {
       if (err) throw err;
-      throw usageError(msg ?? 'invalid command line');
+      const keys = Object.keys((yi as unknown as { getOptions?: () => { key?: Record<string, unknown> } })?.getOptions?.().key ?? {});
+      const known = [...new Set([...keys, ...Object.keys(cloudOptions), ...Object.keys(outputOptions), ...POLICIES.flatMap((p) => [flagName(p), p.key])])].filter((k) => !k.includes('$') && !/[A-Z]/.test(k));
+      const r = rewordUsage(msg ?? 'invalid command line', argv, known, COMMAND_NAMES);
+      throw usageError(r.message, r.hint ?? undefined);
     });
   try {
     await parser.parseAsync();

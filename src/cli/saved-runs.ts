@@ -3,6 +3,7 @@
  * continue): the policies of the command's workflow, the runner's environment,
  * a saved run found by id, and how a finished run is printed with how to go on.
  */
+import { withDemoEnv } from './demo-env.js';
 import type { CommandState } from './state.js';
 import type { CommandRun, CommonArgs } from './session.js';
 import { usageError } from '../core/errors.js';
@@ -46,7 +47,7 @@ export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
     notice: (line) => state.io.stderr.write(`${line}\n`),
     signal: run.signal,
     onActive: run.track,
-    processEnv: state.io.env,
+    processEnv: run.cloud.demo ? withDemoEnv(state.io.env, run.cloud.childEnv) : state.io.env,
     secrets: run.cloud.secrets,
   };
 }

@@ -146,7 +146,7 @@ export async function withCommandRun<T>(
     const envNamesCloud = Boolean(io.env.OS_CLOUD || io.env.OS_AUTH_URL);
     const usedDefaultCloud = opts.defaultCloud !== undefined && overrides.osCloud === undefined && overrides.osAuthUrl === undefined && !envNamesCloud;
     if (usedDefaultCloud) overrides.osCloud = opts.defaultCloud;
-    cloud = await openCloud(overrides, { env: io.env, logger, timeoutMs, onSecrets: (s) => secrets.push(...s) });
+    cloud = await openCloud(overrides, { env: io.env, logger, timeoutMs, stateDir: baseState, onSecrets: (s) => secrets.push(...s) });
     secrets.push(...cloud.secrets);
     const store = new RunStore(cloud.demo ? path.join(baseState, 'demo') : baseState);
     store.ensureSync();

@@ -30,6 +30,8 @@ export type ErrorKind =
   | 'state'
   | 'step-failed'
   | 'interrupted'
+  // the operator answered no to the confirmation (exit 9)
+  | 'not-confirmed'
   | 'internal';
 
 export interface ErrorOptions {

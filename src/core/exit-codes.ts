@@ -34,6 +34,8 @@ export function exitCodeForKind(kind: ErrorKind): ExitCode {
       return EXIT.STEP_FAILED;
     case 'interrupted':
       return EXIT.INTERRUPTED;
+    case 'not-confirmed':
+      return EXIT.NOT_CONFIRMED;
     default:
       return EXIT.UNEXPECTED;
   }

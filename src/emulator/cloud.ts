@@ -38,6 +38,8 @@ export interface CloudOptions {
   clock: Clock;
   seed: number;
   faults: FaultBook;
+  /** Model time the cloud was created at (default: the clock's now); a cloud rebuilt from its journal keeps its first one. */
+  startAt?: number;
 }
 
 export class Cloud {
@@ -74,7 +76,7 @@ export class Cloud {
     this.clock = opts.clock;
     this.faults = opts.faults;
     this.rng = new Rng(opts.seed);
-    this.startedAt = opts.clock.now();
+    this.startedAt = opts.startAt ?? opts.clock.now();
     this.engine = new Engine(this.startedAt, opts.clock);
     this.timings = timingsFrom(sc.migration);
     this.maxComputeVersion = parseVersion(sc.nova?.max_microversion ?? '2.93');

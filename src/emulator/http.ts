@@ -165,7 +165,7 @@ export interface ServerDeps {
   beforeRequest: () => void;
 }
 
-function serviceOf(path: string): { service: Service; servicePath: string } {
+export function serviceOf(path: string): { service: Service; servicePath: string } {
   if (path.startsWith('/compute')) {
     const rest = path.slice('/compute'.length);
     const m = /^\/v2(\.1)?(\/.*)?$/.exec(rest);

@@ -27,6 +27,10 @@ import type { Scenario } from './scenario.js';
 import { loadScenario, validateScenario } from './scenario.js';
 import type { EmulatorState } from './state.js';
 import { emulatorState } from './state.js';
+import type { EmulatorJournal, JournalEntry } from './journal.js';
+import { changesModel, journalEntry } from './journal.js';
+import type { EmuRequest, EmuResponse } from './http.js';
+import { serviceOf } from './http.js';
 
 export { VirtualClock, scaledClock, realClock, isVirtualClock };
 export type { VirtualClockOptions } from './clock.js';
@@ -36,6 +40,8 @@ export type { FaultSpec, RequestMatch, RequestFault, MigrationFault } from './fa
 export { FAULT_SCHEMA } from './faults.js';
 export type { RequestRecord, RequestFilter } from './http.js';
 export { RequestLog } from './http.js';
+export type { EmulatorJournal, JournalEntry } from './journal.js';
+export { isJournal } from './journal.js';
 export type { EmulatorState, HostSnapshot, ServerSnapshot, MigrationSnapshot } from './state.js';
 
 export interface StartEmulatorOptions {
@@ -52,6 +58,12 @@ export interface StartEmulatorOptions {
   logger?: Logger;
   /** Seed for ids and fault dice. Default 1. */
   seed?: number;
+  /**
+   * Rebuild a cloud saved earlier (emulator.journal()): its changes are replayed at their model
+   * times before the emulator serves. Give it the same scenario and a clock that starts at or
+   * after the journal's savedAt. Its seed wins over `seed`.
+   */
+  journal?: EmulatorJournal;
 }
 
 export interface EmulatorCredentials {
@@ -84,6 +96,8 @@ export interface Emulator {
   revokeTokens(): void;
   /** Evaluate the model at the clock's current time (done automatically on every request and state read). */
   sync(): void;
+  /** What rebuilds this cloud in another process (startEmulator({ journal })): every change so far, with its model time. */
+  journal(): EmulatorJournal;
   stop(): Promise<void>;
 }
 
@@ -92,12 +106,15 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
   const scenario = typeof opts.scenario === 'string' ? loadScenario(opts.scenario) : validateScenario(opts.scenario);
   const clock = opts.clock ?? new VirtualClock();
   const logger = opts.logger ?? nullLogger;
-  const seed = opts.seed ?? 1;
+  const restored = opts.journal ?? null;
+  const seed = restored?.seed ?? opts.seed ?? 1;
+  const generation = restored ? restored.generation + 1 : 0;
   const faults = new FaultBook(new Rng(seed ^ 0x5eed));
-  const cloud = new Cloud({ scenario, clock, seed, faults });
+  const cloud = new Cloud({ scenario, clock, seed, faults, ...(restored ? { startAt: restored.startedAt } : {}) });
   const tokens = new TokenStore(cloud.identity, cloud.engine);
   const log = new RequestLog();
-  const reqIds = new Rng(seed ^ 0xabcdef);
+  const reqIds = new Rng((seed ^ 0xabcdef) + generation * 7919);
+  const entries: JournalEntry[] = [];
 
   const applyFault = faultApplier(cloud, faults, tokens);
   for (const f of [...(scenario.faults ?? []), ...(opts.faults ?? [])]) applyFault(f);
@@ -108,7 +125,13 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
   const glance = glanceRoutes(cloud.images, tokens);
   const state = emulatorState(cloud);
   const admin = adminRoutes({ scenario, clock, cloud, log, state, faults, tokens, applyFault });
-  const dispatch = dispatcher({ keystone, nova, placement, glance, admin });
+  const route = dispatcher({ keystone, nova, placement, glance, admin });
+  // Every request that may change the model goes into the journal, at the model time it was handled.
+  const dispatch = (req: EmuRequest): Promise<EmuResponse> => {
+    if (changesModel(req.method, req.service, req.servicePath)) entries.push(journalEntry(req, cloud.now, req.query.toString()));
+    return route(req);
+  };
+  if (restored) await replay(restored, { cloud, tokens, dispatch });
 
   let running: RunningServer;
   try {
@@ -172,10 +195,51 @@ export async function startEmulator(opts: StartEmulatorOptions): Promise<Emulato
       tokens.revokeAll();
     },
     sync: () => cloud.sync(),
+    journal: () => ({
+      version: 1,
+      scenario: typeof opts.scenario === 'string' ? opts.scenario : (scenario.name ?? 'scenario'),
+      seed,
+      startedAt: cloud.startedAt,
+      savedAt: cloud.sync(),
+      generation,
+      entries: [...entries],
+    }),
     async stop() {
       await running.close();
       logger.info('emulator stopped', { url: running.baseUrl, requests: log.length });
     },
   };
   return emulator;
+}
+
+/** Replay a journal's changes, each at its model time, as the admin (a fresh token each: time passes). */
+async function replay(journal: EmulatorJournal, deps: { cloud: Cloud; tokens: TokenStore; dispatch: (req: EmuRequest) => Promise<EmuResponse> }): Promise<void> {
+  const { cloud, tokens, dispatch } = deps;
+  for (const e of journal.entries) {
+    cloud.engine.advance(e.t);
+    const token = tokens.issue(cloud.identity.adminUser, cloud.identity.adminProject, ['password']);
+    const url = new URL(e.url, 'http://emulator');
+    const { service, servicePath } = serviceOf(url.pathname);
+    let body: unknown = undefined;
+    try {
+      body = e.rawBody ? JSON.parse(e.rawBody) : undefined;
+    } catch {
+      continue; // it was answered 400 and changed nothing
+    }
+    await dispatch({
+      method: e.method,
+      path: url.pathname,
+      servicePath,
+      service,
+      query: url.searchParams,
+      headers: { ...e.headers, 'x-auth-token': token.id },
+      body,
+      rawBody: e.rawBody,
+      requestId: e.requestId,
+      params: {},
+      baseUrl: '',
+      note: {},
+    });
+  }
+  cloud.engine.advance(journal.savedAt);
 }

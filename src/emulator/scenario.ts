@@ -49,7 +49,7 @@ export function scenariosDir(): string {
 }
 
 /** Names of the scenarios shipped in scenarios/. */
-export const SHIPPED_SCENARIOS = ['demo', 'tight-capacity', 'anti-affinity-unsatisfiable', 'big-500-hosts'] as const;
+export const SHIPPED_SCENARIOS = ['demo', 'demo-failures', 'tight-capacity', 'anti-affinity-unsatisfiable', 'big-500-hosts'] as const;
 
 function resolveScenarioPath(pathOrName: string): string {
   if (existsSync(pathOrName)) return pathOrName;

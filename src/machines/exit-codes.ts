@@ -15,7 +15,9 @@ export const EXIT = {
   CLOUD: 6,
   STEP_FAILED: 7,
   AWAITING_APPROVAL: 8,
+  NOT_CONFIRMED: 9,
   INTERRUPTED: 130,
+  PIPE_CLOSED: 141,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -30,7 +32,9 @@ export const EXIT_DESCRIPTIONS: Record<ExitCode, string> = {
   6: 'cannot reach or authenticate to the cloud (or not allowed: admin role needed)',
   7: 'a workflow step failed (exec, http or wait-for-service): the run stopped there, or went on per its on-failure policy; the output says which step and why',
   8: 'waiting for approval: the run is saved at an approve step; `hostmaint continue <run-id>` carries on',
+  9: 'not confirmed: the question before a change was answered no; nothing was changed',
   130: 'interrupted (Ctrl-C / SIGTERM)',
+  141: 'the reader of stdout or stderr went away (`| head`): ended quietly, as a process killed by SIGPIPE',
 };
 
 /** Each run outcome's exit code. */

@@ -66,6 +66,8 @@ export interface RunOutput {
   emit(e: DrainEvent): void;
   /** Print the final result; `extra` fields (e.g. apiRequests) are added to the JSON document. */
   result(r: AnyResult, extra?: Record<string, unknown>): void;
+  /** Where text for people goes: stdout, or stderr when the events have stdout (--events ndjson: stdout carries only events). */
+  readonly text: NodeJS.WritableStream;
   close(): Promise<void>;
 }
 
@@ -151,7 +153,10 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
   const logContext = runLogContext(io.stderr);
   const timeline: TimelineEntry[] = [];
   const reportFile = reportTarget(flags);
+  // --events ndjson: stdout carries only events, so a script can parse every line; the result for people goes to stderr.
+  const text = target !== null && 'stream' in target ? io.stderr : io.stdout;
   return {
+    text,
     emit(e) {
       if (e.type === 'run-started' || e.type === 'step-started') {
         logContext.runId = e.runId;
@@ -178,7 +183,7 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
       else {
         const saved = extra.run as { resumeCommand?: unknown } | null | undefined;
         const ctx = { argv: context.argv, resumeCommand: typeof saved?.resumeCommand === 'string' ? saved.resumeCommand : null };
-        io.stdout.write(formatResult(r, ctx));
+        text.write(formatResult(r, ctx));
       }
     },
     async close() {

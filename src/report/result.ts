@@ -97,9 +97,8 @@ function serviceLine(svc: { status: string; state?: string; disabledReason: stri
 // ------------------------------------------------------------------ next steps
 
 /** The flags of the original command line that pick the same cloud and state directory (" --os-cloud x"), or "". */
-export function repeatedFlags(ctx: ResultContext): string {
+export function repeatedFlags(ctx: ResultContext, keep: string[] = ['--os-cloud', '--state-dir', '--os-region-name', '--os-cacert']): string {
   const argv = ctx.argv ?? [];
-  const keep = ['--os-cloud', '--state-dir', '--os-region-name', '--os-cacert'];
   const parts: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -110,6 +109,40 @@ export function repeatedFlags(ctx: ResultContext): string {
     if (value !== undefined && value !== '') parts.push(flag, shellQuote(value));
   }
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';
+}
+
+/** For `status`, which reads only the state directory: the --state-dir given, or "". */
+export function stateDirFlag(ctx: ResultContext): string {
+  return repeatedFlags(ctx, ['--state-dir']);
+}
+
+/** Flags of a drain or plan that are not the choice of the plan's policies (output, prompts, runs, the cloud: repeated apart). */
+const NOT_POLICY_VALUE = new Set(['-f', '--format', '--events', '--report', '--progress', '--log-file', '--timeout', '--state-dir', '--reason']);
+const NOT_POLICY_SWITCH = new Set(['-y', '--yes', '-q', '--quiet', '--dry-run', '--no-color', '--color', '--insecure', '--adopt', '--new-run', '-v', '-vv', '-vvv', '--verbose']);
+
+/**
+ * The policy flags of the command line as given (`--stopped leave --skip-blocked --target compute-02`),
+ * so a printed next command checks or runs the same thing ("" when none).
+ */
+export function policyFlags(ctx: ResultContext, host: string): string {
+  const argv = ctx.argv ?? [];
+  const out: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (!a.startsWith('-')) continue;
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    const values: string[] = [];
+    let j = i + 1;
+    if (!a.includes('=')) for (; j < argv.length && !(argv[j] as string).startsWith('-') && argv[j] !== host; j++) values.push(argv[j] as string);
+    if (name.startsWith('--os-') || NOT_POLICY_VALUE.has(name)) {
+      i = a.includes('=') ? i : i + (values.length > 0 ? 1 : 0);
+      continue;
+    }
+    if (NOT_POLICY_SWITCH.has(name)) continue;
+    out.push(a.includes('=') ? `${name}=${shellQuote(a.slice(name.length + 1))}` : name, ...values.map(shellQuote));
+    i = j - 1;
+  }
+  return out.length > 0 ? ` ${out.join(' ')}` : '';
 }
 
 export function shellQuote(s: string): string {
@@ -137,10 +170,10 @@ export function nextSteps(r: DrainResult | UndrainResult, ctx: ResultContext = {
         if (moved > 0) say(`Or give it back and move the ${moved} instance(s) back where they were (those still where this drain put them):`, hm(`undrain ${host} --return${r.service.ownership === 'foreign' ? ' --force' : ''}`));
         break;
       case 'planned':
-        say('The plan passed. Drain it:', hm(`drain ${host} --reason ${shellQuote('maintenance CHG-...')}`));
+        say('The plan passed. Drain it:', hm(`drain ${host}${policyFlags(ctx, r.host)} --reason ${shellQuote('maintenance CHG-...')}`));
         break;
       case 'preflight-refused':
-        say('Nothing was changed. Deal with the findings above (each says how, or which flag overrides it), then check again:', hm(`plan ${host}`));
+        say('Nothing was changed. Deal with the findings above (each says how, or which flag overrides it), then check again:', hm(`plan ${host}${policyFlags(ctx, r.host)}`));
         break;
       case 'partial':
         say(`${r.leftovers.length} thing(s) are still on ${r.host} (listed above); the service stays disabled. After dealing with them, drain again (it carries on under its own disable):`, hm(`drain ${host}`));
@@ -156,7 +189,7 @@ export function nextSteps(r: DrainResult | UndrainResult, ctx: ResultContext = {
         break;
       case 'ownership-refused':
       case 'host-busy':
-        say(`${r.host} is held by another run or someone else. See what hostmaint knows of it:`, hm(`status ${host}`));
+        say(`${r.host} is held by another run or someone else. See what hostmaint knows of it:`, `hostmaint status ${host}${stateDirFlag(ctx)}`);
         break;
       default:
         say('See the error above; run again with -v (HTTP requests) or --log-file FILE for the details.');

@@ -10,7 +10,7 @@ import type { RollingResult } from '../runs/rolling-runner.js';
 import type { WorkflowResult } from '../runs/workflow-runner.js';
 import type { StepResult } from '../machines/workflow.machine.js';
 import { clean } from './ansi.js';
-import { repeatedFlags, secs, shellQuote, table, type ResultContext } from './result.js';
+import { repeatedFlags, secs, stateDirFlag, shellQuote, table, type ResultContext } from './result.js';
 
 /** Milliseconds between two ISO times, or null. */
 function between(from: string | null, to: string | null): number | null {
@@ -58,7 +58,7 @@ export function workflowNextSteps(r: WorkflowResult, ctx: ResultContext = {}): s
       break;
     case 'failed':
     case 'error':
-      say(`The run stopped at step ${clean(r.failure?.step ?? '?')}; the steps after it did not run and the host is as that step left it. Every step, and the journal:`, `hostmaint status ${r.runId}${flags}`);
+      say(`The run stopped at step ${clean(r.failure?.step ?? '?')}; the steps after it did not run and the host is as that step left it. Every step, and the journal:`, `hostmaint status ${r.runId}${stateDirFlag(ctx)}`);
       if (r.manifest.length > 0) say(`When ${clean(r.host)} may have its instances back, enable it and move the ${r.manifest.length} instance(s) back:`, `hostmaint undrain ${host} --return${flags}`);
       break;
     default:
@@ -111,8 +111,8 @@ export function rollingNextSteps(r: RollingResult, ctx: ResultContext = {}): str
     case 'failed':
     case 'error': {
       const bad = r.hosts.filter((h) => h.status === 'failed' || h.status === 'skipped');
-      for (const h of bad) say(`${clean(h.host)} ${h.status === 'skipped' ? 'was skipped' : 'failed'}${h.status === 'failed' ? '; its run shows every step' : ''}:`, `hostmaint status ${h.status === 'failed' ? h.childRunId : r.runId}${flags}`);
-      if (bad.length === 0) say('See the error above; every host:', `hostmaint status ${r.runId}${flags}`);
+      for (const h of bad) say(`${clean(h.host)} ${h.status === 'skipped' ? 'was skipped' : 'failed'}${h.status === 'failed' ? '; its run shows every step' : ''}:`, `hostmaint status ${h.status === 'failed' ? h.childRunId : r.runId}${stateDirFlag(ctx)}`);
+      if (bad.length === 0) say('See the error above; every host:', `hostmaint status ${r.runId}${stateDirFlag(ctx)}`);
       break;
     }
     default:

@@ -111,7 +111,7 @@ describe('bad input: a table of mistakes, each with its exit code and message, t
     { name: 'host with no nova-compute (controller)', args: ['drain', 'controller', '--yes'], code: 2, message: /no nova-compute service named 'controller'/ },
     { name: 'empty host name', args: ['drain', '', '--yes'], code: 2, message: /'' is not a host name/ },
     { name: 'host name with a space', args: ['drain', 'compute 01', '--yes'], code: 2, message: /'compute 01' is not a host name/ },
-    { name: 'no host at all', args: ['drain'], code: 2, message: /Not enough non-option arguments/ },
+    { name: 'no host at all', args: ['drain'], code: 2, message: /drain needs a host: hostmaint drain <host>/ },
     { name: 'undrain of an unknown host', args: ['undrain', 'compute-99'], code: 2, message: /no nova-compute service named 'compute-99'/ },
     // --- conflicting flags
     { name: 'target is the host being drained', args: ['drain', 'compute-01', '--target', 'compute-01'], code: 2, message: /--target compute-01 is the host being drained/ },

@@ -294,7 +294,7 @@ describe('maintenance cycle (hostmaint run) on the real OpenStack lab', function
     assert.equal(after?.disabledReason ?? null, null);
     for (const id of ids) {
       const s = await cloud.session.compute.getServer(id);
-      assert.equal(s.host, src, `${s.name} on ${s.host}`);
+      assert.equal(s.host, src, `${s.name} on ${s.host}; the undrain said:\n${u.stdout()}`);
       assert.equal(s.status, before.get(id));
     }
   });

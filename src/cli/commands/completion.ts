@@ -80,8 +80,7 @@ function shellOf(env: NodeJS.ProcessEnv): string {
  */
 export async function completionParser(state: CommandState, withCommands: RegisterCommands, args: string[] = []): Promise<Argv> {
   const { default: yargs } = await import('yargs');
-  const { cloudOptions, outputOptions } = await import('../global-options.js');
-  return withCommands(yargs(args).scriptName('hostmaint').options(cloudOptions).options(outputOptions), state)
+  return withCommands(yargs(args).scriptName('hostmaint'), state)
     .completion('__completion', false)
     .help(false)
     .version(false)

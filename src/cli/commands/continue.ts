@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
+import { runOptions } from '../global-options.js';
 import type { CommonArgs } from '../session.js';
 import type { RunRecord } from '../../runs/schema.js';
 import { usageError } from '../../core/errors.js';
@@ -17,7 +18,7 @@ export function continueCommand(state: CommandState): CommandModule<object, Cont
     command: 'continue <run-id>',
     describe: 'Approve the step a saved workflow run waits at (an approve step) and carry the run on; the approval (who, when) is recorded',
     builder: (y) =>
-      y
+      runOptions(y)
         .positional('run-id', { type: 'string', describe: 'The waiting run (a host\'s run, or the rolling run it belongs to), as `hostmaint status` lists it' })
         .example('$0 continue 20261129T093000Z-3f2a', 'Approve and carry on (its own cloud, workflow and options)')
         .example('$0 continue 20261129T093000Z-3f2a --yes -f json', 'From a runbook, JSON result') as never,

@@ -3,6 +3,7 @@ import type { CommandState } from '../state.js';
 import { commandPolicies, finishSavedRun, runnerEnv } from '../saved-runs.js';
 import { drainOptionsFrom, parseFlagValue, POLICIES, policyFlagOptions, policyOverridesFromArgv } from '../../policies/policies.js';
 import type { CommonArgs } from '../session.js';
+import { runOptions } from '../global-options.js';
 import { usageError } from '../../core/errors.js';
 import { hostArgument } from '../host-arg.js';
 import { EXIT } from '../../core/exit-codes.js';
@@ -20,8 +21,17 @@ interface DrainArgs extends CommonArgs {
   [policy: string]: unknown;
 }
 
+/** What a plan does not read: asked for, or used only while moving. Accepted (a drain's flags can be tried on a plan), not shown. */
+const NOT_READ_BY_PLAN = new Set(['yes', 'adopt', 'new-run', 'dry-run', 'reason', 'concurrency', 'retries', 'migration-timeout', 'stall-timeout', 'on-timeout', 'poll-interval', 'report', 'events']);
+
+function planFlags(y: Argv): Argv {
+  const shown = drainFlags(y);
+  for (const k of NOT_READ_BY_PLAN) shown.hide(k);
+  return shown;
+}
+
 function drainFlags(y: Argv): Argv {
-  return y
+  return runOptions(y)
     .positional('host', { type: 'string', describe: 'The nova-compute host (service host name, exact match)' })
     .options(policyFlagOptions('drain'))
     .option('adopt', { type: 'boolean', default: false, group: 'Runs:', describe: 'Carry on under another hostmaint run\'s marker on the service (a run this machine does not know may still be live elsewhere)' })
@@ -70,7 +80,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
       const n = plan.plan.length;
       if (!(await state.io.confirm(`Disable nova-compute on ${host} and move ${n} instance(s) off it?`))) {
         state.io.stderr.write('Not confirmed: nothing was changed.\n');
-        state.exitCode = EXIT.UNEXPECTED;
+        state.exitCode = EXIT.NOT_CONFIRMED;
         return;
       }
     }
@@ -118,7 +128,7 @@ export function planCommand(state: CommandState): CommandModule<object, DrainArg
     command: 'plan <host>',
     describe: 'Show what a drain would do: every instance classified, every target checked, a placement plan. Changes nothing',
     builder: (y) =>
-      drainFlags(y)
+      planFlags(y)
         .example('$0 plan compute-01', 'Would a drain of compute-01 succeed, and where would each instance go?')
         .example('$0 plan compute-01 --target compute-02 -f json', 'The plan onto one target, as JSON') as never,
     handler: (argv) => runDrain(state, argv, true),

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
+import { stateReadOptions } from '../global-options.js';
 import { usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { rollingHosts, workflowName } from '../../report/saved-runs.js';
@@ -7,7 +8,8 @@ import { rollingHosts, workflowName } from '../../report/saved-runs.js';
 interface HistoryArgs {
   host?: string;
   stateDir?: string;
-  format: 'table' | 'json';
+  format: 'table' | 'json' | 'yaml' | 'value' | 'csv';
+  column?: string[];
   limit: number;
   report?: string;
   [key: string]: unknown;
@@ -91,7 +93,7 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
     command: 'history [host]',
     describe: 'Past drains, undrains, workflow runs and rolling runs from the state directory, newest first: outcome, how long, how many moved, by whom. Never calls the cloud',
     builder: (y) =>
-      y
+      stateReadOptions(y, ['report'])
         .positional('host', { type: 'string', describe: 'Only the runs of this host' })
         .option('limit', { type: 'number', default: 20, describe: 'Show at most this many runs (0: all)' })
         .example('$0 history', 'The last 20 runs of every host')
@@ -101,7 +103,8 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
     handler: async (argv) => {
       const path = await import('node:path');
       const { defaultStateDir, RunStore } = await import('../../runs/store.js');
-      const { table, secs } = await import('../../report/result.js');
+      const { secs } = await import('../../report/result.js');
+      const { formatListing } = await import('../../report/listing.js');
       const saved = await import('../../report/saved-runs.js');
       const limit = argv.limit;
       if (!Number.isInteger(limit) || limit < 0 || limit > 100_000) throw usageError(`--limit ${String(limit)} is not allowed`, 'Use a whole number; 0 shows every run.');
@@ -124,7 +127,7 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
       const out = state.io.stdout;
 
       const { reportTarget } = await import('../../report/output.js');
-      const reportFile = reportTarget({ format: argv.format, report: argv.report });
+      const reportFile = reportTarget({ format: argv.format === 'json' ? 'json' : 'table', report: argv.report });
       if (reportFile !== null) {
         const latest = matching.find((e) => e.record.result);
         if (!latest) throw usageError(`no finished run${host ? ` of ${host}` : ''} in ${base} to report on`, 'List runs with `hostmaint history`.');
@@ -152,7 +155,7 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
       } else if (shown.length === 0) {
         out.write(`No runs${host ? ` of ${host}` : ''} recorded in ${base}.\n`);
       } else {
-        out.write(table(
+        out.write(formatListing(
           ['STARTED (UTC)', 'COMMAND', 'HOST', 'OUTCOME', 'EXIT', 'TOOK', 'MOVED', 'FAILED', 'BY', 'CLOUD', 'RUN'],
           shown.map(({ entry: e, record }) => [
             when(e.startedAt),
@@ -167,8 +170,10 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
             e.cloud,
             e.runId,
           ]),
+          argv.format as 'table',
+          argv.column as string[] | undefined,
         ));
-        if (matching.length > shown.length) out.write(`(${matching.length - shown.length} older run(s) not shown; --limit 0 shows all)\n`);
+        if (matching.length > shown.length && argv.format === 'table') out.write(`(${matching.length - shown.length} older run(s) not shown; --limit 0 shows all)\n`);
       }
       state.exitCode = EXIT.OK;
     },

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
+import { runOptions } from '../global-options.js';
 import { loadRunAnywhere } from '../saved-runs.js';
 import type { CommonArgs } from '../session.js';
 import { usageError } from '../../core/errors.js';
@@ -15,7 +16,7 @@ export function resumeCommand(state: CommandState): CommandModule<object, Resume
     command: 'resume <run-id>',
     describe: 'Carry on a saved drain, undrain, workflow or rolling run that was interrupted (Ctrl-C, a killed process, a cloud that went away); safe to repeat',
     builder: (y) =>
-      y
+      runOptions(y)
         .positional('run-id', { type: 'string', describe: 'The run id, as `hostmaint status` lists it' })
         .option('adopt', { type: 'boolean', default: false, describe: 'Resume even though the service now carries another hostmaint run\'s marker' })
         .example('$0 resume 20240101T093000Z-3f2a', 'Carry on where the run stopped (its own cloud and options)')

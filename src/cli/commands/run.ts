@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { finishWorkflowRun } from '../saved-runs.js';
 import type { CommandRun, CommonArgs } from '../session.js';
+import { runOptions } from '../global-options.js';
 import { HostmaintError, usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { policyFlagOptions } from '../../policies/policies.js';
@@ -49,8 +50,13 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
   const { checkEnvRefs } = await import('../../workflow-file/placeholders.js');
   // A missing {env:NAME} refuses the run before anything happens; a dry run shows its plan and says so.
   let refused: string | null = null;
+  // On the demo cloud, the demo's own maintenance command (a reboot of the emulated host) stands in for an unset one.
+  const { isBuiltinDemo } = await import('../../config/index.js');
+  const { cloudOverrides } = await import('../global-options.js');
+  const { withDemoEnv } = await import('../demo-env.js');
+  const checkedEnv = isBuiltinDemo(cloudOverrides(argv), state.io.env) ? withDemoEnv(state.io.env) : state.io.env;
   try {
-    checkEnvRefs(workflow, state.io.env);
+    checkEnvRefs(workflow, checkedEnv);
   } catch (e) {
     if (!argv.dryRun) throw e;
     refused = (e as Error).message;
@@ -89,7 +95,7 @@ async function confirmed(state: CommandState, argv: RunArgs, question: string): 
   if (argv.yes || !state.io.interactive || !state.io.confirm) return true;
   if (await state.io.confirm(question)) return true;
   state.io.stderr.write('Not confirmed: nothing was changed.\n');
-  state.exitCode = EXIT.UNEXPECTED;
+  state.exitCode = EXIT.NOT_CONFIRMED;
   return false;
 }
 
@@ -126,8 +132,8 @@ async function dryRun(
   if (run.format === 'json') {
     state.io.stdout.write(`${JSON.stringify({ command: 'run', dryRun: true, workflow: name, maxParallel: policies.maxParallel, hosts: rows, warnings, refused, exitCode }, null, 2)}\n`);
   } else {
-    state.io.stdout.write(`Workflow ${name} would run on ${hosts.length} host(s), ${policies.maxParallel} at a time, in this order (nothing was changed):\n`);
-    for (const [i, r] of rows.entries()) state.io.stdout.write(`  ${String(i + 1).padStart(3)}. ${r.host.padEnd(24)} ${r.ok ? 'ok  ' : 'NO  '} ${r.message}\n`);
+    run.output.text.write(`Workflow ${name} would run on ${hosts.length} host(s), ${policies.maxParallel} at a time, in this order (nothing was changed):\n`);
+    for (const [i, r] of rows.entries()) run.output.text.write(`  ${String(i + 1).padStart(3)}. ${r.host.padEnd(24)} ${r.ok ? 'ok  ' : 'NO  '} ${r.message}\n`);
   }
   for (const w of warnings) state.io.stderr.write(`hostmaint: warning: ${w}\n`);
   if (refused !== null) state.io.stderr.write(`hostmaint: the run would be refused: ${refused}\n`);
@@ -135,7 +141,7 @@ async function dryRun(
 }
 
 function runFlags(y: Argv): Argv {
-  return y
+  return runOptions(y)
     .positional('workflow', { type: 'string', describe: 'A workflow name (maintenance-cycle, drain, undrain, or one of yours: `hostmaint workflow list`) or a file path' })
     .positional('hosts', { type: 'string', array: true, describe: 'The nova-compute hosts, in order (several: a rolling run, --max-parallel at a time)' })
     .option('hosts-file', { type: 'string', group: 'Hosts:', describe: 'Also take hosts from this file: one per line, # comments' })

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
+import { stateReadOptions } from '../global-options.js';
 import type { RunRecord } from '../../runs/store.js';
 import { usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
@@ -8,7 +9,8 @@ import { clean } from '../../report/ansi.js';
 interface StatusArgs {
   target?: string;
   stateDir?: string;
-  format: 'table' | 'json';
+  format: 'table' | 'json' | 'yaml' | 'value' | 'csv';
+  column?: string[];
   journal: number;
 }
 
@@ -18,7 +20,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
     command: 'status [target]',
     describe: 'List hostmaint runs with their state, or show one (by host or run id) in detail; reads the state directory, never calls the cloud',
     builder: (y) =>
-      y
+      stateReadOptions(y)
         .positional('target', { type: 'string', describe: 'A host name or a run id' })
         .option('journal', { type: 'number', default: 10, describe: 'With a target: show this many last journal entries (0: none)' })
         .example('$0 status', 'All runs, newest first: running, crashed, interrupted, finished, superseded')
@@ -31,6 +33,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
       const { liveHolder } = await import('../../runs/lock.js');
       const { describeProgress, poolOf, poolProgress } = await import('../../runs/recorder.js');
       const { table } = await import('../../report/result.js');
+      const { formatListing } = await import('../../report/listing.js');
       const saved = await import('../../report/saved-runs.js');
       const rec = (r: RunRecord) => r as unknown as Record<string, unknown>;
       const isWorkflow = (r: RunRecord) => r.command === 'run' || r.command === 'rolling';
@@ -92,7 +95,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
           out.write(`No runs recorded in ${store.dir}.\n`);
         } else {
           out.write(
-            table(
+            formatListing(
               ['RUN', 'COMMAND', 'HOST', 'STATE', 'PHASE / OUTCOME', 'PROGRESS', 'STARTED', 'CLOUD'],
               records.map((r) => {
                 const s = summary(r);
@@ -100,8 +103,14 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
                 const where = r.state === 'waiting' ? saved.waitingText(rec(r)) : r.outcome && r.state !== 'running' ? `${r.outcome} (exit ${r.exitCode})` : (r.phase ?? '-');
                 return [r.runId, saved.commandLabel(rec(r)), saved.hostLabel(rec(r)), s.state, where, p, r.startedAt, r.cloud];
               }),
+              argv.format as 'table',
+              argv.column as string[] | undefined,
             ),
           );
+          if (argv.format !== 'table') {
+            state.exitCode = EXIT.OK;
+            return;
+          }
           const resumable = records.filter((r) => summary(r).resumable);
           if (resumable.length) out.write(`\n${resumable.length} run(s) can be resumed: hostmaint resume <run> (or run the same drain/undrain again).\n`);
           const waiting = records.filter((r) => r.state === 'waiting');

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
+import { runOptions } from '../global-options.js';
 import type { CommandRun, CommonArgs } from '../session.js';
 import { policyFlagOptions, undrainOptionsFrom } from '../../policies/policies.js';
 import { hostArgument } from '../host-arg.js';
@@ -21,7 +22,7 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
     command: 'undrain <host>',
     describe: 'Re-enable a host that hostmaint drained (refuses a disable that is not hostmaint\'s unless --force); optionally move its instances back',
     builder: (y) =>
-      y
+      runOptions(y)
         .positional('host', { type: 'string', describe: 'The nova-compute host' })
         .option('force', { type: 'boolean', default: false, describe: 'Enable even if someone else disabled the service (libvirt AUTO:, Masakari, a colleague)' })
         .option('return', { type: 'boolean', default: false, describe: 'Move back the instances the last drain of this host moved, if they are still where it put them' })
@@ -102,7 +103,7 @@ async function undrainPreview(state: CommandState, run: CommandRun, host: string
   if (run.format === 'json') {
     state.io.stdout.write(`${JSON.stringify({ command: 'undrain', dryRun: true, host, action, message, exitCode, service, returnCandidates: returns }, null, 2)}\n`);
   } else {
-    state.io.stdout.write(`${message}\nNothing was changed (--dry-run).\n`);
+    run.output.text.write(`${message}\nNothing was changed (--dry-run).\n`);
   }
   return exitCode;
 }

@@ -24,6 +24,7 @@ function jsonWanted(argv: WorkflowArgs): boolean {
 
 function common(y: Argv): Argv {
   return y
+    .option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'Text or one JSON document' })
     .option('json', { type: 'boolean', describe: 'Print JSON instead of text (the same as -f json)' })
     .option('workflows-dir', { type: 'string', array: true, describe: 'Look up workflow names in this directory first (then $HOSTMAINT_WORKFLOWS_DIR, ~/.config/hostmaint/workflows, the shipped ones)' });
 }

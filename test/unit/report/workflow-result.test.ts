@@ -37,7 +37,8 @@ describe('workflow run summary', () => {
     assert.match(text, /^re-enable\/enable +enable +ok +0 /m);
     assert.match(text, /^re-enable\/...: the steps of the compensation re-enable, run because step patch failed\.$/m);
     assert.match(text, /^Failed at step patch \(exit 7\): exec patch: exited 3/m);
-    assert.match(text, /hostmaint status \S+ --os-cloud lab --state-dir \/srv\/hm$/m);
+    // status reads only the state directory: its command carries --state-dir, not the cloud
+    assert.match(text, /hostmaint status \S+ --state-dir \/srv\/hm$/m);
   });
 
   it('a waiting run: the approve step waiting, and `hostmaint continue <id>` with the same cloud', () => {
@@ -68,7 +69,7 @@ describe('workflow run summary', () => {
     assert.match(text, /^rolling reboot: completed \(exit 0\) - 2 hosts: 2 done/);
     for (const h of r.hosts) assert.match(text, new RegExp(`^${h.host} +done +0 +${h.childRunId} `, 'm'));
     const failed: RollingResult = { ...r, outcome: 'failed', exitCode: 7, hosts: [r.hosts[0]!, { ...r.hosts[1]!, status: 'failed', exitCode: 7, message: 'step reboot failed' }] };
-    assert.ok(formatRollingResult(failed, { argv }).includes(`    hostmaint status ${r.hosts[1]!.childRunId} --os-cloud lab`));
+    assert.ok(formatRollingResult(failed, { argv }).includes(`    hostmaint status ${r.hosts[1]!.childRunId}`));
   });
 });
 
