@@ -25,7 +25,7 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
       runOptions(y)
         .positional('host', { type: 'string', describe: 'The nova-compute host' })
         .option('force', { type: 'boolean', default: false, describe: 'Enable even if someone else disabled the service (libvirt AUTO:, Masakari, a colleague)' })
-        .option('return', { type: 'boolean', default: false, describe: 'Move back the instances the last drain of this host moved, if they are still where it put them' })
+        .option('return', { type: 'boolean', default: false, describe: 'Move back every instance moved off the host since it was disabled (by any hostmaint run, from Nova\'s migration records), if still where it was moved' })
         .options(policyFlagOptions('undrain'))
         .option('dry-run', { type: 'boolean', default: false, describe: 'Say what undrain would do (exit 0, or 5 if it would refuse) and change nothing' })
         .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accepted for symmetry with drain; undrain does not prompt' })
