@@ -28,8 +28,10 @@ type Candidate = ManifestEntry & { migrationId: number | null; createdAt: string
 
 /** What left `host` since `since`, one entry per instance (its latest such move), from Nova. */
 async function movedOff(deps: ActorDeps, host: string, since: string, notReturned: SelectReturnsOutput['notReturned'], opts: CallOptions): Promise<Candidate[]> {
-  const sinceMs = Date.parse(since);
-  const migrations = await deps.compute.listMigrations({ sourceCompute: host, changesSince: since }, opts);
+  // Nova's DB keeps whole seconds (DATETIME): a move requested in the second the run started shows
+  // an earlier created_at than the run's start. Compare at Nova's precision.
+  const sinceMs = Math.floor(Date.parse(since) / 1000) * 1000;
+  const migrations = await deps.compute.listMigrations({ sourceCompute: host, changesSince: new Date(sinceMs).toISOString() }, opts);
   const latest = new Map<string, Migration>();
   for (const m of migrations) {
     if (m.sourceCompute !== host || !MOVE_TYPES.has(m.migrationType) || !m.destCompute || m.destCompute === host) continue;

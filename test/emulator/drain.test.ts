@@ -10,12 +10,14 @@ import { strict as assert } from 'node:assert';
 import { emulatorCloud } from './helpers.js';
 import { drainHost, undrainHost, type RunDeps } from '../../src/library/drain.js';
 import { startEmulator, VirtualClock } from '../../src/emulator/index.js';
+import { DEFAULT_VIRTUAL_START } from '../../src/emulator/clock.js';
 import type { Emulator, FaultSpec, Scenario } from '../../src/emulator/index.js';
 import { memoryLogger } from '../../src/core/log.js';
 import { connect, type HostmaintSession } from '../../src/openstack/session.js';
 import type { DrainEvent } from '../../src/machines/events.js';
 import type { DrainOptions } from '../../src/machines/options.js';
 import type { Clock } from '../../src/core/clock.js';
+import { selectReturns } from '../../src/actors/returns.js';
 
 const FAST = { schedule_ms: 300, preparing_ms: 500, post_migrating_ms: 500, cold_migration_ms: 4000, confirm_ms: 500, bandwidth_mbps: 1000, dirty_rate_mbps: 50 };
 
@@ -37,8 +39,8 @@ interface Env {
 }
 
 /** `clock`: hostmaint's own clock, made from the cloud's (default: the same). */
-async function open(sc: Scenario | string, faults: FaultSpec[] = [], clockOf: (cloud: VirtualClock) => Clock = (c) => c): Promise<Env> {
-  const cloudClock = new VirtualClock();
+async function open(sc: Scenario | string, faults: FaultSpec[] = [], clockOf: (cloud: VirtualClock) => Clock = (c) => c, start?: number): Promise<Env> {
+  const cloudClock = new VirtualClock(start !== undefined ? { start } : {});
   const emu = await startEmulator({ scenario: sc, clock: cloudClock, faults });
   const resolved = emulatorCloud(emu);
   const clock = clockOf(cloudClock);
@@ -408,5 +410,20 @@ describe('drain / undrain against the emulator', function () {
     assert.deepEqual(result.preflight?.awaitingConfirm?.map((a) => a.name), ['moved']);
     const id = emu.state.server('resized')!.id;
     assert.ok(result.preflight?.warnings.some((w) => w.includes(`openstack server resize confirm ${id}`)), JSON.stringify(result.preflight?.warnings));
+  });
+
+  it('--return at Nova\'s precision: a move made in the second its run started (Nova keeps whole seconds) is still given back', async () => {
+    // A clock 0.7 s into a second: the drain's moves are created at fractions of a second.
+    env = await open(scenario({ instances: [{ name: 'web-{i}', count: 3, flavor: 'm1.small', host: 'compute-01' }], flavors: [{ name: 'm1.small', id: '2', vcpus: 1, ram_mb: 2048, disk_gb: 20 }] }), [], (c) => c, DEFAULT_VIRTUAL_START + 700);
+    const { emu, session, deps } = env;
+    const result = await drainHost(session, 'compute-01', { ...OPTS, runId: 'second-1' }, deps);
+    assert.equal(result.outcome, 'drained', result.message);
+    const m = emu.state.migrations().find((x) => x.createdAt % 1000 > 0)!;
+    assert.ok(m, 'a move created at a fraction of a second');
+    // The run started a moment before that move, within the same second: Nova shows the move's created_at before it.
+    const since = new Date(m.createdAt - 1).toISOString();
+    assert.equal(Math.floor(Date.parse(since) / 1000), Math.floor(m.createdAt / 1000));
+    const out = await selectReturns({ compute: session.compute, placement: session.placement, logger: memoryLogger(), clock: emu.clock }, { host: 'compute-01', since, manifest: [] });
+    assert.ok(out.pool.some((r) => r.serverId === m.serverId), `${JSON.stringify(out.notReturned)}`);
   });
 });

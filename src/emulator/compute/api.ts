@@ -22,9 +22,18 @@ export function isotime(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Naive datetime with microseconds, as Nova serialises DB datetimes in several places. */
+/**
+ * Naive datetime with microseconds, as Nova serialises DB datetimes in several places. Nova's
+ * columns are DATETIME without fractional seconds (MySQL/MariaDB keep whole seconds), so the
+ * fraction is always zero: "2024-01-01T10:00:05.000000".
+ */
+/** A time as Nova's DB keeps it (whole seconds): what changes-since and changes-before compare. */
+export function dbTime(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
+}
+
 export function naive(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000');
+  return ms === null ? null : new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1000');
 }
 
 export function boolFromString(v: string, strict = true): boolean {

@@ -13,7 +13,7 @@ import { MB, vAtLeast } from '../model.js';
 import type { Allocations } from '../placement/allocations.js';
 import type { Rng } from '../rng.js';
 import type { Wrap } from './api.js';
-import { MAX_LIMIT, base, limitMarker, naive, nextHref, ok } from './api.js';
+import { MAX_LIMIT, base, dbTime, limitMarker, naive, nextHref, ok } from './api.js';
 import type { Progress } from './progress.js';
 import { progress, startSegment } from './progress.js';
 import type { Servers } from './servers.js';
@@ -226,14 +226,14 @@ export function migrationsRoutes(h: Wrap, migrations: Migrations, servers: Serve
         if (cs) {
           const t = Date.parse(cs);
           if (Number.isNaN(t)) fail(400, `Invalid input for query parameters changes-since. Value: ${cs}. '${cs}' is not a 'date-time'`);
-          list = list.filter((m) => migrations.engine.wall(m.updatedAt) >= t);
+          list = list.filter((m) => dbTime(migrations.engine.wall(m.updatedAt)) >= t);
         }
         if (vAtLeast(v, 66)) {
           const cb = q.get('changes-before');
           if (cb) {
             const t = Date.parse(cb);
             if (Number.isNaN(t)) fail(400, `Invalid input for query parameters changes-before. Value: ${cb}. '${cb}' is not a 'date-time'`);
-            list = list.filter((m) => migrations.engine.wall(m.updatedAt) <= t);
+            list = list.filter((m) => dbTime(migrations.engine.wall(m.updatedAt)) <= t);
           }
         }
       }

@@ -12,7 +12,7 @@ import { fail, isObj, route } from '../http.js';
 import type { HostState, RequestContext, ServerState, VmState } from '../model.js';
 import { serverStatus, vAtLeast } from '../model.js';
 import type { Wrap } from './api.js';
-import { MAX_LIMIT, boolFromString, isotime, limitMarker, links, naive, nextHref, ok } from './api.js';
+import { MAX_LIMIT, boolFromString, dbTime, isotime, limitMarker, links, naive, nextHref, ok } from './api.js';
 import type { Services } from './services.js';
 
 /** Fields a new server is given; the rest start empty (no host, no fault, no timer, not deleted). */
@@ -244,7 +244,7 @@ export function serversRoutes(h: Wrap, servers: Servers, services: Services): Ro
         if (vmState.length > 0 && !vmState.includes(s.vmState)) return false;
         if (nameRe && !nameRe.test(s.name)) return false;
         if (locked !== null && vAtLeast(ctx.version, 73) && s.locked !== boolFromString(locked)) return false;
-        if (since !== null && servers.engine.wall(s.updatedAt) < since) return false;
+        if (since !== null && dbTime(servers.engine.wall(s.updatedAt)) < since) return false;
         return true;
       });
       // Nova's default sort: created_at desc, id desc.
