@@ -187,7 +187,11 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
   const total = counts.total;
   summary.push(`${counts.moved}/${total} moved`);
   if (counts.failed > 0) summary.push(st.red(`${counts.failed} failed`));
-  if (counts.inFlight > 0) summary.push(`${counts.inFlight} moving`);
+  // Under --concurrency N, N are requested from Nova but the source compute copies one (or its
+  // max_concurrent_live_migrations) at a time: say which are copying, which wait in Nova's queue,
+  // and which hostmaint has not requested yet.
+  if (counts.running > 0) summary.push(`${counts.running} running`);
+  if (counts.queued > 0) summary.push(`${counts.queued} queued in Nova`);
   if (counts.waiting > 0) summary.push(view.finished ? st.yellow(`${counts.waiting} not moved`) : `${counts.waiting} waiting`);
   if (counts.notMoving > 0) summary.push(st.yellow(`${counts.notMoving} staying`));
   const summaryText = (n: number) => summary.slice(0, n).join(` ${g.sep} `);

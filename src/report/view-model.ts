@@ -78,6 +78,11 @@ export interface ViewCounts {
   moved: number;
   failed: number;
   inFlight: number;
+  /** Of those in flight: copying now (Nova's migration running). */
+  running: number;
+  /** Of those in flight: requested from Nova and not running yet (no record, queued, accepted, preparing), or about to be retried. */
+  queued: number;
+  /** Not requested yet: waiting in hostmaint for a slot under --concurrency. */
   waiting: number;
   /** Blocked or left on the host on purpose. */
   notMoving: number;
@@ -417,7 +422,7 @@ export class RunView {
   }
 
   counts(): ViewCounts {
-    const c: ViewCounts = { total: 0, moved: 0, failed: 0, inFlight: 0, waiting: 0, notMoving: 0 };
+    const c: ViewCounts = { total: 0, moved: 0, failed: 0, inFlight: 0, running: 0, queued: 0, waiting: 0, notMoving: 0 };
     for (const v of this.instances.values()) {
       if (v.state === 'blocked' || v.state === 'left') {
         c.notMoving += 1;
@@ -427,7 +432,11 @@ export class RunView {
       if (v.state === 'moved') c.moved += 1;
       else if (v.state === 'failed') c.failed += 1;
       else if (v.state === 'waiting') c.waiting += 1;
-      else c.inFlight += 1;
+      else {
+        c.inFlight += 1;
+        if (v.state === 'running') c.running += 1;
+        else c.queued += 1;
+      }
     }
     return c;
   }

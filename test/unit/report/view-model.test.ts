@@ -25,9 +25,22 @@ describe('live view model (RunView)', () => {
     v.apply(ev({ type: 'migration-started', serverId: 'b', name: 'b', method: 'live', attempt: 1, target: 'compute-02', adopted: false }, 1));
     v.apply(ev({ type: 'migration-completed', serverId: 'a', name: 'a', method: 'live', from: 'compute-01', to: 'compute-03', attempt: 1, durationMs: 5000 }, 6));
     v.apply(ev({ type: 'migration-failed', serverId: 'b', name: 'b', attempts: 3, error: 'boom' }, 7));
-    assert.deepEqual(v.counts(), { total: 3, moved: 1, failed: 1, inFlight: 0, waiting: 1, notMoving: 2 });
+    assert.deepEqual(v.counts(), { total: 3, moved: 1, failed: 1, inFlight: 0, running: 0, queued: 0, waiting: 1, notMoving: 2 });
     assert.equal(v.instances.get('a')?.to, 'compute-03');
     assert.equal(v.instances.get('b')?.target, 'compute-02');
+  });
+
+  it('tells running (copying) from queued in Nova (requested, not copying) from waiting in hostmaint (not requested)', () => {
+    const v = new RunView();
+    v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
+    for (const id of ['a', 'b', 'c', 'd', 'e']) v.apply(ev({ type: 'instance-classified', serverId: id, name: id, class: 'live', reason: '', blocking: false, remedy: null }));
+    for (const id of ['a', 'b', 'c']) v.apply(ev({ type: 'migration-started', serverId: id, name: id, method: 'live', attempt: 1, target: null, adopted: false }, 1));
+    v.apply(ev({ type: 'migration-queued', serverId: 'b', name: 'b', attempt: 1, migrationId: 2, status: 'queued' }, 2));
+    v.apply(progress('a', GiB, 3 * GiB, 3));
+    assert.deepEqual(v.counts(), { total: 5, moved: 0, failed: 0, inFlight: 3, running: 1, queued: 2, waiting: 2, notMoving: 0 });
+    const text = renderFrame(v, { width: 120 }).join('\n');
+    assert.match(text, /0\/5 moved · 1 running · 2 queued in Nova · 2 waiting/);
+    assert.doesNotMatch(text, /moving/);
   });
 
   it('rate from successive samples, ETA from how fast the remaining memory shrinks', () => {
