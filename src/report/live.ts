@@ -194,6 +194,12 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
   if (counts.queued > 0) summary.push(`${counts.queued} queued in Nova`);
   if (counts.waiting > 0) summary.push(view.finished ? st.yellow(`${counts.waiting} not moved`) : `${counts.waiting} waiting`);
   if (counts.notMoving > 0) summary.push(st.yellow(`${counts.notMoving} staying`));
+  // The whole drain's time left, once something is being moved: "ETA —" until a rate is measured.
+  if (!view.finished && !view.dryRun && (view.phase === 'migrating' || view.phase === 'returning') && counts.moved + counts.failed < total) {
+    const eta = view.drainEtaMs(now);
+    // Second, after "moved", so a narrow terminal drops the other counts before it.
+    summary.splice(1, 0, eta === null ? `ETA ${g === ASCII ? '-' : '—'}` : `ETA ${clock(eta)}`);
+  }
   const summaryText = (n: number) => summary.slice(0, n).join(` ${g.sep} `);
   let shown = summary.length;
   while (shown > 1 && displayWidth(summaryText(shown)) + 12 > width) shown -= 1;

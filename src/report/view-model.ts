@@ -166,6 +166,10 @@ export class RunView {
   innerActive = false;
   /** Events applied (for tests and the "waiting for the first event" frame). */
   events = 0;
+  /** The last measured rate of each migration that completed (bytes/s), for the drain's ETA. */
+  completedRates: number[] = [];
+  /** The most migrations seen copying at once: how many the source compute moves in parallel. */
+  peakRunning = 0;
 
   apply(e: DrainEvent): void {
     const at = ms(e.time);
@@ -257,6 +261,7 @@ export class RunView {
         v.stalledForMs = e.stalledForMs;
         this.sample(v, at, e.migrationId, e.memoryTotalBytes, e.memoryProcessedBytes, e.memoryRemainingBytes);
         v.percent = e.percent;
+        this.peakRunning = Math.max(this.peakRunning, [...this.instances.values()].filter((x) => x.state === 'running').length);
         break;
       }
       case 'migration-stalled': {
@@ -274,6 +279,7 @@ export class RunView {
         v.finishedAt = at;
         v.durationMs = e.durationMs;
         v.percent = e.method === 'live' ? 100 : v.percent;
+        if (v.rateBps !== null && v.rateBps > 0) this.completedRates.push(v.rateBps);
         const where = e.method === 'offload' ? 'offloaded' : `moved ${e.from} -> ${e.to ?? '?'}`;
         this.note(at, 'ok', `${e.name} ${where} (${e.method}${e.durationMs !== null ? `, ${secs(e.durationMs)}` : ''})`);
         break;
@@ -419,6 +425,8 @@ export class RunView {
     this.service = null;
     this.verification = null;
     this.innerActive = false;
+    this.completedRates = [];
+    this.peakRunning = 0;
   }
 
   counts(): ViewCounts {
@@ -439,6 +447,40 @@ export class RunView {
       }
     }
     return c;
+  }
+
+  /**
+   * Time left for the whole drain at `now` (ms), or null until a transfer rate has been measured.
+   * Memory left: for a migration copying, what its last sample left minus what its rate copied
+   * since; for one not copying yet, its size when known, else the mean size of the moved ones (or
+   * of any whose size is known). Divided by the mean measured per-migration rate (completed and
+   * running) times how many have copied at once; never less than the slowest running one's ETA.
+   */
+  drainEtaMs(now: number): number | null {
+    const all = [...this.instances.values()];
+    const rates = [...this.completedRates, ...all.filter((v) => v.state === 'running' && v.rateBps !== null && v.rateBps > 0).map((v) => v.rateBps as number)];
+    if (rates.length === 0) return null;
+    const meanRate = rates.reduce((a, b) => a + b, 0) / rates.length;
+    const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+    const movedSizes = all.filter((v) => v.state === 'moved' && v.memoryTotalBytes !== null).map((v) => v.memoryTotalBytes as number);
+    const meanSize = mean(movedSizes) ?? mean(all.filter((v) => v.memoryTotalBytes !== null).map((v) => v.memoryTotalBytes as number)) ?? 0;
+    let left = 0;
+    let longest = 0;
+    let pending = 0;
+    for (const v of all) {
+      if (v.state === 'moved' || v.state === 'failed' || v.state === 'blocked' || v.state === 'left') continue;
+      pending += 1;
+      if (v.state === 'running' && v.memoryRemainingBytes !== null && v.lastSampleAt !== null) {
+        const since = Math.max(0, now - v.lastSampleAt) / 1000;
+        left += Math.max(0, v.memoryRemainingBytes - (v.rateBps ?? 0) * since);
+        if (v.etaMs !== null) longest = Math.max(longest, v.etaMs - (now - v.lastSampleAt));
+      } else {
+        left += v.memoryTotalBytes ?? meanSize;
+      }
+    }
+    if (pending === 0) return 0;
+    const parallel = Math.max(1, Math.min(this.peakRunning, pending));
+    return Math.max(0, longest, Math.round((left / (meanRate * parallel)) * 1000));
   }
 
   /** Instances being moved right now (requested, queued, running, retrying), oldest request first. */

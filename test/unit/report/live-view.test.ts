@@ -73,7 +73,7 @@ describe('live view: properties of every frame', () => {
     const n = keyMoments(events)[1] as number;
     const text = frame(events, n, { width: 120 });
     assert.match(text, /▶ migrate/);
-    assert.match(text, /0\/12 moved · (\d running · )?\d queued in Nova · \d+ waiting/);
+    assert.match(text, /0\/12 moved · ETA (—|\d+:\d\d) · (\d running · )?\d queued in Nova · \d+ waiting/);
     assert.match(text, /db-2 +compute-01 → scheduler +running +█░+ +11% +16 GiB +0:02$/m);
     assert.match(text, /preflight passed/);
   });

@@ -43,6 +43,39 @@ describe('live view model (RunView)', () => {
     assert.doesNotMatch(text, /moving/);
   });
 
+  it('the whole drain\'s ETA: "ETA —" until a rate is measured, then the memory left on every instance over the measured rate, times how many copy at once', () => {
+    const v = new RunView();
+    v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
+    for (const id of ['a', 'b', 'c']) v.apply(ev({ type: 'instance-classified', serverId: id, name: id, class: 'live', reason: '', blocking: false, remedy: null }));
+    v.apply(ev({ type: 'phase-changed', phase: 'migrating' }, 0));
+    v.apply(ev({ type: 'migration-started', serverId: 'a', name: 'a', method: 'live', attempt: 1, target: null, adopted: false }, 0));
+    v.apply(progress('a', GiB, 3 * GiB, 1));
+    assert.equal(v.drainEtaMs(v.lastEventAt!), null, 'one sample: no rate');
+    assert.match(renderFrame(v, { width: 120 }).join('\n'), /0\/3 moved · ETA — · 1 running · 2 waiting/);
+    assert.match(renderFrame(v, { width: 120, unicode: false }).join('\n'), /0\/3 moved \| ETA - \| 1 running/);
+    // 1 GiB/s; a has 2 GiB left, b and c have no size yet: the mean of the known ones (a: 4 GiB) each
+    v.apply(progress('a', 2 * GiB, 2 * GiB, 2));
+    assert.equal(v.drainEtaMs(v.lastEventAt!), 10_000);
+    assert.match(renderFrame(v, { width: 120 }).join('\n'), /0\/3 moved · ETA 0:10 · 1 running · 2 waiting/);
+    // it ticks down between samples: 1 s later 1 GiB less is left
+    assert.match(renderFrame(v, { width: 120, now: v.lastEventAt! + 1000 }).join('\n'), /ETA 0:09/);
+    // two copying at once (the source's slots): the rest takes half as long
+    v.apply(ev({ type: 'migration-started', serverId: 'b', name: 'b', method: 'live', attempt: 1, target: null, adopted: false }, 2));
+    v.apply(progress('b', 0, 4 * GiB, 2));
+    v.apply(progress('b', GiB, 3 * GiB, 3));
+    v.apply(progress('a', 3 * GiB, GiB, 3));
+    // a: 1 GiB, b: 3 GiB, c: 4 GiB = 8 GiB at 1 GiB/s each, two at once: 4 s
+    assert.equal(v.peakRunning, 2);
+    assert.equal(v.drainEtaMs(v.lastEventAt!), 4000);
+    // moved: its rate is kept; no ETA once everything is done
+    v.apply(ev({ type: 'migration-completed', serverId: 'a', name: 'a', method: 'live', from: 'compute-01', to: 'compute-02', attempt: 1, durationMs: 3000 }, 4));
+    assert.equal(v.completedRates.length, 1);
+    assert.ok(v.drainEtaMs(v.lastEventAt!)! > 0);
+    v.apply(ev({ type: 'migration-completed', serverId: 'b', name: 'b', method: 'live', from: 'compute-01', to: 'compute-02', attempt: 1, durationMs: 3000 }, 5));
+    v.apply(ev({ type: 'migration-failed', serverId: 'c', name: 'c', attempts: 1, error: 'x' }, 6));
+    assert.doesNotMatch(renderFrame(v, { width: 120 }).join('\n'), /ETA/);
+  });
+
   it('rate from successive samples, ETA from how fast the remaining memory shrinks', () => {
     const v = new RunView();
     v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
