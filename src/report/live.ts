@@ -108,16 +108,22 @@ interface Column {
   align: 'left' | 'right';
   /** Can be cut down to this many columns (names, routes). */
   min?: number;
+  /** Width for the whole run (numbers, states), or more if a cell is wider; without it, the widest cell over every instance of the run. */
+  fixed?: number;
   cell(v: InstanceView): string;
 }
 
-/** Which columns fit in `width` (2 spaces between), and how wide each is. */
-function layout(columns: Column[], rows: InstanceView[], width: number, indent: number): Array<{ col: Column; width: number }> {
-  // A column with nothing to show in any row is left out (its header alone says nothing).
-  let chosen = columns
-    .map((col) => ({ col, content: Math.max(0, ...rows.map((r) => displayWidth(col.cell(r)))) }))
-    .filter((c) => c.content > 0 || c.col.priority <= 2)
-    .map((c) => ({ col: c.col, width: Math.max(displayWidth(c.col.header), c.content) }));
+/**
+ * Which columns fit in `width` (2 spaces between), and how wide each is. The widths do not come
+ * from the rows on the screen (they change every frame) but from every instance of the run and
+ * fixed widths for the numbers, so the columns stay put from frame to frame.
+ */
+function layout(columns: Column[], all: InstanceView[], width: number, indent: number): Array<{ col: Column; width: number }> {
+  let chosen = columns.map((col) => ({
+    col,
+    // a fixed width grows (once) if a cell is wider after all: a Nova status like post-migrating, an hour-long clock
+    width: Math.max(displayWidth(col.header), col.fixed ?? 0, ...all.map((r) => displayWidth(col.cell(r)))),
+  }));
   const total = () => indent + chosen.reduce((s, c) => s + c.width, 0) + 2 * Math.max(0, chosen.length - 1);
   // shrink the flexible columns first, but not below their minimum
   const shrink = () => {
@@ -231,7 +237,7 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
 
   if (rowsShown > 0) {
     lines.push('');
-    lines.push(...table(flying.slice(0, rowsShown), { width, st, g, now, command: view.command }));
+    lines.push(...table(flying.slice(0, rowsShown), { all: [...view.instances.values()], width, st, g, now, command: view.command }));
     if (rowsShown < flying.length) push(st.dim(`  … and ${flying.length - rowsShown} more in flight`));
   }
   room = maxLines - lines.length;
@@ -328,9 +334,15 @@ function stateCell(v: InstanceView, st: Style): string {
   }
 }
 
-function table(rows: InstanceView[], o: { width: number; st: Style; g: Glyphs; now: number; command: 'drain' | 'undrain' | null }): string[] {
+function table(rows: InstanceView[], o: { all: InstanceView[]; width: number; st: Style; g: Glyphs; now: number; command: 'drain' | 'undrain' | null }): string[] {
   const { st, g, now } = o;
-  const anyProject = rows.some((r) => r.projectId !== null);
+  const all = [...o.all, ...rows.filter((r) => !o.all.includes(r))];
+  const anyProject = all.some((r) => r.projectId !== null);
+  // The route's width: any host known on both sides (destinations are usually named like the
+  // source; an undrain learns the source only when a move completes), at least "scheduler" on the
+  // right, so learning a host later moves nothing.
+  const hostWidth = Math.max(0, ...all.flatMap((v) => [v.from, v.to, v.target]).filter((h): h is string => h !== null).map((h) => displayWidth(clean(h))));
+  const routeWidth = Math.max(1, hostWidth) + displayWidth(g.arrow) + 2 + Math.max(displayWidth('scheduler'), hostWidth);
   const columns: Column[] = [
     { key: 'name', header: 'INSTANCE', priority: 1, align: 'left', min: 8, cell: (v) => v.name },
     ...(anyProject ? [{ key: 'project', header: 'PROJECT', priority: 9, align: 'left' as const, min: 8, cell: (v: InstanceView) => clean(v.projectId ?? '') }] : []),
@@ -339,25 +351,28 @@ function table(rows: InstanceView[], o: { width: number; st: Style; g: Glyphs; n
       header: `FROM ${g.arrow} TO`,
       priority: 6,
       align: 'left',
+      fixed: routeWidth,
       cell: (v) => `${clean(v.from ?? '?')} ${g.arrow} ${clean(v.to ?? v.target ?? 'scheduler')}`,
     },
-    { key: 'state', header: 'STATE', priority: 2, align: 'left', cell: (v) => stateCell(v, st) },
+    { key: 'state', header: 'STATE', priority: 2, align: 'left', fixed: 12, cell: (v) => stateCell(v, st) },
     {
       key: 'bar',
       header: '',
       priority: 8,
       align: 'left',
+      fixed: 10,
       cell: (v) => (v.percent === null ? '' : bar(g, st, 10, v.percent, 0, 100)),
     },
-    { key: 'pct', header: 'MEM', priority: 3, align: 'right', cell: (v) => (v.percent === null ? '' : `${v.percent}%`) },
-    { key: 'size', header: 'SIZE', priority: 10, align: 'right', cell: (v) => bytes(v.memoryTotalBytes) },
-    { key: 'rate', header: 'RATE', priority: 7, align: 'right', cell: (v) => rate(v.state === 'running' ? v.rateBps : null) },
-    { key: 'elapsed', header: 'ELAPSED', priority: 5, align: 'right', cell: (v) => clock(v.firstStartedAt === null ? null : now - v.firstStartedAt) },
+    { key: 'pct', header: 'MEM', priority: 3, align: 'right', fixed: 4, cell: (v) => (v.percent === null ? '' : `${v.percent}%`) },
+    { key: 'size', header: 'SIZE', priority: 10, align: 'right', fixed: 8, cell: (v) => bytes(v.memoryTotalBytes) },
+    { key: 'rate', header: 'RATE', priority: 7, align: 'right', fixed: 10, cell: (v) => rate(v.state === 'running' ? v.rateBps : null) },
+    { key: 'elapsed', header: 'ELAPSED', priority: 5, align: 'right', fixed: 5, cell: (v) => clock(v.firstStartedAt === null ? null : now - v.firstStartedAt) },
     {
       key: 'eta',
       header: 'ETA',
       priority: 4,
       align: 'right',
+      fixed: 5,
       cell: (v) => {
         if (v.state !== 'running' || v.etaMs === null || v.lastSampleAt === null) return '';
         return clock(Math.max(0, v.etaMs - (now - v.lastSampleAt)));
@@ -365,7 +380,7 @@ function table(rows: InstanceView[], o: { width: number; st: Style; g: Glyphs; n
     },
   ];
   const indent = 2;
-  const cols = layout(columns, rows, o.width, indent);
+  const cols = layout(columns, all, o.width, indent);
   const line = (cells: string[]) => truncate(' '.repeat(indent) + cells.join('  ').replace(/\s+$/, ''), o.width);
   const out: string[] = [];
   out.push(st.dim(line(cols.map((c) => fit(c.col.header, c.width, c.col.align)))));

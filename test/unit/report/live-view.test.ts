@@ -56,6 +56,18 @@ describe('live view: properties of every frame', () => {
       }
     });
   }
+  for (const name of fixtureNames()) {
+    it(`${name}: the columns stay put from frame to frame (one table header for the whole run, at every width)`, () => {
+      const events = readEvents(name);
+      for (const width of [50, 80, 120, 160]) {
+        const headers = new Set<string>();
+        for (let n = 1; n <= events.length; n++) {
+          for (const l of renderFrame(viewAfter(events, n), { width })) if (/^ {2}INSTANCE /.test(l)) headers.add(l);
+        }
+        assert.ok(headers.size <= 1, `${name} at ${width}: the header moved:\n${[...headers].join('\n')}`);
+      }
+    });
+  }
   it('the same events give the same frame', () => {
     const events = readEvents('drain-partial');
     const a = frame(events, 30, { width: 90, color: true });
