@@ -2,8 +2,8 @@
  * The live view on a terminal: `renderFrame` draws a RunView as lines of at
  * most `width` columns (pure, snapshot-tested at fixed widths), and
  * `LiveTerminal` redraws it in place on stderr, ticking the clocks between
- * events. Narrow terminals lose columns in a fixed order (project, size,
- * bar, rate, route...) instead of wrapping; NO_COLOR gives the same layout
+ * events. Narrow terminals lose columns in a fixed order (size, bar,
+ * project, rate, route...) instead of wrapping; NO_COLOR gives the same layout
  * without colour.
  */
 import { EXIT } from '../core/exit-codes.js';
@@ -345,7 +345,7 @@ function table(rows: InstanceView[], o: { all: InstanceView[]; width: number; st
   const routeWidth = Math.max(1, hostWidth) + displayWidth(g.arrow) + 2 + Math.max(displayWidth('scheduler'), hostWidth);
   const columns: Column[] = [
     { key: 'name', header: 'INSTANCE', priority: 1, align: 'left', min: 8, cell: (v) => v.name },
-    ...(anyProject ? [{ key: 'project', header: 'PROJECT', priority: 9, align: 'left' as const, min: 8, cell: (v: InstanceView) => clean(v.projectId ?? '') }] : []),
+    ...(anyProject ? [{ key: 'project', header: 'PROJECT', priority: 8, align: 'left' as const, min: 8, cell: (v: InstanceView) => clean(v.projectId ?? '') }] : []),
     {
       key: 'route',
       header: `FROM ${g.arrow} TO`,
@@ -358,7 +358,8 @@ function table(rows: InstanceView[], o: { all: InstanceView[]; width: number; st
     {
       key: 'bar',
       header: '',
-      priority: 8,
+      // before the project: the bar repeats MEM, and every column is there from the first frame
+      priority: 9,
       align: 'left',
       fixed: 10,
       cell: (v) => (v.percent === null ? '' : bar(g, st, 10, v.percent, 0, 100)),
