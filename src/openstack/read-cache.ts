@@ -61,6 +61,7 @@ export function readThroughSession<S extends { compute: ComputeApi; placement: P
  *   findHypervisors(host)                  <- listHypervisors(), hostname containing host (hypervisor_hostname_pattern)
  *   listProviders({name})                  <- listProviders({}), by name
  *   listMigrations({sourceCompute, status}) <- listMigrations({status}), by source compute
+ *   listServersOnHost(host)                <- listServers({allProjects}) + the soft-deleted ones, by host
  * Other calls go to the client. Never for a run that changes anything.
  */
 export function bulkViews<S extends { compute: ComputeApi; placement: PlacementApi }>(session: S): { compute: ComputeApi; placement: PlacementApi } {
@@ -80,6 +81,13 @@ export function bulkViews<S extends { compute: ComputeApi; placement: PlacementA
     const q = query as unknown as Record<string, unknown>;
     if (typeof q.sourceCompute !== 'string' || typeof q.status !== 'string' || !onlyKeys(q, ['sourceCompute', 'status'])) return compute.listMigrations(query, opts);
     return (await compute.listMigrations({ status: q.status } as typeof query, opts)).filter((m) => m.sourceCompute === q.sourceCompute);
+  };
+  c.listServersOnHost = async (host, opts) => {
+    // As listServersOnHost asks: every project's live servers, then the soft-deleted ones, each listing once for all hosts.
+    const [live, soft] = await Promise.all([compute.listServers({ allProjects: true }, opts), compute.listServers({ allProjects: true, status: 'SOFT_DELETED', deleted: true }, opts)]);
+    const here = live.filter((s) => s.host === host);
+    const ids = new Set(here.map((s) => s.id));
+    return [...here, ...soft.filter((s) => s.host === host && !ids.has(s.id))];
   };
   const p: PlacementApi = Object.create(placement) as PlacementApi;
   p.listProviders = async (query, opts) => {
