@@ -58,7 +58,7 @@ export interface ComputeApi {
 
   /** Every server on the host, in every state, all projects, following pagination. */
   listServersOnHost(host: string, opts?: CallOptions): Promise<Server[]>;
-  listServers(query: { allProjects?: boolean; host?: string; status?: string; name?: string; projectId?: string }, opts?: CallOptions): Promise<Server[]>;
+  listServers(query: { allProjects?: boolean; host?: string; status?: string; name?: string; projectId?: string; deleted?: boolean }, opts?: CallOptions): Promise<Server[]>;
   getServer(id: string, opts?: CallOptions): Promise<Server>;
 
   /** os-migrateLive with block_migration "auto" (2.25+) and host null (scheduler) or a host (validated, never forced).

@@ -331,3 +331,32 @@ describe('hostmaint run / continue (CLI against a live emulated cloud)', functio
     assert.deepEqual(writes(), []);
   });
 });
+
+describe('a rolling --dry-run asks a constant number of requests per host (issue 21)', function () {
+  this.timeout(120_000);
+  it('50 vs 100 hosts: a fixed set of listings, served to every host from memory (under 0.5 request per extra host, at most 30 in all for 50 hosts)', async () => {
+    const { generateBig } = await import('../../src/emulator/index.js');
+    const counts: number[] = [];
+    for (const n of [50, 100]) {
+      const dir = tempDir('hm-dry-count-');
+      const cloud = await startCloud(dir, generateBig({ hosts: n, instances_on_first: 20, instances: 200 }));
+      try {
+        const names = Array.from({ length: n }, (_, i) => `compute-${String(i + 1).padStart(Math.max(2, String(n).length), '0')}`);
+        const hosts = path.join(dir, 'hosts.txt');
+        writeFileSync(hosts, `${names.join('\n')}\n`);
+        const wf = path.join(dir, 'wf.yaml');
+        writeFileSync(wf, `version: 1\nname: cycle\nsteps:\n${STEPS_DRAIN}`);
+        const before = cloud.emu.requests.records.length;
+        const r = await hostmaint(['run', wf, '--hosts-file', hosts, '--dry-run', ...cloud.args, '--state-dir', path.join(dir, 'state'), '-f', 'json'], cloud.env);
+        assert.equal((JSON.parse(r.stdout) as { hosts: unknown[] }).hosts.length, n, r.stderr);
+        counts.push(cloud.emu.requests.records.length - before);
+      } finally {
+        await cloud.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const perExtraHost = (counts[1]! - counts[0]!) / 50;
+    assert.ok(perExtraHost < 0.5, `requests ${counts.join(' -> ')}: ${perExtraHost} per extra host`);
+    assert.ok(counts[0]! <= 30, `requests for 50 hosts: ${counts[0]} (at most 30)`);
+  });
+});

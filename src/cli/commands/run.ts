@@ -110,9 +110,10 @@ async function dryRun(
   refused: string | null = null,
 ): Promise<void> {
   const { checkCapacityFor } = await import('../../rolling/gate.js');
-  const { readThroughSession } = await import('../../openstack/read-cache.js');
-  // Read-only: the cloud-wide reads are asked once for all the hosts (requests linear in hosts).
-  const session = readThroughSession(run.cloud.session);
+  const { bulkViews, readThroughSession } = await import('../../openstack/read-cache.js');
+  // Read-only: the cloud-wide reads are asked once for all the hosts, and the per-host
+  // lookups (service, hypervisor, provider, finished migrations) are served from them.
+  const session = bulkViews(readThroughSession(run.cloud.session));
   const { waveOvercommit } = await import('../../rolling/gate.js');
   const rows: Array<{ host: string; instances: number | null; ok: boolean; exitCode: number; message: string }> = [];
   const warnings: string[] = [];

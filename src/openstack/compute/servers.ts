@@ -16,6 +16,8 @@ export interface ServerQuery {
   status?: string;
   name?: string;
   projectId?: string;
+  /** With status SOFT_DELETED: the soft-deleted ones (deleted=true, admin-only), as listServersOnHost asks. */
+  deleted?: boolean;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function listServers(ctx: ComputeContext, query: ServerQuery, opts?
   if (query.host !== undefined) q.host = query.host;
   if (query.status !== undefined) q.status = query.status;
   if (query.name !== undefined) q.name = query.name;
+  if (query.deleted === true) q.deleted = 'true';
   // tenant_id only counts with all_tenants (Nova ignores it otherwise).
   if (query.projectId !== undefined) {
     q.all_tenants = '1';
