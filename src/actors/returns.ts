@@ -27,15 +27,24 @@ const MOVE_TYPES = new Set(['live-migration', 'migration']);
 type Candidate = ManifestEntry & { migrationId: number | null; createdAt: string | null };
 
 /** What left `host` since `since`, one entry per instance (its latest such move), from Nova. */
-async function movedOff(deps: ActorDeps, host: string, since: string, notReturned: SelectReturnsOutput['notReturned'], opts: CallOptions): Promise<Candidate[]> {
-  // Nova's DB keeps whole seconds (DATETIME): a move requested in the second the run started shows
-  // an earlier created_at than the run's start. Compare at Nova's precision.
-  const sinceMs = Math.floor(Date.parse(since) / 1000) * 1000;
-  const migrations = await deps.compute.listMigrations({ sourceCompute: host, changesSince: new Date(sinceMs).toISOString() }, opts);
+async function movedOff(deps: ActorDeps, host: string, since: string, manifest: ManifestEntry[] | null, notReturned: SelectReturnsOutput['notReturned'], opts: CallOptions): Promise<Candidate[]> {
+  // Nova's DB keeps whole seconds (DATETIME): a move requested in the second the run started shows a
+  // created_at before the run's start. A move created in that second is the run's when this machine's
+  // manifest of the run lists it, or when there is no manifest to ask (null: a run of another machine);
+  // else it was an earlier move (a rolling run's previous host giving its instances back).
+  const startSecond = Math.floor(Date.parse(since) / 1000) * 1000;
+  const listed = manifest === null ? null : new Set(manifest.map((e) => e.serverId));
+  const ours = (m: Migration): boolean => {
+    if (m.createdAt === null) return true;
+    const created = Date.parse(m.createdAt);
+    if (created >= startSecond + 1000) return true;
+    return created >= startSecond && (listed === null || listed.has(m.serverId));
+  };
+  const migrations = await deps.compute.listMigrations({ sourceCompute: host, changesSince: new Date(startSecond).toISOString() }, opts);
   const latest = new Map<string, Migration>();
   for (const m of migrations) {
     if (m.sourceCompute !== host || !MOVE_TYPES.has(m.migrationType) || !m.destCompute || m.destCompute === host) continue;
-    if (m.createdAt !== null && Date.parse(m.createdAt) < sinceMs) continue;
+    if (!ours(m)) continue;
     const prev = latest.get(m.serverId);
     if (!prev || m.id > prev.id) latest.set(m.serverId, m);
   }
@@ -58,7 +67,7 @@ export async function selectReturns(deps: ActorDeps, input: SelectReturnsInput, 
   const notReturned: SelectReturnsOutput['notReturned'] = [];
   const fromNova = input.since !== null;
   const candidates: Candidate[] = fromNova
-    ? await movedOff(deps, input.host, input.since!, notReturned, opts)
+    ? await movedOff(deps, input.host, input.since!, input.manifestOfRun || input.manifest.length > 0 ? input.manifest : null, notReturned, opts)
     : input.manifest.map((m) => ({ ...m, migrationId: null, createdAt: null }));
 
   const byTarget = new Map<string, Map<string, Server>>();

@@ -255,6 +255,8 @@ export interface SelectReturnsInput {
   since: string | null;
   /** What a local saved drain moved (used when `since` is unknown). */
   manifest: ManifestEntry[];
+  /** The manifest is that of the run whose disable this is (this machine ran it): complete, even when empty. */
+  manifestOfRun?: boolean;
 }
 
 export interface SelectReturnsOutput {

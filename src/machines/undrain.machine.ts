@@ -238,7 +238,7 @@ export const undrainMachine = setup({
       entry: { type: 'emitPhase', params: { phase: 'selectingReturns' } },
       invoke: {
         src: 'selectReturns',
-        input: ({ context }) => ({ host: context.host, since: context.since, manifest: context.options.manifest }),
+        input: ({ context }) => ({ host: context.host, since: context.since, manifest: context.options.manifest, manifestOfRun: parseMarker(context.before?.disabledReason ?? null)?.runId === context.runId }),
         onDone: [
           {
             guard: { type: 'nothingToReturn', params: ({ event }) => ({ out: event.output }) },
