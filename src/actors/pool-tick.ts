@@ -80,6 +80,8 @@ export class Tick {
     run.memoryProcessedBytes = null;
     run.memoryRemainingBytes = null;
     run.diskRemainingBytes = null;
+    run.memoryRemainingLowBytes = null;
+    run.diskRemainingLowBytes = null;
     run.timeoutAction = null;
     run.timeoutActionAt = null;
     run.progressReadAt = null;

@@ -3,10 +3,47 @@
  * a cold migration to its confirm; an offload; a failed attempt read for its reason and retried.
  */
 import { errorText, isHostmaintError } from '../core/errors.js';
-import type { Migration, Server } from '../openstack/types.js';
+import type { Migration, Server, ServerMigration } from '../openstack/types.js';
 import type { InstanceRun } from '../machines/actor-io.js';
 
 import { COLD_RUNNING, FAILED, LIVE_QUEUED, LIVE_RUNNING, Tick, attemptMigration, busyMoving, landed, secs, trackMigration, type HostView } from './pool-tick.js';
+
+/**
+ * How much of the guest's memory is across, in percent: total minus what remains. Not
+ * processed/total: libvirt skips zero pages, so an idle guest's copy ends with "processed"
+ * at a third of its memory. Null until Nova has a report.
+ */
+export function copiedPercent(total: number | null, remaining: number | null): number | null {
+  if (!total || total <= 0 || remaining === null) return null;
+  return Math.max(0, Math.min(100, Math.round(((total - remaining) / total) * 100)));
+}
+
+/**
+ * Take one reading of a running live migration's figures into the instance's run; true when
+ * it progressed. Progress is a new low of what remains, as Nova's own progress watermark:
+ * a guest dirtying pages faster than the link makes what remains swing up and down for ever
+ * without converging, and that is a stall. Nova serves 0 for every figure until libvirt's
+ * first report (about 5 s into the copy): no data yet, not "nothing left".
+ */
+export function noteProgress(
+  run: InstanceRun,
+  sm: Pick<ServerMigration, 'memoryTotalBytes' | 'memoryProcessedBytes' | 'memoryRemainingBytes' | 'diskTotalBytes' | 'diskRemainingBytes'>,
+  now: number,
+): boolean {
+  const rem = (sm.memoryTotalBytes ?? 0) > 0 ? sm.memoryRemainingBytes : null;
+  const disk = (sm.diskTotalBytes ?? 0) > 0 ? sm.diskRemainingBytes : null;
+  const lowMem = run.memoryRemainingLowBytes ?? run.memoryRemainingBytes;
+  const lowDisk = run.diskRemainingLowBytes ?? run.diskRemainingBytes;
+  const progressed = (rem !== null && (lowMem == null || rem < lowMem)) || (disk !== null && (lowDisk == null || disk < lowDisk));
+  if (progressed) run.lastProgressAt = now;
+  if (rem !== null) run.memoryRemainingLowBytes = lowMem == null ? rem : Math.min(lowMem, rem);
+  if (disk !== null) run.diskRemainingLowBytes = lowDisk == null ? disk : Math.min(lowDisk, disk);
+  run.memoryTotalBytes = sm.memoryTotalBytes;
+  run.memoryProcessedBytes = sm.memoryProcessedBytes;
+  run.memoryRemainingBytes = rem;
+  run.diskRemainingBytes = disk;
+  return progressed;
+}
 
 async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): Promise<void> {
   const { deps, now, settings } = t;
@@ -15,16 +52,7 @@ async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): P
   run.progressReadAt = now;
   try {
     const sm = await deps.compute.getServerMigration(run.serverId, mig.id, t.opts);
-    const rem = sm.memoryRemainingBytes;
-    const disk = sm.diskRemainingBytes;
-    const progressed =
-      (rem !== null && (run.memoryRemainingBytes === null || rem < run.memoryRemainingBytes)) ||
-      (disk !== null && (run.diskRemainingBytes === null || disk < run.diskRemainingBytes));
-    if (progressed) run.lastProgressAt = now;
-    run.memoryTotalBytes = sm.memoryTotalBytes;
-    run.memoryProcessedBytes = sm.memoryProcessedBytes;
-    run.memoryRemainingBytes = rem;
-    run.diskRemainingBytes = disk;
+    noteProgress(run, sm, now);
   } catch (e) {
     // Finished between the two reads (404), or a hiccup: the next poll sees it.
     deps.logger.debug('could not read migration progress', { serverId: run.serverId, migrationId: mig.id, error: errorText(e) });
@@ -33,7 +61,7 @@ async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): P
   const stalledForMs = Math.max(0, now - (run.lastProgressAt ?? run.runningSince ?? now));
   const runningForMs = Math.max(0, now - (run.runningSince ?? now));
   const total = run.memoryTotalBytes;
-  const percent = total && run.memoryProcessedBytes !== null ? Math.min(100, Math.round((run.memoryProcessedBytes / total) * 100)) : null;
+  const percent = copiedPercent(total, run.memoryRemainingBytes);
   t.emit({
     type: 'migration-progress',
     serverId: run.serverId,

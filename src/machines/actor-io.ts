@@ -173,6 +173,9 @@ export interface InstanceRun {
   memoryProcessedBytes: number | null;
   memoryRemainingBytes: number | null;
   diskRemainingBytes: number | null;
+  /** Lowest memory / disk remaining seen in this attempt (the progress watermark). Absent in snapshots of older versions. */
+  memoryRemainingLowBytes?: number | null;
+  diskRemainingLowBytes?: number | null;
   timeoutAction: TimeoutPolicy | null;
   timeoutActionAt: number | null;
   /** When the running migration's progress was last read (reads are spread over polls). Absent in snapshots of older versions. */

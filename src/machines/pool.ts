@@ -47,6 +47,8 @@ export function newRun(args: Pick<InstanceRun, 'serverId' | 'name' | 'method' | 
     memoryProcessedBytes: null,
     memoryRemainingBytes: null,
     diskRemainingBytes: null,
+    memoryRemainingLowBytes: null,
+    diskRemainingLowBytes: null,
     timeoutAction: null,
     timeoutActionAt: null,
     progressReadAt: null,

@@ -4,8 +4,9 @@
 #
 # No service is started by the packages (temporary policy-rc.d exiting 101) and
 # no package configures a database (dbconfig-common preseeded to "no").
-# nova-compute is deliberately NOT installed (it pulls qemu/libvirt, ~300
-# packages): the lab runs fake-driver computes from python3-nova.
+# The Debian nova-compute package is deliberately NOT installed: the lab runs every
+# nova-compute (fake-driver and libvirt ones) from python3-nova. libvirt and QEMU are
+# installed for the two libvirt computes; their daemons are started by start.sh only.
 # LAB_INSTALL_FORCE=1 runs apt even when everything is installed (repair/test).
 set -euo pipefail
 export PATH="/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"
@@ -16,6 +17,9 @@ PKGS=(
   nova-api nova-conductor nova-scheduler neutron-api
   python3-openstackclient python3-novaclient python3-osc-placement
   curl uwsgi-plugin-python3
+  # the libvirt computes qemu-01/02 (test/lab/libvirt.sh) and their guest (test/lab/guest.sh)
+  qemu-system-x86 libvirt-daemon-system libvirt-clients python3-libvirt busybox-static
+  iproute2 util-linux cpio
 )
 
 t0=$(date +%s)

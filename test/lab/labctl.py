@@ -16,11 +16,18 @@ Usage: labctl.py STEP [STEP...] where STEP is one of
                     listed as hypervisors
   delete-computes   delete the compute services named in $LAB_DELETE_COMPUTES
   status            print compute services and hypervisors
+  wait-libvirt      wait until the libvirt computes in $LAB_QEMU_HOSTS are up, mapped
+                    and QEMU hypervisors; disable them (reason $LAB_QEMU_DISABLED_REASON)
+                    so only the libvirt tests place guests there
+  guest-images      register the guest built in $LAB_GUEST_DIR (test/lab/guest.sh):
+                    kernel + ramdisk images, hostmaint-guest, hostmaint-guest-busy,
+                    flavor g1.guest (256 MB)
 
 Configuration comes from the environment (set by test/lab/lib.sh).
 """
 
 import datetime
+import hashlib
 import os
 import shlex
 import subprocess
@@ -238,6 +245,17 @@ def parse_time(s):
     return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
+def discover_hosts(hosts):
+    """Map new computes to the cell now (the scheduler would, within discover_hosts_in_cells_interval)."""
+    cmd = shlex.split(E["LAB_NOVA_MANAGE"]) + ["cell_v2", "discover_hosts", "--verbose"]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if out.returncode != 0:
+        die("nova-manage cell_v2 discover_hosts failed:\n" + out.stdout[-3000:])
+    for h in hosts:
+        open("%s/state/mapped-%s" % (E["LAB_DIR"], h), "w").close()
+    log("nova: cell_v2 discover_hosts done (%s)" % ", ".join(hosts))
+
+
 def wait_computes(lab):
     spec = E.get("LAB_WAIT_COMPUTES", "")
     timeout = float(E.get("LAB_WAIT_TIMEOUT", "180"))
@@ -280,13 +298,7 @@ def wait_computes(lab):
 
     unmapped = [h for h in hosts if not os.path.exists("%s/mapped-%s" % (state_dir, h))]
     if unmapped:
-        cmd = shlex.split(E["LAB_NOVA_MANAGE"]) + ["cell_v2", "discover_hosts", "--verbose"]
-        out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if out.returncode != 0:
-            die("nova-manage cell_v2 discover_hosts failed:\n" + out.stdout[-3000:])
-        for h in unmapped:
-            open("%s/mapped-%s" % (state_dir, h), "w").close()
-        log("nova: cell_v2 discover_hosts done (%s)" % ", ".join(unmapped))
+        discover_hosts(unmapped)
 
     ratios = {
         "VCPU": float(E.get("LAB_CPU_ALLOCATION_RATIO", "1.0")),
@@ -342,6 +354,98 @@ def delete_computes(lab):
                 log("could not delete compute service %s: %s" % (s["host"], r.text[:300]))
 
 
+def wait_libvirt(lab):
+    hosts = [h for h in E.get("LAB_QEMU_HOSTS", "").split(",") if h]
+    if not hosts:
+        return
+    timeout = float(E.get("LAB_WAIT_TIMEOUT", "180"))
+    deadline = time.time() + timeout
+    state_dir = E["LAB_DIR"] + "/state"
+    mv = {"OpenStack-API-Version": "compute 2.53"}
+    last = None
+    while True:
+        svcs = {s["host"]: s for s in lab.get("compute", "/os-services?binary=nova-compute", headers=mv)["services"]}
+        hyps = {h["hypervisor_hostname"]: h for h in lab.get("compute", "/os-hypervisors/detail", headers=mv)["hypervisors"]}
+        missing = []
+        for h in hosts:
+            s = svcs.get(h)
+            if not s or s["state"] != "up":
+                missing.append(h + " (service)")
+            elif h not in hyps:
+                missing.append(h + " (hypervisor)")
+        unmapped = [h for h in hosts if h in svcs and not os.path.exists("%s/mapped-%s" % (state_dir, h))]
+        if unmapped and all(svcs[h]["state"] == "up" for h in unmapped):
+            discover_hosts(unmapped)
+        if not missing:
+            break
+        if missing != last:
+            log("waiting for libvirt computes: %s" % ", ".join(missing))
+            last = missing
+        if time.time() > deadline:
+            die("timed out after %ds waiting for libvirt computes: %s (see %s/log/<host>.log)"
+                % (timeout, ", ".join(missing), E["LAB_DIR"]))
+        time.sleep(0.5)
+    for h in hosts:
+        hv = hyps[h]
+        if hv.get("hypervisor_type") != "QEMU":
+            die("%s: hypervisor type %r, expected QEMU" % (h, hv.get("hypervisor_type")))
+        s = svcs[h]
+        if s["status"] == "enabled":
+            lab.call("PUT", "compute", "/os-services/%s" % s["id"], headers=mv,
+                     json={"status": "disabled", "disabled_reason": E["LAB_QEMU_DISABLED_REASON"]})
+    log("libvirt computes ready (disabled until a libvirt test enables them): %s" % ", ".join(
+        "%s (QEMU at %s, %s MB)" % (h, hyps[h].get("host_ip"), hyps[h].get("memory_mb")) for h in hosts))
+
+
+def guest_images(lab):
+    gdir = E["LAB_GUEST_DIR"]
+    with open(os.path.join(gdir, "manifest"), "rb") as f:
+        digest = f.read()
+    # the layout of the registration counts too: a change of it re-registers
+    tag = hashlib.sha256(digest + b"kernel+ramdisk raw/bare").hexdigest()[:16]
+
+    def current(name):
+        imgs = [i for i in lab.get("image", "/v2/images?name=%s" % name)["images"]]
+        ok = [i for i in imgs if i["status"] == "active" and i.get("hostmaint_guest") == tag]
+        for i in imgs:
+            if i not in ok:
+                lab.call("DELETE", "image", "/v2/images/%s" % i["id"], ok=(204, 404, 409))
+        return ok[0] if ok else None
+
+    def upload(name, disk_format, container_format, path, props):
+        img = current(name)
+        if img:
+            return img["id"]
+        body = {"name": name, "disk_format": disk_format, "container_format": container_format,
+                "visibility": "public", "hostmaint_guest": tag}
+        body.update(props)
+        img = lab.call("POST", "image", "/v2/images", json=body).json()
+        with open(path, "rb") as f:
+            lab.call("PUT", "image", "/v2/images/%s/file" % img["id"],
+                     headers={"Content-Type": "application/octet-stream"}, data=f.read())
+        for _ in range(150):
+            if lab.get("image", "/v2/images/%s" % img["id"])["status"] == "active":
+                log("glance: image %s (%s) active" % (name, img["id"]))
+                return img["id"]
+            time.sleep(0.2)
+        die("image %s did not become active" % name)
+
+    # raw/bare, not aki/ari: Zed's image inspection (bug 2059809) takes an aki's format as
+    # "aki", qemu-img says "raw", and pre_live_migration refuses to fetch the kernel.
+    kernel = upload("hostmaint-guest-kernel", "raw", "bare", os.path.join(gdir, "vmlinuz"), {})
+    ramdisk = upload("hostmaint-guest-ramdisk", "raw", "bare", os.path.join(gdir, "initrd.img"), {})
+    for name, cmdline in (("hostmaint-guest", E["LAB_GUEST_CMDLINE"]),
+                          ("hostmaint-guest-busy", E["LAB_GUEST_BUSY_CMDLINE"])):
+        upload(name, "raw", "bare", os.path.join(gdir, "disk.raw"),
+               {"kernel_id": kernel, "ramdisk_id": ramdisk, "os_command_line": cmdline})
+    have = {f["name"]: f for f in lab.get("compute", "/flavors/detail?is_public=None")["flavors"]}
+    if "g1.guest" not in have:
+        lab.call("POST", "compute", "/flavors",
+                 json={"flavor": {"name": "g1.guest", "ram": 256, "vcpus": 1, "disk": 1,
+                                  "os-flavor-access:is_public": True}})
+        log("nova: flavor g1.guest (256 MB, 1 vCPU, 1 GB)")
+
+
 def status(lab):
     svcs = lab.get("compute", "/os-services")["services"]
     for s in sorted(svcs, key=lambda s: (s["binary"], s["host"])):
@@ -358,6 +462,8 @@ STEPS = {
     "wait-computes": wait_computes,
     "delete-computes": delete_computes,
     "status": status,
+    "wait-libvirt": wait_libvirt,
+    "guest-images": guest_images,
 }
 
 

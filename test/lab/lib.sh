@@ -339,7 +339,7 @@ lab_known_services() {
     [ -e "$f" ] || continue
     n="$(basename "$f" .pid)"
     case "$n" in
-      compute-*) computes+=("$n") ;;
+      compute-* | qemu-*) computes+=("$n") ;;
       mariadb | rabbitmq | epmd) infra+=("$n") ;;
       *) rest+=("$n") ;;
     esac
@@ -752,3 +752,6 @@ lab_compute_expectations() {
   done
   printf '%s' "$out"
 }
+
+# shellcheck source=test/lab/libvirt.sh
+. "$LAB_SCRIPTS/libvirt.sh"

@@ -53,6 +53,13 @@ for h in "${COMPUTES[@]}"; do lab_compute_sizes "$h"; done # validate knobs earl
 
 lab_gen_infra_configs
 lab_gen_openstack_configs
+# The libvirt computes' guest (kernel + busybox initramfs from Debian packages): built in the
+# background while the databases come up; a no-op when built already.
+if lab_qemu_enabled; then
+  lab_log "guest: building in the background (log/setup-guest.log)"
+  bash "$LAB_SCRIPTS/guest.sh" "$LAB_DIR/guest" >"$LAB_DIR/log/setup-guest.log" 2>&1 </dev/null &
+  GUEST_JOB=$!
+fi
 E="$LAB_DIR/etc"
 D="$LAB_DIR/data"
 S="$LAB_DIR/state"
@@ -226,6 +233,8 @@ lab_wait_tcp rabbitmq "$LAB_PORT_RABBIT"
 lab_job_wait neutron-db
 lab_ensure neutron "$E/neutron/neutron.conf $E/neutron/ml2_conf.ini" \
   neutron-server --config-file "$E/neutron/neutron.conf" --config-file "$E/neutron/ml2_conf.ini"
+# a neutron started now needs its warm-up even if this start fails before it (the next start does it)
+if lab_was_started neutron; then rm -f "$S/neutron-warmup"; fi
 lab_ensure nova-conductor "$NOVA_FILES" nova-conductor --config-file "$E/nova/nova.conf" --config-file "$E/nova/nova-db.conf"
 lab_ensure nova-scheduler "$NOVA_FILES" nova-scheduler --config-file "$E/nova/nova.conf" --config-file "$E/nova/nova-db.conf"
 lab_wait_http keystone "$LAB_AUTH_URL"
@@ -234,6 +243,7 @@ lab_job_wait keystone-setup
 # computes report to Placement right at start (else they retry only a minute later)
 lab_wait_http placement "http://$LAB_HOST:$LAB_PORT_PLACEMENT/"
 for h in "${COMPUTES[@]}"; do lab_ensure_compute "$h"; done
+if lab_qemu_enabled; then lab_qemu_ensure; fi
 
 # computes beyond LAB_COMPUTES from an earlier run: stop them, delete their services
 EXTRA=()
@@ -273,6 +283,20 @@ LAB_WAIT_COMPUTES="$(lab_compute_expectations "${COMPUTES[@]}")" \
   lab_die "computes not ready"
 }
 for st in glance-setup neutron-warmup nova-setup; do touch "$S/$st"; done
+
+if lab_qemu_enabled; then
+  wait "$GUEST_JOB" || { tail -n 30 "$LAB_DIR/log/setup-guest.log" >&2; lab_die "building the guest failed"; }
+  LAB_QEMU_HOSTS="$(IFS=,; echo "${LAB_QEMU_HOSTS[*]}")" LAB_QEMU_DISABLED_REASON="$LAB_QEMU_DISABLED_REASON" \
+    LAB_NOVA_MANAGE="$NM" LAB_WAIT_TIMEOUT="$LAB_WAIT_TIMEOUT" LAB_GUEST_DIR="$LAB_DIR/guest" \
+    LAB_GUEST_CMDLINE="$LAB_GUEST_CMDLINE" LAB_GUEST_BUSY_CMDLINE="$LAB_GUEST_BUSY_CMDLINE" \
+    lab_ctl wait-libvirt guest-images || {
+    for h in "${LAB_QEMU_HOSTS[@]}"; do
+      printf '\n[lab] ---- last 20 lines of %s ----\n' "$(lab_logfile "$h")" >&2
+      tail -n 20 "$(lab_logfile "$h")" >&2 || true
+    done
+    lab_die "libvirt computes not ready"
+  }
+fi
 
 # ---------------------------------------------------------------- client files
 lab_write "$LAB_DIR/openrc" <<EOF
@@ -346,6 +370,14 @@ LAB_IMAGE_NAME=$LAB_IMAGE_NAME
 LAB_FLAVORS=m1.tiny,m1.small,m1.medium,m1.large
 LAB_REPORT_INTERVAL=$LAB_REPORT_INTERVAL
 LAB_SERVICE_DOWN_TIME=$LAB_SERVICE_DOWN_TIME
+LAB_QEMU_HOSTS=$(lab_qemu_enabled && IFS=, && echo "${LAB_QEMU_HOSTS[*]}")
+LAB_QEMU_SUBNET=$LAB_QEMU_SUBNET.0/24
+LAB_QEMU_BRIDGE=$LAB_QEMU_BRIDGE
+LAB_QEMU_BANDWIDTH=$LAB_QEMU_BANDWIDTH
+LAB_QEMU_DISABLED_REASON='$LAB_QEMU_DISABLED_REASON'
+LAB_GUEST_IMAGE=hostmaint-guest
+LAB_GUEST_BUSY_IMAGE=hostmaint-guest-busy
+LAB_GUEST_FLAVOR=g1.guest
 EOF
 
 if [ "${#LAB_STARTED[@]}" -eq 0 ] && [ "${#EXTRA[@]}" -eq 0 ]; then

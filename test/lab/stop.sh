@@ -40,13 +40,15 @@ fi
 
 ALL=()
 while read -r s; do [ -n "$s" ] && ALL+=("$s"); done < <(lab_known_services)
+# The libvirt hosts first: nova-computes, libvirtd, their guests, namespaces and bridge.
+lab_qemu_stop
 if [ "${#ALL[@]}" -eq 0 ]; then
   echo "[lab] nothing running"
 else
   # OpenStack services first (in parallel), then the message bus and the database.
   FIRST=() LAST=()
   for s in "${ALL[@]}"; do
-    case "$s" in mariadb | rabbitmq | epmd) LAST+=("$s") ;; *) FIRST+=("$s") ;; esac
+    case "$s" in mariadb | rabbitmq | epmd) LAST+=("$s") ;; qemu-* | libvirt-*) ;; *) FIRST+=("$s") ;; esac
   done
   if [ "${#FIRST[@]}" -gt 0 ]; then
     echo "[lab] stopping ${FIRST[*]}"

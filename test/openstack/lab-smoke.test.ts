@@ -18,6 +18,7 @@ import {
   type LabInfo,
   type LabSession,
 } from './lab.js';
+import { qemuLab } from './guests.js';
 
 const MAX_MICROVERSION = '2.93';
 
@@ -109,16 +110,19 @@ describe('OpenStack lab smoke', function () {
     assert.deepEqual(lab.computes.slice(0, 3), ['compute-01', 'compute-02', 'compute-03']);
   });
 
-  it('shows one hypervisor per compute', async function () {
-    const r = await labGet<{ hypervisors: { hypervisor_hostname: string; state: string; status: string }[] }>(
+  it('shows one hypervisor per compute: fake ones for compute-NN, QEMU ones for the libvirt computes', async function () {
+    const r = await labGet<{ hypervisors: { hypervisor_hostname: string; hypervisor_type: string; state: string; status: string }[] }>(
       session,
-      `${nova}/os-hypervisors`,
+      `${nova}/os-hypervisors/detail`,
       { 'OpenStack-API-Version': `compute ${microversion}` },
     );
     assert.equal(r.status, 200);
+    const qemu = qemuLab(lab)?.hosts ?? [];
     const names = r.data.hypervisors.map((h) => h.hypervisor_hostname).sort();
-    assert.deepEqual(names, [...lab.computes].sort());
-    assert.equal(names.length, lab.computes.length);
+    assert.deepEqual(names, [...lab.computes, ...qemu].sort());
+    for (const h of r.data.hypervisors) {
+      assert.equal(h.hypervisor_type, qemu.includes(h.hypervisor_hostname) ? 'QEMU' : 'fake', h.hypervisor_hostname);
+    }
   });
 
   it('goes red when a compute is down, and back to green after restarting it', async function () {

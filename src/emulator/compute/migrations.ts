@@ -151,18 +151,20 @@ export class Migrations {
 export function migrationsRoutes(h: Wrap, migrations: Migrations, servers: Servers): Route[] {
   const migrationProgressView = (m: MigrationState, v: [number, number]) => {
     const p = migrations.progress(m);
+    const copying = m.status === 'running' || m.status === 'post-migrating';
     const out: Obj = {
       created_at: naive(migrations.engine.wall(m.createdAt)),
       dest_compute: m.destCompute,
       dest_host: m.destHost,
       dest_node: m.destNode,
-      disk_processed_bytes: m.diskTotal ? p.diskP : 0,
-      disk_remaining_bytes: m.diskTotal ? p.diskR : 0,
-      disk_total_bytes: m.diskTotal,
+      // Before libvirt's job starts (queued, preparing) Nova has no figures: null, as the lab shows.
+      disk_processed_bytes: copying ? (m.diskTotal ? p.diskP : 0) : null,
+      disk_remaining_bytes: copying ? (m.diskTotal ? p.diskR : 0) : null,
+      disk_total_bytes: copying ? m.diskTotal : null,
       id: m.id,
-      memory_processed_bytes: m.status === 'running' || m.status === 'post-migrating' ? p.memP : 0,
-      memory_remaining_bytes: m.status === 'running' || m.status === 'post-migrating' ? p.memR : m.memTotal,
-      memory_total_bytes: m.memTotal,
+      memory_processed_bytes: copying ? p.memP : null,
+      memory_remaining_bytes: copying ? p.memR : null,
+      memory_total_bytes: copying ? m.memTotal : null,
       server_uuid: m.serverId,
       source_compute: m.sourceCompute,
       source_node: m.sourceNode,
