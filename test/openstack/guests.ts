@@ -179,17 +179,9 @@ export class Guests {
   }
 
   async deleteAll(): Promise<void> {
-    for (const id of this.created) await labRequest(this.session, 'DELETE', `${this.nova}/servers/${id}`, { headers: MV });
-    const t0 = Date.now();
-    for (const id of this.created) {
-      while (Date.now() - t0 < 120_000) {
-        const r = await labGet(this.session, `${this.nova}/servers/${id}`, MV);
-        if (r.status === 404) break;
-        await sleep(1000);
-      }
-    }
-    this.created.length = 0;
+    await Promise.all([...this.created].map((id) => this.deleteOne(id)));
   }
+
 }
 
 export interface Beat {
@@ -298,14 +290,5 @@ export class HeartbeatWatch {
       if (gap > best.ms) best = { ms: gap, after: sorted[i - 1]! };
     }
     return best;
-  }
-
-  /** Heartbeat numbers that never showed (a gap in the counter: lost output, or a reboot). */
-  missing(): number[] {
-    const ns = new Set(this.beats.map((b) => b.n));
-    const out: number[] = [];
-    const sorted = [...ns].sort((a, b) => a - b);
-    for (let n = sorted[0] ?? 0; n <= (sorted[sorted.length - 1] ?? -1); n++) if (!ns.has(n)) out.push(n);
-    return out;
   }
 }
