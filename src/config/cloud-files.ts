@@ -8,6 +8,7 @@
  * against the schema (ajv, all errors).
  */
 import { readFileSync, statSync } from 'node:fs';
+import { isFile } from '../core/files.js';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { HostmaintError } from '../core/errors.js';
@@ -56,14 +57,6 @@ function candidates(s: ConfigSearch, base: 'clouds' | 'secure'): string[] {
   const out: string[] = [];
   for (const d of searchDirs(s)) for (const suf of SUFFIXES) out.push(path.join(d, base + suf));
   return out;
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Read, parse and schema-check one file. Throws `config` errors naming the file. */

@@ -7,36 +7,19 @@ import type { ErrorKind } from './errors.js';
 
 export { EXIT, EXIT_DESCRIPTIONS, type ExitCode } from '../machines/exit-codes.js';
 
+/** Error kind -> exit code, one line per code; a kind not named is unexpected (exit 1). */
+const CODE_OF_KIND: Partial<Record<ErrorKind, ExitCode>> = {
+  usage: EXIT.USAGE, config: EXIT.USAGE, 'unknown-host': EXIT.USAGE,
+  preflight: EXIT.PREFLIGHT_REFUSED,
+  partial: EXIT.PARTIAL,
+  ownership: EXIT.CONFLICT, 'host-busy': EXIT.CONFLICT, conflict: EXIT.CONFLICT,
+  auth: EXIT.CLOUD, forbidden: EXIT.CLOUD, tls: EXIT.CLOUD, network: EXIT.CLOUD, timeout: EXIT.CLOUD, unavailable: EXIT.CLOUD, 'not-acceptable': EXIT.CLOUD,
+  'step-failed': EXIT.STEP_FAILED,
+  interrupted: EXIT.INTERRUPTED,
+  'not-confirmed': EXIT.NOT_CONFIRMED,
+};
+
 /** Error kind -> exit code. */
 export function exitCodeForKind(kind: ErrorKind): ExitCode {
-  switch (kind) {
-    case 'usage':
-    case 'config':
-    case 'unknown-host':
-      return EXIT.USAGE;
-    case 'preflight':
-      return EXIT.PREFLIGHT_REFUSED;
-    case 'partial':
-      return EXIT.PARTIAL;
-    case 'ownership':
-    case 'host-busy':
-    case 'conflict':
-      return EXIT.CONFLICT;
-    case 'auth':
-    case 'forbidden':
-    case 'tls':
-    case 'network':
-    case 'timeout':
-    case 'unavailable':
-    case 'not-acceptable':
-      return EXIT.CLOUD;
-    case 'step-failed':
-      return EXIT.STEP_FAILED;
-    case 'interrupted':
-      return EXIT.INTERRUPTED;
-    case 'not-confirmed':
-      return EXIT.NOT_CONFIRMED;
-    default:
-      return EXIT.UNEXPECTED;
-  }
+  return Object.hasOwn(CODE_OF_KIND, kind) ? CODE_OF_KIND[kind]! : EXIT.UNEXPECTED;
 }

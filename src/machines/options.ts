@@ -72,7 +72,18 @@ export interface DrainOptions extends MoveOptions {
   admin?: boolean;
 }
 
-export interface ResolvedDrainOptions {
+/** The resolved move options (MoveOptions) both drain and undrain carry. */
+export interface ResolvedMoveOptions {
+  retries: number;
+  stallTimeoutMs: number;
+  migrationTimeoutMs: number;
+  onTimeout: TimeoutPolicy;
+  pollIntervalMs: number;
+  requestGraceMs: number;
+  maxPollErrors: number;
+}
+
+export interface ResolvedDrainOptions extends ResolvedMoveOptions {
   reason: string;
   dryRun: boolean;
   concurrency: number;
@@ -87,13 +98,6 @@ export interface ResolvedDrainOptions {
   probePort: number | null;
   allowUnreachableTargets: boolean;
   probeTimeoutMs: number;
-  retries: number;
-  stallTimeoutMs: number;
-  migrationTimeoutMs: number;
-  onTimeout: TimeoutPolicy;
-  pollIntervalMs: number;
-  requestGraceMs: number;
-  maxPollErrors: number;
   admin: boolean;
 }
 
@@ -110,17 +114,10 @@ export interface UndrainOptions extends MoveOptions {
   concurrency?: number;
 }
 
-export interface ResolvedUndrainOptions {
+export interface ResolvedUndrainOptions extends ResolvedMoveOptions {
   force: boolean;
   waitUpTimeoutMs: number | null;
   returnInstances: boolean;
   manifest: ManifestEntry[];
   concurrency: number;
-  retries: number;
-  stallTimeoutMs: number;
-  migrationTimeoutMs: number;
-  onTimeout: TimeoutPolicy;
-  pollIntervalMs: number;
-  requestGraceMs: number;
-  maxPollErrors: number;
 }

@@ -70,8 +70,8 @@ export interface WireRequest {
 /** What one attempt gave: a response (any status), or the facts of a failure. */
 export type Attempt = { ok: true; response: AxiosResponse } | WireFailure;
 
-/** What a client needs of the transport it runs on (HttpTransport). */
-export interface RequestTransport {
+/** The settings of a transport, as its clients read them. */
+export interface TransportSettings {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly timeoutMs: number;
@@ -79,6 +79,10 @@ export interface RequestTransport {
   readonly retry: RetryPolicy;
   readonly random: () => number;
   readonly signal: AbortSignal | undefined;
+}
+
+/** What a client needs of the transport it runs on (HttpTransport). */
+export interface RequestTransport extends TransportSettings {
   axiosFor(endpoint: string): AxiosInstance;
   send(instance: AxiosInstance, req: WireRequest): Promise<Attempt>;
   countRequest(serviceType: string): void;

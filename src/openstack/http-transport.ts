@@ -21,7 +21,7 @@ import { realClock, type Clock } from '../core/clock.js';
 import { HostmaintError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { classify } from './http-errors.js';
-import { DEFAULT_RETRY, HttpServiceClient, type Attempt, type RequestTransport, type RetryPolicy, type WireRequest } from './http-request.js';
+import { DEFAULT_RETRY, HttpServiceClient, type Attempt, type RequestTransport, type RetryPolicy, type TransportSettings, type WireRequest } from './http-request.js';
 import type { ServiceClient, ServiceClientOptions } from './service-client.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -67,14 +67,11 @@ export function hostmaintVersion(): string {
  * What the clients of one session share: TLS agents, the axios instance of
  * each endpoint, request counters, logger, clock and retry policy.
  */
+// The settings' fields are the class's (declaration merging), set in the constructor.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface HttpTransport extends TransportSettings {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class HttpTransport implements RequestTransport {
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly timeoutMs: number;
-  readonly userAgent: string;
-  readonly retry: RetryPolicy;
-  readonly random: () => number;
-  readonly signal: AbortSignal | undefined;
   readonly insecure: boolean;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
@@ -86,13 +83,16 @@ export class HttpTransport implements RequestTransport {
   private closed = false;
 
   constructor(opts: HttpTransportOptions) {
-    this.logger = opts.logger;
-    this.clock = opts.clock ?? realClock;
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.userAgent = opts.userAgent ?? `hostmaint/${hostmaintVersion()}`;
-    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
-    this.random = opts.random ?? Math.random;
-    this.signal = opts.signal;
+    const settings: TransportSettings = {
+      logger: opts.logger,
+      clock: opts.clock ?? realClock,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      userAgent: opts.userAgent ?? `hostmaint/${hostmaintVersion()}`,
+      retry: { ...DEFAULT_RETRY, ...opts.retry },
+      random: opts.random ?? Math.random,
+      signal: opts.signal,
+    };
+    Object.assign(this, settings);
     this.insecure = opts.insecure === true;
     let ca: string | undefined;
     if (opts.cacert && !this.insecure) ca = readCaBundle(opts.cacert);

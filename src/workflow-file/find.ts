@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { isFile } from '../core/files.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,14 +111,6 @@ async function readCapped(file: string): Promise<string> {
   const text = await readFile(file, 'utf8');
   if (Buffer.byteLength(text) > MAX_WORKFLOW_BYTES) throw tooBig(file, Buffer.byteLength(text));
   return text;
-}
-
-function isFile(p: string): boolean {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Names of the workflows in a directory (files ending .yaml, .yml, .json). */

@@ -31,34 +31,16 @@ export interface NovaParts {
   scheduler: Scheduler;
 }
 
-/** A module built on the NovaParts: each part as a field, and model time. */
+/**
+ * A module built on the NovaParts: each part as a field (the interface below
+ * merges NovaParts' fields into the class), and model time.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface NovaPart extends Readonly<NovaParts> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export abstract class NovaPart {
-  protected readonly engine: Engine;
-  protected readonly rng: Rng;
-  protected readonly faults: FaultBook;
-  protected readonly timings: ModelTimings;
-  protected readonly membersCanMigrate: boolean;
-  protected readonly services: Services;
-  protected readonly servers: Servers;
-  protected readonly groups: ServerGroups;
-  protected readonly placement: Allocations;
-  protected readonly actions: InstanceActions;
-  protected readonly migrations: Migrations;
-  protected readonly scheduler: Scheduler;
-
   constructor(p: NovaParts) {
-    this.engine = p.engine;
-    this.rng = p.rng;
-    this.faults = p.faults;
-    this.timings = p.timings;
-    this.membersCanMigrate = p.membersCanMigrate;
-    this.services = p.services;
-    this.servers = p.servers;
-    this.groups = p.groups;
-    this.placement = p.placement;
-    this.actions = p.actions;
-    this.migrations = p.migrations;
-    this.scheduler = p.scheduler;
+    Object.assign(this, p);
   }
 
   protected get now(): number {
