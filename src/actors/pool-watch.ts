@@ -155,11 +155,15 @@ async function withoutRecord(t: Tick, run: InstanceRun, server: Server | null, m
   }
 }
 
-async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Server | null): Promise<void> {
-  const mig = attemptMigration(view, run);
-  if (mig) trackMigration(run, mig);
-  if (!mig) return withoutRecord(t, run, server, 'live');
-  const st = mig.status.toLowerCase();
+/** The phase becomes running (from now, unless it ran before); true when it was not running yet. */
+function markRunning(t: Tick, run: InstanceRun): boolean {
+  if (run.phase === 'running') return false;
+  run.phase = 'running';
+  run.runningSince ??= t.now;
+  return true;
+}
+
+async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Server | null, mig: Migration, st: string): Promise<void> {
   if (LIVE_QUEUED.has(st)) {
     if (run.phase !== 'queued') {
       run.phase = 'queued';
@@ -168,11 +172,7 @@ async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Serv
     return;
   }
   if (LIVE_RUNNING.has(st)) {
-    if (run.phase !== 'running') {
-      run.phase = 'running';
-      run.runningSince ??= t.now;
-      run.lastProgressAt ??= t.now;
-    }
+    if (markRunning(t, run)) run.lastProgressAt ??= t.now;
     if (st === 'running') await progressAndTimeouts(t, run, mig);
     return;
   }
@@ -201,16 +201,9 @@ async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Serv
   if (FAILED.has(st)) return watchFailure(t, run, server, st);
 }
 
-async function watchCold(t: Tick, run: InstanceRun, view: HostView, server: Server | null): Promise<void> {
-  const mig = attemptMigration(view, run);
-  if (mig) trackMigration(run, mig);
-  if (!mig) return withoutRecord(t, run, server, 'cold');
-  const st = mig.status.toLowerCase();
+async function watchCold(t: Tick, run: InstanceRun, server: Server | null, mig: Migration, st: string): Promise<void> {
   if (COLD_RUNNING.has(st)) {
-    if (run.phase !== 'running') {
-      run.phase = 'running';
-      run.runningSince ??= t.now;
-    }
+    markRunning(t, run);
     const runningForMs = t.now - (run.runningSince ?? t.now);
     if (runningForMs >= t.settings.migrationTimeoutMs && run.timeoutAction === null) {
       run.timeoutAction = 'wait';
@@ -273,8 +266,12 @@ async function watchOffload(t: Tick, run: InstanceRun, server: Server | null): P
 
 export async function watch(t: Tick, run: InstanceRun, view: HostView): Promise<void> {
   const server = view.servers?.get(run.serverId) ?? null;
-  if (run.method === 'live') return watchLive(t, run, view, server);
-  if (run.method === 'cold') return watchCold(t, run, view, server);
-  return watchOffload(t, run, server);
+  if (run.method === 'offload') return watchOffload(t, run, server);
+  // A live or cold move: by its migration record, once Nova has one.
+  const mig = attemptMigration(view, run);
+  if (!mig) return withoutRecord(t, run, server, run.method);
+  trackMigration(run, mig);
+  const st = mig.status.toLowerCase();
+  return run.method === 'live' ? watchLive(t, run, view, server, mig, st) : watchCold(t, run, server, mig, st);
 }
 

@@ -309,52 +309,44 @@ async function chooseRunToResume(
   return candidate;
 }
 
-/** Steps 2-3 for a drain, under the lock. */
-async function prepareDrain(req: DrainRunRequest, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
-  const { store, clock } = env;
-  const now = () => clock.now();
-  const notice = env.notice ?? (() => undefined);
-  const resumeFrom = await chooseRunToResume('drain', req, env);
-
-  if (resumeFrom) {
-    const rec = resumeFrom;
-    lock.setRunId(rec.runId);
-    const progress = describeProgress(poolProgress(rec.snapshot));
-    notice(
-      `hostmaint: resuming ${rec.command} run ${rec.runId} of ${rec.host} (${rec.state === 'running' ? 'its process died' : rec.state}${rec.stateReason ? `: ${rec.stateReason}` : ''}; at ${rec.phase ?? 'the start'}; ${progress}), started ${rec.startedAt} by ${rec.who}.`,
-    );
-    markResumed(store, rec, now(), { tookOverLockFrom: lock.tookOverFrom, adopt: req.adopt === true, explicit: req.resumeRunId !== undefined });
-    return { record: rec, snapshot: rec.snapshot === null ? undefined : prepareSnapshot(rec.snapshot), resumed: true };
-  }
-
-  const runId = lock.holder.runId;
-  const record = newRecordFor(env, { runId, command: 'drain', host: req.host, startedAt: new Date(now()).toISOString(), workflowVersion: version, options: { ...req.options, runId } as Record<string, unknown> });
-  store.writeSync(record);
-  store.appendJournalSync(runId, {
-    kind: 'decision', time: record.startedAt, runId, host: req.host, pid: process.pid, decision: 'run-created',
-    detail: { command: 'drain', options: record.options, adopt: req.adopt === true, tookOverLockFrom: lock.tookOverFrom },
-  });
-  return { record, snapshot: undefined, resumed: false };
+/** What differs between a drain's and an undrain's saved run as it is prepared. */
+interface PrepareSpec {
+  command: 'drain' | 'undrain';
+  req: { host: string; resumeRunId?: string | undefined; newRun?: boolean | undefined; options: object };
+  /** More facts for the journal when a saved run is resumed. */
+  resumedDetail: Record<string, unknown>;
+  /** More facts for the journal when a run is created. */
+  createdDetail: Record<string, unknown>;
+  /** The options as the journal shows them (the undrain's manifest as a count). */
+  journalOptions: (options: Record<string, unknown>) => Record<string, unknown>;
 }
 
-async function prepareUndrain(req: UndrainRunRequest, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
+/** Steps 2-3 for a drain or an undrain, under the lock: resume the saved run, or create one. */
+async function prepare(spec: PrepareSpec, env: RunnerEnv, lock: HostLock, version: number): Promise<Prepared> {
+  const { command, req } = spec;
   const { store, clock } = env;
   const now = () => clock.now();
   const notice = env.notice ?? (() => undefined);
-  const resumeFrom = await chooseRunToResume('undrain', req, env);
+  const resumeFrom = await chooseRunToResume(command, req, env);
+
   if (resumeFrom) {
     const rec = resumeFrom;
     lock.setRunId(rec.runId);
-    notice(`hostmaint: resuming undrain run ${rec.runId} of ${rec.host} (${rec.state === 'running' ? 'its process died' : rec.state}; at ${rec.phase ?? 'the start'}), started ${rec.startedAt} by ${rec.who}.`);
-    markResumed(store, rec, now(), { tookOverLockFrom: lock.tookOverFrom });
+    const p = poolProgress(rec.snapshot);
+    const progress = command === 'drain' || p.total > 0 ? `; ${describeProgress(p)}` : '';
+    notice(
+      `hostmaint: resuming ${rec.command} run ${rec.runId} of ${rec.host} (${rec.state === 'running' ? 'its process died' : rec.state}${rec.stateReason ? `: ${rec.stateReason}` : ''}; at ${rec.phase ?? 'the start'}${progress}), started ${rec.startedAt} by ${rec.who}.`,
+    );
+    markResumed(store, rec, now(), { tookOverLockFrom: lock.tookOverFrom, ...spec.resumedDetail });
     return { record: rec, snapshot: rec.snapshot === null ? undefined : prepareSnapshot(rec.snapshot), resumed: true };
   }
+
   const runId = lock.holder.runId;
-  const record = newRecordFor(env, { runId, command: 'undrain', host: req.host, startedAt: new Date(now()).toISOString(), workflowVersion: version, options: { ...req.options, runId } as Record<string, unknown> });
+  const record = newRecordFor(env, { runId, command, host: req.host, startedAt: new Date(now()).toISOString(), workflowVersion: version, options: { ...req.options, runId } as Record<string, unknown> });
   store.writeSync(record);
   store.appendJournalSync(runId, {
     kind: 'decision', time: record.startedAt, runId, host: req.host, pid: process.pid, decision: 'run-created',
-    detail: { command: 'undrain', options: { ...record.options, manifest: `${(req.options.manifest ?? []).length} entries` }, tookOverLockFrom: lock.tookOverFrom },
+    detail: { command, options: spec.journalOptions(record.options), ...spec.createdDetail, tookOverLockFrom: lock.tookOverFrom },
   });
   return { record, snapshot: undefined, resumed: false };
 }
@@ -419,7 +411,11 @@ export async function runDrain(session: Session, req: DrainRunRequest, env: Runn
   const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'drain' });
   let out: RunOutcome<DrainResult>;
   try {
-    const prepared = await prepareDrain(req, env, lock, versions.drain);
+    const adopt = req.adopt === true;
+    const prepared = await prepare(
+      { command: 'drain', req, resumedDetail: { adopt, explicit: req.resumeRunId !== undefined }, createdDetail: { adopt }, journalOptions: (o) => o },
+      env, lock, versions.drain,
+    );
     const { drainHost } = await import('../library/drain.js');
     out = await execute('drain', env, lock, prepared, { ...req.options }, (deps, opts) => drainHost(session, req.host, { ...(opts as DrainOptions), adopt: req.adopt ?? false }, deps));
   } finally {
@@ -444,7 +440,8 @@ export async function runUndrain(session: Session, req: UndrainRunRequest, env: 
   const versions = await workflowVersions();
   const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'undrain' });
   try {
-    const prepared = await prepareUndrain(req, env, lock, versions.undrain);
+    const manifest = `${(req.options.manifest ?? []).length} entries`;
+    const prepared = await prepare({ command: 'undrain', req, resumedDetail: {}, createdDetail: {}, journalOptions: (o) => ({ ...o, manifest }) }, env, lock, versions.undrain);
     const { undrainHost } = await import('../library/drain.js');
     return await execute('undrain', env, lock, prepared, { ...req.options }, (deps, opts) => undrainHost(session, req.host, opts as UndrainOptions, deps));
   } finally {
