@@ -296,3 +296,26 @@ export interface EnableOutput {
 export interface ReadServiceInput {
   service: ServiceRecord;
 }
+
+/** The actors both run machines invoke: name -> [input, output]. */
+export type SharedActors = {
+  resolveHost: [{ host: string }, ResolveOutput];
+  poolTick: [PoolTickInput, PoolTickOutput];
+  pause: [PauseInput, void];
+};
+
+/** The drain machine's actors: name -> [input, output] (src/actors/ builds them, tests give fakes). */
+export type DrainActors = SharedActors & {
+  disableService: [DisableInput, DisableOutput];
+  preflight: [PreflightInput, PreflightReport];
+  restoreService: [RestoreInput, RestoreOutput];
+  verifyEmpty: [VerifyInput, Verification];
+};
+
+/** The undrain machine's actors: name -> [input, output]. */
+export type UndrainActors = SharedActors & {
+  waitServiceUp: [WaitUpInput, WaitUpOutput];
+  enableService: [EnableInput, EnableOutput];
+  selectReturns: [SelectReturnsInput, SelectReturnsOutput];
+  readService: [ReadServiceInput, ServiceRecord];
+};

@@ -32,8 +32,8 @@
  * poll interval is a `pause` actor (the injected Clock), which restarts on
  * restore like every other actor.
  */
-import { assign, emit, enqueueActions, fromPromise, setup, type ActionFunction } from 'xstate';
-import { draft, notProvided as notProvidedIn, type ProgressEmitted } from './machine-kit.js';
+import { assign, emit, enqueueActions, setup } from 'xstate';
+import { RUN_MACHINE_TOP, placeholders, type EnqueueAction as RunEnqueueAction, type RunMachineEvent, draft, errorPatch, failTo, finalState, finishedDraft, phaseDraft, interruptedError, resolvedOut, resolvingState, unknownHostPatch, type ProgressEmitted } from './machine-kit.js';
 import { identifyDisabler, parseMarker } from './marker.js';
 import { drainDecision, holdsService, readService, type DrainDecision } from './ownership.js';
 import { pollingGuards, pollingStates, tickStep } from './polling.js';
@@ -42,7 +42,8 @@ import { outcomeForError, toErrorInfo } from './outcome.js';
 import type { ErrorInfo } from './outcome.js';
 import { buildPool, nothingMoved, poolSettings } from './pool.js';
 import { describeDrain } from './result.js';
-import type { DisableInput, DisableOutput, PauseInput, PoolTickInput, PoolTickOutput, PreflightInput, PreflightReport, ResolveOutput, RestoreInput, RestoreOutput, Verification, VerifyInput } from './actor-io.js';
+import type { DisableInput, DisableOutput, PoolTickOutput, PreflightInput, PreflightReport, ResolveOutput, RestoreInput, RestoreOutput, Verification, VerifyInput } from './actor-io.js';
+import type { DrainActors } from './actor-io.js';
 import type { DrainContext, DrainMachineInput } from './contexts.js';
 import type { DrainOutcome } from './outcome.js';
 import type { DrainPhase } from './events.js';
@@ -50,21 +51,10 @@ import type { ServiceRecord } from './records.js';
 
 export const DRAIN_MACHINE_VERSION = 2;
 
-export type DrainMachineEvent = { type: 'interrupt'; reason?: string };
+export type DrainMachineEvent = RunMachineEvent;
 export type DrainEmitted = ProgressEmitted;
 
-const notProvided = (name: string) => notProvidedIn('drainMachine', name);
-
-export const drainActorPlaceholders = {
-  resolveHost: fromPromise<ResolveOutput, { host: string }>(notProvided('resolveHost')),
-  disableService: fromPromise<DisableOutput, DisableInput>(notProvided('disableService')),
-  preflight: fromPromise<PreflightReport, PreflightInput>(notProvided('preflight')),
-  restoreService: fromPromise<RestoreOutput, RestoreInput>(notProvided('restoreService')),
-  poolTick: fromPromise<PoolTickOutput, PoolTickInput>(notProvided('poolTick')),
-  pause: fromPromise<void, PauseInput>(notProvided('pause')),
-  verifyEmpty: fromPromise<Verification, VerifyInput>(notProvided('verifyEmpty')),
-};
-
+export const drainActorPlaceholders = placeholders<DrainActors>('drainMachine', ['resolveHost', 'poolTick', 'pause', 'disableService', 'preflight', 'restoreService', 'verifyEmpty']);
 
 /** Enable on failure only if nothing moved yet and this run disabled it (the restore actor checks the marker). */
 function mayEnable(ctx: DrainContext): boolean {
@@ -183,12 +173,7 @@ function restoreStep(ctx: DrainContext, out: RestoreOutput): Step {
   return { patch, emits };
 }
 
-/**
- * An enqueueActions action, typed for this machine: inside setup() xstate cannot infer the guard and
- * actor parameters of enqueueActions once the machine has named guards, so its type is given here.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type EnqueueAction<P> = ActionFunction<DrainContext, DrainMachineEvent, DrainMachineEvent, P, any, any, any, never, DrainEmitted>;
+type EnqueueAction<P> = RunEnqueueAction<DrainContext, P>;
 
 export const drainMachine = setup({
   types: {
@@ -219,18 +204,31 @@ export const drainMachine = setup({
     empty: (_, p: { v: Verification }) => p.v.empty,
   },
   actions: {
-    emitPhase: emit(({ context }, params: { phase: DrainPhase }) => draft(context, { type: 'phase-changed', phase: params.phase })),
-    emitFinished: emit(({ context }) => {
-      const outcome = context.outcome ?? 'error';
-      return draft(context, { type: 'run-finished', outcome, exitCode: exitCodeFor(outcome), message: describeDrain(context, outcome) });
-    }),
+    emitStarted: emit(({ context }) => draft(context, { type: 'run-started', command: 'drain', dryRun: context.options.dryRun })),
+    emitPhase: emit(({ context }, p: { phase: DrainPhase }) => phaseDraft(context, p.phase)),
+    emitFinished: emit(({ context }) => finishedDraft(context, describeDrain)),
     applyStep: enqueueActions(({ enqueue }, step: Step) => {
       enqueue.assign(step.patch);
       for (const e of step.emits) enqueue.emit(e);
     }) as EnqueueAction<Step>,
-    fail: assign({ error: (_, p: { error: unknown }) => errorOf(p.error) }),
-    failPolls: assign({ error: (_, p: { error: unknown }) => errorOf(p.error) }),
+    fail: assign((_, p: { error: unknown }) => errorPatch(p.error)),
+    failPolls: assign((_, p: { error: unknown }) => errorPatch(p.error)),
     end: assign({ outcome: (_, p: { outcome: DrainOutcome }) => p.outcome }),
+    interrupt: assign({ outcome: 'interrupted' as DrainOutcome, error: ({ event }) => interruptedError(event.reason) }),
+    refuseUnknownHost: assign(({ context }, p: { out: ResolveOutput }) => unknownHostPatch(context, p.out)),
+    /** A plan reads the service, and changes nothing. */
+    resolvedForPlan: assign(({ context }, p: { out: ResolveOutput }) => ({
+      ref: p.out.ref,
+      service: { ...context.service, before: p.out.ref!.service, after: p.out.ref!.service },
+      warnings: [...context.warnings, ...p.out.warnings],
+    })),
+    resolved: assign(({ context }, p: { out: ResolveOutput }) => ({
+      ref: p.out.ref,
+      markerRun: p.out.markerRun,
+      serviceFresh: true,
+      service: { ...context.service, before: p.out.ref!.service },
+      warnings: [...context.warnings, ...p.out.warnings],
+    })),
     /** Another actor changed the service: say what Nova shows, and stop without touching it. */
     lose: assign({
       outcome: 'ownership-lost' as DrainOutcome,
@@ -276,58 +274,13 @@ export const drainMachine = setup({
     error: null,
     warnings: [],
   }),
+  ...RUN_MACHINE_TOP,
   output: ({ context }) => context,
-  initial: 'resolving',
-  on: {
-    interrupt: {
-      target: '.interrupted',
-      actions: assign({ outcome: 'interrupted' as DrainOutcome, error: ({ event }) => ({ kind: 'interrupted', message: event.reason ?? 'interrupted', status: null, requestId: null, hint: null }) }),
-    },
-  },
   states: {
-    resolving: {
-      entry: [
-        enqueueActions(({ context, enqueue }) => {
-          enqueue.emit(draft(context, { type: 'run-started', command: 'drain', dryRun: context.options.dryRun }));
-        }),
-        { type: 'emitPhase', params: { phase: 'resolving' } },
-      ],
-      invoke: {
-        src: 'resolveHost',
-        input: ({ context }) => ({ host: context.host }),
-        onDone: [
-          {
-            guard: { type: 'unknownHost', params: ({ event }) => ({ out: event.output }) },
-            target: 'refused',
-            actions: assign({
-              suggestions: ({ event }) => event.output.suggestions,
-              warnings: ({ context, event }) => [...context.warnings, ...event.output.warnings],
-              outcome: 'unknown-host' as DrainOutcome,
-            }),
-          },
-          {
-            guard: 'planOnly',
-            target: 'preflight',
-            actions: assign({
-              ref: ({ event }) => event.output.ref,
-              service: ({ context, event }) => ({ ...context.service, before: event.output.ref!.service, after: event.output.ref!.service }),
-              warnings: ({ context, event }) => [...context.warnings, ...event.output.warnings],
-            }),
-          },
-          {
-            target: 'checkingOwnership',
-            actions: assign({
-              ref: ({ event }) => event.output.ref,
-              markerRun: ({ event }) => event.output.markerRun,
-              serviceFresh: true,
-              service: ({ context, event }) => ({ ...context.service, before: event.output.ref!.service }),
-              warnings: ({ context, event }) => [...context.warnings, ...event.output.warnings],
-            }),
-          },
-        ],
-        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
-      },
-    },
+    resolving: resolvingState([
+      { guard: 'planOnly', target: 'preflight', actions: { type: 'resolvedForPlan', params: resolvedOut } },
+      { target: 'checkingOwnership', actions: { type: 'resolved', params: resolvedOut } },
+    ]),
 
     checkingOwnership: {
       always: [
@@ -379,7 +332,7 @@ export const drainMachine = setup({
             actions: { type: 'lose', params: ({ event }) => ({ service: event.output.kind === 'done' ? event.output.after : null, when: 'right after this run disabled it' }) },
           },
         ],
-        onError: { target: 'restoringService', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+        onError: failTo('restoringService'),
       },
     },
 
@@ -410,8 +363,8 @@ export const drainMachine = setup({
           },
         ],
         onError: [
-          { guard: 'planOnly', target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
-          { target: 'restoringService', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+          { guard: 'planOnly', ...failTo('failed') },
+          failTo('restoringService'),
         ],
       },
     },
@@ -463,7 +416,7 @@ export const drainMachine = setup({
           },
           { target: 'partial', actions: [{ type: 'applyStep', params: ({ context, event }) => verificationStep(context, event.output) }, { type: 'end', params: { outcome: 'partial' } }] },
         ],
-        onError: { target: 'restoringService', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+        onError: failTo('restoringService'),
       },
     },
 
@@ -495,11 +448,11 @@ export const drainMachine = setup({
       },
     },
 
-    handedOver: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
-    partial: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
-    planned: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
-    refused: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
-    lost: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
+    handedOver: finalState(),
+    partial: finalState(),
+    planned: finalState(),
+    refused: finalState(),
+    lost: finalState(),
     failed: {
       type: 'final',
       entry: [
@@ -508,6 +461,6 @@ export const drainMachine = setup({
         'emitFinished',
       ],
     },
-    interrupted: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
+    interrupted: finalState(),
   },
 });

@@ -15,8 +15,8 @@
  *   done (undrained | partial) ◀── readingBack (Nova still shows it enabled, else lost) ◀──┘
  *   any state ──interrupt──▶ interrupted
  */
-import { assign, emit, enqueueActions, fromPromise, setup, type ActionFunction } from 'xstate';
-import { draft, notProvided as notProvidedIn, type ProgressEmitted } from './machine-kit.js';
+import { assign, emit, enqueueActions, setup } from 'xstate';
+import { RUN_MACHINE_TOP, placeholders, type EnqueueAction as RunEnqueueAction, type RunMachineEvent, draft, errorPatch, failTo, finalState, finishedDraft, phaseDraft, interruptedError, resolvedOut, resolvingState, unknownHostPatch, type ProgressEmitted } from './machine-kit.js';
 import { identifyDisabler, parseMarker } from './marker.js';
 import { exitCodeFor } from './exit-codes.js';
 import { outcomeForError, toErrorInfo } from './outcome.js';
@@ -28,9 +28,6 @@ import type { DrainPhase } from './events.js';
 import type {
   EnableInput,
   EnableOutput,
-  PauseInput,
-  PoolTickInput,
-  PoolTickOutput,
   ReadServiceInput,
   ResolveOutput,
   SelectReturnsInput,
@@ -39,31 +36,19 @@ import type {
   WaitUpOutput,
 } from './actor-io.js';
 import type { ServiceRecord } from './records.js';
+import type { UndrainActors } from './actor-io.js';
 import type { UndrainContext, UndrainMachineInput } from './contexts.js';
 import type { UndrainOutcome } from './outcome.js';
 
 export const UNDRAIN_MACHINE_VERSION = 2;
 
-export type UndrainMachineEvent = { type: 'interrupt'; reason?: string };
+export type UndrainMachineEvent = RunMachineEvent;
 export type UndrainEmitted = ProgressEmitted;
 
-const notProvided = (name: string) => notProvidedIn('undrainMachine', name);
-
-export const undrainActorPlaceholders = {
-  resolveHost: fromPromise<ResolveOutput, { host: string }>(notProvided('resolveHost')),
-  waitServiceUp: fromPromise<WaitUpOutput, WaitUpInput>(notProvided('waitServiceUp')),
-  enableService: fromPromise<EnableOutput, EnableInput>(notProvided('enableService')),
-  selectReturns: fromPromise<SelectReturnsOutput, SelectReturnsInput>(notProvided('selectReturns')),
-  poolTick: fromPromise<PoolTickOutput, PoolTickInput>(notProvided('poolTick')),
-  pause: fromPromise<void, PauseInput>(notProvided('pause')),
-  readService: fromPromise<ServiceRecord, ReadServiceInput>(notProvided('readService')),
-};
-
+export const undrainActorPlaceholders = placeholders<UndrainActors>('undrainMachine', ['resolveHost', 'poolTick', 'pause', 'waitServiceUp', 'enableService', 'selectReturns', 'readService']);
 type Step = PollStep<UndrainContext>;
 
-/** See drain.machine.ts: enqueueActions typed for this machine. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type EnqueueAction<P> = ActionFunction<UndrainContext, UndrainMachineEvent, UndrainMachineEvent, P, any, any, any, never, UndrainEmitted>;
+type EnqueueAction<P> = RunEnqueueAction<UndrainContext, P>;
 
 function decisionOf(ctx: UndrainContext): UndrainDecision {
   return undrainDecision(readService(ctx.before!, ctx.runId, ctx.markerRun), ctx.options.force, ctx.host);
@@ -103,18 +88,25 @@ export const undrainMachine = setup({
     stillEnabled: (_, p: { service: ServiceRecord }) => p.service.status === 'enabled',
   },
   actions: {
-    emitPhase: emit(({ context }, params: { phase: DrainPhase }) => draft(context, { type: 'phase-changed', phase: params.phase })),
-    emitFinished: emit(({ context }) => {
-      const outcome = context.outcome ?? 'error';
-      return draft(context, { type: 'run-finished', outcome, exitCode: exitCodeFor(outcome), message: describeUndrain(context, outcome) });
-    }),
+    emitStarted: emit(({ context }) => draft(context, { type: 'run-started', command: 'undrain', dryRun: false })),
+    emitPhase: emit(({ context }, p: { phase: DrainPhase }) => phaseDraft(context, p.phase)),
+    emitFinished: emit(({ context }) => finishedDraft(context, describeUndrain)),
     applyStep: enqueueActions(({ enqueue }, step: Step) => {
       enqueue.assign(step.patch);
       for (const e of step.emits) enqueue.emit(e);
     }) as EnqueueAction<Step>,
-    fail: assign({ error: (_, p: { error: unknown }) => toErrorInfo(p.error) }),
-    failPolls: assign({ error: (_, p: { error: unknown }) => toErrorInfo(p.error) }),
+    fail: assign((_, p: { error: unknown }) => errorPatch(p.error)),
+    failPolls: assign((_, p: { error: unknown }) => errorPatch(p.error)),
     end: assign({ outcome: (_, p: { outcome: UndrainOutcome }) => p.outcome }),
+    interrupt: assign({ outcome: 'interrupted' as UndrainOutcome, error: ({ event }) => interruptedError(event.reason) }),
+    refuseUnknownHost: assign(({ context }, p: { out: ResolveOutput }) => unknownHostPatch(context, p.out)),
+    resolved: assign(({ context }, p: { out: ResolveOutput }) => ({
+      ref: p.out.ref,
+      before: p.out.ref!.service,
+      markerRun: p.out.markerRun,
+      disabledBy: p.out.ref!.service.status === 'disabled' ? identifyDisabler(p.out.ref!.service.disabledReason).description : null,
+      warnings: [...context.warnings, ...p.out.warnings],
+    })),
     /** Refuse to enable: say whose disable it is (run, who, when), and how to go on. */
     refuse: assign(({ context }) => {
       const d = decisionOf(context) as Extract<UndrainDecision, { action: 'refuse' }>;
@@ -149,45 +141,10 @@ export const undrainMachine = setup({
     error: null,
     warnings: [],
   }),
+  ...RUN_MACHINE_TOP,
   output: ({ context }) => context,
-  initial: 'resolving',
-  on: {
-    interrupt: {
-      target: '.interrupted',
-      actions: assign({ outcome: 'interrupted' as UndrainOutcome, error: ({ event }) => ({ kind: 'interrupted', message: event.reason ?? 'interrupted', status: null, requestId: null, hint: null }) }),
-    },
-  },
   states: {
-    resolving: {
-      entry: [
-        enqueueActions(({ context, enqueue }) => {
-          enqueue.emit(draft(context, { type: 'run-started', command: 'undrain', dryRun: false }));
-        }),
-        { type: 'emitPhase', params: { phase: 'resolving' } },
-      ],
-      invoke: {
-        src: 'resolveHost',
-        input: ({ context }) => ({ host: context.host }),
-        onDone: [
-          {
-            guard: { type: 'unknownHost', params: ({ event }) => ({ out: event.output }) },
-            target: 'refused',
-            actions: assign({ suggestions: ({ event }) => event.output.suggestions, outcome: 'unknown-host' as UndrainOutcome }),
-          },
-          {
-            target: 'checkingOwnership',
-            actions: assign({
-              ref: ({ event }) => event.output.ref,
-              before: ({ event }) => event.output.ref!.service,
-              markerRun: ({ event }) => event.output.markerRun,
-              disabledBy: ({ event }) => (event.output.ref!.service.status === 'disabled' ? identifyDisabler(event.output.ref!.service.disabledReason).description : null),
-              warnings: ({ context, event }) => [...context.warnings, ...event.output.warnings],
-            }),
-          },
-        ],
-        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
-      },
-    },
+    resolving: resolvingState([{ target: 'checkingOwnership', actions: { type: 'resolved', params: resolvedOut } }]),
 
     checkingOwnership: {
       always: [
@@ -207,7 +164,7 @@ export const undrainMachine = setup({
           { guard: { type: 'isUp', params: ({ event }) => ({ out: event.output }) }, target: 'enablingService' },
           { target: 'refused', actions: [{ type: 'end', params: { outcome: 'service-down' } }, assign({ after: ({ event }) => event.output.service })] },
         ],
-        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+        onError: failTo('failed'),
       },
     },
 
@@ -230,7 +187,7 @@ export const undrainMachine = setup({
           { guard: 'returnsWanted', target: 'selectingReturns', actions: { type: 'enabled', params: ({ event }) => ({ out: event.output }) } },
           { target: 'done', actions: { type: 'enabled', params: ({ event }) => ({ out: event.output }) } },
         ],
-        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+        onError: failTo('failed'),
       },
     },
 
@@ -247,7 +204,7 @@ export const undrainMachine = setup({
           },
           { target: 'returning', actions: assign({ pool: ({ event }) => event.output.pool, notReturned: ({ event }) => event.output.notReturned }) },
         ],
-        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+        onError: failTo('failed'),
       },
     },
 
@@ -269,7 +226,7 @@ export const undrainMachine = setup({
           { guard: { type: 'stillEnabled', params: ({ event }) => ({ service: event.output }) }, target: 'done', actions: assign({ after: ({ event }) => event.output }) },
           { target: 'lost', actions: [assign({ after: ({ event }) => event.output }), { type: 'end', params: { outcome: 'ownership-lost' } }] },
         ],
-        onError: { target: 'failed', actions: { type: 'fail', params: ({ event }) => ({ error: event.error }) } },
+        onError: failTo('failed'),
       },
     },
 
@@ -281,9 +238,9 @@ export const undrainMachine = setup({
         'emitFinished',
       ],
     },
-    alreadyEnabled: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
-    refused: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
-    lost: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
+    alreadyEnabled: finalState(),
+    refused: finalState(),
+    lost: finalState(),
     failed: {
       type: 'final',
       entry: [
@@ -292,6 +249,6 @@ export const undrainMachine = setup({
         'emitFinished',
       ],
     },
-    interrupted: { type: 'final', entry: [{ type: 'emitPhase', params: { phase: 'done' } }, 'emitFinished'] },
+    interrupted: finalState(),
   },
 });
