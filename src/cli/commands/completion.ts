@@ -5,6 +5,7 @@
  * modules and global options as the real parser: commands, their flags, and
  * the choices of flags like --stopped and --on-timeout.
  */
+import { commandWords } from './words.js';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { usageError } from '../../core/errors.js';
@@ -122,16 +123,10 @@ export type RegisterCommands = <T>(y: Argv<T>, state: CommandState) => Argv<T>;
 
 export function completionCommand(state: CommandState, withCommands: RegisterCommands): CommandModule<object, CompletionArgs> {
   return {
-    command: 'completion [shell]',
-    describe: 'Print the shell completion script (bash or zsh) for hostmaint',
-    builder: (y) =>
+    ...commandWords('completion', (y) =>
       y
-        .positional('shell', { type: 'string', choices: ['bash', 'zsh'], describe: 'The shell (default: from $SHELL)' })
         .option('words', { type: 'boolean', hidden: true, describe: 'Used by the script: print the completions of the words after --' })
-        .parserConfiguration({ 'populate--': true })
-        .example('$0 completion bash > ~/.local/share/bash-completion/completions/hostmaint', 'Complete hostmaint in bash (new shells)')
-        .example('source <($0 completion zsh)', 'Complete hostmaint in this zsh')
-        .example('$0 completion zsh > "${fpath[1]}/_hostmaint"', 'Complete hostmaint in zsh (new shells)') as never,
+        .parserConfiguration({ 'populate--': true })),
     handler: async (argv) => {
       if (argv.words) {
         const words = (argv['--'] ?? []).map(String);

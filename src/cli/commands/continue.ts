@@ -1,3 +1,4 @@
+import { commandWords } from './words.js';
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { runOptions } from '../global-options.js';
@@ -15,13 +16,7 @@ interface ContinueArgs extends CommonArgs {
  */
 export function continueCommand(state: CommandState): CommandModule<object, ContinueArgs> {
   return {
-    command: 'continue <run-id>',
-    describe: 'Approve the step a saved workflow run waits at (an approve step) and carry the run on; the approval (who, when) is recorded',
-    builder: (y) =>
-      runOptions(y)
-        .positional('run-id', { type: 'string', describe: 'The waiting run (a host\'s run, or the rolling run it belongs to), as `hostmaint status` lists it' })
-        .example('$0 continue 20261129T093000Z-3f2a', 'Approve and carry on (its own cloud, workflow and options)')
-        .example('$0 continue 20261129T093000Z-3f2a --yes -f json', 'From a runbook, JSON result') as never,
+    ...commandWords('continue', (y) => runOptions(y)),
     handler: async (argv) => {
       const runId = String(argv.runId ?? '').trim();
       if (!runId) throw usageError('a run id is required', 'List waiting runs with `hostmaint status`.');

@@ -1,3 +1,4 @@
+import { commandWords } from './words.js';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { commandPolicies, finishSavedRun, runnerEnv } from '../saved-runs.js';
@@ -32,7 +33,6 @@ function planFlags(y: Argv): Argv {
 
 function drainFlags(y: Argv): Argv {
   return runOptions(y)
-    .positional('host', { type: 'string', describe: 'The nova-compute host (service host name, exact match)' })
     .options(policyFlagOptions('drain'))
     .option('adopt', { type: 'boolean', default: false, group: 'Runs:', describe: 'Carry on under another hostmaint run\'s marker on the service (a run this machine does not know may still be live elsewhere)' })
     .option('new-run', { type: 'boolean', default: false, group: 'Runs:', describe: 'Start a new run even if an unfinished one of this host is saved (it is marked superseded)' })
@@ -108,29 +108,14 @@ function warnIgnoredFlags(state: CommandState, argv: DrainArgs, result: DrainRes
 
 export function drainCommand(state: CommandState): CommandModule<object, DrainArgs> {
   return {
-    command: 'drain <host>',
-    describe: 'Disable a compute host, move every instance off it, verify it is empty, and hand it over',
-    builder: (y) =>
-      drainFlags(y)
-        .example('$0 drain compute-01 --reason "kernel update CHG-1234"', 'Drain with a reason recorded on the service')
-        .example('$0 drain compute-01 --target compute-02 compute-03 --concurrency 4', 'Only onto these hosts, 4 requests queued ahead')
-        .example('$0 drain compute-01 --yes -f json > result.json', 'From a runbook: no prompt, JSON result (exit code says what happened)')
-        .example('$0 drain compute-01 --stopped leave --skip-blocked', 'Leave SHUTOFF and unmovable instances where they are')
-        .example('$0 drain compute-01', 'Again after a crash, Ctrl-C or a lost cloud: resumes the saved run (see `hostmaint status`)')
-        .example('$0 drain compute-01 --adopt', 'Carry on a drain another machine started (its marker is on the service)')
-        .example('$0 drain compute-01 --os-cloud demo', 'Try it on the built-in emulated cloud') as never,
+    ...commandWords('drain', (y) => drainFlags(y)),
     handler: (argv) => runDrain(state, argv, argv.dryRun),
   };
 }
 
 export function planCommand(state: CommandState): CommandModule<object, DrainArgs> {
   return {
-    command: 'plan <host>',
-    describe: 'Show what a drain would do: every instance classified, every target checked, a placement plan. Changes nothing',
-    builder: (y) =>
-      planFlags(y)
-        .example('$0 plan compute-01', 'Would a drain of compute-01 succeed, and where would each instance go?')
-        .example('$0 plan compute-01 --target compute-02 -f json', 'The plan onto one target, as JSON') as never,
+    ...commandWords('plan', (y) => planFlags(y)),
     handler: (argv) => runDrain(state, argv, true),
   };
 }

@@ -1,3 +1,4 @@
+import { commandWords } from './words.js';
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { parseIntFlag } from '../../core/durations.js';
@@ -16,22 +17,14 @@ interface EmulatorArgs {
 /** `hostmaint emulator start|reset|reboot`: the built-in emulated cloud. */
 export function emulatorCommand(state: CommandState): CommandModule<object, EmulatorArgs> {
   return {
-    command: 'emulator <action> [host]',
-    describe: 'The built-in emulated OpenStack cloud: serve it in the foreground, reset the demo cloud, reboot one of its hosts',
-    builder: (y) =>
+    ...commandWords('emulator', (y) =>
       y
-        .positional('action', { choices: ['start', 'reset', 'reboot'], describe: 'start: serve until Ctrl-C; reset: forget the saved demo cloud and its runs; reboot: reboot a host of a running demo cloud' })
-        .positional('host', { type: 'string', describe: 'reboot: the compute host' })
         .option('scenario', { type: 'string', default: 'demo', group: 'start:', describe: 'Scenario name (demo, tight-capacity, ...) or a YAML/JSON file' })
         .option('port', { type: 'number', default: 0, group: 'start:', describe: 'Port on 127.0.0.1 (0: any free port)' })
         .option('speed', { type: 'number', default: 1, group: 'start:', describe: 'Emulated time runs this many times faster than real time' })
         .option('state-dir', { type: 'string', group: 'reset:', describe: 'The state directory whose demo cloud to forget (default $XDG_STATE_HOME/hostmaint or ~/.local/state/hostmaint)' })
         .option('url', { type: 'string', group: 'reboot:', describe: 'The emulator (default $HOSTMAINT_DEMO_URL, set for the commands a workflow runs on the demo cloud)' })
-        .option('up-after', { type: 'string', default: '2m', group: 'reboot:', describe: 'Emulated time until nova-compute reports again' })
-        .example('$0 emulator start', 'Serve the demo cloud and print a clouds.yaml entry for it')
-        .example('$0 emulator start --scenario scenarios/tight-capacity.yaml --port 15000', 'Serve a scenario on a fixed port (not 5000: Keystone\'s port)')
-        .example('$0 emulator reset', 'Start the next --os-cloud demo command on a new demo cloud')
-        .example('$0 emulator reboot "$HOSTMAINT_HOST"', 'The demo\'s maintenance command (the default of HOSTMAINT_MAINTENANCE_COMMAND on the demo cloud)') as never,
+        .option('up-after', { type: 'string', default: '2m', group: 'reboot:', describe: 'Emulated time until nova-compute reports again' })),
     handler: async (argv) => {
       const { usageError } = await import('../../core/errors.js');
       if (argv.action === 'reset') return reset(state, argv);

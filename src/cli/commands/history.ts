@@ -1,3 +1,4 @@
+import { commandWords } from './words.js';
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { stateReadOptions } from '../global-options.js';
@@ -90,16 +91,9 @@ function when(iso: string): string {
 /** `hostmaint history [host]`: past runs from the state directory (also the demo cloud's), newest first; never calls the cloud. */
 export function historyCommand(state: CommandState): CommandModule<object, HistoryArgs> {
   return {
-    command: 'history [host]',
-    describe: 'Past drains, undrains, workflow runs and rolling runs from the state directory, newest first: outcome, how long, how many moved, by whom. Never calls the cloud',
-    builder: (y) =>
+    ...commandWords('history', (y) =>
       stateReadOptions(y, ['report'])
-        .positional('host', { type: 'string', describe: 'Only the runs of this host' })
-        .option('limit', { type: 'number', default: 20, describe: 'Show at most this many runs (0: all)' })
-        .example('$0 history', 'The last 20 runs of every host')
-        .example('$0 history compute-01 --limit 0', 'Every run of compute-01')
-        .example('$0 history compute-01 --report CHG-1234.md', 'Write the change-ticket report of compute-01\'s latest run again')
-        .example('$0 history -f json | jq \'.runs[] | select(.exitCode != 0)\'', 'Runs that did not end well, for a script') as never,
+        .option('limit', { type: 'number', default: 20, describe: 'Show at most this many runs (0: all)' })),
     handler: async (argv) => {
       const path = await import('node:path');
       const { defaultStateDir, RunStore } = await import('../../runs/store.js');

@@ -1,3 +1,4 @@
+import { commandWords } from './words.js';
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { runOptions } from '../global-options.js';
@@ -13,14 +14,9 @@ interface ResumeArgs extends CommonArgs {
 /** `hostmaint resume <run-id>`: carry on a saved drain or undrain that did not finish. */
 export function resumeCommand(state: CommandState): CommandModule<object, ResumeArgs> {
   return {
-    command: 'resume <run-id>',
-    describe: 'Carry on a saved drain, undrain, workflow or rolling run that was interrupted (Ctrl-C, a killed process, a cloud that went away); safe to repeat',
-    builder: (y) =>
+    ...commandWords('resume', (y) =>
       runOptions(y)
-        .positional('run-id', { type: 'string', describe: 'The run id, as `hostmaint status` lists it' })
-        .option('adopt', { type: 'boolean', default: false, describe: 'Resume even though the service now carries another hostmaint run\'s marker' })
-        .example('$0 resume 20240101T093000Z-3f2a', 'Carry on where the run stopped (its own cloud and options)')
-        .example('$0 resume 20240101T093000Z-3f2a --state-dir /srv/hostmaint -f json', 'A run kept in another state directory, JSON result') as never,
+        .option('adopt', { type: 'boolean', default: false, describe: 'Resume even though the service now carries another hostmaint run\'s marker' })),
     handler: async (argv) => {
       const runId = String(argv.runId ?? '').trim();
       if (!runId) throw usageError('a run id is required', 'List runs with `hostmaint status`.');

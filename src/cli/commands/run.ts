@@ -1,3 +1,4 @@
+import { commandWords } from './words.js';
 import { hostArgument } from '../host-arg.js';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
@@ -143,8 +144,6 @@ async function dryRun(
 
 function runFlags(y: Argv): Argv {
   return runOptions(y)
-    .positional('workflow', { type: 'string', describe: 'A workflow name (maintenance-cycle, drain, undrain, or one of yours: `hostmaint workflow list`) or a file path' })
-    .positional('hosts', { type: 'string', array: true, describe: 'The nova-compute hosts, in order (several: a rolling run, --max-parallel at a time)' })
     .option('hosts-file', { type: 'string', group: 'Hosts:', describe: 'Also take hosts from this file: one per line, # comments' })
     .option('hosts-from-aggregate', { type: 'string', group: 'Hosts:', describe: 'Also take every host of this host aggregate (name or id)' })
     .option('hosts-from-zone', { type: 'string', group: 'Hosts:', describe: 'Also take every compute host of this availability zone' })
@@ -157,17 +156,9 @@ function runFlags(y: Argv): Argv {
 
 export function runCommand(state: CommandState): CommandModule<object, RunArgs> {
   return {
-    command: 'run <workflow> [hosts..]',
-    describe: 'Run a workflow (drain, maintain, wait, undrain ...) on one host, or host after host on many: saved, resumable',
-    builder: (y) =>
+    ...commandWords('run', (y) =>
       runFlags(y)
-        .options(policyFlagOptions('run'))
-        .example('$0 run maintenance-cycle compute-01', 'Drain, run $HOSTMAINT_MAINTENANCE_COMMAND, wait for nova-compute, undrain and move the instances back')
-        .example('$0 run maintenance-cycle compute-01 compute-02 compute-03 --yes', 'Rolling: one host after the other, each back before the next')
-        .example('$0 run maintenance-cycle --hosts-from-aggregate rack-12 --max-parallel 2 --order emptiest', 'A whole aggregate, two at a time, emptiest first')
-        .example('$0 run ./my-cycle.yaml --hosts-file hosts.txt --continue-on-failure -f json', 'Your own workflow file over a host list; go on past failed hosts; JSON result')
-        .example('$0 run maintenance-cycle compute-01 compute-02 --dry-run', 'The order and whether each host can be emptied now; changes nothing')
-        .example('$0 continue 20261129T093000Z-3f2a', 'Carry on a run waiting at an approve step') as never,
+        .options(policyFlagOptions('run'))),
     handler: (argv) => runHandler(state, argv),
   };
 }

@@ -1,3 +1,4 @@
+import { commandWords } from './words.js';
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { stateReadOptions } from '../global-options.js';
@@ -17,16 +18,9 @@ interface StatusArgs {
 /** `hostmaint status [host|run-id]`: what hostmaint knows of its runs, from the state directory only (never calls the cloud). */
 export function statusCommand(state: CommandState): CommandModule<object, StatusArgs> {
   return {
-    command: 'status [target]',
-    describe: 'List hostmaint runs with their state, or show one (by host or run id) in detail; reads the state directory, never calls the cloud',
-    builder: (y) =>
+    ...commandWords('status', (y) =>
       stateReadOptions(y)
-        .positional('target', { type: 'string', describe: 'A host name or a run id' })
-        .option('journal', { type: 'number', default: 10, describe: 'With a target: show this many last journal entries (0: none)' })
-        .example('$0 status', 'All runs, newest first: running, crashed, interrupted, finished, superseded')
-        .example('$0 status compute-01', 'The latest run of compute-01 in detail: phase, every instance, last journal entries, how to resume')
-        .example('$0 status 20240101T093000Z-3f2a -f json', 'One run as JSON (record, progress, journal tail)')
-        .example('$0 status --state-dir /srv/hostmaint', 'Runs kept in another state directory (runs on the demo cloud are listed too)') as never,
+        .option('journal', { type: 'number', default: 10, describe: 'With a target: show this many last journal entries (0: none)' })),
     handler: async (argv) => {
       const { defaultStateDir, RunStore } = await import('../../runs/store.js');
       const { checkStateDirFlag } = await import('../state-dir.js');

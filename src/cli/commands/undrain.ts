@@ -1,3 +1,4 @@
+import { commandWords } from './words.js';
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { runOptions } from '../global-options.js';
@@ -19,21 +20,13 @@ interface UndrainArgs extends CommonArgs {
 
 export function undrainCommand(state: CommandState): CommandModule<object, UndrainArgs> {
   return {
-    command: 'undrain <host>',
-    describe: 'Re-enable a host that hostmaint drained (refuses a disable that is not hostmaint\'s unless --force); optionally move its instances back',
-    builder: (y) =>
+    ...commandWords('undrain', (y) =>
       runOptions(y)
-        .positional('host', { type: 'string', describe: 'The nova-compute host' })
         .option('force', { type: 'boolean', default: false, describe: 'Enable even if someone else disabled the service (libvirt AUTO:, Masakari, a colleague)' })
         .option('return', { type: 'boolean', default: false, describe: 'Move back every instance moved off the host since it was disabled (by any hostmaint run, from Nova\'s migration records), if still where it was moved' })
         .options(policyFlagOptions('undrain'))
         .option('dry-run', { type: 'boolean', default: false, describe: 'Say what undrain would do (exit 0, or 5 if it would refuse) and change nothing' })
-        .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accepted for symmetry with drain; undrain does not prompt' })
-        .example('$0 undrain compute-01', 'Re-enable compute-01 if hostmaint disabled it')
-        .example('$0 undrain compute-01 --wait-up 15m --return', 'After a reboot: wait for nova-compute, enable, move the instances back')
-        .example('$0 undrain compute-01 --force', 'Enable even though someone else disabled it')
-        .example('$0 undrain compute-01 --dry-run', 'What undrain would do (exit 5 if it would refuse); changes nothing')
-        .example('$0 undrain compute-01', 'Again after a crash or Ctrl-C: resumes the saved undrain (an unfinished drain of the host is superseded)') as never,
+        .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accepted for symmetry with drain; undrain does not prompt' })),
     handler: async (argv) => {
       const host = hostArgument(argv.host);
       // Each flag given, else the undrain workflow's policy (workflows/undrain.yaml, or the operator's own).

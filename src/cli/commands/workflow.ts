@@ -1,3 +1,4 @@
+import { commandWords } from './words.js';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { EXIT } from '../../core/exit-codes.js';
@@ -94,43 +95,14 @@ async function list(state: CommandState, argv: WorkflowArgs): Promise<void> {
 
 /** `hostmaint workflow validate|show|list`: check, explain and find workflow files (never calls the cloud). */
 export function workflowCommand(state: CommandState): CommandModule<object, WorkflowArgs> {
+  const sub = (y: Argv) =>
+    y
+      .command({ ...commandWords('workflow validate', common), handler: (argv) => validate(state, argv as unknown as ValidateArgs) })
+      .command({ ...commandWords('workflow show', (yy) => common(yy).options(policyFlagOptions('run'))), handler: (argv) => show(state, argv as unknown as ShowArgs) })
+      .command({ ...commandWords('workflow list', common), handler: (argv) => list(state, argv as unknown as WorkflowArgs) })
+      .demandCommand(1, 'Name a workflow command: validate, show, list.');
   return {
-    command: 'workflow <command>',
-    describe: 'Check, show and list workflow files (the steps `hostmaint run` runs); never calls the cloud',
-    builder: (y) =>
-      y
-        .command({
-          command: 'validate <file..>',
-          describe: 'Check workflow files (names or paths): every problem with its line; exit 0 when all are valid, else 2',
-          builder: (yy) =>
-            common(yy)
-              .positional('file', { type: 'string', array: true, describe: 'Workflow names (maintenance-cycle) or paths (./my.yaml)' })
-              .example('$0 workflow validate ./my-cycle.yaml', 'Check a file before running it')
-              .example('$0 workflow validate drain maintenance-cycle --json', 'Check shipped workflows; problems as JSON') as never,
-          handler: (argv) => validate(state, argv as unknown as ValidateArgs),
-        })
-        .command({
-          command: 'show <file>',
-          describe: 'Show a workflow: its steps, compensations and effective policies (with where each value came from)',
-          builder: (yy) =>
-            common(yy)
-              .positional('file', { type: 'string', describe: 'A workflow name or path' })
-              .options(policyFlagOptions('run'))
-              .example('$0 workflow show maintenance-cycle', 'The steps and the policies it would run with')
-              .example('$0 workflow show drain --concurrency 4 --migration-timeout 2h', 'The policies with these flags applied (as `hostmaint run` would)')
-              .example('$0 workflow show ./my.yaml --json', 'The normalised workflow as JSON') as never,
-          handler: (argv) => show(state, argv as unknown as ShowArgs),
-        })
-        .command({
-          command: 'list',
-          describe: 'List the workflows found, in lookup order: --workflows-dir, $HOSTMAINT_WORKFLOWS_DIR, ~/.config/hostmaint/workflows, shipped',
-          builder: (yy) => common(yy).example('$0 workflow list', 'Every workflow name `hostmaint run` accepts, and where it is') as never,
-          handler: (argv) => list(state, argv as unknown as WorkflowArgs),
-        })
-        .demandCommand(1, 'Name a workflow command: validate, show, list.')
-        .example('$0 workflow list', 'The workflows hostmaint knows')
-        .example('$0 workflow validate ./my-cycle.yaml', 'Check a workflow file')
-        .example('$0 workflow show maintenance-cycle', 'What a workflow does, and with which policies') as never,
+    ...commandWords('workflow', sub),
     handler: () => undefined,
   };
 }
