@@ -3,7 +3,9 @@
  * calls `hostmaint completion --words -- <the words typed so far>`, and the
  * completions come from yargs (`getCompletion`) over the same command
  * modules and global options as the real parser: commands, their flags, and
- * the choices of flags like --stopped and --on-timeout.
+ * the choices of flags like --stopped and --on-timeout. Then the values that
+ * fit the word typed (completion-values.ts: clouds, run ids, workflows, hosts),
+ * from a parse of the words by a parser whose handlers do nothing.
  */
 import { commandWords } from './words.js';
 import type { Argv, CommandModule } from 'yargs';
@@ -115,7 +117,35 @@ export async function completionsFor(state: CommandState, withCommands: Register
     }
   });
   // Single-letter aliases (-q, -y, -f...) come out as "--q"; their long names are listed anyway.
-  return output.split('\n').filter((c) => c !== '' && !/^--?[A-Za-z](:|$)/.test(c));
+  const fromYargs = output.split('\n').filter((c) => c !== '' && !/^--?[A-Za-z](:|$)/.test(c));
+  const current = line[line.length - 1] ?? '';
+  const previous = line.length >= 3 ? (line[line.length - 2] ?? '') : '';
+  const { completionValues } = await import('../completion-values.js');
+  const values = await completionValues({ argv: await parsedWords(state, withCommands, line.slice(1)), current, previous, env: state.io.env });
+  const extra = values.filter((v) => v.startsWith(current) && !fromYargs.includes(v)).sort();
+  // A flag's value: only the values (yargs would offer the commands again).
+  return previous.startsWith('-') && extra.length > 0 ? extra : [...fromYargs, ...extra];
+}
+
+/**
+ * The words typed, parsed by the CLI's own commands and options (which positional the last word
+ * is, which cloud and state directory are named), by a parser whose handlers do nothing and whose
+ * complaints are dropped: completion never runs a command.
+ */
+async function parsedWords(state: CommandState, withCommands: RegisterCommands, words: string[]): Promise<Record<string, unknown>> {
+  const { default: yargs } = await import('yargs');
+  const y = yargs([]).scriptName('hostmaint').help(false).version(false).exitProcess(false).fail(() => undefined);
+  const register = y.command.bind(y) as (m: unknown) => unknown;
+  // Every command (and workflow's subcommands) registered with a handler that does nothing.
+  (y as unknown as { command: (m: unknown) => unknown }).command = (m: unknown) => {
+    register(m !== null && typeof m === 'object' ? { ...(m as object), handler: () => undefined } : m);
+    return y;
+  };
+  try {
+    return (await withCommands(y, state).parse(words, {}, () => undefined)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }
 
 /** Registers every command on a parser (commands/index.ts withCommands), passed in: the list imports this command. */

@@ -3,7 +3,8 @@ import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { commandPolicies, finishSavedRun, runnerEnv } from '../saved-runs.js';
 import { drainOptionsFrom, parseFlagValue, POLICIES, policyFlagOptions, policyOverridesFromArgv } from '../../policies/policies.js';
-import type { CommonArgs } from '../session.js';
+import type { CommandRun, CommonArgs } from '../session.js';
+import { rememberHosts } from '../hosts-cache.js';
 import { runOptions } from '../global-options.js';
 import { usageError } from '../../core/errors.js';
 import { hostArgument } from '../host-arg.js';
@@ -64,6 +65,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
       const unfinished = (await run.store.unfinishedFor(host)).filter((r) => r.command === 'drain' && r.cloud === run.cloud.cloudName);
       if (unfinished[0]) state.io.stderr.write(`hostmaint: note: run ${unfinished[0].runId} (drain of ${host}) is unfinished; \`hostmaint drain ${host}\` resumes it.\n`);
       const result = await drainHost(run.cloud.session, host, options, deps);
+      rememberHostsOf(run, host, result);
       run.output.result(result, { apiRequests: run.cloud.session.requestCount() });
       state.exitCode = result.exitCode;
       return;
@@ -92,8 +94,15 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
       runnerEnv(state, run),
     );
     if (out.resumed) warnIgnoredFlags(state, argv, out.result);
+    rememberHostsOf(run, host, out.result);
     finishSavedRun(state, run, out);
   });
+}
+
+/** The compute hosts a drain or plan saw (the host, its targets, the names Nova suggested), for completion. */
+function rememberHostsOf(run: CommandRun, host: string, result: DrainResult): void {
+  const seen = [...(result.preflight?.targets ?? []).map((t) => t.host), ...result.suggestions];
+  rememberHosts(run.store.dir, run.cloud.cloudName, result.outcome === 'unknown-host' ? seen : [host, ...seen]);
 }
 
 /** On resume the saved run's options apply: say which policy flags given differ from them. */

@@ -54,6 +54,8 @@ export function undrainCommand(state: CommandState): CommandModule<object, Undra
           { host, options },
           runnerEnv(state, run),
         );
+        const { rememberHosts } = await import('../hosts-cache.js');
+        rememberHosts(run.store.dir, run.cloud.cloudName, out.result.outcome === 'unknown-host' ? out.result.suggestions : [host]);
         finishSavedRun(state, run, out);
       });
     },
