@@ -2,6 +2,7 @@
  * What the actors need from the outside world. Everything is injected: the
  * OpenStack clients, the clock, the logger, the name resolver and TCP prober.
  */
+import type { ProjectNames } from '../openstack/identity/projects.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { ComputeApi, PlacementApi } from '../openstack/api.js';
@@ -15,6 +16,8 @@ import type { KnownRun } from '../machines/ownership.js';
 export interface ActorDeps {
   compute: ComputeApi;
   placement: PlacementApi;
+  /** Project names for the project ids of the instances (best effort; ids without it). */
+  projects?: ProjectNames | undefined;
   logger: Logger;
   clock: Clock;
   /** Progress events the actors raise themselves (waits inside one actor); optional. */

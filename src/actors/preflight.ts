@@ -77,6 +77,17 @@ export async function reachTarget(
   return { address: null, via: null, failures };
 }
 
+/** Each instance's project name, when Keystone gives it (best effort: the id stays shown otherwise). */
+async function nameProjects(deps: ActorDeps, classes: Classification[], opts: CallOptions): Promise<void> {
+  if (!deps.projects || classes.length === 0) return;
+  try {
+    const names = await deps.projects.names(classes.map((c) => c.projectId), opts);
+    for (const c of classes) c.projectName = names.get(c.projectId) ?? null;
+  } catch (e) {
+    deps.logger.debug('project names not available', { error: errorText(e) });
+  }
+}
+
 async function classifyHost(deps: ActorDeps, input: PreflightInput, policy: ClassifyPolicy, opts: CallOptions, signal?: AbortSignal) {
   const { ref, options } = input;
   const started = deps.clock.now();
@@ -410,6 +421,7 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
 
   // 1. every instance on the host, any project, any state
   const { servers, classes, waitedMs } = await classifyHost(deps, input, policy, opts, signal);
+  await nameProjects(deps, classes, opts);
   const onHost = new Map(servers.map((s) => [s.id, s]));
   for (const c of classes) {
     if (c.class === 'blocked') {

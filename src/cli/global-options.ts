@@ -35,9 +35,13 @@ export const outputOptions: Record<string, Options> = {
   'state-dir': { type: 'string', group: 'Output:', describe: 'Where run records are kept (default $XDG_STATE_HOME/hostmaint or ~/.local/state/hostmaint)' },
 };
 
-/** The options of commands that talk to the cloud and run (drain, undrain, plan, run, resume, continue). */
-export function runOptions<T>(y: Argv<T>): Argv<T> {
-  return y.options(cloudOptions).options(outputOptions) as unknown as Argv<T>;
+/**
+ * The options of commands that talk to the cloud and run (drain, undrain, plan, run, resume,
+ * continue). With `listing` (plan), the output is a listing's: -f table|json|yaml|value|csv, -c.
+ */
+export function runOptions<T>(y: Argv<T>, opts: { listing?: boolean } = {}): Argv<T> {
+  const output = opts.listing ? { ...outputOptions, ...listingOptions } : outputOptions;
+  return y.options(cloudOptions).options(output) as unknown as Argv<T>;
 }
 
 /** The options of commands that only read the state directory (status, history): no cloud, no progress. */

@@ -386,8 +386,25 @@ export function keystoneRoutes(keystone: Identity, tokens: TokenStore): Route[] 
     return { status: 200, body: { projects: list, links: { self: req.path, next: null, previous: null } } };
   };
 
+  /** GET /v3/projects/{id}: Keystone's identity:get_project lets an admin read any project, a member its own. */
+  const getProject = (req: EmuRequest): EmuResponse => {
+    const caller = tokens.check(String(req.headers['x-auth-token'] ?? ''));
+    if (!caller) return unauthorized(req, 'identity');
+    const id = req.params['id'] ?? '';
+    if (!caller.roles.includes('admin') && caller.projectId !== id) {
+      return err('identity', 403, 'You are not authorized to perform the requested action: identity:get_project.', req.requestId);
+    }
+    const p = keystone.projects.get(id);
+    if (!p) return err('identity', 404, `Could not find project: ${id}.`, req.requestId);
+    return {
+      status: 200,
+      body: { project: { id: p.id, name: p.name, domain_id: p.domainId, description: '', enabled: true, is_domain: false, parent_id: p.domainId, tags: [], options: {}, links: { self: `${req.baseUrl}/v3/projects/${p.id}` } } },
+    };
+  };
+
   return [
     route('GET', '/', versions),
+    route('GET', '/v3/projects/:id', getProject),
     route('GET', '/v3', (req) => ({ status: 200, body: { version: versionV3(req.baseUrl) } })),
     route('POST', '/v3/auth/tokens', issue),
     route('GET', '/v3/auth/tokens', validate),

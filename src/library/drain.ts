@@ -10,6 +10,7 @@
  * continue. Every actor reconciles with the cloud first, so the step that was
  * in flight when the process died is safe to run again.
  */
+import type { ProjectNames } from '../openstack/identity/projects.js';
 import { randomBytes } from 'node:crypto';
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
 import { createActors, type NetChecks } from '../actors/index.js';
@@ -38,6 +39,8 @@ export type { DrainOutcome, UndrainOutcome } from '../machines/outcome.js';
 export interface Clients {
   compute: ComputeApi;
   placement: PlacementApi;
+  /** Project names for the instances' project ids; optional (ids are shown without it). */
+  projects?: ProjectNames | undefined;
 }
 
 export interface RunDeps {
@@ -72,7 +75,7 @@ export interface PersistedRun {
 }
 
 function clientsOf(session: CloudSession | Clients): Clients {
-  return { compute: session.compute, placement: session.placement };
+  return { compute: session.compute, placement: session.placement, projects: session.projects };
 }
 
 /** Admin may move locked instances: true when the session's roles say admin (or are unknown). */
@@ -234,8 +237,8 @@ interface MachineRun<C, R> {
 /** Run the drain or undrain machine with the real actors, from its start or a saved snapshot, to its result. */
 async function runMachine<C extends DrainContext | UndrainContext, R extends DrainResult | UndrainResult>(session: CloudSession | Clients, host: string, deps: RunDeps, m: MachineRun<C, R>): Promise<R> {
   const phases = new PhaseClock(deps.clock);
-  const { compute, placement } = clientsOf(session);
-  const actors = createActors({ compute, placement, logger: deps.logger, clock: deps.clock, emit: deps.emit, net: deps.net, runs: deps.runs });
+  const { compute, placement, projects } = clientsOf(session);
+  const actors = createActors({ compute, placement, projects, logger: deps.logger, clock: deps.clock, emit: deps.emit, net: deps.net, runs: deps.runs });
   if (deps.snapshot !== undefined) checkResume(deps.snapshot, m.kind, host);
   // With a snapshot, xstate restores the context from it and ignores the input.
   const actor = createActor(m.machine(actors), { input: m.input, ...(deps.snapshot !== undefined ? { snapshot: restored(deps.snapshot) } : {}) });

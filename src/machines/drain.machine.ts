@@ -86,7 +86,7 @@ interface Step {
 
 function preflightStep(ctx: DrainContext, report: PreflightReport): Step {
   const emits: DrainEmitted[] = report.instances.map((c) =>
-    draft(ctx, { type: 'instance-classified', serverId: c.serverId, name: c.name, class: c.class, reason: c.reason, blocking: c.blocking, remedy: c.remedy, projectId: c.projectId }),
+    draft(ctx, { type: 'instance-classified', serverId: c.serverId, name: c.name, class: c.class, reason: c.reason, blocking: c.blocking, remedy: c.remedy, projectId: c.projectId, projectName: c.projectName ?? null }),
   );
   emits.push(
     draft(ctx, {

@@ -28,7 +28,7 @@ export type DrainEventBody =
   | { type: 'run-started'; command: 'drain' | 'undrain'; dryRun: boolean }
   | { type: 'phase-changed'; phase: DrainPhase }
   | { type: 'service-changed'; action: 'disabled' | 'adopted' | 'foreign' | 'enabled' | 'restored' | 'left'; status: 'enabled' | 'disabled'; reason: string | null; note: string | null }
-  | { type: 'instance-classified'; serverId: string; name: string; class: InstanceClass; reason: string; blocking: boolean; remedy: string | null; projectId?: string | null }
+  | { type: 'instance-classified'; serverId: string; name: string; class: InstanceClass; reason: string; blocking: boolean; remedy: string | null; projectId?: string | null; projectName?: string | null }
   | { type: 'preflight-finished'; ok: boolean; blocking: number; warnings: number; planned: number; unplaced: number }
   | { type: 'migration-queued'; serverId: string; name: string; attempt: number; migrationId: number | null; status: string; to?: string | null }
   | { type: 'migration-started'; serverId: string; name: string; method: MoveMethod; attempt: number; target: string | null; adopted: boolean }

@@ -45,6 +45,8 @@ export interface Classification {
   serverId: string;
   name: string;
   projectId: string;
+  /** The project's name, when Keystone gave it (the preflight asks; absent in older saved runs). */
+  projectName?: string | null;
   status: string;
   vmState: string | null;
   taskState: string | null;

@@ -4,6 +4,7 @@
  * tests may implement them with fakes. Every method throws HostmaintError /
  * HttpError (src/errors.ts), never a raw library error.
  */
+import type { ProjectNames } from './identity/projects.js';
 import type {
   Aggregate,
   AllocationCandidates,
@@ -108,6 +109,8 @@ export interface CloudSession {
   readonly cloudName: string;
   readonly compute: ComputeApi;
   readonly placement: PlacementApi;
+  /** Project names for project ids (Keystone), best effort; absent: ids are shown. */
+  readonly projects?: ProjectNames;
   /** Who we are: for run records ("who ran it"). Never the token. */
   readonly identity: { userName: string | null; userId: string; projectName: string | null; projectId: string; roles: string[]; authUrl: string; regionName: string | null };
   /** Number of HTTP requests sent so far, by service (for budgets and benchmarks). */

@@ -15,6 +15,7 @@ import type { RetryPolicy } from './http-request.js';
 import { HttpTransport } from './http-transport.js';
 import { findEndpoint } from './identity/catalog.js';
 import { TokenProvider } from './identity/token-provider.js';
+import { projectNames } from './identity/projects.js';
 import { negotiateMicroversion } from './microversions.js';
 import { PLACEMENT_MAX_MICROVERSION, PLACEMENT_MIN_MICROVERSION, createPlacementClient } from './placement/index.js';
 
@@ -122,6 +123,7 @@ export async function connect(cloud: ResolvedCloud, opts: ConnectOptions): Promi
       cloudName: cloud.name,
       compute,
       placement,
+      projects: projectNames(transport.client({ serviceType: 'identity', endpoint: cloud.authUrl, tokens })),
       identity: identityInfo,
       endpoints: { identity: cloud.authUrl, compute: computeUrl, placement: placementUrl },
       serverVersions: { compute: cv.server, placement: pv.server },

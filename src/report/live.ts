@@ -345,7 +345,7 @@ function table(rows: InstanceView[], o: { all: InstanceView[]; width: number; st
   const routeWidth = Math.max(1, hostWidth) + displayWidth(g.arrow) + 2 + Math.max(displayWidth('scheduler'), hostWidth);
   const columns: Column[] = [
     { key: 'name', header: 'INSTANCE', priority: 1, align: 'left', min: 8, cell: (v) => v.name },
-    ...(anyProject ? [{ key: 'project', header: 'PROJECT', priority: 8, align: 'left' as const, min: 8, cell: (v: InstanceView) => clean(v.projectId ?? '') }] : []),
+    ...(anyProject ? [{ key: 'project', header: 'PROJECT', priority: 8, align: 'left' as const, min: 8, cell: (v: InstanceView) => clean(v.projectName ?? v.projectId ?? '') }] : []),
     {
       key: 'route',
       header: `FROM ${g.arrow} TO`,

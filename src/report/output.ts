@@ -64,8 +64,11 @@ export interface RunContext {
 
 export interface RunOutput {
   emit(e: DrainEvent): void;
-  /** Print the final result; `extra` fields (e.g. apiRequests) are added to the JSON document. */
-  result(r: AnyResult, extra?: Record<string, unknown>): void;
+  /**
+   * Print the final result; `extra` fields (e.g. apiRequests) are added to the JSON document. With
+   * `listing` (a plan's `-f yaml|value|csv`, `-c`), that text is the whole of stdout instead.
+   */
+  result(r: AnyResult, extra?: Record<string, unknown>, listing?: string): void;
   /** Where text for people goes: stdout, or stderr when the events have stdout (--events ndjson: stdout carries only events). */
   readonly text: NodeJS.WritableStream;
   close(): Promise<void>;
@@ -169,7 +172,7 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
         if (t) timeline.push(t);
       }
     },
-    result(r, extra = {}) {
+    result(r, extra = {}, listing) {
       live?.finish();
       if (reportFile) {
         try {
@@ -179,7 +182,8 @@ export function createRunOutput(io: CliIO, flags: OutputFlags, context: RunConte
           io.stderr.write(`hostmaint: warning: could not write the report ${reportFile}: ${(e as Error).message}\n`);
         }
       }
-      if (flags.format === 'json') io.stdout.write(`${JSON.stringify({ ...r, ...extra }, null, 2)}\n`);
+      if (listing !== undefined) io.stdout.write(listing);
+      else if (flags.format === 'json') io.stdout.write(`${JSON.stringify({ ...r, ...extra }, null, 2)}\n`);
       else {
         const saved = extra.run as { resumeCommand?: unknown } | null | undefined;
         const ctx = { argv: context.argv, resumeCommand: typeof saved?.resumeCommand === 'string' ? saved.resumeCommand : null };

@@ -11,7 +11,7 @@ import type { DrainEvent } from '../machines/events.js';
 import type { DrainResult, InstanceOutcome, UndrainResult } from '../machines/results.js';
 import { clean } from './ansi.js';
 import { describeEvent, stamp } from './progress.js';
-import { blockedServer, blockingMessage, nextSteps, projectsOf, secs } from './result.js';
+import { blockedServer, blockingMessage, nextSteps, projectLabelsOf, projectNamesOf, projectsOf, secs } from './result.js';
 import { HOST_HEADERS, STEP_HEADERS, hostRows, rollingNextSteps, stepLabel, stepRows, workflowNextSteps } from './workflow-result.js';
 import type { RollingResult } from '../runs/rolling-runner.js';
 import type { WorkflowResult } from '../runs/workflow-runner.js';
@@ -50,11 +50,12 @@ export function timelineEntry(e: DrainEvent): TimelineEntry | null {
   return text === null ? null : { time: e.time, type: e.type, text: clean(text).trim() };
 }
 
-function moves(list: InstanceOutcome[], projects: Map<string, string>) {
+function moves(list: InstanceOutcome[], projects: Map<string, string>, names: Map<string, string>) {
   return list.map((i) => ({
     name: i.name,
     serverId: i.serverId,
     projectId: projects.get(i.serverId) ?? null,
+    projectName: names.get(i.serverId) ?? null,
     from: i.from,
     to: i.to,
     method: i.method,
@@ -112,12 +113,12 @@ export function buildReport(r: DrainResult | UndrainResult, ctx: ReportContext, 
           findings: r.preflight.findings,
           warnings: r.preflight.warnings,
           targets: r.preflight.targets,
-          instances: r.preflight.instances.map((c) => ({ name: c.name, serverId: c.serverId, projectId: c.projectId, status: c.status, class: c.class, reason: c.reason, blocking: c.blocking, remedy: c.remedy })),
+          instances: r.preflight.instances.map((c) => ({ name: c.name, serverId: c.serverId, projectId: c.projectId, projectName: c.projectName ?? null, status: c.status, class: c.class, reason: c.reason, blocking: c.blocking, remedy: c.remedy })),
           waitedMs: r.preflight.waitedMs,
         }
       : null,
     plan: r.command === 'drain' ? r.plan : [],
-    moves: moves(list, projects),
+    moves: moves(list, projects, projectNamesOf(r)),
     leftovers: r.command === 'drain' ? r.leftovers : r.notReturned,
     verification: r.command === 'drain' ? r.verification : null,
     phases: r.timings.phases,
@@ -228,7 +229,7 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
       }
     }
     if (r.plan.length > 0) {
-      const projects = projectsOf(r);
+      const projects = projectLabelsOf(r);
       out.push('', '## Plan', '');
       out.push(...mdTable(['Instance', 'Project', 'Method', 'Planned target', 'Needs', 'Note'], r.plan.map((pl) => [
         pl.name, projects.get(pl.serverId) ?? '', pl.method, pl.target ?? (pl.fits ? '(scheduler)' : 'NOWHERE'), amounts(pl.request), pl.reason ?? '',
@@ -245,7 +246,7 @@ export function renderMarkdown(report: Record<string, unknown>, r: DrainResult |
     out.push('', r.command === 'drain' ? (anyMoveTried ? '## What moved' : '## Instances (none moved)') : '## What moved back', '');
     if (list.length === 0) out.push('Nothing.');
     else {
-      const projects = projectsOf(r);
+      const projects = projectLabelsOf(r);
       out.push(...mdTable(['Instance', 'Project', 'From', 'To', 'Method', 'Started (UTC)', 'Duration', 'Result', 'Attempts', 'Note'], list.map((i) => [
         i.name, projects.get(i.serverId) ?? '', i.from, i.to ?? '', i.method ?? '', i.startedAt ? stamp(i.startedAt).slice(11, 19) : '', secs(i.durationMs), i.status, i.attempts, i.reason ?? i.errors[i.errors.length - 1] ?? '',
       ])));

@@ -7,6 +7,7 @@
  */
 import type { DrainResult, InstanceOutcome, UndrainResult } from '../machines/results.js';
 import type { ErrorInfo } from '../machines/outcome.js';
+import type { Classification } from '../machines/plan.js';
 import { clean } from './ansi.js';
 
 /** What the next-step commands need to repeat of the command line (the cloud, the state directory). */
@@ -32,11 +33,31 @@ export function secs(ms: number | null): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
 }
 
-/** serverId -> projectId, from the preflight's classifications (the only place the result carries projects). */
-export function projectsOf(r: DrainResult | UndrainResult): Map<string, string> {
+/** serverId -> what the preflight's classifications say of its project (the only place the result carries projects). */
+function projectMap(r: DrainResult | UndrainResult, pick: (c: Classification) => string | null | undefined): Map<string, string> {
   const out = new Map<string, string>();
-  if (r.command === 'drain') for (const c of r.preflight?.instances ?? []) if (c.projectId) out.set(c.serverId, c.projectId);
+  if (r.command === 'drain') {
+    for (const c of r.preflight?.instances ?? []) {
+      const v = pick(c);
+      if (v) out.set(c.serverId, v);
+    }
+  }
   return out;
+}
+
+/** serverId -> projectId. */
+export function projectsOf(r: DrainResult | UndrainResult): Map<string, string> {
+  return projectMap(r, (c) => c.projectId);
+}
+
+/** serverId -> project name, where Keystone gave one. */
+export function projectNamesOf(r: DrainResult | UndrainResult): Map<string, string> {
+  return projectMap(r, (c) => c.projectName);
+}
+
+/** serverId -> the project as people read it: its name when Keystone gave it, else its id. */
+export function projectLabelsOf(r: DrainResult | UndrainResult): Map<string, string> {
+  return projectMap(r, (c) => (c.projectName ? clean(c.projectName) : c.projectId));
 }
 
 function resultText(i: InstanceOutcome): string {
@@ -228,10 +249,28 @@ export function nextSteps(r: DrainResult | UndrainResult, ctx: ResultContext = {
 
 // ------------------------------------------------------------------ drain / undrain
 
+/** A plan's instances as a listing (`plan -f table|yaml|value|csv -c COLUMN`): one row per instance, in plan order. */
+export const PLAN_LISTING_HEADERS = ['INSTANCE', 'ID', 'PROJECT', 'METHOD', 'TARGET', 'NEEDS', 'NOTE'];
+
+export function planListing(r: DrainResult): { headers: string[]; rows: string[][] } {
+  const projects = projectLabelsOf(r);
+  const headers = [...PLAN_LISTING_HEADERS];
+  const rows = r.plan.map((p) => [
+    clean(p.name),
+    p.serverId,
+    projects.get(p.serverId) ?? '',
+    p.method,
+    clean(p.target ?? (p.fits ? '(scheduler)' : 'NOWHERE')),
+    Object.entries(p.request).map(([k, v]) => `${k}:${v}`).join(','),
+    clean(p.reason ?? ''),
+  ]);
+  return { headers, rows };
+}
+
 /** The drain's summary; with `ctx` (the run's command line) it ends with the next steps as exact commands. */
 export function formatDrainResult(r: DrainResult, ctx?: ResultContext): string {
   const out: string[] = [];
-  const projects = projectsOf(r);
+  const projects = projectLabelsOf(r);
   out.push(`${clean(r.host)}: ${r.outcome} - ${clean(r.message)}`, ...errorLines(r.error));
   if (r.preflight && r.preflight.blocking.length > 0) {
     out.push('', 'Preflight found (all problems at once):');
@@ -242,16 +281,11 @@ export function formatDrainResult(r: DrainResult, ctx?: ResultContext): string {
     }
   }
   if (r.dryRun && r.plan.length > 0) {
+    const listing = planListing(r);
     const withProject = r.plan.some((p) => projects.has(p.serverId));
+    const keep = listing.headers.map((_, i) => i).filter((i) => listing.headers[i] !== 'ID' && (withProject || listing.headers[i] !== 'PROJECT'));
     out.push('', 'Plan:');
-    out.push(table(['INSTANCE', ...(withProject ? ['PROJECT'] : []), 'METHOD', 'TARGET', 'NEEDS', 'NOTE'], r.plan.map((p) => [
-      clean(p.name),
-      ...(withProject ? [projects.get(p.serverId) ?? ''] : []),
-      p.method,
-      clean(p.target ?? (p.fits ? '(scheduler)' : 'NOWHERE')),
-      Object.entries(p.request).map(([k, v]) => `${k}:${v}`).join(','),
-      clean(p.reason ?? ''),
-    ])).trimEnd());
+    out.push(table(keep.map((i) => listing.headers[i]!), listing.rows.map((row) => keep.map((i) => row[i] ?? ''))).trimEnd());
   }
   if (!r.dryRun && r.instances.length > 0) {
     out.push('', instanceTable(r.instances, projects));
@@ -280,7 +314,7 @@ export function formatDrainResult(r: DrainResult, ctx?: ResultContext): string {
 export function formatUndrainResult(r: UndrainResult, ctx?: ResultContext): string {
   const out: string[] = [`${clean(r.host)}: ${r.outcome} - ${clean(r.message)}`, ...errorLines(r.error)];
   if (r.returns.length > 0) {
-    out.push('', instanceTable(r.returns, projectsOf(r)));
+    out.push('', instanceTable(r.returns, projectLabelsOf(r)));
     out.push(`${tally(r.returns)}; run ${r.runId} took ${secs(r.timings.durationMs)}.`);
   }
   if (r.notReturned.length > 0) {

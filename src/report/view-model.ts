@@ -32,6 +32,8 @@ export interface InstanceView {
   name: string;
   /** Project id, when the events carry it (instance-classified / migration-started `projectId`). */
   projectId: string | null;
+  /** The project's name, when Keystone gave it (instance-classified `projectName`). */
+  projectName: string | null;
   cls: string | null;
   method: MoveMethod | null;
   from: string | null;
@@ -208,6 +210,7 @@ export class RunView {
         v.cls = e.class;
         v.reason = e.reason;
         v.projectId = optString(e, 'projectId') ?? v.projectId;
+        v.projectName = optString(e, 'projectName') ?? v.projectName;
         if (v.state === 'waiting' || v.state === 'blocked' || v.state === 'left') {
           v.state = e.blocking || e.class === 'blocked' ? 'blocked' : e.class === 'leave' || e.class === 'none' ? 'left' : 'waiting';
         }
@@ -497,6 +500,7 @@ export class RunView {
         serverId,
         name: clean(name),
         projectId: null,
+        projectName: null,
         cls: null,
         method: null,
         from: this.command === 'undrain' ? null : this.host,

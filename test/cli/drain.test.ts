@@ -250,3 +250,51 @@ describe('hostmaint CLI against the demo cloud', function () {
     assert.match(r.stderr, /SIGINT: stopping/);
   });
 });
+
+describe('CLI: project names instead of project ids (issue 17)', function () {
+  this.timeout(120_000);
+  const HEX32 = /\b[0-9a-f]{32}\b/;
+  const envOf = (emu: Awaited<ReturnType<typeof startEmulator>>) => ({
+    OS_AUTH_URL: emu.authUrl, OS_USERNAME: emu.credentials.username, OS_PASSWORD: emu.credentials.password,
+    OS_PROJECT_NAME: emu.credentials.projectName, OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default',
+  });
+
+  it('plan shows each instance\'s project by name (one Keystone read per project); events and JSON carry projectName', async () => {
+    const emu = await startEmulator({ scenario: 'demo' });
+    const dir = tempDir();
+    try {
+      const r = await hostmaint(['plan', 'compute-01', '--state-dir', dir, '--events', `ndjson=${dir}/events.ndjson`], envOf(emu));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^db-2 +shop +live/m);
+      assert.match(r.stdout, /^ci-runner-1 +analytics +live/m);
+      assert.doesNotMatch(r.stdout, HEX32, 'a project id where its name is known');
+      const reads = emu.requests.records.filter((q) => q.method === 'GET' && /\/v3\/projects\//.test(q.path));
+      assert.equal(reads.length, 2, 'shop and analytics, each read once');
+      const classified = readFileSync(`${dir}/events.ndjson`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; name?: string; projectName?: string | null }).filter((e) => e.type === 'instance-classified');
+      assert.equal(classified.find((e) => e.name === 'db-2')?.projectName, 'shop');
+      const json = await hostmaint(['plan', 'compute-01', '--state-dir', dir, '-f', 'json'], envOf(emu));
+      const instances = json.json<{ preflight: { instances: Array<{ name: string; projectId: string; projectName: string | null }> } }>().preflight.instances;
+      const db2 = instances.find((i) => i.name === 'db-2')!;
+      assert.equal(db2.projectName, 'shop');
+      assert.match(db2.projectId, HEX32, 'the id is kept next to the name');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await emu.stop();
+    }
+  });
+
+  it('Keystone refusing to name a project (403) leaves its id, and the plan is as good (exit 0, no warning)', async () => {
+    const emu = await startEmulator({ scenario: 'demo' });
+    const dir = tempDir();
+    try {
+      emu.inject({ kind: 'http-error', status: 403, match: { service: 'identity', path: '/v3/projects/*' } });
+      const r = await hostmaint(['plan', 'compute-01', '--state-dir', dir], envOf(emu));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^db-2 +${HEX32.source.replace(/\\b/g, '')} +live`, 'm'));
+      assert.doesNotMatch(r.stderr, /project/i, 'no warning about names');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await emu.stop();
+    }
+  });
+});

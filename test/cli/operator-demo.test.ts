@@ -122,6 +122,36 @@ describe('issue 17: output a script can trust', function () {
     assert.match(bad.stderr, /-c nope: no such column[\s\S]*The columns are: 'STARTED \(UTC\)', COMMAND/);
   });
 
+  it('plan and workflow list take -f yaml|value|csv and -c COLUMN too; an unknown column is exit 2 before the cloud is asked', async () => {
+    const csv = await hostmaint(['plan', 'compute-01', '--os-cloud', 'demo', '--state-dir', dir, '-q', '-f', 'csv', '-c', 'instance', '-c', 'project', '-c', 'target']);
+    assert.equal(csv.code, 0, csv.stderr);
+    const lines = csv.stdout.trim().split('\n');
+    assert.equal(lines[0], 'INSTANCE,PROJECT,TARGET');
+    assert.equal(lines.length, 13, 'a header and the 12 instances of compute-01');
+    assert.ok(lines.includes('db-2,shop,compute-04'), csv.stdout);
+    const value = await hostmaint(['plan', 'compute-01', '--os-cloud', 'demo', '--state-dir', dir, '-q', '-f', 'value', '-c', 'instance']);
+    assert.equal(value.stdout.trim().split('\n').length, 12);
+    assert.doesNotMatch(value.stdout, /Plan:|Next:/, 'only the listing on stdout');
+    const yaml = await hostmaint(['plan', 'compute-01', '--os-cloud', 'demo', '--state-dir', dir, '-q', '-f', 'yaml', '-c', 'instance', '-c', 'method']);
+    assert.match(yaml.stdout, /^- INSTANCE: db-2\n  METHOD: live$/m);
+    const columns = await hostmaint(['plan', 'compute-01', '--os-cloud', 'demo', '--state-dir', dir, '-q', '-c', 'instance', '-c', 'target']);
+    assert.match(columns.stdout, /^INSTANCE +TARGET\n/);
+    const fresh = tempDir('hm-demo-col-');
+    try {
+      const bad = await hostmaint(['plan', 'compute-01', '--os-cloud', 'demo', '--state-dir', fresh, '-c', 'nope']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /-c nope: no such column[\s\S]*INSTANCE, ID, PROJECT, METHOD, TARGET, NEEDS, NOTE/);
+      assert.equal(existsSync(path.join(fresh, 'demo', 'cloud.json')), false, 'no demo cloud was started');
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+    const wf = await hostmaint(['workflow', 'list', '-f', 'value', '-c', 'name']);
+    assert.equal(wf.code, 0, wf.stderr);
+    assert.deepEqual(wf.stdout.trim().split('\n').sort(), ['drain', 'example-webhooks-approval', 'maintenance-cycle', 'undrain']);
+    const wfCsv = await hostmaint(['workflow', 'list', '-f', 'csv', '-c', 'name', '-c', 'where']);
+    assert.match(wfCsv.stdout, /^NAME,WHERE\ndrain,shipped$/m);
+  });
+
   it('answering no to the confirmation exits 9 (not confirmed), documented, and changes nothing', async () => {
     const out = new PassThrough();
     const err = new PassThrough();

@@ -6,6 +6,7 @@ import { drainOptionsFrom, parseFlagValue, POLICIES, policyFlagOptions, policyOv
 import type { CommandRun, CommonArgs } from '../session.js';
 import { rememberHosts } from '../hosts-cache.js';
 import { runOptions } from '../global-options.js';
+import type { ListingFormat } from '../../report/listing.js';
 import { usageError } from '../../core/errors.js';
 import { hostArgument } from '../host-arg.js';
 import { EXIT } from '../../core/exit-codes.js';
@@ -26,14 +27,15 @@ interface DrainArgs extends CommonArgs {
 /** What a plan does not read: asked for, or used only while moving. Accepted (a drain's flags can be tried on a plan), not shown. */
 const NOT_READ_BY_PLAN = new Set(['yes', 'adopt', 'new-run', 'dry-run', 'reason', 'concurrency', 'retries', 'migration-timeout', 'stall-timeout', 'on-timeout', 'poll-interval', 'report', 'events']);
 
+/** drain's flags a plan reads, and a listing's output (-f table|json|yaml|value|csv, -c COLUMN), as openstackclient's. */
 function planFlags(y: Argv): Argv {
-  const shown = drainFlags(y);
+  const shown = drainFlags(y, { listing: true });
   for (const k of NOT_READ_BY_PLAN) shown.hide(k);
   return shown;
 }
 
-function drainFlags(y: Argv): Argv {
-  return runOptions(y)
+function drainFlags(y: Argv, output: { listing?: boolean } = {}): Argv {
+  return runOptions(y, output)
     .options(policyFlagOptions('drain'))
     .option('adopt', { type: 'boolean', default: false, group: 'Runs:', describe: 'Carry on under another hostmaint run\'s marker on the service (a run this machine does not know may still be live elsewhere)' })
     .option('new-run', { type: 'boolean', default: false, group: 'Runs:', describe: 'Start a new run even if an unfinished one of this host is saved (it is marked superseded)' })
@@ -54,6 +56,11 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
   if (dryRun && (argv.adopt || argv.newRun)) {
     throw usageError(`${argv.adopt ? '--adopt' : '--new-run'} cannot be used with a plan (--dry-run / hostmaint plan)`, 'A plan changes nothing and saves no run; drop the flag, or run `hostmaint drain` without --dry-run.');
   }
+  if (dryRun && Array.isArray(argv.column) && argv.column.length > 0) {
+    // An unknown -c column is a usage error before the cloud is asked anything.
+    const [{ pickColumns }, { PLAN_LISTING_HEADERS }] = await Promise.all([import('../../report/listing.js'), import('../../report/result.js')]);
+    pickColumns(PLAN_LISTING_HEADERS, argv.column as string[]);
+  }
   const { withCommandRun } = await import('../session.js');
   await withCommandRun(state, argv, async (run) => {
     const { drainHost, checkTargetNames } = await import('../../library/drain.js');
@@ -66,7 +73,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
       if (unfinished[0]) state.io.stderr.write(`hostmaint: note: run ${unfinished[0].runId} (drain of ${host}) is unfinished; \`hostmaint drain ${host}\` resumes it.\n`);
       const result = await drainHost(run.cloud.session, host, options, deps);
       rememberHostsOf(run, host, result);
-      run.output.result(result, { apiRequests: run.cloud.session.requestCount() });
+      run.output.result(result, { apiRequests: run.cloud.session.requestCount() }, await planAsListing(argv, result));
       state.exitCode = result.exitCode;
       return;
     }
@@ -97,6 +104,16 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
     rememberHostsOf(run, host, out.result);
     finishSavedRun(state, run, out);
   });
+}
+
+/** `plan -f yaml|value|csv`, or `-c COLUMN`: the plan's instances as a listing; otherwise undefined (the usual result). */
+async function planAsListing(argv: DrainArgs, result: DrainResult): Promise<string | undefined> {
+  const format = String(argv.format);
+  const columns = argv.column as string[] | undefined;
+  if (format === 'json' || (format === 'table' && (columns === undefined || columns.length === 0))) return undefined;
+  const [{ formatListing }, { planListing }] = await Promise.all([import('../../report/listing.js'), import('../../report/result.js')]);
+  const { headers, rows } = planListing(result);
+  return formatListing(headers, rows, format as Exclude<ListingFormat, 'json'>, columns);
 }
 
 /** The compute hosts a drain or plan saw (the host, its targets, the names Nova suggested), for completion. */

@@ -1,3 +1,5 @@
+import type { ListingFormat } from '../../report/listing.js';
+import { listingOptions } from '../global-options.js';
 import { commandWords } from './words.js';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
@@ -23,9 +25,10 @@ function jsonWanted(argv: WorkflowArgs): boolean {
   return argv.json === true || argv.format === 'json';
 }
 
-function common(y: Argv): Argv {
-  return y
-    .option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'Text or one JSON document' })
+/** What every workflow command takes; `list` is a listing (-f table|json|yaml|value|csv, -c COLUMN). */
+function common(y: Argv, opts: { listing?: boolean } = {}): Argv {
+  const withFormat: Argv = opts.listing ? y.options(listingOptions) : y.option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'Text or one JSON document' });
+  return withFormat
     .option('json', { type: 'boolean', describe: 'Print JSON instead of text (the same as -f json)' })
     .option('workflows-dir', { type: 'string', array: true, describe: 'Look up workflow names in this directory first (then $HOSTMAINT_WORKFLOWS_DIR, ~/.config/hostmaint/workflows, the shipped ones)' });
 }
@@ -81,14 +84,15 @@ async function show(state: CommandState, argv: ShowArgs): Promise<void> {
 
 async function list(state: CommandState, argv: WorkflowArgs): Promise<void> {
   const { listWorkflows } = await import('../../workflow-file/load.js');
-  const { table } = await import('../../report/result.js');
+  const { formatListing } = await import('../../report/listing.js');
   const found = await listWorkflows(findOpts(state, argv));
   if (jsonWanted(argv)) {
     state.io.stdout.write(`${JSON.stringify({ workflows: found }, null, 2)}\n`);
-  } else if (found.length === 0) {
+  } else if (found.length === 0 && argv.format === 'table') {
     state.io.stdout.write('No workflows found.\n');
   } else {
-    state.io.stdout.write(table(['NAME', 'WHERE', 'DESCRIPTION', 'FILE'], found.map((w) => [w.shadowed ? `${w.name} (hidden)` : w.name, w.where, w.description ?? '', w.path])));
+    const rows = found.map((w) => [w.shadowed ? `${w.name} (hidden)` : w.name, w.where, w.description ?? '', w.path]);
+    state.io.stdout.write(formatListing(['NAME', 'WHERE', 'DESCRIPTION', 'FILE'], rows, argv.format as Exclude<ListingFormat, 'json'>, argv.column as string[] | undefined));
   }
   state.exitCode = EXIT.OK;
 }
@@ -97,9 +101,9 @@ async function list(state: CommandState, argv: WorkflowArgs): Promise<void> {
 export function workflowCommand(state: CommandState): CommandModule<object, WorkflowArgs> {
   const sub = (y: Argv) =>
     y
-      .command({ ...commandWords('workflow validate', common), handler: (argv) => validate(state, argv as unknown as ValidateArgs) })
+      .command({ ...commandWords('workflow validate', (yy) => common(yy)), handler: (argv) => validate(state, argv as unknown as ValidateArgs) })
       .command({ ...commandWords('workflow show', (yy) => common(yy).options(policyFlagOptions('run'))), handler: (argv) => show(state, argv as unknown as ShowArgs) })
-      .command({ ...commandWords('workflow list', common), handler: (argv) => list(state, argv as unknown as WorkflowArgs) })
+      .command({ ...commandWords('workflow list', (yy) => common(yy, { listing: true })), handler: (argv) => list(state, argv as unknown as WorkflowArgs) })
       .demandCommand(1, 'Name a workflow command: validate, show, list.');
   return {
     ...commandWords('workflow', sub),

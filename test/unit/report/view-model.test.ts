@@ -15,6 +15,22 @@ const progress = (serverId: string, processed: number, remaining: number, at: nu
   ev({ type: 'migration-progress', serverId, name: serverId, migrationId, status: 'running', memoryTotalBytes: 4 * GiB, memoryProcessedBytes: processed, memoryRemainingBytes: remaining, percent: Math.round(((4 * GiB - remaining) / (4 * GiB)) * 100), stalledForMs: 0 }, at);
 
 describe('live view model (RunView)', () => {
+  it('the PROJECT column shows the project\'s name when the events carry it, else its id (issue 17)', () => {
+    const v = new RunView();
+    v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
+    const shop = '6d010770feacb771748ca60a7d213b2e';
+    const other = '7d3888ca113f27166505c581c461310c';
+    v.apply(ev({ type: 'instance-classified', serverId: 'a', name: 'db-1', class: 'live', reason: '', blocking: false, remedy: null, projectId: shop, projectName: 'shop' }));
+    v.apply(ev({ type: 'instance-classified', serverId: 'b', name: 'ci-1', class: 'live', reason: '', blocking: false, remedy: null, projectId: other, projectName: null }));
+    v.apply(ev({ type: 'phase-changed', phase: 'migrating' }, 1));
+    v.apply(ev({ type: 'migration-started', serverId: 'a', name: 'db-1', method: 'live', attempt: 1, target: null, adopted: false }, 1));
+    v.apply(ev({ type: 'migration-started', serverId: 'b', name: 'ci-1', method: 'live', attempt: 1, target: null, adopted: false }, 1));
+    const text = renderFrame(v, { width: 120, color: false, cloud: 'demo' }).join('\n');
+    assert.match(text, /^ *db-1 +shop\b/m, text);
+    assert.match(text, new RegExp(`^ *ci-1 +${other.slice(0, 12)}`, 'm'), 'the id, shortened to fit');
+    assert.doesNotMatch(text, new RegExp(shop), 'the id of a named project');
+  });
+
   it('counts moved, failed, in flight, waiting and staying instances', () => {
     const v = new RunView();
     v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
