@@ -37,7 +37,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     )
     .version(VERSION)
     .alias('h', 'help')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    // On a terminal, wrapped to it; piped, not wrapped at all (a long example stays one line, never split mid-word).
+    .wrap(process.stdout.isTTY ? Math.min(110, process.stdout.columns || 100) : null)
     .env(false)
     .exitProcess(false)
     .fail((msg, err, yi) => {

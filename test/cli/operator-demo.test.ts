@@ -241,4 +241,12 @@ describe('issue 17: help and flags', function () {
     const out = help([]).replace(/\s+/g, ' ');
     for (const c of ['7 workflow step failed', '8 waiting for approval', '9 not confirmed', '130 interrupted']) assert.ok(out.includes(c), c);
   });
+
+  it('piped, --help is not wrapped: every example stays on one line, never split mid-word', () => {
+    const out = help(['completion']);
+    assert.match(out, /^ {2}hostmaint completion bash > ~\/\.local\/share\/bash-completion\/completions\/hostmaint +Complete hostmaint in bash \(new shells\)$/m);
+    for (const cmd of ['drain', 'run', 'history']) {
+      for (const line of help([cmd]).split('\n').filter((l) => l.startsWith(`  hostmaint ${cmd}`))) assert.match(line, /\S {2,}\S/, `an example without its description: ${line}`);
+    }
+  });
 });
