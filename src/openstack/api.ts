@@ -4,7 +4,6 @@
  * tests may implement them with fakes. Every method throws HostmaintError /
  * HttpError (src/errors.ts), never a raw library error.
  */
-import type { ProjectNames } from './identity/projects.js';
 import type {
   Aggregate,
   AllocationCandidates,
@@ -102,6 +101,12 @@ export interface PlacementApi {
     query: { resources: Record<string, number>; required?: string[]; limit?: number; inTree?: string; memberOf?: string[] },
     opts?: CallOptions,
   ): Promise<AllocationCandidates>;
+}
+
+/** Project names for project ids (identity/projects.ts asks Keystone). */
+export interface ProjectNames {
+  /** id -> name for the ids Keystone would name; the others are left out. */
+  names(ids: readonly string[], opts?: CallOptions): Promise<Map<string, string>>;
 }
 
 /** An authenticated connection to one cloud. */

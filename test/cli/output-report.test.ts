@@ -30,7 +30,7 @@ describe('CLI: --report and history', function () {
       /^## Preflight\n\nPassed: 5 instance\(s\) on the host \(4 live, 1 cold\)\.$/m,
       /^## Plan$/m,
       /^## What moved$/m,
-      /^\| web-02 \| [0-9a-f]{32} \| compute-01 \| {2}\| live \| .* \| failed \| 2 \| /m,
+      /^\| web-02 \| tenant-a \| compute-01 \| {2}\| live \| .* \| failed \| 2 \| /m,
       /^## Left on the host\n\n- server web-02 \[ACTIVE\]: migration failed after 2 attempt\(s\)/m,
       /^## Next$/m,
     ]) assert.match(md, re);

@@ -75,7 +75,8 @@ describe('the live view on a terminal (real process in a pseudo-terminal)', func
       assert.match(lines[0] ?? '', /^hostmaint drain compute-01 · cloud demo · run \S+ +\d+:\d\d$/);
       assert.match(lines[1] ?? '', /^✓ resolve {2}✓ disable {2}✓ preflight {2}▶ migrate {2}· verify$/);
       assert.match(lines[2] ?? '', /^[█░]{40} {2}\d+\/12 moved( · ETA (—|\d+:\d\d))?( · \d+ running)?( · \d+ queued in Nova)?( · \d+ waiting)?$/);
-      assert.match(mid, /^ {2}\S+ +[0-9a-f]{8}\S* +compute-01 → \S+ +(queued|running|requested)/m, 'each row names the project');
+      assert.match(mid, /^ {2}\S+ +(shop|analytics) +compute-01 → \S+ +(queued|running|requested)/m, 'each row names the project, by name');
+      assert.doesNotMatch(mid, /[0-9a-f]{12}/, 'no project id where Keystone gave the name');
       // once Nova has chosen a destination, the row shows it (from the queued/progress events)
       await t.waitFor((s) => /^ {2}\S+ +\S+ +compute-01 → compute-0[2-4] +(queued|running)/m.test(s));
       assert.match(mid, /^ +\+\d:\d\d [✓·!✗] /m);

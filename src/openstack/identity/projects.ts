@@ -5,15 +5,12 @@
  * gone (404), or a failing Keystone leaves the id as it is. Each id is asked once per session,
  * at most PROJECT_LOOKUPS_IN_FLIGHT at a time.
  */
-import type { CallOptions } from '../api.js';
+import type { CallOptions, ProjectNames } from '../api.js';
 import type { ServiceClient } from '../service-client.js';
 
-export const PROJECT_LOOKUPS_IN_FLIGHT = 4;
+export type { ProjectNames } from '../api.js';
 
-export interface ProjectNames {
-  /** id -> name for the ids Keystone would name; the others are left out. */
-  names(ids: readonly string[], opts?: CallOptions): Promise<Map<string, string>>;
-}
+export const PROJECT_LOOKUPS_IN_FLIGHT = 4;
 
 export function projectNames(identity: ServiceClient): ProjectNames {
   const known = new Map<string, Promise<string | null>>();
