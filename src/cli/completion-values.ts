@@ -36,7 +36,7 @@ function wanted(line: CompletionLine): Wanted | null {
   const a = line.argv;
   const command = String((a._ as unknown[] | undefined)?.[0] ?? '');
   const is = (v: unknown) => v === line.current || (Array.isArray(v) && v.length > 0 && v[v.length - 1] === line.current);
-  if ((command === 'drain' || command === 'plan' || command === 'undrain') && is(a.host)) return 'hosts';
+  if ((command === 'drain' || command === 'plan' || command === 'undrain' || command === 'doctor') && is(a.host)) return 'hosts';
   if ((command === 'resume' || command === 'continue') && is(a.runId ?? a['run-id'])) return 'runs';
   if (command === 'status' && is(a.target)) return 'run-targets';
   if (command === 'history' && is(a.host)) return 'run-hosts';

@@ -17,7 +17,7 @@ import { COMMAND_NAMES, withCommands } from './commands/index.js';
 import { VERSION } from '../version.js';
 
 /** Every exit code, in a few words each (the table is src/machines/exit-codes.ts; docs/exit-codes.md). */
-const EXIT_FOOTER = '0 done, 1 unexpected error, 2 usage/config/unknown host, 3 preflight refused, 4 partial (host not empty), 5 conflict, 6 cloud unreachable or auth failed, 7 workflow step failed, 8 waiting for approval, 9 not confirmed, 130 interrupted, 141 output pipe closed';
+const EXIT_FOOTER = '0 done, 1 unexpected error, 2 usage/config/unknown host, 3 preflight refused, 4 partial (host not empty), 5 conflict, 6 cloud unreachable or auth failed, 7 workflow step failed, 8 waiting for approval, 9 not confirmed, 10 doctor found something to fix, 130 interrupted, 141 output pipe closed';
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const state: CommandState = { io, argv, exitCode: EXIT.OK, format: argv.some((a, i) => a === '--format=json' || ((a === '-f' || a === '--format') && argv[i + 1] === 'json')) ? 'json' : 'table' };

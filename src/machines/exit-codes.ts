@@ -16,6 +16,7 @@ export const EXIT = {
   STEP_FAILED: 7,
   AWAITING_APPROVAL: 8,
   NOT_CONFIRMED: 9,
+  FINDINGS: 10,
   INTERRUPTED: 130,
   PIPE_CLOSED: 141,
 } as const;
@@ -33,6 +34,7 @@ export const EXIT_DESCRIPTIONS: Record<ExitCode, string> = {
   7: 'a workflow step failed (exec, http or wait-for-service): the run stopped there, or went on per its on-failure policy; the output says which step and why',
   8: 'waiting for approval: the run is saved at an approve step; `hostmaint continue <run-id>` carries on',
   9: 'not confirmed: the question before a change was answered no; nothing was changed',
+  10: 'doctor found something to fix: each finding is listed with its evidence and the commands that fix it',
   130: 'interrupted (Ctrl-C / SIGTERM)',
   141: 'the reader of stdout or stderr went away (`| head`): ended quietly, as a process killed by SIGPIPE',
 };

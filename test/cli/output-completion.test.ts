@@ -28,7 +28,7 @@ describe('CLI: completion, help, version', function () {
 
   it('completes commands, flags of the command typed, and the choices of a flag', async () => {
     const words = async (...w: string[]) => (await hostmaint(['completion', '--words', '--', 'hostmaint', ...w])).stdout.trim().split('\n');
-    assert.deepEqual((await words('')).sort(), ['completion', 'continue', 'drain', 'emulator', 'history', 'plan', 'resume', 'run', 'status', 'undrain', 'workflow']);
+    assert.deepEqual((await words('')).sort(), ['completion', 'continue', 'doctor', 'drain', 'emulator', 'history', 'plan', 'resume', 'run', 'status', 'undrain', 'workflow']);
     const drainFlags = await words('drain', 'compute-01', '--');
     for (const f of ['--reason', '--concurrency', '--stopped', '--skip-blocked', '--os-cloud', '--report', '--quiet']) assert.ok(drainFlags.includes(f), f);
     assert.ok(!drainFlags.includes('--return'), 'undrain flags are not drain flags');

@@ -70,6 +70,18 @@ describe('two operators, two machines, on the real OpenStack lab', function () {
     created.push(...ids);
     return ids;
   }
+  /** A SHUTOFF server whose drain (from A) was SIGKILLed just after the cold migration was asked: it waits in VERIFY_RESIZE. */
+  async function killedMidColdMigration(name: string): Promise<string> {
+    const id = (await boot([name]))[0]!;
+    await cloud.stopServer(id);
+    const first = spawnHostmaint(cmd('drain', A), env);
+    await whenJournal(A, isMigrationStarted, 600_000);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    await cloud.waitForServer(id, (s) => s.status === 'VERIFY_RESIZE', 120_000);
+    return id;
+  }
+
   /** Servers that completed more than one migration, from Nova's own records. */
   async function movedTwice(ids: string[]): Promise<string[]> {
     const out: string[] = [];
@@ -125,20 +137,41 @@ describe('two operators, two machines, on the real OpenStack lab', function () {
   });
 
   it('SIGKILL while a SHUTOFF server cold-migrates: it waits in VERIFY_RESIZE; the next drain (--new-run) confirms it (exit 0)', async () => {
-    const [id] = await boot(['hm-two-cold']);
-    await cloud.stopServer(id!);
-    const first = spawnHostmaint(cmd('drain', A), env);
-    await whenJournal(A, isMigrationStarted, 600_000);
-    first.proc.kill('SIGKILL');
-    await first.exited;
-    await cloud.waitForServer(id!, (s) => s.status === 'VERIFY_RESIZE', 120_000);
+    const id = await killedMidColdMigration('hm-two-cold');
     const again = await run(cmd('drain', A, ['--new-run']));
     assert.equal(again.code, 0, again.child.stderr());
-    const s = await cloud.session.compute.getServer(id!);
+    const s = await cloud.session.compute.getServer(id);
     assert.equal(s.status, 'SHUTOFF');
     assert.notEqual(s.host, src());
-    const migrations = await cloud.session.compute.listMigrations({ instanceUuid: id! });
+    const migrations = await cloud.session.compute.listMigrations({ instanceUuid: id });
     assert.equal(migrations.length, 1, 'moved once');
     assert.equal(migrations[0]!.status, 'confirmed');
+  });
+
+  it('doctor (issue 19) on a VERIFY_RESIZE a killed drain left: B reports it and never confirms it (exit 10); A\'s --repair confirms its own (exit 0)', async () => {
+    const id = await killedMidColdMigration('hm-doctor-cold');
+    const doctor = (state: string, extra: string[] = []) => run(['doctor', src(), '--os-cloud', 'lab', '--state-dir', state, '-f', 'json', ...extra]);
+    type Found = { findings: Array<{ kind: string; serverId: string | null; repairable: boolean; fix: string[] }>; repaired: Array<{ repaired: string }> };
+
+    const fromB = await doctor(B, ['--repair']);
+    assert.equal(fromB.code, 10, fromB.child.stderr());
+    const b = JSON.parse(fromB.child.stdout()) as Found;
+    assert.deepEqual(b.findings.map((f) => f.kind).sort(), ['unexplained-marker', 'verify-resize'], 'B knows neither the run nor the move');
+    const resize = b.findings.find((f) => f.kind === 'verify-resize')!;
+    assert.equal(resize.serverId, id);
+    assert.equal(resize.repairable, false);
+    assert.deepEqual(resize.fix, [`openstack server resize confirm ${id}`]);
+    assert.equal((await cloud.session.compute.getServer(id)).status, 'VERIFY_RESIZE', 'B confirmed nothing');
+
+    const fromA = await doctor(A, ['--repair']);
+    assert.equal(fromA.code, 0, fromA.child.stdout() + fromA.child.stderr());
+    const a = JSON.parse(fromA.child.stdout()) as Found;
+    assert.deepEqual(a.findings, [], 'read back after the repair');
+    assert.match(a.repaired[0]!.repaired, /^resize confirmed: now SHUTOFF on /);
+    const s = await cloud.session.compute.getServer(id);
+    assert.equal(s.status, 'SHUTOFF');
+    assert.notEqual(s.host, src());
+    const migrations = await cloud.session.compute.listMigrations({ instanceUuid: id });
+    assert.deepEqual(migrations.map((m) => m.status), ['confirmed'], 'moved once, confirmed');
   });
 });

@@ -10,6 +10,7 @@ import { completionCommand } from './completion.js';
 import { runCommand } from './run.js';
 import { continueCommand } from './continue.js';
 import { workflowCommand } from './workflow.js';
+import { doctorCommand } from './doctor.js';
 
 /** Every command, in the order --help lists them. The CLI and the completion script both register this one list. */
 export function withCommands<T>(y: Argv<T>, state: CommandState): Argv<T> {
@@ -22,9 +23,10 @@ export function withCommands<T>(y: Argv<T>, state: CommandState): Argv<T> {
     .command(workflowCommand(state))
     .command(statusCommand(state))
     .command(resumeCommand(state))
+    .command(doctorCommand(state))
     .command(emulatorCommand(state))
     .command(historyCommand(state))
     .command(completionCommand(state, withCommands)) as Argv<T>;
 }
 
-export const COMMAND_NAMES = ['drain', 'undrain', 'plan', 'run', 'continue', 'workflow', 'status', 'resume', 'emulator', 'history', 'completion'] as const;
+export const COMMAND_NAMES = ['drain', 'undrain', 'plan', 'run', 'continue', 'workflow', 'status', 'resume', 'doctor', 'emulator', 'history', 'completion'] as const;

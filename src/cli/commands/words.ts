@@ -130,6 +130,16 @@ export const COMMAND_WORDS = {
       ['$0 resume 20240101T093000Z-3f2a --state-dir /srv/hostmaint -f json', 'A run kept in another state directory, JSON result'],
     ],
   },
+  doctor: {
+    command: 'doctor <host>',
+    describe: 'Diagnose what a drain left behind on a host (read-only): VERIFY_RESIZE, ERROR after a failed migration, stuck migrations, a server not where its last migration put it, allocations on two providers, a hostmaint marker no run explains; each with the command that fixes it',
+    positionals: { host: HOST },
+    examples: [
+      ['$0 doctor compute-01', 'What is wrong on compute-01, with the evidence and the fix (exit 0: nothing; 10: findings)'],
+      ['$0 doctor compute-01 --repair', 'Also confirm the resizes hostmaint\'s own cold migrations left waiting, then diagnose again'],
+      ['$0 doctor compute-01 -f json --since 720h', 'Look 30 days back, JSON for a script'],
+    ],
+  },
   emulator: {
     command: 'emulator <action> [host]',
     describe: 'The built-in emulated OpenStack cloud: serve it in the foreground, reset the demo cloud, reboot one of its hosts',

@@ -212,6 +212,17 @@ export function nextMarker(links: unknown): string | null {
   return null;
 }
 
+/**
+ * A time as Nova gives it, made explicit: Nova's times are UTC, and its os-migrations and server
+ * migrations give them without a zone ("2026-12-03T14:29:37.000000"), which Date.parse would read
+ * as local time. A zone is added when there is none.
+ */
+function utc(v: unknown): string | null {
+  const t = str(v);
+  if (t === null || !/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(t)) return t;
+  return `${t}Z`;
+}
+
 function str(v: unknown): string | null {
   return typeof v === 'string' ? v : v === null || v === undefined ? null : String(v);
 }
@@ -361,8 +372,8 @@ export function toMigration(w: WireMigration, knownType?: string): Migration {
     ...toMigrationHosts(w),
     projectId: str(w.project_id),
     userId: str(w.user_id),
-    createdAt: str(w.created_at),
-    updatedAt: str(w.updated_at),
+    createdAt: utc(w.created_at),
+    updatedAt: utc(w.updated_at),
   };
 }
 
@@ -379,8 +390,8 @@ export function toServerMigration(w: WireServerMigration): ServerMigration {
     diskTotalBytes: numOrNull(w.disk_total_bytes),
     diskProcessedBytes: numOrNull(w.disk_processed_bytes),
     diskRemainingBytes: numOrNull(w.disk_remaining_bytes),
-    createdAt: str(w.created_at),
-    updatedAt: str(w.updated_at),
+    createdAt: utc(w.created_at),
+    updatedAt: utc(w.updated_at),
   };
 }
 

@@ -80,10 +80,18 @@ describe('compute migrations', () => {
           diskTotalBytes: 0,
           diskProcessedBytes: 0,
           diskRemainingBytes: 0,
-          createdAt: '2024-05-01T10:00:00.000000',
-          updatedAt: '2024-05-01T10:00:05.000000',
+          createdAt: '2024-05-01T10:00:00.000000Z',
+          updatedAt: '2024-05-01T10:00:05.000000Z',
         },
       ]);
+    });
+
+    it('Nova\'s zone-less times are UTC: made explicit, so they read the same on a machine in any time zone', async () => {
+      const { fake, api } = setup('2.93');
+      fake.json('GET', `/servers/${SID}/migrations`, { migrations: [serverMigration(7, 'running'), { ...serverMigration(8, 'running'), created_at: '2024-05-01T10:00:00+02:00' }] });
+      const [plain, zoned] = await api.listServerMigrations(SID);
+      assert.equal(Date.parse(plain!.createdAt!), Date.UTC(2024, 4, 1, 10, 0, 0));
+      assert.equal(zoned!.createdAt, '2024-05-01T10:00:00+02:00', 'a time with its zone is kept as it is');
     });
 
     it('gets one by id; a null progress field stays null; no uuid before 2.59', async () => {
@@ -150,8 +158,8 @@ describe('compute migrations', () => {
         destHost: '127.0.0.1',
         projectId: 'p1',
         userId: 'u1',
-        createdAt: '2024-05-01T10:00:00.000000',
-        updatedAt: '2024-05-01T10:00:09.000000',
+        createdAt: '2024-05-01T10:00:00.000000Z',
+        updatedAt: '2024-05-01T10:00:09.000000Z',
       });
     });
 
