@@ -192,8 +192,11 @@ export async function diagnoseHost(deps: ActorDeps, host: string, o: DoctorOptio
       }));
       continue;
     }
-    // 2d. Not where its last completed migration put it.
+    // 2d. Not where its last completed migration put it (its last of all: it may have moved on between other hosts since).
     if (DONE.has(st) && m.destCompute && s.host !== m.destCompute && s.taskState === null) {
+      const all = await deps.compute.listMigrations({ instanceUuid: serverId }, opts);
+      const last = all.reduce<Migration | null>((a, b) => (a === null || b.id > a.id ? b : a), null);
+      if (last && last.id !== m.id && (!DONE.has(last.status.toLowerCase()) || last.destCompute === s.host)) continue;
       findings.push(finding({
         kind: 'host-mismatch', serverId, name: s.name,
         summary: `${label({ name: s.name, serverId })} is on ${s.host ?? 'no host'}, but its last migration (${m.id}, ${st}) put it on ${m.destCompute}`,

@@ -150,6 +150,12 @@ describe('hostmaint doctor (issue 19)', function () {
     const drain = await hostmaint(['drain', 'compute-01', ...cloud.args, '--yes', '--state-dir', state(), '--target', 'compute-02', '--poll-interval', '200ms'], cloud.env);
     assert.equal(drain.code, 0, drain.stderr);
     assert.equal((await doctor('compute-02')).code, 0, 'a clean drain leaves nothing to find');
+    // web-02 moves on, compute-02 -> compute-03: a migration compute-01 never saw; not a mismatch.
+    const web02 = cloud.emu.state.server('web-02')!.id;
+    assert.equal(await admin()('POST', `/servers/${web02}/action`, { 'os-migrateLive': { host: 'compute-03', block_migration: 'auto' } }), 202);
+    await waitFor(() => cloud!.emu.state.server('web-02')!.host === 'compute-03' && cloud!.emu.state.server('web-02')!.status === 'ACTIVE');
+    const moved = await doctor('compute-01');
+    assert.equal(moved.code, 0, moved.stdout);
     const model = cloud.emu.state.cloud;
     // web-01: Nova's record says compute-02, the database says compute-03 (a lost update).
     const web1 = model.nova.servers.byId.get(cloud.emu.state.server('web-01')!.id)!;
