@@ -47,6 +47,8 @@ export interface Classification {
   projectId: string;
   /** The project's name, when Keystone gave it (the preflight asks; absent in older saved runs). */
   projectName?: string | null;
+  /** The owner's `hostmaint:priority` server metadata, an integer (higher moves first with --instance-order priority); null when absent or not an integer. */
+  priority?: number | null;
   status: string;
   vmState: string | null;
   taskState: string | null;

@@ -3,7 +3,8 @@
  * it from the preflight, and reading it (finished? did anything move?).
  */
 import type { InstancePhase, InstanceRun, PoolSettings, PreflightReport } from './actor-io.js';
-import type { ResolvedDrainOptions } from './options.js';
+import type { InstanceOrder, ResolvedDrainOptions } from './options.js';
+import type { InstancePlan } from './plan.js';
 
 export const TERMINAL_PHASES: ReadonlySet<InstancePhase> = new Set<InstancePhase>(['done', 'failed']);
 export const IN_FLIGHT_PHASES: ReadonlySet<InstancePhase> = new Set<InstancePhase>(['requested', 'queued', 'running', 'confirming']);
@@ -73,7 +74,7 @@ export function buildPool(report: PreflightReport, options: ResolvedDrainOptions
   const pin = options.targets !== null || options.pinToPlan;
   const pool: InstanceRun[] = [];
   const planned = new Set<string>();
-  for (const p of report.plan) {
+  for (const p of orderPlan(report, options.instanceOrder ?? 'largest-first')) {
     const c = byId.get(p.serverId);
     if (!c || (c.class !== 'live' && c.class !== 'cold')) continue;
     planned.add(p.serverId);
@@ -103,6 +104,30 @@ export function buildPool(report: PreflightReport, options: ResolvedDrainOptions
     pool.push(newRun({ serverId: a.serverId, name: a.name, method: 'cold', source: host, originalStatus: ANY_SETTLED_STATUS, plannedTarget: a.to, pinnedHosts: [] }));
   }
   return pool;
+}
+
+/**
+ * The plan in the order its instances are asked to move (--instance-order): by size (memory, then
+ * disk: what a live migration copies), Nova's listing order, or the owners' `hostmaint:priority`
+ * (highest first, unset as 0; ties by size, largest first). Ties keep Nova's listing order.
+ */
+export function orderPlan(report: PreflightReport, order: InstanceOrder): InstancePlan[] {
+  const listed = new Map(report.instances.map((c, i) => [c.serverId, i]));
+  const priority = new Map(report.instances.map((c) => [c.serverId, c.priority ?? 0]));
+  const size = (p: InstancePlan): [number, number] => [p.request['MEMORY_MB'] ?? 0, p.request['DISK_GB'] ?? 0];
+  const bySize = (a: InstancePlan, b: InstancePlan) => {
+    const [am, ad] = size(a);
+    const [bm, bd] = size(b);
+    return bm - am || bd - ad;
+  };
+  const byListing = (a: InstancePlan, b: InstancePlan) => (listed.get(a.serverId) ?? 0) - (listed.get(b.serverId) ?? 0);
+  const compare: Record<InstanceOrder, (a: InstancePlan, b: InstancePlan) => number> = {
+    'largest-first': (a, b) => bySize(a, b) || byListing(a, b),
+    'smallest-first': (a, b) => -bySize(a, b) || byListing(a, b),
+    listing: byListing,
+    priority: (a, b) => (priority.get(b.serverId) ?? 0) - (priority.get(a.serverId) ?? 0) || bySize(a, b) || byListing(a, b),
+  };
+  return [...report.plan].sort(compare[order] ?? compare['largest-first']);
 }
 
 /** The status an instance must end in: for one found mid-migration (status MIGRATING), its vm_state tells. */

@@ -52,11 +52,20 @@ export function hardwareFeatures(extraSpecs: Record<string, string>): HardwareFi
 /** Task states that mean a live migration of this server is already under way. */
 export const LIVE_MIGRATING_TASKS = new Set(['migrating']);
 
+/** The server metadata `hostmaint:priority`, when it is an integer (-1000..1000); else null. */
+export function priorityOf(server: Pick<Server, 'metadata'>): number | null {
+  const v = (server.metadata ?? {})['hostmaint:priority'];
+  if (typeof v !== 'string' || !/^-?\d{1,4}$/.test(v.trim())) return null;
+  const n = Number(v.trim());
+  return n >= -1000 && n <= 1000 ? n : null;
+}
+
 function base(server: Server): Omit<Classification, 'class' | 'reason' | 'category' | 'remedy' | 'override' | 'blocking' | 'adopt'> {
   return {
     serverId: server.id,
     name: server.name,
     projectId: server.projectId,
+    priority: priorityOf(server),
     status: server.status,
     vmState: server.vmState,
     taskState: server.taskState,

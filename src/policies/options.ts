@@ -39,6 +39,7 @@ export function resolveDrainOptions(o: DrainOptions = {}): ResolvedDrainOptions 
     stopped: pick('stopped'),
     shelved: pick('shelved'),
     skipBlocked: pick('skipBlocked'),
+    instanceOrder: pick('instanceOrder'),
     waitTimeoutMs: Math.max(0, pick('waitTimeoutMs')),
     targets: o.targets && o.targets.length > 0 ? [...o.targets] : null,
     aggregate: o.aggregate ?? null,

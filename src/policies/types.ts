@@ -2,7 +2,7 @@
  * The effective policies of a drain, an undrain, a workflow or a rolling run,
  * in model terms (durations in ms), and what resolving them can report.
  */
-import type { ShelvedPolicy, StoppedPolicy, TimeoutPolicy } from '../machines/options.js';
+import type { InstanceOrder, ShelvedPolicy, StoppedPolicy, TimeoutPolicy } from '../machines/options.js';
 
 export type HostOrder = 'given' | 'emptiest';
 
@@ -19,6 +19,7 @@ export interface WorkflowPolicies {
   stopped: StoppedPolicy;
   shelved: ShelvedPolicy;
   skipBlocked: boolean;
+  instanceOrder: InstanceOrder;
   targets: string[] | null;
   aggregate: string | null;
   availabilityZone: string | null;

@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { hostmaint, smallScenario, tempDir, writeScenario } from './helpers.js';
 import { startEmulator } from '../../src/emulator/index.js';
+import { startCloud } from './runs-helpers.js';
 import { createServer, type AddressInfo } from 'node:net';
 
 describe('hostmaint CLI against the demo cloud', function () {
@@ -296,5 +297,52 @@ describe('CLI: project names instead of project ids (issue 17)', function () {
       rmSync(dir, { recursive: true, force: true });
       await emu.stop();
     }
+  });
+});
+
+describe('CLI: --instance-order (issue 19)', function () {
+  this.timeout(120_000);
+  const scenario = () => ({
+    ...smallScenario(),
+    flavors: [
+      { name: 'm1.small', id: '2', vcpus: 1, ram_mb: 2048, disk_gb: 20 },
+      { name: 'm1.medium', id: '3', vcpus: 2, ram_mb: 4096, disk_gb: 40 },
+      { name: 'm1.large', id: '4', vcpus: 4, ram_mb: 8192, disk_gb: 80 },
+    ],
+    instances: [
+      { name: 'mid', project: 'tenant-a', flavor: 'm1.medium', host: 'compute-01', metadata: { 'hostmaint:priority': '5' } },
+      { name: 'big', project: 'tenant-a', flavor: 'm1.large', host: 'compute-01' },
+      { name: 'tiny', project: 'tenant-a', flavor: 'm1.small', host: 'compute-01', metadata: { 'hostmaint:priority': '10' } },
+      { name: 'odd', project: 'tenant-a', flavor: 'm1.small', host: 'compute-01', metadata: { 'hostmaint:priority': 'soon' } },
+    ],
+  });
+  const requested = (emu: Awaited<ReturnType<typeof startEmulator>>) =>
+    emu.requests.records.filter((r) => r.method === 'POST' && r.action === 'os-migrateLive').map((r) => emu.state.server(r.path.split('/')[4]!)!.name);
+
+  for (const [order, expected] of [
+    // tiny and odd are the same size: Nova's listing order (newest first) breaks the tie.
+    ['largest-first', ['big', 'mid', 'odd', 'tiny']],
+    ['smallest-first', ['odd', 'tiny', 'mid', 'big']],
+    ['listing', ['odd', 'tiny', 'big', 'mid']],
+    ['priority', ['tiny', 'mid', 'big', 'odd']],
+  ] as const) {
+    it(`${order}: the migrations are asked for in that order (one at a time)`, async () => {
+      const dir = tempDir();
+      const cloud = await startCloud(dir, scenario() as never);
+      try {
+        const r = await hostmaint(['drain', 'compute-01', ...cloud.args, '--yes', '--state-dir', dir, '--concurrency', '1', '--instance-order', order, '--poll-interval', '200ms'], cloud.env);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(requested(cloud.emu), expected);
+      } finally {
+        await cloud.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('an order it does not know is exit 2, naming the choices, before the cloud is asked', async () => {
+    const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--instance-order', 'random', '--yes']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /instance-order[\s\S]*largest-first[\s\S]*smallest-first[\s\S]*listing[\s\S]*priority/);
   });
 });
