@@ -38,6 +38,11 @@ export interface HostView {
   migrations: Migration[];
 }
 
+/** The drain's deadline has passed (settings.deadlineAt). */
+export function pastDeadline(t: { now: number; settings: { deadlineAt?: number | null } }): boolean {
+  return t.settings.deadlineAt != null && t.now >= t.settings.deadlineAt;
+}
+
 export class Tick {
   readonly events: DrainEventDraft[] = [];
   readonly failedThisTick = new Set<string>();
@@ -93,7 +98,8 @@ export class Tick {
     run.errors.push(`attempt ${run.attempts}: ${reason}`);
     this.resetAttempt(run);
     this.failedThisTick.add(run.serverId);
-    if (retry && run.attempts < 1 + this.settings.retries) {
+    // No retry past the drain's deadline: nothing starts after it.
+    if (retry && !pastDeadline(this) && run.attempts < 1 + this.settings.retries) {
       run.phase = 'pending';
       run.note = null;
       this.emit({ type: 'migration-retried', serverId: run.serverId, name: run.name, attempt: run.attempts, error: reason });

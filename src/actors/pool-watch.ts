@@ -6,7 +6,7 @@ import { errorText, isHostmaintError } from '../core/errors.js';
 import type { Migration, Server, ServerMigration } from '../openstack/types.js';
 import type { InstanceRun } from '../machines/actor-io.js';
 
-import { COLD_RUNNING, FAILED, LIVE_QUEUED, LIVE_RUNNING, Tick, attemptMigration, busyMoving, landed, secs, trackMigration, type HostView } from './pool-tick.js';
+import { COLD_RUNNING, FAILED, LIVE_QUEUED, LIVE_RUNNING, pastDeadline, Tick, attemptMigration, busyMoving, landed, secs, trackMigration, type HostView } from './pool-tick.js';
 
 /**
  * How much of the guest's memory is across, in percent: total minus what remains. Not
@@ -78,8 +78,13 @@ async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): P
 
   const stalled = stalledForMs >= settings.stallTimeoutMs;
   const overtime = runningForMs >= settings.migrationTimeoutMs;
-  if (!stalled && !overtime) return;
-  const why = stalled ? `no memory progress for ${secs(stalledForMs)}` : `running for ${secs(runningForMs)}, over the ${secs(settings.migrationTimeoutMs)} limit`;
+  const late = pastDeadline(t);
+  if (!stalled && !overtime && !late) return;
+  const why = stalled
+    ? `no memory progress for ${secs(stalledForMs)}`
+    : overtime
+      ? `running for ${secs(runningForMs)}, over the ${secs(settings.migrationTimeoutMs)} limit`
+      : `the drain's deadline (--deadline) passed at ${new Date(settings.deadlineAt!).toISOString()}`;
   const stalledEvent = (action: 'abort' | 'force-complete' | 'wait') =>
     t.emit({ type: 'migration-stalled', serverId: run.serverId, name: run.name, migrationId: mig.id, action, stalledForMs, runningForMs, reason: why });
 
@@ -163,12 +168,28 @@ function markRunning(t: Tick, run: InstanceRun): boolean {
   return true;
 }
 
+async function abortQueued(t: Tick, run: InstanceRun, mig: Migration): Promise<void> {
+  const why = `the drain's deadline (--deadline) passed at ${new Date(t.settings.deadlineAt!).toISOString()} before it started`;
+  try {
+    await t.deps.compute.abortMigration(run.serverId, mig.id, t.opts);
+    run.timeoutAction = 'abort';
+    run.timeoutActionAt = t.now;
+    run.note = `${why}; aborted`;
+    t.emit({ type: 'migration-stalled', serverId: run.serverId, name: run.name, migrationId: mig.id, action: 'abort', stalledForMs: 0, runningForMs: 0, reason: why });
+  } catch (e) {
+    // Older Nova (before 2.65) cannot abort a queued migration: it gets the on-timeout action once it runs.
+    run.note = `${why}; abort refused: ${errorText(e)}`;
+  }
+}
+
 async function watchLive(t: Tick, run: InstanceRun, view: HostView, server: Server | null, mig: Migration, st: string): Promise<void> {
   if (LIVE_QUEUED.has(st)) {
     if (run.phase !== 'queued') {
       run.phase = 'queued';
       t.emit({ type: 'migration-queued', serverId: run.serverId, name: run.name, attempt: run.attempts, migrationId: mig.id, status: mig.status, to: mig.destCompute ?? null });
     }
+    // Past the drain's deadline a queued migration is taken back before it starts (Nova 2.65+ aborts queued ones).
+    if (pastDeadline(t) && run.timeoutAction === null) await abortQueued(t, run, mig);
     return;
   }
   if (LIVE_RUNNING.has(st)) {

@@ -38,7 +38,7 @@ import type { ServiceRecord } from '../machines/records.js';
 import type { ActorDeps } from './deps.js';
 import { readServiceFor } from './service.js';
 
-import { Tick, type HostView } from './pool-tick.js';
+import { pastDeadline, Tick, type HostView } from './pool-tick.js';
 import { watch } from './pool-watch.js';
 import { start } from './pool-start.js';
 import { listingNeeded, selectProgressReads, startLimits } from './pool-limits.js';
@@ -103,6 +103,14 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
   for (const run of runs) {
     if (isTerminal(run) || run.phase === 'pending') continue;
     await guarded(run, () => watch(t, run, views.get(run.source)!));
+  }
+  // Past the drain's deadline: nothing more starts; what has not started is over (the drain reports it).
+  if (pastDeadline(t)) {
+    for (const run of runs) {
+      if (run.phase !== 'pending') continue;
+      run.attempts = Math.max(run.attempts, 1);
+      t.failAttempt(run, `not started: the drain's deadline (--deadline) passed at ${new Date(t.settings.deadlineAt!).toISOString()}`, false);
+    }
   }
   // In the same poll that saw a slot free up, request the next ones.
   const limits = startLimits(t, runs, views);

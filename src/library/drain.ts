@@ -263,6 +263,8 @@ export async function drainHost(session: CloudSession | Clients, host: string, o
   if (!host || typeof host !== 'string') throw new HostmaintError('usage', 'a host name is required');
   const runId = runIdOf(options, deps.clock);
   const resolved = resolveDrainOptions({ ...options, admin: options.admin ?? adminFromSession(session) });
+  // The deadline counts from now (the pool's steady time); a resumed run keeps the one its snapshot holds.
+  if (resolved.deadlineMs !== null) resolved.deadlineAt = steadyNow(deps.clock) + resolved.deadlineMs;
   return runMachine<DrainContext, DrainResult>(session, host, deps, {
     kind: 'drain',
     version: DRAIN_MACHINE_VERSION,

@@ -206,6 +206,8 @@ export interface PoolSettings {
   migrationTimeoutMs: number;
   onTimeout: TimeoutPolicy;
   requestGraceMs: number;
+  /** The drain's deadline (ms since the epoch): after it, nothing starts and running moves get onTimeout. */
+  deadlineAt?: number | null;
 }
 
 export interface PoolTickInput {

@@ -59,6 +59,11 @@ export interface DrainOptions extends MoveOptions {
    * 'listing' (Nova's order), 'priority' (the server metadata `hostmaint:priority`, highest first).
    */
   instanceOrder?: InstanceOrder;
+  /**
+   * Bound the whole drain, from its start: after it no migration is started, those running get
+   * onTimeout, and the drain ends with what has not left (partial). Null / 0 / undefined: none.
+   */
+  deadlineMs?: number | null;
   /** How long to wait for busy instances (task in progress, BUILD) before calling them blocked. Default 300 000. */
   waitTimeoutMs?: number;
   /** Only these target hosts; the planned one is requested (Nova still validates, never forced). */
@@ -100,6 +105,9 @@ export interface ResolvedDrainOptions extends ResolvedMoveOptions {
   shelved: ShelvedPolicy;
   skipBlocked: boolean;
   instanceOrder: InstanceOrder;
+  deadlineMs: number | null;
+  /** deadlineMs from the run's start, as a time (ms since the epoch); kept by a resumed run. */
+  deadlineAt: number | null;
   waitTimeoutMs: number;
   targets: string[] | null;
   aggregate: string | null;

@@ -146,7 +146,7 @@ export function originalStatusOf(c: { status: string; vmState: string | null; ad
  * in flight.
  */
 export function poolSettings(
-  o: { concurrency: number; retries: number; stallTimeoutMs: number; migrationTimeoutMs: number; onTimeout: PoolSettings['onTimeout']; requestGraceMs: number },
+  o: { concurrency: number; retries: number; stallTimeoutMs: number; migrationTimeoutMs: number; onTimeout: PoolSettings['onTimeout']; requestGraceMs: number; deadlineAt?: number | null },
   bound: NonNullable<PoolSettings['bound']> = 'in-flight',
 ): PoolSettings {
   return {
@@ -157,6 +157,7 @@ export function poolSettings(
     migrationTimeoutMs: o.migrationTimeoutMs,
     onTimeout: o.onTimeout,
     requestGraceMs: o.requestGraceMs,
+    deadlineAt: o.deadlineAt ?? null,
   };
 }
 

@@ -40,6 +40,8 @@ export function resolveDrainOptions(o: DrainOptions = {}): ResolvedDrainOptions 
     shelved: pick('shelved'),
     skipBlocked: pick('skipBlocked'),
     instanceOrder: pick('instanceOrder'),
+    deadlineMs: o.deadlineMs && o.deadlineMs > 0 ? o.deadlineMs : null,
+    deadlineAt: null,
     waitTimeoutMs: Math.max(0, pick('waitTimeoutMs')),
     targets: o.targets && o.targets.length > 0 ? [...o.targets] : null,
     aggregate: o.aggregate ?? null,

@@ -20,6 +20,8 @@ export interface WorkflowPolicies {
   shelved: ShelvedPolicy;
   skipBlocked: boolean;
   instanceOrder: InstanceOrder;
+  /** Bound of the whole drain (null: none). */
+  deadlineMs: number | null;
   targets: string[] | null;
   aggregate: string | null;
   availabilityZone: string | null;

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, rmSync } from 'node:fs';
 import { hostmaint, smallScenario, tempDir, writeScenario } from './helpers.js';
 import { startEmulator } from '../../src/emulator/index.js';
-import { startCloud } from './runs-helpers.js';
+import { runsScenario, startCloud } from './runs-helpers.js';
 import { createServer, type AddressInfo } from 'node:net';
 
 describe('hostmaint CLI against the demo cloud', function () {
@@ -344,5 +344,41 @@ describe('CLI: --instance-order (issue 19)', function () {
     const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--instance-order', 'random', '--yes']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /instance-order[\s\S]*largest-first[\s\S]*smallest-first[\s\S]*listing[\s\S]*priority/);
+  });
+});
+
+describe('CLI: --deadline (issue 19)', function () {
+  this.timeout(120_000);
+
+  it('nothing starts after the deadline; the migration running then gets the on-timeout action; exit 4 naming the deadline', async () => {
+    const dir = tempDir();
+    // Real time (speed 1): about 20 s a migration (2 GB at 120 MB/s, 20 MB/s dirtied), a 10 s deadline.
+    const cloud = await startCloud(dir, runsScenario({ instances: [{ name: 'web-{i}', count: 3, project: 'tenant-a', flavor: 'm1.small', host: 'compute-01' }], migration: { bandwidth_mbps: 120 } }), { speed: 1 });
+    try {
+      const r = await hostmaint(['drain', 'compute-01', ...cloud.args, '--yes', '--state-dir', dir, '--concurrency', '1', '--deadline', '10s', '--poll-interval', '1s', '-f', 'json'], cloud.env);
+      assert.equal(r.code, 4, r.stderr);
+      const result = r.json<{ outcome: string; instances: Array<{ name: string; status: string; reason: string | null; errors: string[] }> }>();
+      assert.equal(result.outcome, 'partial');
+      const emu = cloud.emu;
+      const posts = emu.requests.records.filter((q) => q.method === 'POST' && q.action === 'os-migrateLive');
+      const aborts = emu.requests.records.filter((q) => q.method === 'DELETE' && /\/migrations\/\d+$/.test(q.path));
+      // --concurrency 1 keeps one request queued behind the running one: three asked for at the start.
+      assert.equal(posts.length, 3, 'each asked for once, before the deadline');
+      assert.ok(aborts.length === 3 && aborts.every((a) => a.time > Math.max(...posts.map((p) => p.time))), 'at the deadline the running one and the queued ones are aborted');
+      const aborted = Math.min(...aborts.map((a) => a.time));
+      assert.ok(aborts.every((a) => a.time - aborted < 3_000), 'within a few polls of each other');
+      for (const i of result.instances) assert.match(i.errors.join(' '), /deadline \(--deadline\) passed/, JSON.stringify(i));
+      for (const n of ['web-01', 'web-02', 'web-03']) assert.equal(emu.state.server(n)!.host, 'compute-01', `${n} is unharmed on the source`);
+      assert.equal(emu.state.host('compute-01')!.status, 'disabled', 'the host stays disabled (partial)');
+    } finally {
+      await cloud.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a deadline under 10 s is refused (exit 2) before the cloud is asked', async () => {
+    const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--deadline', '5s', '--yes']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--deadline/);
   });
 });
