@@ -12,6 +12,8 @@ export const DRAIN_DEFAULTS: ResolvedDrainOptions = {
   ...LIBRARY_DEFAULTS,
   dryRun: false,
   admin: true,
+  // Set from deadlineMs when a drain starts (library/drain.ts).
+  deadlineAt: null,
 };
 
 /** The options a drain and an undrain's return share (MoveOptions), with the table's defaults. */
