@@ -211,7 +211,14 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
         const progress = asWaitProgress(deps.inner?.loadStep?.(key));
         return waitForService(
           step as WaitForServiceStep,
-          { host: input.host, signal, progress, onProgress: (p) => deps.inner?.saveStep?.(key, 'wait-for-service', { ...p }) },
+          {
+            host: input.host,
+            signal,
+            progress,
+            onProgress: (p) => deps.inner?.saveStep?.(key, 'wait-for-service', { ...p }),
+            onWaiting: (w) =>
+              deps.emit?.({ type: 'step-waiting', workflow: workflow.name, step: step.name, stepType: step.type, index: input.unit.steps[0]!, ...w, runId: input.runId, host: input.host, time: new Date(clock.now()).toISOString() }),
+          },
           { compute: deps.compute, clock, logger },
         );
       }

@@ -57,6 +57,7 @@ export type DrainEventBody =
   | { type: 'run-finished'; outcome: DrainOutcome | UndrainOutcome; exitCode: number; message: string }
   // workflow runs (hostmaint run): a step's start and end, an approval gate, the run's end
   | { type: 'step-started'; workflow: string; step: string; stepType: string; index: number }
+  | { type: 'step-waiting'; workflow: string; step: string; stepType: string; index: number; waitingFor: string; deadline: string }
   | { type: 'step-finished'; workflow: string; step: string; stepType: string; index: number; status: 'ok' | 'failed' | 'waiting'; exitCode: number; message: string }
   | { type: 'approval-required'; workflow: string; step: string; message: string }
   | { type: 'workflow-finished'; workflow: string; outcome: string; exitCode: number; message: string }

@@ -182,7 +182,7 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
 
   // --- a rolling run: which host of how many; a workflow run: which step of how many
   if (view.rolling) push(rollingLine(view, st, g));
-  if (view.workflow && (!view.finished || view.rolling === null)) push(stepLine(view, st, g));
+  if (view.workflow && (!view.finished || view.rolling === null)) push(stepLine(view, st, g, now));
   const drainShown = !view.workflow && !view.rolling ? true : view.innerActive;
 
   // --- phase line
@@ -254,7 +254,7 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
 }
 
 /** "step 5/8 maintenance (exec)", "steps 1-4/8 disable … verify-empty (drain)", with its state. */
-function stepLine(view: RunView, st: Style, g: Glyphs): string {
+function stepLine(view: RunView, st: Style, g: Glyphs, now: number): string {
   const w = view.workflow!;
   const c = w.current;
   const total = view.stepTotal ? `/${view.stepTotal}` : '';
@@ -269,8 +269,13 @@ function stepLine(view: RunView, st: Style, g: Glyphs): string {
       return st.red(`${g.kinds.error} ${which}: FAILED`);
     case 'ok':
       return st.green(`${g.done} ${which}`);
-    default:
-      return st.bold(st.cyan(`${g.current} ${which}`));
+    default: {
+      const wf = c.waitingFor;
+      if (!wf) return st.bold(st.cyan(`${g.current} ${which}`));
+      // A wait-for-service step: what it waits for, and how much of its timeout is left.
+      const left = Math.max(0, wf.deadline - now);
+      return `${st.bold(st.cyan(`${g.current} ${which}`))} · waiting for ${clean(wf.text)} · ${clock(left)} left`;
+    }
   }
 }
 

@@ -64,6 +64,8 @@ export function describeEvent(e: DrainEvent, opts: DescribeOptions = {}): string
       return `finished: ${e.outcome} (exit ${e.exitCode}) - ${e.message}`;
     case 'step-started':
       return `step ${stepNumber(e.index, opts.steps)} ${e.step} (${e.stepType}) started`;
+    case 'step-waiting':
+      return `step ${e.step}: waiting for ${e.waitingFor} (until ${e.deadline})`;
     case 'step-finished':
       if (e.status === 'failed') return `step ${e.step}: FAILED (exit ${e.exitCode}): ${e.message}`;
       return `step ${e.step}: ${e.status === 'waiting' ? 'waiting' : 'ok'}${e.message ? ` - ${e.message}` : ''}`;

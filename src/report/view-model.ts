@@ -96,7 +96,16 @@ const NOTABLE_KEEP = 50;
 export interface WorkflowView {
   name: string;
   /** The steps started together and not all finished yet (or the last such group). */
-  current: { first: string; last: string; type: string; index: number; count: number; state: 'running' | 'ok' | 'failed' | 'waiting' } | null;
+  current: {
+    first: string;
+    last: string;
+    type: string;
+    index: number;
+    count: number;
+    state: 'running' | 'ok' | 'failed' | 'waiting';
+    /** A wait-for-service step: what it waits for, and until when (step-waiting). */
+    waitingFor?: { text: string; deadline: number } | null;
+  } | null;
   /** Steps started and not finished. */
   open: number;
   done: number;
@@ -369,6 +378,12 @@ export class RunView {
         if (e.status === 'ok' && e.stepType === 'approve') w.approval = null;
         if (e.status === 'failed') this.note(at, 'error', `step ${e.step} FAILED (exit ${e.exitCode}): ${e.message}`);
         else if (w.open === 0) this.note(at, 'ok', `step ${e.step}: ${e.message}`);
+        return true;
+      }
+      case 'step-waiting': {
+        const w = this.workflow;
+        if (w?.current) w.current.waitingFor = { text: e.waitingFor, deadline: Date.parse(e.deadline) };
+        this.note(at, 'info', `${e.step}: waiting for ${e.waitingFor}`);
         return true;
       }
       case 'approval-required': {

@@ -50,6 +50,8 @@ export interface WaitServiceContext {
   progress?: WaitProgress | null;
   /** Called whenever the progress changes (the runner saves it before the step goes on). */
   onProgress?: (p: WaitProgress) => void;
+  /** Called when what the step waits for changes (the live view and the events show it), with its deadline (ISO). */
+  onWaiting?: (w: { waitingFor: string; deadline: string }) => void;
 }
 
 /** What a wait-for-service step remembers across a crash (saved in the run record). */
@@ -118,6 +120,20 @@ export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceC
   const blind = resumed && step.expectRestart && !progress.seenStopped;
   let stopNotSeen = false;
   save();
+  // What the step waits for, in words: said again each time it changes.
+  let said = '';
+  const say = () => {
+    const newer = (t: string | null | undefined) => (t ? ` with a heartbeat newer than ${t}` : '');
+    const text =
+      step.expectRestart && !stopped
+        ? `nova-compute on ${host} to stop (the maintenance restarting it), then to report up with a newer heartbeat`
+        : step.expectRestart || step.fresh
+          ? `nova-compute on ${host} to report up${newer(baseline)}`
+          : `nova-compute on ${host} to report up`;
+    if (text === said) return;
+    said = text;
+    ctx.onWaiting?.({ waitingFor: text, deadline: new Date(deadline).toISOString() });
+  };
 
   const detail = () => ({
     waitedMs: deps.clock.now() - started,
@@ -175,6 +191,7 @@ export async function waitForService(step: WaitForServiceStep, ctx: WaitServiceC
         deps.logger.warn(`wait-for-service ${host}: resumed without having seen nova-compute stop; it reports up with a heartbeat (${svc.updatedAt ?? 'never'}) newer than the step's first (${progress.firstHeartbeat ?? 'never'}): counted as back`, { host, step: step.name });
       }
       const restarted = !step.expectRestart || (stopped && isNewerHeartbeat(svc.updatedAt, baseline ?? null)) || blindBack;
+      say();
       const fresh = restarted && (blindBack || !step.fresh || (!firstSeen && isNewerHeartbeat(svc.updatedAt, baseline ?? null)));
       deps.logger.debug(`wait-for-service ${host}: ${svc.state}${svc.forcedDown ? ' (forced down)' : ''}, updated ${svc.updatedAt ?? 'never'}`, { host, step: step.name, poll: polls });
       if (up && fresh) {

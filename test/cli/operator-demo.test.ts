@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { hostmaint, tempDir } from './helpers.js';
@@ -79,11 +79,21 @@ describe('issue 17: the maintenance cycle on the demo (its own reboot)', functio
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('run maintenance-cycle with no HOSTMAINT_MAINTENANCE_COMMAND: the demo reboots the host, waits for it, gives the instances back (exit 0)', async () => {
-    const c = spawnHostmaint(['run', 'maintenance-cycle', 'compute-01', '--os-cloud', 'demo', '--yes', '--state-dir', dir, '-f', 'json'], { HOSTMAINT_DEMO_SPEED: '50' });
+    const events = path.join(dir, 'events.ndjson');
+    const c = spawnHostmaint(['run', 'maintenance-cycle', 'compute-01', '--os-cloud', 'demo', '--yes', '--state-dir', dir, '-f', 'json', '--events', `ndjson=${events}`], { HOSTMAINT_DEMO_SPEED: '50' });
     const { code } = await c.exited;
     assert.equal(code, 0, c.stderr());
     const doc = JSON.parse(c.stdout()) as { steps: Array<{ name: string; status: string }> };
     assert.deepEqual(doc.steps.map((s) => `${s.name}:${s.status}`), ['disable:ok', 'preflight:ok', 'migrate:ok', 'verify-empty:ok', 'maintenance:ok', 'wait-for-service:ok', 'enable:ok', 'return-instances:ok']);
+    // The wait step says what it waits for, and until when (the live view shows it with the time left).
+    const all = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: string; waitingFor?: string; deadline?: string; time: string });
+    const waits = all.filter((e) => e.type === 'step-waiting');
+    assert.ok(waits.length >= 1, 'a step-waiting event');
+    const last = waits[waits.length - 1]!;
+    assert.equal(last.step, 'wait-for-service');
+    assert.match(last.waitingFor!, /^nova-compute on compute-01 to report up with a heartbeat newer than \S+/);
+    const started = all.find((e) => e.type === 'step-started' && e.step === 'wait-for-service')!;
+    assert.ok(Date.parse(last.deadline!) > Date.parse(started.time), 'its deadline is after the step began');
   });
 
   it('`emulator reboot` outside a demo run says what is missing (exit 2)', async () => {

@@ -74,11 +74,14 @@ ${POLICIES}steps:
   - type: exec
     name: reboot
     command: ['true']
+  - type: wait-for-service
+    name: wait
+    expect-restart: false
   - type: enable
 `;
 
 /** Workflow and rolling event types (the drain's are covered by test/unit/report/events-schema.test.ts). */
-const NEW_TYPES = ['step-started', 'step-finished', 'approval-required', 'workflow-finished', 'host-started', 'host-finished', 'rolling-finished'];
+const NEW_TYPES = ['step-started', 'step-waiting', 'step-finished', 'approval-required', 'workflow-finished', 'host-started', 'host-finished', 'rolling-finished'];
 
 function validator() {
   const schema = JSON.parse(readFileSync(path.join(root, 'docs/events.schema.json'), 'utf8')) as object;

@@ -37,6 +37,7 @@ const ALL_TYPES: Record<DrainEventType, true> = {
   'source-up': true,
   'run-finished': true,
   'step-started': true,
+  'step-waiting': true,
   'step-finished': true,
   'approval-required': true,
   'workflow-finished': true,
@@ -46,7 +47,7 @@ const ALL_TYPES: Record<DrainEventType, true> = {
 };
 
 /** Emitted only by workflow and rolling runs (hostmaint run): the drain recordings have none; test/emulator/workflow-events.test.ts validates them as emitted, and the recorded workflow streams below. */
-const WORKFLOW_TYPES = new Set(['step-started', 'step-finished', 'approval-required', 'workflow-finished', 'host-started', 'host-finished', 'rolling-finished']);
+const WORKFLOW_TYPES = new Set(['step-started', 'step-waiting', 'step-finished', 'approval-required', 'workflow-finished', 'host-started', 'host-finished', 'rolling-finished']);
 const WORKFLOW_STREAMS = ['workflow-cycle', 'workflow-waiting', 'workflow-failed', 'rolling-reboot'];
 
 function validator() {

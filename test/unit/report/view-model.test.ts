@@ -15,6 +15,16 @@ const progress = (serverId: string, processed: number, remaining: number, at: nu
   ev({ type: 'migration-progress', serverId, name: serverId, migrationId, status: 'running', memoryTotalBytes: 4 * GiB, memoryProcessedBytes: processed, memoryRemainingBytes: remaining, percent: Math.round(((4 * GiB - remaining) / (4 * GiB)) * 100), stalledForMs: 0 }, at);
 
 describe('live view model (RunView)', () => {
+  it('a wait-for-service step shows what it waits for and how much of its timeout is left (issue 17)', () => {
+    const v = new RunView();
+    v.apply(ev({ type: 'step-started', workflow: 'maintenance-cycle', step: 'wait-for-service', stepType: 'wait-for-service', index: 5 }, 0));
+    const deadline = new Date(T0 + 15 * 60_000).toISOString();
+    v.apply(ev({ type: 'step-waiting', workflow: 'maintenance-cycle', step: 'wait-for-service', stepType: 'wait-for-service', index: 5, waitingFor: 'nova-compute on compute-01 to stop (the maintenance restarting it), then to report up with a newer heartbeat', deadline }, 1));
+    v.apply(ev({ type: 'step-waiting', workflow: 'maintenance-cycle', step: 'wait-for-service', stepType: 'wait-for-service', index: 5, waitingFor: 'nova-compute on compute-01 to report up with a heartbeat newer than 2024-01-01T00:00:30Z', deadline }, 45));
+    const text = renderFrame(v, { width: 200, color: false, cloud: 'demo', now: T0 + 5 * 60_000 }).join('\n');
+    assert.match(text, /step 6 wait-for-service \(wait-for-service\) · waiting for nova-compute on compute-01 to report up with a heartbeat newer than 2024-01-01T00:00:30Z · 10:00 left/);
+  });
+
   it('the PROJECT column shows the project\'s name when the events carry it, else its id (issue 17)', () => {
     const v = new RunView();
     v.apply(ev({ type: 'run-started', command: 'drain', dryRun: false }, 0));
