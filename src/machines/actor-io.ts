@@ -300,14 +300,14 @@ export interface ReadServiceInput {
 }
 
 /** The actors both run machines invoke: name -> [input, output]. */
-export type SharedActors = {
+export type SharedActorIO = {
   resolveHost: [{ host: string }, ResolveOutput];
   poolTick: [PoolTickInput, PoolTickOutput];
   pause: [PauseInput, void];
 };
 
 /** The drain machine's actors: name -> [input, output] (src/actors/ builds them, tests give fakes). */
-export type DrainActors = SharedActors & {
+export type DrainActorIO = SharedActorIO & {
   disableService: [DisableInput, DisableOutput];
   preflight: [PreflightInput, PreflightReport];
   restoreService: [RestoreInput, RestoreOutput];
@@ -315,7 +315,7 @@ export type DrainActors = SharedActors & {
 };
 
 /** The undrain machine's actors: name -> [input, output]. */
-export type UndrainActors = SharedActors & {
+export type UndrainActorIO = SharedActorIO & {
   waitServiceUp: [WaitUpInput, WaitUpOutput];
   enableService: [EnableInput, EnableOutput];
   selectReturns: [SelectReturnsInput, SelectReturnsOutput];

@@ -43,7 +43,7 @@ import type { ErrorInfo } from './outcome.js';
 import { buildPool, nothingMoved, poolSettings } from './pool.js';
 import { describeDrain } from './result.js';
 import type { DisableInput, DisableOutput, PoolTickOutput, PreflightInput, PreflightReport, ResolveOutput, RestoreInput, RestoreOutput, Verification, VerifyInput } from './actor-io.js';
-import type { DrainActors } from './actor-io.js';
+import type { DrainActorIO } from './actor-io.js';
 import type { DrainContext, DrainMachineInput } from './contexts.js';
 import type { DrainOutcome } from './outcome.js';
 import type { DrainPhase } from './events.js';
@@ -54,7 +54,7 @@ export const DRAIN_MACHINE_VERSION = 2;
 export type DrainMachineEvent = RunMachineEvent;
 export type DrainEmitted = ProgressEmitted;
 
-export const drainActorPlaceholders = placeholders<DrainActors>('drainMachine', ['resolveHost', 'poolTick', 'pause', 'disableService', 'preflight', 'restoreService', 'verifyEmpty']);
+export const drainActorPlaceholders = placeholders<DrainActorIO>('drainMachine', ['resolveHost', 'poolTick', 'pause', 'disableService', 'preflight', 'restoreService', 'verifyEmpty']);
 
 /** Enable on failure only if nothing moved yet and this run disabled it (the restore actor checks the marker). */
 function mayEnable(ctx: DrainContext): boolean {

@@ -36,7 +36,7 @@ import type {
   WaitUpOutput,
 } from './actor-io.js';
 import type { ServiceRecord } from './records.js';
-import type { UndrainActors } from './actor-io.js';
+import type { UndrainActorIO } from './actor-io.js';
 import type { UndrainContext, UndrainMachineInput } from './contexts.js';
 import type { UndrainOutcome } from './outcome.js';
 
@@ -45,7 +45,7 @@ export const UNDRAIN_MACHINE_VERSION = 2;
 export type UndrainMachineEvent = RunMachineEvent;
 export type UndrainEmitted = ProgressEmitted;
 
-export const undrainActorPlaceholders = placeholders<UndrainActors>('undrainMachine', ['resolveHost', 'poolTick', 'pause', 'waitServiceUp', 'enableService', 'selectReturns', 'readService']);
+export const undrainActorPlaceholders = placeholders<UndrainActorIO>('undrainMachine', ['resolveHost', 'poolTick', 'pause', 'waitServiceUp', 'enableService', 'selectReturns', 'readService']);
 type Step = PollStep<UndrainContext>;
 
 type EnqueueAction<P> = RunEnqueueAction<UndrainContext, P>;
