@@ -11,7 +11,7 @@
  * heartbeats is what the guest's users saw as downtime. Nova's own view of the
  * console (`openstack console log show`) is read through the API as well.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readLabEnv, labGet, labRequest, findEndpoint, type LabInfo, type LabSession } from './lab.js';
 
@@ -238,42 +238,70 @@ export class HeartbeatWatch {
     }
   }
 
+  /**
+   * Where this guest's console log can be read on `host`: the file at its path, and the files the
+   * host's virtlogd holds open for it. virtlogd may keep writing a guest's console into the file of
+   * an earlier stay on this host that Nova has since deleted (the path then shows another file, or
+   * none): /proc/PID/fd/N still reads it.
+   */
+  sources(host: string): string[] {
+    const out = [this.file(host)];
+    try {
+      const pid = readFileSync(resolve(this.labDir, 'hosts', host, 'run-libvirt', 'virtlogd.pid'), 'utf8').trim();
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const p = `/proc/${pid}/fd/${fd}`;
+        try {
+          if (readlinkSync(p).includes(`${this.serverId}/console.log`)) out.push(p);
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // no virtlogd (yet), or not readable: the path alone
+    }
+    return out;
+  }
+
   private read(): void {
     const now = Date.now();
     for (const host of this.hosts) {
-      const f = this.file(host);
-      let st;
-      try {
-        st = statSync(f);
-      } catch {
-        this.offsets.delete(host);
-        continue;
+      for (const f of this.sources(host)) this.readSource(host, f, now);
+    }
+  }
+
+  private readSource(host: string, f: string, now: number): void {
+    const key = `${host} ${f}`;
+    let st;
+    try {
+      st = statSync(f);
+    } catch {
+      this.offsets.delete(key);
+      return;
+    }
+    let cur = this.offsets.get(key);
+    if (!cur || cur.ino !== st.ino || st.size < cur.off) {
+      // a file not seen before (the guest arrived on this host, or came back): read it whole; beats are unique by number
+      cur = { ino: st.ino, off: 0, rest: '' };
+      this.offsets.set(key, cur);
+    }
+    if (st.size <= cur.off) return;
+    const fd = openSync(f, 'r');
+    try {
+      const buf = Buffer.alloc(st.size - cur.off);
+      const n = readSync(fd, buf, 0, buf.length, cur.off);
+      cur.off += n;
+      const text = cur.rest + buf.subarray(0, n).toString('latin1');
+      const lines = text.split('\n');
+      cur.rest = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = HB.exec(line.replace(/\r$/, '').trim());
+        if (!m) continue;
+        const beat = { n: Number(m[1]), up: Number(m[2]), at: now, host };
+        if (this.beats.some((b) => b.n === beat.n)) continue;
+        this.beats.push(beat);
       }
-      let cur = this.offsets.get(host);
-      if (!cur || cur.ino !== st.ino || st.size < cur.off) {
-        // a file not seen before (the guest arrived on this host, or came back): read it whole; beats are unique by number
-        cur = { ino: st.ino, off: 0, rest: '' };
-        this.offsets.set(host, cur);
-      }
-      if (st.size <= cur.off) continue;
-      const fd = openSync(f, 'r');
-      try {
-        const buf = Buffer.alloc(st.size - cur.off);
-        const n = readSync(fd, buf, 0, buf.length, cur.off);
-        cur.off += n;
-        const text = cur.rest + buf.subarray(0, n).toString('latin1');
-        const lines = text.split('\n');
-        cur.rest = lines.pop() ?? '';
-        for (const line of lines) {
-          const m = HB.exec(line.replace(/\r$/, '').trim());
-          if (!m) continue;
-          const beat = { n: Number(m[1]), up: Number(m[2]), at: now, host };
-          if (this.beats.some((b) => b.n === beat.n)) continue;
-          this.beats.push(beat);
-        }
-      } finally {
-        closeSync(fd);
-      }
+    } finally {
+      closeSync(fd);
     }
   }
 
