@@ -11,6 +11,7 @@
  * heartbeats is what the guest's users saw as downtime. Nova's own view of the
  * console (`openstack console log show`) is read through the API as well.
  */
+import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readLabEnv, labGet, labRequest, findEndpoint, type LabInfo, type LabSession } from './lab.js';
@@ -204,6 +205,23 @@ export function lastBeat(log: string): { n: number; up: number } | null {
 }
 
 /** Tails a guest's console.log on every libvirt host, stamping each heartbeat with this machine's clock. */
+/**
+ * What the host's libvirt says of a guest (its domain has the server's uuid): running or not, and
+ * the guest's CPU time so far (ns). null when libvirt cannot be asked.
+ */
+export function guestCpu(labDir: string, host: string, serverId: string): { running: boolean; cpuNs: number } | null {
+  const sock = resolve(labDir, 'hosts', host, 'run-libvirt', 'libvirt-sock');
+  try {
+    const out = execFileSync('virsh', ['-c', `qemu:///system?socket=${sock}`, 'domstats', '--state', '--cpu-total', serverId], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const state = /state\.state=(\d+)/.exec(out);
+    const cpu = /cpu\.time=(\d+)/.exec(out);
+    if (!state || !cpu) return null;
+    return { running: state[1] === '1', cpuNs: Number(cpu[1]) };
+  } catch {
+    return null;
+  }
+}
+
 export class HeartbeatWatch {
   readonly beats: Beat[] = [];
   private readonly offsets = new Map<string, { ino: number; off: number; rest: string }>();
