@@ -1,7 +1,7 @@
 /** How much one poll reads and requests: the listings it needs, the progress reads, the room for new requests. */
 import type { Migration } from '../openstack/types.js';
 import { IN_FLIGHT_PHASES, isTerminal } from '../machines/pool.js';
-import type { InstanceRun, PoolTickInput } from '../machines/actor-io.js';
+import type { InstanceRun, PoolTickInput, WaitReason } from '../machines/actor-io.js';
 
 import { FAILED, LIVE_QUEUED, LIVE_RUNNING, MAX_IN_FLIGHT, PROGRESS_READS_PER_POLL, Tick, attemptMigration, type HostView } from './pool-tick.js';
 
@@ -126,4 +126,54 @@ function slotsOf(views: Map<string, HostView>, ended: Map<string, number>): numb
 function hasRoom(settings: PoolTickInput['settings'], n: { waiting: number; inFlight: number; slots: number }): boolean {
   if (settings.bound !== 'waiting') return n.inFlight < settings.concurrency;
   return n.waiting < Math.max(settings.concurrency, n.slots) && n.inFlight < Math.max(settings.concurrency, settings.maxInFlight ?? MAX_IN_FLIGHT);
+}
+
+/** Where an in-flight move goes: Nova's migration record, else the host it requested. */
+function destinationOf(run: InstanceRun): string | null {
+  return run.destination ?? null;
+}
+
+/**
+ * The limits beyond the source's slots, as this poll sees them: moves in flight per destination
+ * (--max-incoming), and the anti-affinity groups with a member in flight (one member of a group
+ * moves at a time: Nova's scheduler does not count a member still migrating to a host, bug 1821755).
+ */
+export class StartGate {
+  private readonly incoming = new Map<string, number>();
+  private readonly groupMoving = new Map<string, string>();
+
+  constructor(
+    runs: InstanceRun[],
+    private readonly settings: PoolTickInput['settings'],
+  ) {
+    for (const run of runs) if (IN_FLIGHT_PHASES.has(run.phase)) this.started(run);
+  }
+
+  /** Count a move now in flight. */
+  started(run: InstanceRun): void {
+    if (!IN_FLIGHT_PHASES.has(run.phase)) return;
+    const dest = destinationOf(run);
+    if (dest) this.incoming.set(dest, (this.incoming.get(dest) ?? 0) + 1);
+    for (const g of run.groups ?? []) if (!this.groupMoving.has(g.id)) this.groupMoving.set(g.id, run.name);
+  }
+
+  /**
+   * Why a pending instance may not be requested now, or null. `room`: the source's slots
+   * (startLimits) have room; `hold`: the source's nova-compute is down.
+   */
+  reason(run: InstanceRun, room: boolean, hold: boolean, nextHost: string | null): WaitReason | null {
+    if (hold) return { kind: 'source-down', detail: `${run.source}'s nova-compute is down: nothing new is requested until it is back` };
+    for (const g of run.groups ?? []) {
+      const other = this.groupMoving.get(g.id);
+      if (other !== undefined) return { kind: 'group', detail: `${other}, of its anti-affinity group '${g.name}', is moving: one member at a time` };
+    }
+    const max = this.settings.maxIncoming ?? null;
+    const dest = nextHost ?? run.plannedTarget;
+    if (max !== null && dest) {
+      const n = this.incoming.get(dest) ?? 0;
+      if (n >= max) return { kind: 'destination', detail: `${dest} has ${n} move(s) in flight (--max-incoming ${max})` };
+    }
+    if (!room) return { kind: 'source-slot', detail: `a migration slot on ${run.source} (hostmaint keeps --concurrency ${this.settings.concurrency} request(s) waiting in Nova ahead of its slots)` };
+    return null;
+  }
 }

@@ -2,6 +2,7 @@
 import { errorText, isHostmaintError } from '../core/errors.js';
 import type { InstanceRun } from '../machines/actor-io.js';
 
+import { requestStop } from './pool-stop.js';
 import { FINAL_MIGRATION_STATUSES, Tick, busyMoving, landed, maxMigrationId, trackMigration, type HostView } from './pool-tick.js';
 
 function startAttemptFields(t: Tick, run: InstanceRun, view: HostView, adopted: boolean): void {
@@ -12,6 +13,12 @@ function startAttemptFields(t: Tick, run: InstanceRun, view: HostView, adopted: 
   run.firstStartedAt ??= t.now;
   run.baselineMigrationId = maxMigrationId(view, run.serverId);
   run.note = null;
+  run.waiting = null;
+}
+
+/** The host the next attempt requests (pinned runs), or null: Nova's scheduler chooses. */
+export function nextHost(run: InstanceRun): string | null {
+  return run.pinnedHosts.length > 0 ? run.pinnedHosts[run.attempts % run.pinnedHosts.length]! : null;
 }
 
 /** Reconcile, then act: adopt what already moves, skip what already left, request the rest. */
@@ -50,13 +57,23 @@ export async function start(t: Tick, run: InstanceRun, view: HostView): Promise<
     t.emit({ type: 'migration-started', serverId: run.serverId, name: run.name, method: run.method, attempt: run.attempts, target: inProgress?.destCompute ?? null, adopted: true });
     return;
   }
-  if (server.status !== run.originalStatus) {
+  // Instance policy stop: stop it first (the cold migration follows once it is SHUTOFF); stopped already, move it.
+  const stoppedForMove = run.stopFirst === true && server.status === 'SHUTOFF' && run.originalStatus === 'ACTIVE';
+  if (run.stopFirst && server.status === 'ACTIVE' && !server.taskState) {
+    const host = nextHost(run);
+    startAttemptFields(t, run, view, false);
+    run.destination = host;
+    if (await requestStop(t, run)) t.emit({ type: 'migration-started', serverId: run.serverId, name: run.name, method: run.method, attempt: run.attempts, target: host, adopted: false });
+    return;
+  }
+  if (server.status !== run.originalStatus && !stoppedForMove) {
     if (server.status === 'ERROR') return t.failAttempt(run, `the instance is in ERROR${server.fault?.message ? ` (${server.fault.message})` : ''}; not moved`, false);
     return t.failAttempt(run, `its status changed from ${run.originalStatus} to ${server.status} since the preflight; not moved`, false);
   }
 
-  const host = run.pinnedHosts.length > 0 ? run.pinnedHosts[run.attempts % run.pinnedHosts.length]! : null;
+  const host = nextHost(run);
   startAttemptFields(t, run, view, false);
+  run.destination = host;
   const started = () =>
     t.emit({ type: 'migration-started', serverId: run.serverId, name: run.name, method: run.method, attempt: run.attempts, target: host, adopted: false });
   try {

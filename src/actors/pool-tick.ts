@@ -4,7 +4,7 @@ import type { CallOptions } from '../openstack/api.js';
 import type { InstanceAction, Migration, Server } from '../openstack/types.js';
 import { ANY_SETTLED_STATUS } from '../machines/pool.js';
 import type { DrainEventBody, DrainEventDraft } from '../machines/events.js';
-import type { InstanceRun, PoolTickInput } from '../machines/actor-io.js';
+import type { InstanceRun, PoolTickInput, WaitReason } from '../machines/actor-io.js';
 import type { ActorDeps } from './deps.js';
 
 /** Migration statuses that are over (nothing left to wait for). 'finished' is not: a cold migration awaits confirm. */
@@ -90,6 +90,15 @@ export class Tick {
     run.timeoutAction = null;
     run.timeoutActionAt = null;
     run.progressReadAt = null;
+    run.destination = null;
+    run.rungs = [];
+  }
+
+  /** A pending instance not requested this poll: say why, once each time the reason changes. */
+  waiting(run: InstanceRun, why: WaitReason): void {
+    if (run.waiting?.kind === why.kind && run.waiting.detail === why.detail) return;
+    run.waiting = why;
+    this.emit({ type: 'instance-waiting', serverId: run.serverId, name: run.name, waitingFor: why.kind, detail: why.detail });
   }
 
   /** One attempt failed: retry (back to pending) while attempts remain, else failed. */
@@ -103,6 +112,17 @@ export class Tick {
       run.phase = 'pending';
       run.note = null;
       this.emit({ type: 'migration-retried', serverId: run.serverId, name: run.name, attempt: run.attempts, error: reason });
+    } else if (retry && !pastDeadline(this) && run.method === 'live' && run.fallback) {
+      // --fallback: live failed for good; move it cold (or stop, move, start), with its own attempts.
+      const to = run.fallback;
+      this.emit({ type: 'migration-fallback', serverId: run.serverId, name: run.name, to, afterAttempts: run.attempts, error: reason });
+      run.escalations = [...(run.escalations ?? []), `after ${run.attempts} live attempt(s): fallback to ${to === 'stop' ? 'stop, cold-migrate, start' : 'cold migration'}`];
+      run.method = 'cold';
+      run.stopFirst = to === 'stop';
+      run.fallback = null;
+      run.attempts = 0;
+      run.phase = 'pending';
+      run.note = `live migration failed; falling back to ${to}`;
     } else {
       run.phase = 'failed';
       run.finishedAt = this.now;
@@ -195,6 +215,7 @@ export function trackMigration(run: InstanceRun, mig: Migration): void {
   }
   if (!run.migrationIds.includes(mig.id)) run.migrationIds.push(mig.id);
   run.migrationStatus = mig.status;
+  if (mig.destCompute) run.destination = mig.destCompute;
 }
 
 /** Done means: the host changed AND the status is back to the original (and, for live/cold, the record says completed). */

@@ -4,8 +4,10 @@
  */
 import { errorText, isHostmaintError } from '../core/errors.js';
 import type { Migration, Server, ServerMigration } from '../openstack/types.js';
-import type { InstanceRun } from '../machines/actor-io.js';
+import type { InstanceRun, PoolSettings } from '../machines/actor-io.js';
+import { ladderOf, type TimeoutPolicy } from '../machines/options.js';
 
+import { movedStopped, startAfterMove, watchStopping } from './pool-stop.js';
 import { COLD_RUNNING, FAILED, LIVE_QUEUED, LIVE_RUNNING, pastDeadline, Tick, attemptMigration, busyMoving, landed, secs, trackMigration, type HostView } from './pool-tick.js';
 
 /**
@@ -85,42 +87,50 @@ async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): P
     : overtime
       ? `running for ${secs(runningForMs)}, over the ${secs(settings.migrationTimeoutMs)} limit`
       : `the drain's deadline (--deadline) passed at ${new Date(settings.deadlineAt!).toISOString()}`;
-  const stalledEvent = (action: 'abort' | 'force-complete' | 'wait') =>
-    t.emit({ type: 'migration-stalled', serverId: run.serverId, name: run.name, migrationId: mig.id, action, stalledForMs, runningForMs, reason: why });
+  const stalledEvent = (action: TimeoutPolicy, step: number, steps: number) =>
+    t.emit({ type: 'migration-stalled', serverId: run.serverId, name: run.name, migrationId: mig.id, action, stalledForMs, runningForMs, reason: why, step, steps });
 
-  if (settings.onTimeout === 'wait') {
-    if (run.timeoutAction === null) {
-      run.timeoutAction = 'wait';
-      run.timeoutActionAt = now;
-      run.note = `${why}; waiting (onTimeout=wait)`;
-      stalledEvent('wait');
-    }
-    return;
-  }
-  if (settings.onTimeout === 'force-complete' && run.timeoutAction === null) {
+  // The on-timeout ladder: the next step once the one before has had another stall timeout to finish it.
+  const ladder = effectiveLadder(settings.onTimeout);
+  const taken = run.rungs ?? [];
+  if (run.timeoutAction === 'abort') return; // asked already: wait for 'cancelled'
+  if (run.timeoutAction !== null && run.timeoutActionAt !== null && now - run.timeoutActionAt < settings.stallTimeoutMs) return;
+  const next = ladder[taken.length];
+  if (next === undefined) return; // every step taken, the last one waiting: keep watching
+  const took = (action: TimeoutPolicy, note: string) => {
+    run.timeoutAction = action;
+    run.timeoutActionAt = now;
+    run.rungs = [...taken, action];
+    run.escalations = [...(run.escalations ?? []), `attempt ${run.attempts}: ${action}`];
+    run.note = note;
+    stalledEvent(action, run.rungs.length, ladder.length);
+  };
+  if (next === 'wait') return took('wait', `${why}; waiting (on-timeout ${ladder.join(',')}, step ${taken.length + 1})`);
+  if (next === 'force-complete') {
     try {
       await deps.compute.forceCompleteMigration(run.serverId, mig.id, t.opts);
-      run.timeoutAction = 'force-complete';
-      run.timeoutActionAt = now;
       run.lastProgressAt = now;
-      run.note = `${why}; forced to complete (the guest pauses briefly)`;
-      stalledEvent('force-complete');
+      took('force-complete', `${why}; forced to complete (the guest pauses briefly)`);
     } catch (e) {
       run.note = `${why}; force-complete refused: ${errorText(e)}`;
     }
     return;
   }
-  if (run.timeoutAction === 'abort') return; // asked already: wait for 'cancelled'
-  if (run.timeoutAction === 'force-complete' && run.timeoutActionAt !== null && now - run.timeoutActionAt < settings.stallTimeoutMs) return;
   try {
     await deps.compute.abortMigration(run.serverId, mig.id, t.opts);
-    run.note = run.timeoutAction === 'force-complete' ? `${why}, even after force-complete; aborted` : `${why}; aborted`;
-    run.timeoutAction = 'abort';
-    run.timeoutActionAt = now;
-    stalledEvent('abort');
+    took('abort', taken.length > 0 ? `${why}, even after ${taken.join(', ')}; aborted` : `${why}; aborted`);
   } catch (e) {
     run.note = `${why}; abort refused: ${errorText(e)}`;
   }
+}
+
+/**
+ * The ladder as applied: a ladder whose last step is force-complete ends with an abort (a forced
+ * migration that still does not finish is aborted, never left running unwatched), as before ladders.
+ */
+export function effectiveLadder(v: PoolSettings['onTimeout']): TimeoutPolicy[] {
+  const ladder = ladderOf(v);
+  return ladder[ladder.length - 1] === 'force-complete' ? [...ladder, 'abort'] : ladder;
 }
 
 async function watchFailure(t: Tick, run: InstanceRun, server: Server | null, status: string): Promise<void> {
@@ -260,6 +270,7 @@ async function watchCold(t: Tick, run: InstanceRun, server: Server | null, mig: 
     const s = server ?? (await t.getServer(run.serverId));
     if (!s) return t.complete(run, null, 'deleted during the drain');
     if (landed(run, s)) return t.complete(run, s.host);
+    if (movedStopped(run, s)) return startAfterMove(t, run, s);
     return;
   }
   if (FAILED.has(st)) return watchFailure(t, run, server, st);
@@ -288,6 +299,7 @@ async function watchOffload(t: Tick, run: InstanceRun, server: Server | null): P
 export async function watch(t: Tick, run: InstanceRun, view: HostView): Promise<void> {
   const server = view.servers?.get(run.serverId) ?? null;
   if (run.method === 'offload') return watchOffload(t, run, server);
+  if (run.stage === 'stopping') return watchStopping(t, run, view, server);
   // A live or cold move: by its migration record, once Nova has one.
   const mig = attemptMigration(view, run);
   if (!mig) return withoutRecord(t, run, server, run.method);

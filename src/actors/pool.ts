@@ -40,8 +40,9 @@ import { readServiceFor } from './service.js';
 
 import { pastDeadline, Tick, type HostView } from './pool-tick.js';
 import { watch } from './pool-watch.js';
-import { start } from './pool-start.js';
-import { listingNeeded, selectProgressReads, startLimits } from './pool-limits.js';
+import { restartLeftBehind } from './pool-stop.js';
+import { nextHost, start } from './pool-start.js';
+import { listingNeeded, selectProgressReads, StartGate, startLimits } from './pool-limits.js';
 
 export { FINAL_MIGRATION_STATUSES, MAX_IN_FLIGHT, PROGRESS_READS_PER_POLL } from './pool-tick.js';
 export { isWaiting, listingNeeded, slotsSeen } from './pool-limits.js';
@@ -113,13 +114,22 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
     }
   }
   // In the same poll that saw a slot free up, request the next ones.
+  // Each one not requested says why (instance-waiting): the source's slots, a destination's limit, a group member moving.
   const limits = startLimits(t, runs, views);
+  const gate = new StartGate(runs, t.settings);
   for (const run of runs) {
-    if (hold || !limits.room()) break;
-    if (run.phase !== 'pending' || t.failedThisTick.has(run.serverId) || !views.get(run.source)?.servers) continue;
+    if (run.phase !== 'pending' || t.failedThisTick.has(run.serverId)) continue;
+    const why = gate.reason(run, limits.room(), hold, nextHost(run));
+    if (why) {
+      t.waiting(run, why);
+      continue;
+    }
+    if (!views.get(run.source)?.servers) continue;
     await guarded(run, () => start(t, run, views.get(run.source)!));
     limits.started(run);
+    gate.started(run);
   }
+  await restartLeftBehind(t, runs);
   return { instances: runs, events: t.events, error: null, at: now, service };
 }
 

@@ -22,11 +22,12 @@ import type { AllocationCandidates, Server, ServerGroup } from '../openstack/typ
 import { busyAfterWait, classify, describeCategory } from '../planner/classify.js';
 import { capacityOf, freeAmounts, requestForServer, shortfalls } from '../planner/capacity.js';
 import { placeAll } from '../planner/place.js';
+import { applyInstancePolicy } from '../planner/owner-policy.js';
 import { candidateTargets } from '../planner/targets.js';
 import { zoneAllows } from '../planner/targets.js';
 import type { ClassifyPolicy, PlaceableInstance, PlacementGroup, PlacementTarget, ProviderCapacity } from '../planner/types.js';
 import type { Classification, ResourceAmounts } from '../machines/plan.js';
-import type { BlockingGroup, Finding, PreflightInput, PreflightReport, TargetReport } from '../machines/actor-io.js';
+import type { BlockingGroup, Finding, MovingGroup, PreflightInput, PreflightReport, TargetReport } from '../machines/actor-io.js';
 import type { ActorDeps } from './deps.js';
 import { mapLimit } from './limit.js';
 import { netChecks, type NetChecks } from './net.js';
@@ -103,7 +104,8 @@ async function classifyHost(deps: ActorDeps, input: PreflightInput, policy: Clas
     classes = servers.map((s) => classify(s, policy));
   }
   const waitedMs = deps.clock.now() - started;
-  classes = classes.map((c) => busyAfterWait(c, waitedMs, policy));
+  const byId = new Map(servers.map((s) => [s.id, s]));
+  classes = classes.map((c) => applyInstancePolicy(busyAfterWait(c, waitedMs, policy), byId.get(c.serverId)!, options.instancePolicies ?? ['live', 'cold']));
   return { servers, classes, waitedMs };
 }
 
@@ -313,31 +315,30 @@ async function serverGroups(
   onHost: Map<string, Server>,
   warnings: string[],
   opts: CallOptions,
-): Promise<PlacementGroup[]> {
-  if (moving.length === 0) return [];
+): Promise<{ placement: PlacementGroup[]; moving: MovingGroup[] }> {
+  if (moving.length === 0) return { placement: [], moving: [] };
   let groups: ServerGroup[];
   try {
     groups = await deps.compute.listServerGroups({ ...opts, allProjects: true });
   } catch (e) {
     warnings.push(`could not read server groups (anti-affinity not checked): ${errorText(e)}`);
-    return [];
+    return { placement: [], moving: [] };
   }
   const movingIds = new Set(moving.map((c) => c.serverId));
   const out: PlacementGroup[] = [];
+  const apart: MovingGroup[] = [];
   const elsewhere = new Map<string, string[]>();
   for (const g of groups) {
     const here = g.members.filter((m) => movingIds.has(m));
     if (here.length === 0) continue;
     const policy = g.policy.toLowerCase();
-    if (policy === 'anti-affinity') {
-      out.push({ id: g.id, name: g.name, policy: 'anti-affinity', moving: here, occupiedHosts: [] });
+    // Kept apart while moving too: Nova's scheduler does not count a member still migrating to a host (bug 1821755).
+    if ((policy === 'anti-affinity' || policy === 'soft-anti-affinity') && here.length > 1) apart.push({ id: g.id, name: g.name, policy, members: here });
+    if (policy === 'anti-affinity' || policy === 'affinity') {
+      out.push({ id: g.id, name: g.name, policy, moving: here, occupiedHosts: [] });
       elsewhere.set(g.id, g.members.filter((m) => !onHost.has(m)));
     } else if (policy === 'soft-anti-affinity') {
-      warnings.push(`server group '${g.name}' (soft-anti-affinity): Nova will try, not promise, to keep ${here.length} member(s) apart`);
-    } else if (policy === 'affinity') {
-      warnings.push(
-        `server group '${g.name}' (affinity): Nova only places members next to each other; moving ${here.length} member(s) one at a time may fail with NoValidHost`,
-      );
+      warnings.push(`server group '${g.name}' (soft-anti-affinity): Nova will try, not promise, to keep ${here.length} member(s) apart; hostmaint moves them one at a time`);
     }
   }
   // Where do members that stay put live? One getServer per member, bounded by the groups, not the hosts.
@@ -354,7 +355,7 @@ async function serverGroups(
   for (const g of out) {
     g.occupiedHosts = [...new Set((elsewhere.get(g.id) ?? []).map((m) => hostOf.get(m)).filter((h): h is string => !!h))].sort();
   }
-  return out;
+  return { placement: out, moving: apart };
 }
 
 function groupBlocking(findings: Finding[]): BlockingGroup[] {
@@ -446,6 +447,7 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
   const toPlace = classes.filter((c) => (c.class === 'live' || c.class === 'cold') && !c.adopt);
   let reports: TargetReport[] = [];
   let plan: PreflightReport['plan'] = [];
+  let movingGroups: MovingGroup[] = [];
   if (toPlace.length > 0) {
     const placeable: PlaceableInstance[] = toPlace.map((c) => {
       const s = onHost.get(c.serverId)!;
@@ -453,7 +455,9 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
     });
     const t = await checkTargets(deps, input, placeable.map((p) => p.request), findings, warnings, opts);
     reports = t.reports;
-    const groups = await serverGroups(deps, toPlace, onHost, warnings, opts);
+    const found = await serverGroups(deps, toPlace, onHost, warnings, opts);
+    const groups = found.placement;
+    movingGroups = found.moving;
     let result = placeAll(placeable, t.placement, groups);
     const unplaced = result.plans.filter((p) => !p.fits);
     if (unplaced.length > 0 && t.fromSummaries.size > 0) {
@@ -506,5 +510,5 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
   const awaitingConfirm = await leftToConfirm(deps, input.ref.host, warnings, opts);
   for (const a of awaitingConfirm) warnings.push(`${a.name}: its cold migration to ${a.to} (migration ${a.migrationId}) was never confirmed: the drain confirms it`);
   const blocking = groupBlocking(findings);
-  return { ok: blocking.length === 0, instances: classes, targets: reports, plan, findings, blocking, warnings, waitedMs, awaitingConfirm };
+  return { ok: blocking.length === 0, instances: classes, targets: reports, plan, findings, blocking, warnings, waitedMs, awaitingConfirm, groups: movingGroups };
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { loadCloudsConfig } from '../config/cloud-files.js';
 import { defaultStateDir, RunStore } from '../runs/store.js';
 import { listWorkflows } from '../workflow-file/find.js';
+import { POLICIES } from '../policies/policies.js';
 import { demoStateDir } from './demo-cloud.js';
 import { cachedHosts } from './hosts-cache.js';
 
@@ -46,8 +47,24 @@ function wanted(line: CompletionLine): Wanted | null {
   return null;
 }
 
+/**
+ * A list flag's values (--on-timeout force-complete,abort; --instance-policies live,cold): each
+ * choice, and after a comma the list typed so far with each choice not in it yet.
+ */
+function listChoices(line: CompletionLine): string[] | null {
+  const p = POLICIES.find((x) => x.kind === 'enum-list' && line.previous === `--${x.flag ?? x.key}`);
+  if (!p || p.kind !== 'enum-list') return null;
+  const cut = line.current.lastIndexOf(',');
+  if (cut < 0) return [...p.choices];
+  const head = line.current.slice(0, cut);
+  const have = head.split(',');
+  return p.choices.filter((c) => !have.includes(c)).map((c) => `${head},${c}`);
+}
+
 /** The values to offer for the word being typed (not yet filtered by what is typed). */
 export async function completionValues(line: CompletionLine): Promise<string[]> {
+  const list = listChoices(line);
+  if (list !== null) return list;
   const want = wanted(line);
   if (want === null) return [];
   const env = line.env;

@@ -122,6 +122,31 @@ export interface PreflightReport {
    * move and the confirm): the drain confirms them. Absent in reports of older versions.
    */
   awaitingConfirm?: Array<{ serverId: string; name: string; migrationId: number; to: string }>;
+  /**
+   * Server groups with members this drain moves, and the policy that keeps them apart while moving
+   * (anti-affinity, soft-anti-affinity: one member in flight at a time). Absent in reports of older versions.
+   */
+  groups?: MovingGroup[];
+}
+
+/** A server group some of whose members a drain moves. */
+export interface MovingGroup {
+  id: string;
+  name: string;
+  policy: string;
+  /** Its members on the host being drained, to be moved. */
+  members: string[];
+}
+
+/** Why an instance to move has not been requested yet (status, the live view, instance-waiting events). */
+export interface WaitReason {
+  /**
+   * source-slot: the source compute's migration slots (--concurrency ahead of Nova's queue);
+   * destination: the planned destination has --max-incoming moves in flight;
+   * group: a member of its anti-affinity group is moving; source-down: the source's nova-compute is down.
+   */
+  kind: 'source-slot' | 'destination' | 'group' | 'source-down';
+  detail: string;
 }
 
 export interface PreflightInput {
@@ -177,6 +202,10 @@ export interface InstanceRun {
   memoryRemainingLowBytes?: number | null;
   diskRemainingLowBytes?: number | null;
   timeoutAction: TimeoutPolicy | null;
+  /** The on-timeout steps taken in this attempt, in order. Absent in older snapshots. */
+  rungs?: TimeoutPolicy[];
+  /** Every on-timeout step taken and fallback made, over all attempts ("attempt 1: force-complete"). Absent in older snapshots. */
+  escalations?: string[];
   timeoutActionAt: number | null;
   /** When the running migration's progress was last read (reads are spread over polls). Absent in snapshots of older versions. */
   progressReadAt?: number | null;
@@ -186,6 +215,18 @@ export interface InstanceRun {
   /** One line per failed attempt. */
   errors: string[];
   note: string | null;
+  /** Names of the anti-affinity (and soft-anti-affinity) groups it shares with other instances of the pool: one member moves at a time. Absent in older snapshots. */
+  groups?: Array<{ id: string; name: string }>;
+  /** Where its current attempt goes, as Nova's migration record says (or the host requested). Absent in older snapshots. */
+  destination?: string | null;
+  /** Pending: why it is not requested yet (null once requested). Absent in older snapshots. */
+  waiting?: WaitReason | null;
+  /** Instance policy stop: stopped before its cold migration, started again on its new host. */
+  stopFirst?: boolean;
+  /** A live move that may fall back to this once its live migration failed for good (--fallback); null once taken. */
+  fallback?: 'cold' | 'stop' | null;
+  /** Of a stop-policy move: its stop is awaited (before the cold migration), or its start (after). */
+  stage?: 'stopping' | 'starting' | null;
 }
 
 export interface PoolSettings {
@@ -204,10 +245,13 @@ export interface PoolSettings {
   retries: number;
   stallTimeoutMs: number;
   migrationTimeoutMs: number;
-  onTimeout: TimeoutPolicy;
+  /** The on-timeout ladder (a string in snapshots of older versions). */
+  onTimeout: TimeoutPolicy | TimeoutPolicy[];
   requestGraceMs: number;
   /** The drain's deadline (ms since the epoch): after it, nothing starts and running moves get onTimeout. */
   deadlineAt?: number | null;
+  /** At most this many moves in flight to one destination host (--max-incoming); null: no limit. */
+  maxIncoming?: number | null;
 }
 
 export interface PoolTickInput {

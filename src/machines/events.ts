@@ -31,6 +31,7 @@ export type DrainEventBody =
   | { type: 'instance-classified'; serverId: string; name: string; class: InstanceClass; reason: string; blocking: boolean; remedy: string | null; projectId?: string | null; projectName?: string | null }
   | { type: 'preflight-finished'; ok: boolean; blocking: number; warnings: number; planned: number; unplaced: number }
   | { type: 'migration-queued'; serverId: string; name: string; attempt: number; migrationId: number | null; status: string; to?: string | null }
+  | { type: 'instance-waiting'; serverId: string; name: string; waitingFor: 'source-slot' | 'destination' | 'group' | 'source-down'; detail: string }
   | { type: 'migration-started'; serverId: string; name: string; method: MoveMethod; attempt: number; target: string | null; adopted: boolean }
   | {
       type: 'migration-progress';
@@ -46,9 +47,10 @@ export type DrainEventBody =
       /** The migration's destination host, once Nova has chosen it. */
       to?: string | null;
     }
-  | { type: 'migration-stalled'; serverId: string; name: string; migrationId: number | null; action: TimeoutPolicy; stalledForMs: number; runningForMs: number; reason: string }
+  | { type: 'migration-stalled'; serverId: string; name: string; migrationId: number | null; action: TimeoutPolicy; stalledForMs: number; runningForMs: number; reason: string; step?: number; steps?: number }
   | { type: 'migration-completed'; serverId: string; name: string; method: MoveMethod; from: string; to: string | null; attempt: number; durationMs: number | null }
   | { type: 'migration-retried'; serverId: string; name: string; attempt: number; error: string }
+  | { type: 'migration-fallback'; serverId: string; name: string; to: 'cold' | 'stop'; afterAttempts: number; error: string }
   | { type: 'migration-failed'; serverId: string; name: string; attempts: number; error: string }
   | { type: 'verification'; empty: boolean; leftovers: Leftover[] }
   /** The source's nova-compute reports down (its heartbeat stopped): no new migration is requested; down for `graceMs` the drain stops. */

@@ -9,9 +9,25 @@ export type StoppedPolicy = 'cold' | 'leave' | 'fail';
 export type ShelvedPolicy = 'offload' | 'leave' | 'fail';
 export type TimeoutPolicy = 'abort' | 'force-complete' | 'wait';
 
+/**
+ * The on-timeout ladder: the actions tried in order on a stalled or overlong migration, each one
+ * when the one before has not finished it within another stall timeout. One value is a ladder of
+ * one (saved runs of older versions hold a string).
+ */
+export type TimeoutLadder = TimeoutPolicy[];
+
+export function ladderOf(v: TimeoutPolicy | readonly TimeoutPolicy[] | null | undefined): TimeoutLadder {
+  if (Array.isArray(v)) return v.length > 0 ? [...(v as TimeoutPolicy[])] : ['abort'];
+  return typeof v === 'string' ? [v as TimeoutPolicy] : ['abort'];
+}
+
 /** How the migrations are moved and watched: the same options for a drain and an undrain's return. */
 /** The order a drain asks its instances to move in (the pool's order). */
 export type InstanceOrder = 'largest-first' | 'smallest-first' | 'listing' | 'priority';
+
+/** How a running instance is moved: live, cold (Nova's migrate of a running server), or stop, cold-migrate and start again. */
+export type InstancePolicy = 'live' | 'cold' | 'stop';
+export const INSTANCE_POLICIES: readonly InstancePolicy[] = ['live', 'cold', 'stop'];
 
 export interface MoveOptions {
   /** Extra attempts after a failed migration. Default 2. */
@@ -20,8 +36,8 @@ export interface MoveOptions {
   stallTimeoutMs?: number;
   /** Running longer than this: apply onTimeout. Default 3 600 000 (1 h). */
   migrationTimeoutMs?: number;
-  /** Default 'abort' (the instance stays on the source, then is retried). */
-  onTimeout?: TimeoutPolicy;
+  /** The ladder (or one action). Default ['abort'] (the instance stays on the source, then is retried). */
+  onTimeout?: TimeoutPolicy | TimeoutPolicy[];
   /** Default 2000 (the policy table's). */
   pollIntervalMs?: number;
   /** A request with no trace (no migration record, no task state) after this long failed. Default 60 000. */
@@ -64,6 +80,22 @@ export interface DrainOptions extends MoveOptions {
    * onTimeout, and the drain ends with what has not left (partial). Null / 0 / undefined: none.
    */
   deadlineMs?: number | null;
+  /**
+   * At most this many moves in flight to one destination host; null / undefined: no limit. Setting
+   * it pins each instance to its planned host (the limit needs to know where each one goes).
+   */
+  maxIncoming?: number | null;
+  /**
+   * The owners' `hostmaint:policy` server metadata values honoured (live, cold, stop). An owner's
+   * value outside this list is ignored (the instance moves live, or by the first allowed). Default live, cold.
+   */
+  instancePolicies?: InstancePolicy[];
+  /**
+   * After a live migration failed for good, move an ACTIVE instance cold (or stop, cold-migrate,
+   * start) when its policy allows it: the owner asked for nothing else and --instance-policies
+   * allows cold (or stop). It costs the instance downtime. Default false.
+   */
+  fallback?: boolean;
   /** How long to wait for busy instances (task in progress, BUILD) before calling them blocked. Default 300 000. */
   waitTimeoutMs?: number;
   /** Only these target hosts; the planned one is requested (Nova still validates, never forced). */
@@ -91,7 +123,7 @@ export interface ResolvedMoveOptions {
   retries: number;
   stallTimeoutMs: number;
   migrationTimeoutMs: number;
-  onTimeout: TimeoutPolicy;
+  onTimeout: TimeoutLadder;
   pollIntervalMs: number;
   requestGraceMs: number;
   maxPollErrors: number;
@@ -108,6 +140,9 @@ export interface ResolvedDrainOptions extends ResolvedMoveOptions {
   deadlineMs: number | null;
   /** deadlineMs from the run's start, as a time (ms since the epoch); kept by a resumed run. */
   deadlineAt: number | null;
+  maxIncoming: number | null;
+  instancePolicies: InstancePolicy[];
+  fallback: boolean;
   waitTimeoutMs: number;
   targets: string[] | null;
   aggregate: string | null;

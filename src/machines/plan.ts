@@ -33,7 +33,8 @@ export type BlockCategory =
   | 'soft-deleted'
   | 'unsupported-state'
   | 'stopped-policy'
-  | 'shelved-policy';
+  | 'shelved-policy'
+  | 'instance-policy';
 
 /** The option (library) and flag (CLI) that lets the operator override a blocking class. */
 export interface OverrideHint {
@@ -69,6 +70,16 @@ export interface Classification {
   adopt: boolean;
   /** Non-blocking remarks (e.g. locked, moved as admin). */
   notes: string[];
+  /**
+   * How it moves and who decided: the operator's default (live for a running instance, --stopped,
+   * --shelved), the owner's `hostmaint:policy` metadata within --instance-policies, or the
+   * operator's --instance-policies alone. Absent in older saved runs.
+   */
+  policy?: { value: string; source: 'default' | 'owner' | 'operator' } | null;
+  /** Policy stop: stopped before its cold migration, started again after it. */
+  stopFirst?: boolean;
+  /** Moved live, and allowed to fall back to this if its live migration fails for good (with --fallback). */
+  fallback?: 'cold' | 'stop' | null;
 }
 
 /** Resource class -> amount (VCPU, PCPU, MEMORY_MB, DISK_GB, ...). */

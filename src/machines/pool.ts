@@ -71,7 +71,10 @@ export const ANY_SETTLED_STATUS = '*';
 
 export function buildPool(report: PreflightReport, options: ResolvedDrainOptions, host: string): InstanceRun[] {
   const byId = new Map(report.instances.map((c) => [c.serverId, c]));
-  const pin = options.targets !== null || options.pinToPlan;
+  // A limit per destination needs to know each one's destination: --max-incoming pins to the plan.
+  const pin = options.targets !== null || options.pinToPlan || (options.maxIncoming ?? null) !== null;
+  const groupsOf = new Map<string, Array<{ id: string; name: string }>>();
+  for (const g of report.groups ?? []) for (const m of g.members) groupsOf.set(m, [...(groupsOf.get(m) ?? []), { id: g.id, name: g.name }]);
   const pool: InstanceRun[] = [];
   const planned = new Set<string>();
   for (const p of orderPlan(report, options.instanceOrder ?? 'largest-first')) {
@@ -102,6 +105,13 @@ export function buildPool(report: PreflightReport, options: ResolvedDrainOptions
   // Moved off by a cold migration that was never confirmed: watched and confirmed, in whatever state it had.
   for (const a of report.awaitingConfirm ?? []) {
     pool.push(newRun({ serverId: a.serverId, name: a.name, method: 'cold', source: host, originalStatus: ANY_SETTLED_STATUS, plannedTarget: a.to, pinnedHosts: [] }));
+  }
+  for (const run of pool) {
+    const groups = groupsOf.get(run.serverId);
+    if (groups && run.method !== 'offload') run.groups = groups;
+    const c = byId.get(run.serverId);
+    if (c?.stopFirst && run.method === 'cold') run.stopFirst = true;
+    if (options.fallback && c?.fallback && run.method === 'live' && run.originalStatus === 'ACTIVE') run.fallback = c.fallback;
   }
   return pool;
 }
@@ -146,7 +156,7 @@ export function originalStatusOf(c: { status: string; vmState: string | null; ad
  * in flight.
  */
 export function poolSettings(
-  o: { concurrency: number; retries: number; stallTimeoutMs: number; migrationTimeoutMs: number; onTimeout: PoolSettings['onTimeout']; requestGraceMs: number; deadlineAt?: number | null },
+  o: { concurrency: number; retries: number; stallTimeoutMs: number; migrationTimeoutMs: number; onTimeout: PoolSettings['onTimeout']; requestGraceMs: number; deadlineAt?: number | null; maxIncoming?: number | null },
   bound: NonNullable<PoolSettings['bound']> = 'in-flight',
 ): PoolSettings {
   return {
@@ -158,6 +168,7 @@ export function poolSettings(
     onTimeout: o.onTimeout,
     requestGraceMs: o.requestGraceMs,
     deadlineAt: o.deadlineAt ?? null,
+    maxIncoming: o.maxIncoming ?? null,
   };
 }
 

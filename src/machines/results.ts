@@ -33,6 +33,8 @@ export interface InstanceOutcome {
   migrationIds: number[];
   adopted: boolean;
   errors: string[];
+  /** The --on-timeout steps taken ("attempt 1: force-complete"), and a fallback to cold / stop, in order. */
+  escalations: string[];
   reason: string | null;
   startedAt: string | null;
   finishedAt: string | null;

@@ -68,6 +68,9 @@ export interface ComputeApi {
   coldMigrate(id: string, args: { host?: string | null }, opts?: CallOptions): Promise<Accepted>;
   confirmResize(id: string, opts?: CallOptions): Promise<Accepted>;
   shelveOffload(id: string, opts?: CallOptions): Promise<Accepted>;
+  /** os-stop / os-start: the instance policy `stop` stops a server before its cold migration and starts it after. */
+  stopServer(id: string, opts?: CallOptions): Promise<Accepted>;
+  startServer(id: string, opts?: CallOptions): Promise<Accepted>;
 
   listServerMigrations(serverId: string, opts?: CallOptions): Promise<ServerMigration[]>;
   getServerMigration(serverId: string, migrationId: number, opts?: CallOptions): Promise<ServerMigration>;

@@ -241,5 +241,7 @@ export function describeCategory(category: BlockCategory): string {
       return 'stopped instances refused by --stopped=fail';
     case 'shelved-policy':
       return 'shelved instances refused by --shelved=fail';
+    case 'instance-policy':
+      return 'instances --instance-policies allows no way to move';
   }
 }

@@ -61,7 +61,7 @@ export function placeAll(instances: PlaceableInstance[], targets: PlacementTarge
   for (const inst of largestFirst(instances)) {
     const myGroups = groupsOf.get(inst.serverId) ?? [];
     const inZone = targets.filter((t) => zoneAllows(inst.availabilityZone, t.zone));
-    const allowed = inZone.filter((t) => myGroups.every((g) => !groupHosts.get(g.id)!.has(t.host)));
+    const allowed = inZone.filter((t) => myGroups.every((g) => (g.policy === 'affinity' ? groupHosts.get(g.id)!.has(t.host) : !groupHosts.get(g.id)!.has(t.host))));
     const fitting = allowed
       .filter((t) => shortfalls(inst.request, caps.get(t.host)!).length === 0)
       .sort((a, b) => compareScore(score(caps.get(a.host)!, inst.request), score(caps.get(b.host)!, inst.request)) || a.host.localeCompare(b.host));
@@ -110,6 +110,14 @@ function whyNowhere(
   const needs = `needs ${formatRequest(inst.request)}`;
   if (targets.length === 0) return `${needs}; no usable target host`;
   if (inZone.length === 0) return `${needs}; no usable target in availability zone ${inst.availabilityZone}`;
+  const affinity = myGroups.filter((g) => g.policy === 'affinity');
+  if (allowed.length === 0 && affinity.length > 0) {
+    const names = affinity.map((g) => `'${g.name}'`).join(', ');
+    const hosts = [...new Set(affinity.flatMap((g) => [...groupHosts.get(g.id)!]))].sort();
+    return hosts.length === 0
+      ? `${needs}; affinity group ${names} has every member on this host: Nova's affinity filter admits no other host for the first one to move`
+      : `${needs}; affinity group ${names} admits only ${list(hosts)}, which is not a usable target with room for it`;
+  }
   if (allowed.length === 0) {
     const names = myGroups.map((g) => `'${g.name}'`).join(', ');
     const taken = [...new Set(myGroups.flatMap((g) => [...groupHosts.get(g.id)!]))].filter((h) => inZone.some((t) => t.host === h)).sort();
@@ -141,7 +149,7 @@ function whyNowhere(
   const byZone = targets.length - inZone.length;
   const byGroup = inZone.length - allowed.length;
   if (byZone > 0) excluded.push(`${byZone} in other availability zones`);
-  if (byGroup > 0) excluded.push(`${byGroup} by anti-affinity group ${myGroups.map((g) => `'${g.name}'`).join(', ')}`);
+  if (byGroup > 0) excluded.push(`${byGroup} by ${myGroups.map((g) => `${g.policy} group '${g.name}'`).join(', ')}`);
   if (excluded.length > 0) msg += ` (targets excluded: ${excluded.join(', ')})`;
   return msg;
 }

@@ -48,7 +48,11 @@ export interface PlaceableInstance {
 export interface PlacementGroup {
   id: string;
   name: string;
-  policy: 'anti-affinity';
+  /**
+   * anti-affinity: no target holding a member. affinity: only the targets holding a member that
+   * stays put (Nova's affinity filter; the source host is never a target), all of them on one host.
+   */
+  policy: 'anti-affinity' | 'affinity';
   /** Members being moved off the host by this drain. */
   moving: string[];
   /** Hosts where members that stay put already run. */

@@ -3,7 +3,8 @@
  * default. The defaults are the policy table's (./policies.ts), the same the
  * CLI and the workflow files use.
  */
-import type { DrainOptions, MoveOptions, ResolvedDrainOptions, ResolvedUndrainOptions, UndrainOptions } from '../machines/options.js';
+import { ladderOf } from '../machines/options.js';
+import type { DrainOptions, MoveOptions, ResolvedDrainOptions, ResolvedMoveOptions, ResolvedUndrainOptions, UndrainOptions } from '../machines/options.js';
 import { defaultPolicies, drainOptionsFrom, LIBRARY_DEFAULTS } from './policies.js';
 
 /** Every drain option's default: the policy table's, and the library's own knobs. */
@@ -17,12 +18,12 @@ export const DRAIN_DEFAULTS: ResolvedDrainOptions = {
 };
 
 /** The options a drain and an undrain's return share (MoveOptions), with the table's defaults. */
-function resolveMoveOptions(o: MoveOptions): Required<MoveOptions> {
+function resolveMoveOptions(o: MoveOptions): ResolvedMoveOptions {
   return {
     retries: Math.max(0, Math.floor(o.retries ?? DRAIN_DEFAULTS.retries)),
     stallTimeoutMs: o.stallTimeoutMs ?? DRAIN_DEFAULTS.stallTimeoutMs,
     migrationTimeoutMs: o.migrationTimeoutMs ?? DRAIN_DEFAULTS.migrationTimeoutMs,
-    onTimeout: o.onTimeout ?? DRAIN_DEFAULTS.onTimeout,
+    onTimeout: ladderOf(o.onTimeout ?? DRAIN_DEFAULTS.onTimeout),
     pollIntervalMs: Math.max(1, o.pollIntervalMs ?? DRAIN_DEFAULTS.pollIntervalMs),
     requestGraceMs: o.requestGraceMs ?? DRAIN_DEFAULTS.requestGraceMs,
     maxPollErrors: Math.max(1, o.maxPollErrors ?? DRAIN_DEFAULTS.maxPollErrors),
@@ -44,6 +45,9 @@ export function resolveDrainOptions(o: DrainOptions = {}): ResolvedDrainOptions 
     instanceOrder: pick('instanceOrder'),
     deadlineMs: o.deadlineMs && o.deadlineMs > 0 ? o.deadlineMs : null,
     deadlineAt: null,
+    maxIncoming: o.maxIncoming && o.maxIncoming > 0 ? Math.floor(o.maxIncoming) : null,
+    fallback: pick('fallback'),
+    instancePolicies: o.instancePolicies && o.instancePolicies.length > 0 ? [...o.instancePolicies] : [...DRAIN_DEFAULTS.instancePolicies],
     waitTimeoutMs: Math.max(0, pick('waitTimeoutMs')),
     targets: o.targets && o.targets.length > 0 ? [...o.targets] : null,
     aggregate: o.aggregate ?? null,

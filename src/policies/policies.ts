@@ -18,7 +18,9 @@ export type PolicyKind =
   | { kind: 'enum'; choices: readonly string[] }
   | { kind: 'boolean' }
   | { kind: 'string' }
-  | { kind: 'string-list' };
+  | { kind: 'string-list' }
+  /** A list of some of `choices` (a flag: comma-separated). */
+  | { kind: 'enum-list'; choices: readonly string[] };
 
 /** The commands that take a policy as a flag (every policy is a flag of `run`). */
 export type PolicyCommand = 'drain' | 'undrain' | 'run';
@@ -59,13 +61,16 @@ export const POLICIES: readonly PolicyDef[] = [
   { key: 'retries', model: 'retries', kind: 'int', min: 0, max: 10, nullable: false, default: 2, commands: BOTH, group: G.migrations, description: 'Extra attempts after a failed migration' },
   { key: 'migration-timeout', model: 'migrationTimeoutMs', kind: 'duration', minMs: 10_000, maxMs: 48 * H, nullable: false, default: H, commands: BOTH, group: G.migrations, description: 'A migration running longer than this gets the on-timeout policy' },
   { key: 'stall-timeout', model: 'stallTimeoutMs', kind: 'duration', minMs: 5_000, maxMs: 24 * H, nullable: false, default: 300_000, commands: BOTH, group: G.migrations, description: 'A migration with no memory progress for this long gets the on-timeout policy' },
-  { key: 'on-timeout', model: 'onTimeout', kind: 'enum', choices: ['abort', 'force-complete', 'wait'], nullable: false, default: 'abort', commands: BOTH, group: G.migrations, description: 'What to do with a stalled or overlong migration (abort: it stays on the source, then is retried)' },
+  { key: 'on-timeout', model: 'onTimeout', kind: 'enum-list', choices: ['abort', 'force-complete', 'wait'], nullable: false, default: ['abort'], commands: BOTH, group: G.migrations, description: 'What to do with a stalled or overlong migration, as a ladder tried in order, each step when the one before has not finished it within another stall timeout (e.g. force-complete,abort; abort: it stays on the source, then is retried)', example: ['force-complete', 'abort'] },
   { key: 'poll-interval', model: 'pollIntervalMs', kind: 'duration', minMs: 200, maxMs: 600_000, nullable: false, default: 2000, commands: BOTH, group: G.migrations, description: 'How often to look at the migrations (a constant number of API calls per poll)' },
   { key: 'wait-timeout', model: 'waitTimeoutMs', kind: 'duration', minMs: 0, maxMs: 24 * H, nullable: false, default: 300_000, commands: DRAIN, group: G.instances, description: 'How long to wait for busy instances (task in progress, BUILD) before calling them blocked' },
   { key: 'stopped', model: 'stopped', kind: 'enum', choices: ['cold', 'leave', 'fail'], nullable: false, default: 'cold', commands: DRAIN, group: G.instances, description: 'SHUTOFF instances: cold-migrate (then confirm), leave them, or refuse' },
   { key: 'shelved', model: 'shelved', kind: 'enum', choices: ['offload', 'leave', 'fail'], nullable: false, default: 'offload', commands: DRAIN, group: G.instances, description: 'SHELVED instances: shelve-offload, leave them, or refuse' },
   { key: 'deadline', model: 'deadlineMs', kind: 'duration', minMs: 10_000, maxMs: 7 * 24 * H, zeroIsNull: true, nullable: true, default: null, commands: DRAIN, group: G.migrations, description: 'Bound the whole drain, from its start: after this long no migration is started, those still running get the on-timeout action, and what has not left is reported (exit 4); null: no deadline' },
   { key: 'instance-order', model: 'instanceOrder', kind: 'enum', choices: ['largest-first', 'smallest-first', 'listing', 'priority'], nullable: false, default: 'largest-first', commands: DRAIN, group: G.migrations, description: "The order the instances are asked to move in: largest first (the shortest drain, measured), smallest first, Nova's listing, or by the server metadata hostmaint:priority (highest first)" },
+  { key: 'max-incoming', model: 'maxIncoming', kind: 'int', min: 1, max: 64, nullable: true, default: null, commands: DRAIN, group: G.migrations, description: 'At most this many moves in flight to one destination host (pins each instance to its planned host); null: no limit' },
+  { key: 'instance-policies', model: 'instancePolicies', kind: 'enum-list', choices: ['live', 'cold', 'stop'], nullable: false, default: ['live', 'cold'], commands: DRAIN, group: G.instances, description: "The owners' hostmaint:policy server metadata values honoured: live, cold (Nova's migrate of a running server), stop (stop, cold-migrate, start); an owner's value outside the list is ignored", example: ['live', 'cold'] },
+  { key: 'fallback', model: 'fallback', kind: 'boolean', nullable: false, default: false, commands: DRAIN, group: G.migrations, description: "After a live migration failed (every attempt), move an ACTIVE instance cold, or stopped and started again, where its policy allows it (the owner asked for nothing else and --instance-policies allows cold or stop); costs the instance downtime" },
   { key: 'skip-blocked', model: 'skipBlocked', kind: 'boolean', nullable: false, default: false, commands: DRAIN, group: G.instances, description: 'Leave instances that cannot move (SUSPENDED, ERROR, RESCUE, locked, PCI ...) instead of refusing' },
   { key: 'targets', flag: 'target', model: 'targets', kind: 'string-list', nullable: true, default: null, commands: DRAIN, group: G.targets, description: 'Only these hosts may receive instances (Nova still validates; never forced); null: any host', example: ['compute-02', 'compute-03'] },
   { key: 'aggregate', model: 'aggregate', kind: 'string', nullable: true, default: null, commands: DRAIN, group: G.targets, description: 'Only hosts of this host aggregate (name or id)' },
@@ -99,6 +104,7 @@ export function rangeText(p: PolicyDef): string | null {
   if (p.kind === 'enum') return `one of: ${p.choices.join(', ')}`;
   if (p.kind === 'boolean') return 'true or false';
   if (p.kind === 'string-list') return 'a list of host names';
+  if (p.kind === 'enum-list') return `a list of: ${p.choices.join(', ')}`;
   return 'a non-empty string';
 }
 
@@ -190,6 +196,16 @@ export function parsePolicyValue(p: PolicyDef, raw: unknown, fromFlag = false): 
         if (odd !== null) return bad(`holds ${odd}, which Nova's records cannot hold: use plain text`);
       }
       return { ok: true, value: String(raw).trim() };
+    case 'enum-list': {
+      // One value is a list of one ("on-timeout: abort"); a flag may be comma-separated.
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : null;
+      if (!items) return bad('must be a list');
+      const words = items.flatMap((t) => (typeof t === 'string' ? t.split(',') : [t])).map((t) => (typeof t === 'string' ? t.trim() : t)).filter((t) => t !== '');
+      const wrong = words.find((w) => typeof w !== 'string' || !p.choices.includes(w));
+      if (wrong !== undefined) return bad(`${JSON.stringify(wrong)} is not allowed`);
+      if (words.length === 0) return bad('must name at least one');
+      return { ok: true, value: [...new Set(words as string[])] };
+    }
     case 'string-list': {
       const items = Array.isArray(raw) ? raw : fromFlag && typeof raw === 'string' ? [raw] : null;
       if (!items) return bad('must be a list');
@@ -265,6 +281,9 @@ export function drainOptionsFrom(p: WorkflowPolicies): DrainOptions {
     skipBlocked: p.skipBlocked,
     instanceOrder: p.instanceOrder,
     deadlineMs: p.deadlineMs,
+    maxIncoming: p.maxIncoming,
+    instancePolicies: [...p.instancePolicies],
+    fallback: p.fallback,
     targets: p.targets ? [...p.targets] : null,
     aggregate: p.aggregate,
     availabilityZone: p.availabilityZone,
@@ -319,7 +338,7 @@ export function policyFlagOptions(command: PolicyCommand): Record<string, Option
     if (p.kind === 'enum') o.choices = [...p.choices];
     else if (p.kind === 'boolean') o.type = 'boolean';
     else if (p.kind === 'int') o.type = 'number';
-    else if (p.kind === 'string-list') {
+    else if (p.kind === 'string-list' || p.kind === 'enum-list') {
       o.type = 'string';
       o.array = true;
     } else o.type = 'string';
@@ -360,6 +379,8 @@ export function savedOptionsProblem(options: unknown): string | null {
     if (p.kind === 'duration' && (typeof v !== 'number' || !Number.isFinite(v) || v < p.minMs || v > p.maxMs)) return `${name} is ${JSON.stringify(v)} ms, not ${rangeText(p)}`;
     if (p.kind === 'enum' && (typeof v !== 'string' || !p.choices.includes(v))) return `${name} is ${JSON.stringify(v)}, not ${rangeText(p)}`;
     if (p.kind === 'boolean' && typeof v !== 'boolean') return `${name} is ${JSON.stringify(v)}, not true or false`;
+    // A single value is a list of one (on-timeout was a single value in runs saved by older versions).
+    if (p.kind === 'enum-list' && !(Array.isArray(v) ? v.length > 0 && v.every((x) => p.choices.includes(x)) : typeof v === 'string' && p.choices.includes(v))) return `${name} is ${JSON.stringify(v)}, not ${rangeText(p)}`;
   }
   return null;
 }

@@ -2,7 +2,7 @@
  * The effective policies of a drain, an undrain, a workflow or a rolling run,
  * in model terms (durations in ms), and what resolving them can report.
  */
-import type { InstanceOrder, ShelvedPolicy, StoppedPolicy, TimeoutPolicy } from '../machines/options.js';
+import type { InstanceOrder, InstancePolicy, ShelvedPolicy, StoppedPolicy, TimeoutLadder } from '../machines/options.js';
 
 export type HostOrder = 'given' | 'emptiest';
 
@@ -13,7 +13,7 @@ export interface WorkflowPolicies {
   retries: number;
   migrationTimeoutMs: number;
   stallTimeoutMs: number;
-  onTimeout: TimeoutPolicy;
+  onTimeout: TimeoutLadder;
   pollIntervalMs: number;
   waitTimeoutMs: number;
   stopped: StoppedPolicy;
@@ -22,6 +22,12 @@ export interface WorkflowPolicies {
   instanceOrder: InstanceOrder;
   /** Bound of the whole drain (null: none). */
   deadlineMs: number | null;
+  /** At most this many moves in flight to one destination (null: no limit). */
+  maxIncoming: number | null;
+  /** The owners' hostmaint:policy values the operator allows. */
+  instancePolicies: InstancePolicy[];
+  /** After a failed live migration, fall back to cold / stop where the instance's policy allows it. */
+  fallback: boolean;
   targets: string[] | null;
   aggregate: string | null;
   availabilityZone: string | null;

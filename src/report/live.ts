@@ -223,7 +223,9 @@ export function renderFrame(view: RunView, opts: FrameOptions): string[] {
   // --- budget for the rest
   const maxLines = opts.height && opts.height > 0 ? Math.max(3, opts.height - 1) : Infinity;
   const recentWanted = Math.max(0, opts.recent ?? 5);
-  const flying = drainShown ? view.inFlight() : [];
+  // In flight, then those held back for more than the source's slots (a group member moving, a destination's limit, the source down).
+  const held = [...view.instances.values()].filter((v) => v.state === 'waiting' && v.waitingFor !== null && v.waitingFor.kind !== 'source-slot');
+  const flying = drainShown ? [...view.inFlight(), ...held] : [];
   let room = maxLines - lines.length;
   const recentLines = Math.min(recentWanted, view.notable.length);
   // table: blank + header + rows (+ "more" line); recent: blank + rows
@@ -322,6 +324,9 @@ function phaseLine(view: RunView, st: Style, g: Glyphs, width: number): string {
   return `phase ${st.bold(st.cyan(current ? PHASE_LABEL[current] : 'starting'))}${idx >= 0 ? ` (${n}/${steps.length})` : ''}`;
 }
 
+/** What a waiting instance waits for, in the STATE column (instance-waiting). */
+const WAIT_LABEL: Record<string, string> = { 'source-slot': 'slot', destination: 'target', group: 'group', 'source-down': 'down' };
+
 function stateCell(v: InstanceView, st: Style): string {
   const again = v.attempt > 1 ? ` #${v.attempt}` : '';
   switch (v.state) {
@@ -334,6 +339,9 @@ function stateCell(v: InstanceView, st: Style): string {
       return st.cyan(`${v.migrationStatus ?? 'running'}${again}`);
     case 'retrying':
       return st.yellow(`retry #${v.attempt + 1}`);
+    case 'waiting':
+      // At most 12 columns, the STATE column's width.
+      return v.waitingFor ? st.dim(`wait: ${WAIT_LABEL[v.waitingFor.kind] ?? 'other'}`) : v.state;
     default:
       return v.state;
   }

@@ -42,12 +42,17 @@ export function describeEvent(e: DrainEvent, opts: DescribeOptions = {}): string
       return `preflight ${e.ok ? 'passed' : 'REFUSED'}: ${e.planned} planned, ${e.unplaced} unplaced, ${e.blocking} blocking, ${e.warnings} warnings`;
     case 'migration-queued':
       return `${e.name}: ${e.status}${e.status === 'queued' ? " (waiting for the source compute's migration slot; not stuck)" : e.status === 'preparing' ? ' (destination preparing)' : ''}`;
+    case 'migration-fallback':
+      return `${e.name}: live migration failed after ${e.afterAttempts} attempt(s) (${e.error}); falling back to ${e.to === 'stop' ? 'stop, cold-migrate, start' : 'a cold migration'} (--fallback)`;
+    case 'instance-waiting':
+      // Waiting for the source's slots is the normal queue: said by the events and status, not printed.
+      return e.waitingFor === 'source-slot' ? null : `${e.name}: waits, ${e.detail}`;
     case 'migration-started':
       return `${e.name}: ${e.adopted ? 'already moving, watching it' : `${e.method} migration requested`}${e.target ? ` -> ${e.target}` : ' (scheduler chooses)'}${e.attempt > 1 ? `, attempt ${e.attempt}` : ''}`;
     case 'migration-progress':
       return e.percent === null ? null : `${e.name}: ${e.status} ${e.percent}% of ${mib(e.memoryTotalBytes)}${e.stalledForMs > 0 ? `, no progress for ${Math.round(e.stalledForMs / 1000)}s` : ''}`;
     case 'migration-stalled':
-      return `${e.name}: ${e.reason}; action: ${e.action}`;
+      return `${e.name}: ${e.reason}; action: ${e.action}${e.step !== undefined && e.steps !== undefined && e.steps > 1 ? ` (on-timeout step ${e.step} of ${e.steps})` : ''}`;
     case 'migration-completed':
       return `${e.name}: moved ${e.from} -> ${e.to ?? '?'} (${e.method}${e.durationMs !== null ? `, ${Math.round(e.durationMs / 100) / 10}s` : ''})`;
     case 'migration-retried':

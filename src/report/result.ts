@@ -81,7 +81,9 @@ function instanceTable(list: InstanceOutcome[], projects: Map<string, string>): 
     resultText(i),
     clean(i.reason ?? i.errors[i.errors.length - 1] ?? ''),
   ]);
-  return table(headers, rows).trimEnd();
+  // The --on-timeout steps and fallbacks each instance went through (absent in results of older versions).
+  const escalated = list.filter((i) => (i.escalations ?? []).length > 0).map((i) => `  ${clean(i.name)}: ${i.escalations.map(clean).join('; ')}`);
+  return [table(headers, rows).trimEnd(), ...(escalated.length > 0 ? ['Escalations:', ...escalated] : [])].join('\n');
 }
 
 /** A blocking group's message, with the flag that overrides it (once). */
@@ -250,16 +252,19 @@ export function nextSteps(r: DrainResult | UndrainResult, ctx: ResultContext = {
 // ------------------------------------------------------------------ drain / undrain
 
 /** A plan's instances as a listing (`plan -f table|yaml|value|csv -c COLUMN`): one row per instance, in plan order. */
-export const PLAN_LISTING_HEADERS = ['INSTANCE', 'ID', 'PROJECT', 'METHOD', 'TARGET', 'NEEDS', 'NOTE'];
+export const PLAN_LISTING_HEADERS = ['INSTANCE', 'ID', 'PROJECT', 'METHOD', 'POLICY', 'TARGET', 'NEEDS', 'NOTE'];
 
 export function planListing(r: DrainResult): { headers: string[]; rows: string[][] } {
   const projects = projectLabelsOf(r);
   const headers = [...PLAN_LISTING_HEADERS];
+  // The policy in force and who chose it: the default, the owner's hostmaint:policy, the operator's --instance-policies.
+  const policies = new Map((r.preflight?.instances ?? []).map((c) => [c.serverId, c.policy ? `${c.policy.value} (${c.policy.source})` : '']));
   const rows = r.plan.map((p) => [
     clean(p.name),
     p.serverId,
     projects.get(p.serverId) ?? '',
     p.method,
+    policies.get(p.serverId) ?? '',
     clean(p.target ?? (p.fits ? '(scheduler)' : 'NOWHERE')),
     Object.entries(p.request).map(([k, v]) => `${k}:${v}`).join(','),
     clean(p.reason ?? ''),

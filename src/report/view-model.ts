@@ -63,6 +63,8 @@ export interface InstanceView {
   migrationId: number | null;
   error: string | null;
   reason: string | null;
+  /** Not requested yet: what it waits for (instance-waiting), null once requested. */
+  waitingFor: { kind: string; detail: string } | null;
   order: number;
 }
 
@@ -233,8 +235,22 @@ export class RunView {
         this.preflight = { ok: e.ok, blocking: e.blocking, warnings: e.warnings, planned: e.planned, unplaced: e.unplaced };
         this.note(at, e.ok ? 'ok' : 'error', `preflight ${e.ok ? 'passed' : 'REFUSED'}: ${e.planned} planned, ${e.unplaced} unplaced, ${e.blocking} blocking, ${e.warnings} warning(s)`);
         break;
+      case 'instance-waiting': {
+        const v = this.instance(e.serverId, e.name);
+        v.waitingFor = { kind: e.waitingFor, detail: e.detail };
+        if (e.waitingFor !== 'source-slot') this.note(at, 'info', `${e.name} waits: ${e.detail}`);
+        break;
+      }
+      case 'migration-fallback': {
+        const v = this.instance(e.serverId, e.name);
+        v.state = 'retrying';
+        v.attempt = 0;
+        this.note(at, 'warn', `${e.name}: live migration failed (${e.error}); falling back to ${e.to === 'stop' ? 'stop, cold-migrate, start' : 'a cold migration'} (--fallback)`);
+        break;
+      }
       case 'migration-started': {
         const v = this.instance(e.serverId, e.name);
+        v.waitingFor = null;
         v.method = e.method;
         v.attempt = e.attempt;
         v.target = e.target;
@@ -279,7 +295,7 @@ export class RunView {
       case 'migration-stalled': {
         const v = this.instance(e.serverId, e.name);
         v.stalledForMs = e.stalledForMs;
-        this.note(at, 'warn', `${e.name}: ${e.reason}; ${e.action}`);
+        this.note(at, 'warn', `${e.name}: ${e.reason}; ${e.action}${e.step !== undefined && e.steps !== undefined && e.steps > 1 ? ` (step ${e.step}/${e.steps})` : ''}`);
         break;
       }
       case 'migration-completed': {
@@ -541,6 +557,7 @@ export class RunView {
         migrationId: null,
         error: null,
         reason: null,
+        waitingFor: null,
         order: this.instances.size,
       };
       this.instances.set(serverId, v);

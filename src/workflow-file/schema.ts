@@ -43,6 +43,10 @@ function fieldSchema(f: FieldDef | PolicyDef, nullable = false): Schema {
       return f.key === 'pass-env'
         ? { description, type: 'array', items: { type: 'string', pattern: '^([A-Za-z_][A-Za-z0-9_]*|\\*)$', description: "An environment variable name, or '*'" } }
         : { description, type: withNull('array'), items: { type: 'string', minLength: 1, description: 'A host name' } };
+    case 'enum-list':
+      // One value, a comma-separated text, or a list of them ("on-timeout: abort" stays valid); a
+      // text is checked word by word by the policy table (one problem, naming the choices).
+      return { description, type: ['string', 'array'], minItems: 1, items: { enum: [...f.choices] } };
     case 'command':
       return { description, type: ['string', 'array'], minLength: 1, minItems: 1, items: { type: 'string', description: 'One argument' } };
     case 'string-map':

@@ -150,7 +150,7 @@ describe('issue 17: output a script can trust', function () {
     try {
       const bad = await hostmaint(['plan', 'compute-01', '--os-cloud', 'demo', '--state-dir', fresh, '-c', 'nope']);
       assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /-c nope: no such column[\s\S]*INSTANCE, ID, PROJECT, METHOD, TARGET, NEEDS, NOTE/);
+      assert.match(bad.stderr, /-c nope: no such column[\s\S]*INSTANCE, ID, PROJECT, METHOD, POLICY, TARGET, NEEDS, NOTE/);
       assert.equal(existsSync(path.join(fresh, 'demo', 'cloud.json')), false, 'no demo cloud was started');
     } finally {
       rmSync(fresh, { recursive: true, force: true });

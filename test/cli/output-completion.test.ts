@@ -33,6 +33,8 @@ describe('CLI: completion, help, version', function () {
     for (const f of ['--reason', '--concurrency', '--stopped', '--skip-blocked', '--os-cloud', '--report', '--quiet']) assert.ok(drainFlags.includes(f), f);
     assert.ok(!drainFlags.includes('--return'), 'undrain flags are not drain flags');
     assert.deepEqual(await words('drain', 'compute-01', '--on-timeout', ''), ['abort', 'force-complete', 'wait']);
+    assert.deepEqual(await words('drain', 'compute-01', '--on-timeout', 'force-complete,'), ['force-complete,abort', 'force-complete,wait']);
+    assert.deepEqual(await words('drain', 'compute-01', '--instance-policies', 'live,c'), ['live,cold']);
     assert.ok((await words('undrain', 'x', '--')).includes('--return'));
   });
 

@@ -56,11 +56,14 @@ describe('workflow files: policies', () => {
     const { dryRun: _d2, requestGraceMs: _r2, maxPollErrors: _m2, admin: _a2, ...defaults } = DRAIN_DEFAULTS;
     assert.deepEqual(rest, { ...defaults, pollIntervalMs: 2000 });
     const custom = drainOptionsFrom(resolvePolicies({ targets: ['c2'], 'probe-port': 16509, 'on-timeout': 'wait' }).policies);
-    assert.deepEqual([custom.targets, custom.probePort, custom.onTimeout], [['c2'], 16509, 'wait']);
+    assert.deepEqual([custom.targets, custom.probePort, custom.onTimeout], [['c2'], 16509, ['wait']]);
+    // The ladder: a list, or a comma-separated text, in order.
+    assert.deepEqual(drainOptionsFrom(resolvePolicies({ 'on-timeout': 'force-complete, abort' }).policies).onTimeout, ['force-complete', 'abort']);
+    assert.deepEqual(drainOptionsFrom(resolvePolicies({ 'on-timeout': ['wait', 'abort'] }).policies).onTimeout, ['wait', 'abort']);
   });
   it('undrainOptionsFrom: wait-up, concurrency, retries, timeouts, poll interval', () => {
     const p = resolvePolicies({ 'wait-up': '15m', concurrency: 4, retries: 1, 'stall-timeout': '1m', 'poll-interval': '3s' }).policies;
-    assert.deepEqual(undrainOptionsFrom(p), { waitUpTimeoutMs: 900_000, concurrency: 4, retries: 1, migrationTimeoutMs: 3_600_000, stallTimeoutMs: 60_000, onTimeout: 'abort', pollIntervalMs: 3_000 });
+    assert.deepEqual(undrainOptionsFrom(p), { waitUpTimeoutMs: 900_000, concurrency: 4, retries: 1, migrationTimeoutMs: 3_600_000, stallTimeoutMs: 60_000, onTimeout: ['abort'], pollIntervalMs: 3_000 });
   });
   it('policy flags: one per policy, grouped, described, no defaults, choices for enums', () => {
     const flags = policyFlagOptions('run');
@@ -70,7 +73,9 @@ describe('workflow files: policies', () => {
       assert.equal(o.group, 'Policies (override the workflow file):');
       assert.ok(typeof o.describe === 'string' && o.describe.length > 10, k);
     }
-    assert.deepEqual(flags['on-timeout']?.choices, ['abort', 'force-complete', 'wait']);
+    assert.deepEqual(flags['stopped']?.choices, ['cold', 'leave', 'fail']);
+    // A list (the on-timeout ladder) is a string flag, checked by the policy table (a comma-separated value is no yargs choice).
+    assert.equal(flags['on-timeout']?.choices, undefined);
   });
   it('the schema has every policy, each with a description', () => {
     const props = ((workflowSchema().properties as Record<string, Record<string, unknown>>).policies?.properties ?? {}) as Record<string, { description?: string }>;

@@ -162,7 +162,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
         out.write(
           table(
             ['INSTANCE', 'METHOD', 'PHASE', 'ATTEMPTS', 'TO', 'NOTE'],
-            pool.map((i) => [i.name || i.serverId, i.method, i.phase, String(i.attempts), i.to ?? i.plannedTarget ?? '-', i.errors[i.errors.length - 1] ?? i.note ?? '']),
+            pool.map((i) => [i.name || i.serverId, i.method, i.phase, String(i.attempts), i.to ?? i.plannedTarget ?? '-', i.errors[i.errors.length - 1] ?? i.note ?? (i.phase === 'pending' && i.waiting ? `waits: ${i.waiting.detail}` : '')]),
           ),
         );
       } else if (match.result && Array.isArray(match.result.instances) && match.result.instances.length > 0) {

@@ -46,10 +46,9 @@ export class Scheduler {
         if (mid === s.id) continue;
         const m = this.servers.byId.get(mid);
         if (!m || m.deleted) continue;
-        const hs = new Set<string>();
-        if (m.host) hs.add(m.host);
-        for (const mg of this.migrations.inProgress(mid)) if (mg.destCompute) hs.add(mg.destCompute);
-        for (const h of hs) groupHosts.set(h, (groupHosts.get(h) ?? 0) + 1);
+        // As Nova: a member's host is instance.host; one still migrating counts on its source only,
+        // so two members moving at once can land on one host (bug 1821755).
+        if (m.host) groupHosts.set(m.host, (groupHosts.get(m.host) ?? 0) + 1);
       }
     }
     const candidates: Array<{ h: HostState; freeRam: number; soft: number }> = [];

@@ -13,7 +13,7 @@ import { getFlavor } from './flavors.js';
 import { getServerGroup, listServerGroups } from './groups.js';
 import { findHypervisors, listHypervisors } from './hypervisors.js';
 import { abortMigration, forceCompleteMigration, getServerMigration, listMigrations, listServerMigrations } from './migrations.js';
-import { coldMigrate, confirmResize, getServer, listServers, listServersOnHost, liveMigrate, shelveOffload } from './servers.js';
+import { coldMigrate, confirmResize, getServer, listServers, listServersOnHost, liveMigrate, shelveOffload, startServer, stopServer } from './servers.js';
 import { disableService, enableService, listServices } from './services.js';
 import { listAggregates, listAvailabilityZones } from './zones.js';
 
@@ -49,6 +49,8 @@ export function createComputeClient(client: ServiceClient, logger: Logger, optio
     coldMigrate: (id, a, o) => coldMigrate(ctx, id, a, o),
     confirmResize: (id, o) => confirmResize(ctx, id, o),
     shelveOffload: (id, o) => shelveOffload(ctx, id, o),
+    stopServer: (id, o) => stopServer(ctx, id, o),
+    startServer: (id, o) => startServer(ctx, id, o),
     listServerMigrations: (id, o) => listServerMigrations(ctx, id, o),
     getServerMigration: (id, mid, o) => getServerMigration(ctx, id, mid, o),
     forceCompleteMigration: (id, mid, o) => forceCompleteMigration(ctx, id, mid, o),

@@ -119,3 +119,13 @@ export function confirmResize(ctx: ComputeContext, id: string, opts?: CallOption
 export function shelveOffload(ctx: ComputeContext, id: string, opts?: CallOptions): Promise<Accepted> {
   return action(ctx, id, { shelveOffload: null }, opts);
 }
+
+/** POST /servers/{id}/action {"os-stop": null}: a graceful shutdown, then SHUTOFF (409 unless ACTIVE or ERROR). */
+export function stopServer(ctx: ComputeContext, id: string, opts?: CallOptions): Promise<Accepted> {
+  return action(ctx, id, { 'os-stop': null }, opts);
+}
+
+/** POST /servers/{id}/action {"os-start": null}: SHUTOFF to ACTIVE (409 unless SHUTOFF). */
+export function startServer(ctx: ComputeContext, id: string, opts?: CallOptions): Promise<Accepted> {
+  return action(ctx, id, { 'os-start': null }, opts);
+}

@@ -67,6 +67,19 @@ describe('planner/place', () => {
     assert.match(bad.reason!, /anti-affinity group 'db' already has a member on every possible target \(c2, c3\)/);
   });
 
+  it('affinity: members go only where a member that stays runs, all to that host; none elsewhere is a named refusal', () => {
+    const near = [{ id: 'g2', name: 'pair', policy: 'affinity' as const, moving: ['p1', 'p2'], occupiedHosts: ['c4'] }];
+    const r = placeAll([inst('p1', 1, 1024), inst('p2', 1, 1024)], [target('c2', { ramMb: 65536 }), target('c3'), target('c4')], near);
+    assert.deepEqual(r.plans.map((p) => p.target), ['c4', 'c4']);
+    const full = placeAll([inst('p1', 6, 1024), inst('p2', 6, 1024)], [target('c2'), target('c4')], near);
+    assert.match(full.plans.find((p) => !p.fits)!.reason!, /largest free: 2 VCPU on c4 \(targets excluded: 1 by affinity group 'pair'\)/);
+    const gone = placeAll([inst('p1', 1, 1024)], [target('c2')], near);
+    assert.match(gone.plans[0]!.reason!, /affinity group 'pair' admits only c4, which is not a usable target with room for it/);
+    const alone = [{ id: 'g2', name: 'pair', policy: 'affinity' as const, moving: ['p1', 'p2'], occupiedHosts: [] }];
+    const none = placeAll([inst('p1', 1, 1024), inst('p2', 1, 1024)], [target('c2'), target('c3')], alone);
+    assert.ok(none.plans.every((p) => !p.fits && /affinity group 'pair' has every member on this host/.test(p.reason!)));
+  });
+
   it('keeps instances in their availability zone; AZ-less instances go anywhere', () => {
     const r = placeAll([inst('a', 1, 1024, 'az1'), inst('b', 1, 1024, null)], [target('c2', { zone: 'az2', ramMb: 32768 }), target('c3', { zone: 'az1' })]);
     assert.equal(r.plans.find((p) => p.serverId === 'a')!.target, 'c3');

@@ -22,7 +22,7 @@ function frames(name: string, width: number, opts: { color?: boolean; unicode?: 
 
 describe('live view: snapshots of recorded runs', () => {
   it('has recorded streams to replay', () => {
-    assert.deepEqual(fixtureNames(), ['drain-demo', 'drain-partial', 'drain-refused', 'drain-source-down', 'plan-demo', 'undrain-return']);
+    assert.deepEqual(fixtureNames(), ['drain-demo', 'drain-escalation', 'drain-partial', 'drain-refused', 'drain-source-down', 'plan-demo', 'undrain-return']);
   });
   for (const name of fixtureNames()) {
     for (const width of WIDTHS) {
@@ -79,6 +79,15 @@ describe('live view: properties of every frame', () => {
     for (const n of keyMoments(events)) {
       assert.equal(stripAnsi(frame(events, n, { width: 100, color: true })), frame(events, n, { width: 100, color: false }));
     }
+  });
+  it('an instance held back for more than the source slots shows in the table with what it waits for', () => {
+    const events = readEvents('drain-source-down');
+    const n = events.findIndex((e) => e.type === 'instance-waiting' && e.waitingFor === 'source-down') + 1;
+    assert.ok(n > 0);
+    const text = frame(events, n, { width: 120 });
+    const name = (events[n - 1] as { name: string }).name;
+    assert.match(text, new RegExp(`^  ${name} .*compute-01 → \\S+ +wait: down`, 'm'), text);
+    assert.match(text, new RegExp(`${name} waits: compute-01's nova-compute is down`), text);
   });
   it('a frame shows the phase, the bar, each migration in flight and recent events', () => {
     const events = readEvents('drain-demo');

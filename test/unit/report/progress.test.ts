@@ -10,7 +10,10 @@ describe('plain progress lines (not a terminal)', () => {
       for (const e of readEvents(name)) {
         const line = formatEvent(e);
         if (line === null) {
-          assert.ok((e.type === 'phase-changed' && e.phase === 'done') || (e.type === 'migration-progress' && e.percent === null), `${name}: ${e.type} printed nothing`);
+          assert.ok(
+            (e.type === 'phase-changed' && e.phase === 'done') || (e.type === 'migration-progress' && e.percent === null) || (e.type === 'instance-waiting' && e.waitingFor === 'source-slot'),
+            `${name}: ${e.type} printed nothing`,
+          );
           continue;
         }
         assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ compute-01 +\S/, line);
@@ -25,6 +28,14 @@ describe('plain progress lines (not a terminal)', () => {
     assert.ok(lines.some((l) => /queued \(waiting for the source compute's migration slot; not stuck\)/.test(l)));
     assert.ok(lines.some((l) => /db-1: attempt 1 failed \(aborted by hostmaint/.test(l)));
     assert.ok(lines.some((l) => /web-02: FAILED after 2 attempt\(s\)/.test(l)));
+  });
+
+  it("says why an instance waits, but not for the source's slots (the normal queue)", () => {
+    const lines = readEvents('drain-source-down')
+      .filter((e) => e.type === 'instance-waiting')
+      .map((e) => formatEvent(e));
+    assert.ok(lines.some((l) => l !== null && /web-0\d: waits, compute-01's nova-compute is down/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => l === null), 'source-slot waits print nothing');
   });
 
   it('cleans tenant-chosen names', () => {
@@ -56,7 +67,10 @@ describe('plain progress lines of workflow and rolling runs', () => {
       for (const e of readWorkflowEvents(name)) {
         const line = formatEvent(e);
         if (line === null) {
-          assert.ok((e.type === 'phase-changed' && e.phase === 'done') || (e.type === 'migration-progress' && e.percent === null), `${name}: ${e.type} printed nothing`);
+          assert.ok(
+            (e.type === 'phase-changed' && e.phase === 'done') || (e.type === 'migration-progress' && e.percent === null) || (e.type === 'instance-waiting' && e.waitingFor === 'source-slot'),
+            `${name}: ${e.type} printed nothing`,
+          );
           continue;
         }
         assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (compute-0\d|\*) +\S/, line);

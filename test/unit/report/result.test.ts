@@ -33,7 +33,7 @@ const format = (name: string) => {
 };
 
 describe('final summary', () => {
-  for (const name of ['drain-demo', 'drain-partial', 'drain-refused', 'plan-demo', 'undrain-return']) {
+  for (const name of ['drain-demo', 'drain-escalation', 'drain-partial', 'drain-refused', 'plan-demo', 'undrain-return']) {
     it(`${name}`, () => matchSnapshot(`summary.${name}`, format(name)));
   }
 

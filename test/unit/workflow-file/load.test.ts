@@ -105,9 +105,16 @@ describe('workflow files: bad files', () => {
     at(only(`${HEAD}policies:\n  poll-intervall: 2s\nsteps:\n  - type: enable\n`), '/policies/poll-intervall', 4, /unknown key/);
   });
   it('an enum policy out of its choices', () => {
-    const p = only(`${HEAD}policies:\n  on-timeout: explode\nsteps:\n  - type: enable\n`);
+    const p = only(`${HEAD}policies:\n  stopped: explode\nsteps:\n  - type: enable\n`);
+    at(p, '/policies/stopped', 4, /"explode" is not allowed/);
+    assert.equal(p.expected, 'one of: cold, leave, fail');
+  });
+  it('a list policy (the on-timeout ladder): one value, a comma-separated text or a list; a word out of its choices is one problem', () => {
+    const p = only(`${HEAD}policies:\n  on-timeout: wait,explode\nsteps:\n  - type: enable\n`);
     at(p, '/policies/on-timeout', 4, /"explode" is not allowed/);
-    assert.equal(p.expected, 'one of: abort, force-complete, wait');
+    assert.equal(p.expected, 'a list of: abort, force-complete, wait');
+    const q = only(`${HEAD}policies:\n  on-timeout: [wait, 7]\nsteps:\n  - type: enable\n`);
+    assert.equal(q.path.startsWith('/policies/on-timeout'), true, JSON.stringify(q));
   });
   it('step names must be unique', () => {
     at(only(`${HEAD}steps:\n  - type: exec\n    name: a\n    command: x\n  - type: enable\n    name: a\n`), '/steps/1/name', 8, /"a" is used twice/);
