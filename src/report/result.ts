@@ -262,7 +262,7 @@ export function planListing(r: DrainResult): { headers: string[]; rows: string[]
     p.method,
     clean(p.target ?? (p.fits ? '(scheduler)' : 'NOWHERE')),
     Object.entries(p.request).map(([k, v]) => `${k}:${v}`).join(','),
-    clean(p.reason ?? ''),
+    clean([p.reason, ...(p.notes ?? [])].filter((x): x is string => !!x).join('; ')),
   ]);
   return { headers, rows };
 }
