@@ -19,12 +19,13 @@ import { errorText } from '../core/errors.js';
 import type { CallOptions } from '../openstack/api.js';
 import { compareMicroversions } from '../openstack/service-client.js';
 import type { AllocationCandidates, Server, ServerGroup } from '../openstack/types.js';
-import { busyAfterWait, classify, describeCategory } from '../planner/classify.js';
+import { blockedByTargets, busyAfterWait, classify, describeCategory } from '../planner/classify.js';
 import { capacityOf, freeAmounts, requestForServer, shortfalls } from '../planner/capacity.js';
 import { placeAll } from '../planner/place.js';
 import { applyInstancePolicy } from '../planner/owner-policy.js';
 import { candidateTargets } from '../planner/targets.js';
 import { zoneAllows } from '../planner/targets.js';
+import { blockMigrationNote, compareCpu, DEDICATED_CPU_REMEDY, dedicatedCpuProblem, type CpuComparison } from '../planner/verdicts.js';
 import type { ClassifyPolicy, PlaceableInstance, PlacementGroup, PlacementTarget, ProviderCapacity } from '../planner/types.js';
 import type { Classification, ResourceAmounts } from '../machines/plan.js';
 import type { BlockingGroup, Finding, MovingGroup, PreflightInput, PreflightReport, TargetReport } from '../machines/actor-io.js';
@@ -114,6 +115,8 @@ interface Targets {
   placement: PlacementTarget[];
   /** Hosts whose capacity came from allocation-candidate summaries (max_unit, min_unit, step_size not known). */
   fromSummaries: Set<string>;
+  /** Each usable target's CPU against the source's (from the same hypervisor listing). */
+  cpu: Map<string, CpuComparison>;
 }
 
 /** One key per distinct request (the same flavor asks the same). */
@@ -262,6 +265,15 @@ async function checkTargets(deps: ActorDeps, input: PreflightInput, requests: Re
     });
   });
 
+  // The CPU of each target against the source's: a different vendor or arch cannot take a live guest.
+  const cpu = new Map<string, CpuComparison>();
+  const sourceCpu = hvOf(ref.host)?.cpuInfo;
+  for (const v of verdicts.filter((x) => x.usable)) {
+    const c = compareCpu(sourceCpu, hvOf(v.host)?.cpuInfo, { source: ref.host, target: v.host });
+    cpu.set(v.host, c);
+    if (c.excludeLive) v.reasons.push(c.excludeLive);
+  }
+
   const providerOf = new Map<string, string>();
   let caps = new Map<string, ProviderCapacity>();
   let fromSummaries = new Set<string>();
@@ -305,8 +317,8 @@ async function checkTargets(deps: ActorDeps, input: PreflightInput, requests: Re
   }
   const placement: PlacementTarget[] = reports
     .filter((r) => r.usable && caps.has(r.host))
-    .map((r) => ({ host: r.host, zone: r.zone, providerUuid: r.providerUuid!, capacity: caps.get(r.host)! }));
-  return { reports, placement, fromSummaries };
+    .map((r) => ({ host: r.host, zone: r.zone, providerUuid: r.providerUuid!, capacity: caps.get(r.host)!, liveExcluded: cpu.get(r.host)?.excludeLive ?? null }));
+  return { reports, placement, fromSummaries, cpu };
 }
 
 async function serverGroups(
@@ -424,37 +436,59 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
   const { servers, classes, waitedMs } = await classifyHost(deps, input, policy, opts, signal);
   await nameProjects(deps, classes, opts);
   const onHost = new Map(servers.map((s) => [s.id, s]));
+  const blockedFinding = (c: Classification): void => {
+    findings.push({
+      severity: c.blocking ? 'error' : 'warning',
+      kind: 'instance',
+      category: c.category,
+      serverId: c.serverId,
+      serverName: c.name,
+      host: null,
+      message: `${c.name} (${c.serverId}): ${c.reason}`,
+      remedy: c.remedy,
+      override: c.override,
+    });
+    if (!c.blocking) warnings.push(`${c.name}: ${c.reason}; left on the host (--skip-blocked)`);
+  };
   for (const c of classes) {
-    if (c.class === 'blocked') {
-      findings.push({
-        severity: c.blocking ? 'error' : 'warning',
-        kind: 'instance',
-        category: c.category,
-        serverId: c.serverId,
-        serverName: c.name,
-        host: null,
-        message: `${c.name} (${c.serverId}): ${c.reason}`,
-        remedy: c.remedy,
-        override: c.override,
-      });
-      if (!c.blocking) warnings.push(`${c.name}: ${c.reason}; left on the host (--skip-blocked)`);
-    } else {
-      for (const n of c.notes) warnings.push(`${c.name}: ${n}`);
-    }
+    if (c.class === 'blocked') blockedFinding(c);
+    else for (const n of c.notes) warnings.push(`${c.name}: ${n}`);
   }
 
   // 2. targets and 3. capacity — only when something needs a target
-  const toPlace = classes.filter((c) => (c.class === 'live' || c.class === 'cold') && !c.adopt);
+  let toPlace = classes.filter((c) => (c.class === 'live' || c.class === 'cold') && !c.adopt);
   let reports: TargetReport[] = [];
   let plan: PreflightReport['plan'] = [];
   let movingGroups: MovingGroup[] = [];
   if (toPlace.length > 0) {
-    const placeable: PlaceableInstance[] = toPlace.map((c) => {
+    let placeable: PlaceableInstance[] = toPlace.map((c) => {
       const s = onHost.get(c.serverId)!;
       return { serverId: c.serverId, name: c.name, method: c.class as 'live' | 'cold', request: requestForServer(s), availabilityZone: s.availabilityZone };
     });
     const t = await checkTargets(deps, input, placeable.map((p) => p.request), findings, warnings, opts);
     reports = t.reports;
+    if (placeable.some((p) => p.method === 'live')) {
+      for (const [host, c] of t.cpu) {
+        if (c.excludeLive) warnings.push(`target ${host}: ${c.excludeLive}`);
+        if (c.warning) warnings.push(c.warning);
+      }
+    }
+    // Dedicated CPUs no target can hold: blocked (named with the targets), not placed.
+    const pinned = new Map<string, string>();
+    for (const p of t.placement.length > 0 ? placeable : []) {
+      const why = dedicatedCpuProblem(p, onHost.get(p.serverId)!.flavor.extraSpecs['hw:cpu_policy'], t.placement);
+      if (why) pinned.set(p.serverId, why);
+    }
+    if (pinned.size > 0) {
+      for (let i = 0; i < classes.length; i++) {
+        const why = pinned.get(classes[i]!.serverId);
+        if (why === undefined) continue;
+        classes[i] = blockedByTargets(classes[i]!, 'dedicated-cpu', why, DEDICATED_CPU_REMEDY, policy);
+        blockedFinding(classes[i]!);
+      }
+      placeable = placeable.filter((p) => !pinned.has(p.serverId));
+      toPlace = toPlace.filter((c) => !pinned.has(c.serverId));
+    }
     const found = await serverGroups(deps, toPlace, onHost, warnings, opts);
     const groups = found.placement;
     movingGroups = found.moving;
@@ -473,6 +507,10 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
       if (relevant.length > 0) result = placeAll(placeable, t.placement, groups);
     }
     plan = result.plans;
+    for (const p of plan) {
+      const note = blockMigrationNote(onHost.get(p.serverId)!, p.method);
+      if (note) p.notes = [note];
+    }
     for (const r of reports) r.freeAfterPlan = result.remaining[r.host] ?? null;
     if (t.placement.length === 0) {
       // Every target unreachable: that refusal already names each one.

@@ -62,6 +62,8 @@ export interface HostState {
   address: string | null;
   port: number | null;
   hypervisorType: string;
+  /** The host CPU as cpu_info shows it (vendor, model, arch). */
+  cpuInfo: { vendor: string; model: string; arch: string };
   /** Live migrations running from this host (slots in use). */
   activeOut: Set<string>;
   /** Live migrations waiting for a slot, FIFO. */
@@ -120,6 +122,8 @@ export interface ServerState {
   oldVmState: VmState | null;
   dirtyRateMbps: number | null;
   alwaysFailMigration: boolean;
+  /** Booted with a config drive (config_drive "True"). */
+  configDrive?: boolean;
   pendingTimer: Timer | null;
 }
 

@@ -33,7 +33,7 @@ export type {
   MigrationModel,
   Scenario,
 } from './scenario/spec.js';
-export { INSTANCE_STATES, HOST_DEFAULTS, DEFAULT_FLAVORS, hostWithDefaults } from './scenario/spec.js';
+export { INSTANCE_STATES, HOST_DEFAULTS, HOST_CPU, DEFAULT_FLAVORS, hostWithDefaults } from './scenario/spec.js';
 export { SCENARIO_SCHEMA, ScenarioError } from './scenario/schema.js';
 export type { ScenarioGenerator } from './scenario/generators.js';
 export { generateBig, GENERATORS } from './scenario/generators.js';

@@ -28,6 +28,8 @@ export type BlockCategory =
   | 'error'
   | 'locked'
   | 'hardware'
+  /** Dedicated CPUs (a PCPU request) that no target has PCPU inventory or room for. */
+  | 'dedicated-cpu'
   | 'busy'
   | 'verify-resize'
   | 'soft-deleted'
@@ -98,4 +100,6 @@ export interface InstancePlan {
   fits: boolean;
   /** Why it fits nowhere ("needs 8 VCPU, 16384 MB RAM; largest free: 4 VCPU on compute-03"). */
   reason: string | null;
+  /** Remarks on the move (a block migration's estimated copy time); absent when none (and in older saved runs). */
+  notes?: string[];
 }

@@ -41,6 +41,15 @@ export interface Hypervisor {
   hostIp: string | null;
   /** Present when asked `withServers`; empty list when it has none. */
   servers?: HypervisorServerRef[];
+  /** The host CPU as Nova's cpu_info gives it (detailed views before 2.88); absent when not shown, null when unreadable. */
+  cpuInfo?: CpuInfo | null;
+}
+
+/** A hypervisor's CPU (Nova's cpu_info: a dict from 2.28, a JSON string before); a field is null when Nova does not say. */
+export interface CpuInfo {
+  vendor: string | null;
+  model: string | null;
+  arch: string | null;
 }
 
 export interface ServerFlavor {
@@ -88,6 +97,8 @@ export interface Server {
   imageId: string | null;
   /** Attached volume ids (os-extended-volumes). */
   volumeIds: string[];
+  /** The server has a config drive (config_drive non-empty); absent otherwise. */
+  configDrive?: boolean;
   metadata: Record<string, string>;
   fault: ServerFault | null;
   createdAt: string | null;

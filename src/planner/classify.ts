@@ -6,6 +6,7 @@
 import type { Server } from '../openstack/types.js';
 import type { ClassifyPolicy } from './types.js';
 import type { BlockCategory, Classification, InstanceClass, OverrideHint } from '../machines/plan.js';
+import { instanceNotes } from './verdicts.js';
 
 export const DEFAULT_CLASSIFY_POLICY: ClassifyPolicy = { stopped: 'cold', shelved: 'offload', skipBlocked: false, admin: true };
 
@@ -19,6 +20,8 @@ const SHELVED_OVERRIDE: OverrideHint = { option: 'shelved', flag: '--shelved=off
  */
 interface HardwareRule {
   key: string;
+  /** Keys other than `key` the rule reads (granular request groups: resources1:VGPU ...). */
+  match?: RegExp;
   applies(value: string): boolean;
   label: string;
   live: boolean;
@@ -31,6 +34,14 @@ const HARDWARE_RULES: HardwareRule[] = [
   { key: 'hw:tpm_model', applies: (v) => v.trim() !== '', label: 'vTPM', live: true, cold: false },
   { key: 'hw:mem_encryption', applies: (v) => /^(true|1|yes)$/i.test(v.trim()), label: 'SEV memory encryption', live: true, cold: false },
   { key: 'accel:device_profile', applies: (v) => v.trim() !== '', label: 'accelerator (Cyborg device profile)', live: true, cold: true },
+  {
+    key: 'resources:VGPU',
+    match: /^resources[a-zA-Z0-9_-]{0,64}:VGPU$/,
+    applies: (v) => /^\s*\+?\d+\s*$/.test(v) && Number.parseInt(v, 10) > 0,
+    label: "vGPU (mediated device; Nova's libvirt driver refuses to live-migrate it before Xena)",
+    live: true,
+    cold: false,
+  },
 ];
 
 export interface HardwareFinding {
@@ -43,8 +54,9 @@ export interface HardwareFinding {
 export function hardwareFeatures(extraSpecs: Record<string, string>): HardwareFinding[] {
   const out: HardwareFinding[] = [];
   for (const rule of HARDWARE_RULES) {
-    const v = extraSpecs[rule.key];
-    if (v !== undefined && rule.applies(v)) out.push({ key: rule.key, label: rule.label, blocksLive: rule.live, blocksCold: rule.cold });
+    const keys = rule.match ? Object.keys(extraSpecs).filter((k) => rule.match!.test(k)).sort() : [rule.key];
+    const key = keys.find((k) => extraSpecs[k] !== undefined && rule.applies(extraSpecs[k]!));
+    if (key !== undefined) out.push({ key, label: rule.label, blocksLive: rule.live, blocksCold: rule.cold });
   }
   return out;
 }
@@ -154,7 +166,7 @@ export function classify(server: Server, policy: ClassifyPolicy = DEFAULT_CLASSI
           live.map((h) => h.key),
         );
       }
-      return verdict(server, 'live', `${status}: live migration`, { notes: lockNote });
+      return verdict(server, 'live', `${status}: live migration`, { notes: [...lockNote, ...instanceNotes(server, 'live')] });
     }
     case 'SHUTOFF': {
       if (policy.stopped === 'leave') return verdict(server, 'leave', 'SHUTOFF: left on the host (--stopped=leave)');
@@ -171,7 +183,7 @@ export function classify(server: Server, policy: ClassifyPolicy = DEFAULT_CLASSI
       if (cold.length > 0) {
         return blocked(server, policy, 'hardware', `SHUTOFF with ${cold.map((h) => h.label).join(', ')}: cannot be moved`, `leave it with --skip-blocked, or delete and recreate it elsewhere`, cold.map((h) => h.key));
       }
-      return verdict(server, 'cold', 'SHUTOFF: cold migration, then confirm', { notes: lockNote });
+      return verdict(server, 'cold', 'SHUTOFF: cold migration, then confirm', { notes: [...lockNote, ...instanceNotes(server, 'cold')] });
     }
     case 'SHELVED': {
       if (policy.shelved === 'leave') return verdict(server, 'leave', 'SHELVED: left on the host (--shelved=leave)');
@@ -216,6 +228,23 @@ export function busyAfterWait(c: Classification, waitedMs: number, policy: Class
   };
 }
 
+/**
+ * After the targets are known: an instance that none of them can take (its
+ * dedicated CPUs) is blocked, with the same override as every blocker.
+ */
+export function blockedByTargets(c: Classification, category: BlockCategory, reason: string, remedy: string, policy: ClassifyPolicy): Classification {
+  return {
+    ...c,
+    class: 'blocked',
+    reason: `${c.status}: ${reason}`,
+    category,
+    remedy,
+    override: SKIP_BLOCKED,
+    blocking: !policy.skipBlocked,
+    notes: policy.skipBlocked ? [...c.notes, 'left on the host (--skip-blocked)'] : c.notes,
+  };
+}
+
 /** Human summary of a blocking group, kubectl style. */
 export function describeCategory(category: BlockCategory): string {
   switch (category) {
@@ -229,6 +258,8 @@ export function describeCategory(category: BlockCategory): string {
       return 'locked instances cannot be moved without admin';
     case 'hardware':
       return 'instances with host-bound hardware cannot be live-migrated';
+    case 'dedicated-cpu':
+      return 'instances with dedicated CPUs that no target has PCPU for';
     case 'busy':
       return 'instances still busy with another task';
     case 'verify-resize':

@@ -61,7 +61,8 @@ export function placeAll(instances: PlaceableInstance[], targets: PlacementTarge
   for (const inst of largestFirst(instances)) {
     const myGroups = groupsOf.get(inst.serverId) ?? [];
     const inZone = targets.filter((t) => zoneAllows(inst.availabilityZone, t.zone));
-    const allowed = inZone.filter((t) => myGroups.every((g) => (g.policy === 'affinity' ? groupHosts.get(g.id)!.has(t.host) : !groupHosts.get(g.id)!.has(t.host))));
+    const forMethod = inst.method === 'live' ? inZone.filter((t) => !t.liveExcluded) : inZone;
+    const allowed = forMethod.filter((t) => myGroups.every((g) => (g.policy === 'affinity' ? groupHosts.get(g.id)!.has(t.host) : !groupHosts.get(g.id)!.has(t.host))));
     const fitting = allowed
       .filter((t) => shortfalls(inst.request, caps.get(t.host)!).length === 0)
       .sort((a, b) => compareScore(score(caps.get(a.host)!, inst.request), score(caps.get(b.host)!, inst.request)) || a.host.localeCompare(b.host));
@@ -90,7 +91,7 @@ export function placeAll(instances: PlaceableInstance[], targets: PlacementTarge
       target: null,
       alternatives: [],
       fits: false,
-      reason: whyNowhere(inst, targets, inZone, allowed, myGroups, groupHosts, caps),
+      reason: whyNowhere(inst, targets, inZone, forMethod, allowed, myGroups, groupHosts, caps),
     });
   }
   const remaining: Record<string, ResourceAmounts> = {};
@@ -102,6 +103,7 @@ function whyNowhere(
   inst: PlaceableInstance,
   targets: PlacementTarget[],
   inZone: PlacementTarget[],
+  forMethod: PlacementTarget[],
   allowed: PlacementTarget[],
   myGroups: PlacementGroup[],
   groupHosts: Map<string, Set<string>>,
@@ -110,6 +112,7 @@ function whyNowhere(
   const needs = `needs ${formatRequest(inst.request)}`;
   if (targets.length === 0) return `${needs}; no usable target host`;
   if (inZone.length === 0) return `${needs}; no usable target in availability zone ${inst.availabilityZone}`;
+  if (forMethod.length === 0) return `${needs}; no target can take it live: ${inZone.map((t) => `${t.host}: ${t.liveExcluded}`).join('; ')}`;
   const affinity = myGroups.filter((g) => g.policy === 'affinity');
   if (allowed.length === 0 && affinity.length > 0) {
     const names = affinity.map((g) => `'${g.name}'`).join(', ');
@@ -147,8 +150,10 @@ function whyNowhere(
   if (maxUnitProblems.length > 0) msg += `${parts.length > 0 ? ' (' : '; '}larger than one allocation may be: ${maxUnitProblems.join(', ')}${parts.length > 0 ? ')' : ''}`;
   const excluded: string[] = [];
   const byZone = targets.length - inZone.length;
-  const byGroup = inZone.length - allowed.length;
+  const byCpu = inZone.length - forMethod.length;
+  const byGroup = forMethod.length - allowed.length;
   if (byZone > 0) excluded.push(`${byZone} in other availability zones`);
+  if (byCpu > 0) excluded.push(`${byCpu} for live migration by their CPU (${inZone.filter((t) => t.liveExcluded).map((t) => t.host).join(', ')})`);
   if (byGroup > 0) excluded.push(`${byGroup} by ${myGroups.map((g) => `${g.policy} group '${g.name}'`).join(', ')}`);
   if (excluded.length > 0) msg += ` (targets excluded: ${excluded.join(', ')})`;
   return msg;

@@ -32,6 +32,8 @@ export interface PlacementTarget {
   zone: string | null;
   providerUuid: string;
   capacity: ProviderCapacity;
+  /** Why a live migration may not come here (its CPU differs from the source's); absent or null when it may. */
+  liveExcluded?: string | null;
 }
 
 /** An instance the planner must place. */

@@ -267,7 +267,7 @@ export function planListing(r: DrainResult): { headers: string[]; rows: string[]
     policies.get(p.serverId) ?? '',
     clean(p.target ?? (p.fits ? '(scheduler)' : 'NOWHERE')),
     Object.entries(p.request).map(([k, v]) => `${k}:${v}`).join(','),
-    clean(p.reason ?? ''),
+    clean([p.reason, ...(p.notes ?? [])].filter((x): x is string => !!x).join('; ')),
   ]);
   return { headers, rows };
 }

@@ -9,7 +9,7 @@ const scenario: Scenario = {
   hosts: [
     { name: 'compute-1', hypervisor_hostname: 'compute-1.example.org' },
     { name: 'compute-10' },
-    { name: 'compute-2', az: 'az-b', aggregates: ['ssd'] },
+    { name: 'compute-2', az: 'az-b', aggregates: ['ssd'], cpu_info: { vendor: 'AMD', model: 'EPYC-Rome' } },
   ],
   projects: [{ name: 'alpha', users: [{ name: 'alice', password: 'pw' }] }],
   server_groups: [
@@ -25,7 +25,7 @@ const scenario: Scenario = {
     { name: 'broken', flavor: 'm1.small', host: 'compute-10', state: 'ERROR' },
     { name: 'rescued', flavor: 'm1.small', host: 'compute-10', state: 'RESCUE' },
     { name: 'resizing', flavor: 'm1.small', host: 'compute-10', task_state: 'resize_prep' },
-    { name: 'grouped', project: 'alpha', flavor: 'm1.small', host: 'compute-2', server_group: 'grp', locked: true, locked_reason: 'why not' },
+    { name: 'grouped', project: 'alpha', flavor: 'm1.small', host: 'compute-2', server_group: 'grp', locked: true, locked_reason: 'why not', config_drive: true },
   ],
 };
 
@@ -189,6 +189,19 @@ describe('emulator: nova', () => {
       assert.equal(old.body.hypervisors.find((x: any) => x.service.host === 'compute-1').running_vms, 25);
     });
 
+    it("cpu_info as Nova's libvirt driver gives it: a dict from 2.28, the same as a JSON string before; a scenario's per-host cpu_info overrides the default CPU", async () => {
+      const r = await c.get(`${C}/os-hypervisors/detail`, { 'openstack-api-version': 'compute 2.87' });
+      const of = (list: any[], host: string) => list.find((x: any) => x.service.host === host).cpu_info;
+      assert.deepEqual(of(r.body.hypervisors, 'compute-10'), { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', topology: { sockets: 1, cores: 16, threads: 1 }, features: [] });
+      assert.equal(of(r.body.hypervisors, 'compute-2').vendor, 'AMD');
+      assert.equal(of(r.body.hypervisors, 'compute-2').model, 'EPYC-Rome');
+      assert.equal(of(r.body.hypervisors, 'compute-2').arch, 'x86_64');
+      const old = await c.get(`${C}/os-hypervisors/detail`, { 'openstack-api-version': 'compute 2.27' });
+      const text = of(old.body.hypervisors, 'compute-2');
+      assert.equal(typeof text, 'string');
+      assert.equal(JSON.parse(text).vendor, 'AMD');
+    });
+
     it('pre-2.53 /os-hypervisors/{pattern}/search and /servers', async () => {
       const h = { 'openstack-api-version': 'compute 2.52' };
       const s = await c.get(`${C}/os-hypervisors/compute-1/search`, h);
@@ -265,6 +278,8 @@ describe('emulator: nova', () => {
       assert.equal(g['OS-EXT-AZ:availability_zone'], 'az-b');
       assert.equal(g.locked, true);
       assert.equal(g.locked_reason, 'why not');
+      assert.equal(g.config_drive, 'True', 'booted with a config drive');
+      assert.equal(broken.config_drive, '');
       assert.equal(g.flavor.original_name, 'm1.small');
       assert.equal(g.flavor.ram, 2048);
       assert.equal(g.host_status, 'UP');

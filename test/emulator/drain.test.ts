@@ -139,6 +139,34 @@ describe('drain / undrain against the emulator', function () {
     assert.equal(env.emu.requests.count({ action: 'os-migrateLive' }), 0);
   });
 
+  it('vGPU instances refuse the drain (exit 3) in one hardware group naming both; nothing in the cloud changed but the disable, put back', async () => {
+    env = await open(
+      scenario({
+        flavors: [
+          { name: 'm1.small', vcpus: 1, ram_mb: 2048, disk_gb: 20 },
+          { name: 'g1.vgpu', vcpus: 2, ram_mb: 4096, disk_gb: 20, extra_specs: { 'resources:VGPU': '1' } },
+        ],
+        instances: [
+          { name: 'render-1', flavor: 'g1.vgpu', host: 'compute-01' },
+          { name: 'render-2', flavor: 'g1.vgpu', host: 'compute-01' },
+          { name: 'web-1', flavor: 'm1.small', host: 'compute-01' },
+        ],
+      }),
+    );
+    const { emu, session, deps } = env;
+    const r = await drainHost(session, 'compute-01', OPTS, deps);
+    assert.equal(r.outcome, 'preflight-refused');
+    assert.equal(r.exitCode, 3);
+    const hw = r.preflight!.blocking.filter((g) => g.category === 'hardware');
+    assert.equal(hw.length, 1);
+    assert.deepEqual(hw[0]!.servers.map((s) => s.name).sort(), ['render-1', 'render-2']);
+    assert.deepEqual(emu.state.serversOn('compute-01').map((s) => s.name).sort(), ['render-1', 'render-2', 'web-1']);
+    const writes = emu.requests.records.filter((x) => x.service !== 'identity' && x.method !== 'GET');
+    assert.deepEqual(writes.map((x) => `${x.method} ${/\/os-services\b/.test(x.path) ? 'os-services' : x.path}`), ['PUT os-services', 'PUT os-services'], 'the disable and its undo, nothing else');
+    assert.equal(emu.state.host('compute-01')!.status, 'enabled');
+    assert.equal(emu.state.host('compute-01')!.disabledReason, null);
+  });
+
   it('plan mode (dryRun) sends no write at all', async () => {
     env = await open('demo');
     const r = await drainHost(env.session, 'compute-01', { ...OPTS, dryRun: true }, env.deps);

@@ -13,6 +13,12 @@ import { MAX_LIMIT, UUID_RE, boolFromString, limitMarker, nextHref, ok } from '.
 import type { Servers } from './servers.js';
 import type { Services } from './services.js';
 
+/** Nova's cpu_info (the libvirt driver's): a dict from 2.28, the same as a JSON string before. */
+function cpuInfoView(hst: HostState, vcpus: number, v: [number, number]): Obj | string {
+  const info = { arch: hst.cpuInfo.arch, model: hst.cpuInfo.model, vendor: hst.cpuInfo.vendor, topology: { sockets: 1, cores: vcpus, threads: 1 }, features: [] };
+  return vAtLeast(v, 28) ? info : JSON.stringify(info);
+}
+
 export function hypervisorsRoutes(h: Wrap, services: Services, placement: Allocations, instances: Servers): Route[] {
   const instanceList = (list: ServerState[]) => list.map((s) => ({ name: instances.instanceName(s), uuid: s.id }));
 
@@ -47,7 +53,7 @@ export function hypervisorsRoutes(h: Wrap, services: Services, placement: Alloca
           current_workload: 0,
           running_vms: servers.size,
           disk_available_least: disk - (u['DISK_GB'] ?? 0),
-          cpu_info: vAtLeast(v, 28) ? { arch: 'x86_64', model: 'Nehalem', vendor: 'Intel', topology: { sockets: 1, cores: vcpus, threads: 1 }, features: [] } : '{"arch": "x86_64"}',
+          cpu_info: cpuInfoView(hst, vcpus, v),
         });
       } else body['uptime'] = null;
     }

@@ -66,6 +66,7 @@ export class ServerLifecycle extends NovaPart {
         launchedAt: state.vm === 'building' ? null : now - 86_400_000,
         dirtyRateMbps: spec.migration?.dirty_rate_mbps ?? null,
         alwaysFailMigration: spec.migration?.fail ?? false,
+        ...(spec.config_drive ? { configDrive: true } : {}),
       });
       if (state.vm === 'error') s.fault = { code: 500, message: 'Emulated failure (scenario)', created: now };
       if (group) group.members.push(s.id);

@@ -176,7 +176,7 @@ export function serversRoutes(h: Wrap, servers: Servers, services: Services): Ro
     }
     if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING'].includes(status)) out['progress'] = s.progress;
     out['OS-EXT-AZ:availability_zone'] = host?.az ?? s.requestedAz ?? '';
-    out['config_drive'] = '';
+    out['config_drive'] = s.configDrive ? 'True' : '';
     out['key_name'] = null;
     out['OS-SRV-USG:launched_at'] = naive(s.launchedAt === null ? null : servers.engine.wall(s.launchedAt));
     out['OS-SRV-USG:terminated_at'] = s.deleted ? naive(servers.engine.wall(s.updatedAt)) : null;

@@ -13,7 +13,7 @@ import type { HostState, Inventory, ServerState } from '../model.js';
 import { vAtLeast } from '../model.js';
 import type { Rng } from '../rng.js';
 import type { Scenario } from '../scenario.js';
-import { hostWithDefaults } from '../scenario.js';
+import { HOST_CPU, hostWithDefaults } from '../scenario.js';
 import type { Wrap } from './api.js';
 import { UUID_RE, boolFromString, naive, ok } from './api.js';
 
@@ -94,6 +94,7 @@ export class Services {
         address: h.address === null ? null : (h.address ?? '127.0.0.1'),
         port: h.port ?? null,
         hypervisorType: h.hypervisor_type,
+        cpuInfo: { ...HOST_CPU, ...(h.cpu_info ?? {}) },
         activeOut: new Set(),
         queue: [],
         createdAt: now,

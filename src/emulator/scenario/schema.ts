@@ -35,6 +35,7 @@ const HOST_PROPS = {
   port: { type: 'integer', minimum: 1, maximum: 65535 },
   hypervisor_type: str,
   traits: { type: 'array', items: { type: 'string', pattern: '^[A-Z0-9_]+$' } },
+  cpu_info: { type: 'object', additionalProperties: false, properties: { vendor: str, model: str, arch: str } },
 } as const;
 
 /** The JSON Schema of a scenario file (draft-07, ajv). */
@@ -211,6 +212,7 @@ export const SCENARIO_SCHEMA = {
           az: str,
           metadata: stringMap,
           image: str,
+          config_drive: { type: 'boolean' },
           count: posInt,
           migration: {
             type: 'object',

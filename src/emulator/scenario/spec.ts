@@ -42,7 +42,12 @@ export interface HostSpec {
   port?: number;
   hypervisor_type?: string;
   traits?: string[];
+  /** The host CPU the hypervisor's cpu_info shows; each field defaults to HOST_CPU's. */
+  cpu_info?: { vendor?: string; model?: string; arch?: string };
 }
+
+/** The CPU every emulated host has unless its cpu_info says otherwise. */
+export const HOST_CPU = { vendor: 'Intel', model: 'Nehalem', arch: 'x86_64' } as const;
 
 export interface FlavorSpec {
   name: string;
@@ -120,6 +125,8 @@ export interface InstanceSpec {
   metadata?: Record<string, string>;
   image?: string;
   migration?: InstanceMigrationBehaviour;
+  /** Booted with a config drive (config_drive "True" in the server's view). */
+  config_drive?: boolean;
   /** Expand into N instances; `{i}` in the name is replaced by 1..N (zero-padded to 2). */
   count?: number;
 }
@@ -221,6 +228,6 @@ export const DEFAULT_FLAVORS: FlavorSpec[] = [
 ];
 
 /** Effective host spec: defaults < scenario defaults < the host's own fields. */
-export function hostWithDefaults(sc: Scenario, h: HostSpec): Required<Omit<HostSpec, 'address' | 'port' | 'az' | 'disabled_reason' | 'traits'>> & HostSpec {
+export function hostWithDefaults(sc: Scenario, h: HostSpec): Required<Omit<HostSpec, 'address' | 'port' | 'az' | 'disabled_reason' | 'traits' | 'cpu_info'>> & HostSpec {
   return { ...HOST_DEFAULTS, status: 'enabled', state: 'up', forced_down: false, aggregates: [], hypervisor_hostname: h.name, ...(sc.defaults?.host ?? {}), ...h } as never;
 }

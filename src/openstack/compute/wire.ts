@@ -8,6 +8,7 @@ import type {
   Aggregate,
   AvailabilityZone,
   ComputeService,
+  CpuInfo,
   Flavor,
   Hypervisor,
   HypervisorServerRef,
@@ -53,6 +54,8 @@ export interface WireHypervisor {
   host_ip?: string | null;
   service?: { id?: string | number; host?: string; disabled_reason?: string | null };
   servers?: Array<{ name: string; uuid: string }>;
+  /** A dict from 2.28, a JSON string before; gone from 2.88. */
+  cpu_info?: Record<string, unknown> | string | null;
 }
 
 /** Embedded flavor (2.47+) or a reference `{id, links}` (before). */
@@ -90,6 +93,8 @@ export interface WireServer {
   locked?: boolean;
   locked_reason?: string | null;
   host_status?: string | null;
+  /** "" without one; "True" (or a drive's id) with one. */
+  config_drive?: string | boolean | null;
 }
 
 /** The hosts of a migration, in both migration listings. */
@@ -271,9 +276,30 @@ export function toHypervisor(w: WireHypervisor, withServers: boolean): Hyperviso
     hypervisorType: str(w.hypervisor_type),
     hostIp: str(w.host_ip),
   };
+  if (w.cpu_info !== undefined) h.cpuInfo = toCpuInfo(w.cpu_info);
   // Before 2.75 Nova leaves `servers` out when a hypervisor has none.
   if (withServers) h.servers = (w.servers ?? []).map((s): HypervisorServerRef => ({ id: s.uuid, name: s.name }));
   return h;
+}
+
+/** cpu_info: a dict from 2.28, a JSON string before (the libvirt driver's {"arch", "model", "vendor", ...}); null when unreadable. */
+export function toCpuInfo(v: unknown): CpuInfo | null {
+  let d: unknown = v;
+  if (typeof v === 'string') {
+    try {
+      d = JSON.parse(v);
+    } catch {
+      return null;
+    }
+  }
+  if (!isRecord(d)) return null;
+  const rec = d;
+  const field = (k: string): string | null => {
+    const x = rec[k];
+    return typeof x === 'string' && x.trim() !== '' ? x.trim() : null;
+  };
+  const info: CpuInfo = { vendor: field('vendor'), model: field('model'), arch: field('arch') };
+  return info.vendor === null && info.model === null && info.arch === null ? null : info;
 }
 
 /** True when the embedded flavor carries sizes (2.47+), false for a bare `{id, links}` reference. */
@@ -312,6 +338,12 @@ function toFault(f: WireServer['fault']): ServerFault | null {
   return { code: int(f.code), message: f.message ?? '', created: str(f.created) };
 }
 
+/** config_drive: "" (or absent) without one; "True", true or a drive's id with one. */
+function hasConfigDrive(v: WireServer['config_drive']): boolean {
+  if (typeof v === 'boolean') return v;
+  return typeof v === 'string' && v.trim() !== '' && !/^(false|0|no)$/i.test(v.trim());
+}
+
 /** Translate a server; `flavor` replaces the wire flavor (used before 2.47 once the flavor was fetched). */
 export function toServer(w: WireServer, flavor?: ServerFlavor): Server {
   const image = w.image;
@@ -336,6 +368,7 @@ export function toServer(w: WireServer, flavor?: ServerFlavor): Server {
     // Boot-from-volume servers have image "" (no image).
     imageId: isRecord(image) && typeof image.id === 'string' && image.id !== '' ? image.id : null,
     volumeIds: (w['os-extended-volumes:volumes_attached'] ?? []).map((v) => v.id),
+    ...(hasConfigDrive(w.config_drive) ? { configDrive: true } : {}),
     metadata: { ...(w.metadata ?? {}) },
     fault: toFault(w.fault),
     createdAt: str(w.created),

@@ -129,6 +129,23 @@ describe('compute hypervisors', () => {
     assert.equal(got[0]!.id, '1');
   });
 
+  it('cpu_info: a dict from 2.28 and a JSON string before both become cpuInfo {vendor, model, arch}; unreadable is null, absent stays absent', async () => {
+    const { fake, api } = setup('2.60');
+    fake.json('GET', '/os-hypervisors/detail', {
+      hypervisors: [
+        { ...hyp('u1', 'compute-01', 'compute-01'), cpu_info: { arch: 'x86_64', model: 'Skylake-Server-IBRS', vendor: 'Intel', topology: { sockets: 2, cores: 8, threads: 2 }, features: ['vmx'] } },
+        { ...hyp('u2', 'compute-02', 'compute-02'), cpu_info: '{"arch": "x86_64", "model": "EPYC-Rome", "vendor": "AMD", "features": []}' },
+        { ...hyp('u3', 'compute-03', 'compute-03'), cpu_info: 'not json' },
+        hyp('u4', 'compute-04', 'compute-04'),
+      ],
+    });
+    const got = await api.listHypervisors();
+    assert.deepEqual(got[0]!.cpuInfo, { vendor: 'Intel', model: 'Skylake-Server-IBRS', arch: 'x86_64' });
+    assert.deepEqual(got[1]!.cpuInfo, { vendor: 'AMD', model: 'EPYC-Rome', arch: 'x86_64' });
+    assert.equal(got[2]!.cpuInfo, null);
+    assert.equal('cpuInfo' in got[3]!, false);
+  });
+
   it('hypervisorMatchesHost', () => {
     assert.ok(hypervisorMatchesHost({ hostname: 'compute-01', serviceHost: 'compute-01' }, 'compute-01'));
     assert.ok(hypervisorMatchesHost({ hostname: 'compute-01.example.org', serviceHost: 'compute-01' }, 'compute-01'));

@@ -150,6 +150,15 @@ describe('compute servers', () => {
     assert.equal(s.host, null);
   });
 
+  it('config_drive "True" is configDrive: true; "" leaves it out', async () => {
+    const { fake, api } = setup('2.93');
+    fake.json('GET', `/servers/${ID}`, { server: wireServer(ID, { config_drive: 'True' }) });
+    assert.equal((await api.getServer(ID)).configDrive, true);
+    const other = setup('2.93');
+    other.fake.json('GET', `/servers/${ID}`, { server: wireServer(ID) });
+    assert.equal('configDrive' in (await other.api.getServer(ID)), false);
+  });
+
   describe('before 2.47 (flavor by reference)', () => {
     const ref = (id: string) => ({ id, links: [{ rel: 'bookmark', href: `http://nova/flavors/${id}` }] });
     const legacy = (id: string, flavorId: string) => {
