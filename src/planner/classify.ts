@@ -162,7 +162,9 @@ export function classify(server: Server, policy: ClassifyPolicy = DEFAULT_CLASSI
           policy,
           'hardware',
           `${status} with ${labels}: cannot be live-migrated`,
-          `stop it (openstack server stop ${id}) so it is cold-migrated${live.some((h) => h.blocksCold) ? ' (accelerators cannot be moved at all: plan its downtime)' : ''}, or leave it with --skip-blocked`,
+          live.some((h) => h.blocksCold)
+            ? `accelerators cannot be moved at all: plan its downtime, or leave it with --skip-blocked`
+            : `let it move cold (openstack server set --property hostmaint:policy=cold ${id}; or stop it: openstack server stop ${id}), or leave it with --skip-blocked`,
           live.map((h) => h.key),
         );
       }

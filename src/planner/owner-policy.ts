@@ -8,6 +8,7 @@
 import type { Server } from '../openstack/types.js';
 import type { InstancePolicy } from '../machines/options.js';
 import type { Classification } from '../machines/plan.js';
+import { hardwareFeatures } from './classify.js';
 
 export const OWNER_POLICY_KEY = 'hostmaint:policy';
 const ALL: readonly InstancePolicy[] = ['live', 'cold', 'stop'];
@@ -20,6 +21,38 @@ export function ownerPolicyOf(server: Pick<Server, 'metadata'>): InstancePolicy 
   return (ALL as readonly string[]).includes(w) ? (w as InstancePolicy) : 'invalid';
 }
 
+/**
+ * A running instance whose hardware forbids a live migration but not a cold one (a vGPU, PCI
+ * passthrough, vTPM, SEV) moves cold when its owner asks for cold or stop within
+ * --instance-policies, or when the operator allows no live migration: blocked otherwise.
+ */
+function hardwareByPolicy(c: Classification, server: Pick<Server, 'metadata' | 'id' | 'flavor'>, allowed: readonly InstancePolicy[]): Classification {
+  if (hardwareFeatures(server.flavor.extraSpecs ?? {}).some((h) => h.blocksCold)) return { ...c, policy: defaultPolicy(c) };
+  const owner = ownerPolicyOf(server);
+  let chosen: InstancePolicy | null = null;
+  let source: 'owner' | 'operator' = 'owner';
+  if ((owner === 'cold' || owner === 'stop') && allowed.includes(owner)) chosen = owner;
+  else if (!allowed.includes('live')) {
+    chosen = allowed.includes('cold') ? 'cold' : allowed.includes('stop') ? 'stop' : null;
+    source = 'operator';
+  }
+  if (chosen === null) return { ...c, policy: defaultPolicy(c) };
+  const by = source === 'owner' ? `its owner's ${OWNER_POLICY_KEY}` : '--instance-policies';
+  const what = c.reason.replace(/: cannot be live-migrated$/, '');
+  return {
+    ...c,
+    class: 'cold',
+    reason: chosen === 'cold' ? `${what}: cannot be live-migrated; cold migration, as ${by} asks, then confirm` : `${what}: cannot be live-migrated; stopped, cold-migrated, confirmed and started again, as ${by} asks`,
+    category: null,
+    remedy: null,
+    override: null,
+    blocking: false,
+    notes: c.notes.filter((n) => !n.includes('--skip-blocked')),
+    policy: { value: chosen, source },
+    stopFirst: chosen === 'stop',
+  };
+}
+
 /** How a classification moves, as a policy value (its class for those that are not moved live or cold). */
 function defaultPolicy(c: Classification): Classification['policy'] {
   return { value: c.class, source: 'default' };
@@ -30,7 +63,8 @@ function defaultPolicy(c: Classification): Classification['policy'] {
  * PAUSED, not already moving) has a choice: a stopped one is cold-migrated anyway, a shelved one
  * offloaded. Nova cold-migrates ACTIVE and SHUTOFF servers only: a PAUSED one stays live.
  */
-export function applyInstancePolicy(c: Classification, server: Pick<Server, 'metadata' | 'id'>, allowed: readonly InstancePolicy[]): Classification {
+export function applyInstancePolicy(c: Classification, server: Pick<Server, 'metadata' | 'id' | 'flavor'>, allowed: readonly InstancePolicy[]): Classification {
+  if (c.class === 'blocked' && c.category === 'hardware' && c.status === 'ACTIVE') return hardwareByPolicy(c, server, allowed);
   if (c.class !== 'live' || c.adopt) return { ...c, policy: defaultPolicy(c) };
   const owner = ownerPolicyOf(server);
   const notes = [...c.notes];

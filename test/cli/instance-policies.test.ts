@@ -82,6 +82,24 @@ describe('CLI: instance policies (issue 19)', function () {
     assert.equal(cloud.emu.state.migrations().length, 0);
   });
 
+  it('host-bound hardware that forbids only a live migration (vTPM): blocked by default; its owner asking for cold moves it cold', async () => {
+    await cloud.stop();
+    const tpm = (name: string, metadata?: Record<string, string>) => ({ name, project: 'tenant-a', flavor: 't1.tpm', host: 'compute-01', ...(metadata ? { metadata } : {}) });
+    const sc = runsScenario({ instances: [tpm('tpm-1', { 'hostmaint:policy': 'cold' }), tpm('tpm-2')] });
+    cloud = await startCloud(dir, { ...sc, flavors: [...(sc as { flavors: unknown[] }).flavors, { name: 't1.tpm', id: '9', vcpus: 1, ram_mb: 2048, disk_gb: 20, extra_specs: { 'hw:tpm_version': '2.0' } }] } as typeof sc);
+    const refused = await hostmaint(['drain', 'compute-01', ...cloud.args, '--yes', '--state-dir', dir, '-f', 'json'], cloud.env);
+    assert.equal(refused.code, 3, refused.stderr);
+    const blocked = refused.json<PlanJson>().preflight.instances.filter((i) => i.class === 'blocked').map((i) => i.name);
+    assert.deepEqual(blocked, ['tpm-2'], 'only the one whose owner said nothing');
+    assert.match(refused.stdout + refused.stderr, /hostmaint:policy=cold/, 'the remedy names the owner policy');
+    const r = await hostmaint(['drain', 'compute-01', ...cloud.args, '--yes', '--state-dir', dir, '--skip-blocked', '--poll-interval', '200ms'], cloud.env);
+    assert.equal(r.code, 4, r.stderr);
+    assert.notEqual(cloud.emu.state.server('tpm-1')!.host, 'compute-01');
+    assert.equal(cloud.emu.state.server('tpm-1')!.status, 'ACTIVE');
+    assert.deepEqual(actions('tpm-1'), ['migrate', 'confirmResize']);
+    assert.equal(cloud.emu.state.server('tpm-2')!.host, 'compute-01', 'left (--skip-blocked)');
+  });
+
   it('an unknown policy in --instance-policies is exit 2 before the cloud is asked', async () => {
     const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--instance-policies', 'live,skip', '--yes']);
     assert.equal(r.code, 2);

@@ -17,6 +17,10 @@ export interface BootOptions {
   flavor: string;
   /** Project name to own the server (default: the session's project). Must be one of `projects`. */
   project?: string;
+  /** Server metadata (e.g. hostmaint:policy). */
+  metadata?: Record<string, string>;
+  /** Server group id: the scheduler hint `group` (the server becomes a member). */
+  group?: string;
 }
 
 export interface CloudUnderTest {
@@ -24,6 +28,8 @@ export interface CloudUnderTest {
   session: CloudSession;
   /** Raw compute ServiceClient (admin, session's project, negotiated microversion) for setup and checks. */
   admin: ServiceClient;
+  /** Raw placement ServiceClient (admin, negotiated microversion), where the cloud has one to give (the lab). */
+  placementAdmin?: ServiceClient;
   /** nova-compute hosts, at least 3: the suites move servers from computes[0]/[1] to the others. */
   computes: string[];
   /** Project names bootServer can use; [0] is the session's own, [1] a second project. */

@@ -109,6 +109,7 @@ export async function createLabCloud(lab: LabInfo, opts: LabCloudOptions = {}): 
     name: 'lab',
     session,
     admin: computeClient,
+    placementAdmin: placementClient,
     computes: [...lab.computes],
     projects,
     async bootServer(o: BootOptions): Promise<string> {
@@ -116,7 +117,10 @@ export async function createLabCloud(lab: LabInfo, opts: LabCloudOptions = {}): 
       const r = await client.request<{ server: { id: string } }>({
         method: 'POST',
         path: '/servers',
-        body: { server: { name: o.name, imageRef: await image(), flavorRef: await flavorId(o.flavor), networks: 'none', availability_zone: `nova:${o.host}` } },
+        body: {
+          server: { name: o.name, imageRef: await image(), flavorRef: await flavorId(o.flavor), networks: 'none', availability_zone: `nova:${o.host}`, ...(o.metadata ? { metadata: o.metadata } : {}) },
+          ...(o.group ? { 'os:scheduler_hints': { group: o.group } } : {}),
+        },
       });
       const id = r.data.server.id;
       try {
