@@ -10,6 +10,7 @@ import type { ComputeService } from '../openstack/types.js';
 import type { DrainEvent } from '../machines/events.js';
 import type { ServiceRecord } from '../machines/records.js';
 import type { NetChecks } from './net.js';
+import type { MoveBudget } from './move-budget.js';
 import type { KnownRun } from '../machines/ownership.js';
 
 
@@ -26,6 +27,8 @@ export interface ActorDeps {
   net?: Partial<NetChecks> | undefined;
   /** What this machine's saved runs know of a run id (a hostmaint marker's run); default: nothing. */
   runs?: RunLookup | undefined;
+  /** A rolling run's --max-total, shared by the drains of its hosts in this process; default: none. */
+  moves?: MoveBudget | undefined;
 }
 
 export interface RunLookup {

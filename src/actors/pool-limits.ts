@@ -2,6 +2,7 @@
 import type { Migration } from '../openstack/types.js';
 import { IN_FLIGHT_PHASES, isTerminal } from '../machines/pool.js';
 import type { InstanceRun, PoolTickInput, WaitReason } from '../machines/actor-io.js';
+import type { MoveBudget } from './move-budget.js';
 
 import { FAILED, LIVE_QUEUED, LIVE_RUNNING, MAX_IN_FLIGHT, PROGRESS_READS_PER_POLL, Tick, attemptMigration, type HostView } from './pool-tick.js';
 
@@ -142,16 +143,32 @@ export class StartGate {
   private readonly incoming = new Map<string, number>();
   private readonly groupMoving = new Map<string, string>();
 
+  private own = 0;
+
   constructor(
     runs: InstanceRun[],
     private readonly settings: PoolTickInput['settings'],
+    private readonly budget: { runId: string; shared: MoveBudget } | null = null,
   ) {
     for (const run of runs) if (IN_FLIGHT_PHASES.has(run.phase)) this.started(run);
+    budget?.shared.set(budget.runId, this.own);
+  }
+
+  /** About to request one: hold its place in the rolling run's budget (released by started() or settle()). */
+  reserve(): void {
+    this.budget?.shared.set(this.budget.runId, this.own + 1);
+  }
+
+  /** After a request that did not put a move in flight: give its place back. */
+  settle(): void {
+    this.budget?.shared.set(this.budget.runId, this.own);
   }
 
   /** Count a move now in flight. */
   started(run: InstanceRun): void {
     if (!IN_FLIGHT_PHASES.has(run.phase)) return;
+    this.own += 1;
+    this.budget?.shared.set(this.budget.runId, this.own);
     const dest = destinationOf(run);
     if (dest) this.incoming.set(dest, (this.incoming.get(dest) ?? 0) + 1);
     for (const g of run.groups ?? []) if (!this.groupMoving.has(g.id)) this.groupMoving.set(g.id, run.name);
@@ -172,6 +189,9 @@ export class StartGate {
     if (max !== null && dest) {
       const n = this.incoming.get(dest) ?? 0;
       if (n >= max) return { kind: 'destination', detail: `${dest} has ${n} move(s) in flight (--max-incoming ${max})` };
+    }
+    if (this.budget && this.budget.shared.others(this.budget.runId) + this.own >= this.budget.shared.max) {
+      return { kind: 'total', detail: `the rolling run has ${this.budget.shared.max} move(s) in flight across its hosts (--max-total ${this.budget.shared.max})` };
     }
     if (!room) return { kind: 'source-slot', detail: `a migration slot on ${run.source} (hostmaint keeps --concurrency ${this.settings.concurrency} request(s) waiting in Nova ahead of its slots)` };
     return null;

@@ -116,7 +116,7 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
   // In the same poll that saw a slot free up, request the next ones.
   // Each one not requested says why (instance-waiting): the source's slots, a destination's limit, a group member moving.
   const limits = startLimits(t, runs, views);
-  const gate = new StartGate(runs, t.settings);
+  const gate = new StartGate(runs, t.settings, deps.moves ? { runId: input.runId, shared: deps.moves } : null);
   for (const run of runs) {
     if (run.phase !== 'pending' || t.failedThisTick.has(run.serverId)) continue;
     const why = gate.reason(run, limits.room(), hold, nextHost(run));
@@ -125,9 +125,11 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
       continue;
     }
     if (!views.get(run.source)?.servers) continue;
+    gate.reserve();
     await guarded(run, () => start(t, run, views.get(run.source)!));
     limits.started(run);
     gate.started(run);
+    gate.settle();
   }
   await restartLeftBehind(t, runs);
   return { instances: runs, events: t.events, error: null, at: now, service };

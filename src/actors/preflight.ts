@@ -460,6 +460,7 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
   let reports: TargetReport[] = [];
   let plan: PreflightReport['plan'] = [];
   let movingGroups: MovingGroup[] = [];
+  let placementGroups: PlacementGroup[] = [];
   if (toPlace.length > 0) {
     let placeable: PlaceableInstance[] = toPlace.map((c) => {
       const s = onHost.get(c.serverId)!;
@@ -492,6 +493,7 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
     const found = await serverGroups(deps, toPlace, onHost, warnings, opts);
     const groups = found.placement;
     movingGroups = found.moving;
+    placementGroups = found.placement;
     let result = placeAll(placeable, t.placement, groups);
     const unplaced = result.plans.filter((p) => !p.fits);
     if (unplaced.length > 0 && t.fromSummaries.size > 0) {
@@ -548,5 +550,5 @@ export async function runPreflight(deps: ActorDeps, input: PreflightInput, signa
   const awaitingConfirm = await leftToConfirm(deps, input.ref.host, warnings, opts);
   for (const a of awaitingConfirm) warnings.push(`${a.name}: its cold migration to ${a.to} (migration ${a.migrationId}) was never confirmed: the drain confirms it`);
   const blocking = groupBlocking(findings);
-  return { ok: blocking.length === 0, instances: classes, targets: reports, plan, findings, blocking, warnings, waitedMs, awaitingConfirm, groups: movingGroups };
+  return { ok: blocking.length === 0, instances: classes, targets: reports, plan, findings, blocking, warnings, waitedMs, awaitingConfirm, groups: movingGroups, placementGroups };
 }

@@ -35,6 +35,8 @@ export interface DoctorFinding {
   repairable: boolean;
   /** After `--repair`: what was done (null: nothing was tried). */
   repaired: string | null;
+  /** split-allocations: the Placement consumer holding them (a server, or a migration's uuid). */
+  consumer?: string;
 }
 
 export interface DoctorReport {
@@ -59,6 +61,8 @@ export interface DoctorOptions {
    * created after that is hostmaint's own.
    */
   ownColdMoves: ReadonlyMap<string, number>;
+  /** The same for every move of the saved runs (live, cold, offload): a leftover hold of one of their migrations is hostmaint's own. */
+  ownMoves?: ReadonlyMap<string, number>;
   signal?: AbortSignal | undefined;
 }
 
@@ -240,9 +244,14 @@ export async function diagnoseHost(deps: ActorDeps, host: string, o: DoctorOptio
       const name = s?.name ?? null;
       const who = mig ? `migration ${mig.id} (${mig.status}) of server ${mig.serverId}` : label({ name, serverId: consumer });
       const others = providers.filter((p) => p !== ref.provider!.uuid);
+      // A migration's leftover hold, of a move a saved run of this state directory made: hostmaint's own to release.
+      const since = mig ? o.ownMoves?.get(mig.serverId) : undefined;
+      const created = mig ? Date.parse(mig.createdAt ?? '') : NaN;
+      const own = since !== undefined && Number.isFinite(created) && created >= since - 1000;
       findings.push(finding({
-        kind: 'split-allocations', serverId: mig ? mig.serverId : consumer, name,
-        summary: `${who} holds allocations on ${providers.length} resource providers, with no migration in progress`,
+        kind: 'split-allocations', serverId: mig ? mig.serverId : consumer, name, consumer,
+        repairable: own,
+        summary: `${who} holds allocations on ${providers.length} resource providers, with no migration in progress${own ? ' (a hostmaint run of this state directory made that migration)' : ''}`,
         evidence: providers.map((p) => `provider ${p}${p === ref.provider!.uuid ? ` (${ref.provider!.name}, this host)` : ''}: ${Object.entries(alloc.allocations[p] ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`),
         fix: mig
           ? [`openstack resource provider allocation delete ${consumer}     # the migration's leftover hold (osc-placement)`]
@@ -259,10 +268,31 @@ export async function diagnoseHost(deps: ActorDeps, host: string, o: DoctorOptio
   return { command: 'doctor', host, service: ref.service, findings, checked: { servers: servers.length, migrations: migrations.length, consumers, since }, warnings };
 }
 
-/** Apply the repairable findings (confirm hostmaint's own VERIFY_RESIZE); each outcome is recorded on its finding. */
+/**
+ * Release a leftover hold of hostmaint's own migration: read the consumer again, and release it
+ * only with the generation just read (Placement refuses with 409 if anyone changed it since).
+ */
+async function releaseOwnHold(deps: ActorDeps, f: DoctorFinding, o: { signal?: AbortSignal | undefined }): Promise<string> {
+  const c = await deps.placement.getConsumerAllocations(f.consumer!, { signal: o.signal });
+  if (Object.keys(c.allocations).length === 0) return 'nothing to do: it holds nothing now';
+  if (c.consumerGeneration === null || c.projectId === null || c.userId === null) return 'not released: Placement gave no consumer generation (needs placement 1.28+)';
+  await deps.placement.releaseConsumer(f.consumer!, { consumerGeneration: c.consumerGeneration, projectId: c.projectId, userId: c.userId }, { signal: o.signal });
+  return `released: the allocations of consumer ${f.consumer} on ${Object.keys(c.allocations).length} provider(s) (consumer generation ${c.consumerGeneration})`;
+}
+
+/** Apply the repairable findings (confirm hostmaint's own VERIFY_RESIZE, release its own migration's leftover hold); each outcome is recorded on its finding. */
 export async function repairFindings(deps: ActorDeps, report: DoctorReport, o: { signal?: AbortSignal | undefined }): Promise<number> {
   let done = 0;
   for (const f of report.findings) {
+    if (f.repairable && f.kind === 'split-allocations' && f.consumer) {
+      try {
+        f.repaired = await releaseOwnHold(deps, f, o);
+        if (f.repaired.startsWith('released')) done++;
+      } catch (e) {
+        f.repaired = `failed: ${errorText(e)}`;
+      }
+      continue;
+    }
     if (!f.repairable || f.kind !== 'verify-resize' || !f.serverId) continue;
     try {
       // Reconcile first: confirm only what is still waiting.

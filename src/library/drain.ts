@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createActor, type AnyActorRef, type Snapshot } from 'xstate';
 import { createActors, type NetChecks } from '../actors/index.js';
 import type { RunLookup } from '../actors/deps.js';
+import type { MoveBudget } from '../actors/move-budget.js';
 import { steadyNow, type Clock } from '../core/clock.js';
 import { HostmaintError, errorText } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -52,6 +53,8 @@ export interface RunDeps {
   net?: Partial<NetChecks>;
   /** What the saved runs know of a run id (the runner's state directory); default: nothing. */
   runs?: RunLookup;
+  /** A rolling run's --max-total, shared by its hosts' drains in this process. */
+  moves?: MoveBudget;
   /** Abort = interrupt: the run stops where it is (migrations already requested continue in Nova), outcome `interrupted`. */
   signal?: AbortSignal;
   /** Resume from a persisted snapshot (from onSnapshot). */
@@ -238,7 +241,7 @@ interface MachineRun<C, R> {
 async function runMachine<C extends DrainContext | UndrainContext, R extends DrainResult | UndrainResult>(session: CloudSession | Clients, host: string, deps: RunDeps, m: MachineRun<C, R>): Promise<R> {
   const phases = new PhaseClock(deps.clock);
   const { compute, placement, projects } = clientsOf(session);
-  const actors = createActors({ compute, placement, projects, logger: deps.logger, clock: deps.clock, emit: deps.emit, net: deps.net, runs: deps.runs });
+  const actors = createActors({ compute, placement, projects, logger: deps.logger, clock: deps.clock, emit: deps.emit, net: deps.net, runs: deps.runs, moves: deps.moves });
   if (deps.snapshot !== undefined) checkResume(deps.snapshot, m.kind, host);
   // With a snapshot, xstate restores the context from it and ignores the input.
   const actor = createActor(m.machine(actors), { input: m.input, ...(deps.snapshot !== undefined ? { snapshot: restored(deps.snapshot) } : {}) });

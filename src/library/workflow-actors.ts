@@ -29,6 +29,7 @@ import type { RunUnitInput, RunUnitOutput, StepResult, Unit } from '../machines/
 import { disableServiceFor, resolveHostRef } from '../actors/service.js';
 import { identifyDisabler } from '../machines/marker.js';
 import type { RunLookup } from '../actors/deps.js';
+import type { MoveBudget } from '../actors/move-budget.js';
 import { drainDecision, holdsService, readService } from '../machines/ownership.js';
 import { verifyEmpty } from '../actors/verify.js';
 
@@ -63,6 +64,8 @@ export interface WorkflowActorDeps {
   adopt?: boolean;
   /** What the saved runs know of a run id (a marker's run). */
   runs?: RunLookup;
+  /** A rolling run's --max-total, shared by its hosts' drains in this process. */
+  moves?: MoveBudget;
 }
 
 export function unitKey(input: { unit: Unit; compensation: string | null }): string {
@@ -183,6 +186,7 @@ export function createWorkflowActors(deps: WorkflowActorDeps) {
     },
     signal,
     ...(deps.runs ? { runs: deps.runs } : {}),
+    ...(deps.moves ? { moves: deps.moves } : {}),
     snapshot: deps.inner?.load(key),
     onSnapshot: (p: PersistedRun) => deps.inner?.save(key, p),
   });

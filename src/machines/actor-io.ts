@@ -127,6 +127,11 @@ export interface PreflightReport {
    * (anti-affinity, soft-anti-affinity: one member in flight at a time). Absent in reports of older versions.
    */
   groups?: MovingGroup[];
+  /**
+   * The server groups the plan kept (anti-affinity: off hosts holding a member; affinity: onto
+   * them), for a rolling wave's joint plan. Absent in reports of older versions.
+   */
+  placementGroups?: Array<{ id: string; name: string; policy: 'anti-affinity' | 'affinity'; moving: string[]; occupiedHosts: string[] }>;
 }
 
 /** A server group some of whose members a drain moves. */
@@ -143,9 +148,10 @@ export interface WaitReason {
   /**
    * source-slot: the source compute's migration slots (--concurrency ahead of Nova's queue);
    * destination: the planned destination has --max-incoming moves in flight;
-   * group: a member of its anti-affinity group is moving; source-down: the source's nova-compute is down.
+   * group: a member of its anti-affinity group is moving; source-down: the source's nova-compute is down;
+   * total: the rolling run has --max-total moves in flight across its hosts.
    */
-  kind: 'source-slot' | 'destination' | 'group' | 'source-down';
+  kind: 'source-slot' | 'destination' | 'group' | 'source-down' | 'total';
   detail: string;
 }
 

@@ -31,7 +31,7 @@ export type DrainEventBody =
   | { type: 'instance-classified'; serverId: string; name: string; class: InstanceClass; reason: string; blocking: boolean; remedy: string | null; projectId?: string | null; projectName?: string | null }
   | { type: 'preflight-finished'; ok: boolean; blocking: number; warnings: number; planned: number; unplaced: number }
   | { type: 'migration-queued'; serverId: string; name: string; attempt: number; migrationId: number | null; status: string; to?: string | null }
-  | { type: 'instance-waiting'; serverId: string; name: string; waitingFor: 'source-slot' | 'destination' | 'group' | 'source-down'; detail: string }
+  | { type: 'instance-waiting'; serverId: string; name: string; waitingFor: 'source-slot' | 'destination' | 'group' | 'source-down' | 'total'; detail: string }
   | { type: 'migration-started'; serverId: string; name: string; method: MoveMethod; attempt: number; target: string | null; adopted: boolean }
   | {
       type: 'migration-progress';

@@ -93,6 +93,8 @@ export interface InstancePlan {
   name: string;
   method: 'live' | 'cold';
   request: ResourceAmounts;
+  /** The instance's availability zone (null: any); absent in plans of older versions. */
+  availabilityZone?: string | null;
   /** Chosen target, or null when it fits nowhere. */
   target: string | null;
   /** Other hosts it would also fit on at the moment it was placed (retries may use them when pinned). */

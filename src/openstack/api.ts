@@ -99,6 +99,12 @@ export interface PlacementApi {
   getUsages(uuid: string, opts?: CallOptions): Promise<Usages>;
   getProviderAllocations(uuid: string, opts?: CallOptions): Promise<ProviderAllocations>;
   getConsumerAllocations(consumerUuid: string, opts?: CallOptions): Promise<ConsumerAllocations>;
+  /**
+   * PUT /allocations/{consumer} with no allocations (1.28+): release all of a consumer's
+   * allocations, only if its generation is still `consumerGeneration` (409 otherwise: someone
+   * changed them since they were read).
+   */
+  releaseConsumer(consumerUuid: string, seen: { consumerGeneration: number; projectId: string; userId: string }, opts?: CallOptions): Promise<void>;
   getTraits(uuid: string, opts?: CallOptions): Promise<string[]>;
   getAllocationCandidates(
     query: { resources: Record<string, number>; required?: string[]; limit?: number; inTree?: string; memberOf?: string[] },

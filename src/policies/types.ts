@@ -39,6 +39,8 @@ export interface WorkflowPolicies {
   waitUpTimeoutMs: number | null;
   /** Rolling runs over several hosts. */
   maxParallel: number;
+  /** Rolling runs: at most this many moves in flight across all the hosts being worked on (null: no limit). */
+  maxTotal: number | null;
   continueOnFailure: boolean;
   order: HostOrder;
 }

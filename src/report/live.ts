@@ -325,7 +325,7 @@ function phaseLine(view: RunView, st: Style, g: Glyphs, width: number): string {
 }
 
 /** What a waiting instance waits for, in the STATE column (instance-waiting). */
-const WAIT_LABEL: Record<string, string> = { 'source-slot': 'slot', destination: 'target', group: 'group', 'source-down': 'down' };
+const WAIT_LABEL: Record<string, string> = { 'source-slot': 'slot', destination: 'target', group: 'group', 'source-down': 'down', total: 'total' };
 
 function stateCell(v: InstanceView, st: Style): string {
   const again = v.attempt > 1 ? ` #${v.attempt}` : '';

@@ -11,6 +11,8 @@ import type { ServiceState, ServiceStatus } from '../openstack/types.js';
 import type { DrainResult } from '../machines/results.js';
 import { drainOptionsFrom } from '../policies/policies.js';
 import type { WorkflowPolicies } from '../policies/types.js';
+import { placeAll } from '../planner/place.js';
+import type { PlaceableInstance, PlacementGroup, PlacementTarget, ProviderCapacity } from '../planner/types.js';
 
 export interface NotBack {
   host: string;
@@ -97,11 +99,7 @@ const PREFLIGHT_REFUSED = 3;
  * other. Targets: policies.targets minus the wave when set; otherwise every
  * nova-compute host that is up and enabled, minus the wave.
  *
- * Known limit: each host of a wave is checked on its own against the
- * remaining hosts, not the wave's total demand. Two hosts of a wave that each
- * fit alone may not fit together; the drains' own preflights (and Nova's
- * scheduler) still refuse what does not fit, but only once the wave runs;
- * a --dry-run warns of it (waveOvercommit).
+ * Each host alone; waveFit then plans the wave's hosts together.
  */
 export async function checkCapacityFor(
   session: { compute: ComputeApi; placement: PlacementApi },
@@ -141,37 +139,54 @@ export async function checkCapacityFor(
 }
 
 /**
- * Until the joint wave planner: each host of a wave is planned on its own against the same free
- * capacity, so two plans may count the same room. Where the plans of a wave together take more of a
- * target's free resource than it has, say so (one sentence per target and resource class).
+ * The wave's joint plan: every instance of every host of the wave placed at once on the targets
+ * outside the wave, with the server groups of all of them (an anti-affinity member moving off
+ * one host of the wave and one off another are kept apart too). Each host is planned alone first
+ * (checkCapacityFor: its own blockers, its own reasons); then the hosts are added in the wave's
+ * order while everything so far still fits, and a host whose instances do not fit with those of
+ * the hosts before it is refused, with the first instance that fits nowhere and why. Pure: the
+ * plans' own reads (free capacity of each target before any plan) are the input.
  */
-export function waveOvercommit(plans: Array<{ host: string; result: DrainResult | null }>): string[] {
-  const free = new Map<string, Record<string, number>>();
-  const taken = new Map<string, Map<string, { total: number; by: string[] }>>();
-  for (const { host, result } of plans) {
+export function waveFit(plans: Array<{ host: string; result: DrainResult | null }>, wave: string[]): Array<{ host: string; message: string }> {
+  const inWave = new Set(wave);
+  const targets = new Map<string, PlacementTarget>();
+  for (const { result } of plans) {
     for (const t of result?.preflight?.targets ?? []) {
-      if (!t.usable || t.freeAfterPlan === null) continue;
-      if (!free.has(t.host)) free.set(t.host, t.free);
-      const byRc = taken.get(t.host) ?? new Map<string, { total: number; by: string[] }>();
-      for (const [rc, before] of Object.entries(t.free)) {
-        const used = before - (t.freeAfterPlan[rc] ?? before);
-        if (used <= 0) continue;
-        const e = byRc.get(rc) ?? { total: 0, by: [] };
-        e.total += used;
-        e.by.push(host);
-        byRc.set(rc, e);
-      }
-      taken.set(t.host, byRc);
+      if (!t.usable || inWave.has(t.host) || targets.has(t.host) || t.providerUuid === null) continue;
+      const capacity: ProviderCapacity = {};
+      for (const [rc, free] of Object.entries(t.free)) capacity[rc] = { capacity: free, used: 0, free, maxUnit: Number.MAX_SAFE_INTEGER, minUnit: 1, stepSize: 1 };
+      targets.set(t.host, { host: t.host, zone: t.zone, providerUuid: t.providerUuid, capacity });
     }
   }
-  const out: string[] = [];
-  for (const [target, byRc] of [...taken].sort((a, b) => a[0].localeCompare(b[0]))) {
-    for (const [rc, e] of byRc) {
-      const has = free.get(target)?.[rc] ?? 0;
-      if (e.by.length > 1 && e.total > has) out.push(`the plans of ${e.by.join(' and ')} together put ${e.total} ${rc} on ${target}, which has ${has} free: the wave does not fit as planned (each host was planned alone; the drains will refuse or leave a host half-drained). Lower --max-parallel`);
+  let accepted: PlaceableInstance[] = [];
+  let groups = new Map<string, PlacementGroup>();
+  const fitted: string[] = [];
+  const refused: Array<{ host: string; message: string }> = [];
+  for (const { host, result } of plans) {
+    const report = result?.preflight;
+    if (!report) continue;
+    const mine: PlaceableInstance[] = report.plan
+      .filter((p) => p.fits)
+      .map((p) => ({ serverId: p.serverId, name: p.name, method: p.method, request: p.request, availabilityZone: p.availabilityZone ?? null }));
+    const merged = new Map([...groups].map(([id, g]) => [id, { ...g, moving: [...g.moving], occupiedHosts: [...g.occupiedHosts] }]));
+    for (const g of report.placementGroups ?? []) {
+      const m = merged.get(g.id) ?? { ...g, moving: [], occupiedHosts: [] };
+      m.moving = [...new Set([...m.moving, ...g.moving])];
+      // Members on a host of the wave are moving with it: only the hosts outside the wave hold them.
+      m.occupiedHosts = [...new Set([...m.occupiedHosts, ...g.occupiedHosts.filter((h) => !inWave.has(h))])].sort();
+      merged.set(g.id, m);
     }
+    const r = placeAll([...accepted, ...mine], [...targets.values()], [...merged.values()]);
+    const nowhere = r.plans.find((p) => !p.fits);
+    if (!nowhere) {
+      accepted = [...accepted, ...mine];
+      groups = merged;
+      fitted.push(host);
+      continue;
+    }
+    refused.push({ host, message: `no room for ${host} together with ${fitted.join(', ')} (the wave is planned at once): ${nowhere.name}: ${nowhere.reason}` });
   }
-  return out;
+  return refused;
 }
 
 export interface RollingGateOptions {
@@ -188,7 +203,8 @@ const STEP_FAILED = 7;
  * The rolling machine's `gate` actor body (src/machines/rolling.machine.ts):
  * wait for `previous` to be back (not back in time: not ok, exit 7), then
  * check capacity for each host of `next` on its own with the whole wave
- * excluded from the targets (no room: listed in `skip` with the plan's code).
+ * excluded from the targets, then for the wave at once (waveFit) (no room:
+ * listed in `skip` with the plan's code).
  */
 export async function rollingGate(
   session: { compute: ComputeApi; placement: PlacementApi },
@@ -210,10 +226,14 @@ export async function rollingGate(
     }
   }
   const skip: Array<{ host: string; exitCode: number; message: string }> = [];
+  const plans: Array<{ host: string; result: DrainResult | null }> = [];
   for (const host of input.next) {
     const c = await checkCapacityFor(session, host, input.next, policies, deps);
     if (!c.ok) skip.push({ host, exitCode: c.exitCode, message: c.message });
+    else plans.push({ host, result: c.result });
   }
+  // Hosts that fit alone but not together with the ones before them in the wave wait for a later wave's room: skipped.
+  for (const r of waveFit(plans, input.next)) skip.push({ host: r.host, exitCode: PREFLIGHT_REFUSED, message: r.message });
   const message =
     skip.length === 0
       ? `room for ${input.next.join(', ')} outside the wave${input.previous.length > 0 ? `; ${input.previous.join(', ')} back` : ''}`

@@ -16,6 +16,7 @@ import { exitCodeForKind } from '../core/exit-codes.js';
 import type { CloudSession } from '../openstack/api.js';
 import type { Clients, RunDeps } from '../library/drain.js';
 import { rollingGate } from '../rolling/gate.js';
+import { MoveBudget } from '../actors/move-budget.js';
 import { checkEnvRefs } from '../workflow-file/placeholders.js';
 import { checkRollingRunId } from '../rolling/ids.js';
 import type { Workflow, WorkflowSource } from '../workflow-file/types.js';
@@ -168,11 +169,14 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     return out;
   });
 
+  // --max-total: the moves in flight of every host's drain, counted together (this process).
+  const maxTotal = workflow.policies.maxTotal ?? null;
+  const moves = maxTotal !== null ? new MoveBudget(maxTotal) : undefined;
   const runWave = fromPromise<WaveOutput, WaveInput>(({ input, signal }) => {
     const wave = Promise.all(
       input.hosts.map(async ({ host, childRunId }) => {
         try {
-          const out = await runWorkflow(session, { host, source, overrides, runId: childRunId, parentRunId: record.runId, ...(approveBy !== undefined ? { approveBy } : {}) }, { ...env, signal, onActive: undefined, emit });
+          const out = await runWorkflow(session, { host, source, overrides, runId: childRunId, parentRunId: record.runId, ...(approveBy !== undefined ? { approveBy } : {}) }, { ...env, signal, onActive: undefined, emit, ...(moves ? { moves } : {}) });
           const r = out.result;
           const status: 'done' | 'failed' | 'waiting' = r.exitCode === 0 ? 'done' : r.outcome === 'waiting-approval' ? 'waiting' : 'failed';
           return { host, status, exitCode: r.exitCode, message: r.message };

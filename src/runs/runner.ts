@@ -24,6 +24,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { CloudSession } from '../openstack/api.js';
 import type { Clients, PersistedRun, RunDeps } from '../library/drain.js';
+import type { MoveBudget } from '../actors/move-budget.js';
 import type { DrainEvent } from '../machines/events.js';
 import type { DrainOptions, UndrainOptions } from '../machines/options.js';
 import type { DrainResult, UndrainResult } from '../machines/results.js';
@@ -54,6 +55,8 @@ export interface RunnerEnv {
   processEnv?: NodeJS.ProcessEnv;
   /** The cloud's secrets (password, token ...), redacted from what workflow steps report. */
   secrets?: readonly string[];
+  /** A rolling run's --max-total, shared by the drains of its hosts (set by the rolling runner). */
+  moves?: MoveBudget;
   /** Test hook: every persisted snapshot, after the recorder saw it. */
   onSnapshot?: (p: PersistedRun) => void;
 }

@@ -319,6 +319,7 @@ async function execute(session: Session, env: RunnerEnv, record: RunRecord, work
     cloud: env.cloudName,
     who: env.who,
     runs: runLookup(env.store),
+    ...(env.moves ? { moves: env.moves } : {}),
     adopt,
     secrets,
     emit,

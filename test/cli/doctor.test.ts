@@ -37,15 +37,15 @@ describe('hostmaint doctor (issue 19)', function () {
   };
   const admin = () => {
     const emu = cloud!.emu;
-    return async (method: string, p: string, body?: unknown) => {
+    return async (method: string, p: string, body?: unknown, svc = { path: '/compute/v2.1', version: 'compute 2.93' }) => {
       const tok = await fetch(`${emu.authUrl}/auth/tokens`, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: emu.credentials.username, domain: { name: 'Default' }, password: emu.credentials.password } } }, scope: { project: { name: emu.credentials.projectName, domain: { name: 'Default' } } } } }),
       });
       const token = tok.headers.get('x-subject-token')!;
       const base = emu.authUrl.replace(/\/identity\/v3$|\/v3$/, '');
-      const url = `${base}/compute/v2.1${p}`;
-      const r = await fetch(url, { method, headers: { 'content-type': 'application/json', 'x-auth-token': token, 'openstack-api-version': 'compute 2.93' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const url = `${base}${svc.path}${p}`;
+      const r = await fetch(url, { method, headers: { 'content-type': 'application/json', 'x-auth-token': token, 'openstack-api-version': svc.version }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
       return r.status;
     };
   };
@@ -177,5 +177,51 @@ describe('hostmaint doctor (issue 19)', function () {
     assert.match(split.fix.join('\n'), new RegExp(`allocation unset --provider ${c1} ${web2}`));
     const mismatch = r.body.findings.find((f) => f.kind === 'host-mismatch')!;
     assert.match(mismatch.evidence.join('\n'), /live-migration\): completed, compute-01 -> compute-02[\s\S]*on compute-03/);
+  });
+
+  it("a hold left by hostmaint's own migration: --repair releases it with the consumer generation (its own state directory only); another state directory only reports it", async () => {
+    cloud = await startCloud(dir, runsScenario({ instances: [{ name: 'web-{i}', count: 2, project: 'tenant-a', flavor: 'm1.small', host: 'compute-01' }] }));
+    const drain = await hostmaint(['drain', 'compute-01', ...cloud.args, '--yes', '--state-dir', state(), '--target', 'compute-02', '--poll-interval', '200ms'], cloud.env);
+    assert.equal(drain.code, 0, drain.stderr);
+    // web-01's completed migration still holds its source's resources (a lost cleanup), and a bit of the target's.
+    const model = cloud.emu.state.cloud;
+    const alloc = model.nova.placement;
+    const web1 = cloud.emu.state.server('web-01')!.id;
+    const mig = cloud.emu.state.migrations({ serverId: web1 })[0]!;
+    const c1 = cloud.emu.state.host('compute-01')!.providerUuid;
+    const c2 = cloud.emu.state.host('compute-02')!.providerUuid;
+    const inst = alloc.consumers.get(web1)!;
+    const res = { ...inst.byRp.values().next().value! };
+    alloc.consumers.set(mig.uuid, { projectId: inst.projectId, userId: inst.userId, generation: 3, consumerType: 'MIGRATION', byRp: new Map([[c1, res], [c2, { ...res }]]) });
+    alloc.byProvider.get(c1)!.set(mig.uuid, res);
+    alloc.byProvider.get(c2)!.set(mig.uuid, { ...res });
+
+    const other = await hostmaint(['doctor', 'compute-01', ...cloud.args, '--state-dir', path.join(dir, 'elsewhere'), '--repair', '-f', 'json'], cloud.env);
+    assert.equal(other.code, 10, other.stderr);
+    assert.ok(alloc.consumers.has(mig.uuid), 'another state directory never releases it');
+    const found = (JSON.parse(other.stdout) as { findings: Array<{ kind: string; repairable: boolean; consumer?: string }> }).findings;
+    // (The drain's marker is another state directory's too: unexplained there.)
+    assert.deepEqual(found.filter((f) => f.kind === 'split-allocations').map((f) => [f.repairable, f.consumer]), [[false, mig.uuid]]);
+
+    const r = await json('compute-01', '--repair');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!alloc.consumers.has(mig.uuid), 'released');
+    assert.ok(!alloc.byProvider.get(c1)!.has(mig.uuid) && !alloc.byProvider.get(c2)!.has(mig.uuid));
+    assert.ok(alloc.consumers.has(web1), "the server's own allocation is untouched");
+    const put = cloud.emu.requests.records.filter((q) => q.method === 'PUT' && q.path.endsWith(`/allocations/${mig.uuid}`));
+    assert.equal(put.length, 1, 'one release request');
+  });
+
+  it("the emulated Placement releases a consumer only with its current generation (409 otherwise), as Placement does", async () => {
+    cloud = await startCloud(dir, runsScenario({ instances: [{ name: 'web-{i}', count: 1, project: 'tenant-a', flavor: 'm1.small', host: 'compute-01' }] }));
+    const model = cloud.emu.state.cloud;
+    const alloc = model.nova.placement;
+    const web = cloud.emu.state.server('web-01')!.id;
+    const gen = alloc.consumers.get(web)!.generation;
+    const put = (g: number) => admin()('PUT', `/allocations/${web}`, { allocations: {}, consumer_generation: g, project_id: 'p', user_id: 'u' }, { path: '/placement', version: 'placement 1.28' });
+    assert.equal(await put(gen + 1), 409, 'a stale generation is refused');
+    assert.ok(alloc.consumers.has(web));
+    assert.equal(await put(gen), 204, 'the generation just read releases it');
+    assert.ok(!alloc.consumers.has(web));
   });
 });

@@ -172,4 +172,31 @@ describe('CLI: server groups, limits, the on-timeout ladder and --fallback while
     const fb = events(file).filter((e) => e.type === 'migration-fallback');
     assert.deepEqual(fb.map((e) => [e.name, e.to]), [['legacy-1', 'cold']]);
   });
+
+  it('--max-total 2 over a rolling wave of two hosts: never more than two moves in flight across both; the held ones say why', async () => {
+    cloud = await startCloud(
+      dir,
+      withGroups([], [
+        { name: 'a-{i}', count: 3, project: 'tenant-a', flavor: 'm1.small', host: 'compute-01' },
+        { name: 'b-{i}', count: 3, project: 'tenant-a', flavor: 'm1.small', host: 'compute-02' },
+      ]),
+    );
+    const wf = `${dir}/wave.yaml`;
+    writeFileSync(wf, 'version: 1\nname: wave\nsteps:\n  - type: disable\n  - type: preflight\n  - type: migrate\n  - type: verify-empty\n');
+    const file = `${dir}/events.ndjson`;
+    const r = await hostmaint(['run', wf, 'compute-01', 'compute-02', ...cloud.args, '--yes', '--state-dir', dir, '--max-parallel', '2', '--max-total', '2', '--concurrency', '4', '--poll-interval', '200ms', '--events', `ndjson=${file}`], cloud.env);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const migs = cloud.emu.state.migrations({ type: 'live-migration' });
+    assert.equal(migs.length, 6);
+    // At every migration's start, how many were in flight (itself included)?
+    for (const m of migs) {
+      const at = m.createdAt;
+      const flying = migs.filter((x) => x.createdAt <= at && at < x.updatedAt).length;
+      assert.ok(flying <= 2, `${flying} moves in flight at once`);
+    }
+    assert.ok(new Set(migs.map((m) => m.sourceCompute)).size === 2);
+    const waits = events(file).filter((e) => e.type === 'instance-waiting' && e.waitingFor === 'total');
+    assert.ok(waits.length > 0, 'the held ones said why');
+    assert.match(String(waits[0]!.detail), /--max-total 2/);
+  });
 });

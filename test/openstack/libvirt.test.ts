@@ -249,17 +249,23 @@ describe('real guests on the libvirt computes (qemu-01, qemu-02)', function () {
     assert.equal(u.code, 0, `${u.stdout}\n${u.stderr}`);
   });
 
-  it('3. the same with --on-timeout force-complete: Nova pauses the guest, the migration completes, it runs on qemu-02', async () => {
+  it('3. the same with the ladder --on-timeout wait,force-complete: one more stall timeout, then Nova pauses the guest, the migration completes, it runs on qemu-02', async () => {
     const w = watch('hm-guest-busy');
     const before = w.longestGap().ms;
     const t0 = Date.now();
-    const r = await hostmaint(drainArgs(src, dst, ['--stall-timeout', '25s', '--on-timeout', 'force-complete', '--new-run']), env);
+    const events = path.join(state(), 'ladder.ndjson');
+    const r = await hostmaint(drainArgs(src, dst, ['--stall-timeout', '15s', '--on-timeout', 'wait,force-complete', '--new-run', '--events', `ndjson=${events}`]), env);
     const wall = (Date.now() - t0) / 1000;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    // Each step of the ladder an event, in order, and in the result.
+    const stalls = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.type === 'migration-stalled');
+    assert.deepEqual(stalls.map((e) => [e.name, e.action, e.step, e.steps]), [['hm-guest-busy', 'wait', 1, 3], ['hm-guest-busy', 'force-complete', 2, 3]]);
+    const busy = r.json<{ instances: Array<{ name: string; escalations: string[] }> }>().instances.find((i) => i.name === 'hm-guest-busy')!;
+    assert.deepEqual(busy.escalations, ['attempt 1: wait', 'attempt 1: force-complete']);
     await assertAlive('hm-guest-busy', dst);
     const pause = w.longestGap().ms;
     assert.ok(pause > before, 'the pause shows as a heartbeat gap');
-    figures.push(`force-complete of a busy guest: ${wall.toFixed(1)} s wall (25 s stall timeout), pause ${(pause / 1000).toFixed(2)} s`);
+    figures.push(`wait,force-complete of a busy guest: ${wall.toFixed(1)} s wall (2 x 15 s stall timeout), pause ${(pause / 1000).toFixed(2)} s`);
     console.log(`    ${figures[figures.length - 1]}`);
     const u = await hostmaint(['undrain', src, '--os-cloud', 'lab', '--yes', '-f', 'json', '--state-dir', state()], env);
     assert.equal(u.code, 0, `${u.stdout}\n${u.stderr}`);

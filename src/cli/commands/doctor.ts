@@ -24,7 +24,7 @@ export function doctorCommand(state: CommandState): CommandModule<object, Doctor
   return {
     ...commandWords('doctor', (y) =>
       runOptions(y)
-        .option('repair', { type: 'boolean', default: false, describe: 'Apply the fixes that are safe and that hostmaint\'s own runs caused (confirm the resize of its own cold migration); everything else stays for a person' })
+        .option('repair', { type: 'boolean', default: false, describe: 'Apply the fixes that are safe and that hostmaint\'s own runs caused (confirm the resize of its own cold migration; release its own migration\'s leftover Placement hold, with the consumer generation); everything else stays for a person' })
         .option('since', { type: 'string', default: '168h', describe: 'Read Nova\'s migration records of this long back (default 168h: a week)' })
         .option('stuck-after', { type: 'string', default: '10m', describe: 'A migration queued or preparing for this long is stuck' })),
     handler: async (argv) => {
@@ -44,12 +44,17 @@ export function doctorCommand(state: CommandState): CommandModule<object, Doctor
         // planned to cold-migrate, from when the earliest such run started (a run killed just after
         // its request saved the plan, not the request).
         const own = new Map<string, number>();
+        const ownMoves = new Map<string, number>();
         for (const r of (await run.store.list()).records) {
           if (r.host !== host || r.cloud !== run.cloud.cloudName) continue;
           const started = Date.parse(r.startedAt);
-          for (const i of poolOf(r.snapshot)) if (i.method === 'cold' && Number.isFinite(started)) own.set(i.serverId, Math.min(own.get(i.serverId) ?? Infinity, started));
+          if (!Number.isFinite(started)) continue;
+          for (const i of poolOf(r.snapshot)) {
+            ownMoves.set(i.serverId, Math.min(ownMoves.get(i.serverId) ?? Infinity, started));
+            if (i.method === 'cold') own.set(i.serverId, Math.min(own.get(i.serverId) ?? Infinity, started));
+          }
         }
-        const opts = { now: run.cloud.clock.now(), sinceMs, stuckAfterMs, ownColdMoves: own, signal: run.signal };
+        const opts = { now: run.cloud.clock.now(), sinceMs, stuckAfterMs, ownColdMoves: own, ownMoves, signal: run.signal };
         let report = await diagnoseHost(deps, host, opts);
         rememberHosts(run.store.dir, run.cloud.cloudName, [host]);
         let repaired: typeof report.findings = [];

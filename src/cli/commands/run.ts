@@ -115,7 +115,7 @@ async function dryRun(
   // Read-only: the cloud-wide reads are asked once for all the hosts, and the per-host
   // lookups (service, hypervisor, provider, finished migrations) are served from them.
   const session = bulkViews(readThroughSession(run.cloud.session));
-  const { waveOvercommit } = await import('../../rolling/gate.js');
+  const { waveFit } = await import('../../rolling/gate.js');
   const rows: Array<{ host: string; instances: number | null; ok: boolean; exitCode: number; message: string }> = [];
   const warnings: string[] = [];
   let wavePlans: Array<{ host: string; result: import('../../machines/results.js').DrainResult | null }> = [];
@@ -126,7 +126,11 @@ async function dryRun(
     rows.push({ host, instances: sizes[host] ?? c.result?.plan.length ?? null, ok: c.ok, exitCode: c.exitCode, message: c.message });
     wavePlans.push({ host, result: c.ok ? c.result : null });
     if (wavePlans.length === policies.maxParallel || i === hosts.length - 1) {
-      for (const w of waveOvercommit(wavePlans)) warnings.push(`wave ${Math.floor(i / policies.maxParallel) + 1}: ${w}`);
+      // The wave planned at once, as the run's gate does: a host that fits alone but not with the ones before it.
+      for (const r of waveFit(wavePlans, wave)) {
+        const row = rows.find((x) => x.host === r.host)!;
+        Object.assign(row, { ok: false, exitCode: 3, message: r.message });
+      }
       wavePlans = [];
     }
   }

@@ -136,7 +136,7 @@ export const COMMAND_WORDS = {
     positionals: { host: HOST },
     examples: [
       ['$0 doctor compute-01', 'What is wrong on compute-01, with the evidence and the fix (exit 0: nothing; 10: findings)'],
-      ['$0 doctor compute-01 --repair', 'Also confirm the resizes hostmaint\'s own cold migrations left waiting, then diagnose again'],
+      ['$0 doctor compute-01 --repair', 'Also confirm the resizes hostmaint\'s own cold migrations left waiting and release its own migrations\' leftover Placement holds, then diagnose again'],
       ['$0 doctor compute-01 -f json --since 720h', 'Look 30 days back, JSON for a script'],
     ],
   },

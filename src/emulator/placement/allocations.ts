@@ -6,7 +6,7 @@
  * and /usages.
  */
 import type { Obj, Route } from '../http.js';
-import { route } from '../http.js';
+import { fail, route } from '../http.js';
 import type { FlavorState, HostState, Inventory, Resources } from '../model.js';
 import { flavorResources } from '../compute/flavors.js';
 import type { PlacementWrap } from './api.js';
@@ -135,7 +135,24 @@ export function allocationsRoutes(h: PlacementWrap, placement: Allocations): Rou
     return ok(body);
   });
 
+  // Releasing a consumer's allocations (PUT with none), checked against its generation (1.28+), as Placement does.
+  const putAllocations = h((req, v) => {
+    const consumer = req.params['consumer']!;
+    const b = req.body as Obj | null;
+    if (!b || typeof b !== 'object' || typeof b['allocations'] !== 'object' || b['allocations'] === null) return fail(400, "JSON does not validate: 'allocations' is a required property");
+    if (Object.keys(b['allocations'] as Obj).length > 0) return fail(400, 'the emulator only releases allocations (an empty allocations object)');
+    const c = placement.consumers.get(consumer);
+    if (at(v, 28)) {
+      const want = b['consumer_generation'];
+      const have = c ? c.generation : null;
+      if (want !== have) return fail(409, `consumer generation conflict - expected ${String(have)} but got ${String(want)}`);
+    }
+    placement.deallocate(consumer);
+    return { status: 204, body: null };
+  });
+
   return [
+    route('PUT', '/allocations/:consumer', putAllocations),
     route('GET', '/resource_providers/:uuid/usages', usages),
     route('GET', '/resource_providers/:uuid/allocations', rpAllocations),
     route('GET', '/allocations/:consumer', consumerAllocations),

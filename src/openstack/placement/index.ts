@@ -30,6 +30,8 @@ export const PLACEMENT_AC_REQUIRED = '1.17';
 export const PLACEMENT_AC_MEMBER_OF = '1.21';
 export const PLACEMENT_FORBIDDEN_TRAITS = '1.22';
 export const PLACEMENT_IN_TREE = '1.14';
+/** consumer_generation in allocation reads and writes. */
+export const PLACEMENT_CONSUMER_GENERATIONS = '1.28';
 export const PLACEMENT_AC_IN_TREE = '1.31';
 
 type Query = NonNullable<ServiceRequest['query']>;
@@ -91,6 +93,16 @@ export function createPlacementClient(client: ServiceClient, logger: Logger): Pl
       const data = await get(`/allocations/${encodeURIComponent(consumerUuid)}`, undefined, opts);
       pick(data, 'allocations', 'object', 'GET /allocations/{consumer}');
       return toConsumerAllocations(data as Record<string, unknown>);
+    },
+
+    async releaseConsumer(consumerUuid, seen, opts): Promise<void> {
+      need(PLACEMENT_CONSUMER_GENERATIONS, 'Releasing allocations with their consumer generation');
+      await client.request({
+        method: 'PUT',
+        path: `/allocations/${encodeURIComponent(consumerUuid)}`,
+        body: { allocations: {}, consumer_generation: seen.consumerGeneration, project_id: seen.projectId, user_id: seen.userId },
+        signal: opts?.signal,
+      });
     },
 
     async getTraits(uuid, opts): Promise<string[]> {

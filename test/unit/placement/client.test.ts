@@ -80,6 +80,19 @@ describe('placement client', () => {
     assert.deepEqual(await old.api.getConsumerAllocations(VM), { allocations: {}, projectId: null, userId: null, consumerGeneration: null });
   });
 
+  it('releaseConsumer (1.28+): PUT /allocations/{consumer} with none, the generation read, project and user; refused before 1.28 without a request', async () => {
+    const { fake, api } = setup('1.39');
+    fake.json('PUT', `/allocations/${VM}`, null, 204);
+    await api.releaseConsumer(VM, { consumerGeneration: 3, projectId: 'p1', userId: 'u1' });
+    const r = fake.only();
+    assert.equal(r.method, 'PUT');
+    assert.equal(r.microversion, '1.39');
+    assert.deepEqual(r.body, { allocations: {}, consumer_generation: 3, project_id: 'p1', user_id: 'u1' });
+    const old = setup('1.27');
+    await assert.rejects(old.api.releaseConsumer(VM, { consumerGeneration: 3, projectId: 'p1', userId: 'u1' }), (e: unknown) => isHostmaintError(e) && e.kind === 'not-acceptable');
+    assert.equal(old.fake.requests.length, 0);
+  });
+
   it('traits (1.6+), sorted', async () => {
     const { fake, api } = setup('1.6');
     fake.json('GET', `/resource_providers/${RP}/traits`, { traits: ['COMPUTE_STATUS_DISABLED', 'COMPUTE_NET_ATTACH_INTERFACE'], resource_provider_generation: 7 });
