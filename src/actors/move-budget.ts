@@ -18,4 +18,9 @@ export class MoveBudget {
   set(runId: string, inFlight: number): void {
     this.counts.set(runId, inFlight);
   }
+
+  /** A drain that ended (or stopped polling for good): its moves count no more. */
+  release(runId: string): void {
+    this.counts.delete(runId);
+  }
 }

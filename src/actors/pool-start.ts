@@ -59,6 +59,15 @@ export async function start(t: Tick, run: InstanceRun, view: HostView): Promise<
   }
   // Instance policy stop: stop it first (the cold migration follows once it is SHUTOFF); stopped already, move it.
   const stoppedForMove = run.stopFirst === true && server.status === 'SHUTOFF' && run.originalStatus === 'ACTIVE';
+  if (run.stopFirst && server.status === 'ACTIVE' && server.taskState === 'powering-off') {
+    // Our stop of an earlier attempt (or before a crash) still under way: watch it, do not ask twice.
+    startAttemptFields(t, run, view, true);
+    run.destination = nextHost(run);
+    run.stage = 'stopping';
+    run.phase = 'requested';
+    run.note = 'stopping it before its cold migration (instance policy stop)';
+    return;
+  }
   if (run.stopFirst && server.status === 'ACTIVE' && !server.taskState) {
     const host = nextHost(run);
     startAttemptFields(t, run, view, false);

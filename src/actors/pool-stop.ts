@@ -6,11 +6,15 @@
 import { errorText, isHostmaintError } from '../core/errors.js';
 import type { Server } from '../openstack/types.js';
 import type { InstanceRun } from '../machines/actor-io.js';
-import { Tick, maxMigrationId, secs, type HostView } from './pool-tick.js';
+import { Tick, attemptMigration, busyMoving, maxMigrationId, pastDeadline, secs, type HostView } from './pool-tick.js';
 
-/** A stop-policy run whose server is stopped on its new host, not started yet. */
+/**
+ * A move of a running instance whose server is stopped on its new host: the stop policy's (started
+ * again by hostmaint), or a cold move of an ACTIVE server that Nova did not power on again.
+ */
 export function movedStopped(run: InstanceRun, s: Server): boolean {
-  return run.stopFirst === true && !!s.host && s.host !== run.source && s.status === 'SHUTOFF' && !s.taskState;
+  const wasRunning = run.stopFirst === true || run.originalStatus === 'ACTIVE';
+  return wasRunning && !!s.host && s.host !== run.source && s.status === 'SHUTOFF' && !s.taskState;
 }
 
 /** Ask for the stop (the attempt begins; the cold migration follows once the server is SHUTOFF). */
@@ -34,16 +38,21 @@ export async function requestStop(t: Tick, run: InstanceRun): Promise<boolean> {
 export async function watchStopping(t: Tick, run: InstanceRun, view: HostView, listed: Server | null): Promise<void> {
   const s = listed ?? (await t.getServer(run.serverId));
   if (!s) return t.complete(run, null, 'deleted during the drain');
-  if (s.host && s.host !== run.source) {
+  // Moving or moved already (our request went through before a crash, or another actor's): the cold path watches it.
+  if ((s.host && s.host !== run.source) || busyMoving(s, 'cold') || s.status === 'VERIFY_RESIZE' || attemptMigration(view, run)) {
     run.stage = null;
-    return; // moved already (another actor): the cold path watches it
+    return;
   }
   if (s.status === 'ERROR') return t.failAttempt(run, `stopping it left it in ERROR${s.fault?.message ? ` (${s.fault.message})` : ''}`, false);
   if (s.status !== 'SHUTOFF' || s.taskState) {
+    // Still powering off: Nova's graceful shutdown ends in SHUTOFF (or ERROR); never give up on it half-way.
+    // ACTIVE and idle long after the request: the stop was lost; another attempt asks again.
     const since = run.requestedAt ?? t.now;
-    if (t.now - since >= t.settings.stallTimeoutMs) t.failAttempt(run, `not stopped after ${secs(t.now - since)} (now ${s.status}${s.taskState ? `, ${s.taskState}` : ''})`);
+    if (!s.taskState && s.status === 'ACTIVE' && t.now - since >= t.settings.requestGraceMs) t.failAttempt(run, `not stopped ${secs(t.now - since)} after the request (still ACTIVE)`);
     return;
   }
+  // Stopped, but the drain's deadline passed: no migration any more; it is started again where it is.
+  if (pastDeadline(t)) return t.failAttempt(run, `stopped, but the drain's deadline (--deadline) passed at ${new Date(t.settings.deadlineAt!).toISOString()}: not moved`, false);
   const host = run.destination ?? null;
   try {
     const acc = await t.deps.compute.coldMigrate(run.serverId, { host }, t.opts);
@@ -75,6 +84,9 @@ export async function startAfterMove(t: Tick, run: InstanceRun, s: Server): Prom
   }
 }
 
+const RESTART_WAIT_MS = 60_000;
+const RESTART_POLL_MS = 2_000;
+
 /**
  * A stop-policy run that failed for good with its server stopped on the source: start it again,
  * so the drain never leaves an instance worse than it found it.
@@ -82,11 +94,25 @@ export async function startAfterMove(t: Tick, run: InstanceRun, s: Server): Prom
 export async function restartLeftBehind(t: Tick, runs: InstanceRun[]): Promise<void> {
   for (const run of runs) {
     if (!run.stopFirst || run.phase !== 'failed' || !t.failedThisTick.has(run.serverId)) continue;
-    const s = await t.getServer(run.serverId).catch(() => null);
-    if (!s || s.host !== run.source || s.status !== 'SHUTOFF' || s.taskState) continue;
+    let s = await t.getServer(run.serverId).catch(() => null);
+    // A task still running (a reverted migration settling): wait for it, bounded, before starting.
+    for (let waited = 0; s && s.taskState && waited < RESTART_WAIT_MS; waited += RESTART_POLL_MS) {
+      await t.deps.clock.sleep(RESTART_POLL_MS, t.opts.signal);
+      s = await t.getServer(run.serverId).catch(() => null);
+    }
+    if (!s || s.host !== run.source || s.status !== 'SHUTOFF' || s.taskState) {
+      if (s && s.status === 'SHUTOFF') run.note = `not moved, and still stopped on ${s.host ?? '?'}: start it (openstack server start ${run.serverId})`;
+      continue;
+    }
     try {
       await t.deps.compute.startServer(run.serverId, t.opts);
-      run.note = 'not moved; started again on the source';
+      // Read back (bounded): say what Nova shows, not what was asked.
+      let now = s;
+      for (let waited = 0; (now.status !== 'ACTIVE' || now.taskState) && waited < RESTART_WAIT_MS; waited += RESTART_POLL_MS) {
+        await t.deps.clock.sleep(RESTART_POLL_MS, t.opts.signal);
+        now = (await t.getServer(run.serverId).catch(() => null)) ?? now;
+      }
+      run.note = now.status === 'ACTIVE' ? 'not moved; started again on the source' : `not moved; start requested on the source, still ${now.status} after ${RESTART_WAIT_MS / 1000} s`;
     } catch (e) {
       run.note = `not moved, and it could not be started again: openstack server start ${run.serverId} (${errorText(e)})`;
     }

@@ -92,6 +92,7 @@ export class Tick {
     run.progressReadAt = null;
     run.destination = null;
     run.rungs = [];
+    run.stage = null;
   }
 
   /** A pending instance not requested this poll: say why, once each time the reason changes. */

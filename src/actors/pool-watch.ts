@@ -92,7 +92,8 @@ async function progressAndTimeouts(t: Tick, run: InstanceRun, mig: Migration): P
 
   // The on-timeout ladder: the next step once the one before has had another stall timeout to finish it.
   const ladder = effectiveLadder(settings.onTimeout);
-  const taken = run.rungs ?? [];
+  // A snapshot of an older version has no rungs: the action it took counts as the first step.
+  const taken = run.rungs ?? (run.timeoutAction ? [run.timeoutAction] : []);
   if (run.timeoutAction === 'abort') return; // asked already: wait for 'cancelled'
   if (run.timeoutAction !== null && run.timeoutActionAt !== null && now - run.timeoutActionAt < settings.stallTimeoutMs) return;
   const next = ladder[taken.length];
@@ -270,6 +271,7 @@ async function watchCold(t: Tick, run: InstanceRun, server: Server | null, mig: 
     const s = server ?? (await t.getServer(run.serverId));
     if (!s) return t.complete(run, null, 'deleted during the drain');
     if (landed(run, s)) return t.complete(run, s.host);
+    if (s.status === 'ERROR') return t.failAttempt(run, `its cold migration ended with the instance in ERROR on ${s.host ?? '?'}${s.fault?.message ? ` (${s.fault.message})` : ''}`, false);
     if (movedStopped(run, s)) return startAfterMove(t, run, s);
     return;
   }

@@ -126,10 +126,13 @@ export async function poolTick(deps: ActorDeps, input: PoolTickInput, signal?: A
     }
     if (!views.get(run.source)?.servers) continue;
     gate.reserve();
-    await guarded(run, () => start(t, run, views.get(run.source)!));
-    limits.started(run);
-    gate.started(run);
-    gate.settle();
+    try {
+      await guarded(run, () => start(t, run, views.get(run.source)!));
+      limits.started(run);
+      gate.started(run);
+    } finally {
+      gate.settle();
+    }
   }
   await restartLeftBehind(t, runs);
   return { instances: runs, events: t.events, error: null, at: now, service };

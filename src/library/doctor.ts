@@ -61,8 +61,8 @@ export interface DoctorOptions {
    * created after that is hostmaint's own.
    */
   ownColdMoves: ReadonlyMap<string, number>;
-  /** The same for every move of the saved runs (live, cold, offload): a leftover hold of one of their migrations is hostmaint's own. */
-  ownMoves?: ReadonlyMap<string, number>;
+  /** The Nova migration ids the saved runs of this state directory recorded for their moves: a leftover hold of one of them is hostmaint's own. */
+  ownMigrations?: ReadonlySet<number>;
   signal?: AbortSignal | undefined;
 }
 
@@ -244,10 +244,8 @@ export async function diagnoseHost(deps: ActorDeps, host: string, o: DoctorOptio
       const name = s?.name ?? null;
       const who = mig ? `migration ${mig.id} (${mig.status}) of server ${mig.serverId}` : label({ name, serverId: consumer });
       const others = providers.filter((p) => p !== ref.provider!.uuid);
-      // A migration's leftover hold, of a move a saved run of this state directory made: hostmaint's own to release.
-      const since = mig ? o.ownMoves?.get(mig.serverId) : undefined;
-      const created = mig ? Date.parse(mig.createdAt ?? '') : NaN;
-      const own = since !== undefined && Number.isFinite(created) && created >= since - 1000;
+      // A migration's leftover hold, of a move a saved run of this state directory recorded: hostmaint's own to release.
+      const own = !!mig && (o.ownMigrations?.has(mig.id) ?? false);
       findings.push(finding({
         kind: 'split-allocations', serverId: mig ? mig.serverId : consumer, name, consumer,
         repairable: own,

@@ -245,7 +245,14 @@ async function runMachine<C extends DrainContext | UndrainContext, R extends Dra
   if (deps.snapshot !== undefined) checkResume(deps.snapshot, m.kind, host);
   // With a snapshot, xstate restores the context from it and ignores the input.
   const actor = createActor(m.machine(actors), { input: m.input, ...(deps.snapshot !== undefined ? { snapshot: restored(deps.snapshot) } : {}) });
-  const { context, crashed } = await runToEnd<C>({ actor, context: () => actor.getSnapshot().context as C }, m.kind, m.version, deps, phases);
+  let ended: Awaited<ReturnType<typeof runToEnd<C>>>;
+  try {
+    ended = await runToEnd<C>({ actor, context: () => actor.getSnapshot().context as C }, m.kind, m.version, deps, phases);
+  } finally {
+    // A rolling run's --max-total: what this run still counted is free for the other hosts now.
+    deps.moves?.release((actor.getSnapshot().context as C).runId);
+  }
+  const { context, crashed } = ended;
   let ctx = context;
   if (crashed) {
     deps.logger.error(`the ${m.kind} workflow crashed`, { error: errorText(crashed) });

@@ -339,7 +339,8 @@ export function policyFlagOptions(command: PolicyCommand): Record<string, Option
     if (p.kind === 'enum') o.choices = [...p.choices];
     else if (p.kind === 'boolean') o.type = 'boolean';
     else if (p.kind === 'int') o.type = 'number';
-    else if (p.kind === 'string-list' || p.kind === 'enum-list') {
+    else if (p.kind === 'enum-list') o.type = 'string'; // comma-separated (not a yargs array: that would take the next words too)
+    else if (p.kind === 'string-list') {
       o.type = 'string';
       o.array = true;
     } else o.type = 'string';

@@ -100,6 +100,12 @@ describe('CLI: instance policies (issue 19)', function () {
     assert.equal(cloud.emu.state.server('tpm-2')!.host, 'compute-01', 'left (--skip-blocked)');
   });
 
+  it('list flags take one word (comma-separated): a host after them is the host, not a list item', async () => {
+    const r = await hostmaint(['plan', '--on-timeout', 'force-complete,abort', '--instance-policies', 'live,cold', 'compute-01', ...cloud.args, '--state-dir', dir, '-f', 'json'], cloud.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json<{ host: string }>().host, 'compute-01');
+  });
+
   it('an unknown policy in --instance-policies is exit 2 before the cloud is asked', async () => {
     const r = await hostmaint(['drain', 'compute-01', '--os-cloud', 'demo', '--instance-policies', 'live,skip', '--yes']);
     assert.equal(r.code, 2);

@@ -75,6 +75,8 @@ const METHOD: Record<string, (r: RequestRecord) => boolean> = {
   coldMigrate: (r) => r.action === 'migrate',
   confirmResize: (r) => r.action === 'confirmResize',
   shelveOffload: (r) => r.action === 'shelveOffload',
+  stopServer: (r) => r.action === 'os-stop',
+  startServer: (r) => r.action === 'os-start',
   listServerMigrations: (r) => r.method === 'GET' && /\/servers\/[^/]+\/migrations$/.test(r.path),
   getServerMigration: (r) => r.method === 'GET' && /\/servers\/[^/]+\/migrations\/[^/]+$/.test(r.path),
   forceCompleteMigration: (r) => r.method === 'POST' && /\/servers\/[^/]+\/migrations\/[^/]+\/action$/.test(r.path),

@@ -44,17 +44,17 @@ export function doctorCommand(state: CommandState): CommandModule<object, Doctor
         // planned to cold-migrate, from when the earliest such run started (a run killed just after
         // its request saved the plan, not the request).
         const own = new Map<string, number>();
-        const ownMoves = new Map<string, number>();
+        const ownMigrations = new Set<number>();
         for (const r of (await run.store.list()).records) {
           if (r.host !== host || r.cloud !== run.cloud.cloudName) continue;
           const started = Date.parse(r.startedAt);
           if (!Number.isFinite(started)) continue;
           for (const i of poolOf(r.snapshot)) {
-            ownMoves.set(i.serverId, Math.min(ownMoves.get(i.serverId) ?? Infinity, started));
+            for (const id of i.migrationIds ?? []) ownMigrations.add(id);
             if (i.method === 'cold') own.set(i.serverId, Math.min(own.get(i.serverId) ?? Infinity, started));
           }
         }
-        const opts = { now: run.cloud.clock.now(), sinceMs, stuckAfterMs, ownColdMoves: own, ownMoves, signal: run.signal };
+        const opts = { now: run.cloud.clock.now(), sinceMs, stuckAfterMs, ownColdMoves: own, ownMigrations, signal: run.signal };
         let report = await diagnoseHost(deps, host, opts);
         rememberHosts(run.store.dir, run.cloud.cloudName, [host]);
         let repaired: typeof report.findings = [];

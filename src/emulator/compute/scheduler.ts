@@ -43,7 +43,9 @@ export class Scheduler {
     const groupHosts = new Map<string, number>();
     if (group) {
       for (const mid of group.members) {
-        if (mid === s.id) continue;
+        // As Nova's group.get_hosts(): every member's host, the moving one's own included (for
+        // affinity that is the source, which a move never targets: a member alone cannot move).
+        if (mid === s.id && group.policy !== 'affinity') continue;
         const m = this.servers.byId.get(mid);
         if (!m || m.deleted) continue;
         // As Nova: a member's host is instance.host; one still migrating counts on its source only,

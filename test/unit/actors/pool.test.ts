@@ -355,4 +355,44 @@ describe('actors/pool (one poll of the migration pool, on the emulator)', () => 
     assert.equal(gone.phase, 'done');
     assert.equal(gone.note, 'deleted during the drain');
   });
+
+  describe('the instance policy stop (issue 19): stop, cold-migrate, confirm, start, reconciled at every step', () => {
+    const stopRun = (id: string, o: Partial<InstanceRun> = {}) => run(id, 'cold', { originalStatus: 'ACTIVE', stopFirst: true, ...o });
+
+    it('an ACTIVE server: one stop, one migrate, one confirm, one start; ACTIVE on another host', async () => {
+      const cloud = await cloudWith(3, [{ id: 'a' }]);
+      const out = await drive(cloud, [stopRun('a')], {}, 2000);
+      assert.equal(out.instances[0]!.phase, 'done', JSON.stringify(out.instances[0]));
+      assert.deepEqual(['stopServer', 'coldMigrate', 'confirmResize', 'startServer'].map((m) => cloud.count(m)), [1, 1, 1, 1]);
+      assert.equal(server(cloud, 'a').status, 'ACTIVE');
+      assert.notEqual(server(cloud, 'a').host, 'compute-01');
+    });
+
+    it('a resumed run whose stop was already asked (stage stopping) but whose migration is already under way: no second stop, no second migrate', async () => {
+      const cloud = await cloudWith(3, [{ id: 'a', status: 'SHUTOFF' }]);
+      // Before the crash: stopped, and the migrate request went out; the saved pool still says stopping.
+      await cloud.session.compute.coldMigrate('a', { host: null });
+      const out = await drive(cloud, [stopRun('a', { phase: 'requested', stage: 'stopping', attempts: 1, requestedAt: 0 })], {}, 2000);
+      assert.equal(out.instances[0]!.phase, 'done', JSON.stringify(out.instances[0]));
+      assert.equal(cloud.count('stopServer'), 0);
+      assert.equal(cloud.count('coldMigrate'), 1, 'only the one from before the crash');
+      assert.equal(server(cloud, 'a').status, 'ACTIVE', 'started again on its new host');
+    });
+
+    it('a stop still powering off when the run is retried: watched, never asked twice, never migrated half-stopped', async () => {
+      const cloud = await cloudWith(3, [{ id: 'a', taskState: 'powering-off' }]);
+      const out = await poolTick(deps(cloud), { runId: 'r1', host: 'compute-01', instances: [stopRun('a')], settings: SETTINGS, watch: null });
+      assert.equal(out.instances[0]!.stage, 'stopping');
+      assert.equal(cloud.count('stopServer') + cloud.count('coldMigrate'), 0);
+    });
+
+    it('its cold migration refused for good (after the stop): the server is started again on its source', async () => {
+      const cloud = await cloudWith(3, [{ id: 'a' }], { faults: [{ kind: 'http-error', status: 400, match: { action: 'migrate' }, message: 'No valid host was found.' }] });
+      const out = await drive(cloud, [stopRun('a')], { retries: 0 }, 2000);
+      assert.equal(out.instances[0]!.phase, 'failed');
+      assert.equal(server(cloud, 'a').host, 'compute-01');
+      assert.equal(server(cloud, 'a').status, 'ACTIVE', 'started again where it was');
+      assert.equal(cloud.count('startServer'), 1);
+    });
+  });
 });
