@@ -129,11 +129,6 @@ function hasRoom(settings: PoolTickInput['settings'], n: { waiting: number; inFl
   return n.waiting < Math.max(settings.concurrency, n.slots) && n.inFlight < Math.max(settings.concurrency, settings.maxInFlight ?? MAX_IN_FLIGHT);
 }
 
-/** Where an in-flight move goes: Nova's migration record, else the host it requested. */
-function destinationOf(run: InstanceRun): string | null {
-  return run.destination ?? null;
-}
-
 /**
  * The limits beyond the source's slots, as this poll sees them: moves in flight per destination
  * (--max-incoming), and the anti-affinity groups with a member in flight (one member of a group
@@ -169,7 +164,8 @@ export class StartGate {
     if (!IN_FLIGHT_PHASES.has(run.phase)) return;
     this.own += 1;
     this.budget?.shared.set(this.budget.runId, this.own);
-    const dest = destinationOf(run);
+    // Where it goes: Nova's migration record, else the host it requested.
+    const dest = run.destination ?? null;
     if (dest) this.incoming.set(dest, (this.incoming.get(dest) ?? 0) + 1);
     for (const g of run.groups ?? []) if (!this.groupMoving.has(g.id)) this.groupMoving.set(g.id, run.name);
   }

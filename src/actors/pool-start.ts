@@ -2,7 +2,7 @@
 import { errorText, isHostmaintError } from '../core/errors.js';
 import type { InstanceRun } from '../machines/actor-io.js';
 
-import { requestStop } from './pool-stop.js';
+import { markStopping, requestStop } from './pool-stop.js';
 import { FINAL_MIGRATION_STATUSES, Tick, busyMoving, landed, maxMigrationId, trackMigration, type HostView } from './pool-tick.js';
 
 function startAttemptFields(t: Tick, run: InstanceRun, view: HostView, adopted: boolean): void {
@@ -63,9 +63,7 @@ export async function start(t: Tick, run: InstanceRun, view: HostView): Promise<
     // Our stop of an earlier attempt (or before a crash) still under way: watch it, do not ask twice.
     startAttemptFields(t, run, view, true);
     run.destination = nextHost(run);
-    run.stage = 'stopping';
-    run.phase = 'requested';
-    run.note = 'stopping it before its cold migration (instance policy stop)';
+    markStopping(run);
     return;
   }
   if (run.stopFirst && server.status === 'ACTIVE' && !server.taskState) {

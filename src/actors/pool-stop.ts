@@ -28,10 +28,25 @@ export async function requestStop(t: Tick, run: InstanceRun): Promise<boolean> {
       return false;
     }
   }
+  markStopping(run);
+  return true;
+}
+
+/** The attempt waits for the server's stop (asked now, or found under way). */
+export function markStopping(run: InstanceRun): void {
   run.stage = 'stopping';
   run.phase = 'requested';
   run.note = 'stopping it before its cold migration (instance policy stop)';
-  return true;
+}
+
+/** Read the server until `done` holds or `ms` have passed (the last read; null once it is gone). */
+async function readUntil(t: Tick, id: string, first: Server, done: (s: Server) => boolean, ms: number): Promise<Server | null> {
+  let s: Server | null = first;
+  for (let waited = 0; s && !done(s) && waited < ms; waited += RESTART_POLL_MS) {
+    await t.deps.clock.sleep(RESTART_POLL_MS, t.opts.signal);
+    s = await t.getServer(id).catch(() => null);
+  }
+  return s;
 }
 
 /** Watch the stop; once SHUTOFF, ask for the cold migration. */
@@ -94,12 +109,9 @@ const RESTART_POLL_MS = 2_000;
 export async function restartLeftBehind(t: Tick, runs: InstanceRun[]): Promise<void> {
   for (const run of runs) {
     if (!run.stopFirst || run.phase !== 'failed' || !t.failedThisTick.has(run.serverId)) continue;
-    let s = await t.getServer(run.serverId).catch(() => null);
+    const first = await t.getServer(run.serverId).catch(() => null);
     // A task still running (a reverted migration settling): wait for it, bounded, before starting.
-    for (let waited = 0; s && s.taskState && waited < RESTART_WAIT_MS; waited += RESTART_POLL_MS) {
-      await t.deps.clock.sleep(RESTART_POLL_MS, t.opts.signal);
-      s = await t.getServer(run.serverId).catch(() => null);
-    }
+    const s = first && (await readUntil(t, run.serverId, first, (x) => !x.taskState, RESTART_WAIT_MS));
     if (!s || s.host !== run.source || s.status !== 'SHUTOFF' || s.taskState) {
       if (s && s.status === 'SHUTOFF') run.note = `not moved, and still stopped on ${s.host ?? '?'}: start it (openstack server start ${run.serverId})`;
       continue;
@@ -107,11 +119,7 @@ export async function restartLeftBehind(t: Tick, runs: InstanceRun[]): Promise<v
     try {
       await t.deps.compute.startServer(run.serverId, t.opts);
       // Read back (bounded): say what Nova shows, not what was asked.
-      let now = s;
-      for (let waited = 0; (now.status !== 'ACTIVE' || now.taskState) && waited < RESTART_WAIT_MS; waited += RESTART_POLL_MS) {
-        await t.deps.clock.sleep(RESTART_POLL_MS, t.opts.signal);
-        now = (await t.getServer(run.serverId).catch(() => null)) ?? now;
-      }
+      const now = (await readUntil(t, run.serverId, s, (x) => x.status === 'ACTIVE' && !x.taskState, RESTART_WAIT_MS)) ?? s;
       run.note = now.status === 'ACTIVE' ? 'not moved; started again on the source' : `not moved; start requested on the source, still ${now.status} after ${RESTART_WAIT_MS / 1000} s`;
     } catch (e) {
       run.note = `not moved, and it could not be started again: openstack server start ${run.serverId} (${errorText(e)})`;
