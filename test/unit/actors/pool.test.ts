@@ -386,6 +386,16 @@ describe('actors/pool (one poll of the migration pool, on the emulator)', () => 
       assert.equal(cloud.count('stopServer') + cloud.count('coldMigrate'), 0);
     });
 
+    it('stopped after the drain\'s deadline: not migrated, started again on its source', async () => {
+      const cloud = await cloudWith(3, [{ id: 'a', status: 'SHUTOFF' }]);
+      const out = await drive(cloud, [stopRun('a', { phase: 'requested', stage: 'stopping', attempts: 1, requestedAt: 0 })], { deadlineAt: 1 }, 2000);
+      assert.equal(out.instances[0]!.phase, 'failed');
+      assert.match(out.instances[0]!.errors.join(' '), /deadline \(--deadline\) passed/);
+      assert.equal(cloud.count('coldMigrate'), 0);
+      assert.equal(server(cloud, 'a').host, 'compute-01');
+      assert.equal(server(cloud, 'a').status, 'ACTIVE', 'started again where it was');
+    });
+
     it('its cold migration refused for good (after the stop): the server is started again on its source', async () => {
       const cloud = await cloudWith(3, [{ id: 'a' }], { faults: [{ kind: 'http-error', status: 400, match: { action: 'migrate' }, message: 'No valid host was found.' }] });
       const out = await drive(cloud, [stopRun('a')], { retries: 0 }, 2000);
