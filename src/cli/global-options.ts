@@ -23,6 +23,12 @@ export const cloudOptions: Record<string, Options> = {
   timeout: { type: 'string', group: 'Cloud:', default: '60s', describe: 'Timeout of one API request (e.g. 30s)' },
 };
 
+/** Where hosts are locked and runs shared (coord/): every command that runs or reads runs. */
+export const coordinationOptions: Record<string, Options> = {
+  coordination: { type: 'string', group: 'Coordination:', describe: 'Share leases, runs and budgets with other runners through etcd: etcd3+http://HOST:PORT[,HOST:PORT...] (env HOSTMAINT_COORDINATION; default: this machine\'s state directory)' },
+  'lease-ttl': { type: 'string', group: 'Coordination:', describe: 'With etcd: how long a dead runner\'s hold on a host outlives it, e.g. 15s (the default; env HOSTMAINT_LEASE_TTL in seconds)' },
+};
+
 export const outputOptions: Record<string, Options> = {
   format: { alias: 'f', choices: ['table', 'json'], default: 'table', group: 'Output:', describe: 'Result on stdout as a table or one JSON document' },
   events: { type: 'string', group: 'Output:', describe: 'Progress events as NDJSON: "ndjson" (stdout) or "ndjson=FILE" (schema: docs/events.schema.json)' },
@@ -41,7 +47,7 @@ export const outputOptions: Record<string, Options> = {
  */
 export function runOptions<T>(y: Argv<T>, opts: { listing?: boolean } = {}): Argv<T> {
   const output = opts.listing ? { ...outputOptions, ...listingOptions } : outputOptions;
-  return y.options(cloudOptions).options(output) as unknown as Argv<T>;
+  return y.options(cloudOptions).options(output).options(coordinationOptions) as unknown as Argv<T>;
 }
 
 /** The options of commands that only read the state directory (status, history): no cloud, no progress. */
@@ -49,6 +55,7 @@ export function stateReadOptions<T>(y: Argv<T>, extra: Array<keyof typeof output
   const pick = ['state-dir', ...extra];
   return y
     .options(Object.fromEntries(Object.entries(outputOptions).filter(([k]) => pick.includes(k))))
+    .options(coordinationOptions)
     .options(listingOptions) as unknown as Argv<T>;
 }
 

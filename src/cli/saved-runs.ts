@@ -9,6 +9,9 @@ import type { CommandRun, CommonArgs } from './session.js';
 import { usageError } from '../core/errors.js';
 import type { RunnerEnv, RunOutcome } from '../runs/runner.js';
 import type { RunRecord, RunStore } from '../runs/store.js';
+import type { Options } from 'yargs';
+import { BUDGET_SCOPES, type BudgetScope } from '../runs/coord/types.js';
+import type { BudgetOptions } from '../runs/hold.js';
 import type { WorkflowResult } from '../runs/workflow-runner.js';
 import type { RollingResult } from '../runs/rolling-runner.js';
 import type { DrainResult, UndrainResult } from '../machines/results.js';
@@ -34,8 +37,12 @@ export async function commandPolicies(state: CommandState, name: 'drain' | 'undr
 }
 
 /** What the saved-run runner needs from a command's run (the same for drain, undrain and resume). */
-export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
+export function runnerEnv(state: CommandState, run: CommandRun, argv: Record<string, unknown> = {}): RunnerEnv {
+  const budget = budgetFromArgv(argv);
   return {
+    coord: run.coord,
+    onLockLost: (host, why) => run.lockLost(host, why),
+    ...(budget ? { budget } : {}),
     store: run.store,
     logger: run.logger,
     clock: run.cloud.clock,
@@ -51,6 +58,29 @@ export function runnerEnv(state: CommandState, run: CommandRun): RunnerEnv {
     secrets: run.cloud.secrets,
   };
 }
+
+/** --max-hosts-out N [--budget-scope S] [--no-wait]: the disruption budget, or null when not asked for. */
+export function budgetFromArgv(argv: Record<string, unknown>): BudgetOptions | null {
+  const raw = argv['max-hosts-out'];
+  const scope = (argv['budget-scope'] ?? 'availability-zone') as BudgetScope;
+  if (raw === undefined) {
+    if (argv['budget-scope'] !== undefined || argv['wait'] === false) {
+      throw usageError(`${argv['budget-scope'] !== undefined ? '--budget-scope' : '--no-wait'} needs --max-hosts-out`, 'Give the budget, e.g. --max-hosts-out 2 --budget-scope availability-zone.');
+    }
+    return null;
+  }
+  const max = Number(raw);
+  if (!Number.isInteger(max) || max < 1 || max > 10000) throw usageError(`--max-hosts-out ${String(raw)} is not a whole number from 1 to 10000`, 'For example --max-hosts-out 2: at most two hosts out of service per availability zone at once.');
+  if (!BUDGET_SCOPES.includes(scope)) throw usageError(`--budget-scope ${String(scope)} is not one of ${BUDGET_SCOPES.join(', ')}`, 'For example --budget-scope availability-zone (the default).');
+  return { max, scope, wait: argv['wait'] !== false };
+}
+
+/** The flags of the disruption budget (drain, run). */
+export const budgetOptions: Record<string, Options> = {
+  'max-hosts-out': { type: 'number', group: 'Coordination:', describe: 'Disruption budget: wait until fewer than N hosts of this host\'s scope are out of service (disabled in Nova, or being taken out by any runner), e.g. --max-hosts-out 2' },
+  'budget-scope': { choices: ['cloud', 'availability-zone', 'aggregate'], group: 'Coordination:', describe: 'Where --max-hosts-out counts: the whole cloud, the host\'s availability zone (default), or each aggregate the host is in' },
+  wait: { type: 'boolean', group: 'Coordination:', describe: 'With --max-hosts-out: wait for room (default); --no-wait refuses at once (exit 5, nothing changed)' },
+};
 
 /** Print the result of a saved run, and how to resume it when it can be. */
 export function finishSavedRun(
@@ -99,6 +129,25 @@ export async function loadRunAnywhere(state: CommandState, argv: CommonArgs, run
       return { store, record: await store.load(runId) };
     } catch (e) {
       if (!lastError || !/^no run /.test((e as Error).message)) lastError = e;
+    }
+  }
+  // Not here: with --coordination etcd, a run another runner saved is brought in from etcd.
+  const { coordinationUrl } = await import('../runs/coord/index.js');
+  const { url } = coordinationUrl(argv['coordination'] as string | undefined, state.io.env);
+  if (url !== null && /^no run /.test((lastError as Error | null)?.message ?? '')) {
+    const { parseEtcdUrl, findSharedRun, EtcdCoordination } = await import('../runs/coord/etcd.js');
+    const endpoints = parseEtcdUrl(url);
+    const found = await findSharedRun(endpoints, runId);
+    if (found) {
+      const coord = new EtcdCoordination({ endpoints, cloudKey: found.cloudKey, cloudName: found.cloud });
+      try {
+        const store = new RunStore(base);
+        store.ensureSync();
+        await coord.pullRuns(store, { runId });
+        return { store, record: await store.load(runId) };
+      } finally {
+        await coord.close();
+      }
     }
   }
   throw lastError;

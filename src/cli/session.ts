@@ -29,6 +29,8 @@ import { usageError } from '../core/errors.js';
 import { defaultStateDir, RunStore } from '../runs/store.js';
 import type { ActiveRun } from '../runs/runner.js';
 import type { Logger } from '../core/log.js';
+import type { Coordination } from '../runs/coord/types.js';
+import { EXIT } from '../core/exit-codes.js';
 
 /** How long after a first SIGINT/SIGTERM a command may take to stop on its own before it exits at once (130). */
 export const STOP_GRACE_MS = 1500;
@@ -59,6 +61,10 @@ export interface CommandRun {
   track(active: ActiveRun): void;
   /** The command that resumes a run, with the --state-dir / --os-cloud this command was given. */
   resumeHint(runId: string): string;
+  /** Where hosts are locked and runs shared: the local backend, or etcd (--coordination). */
+  coord: Coordination;
+  /** For RunnerEnv.onLockLost: the host's lease is gone; stop starting actions, save the run resumable. */
+  lockLost(host: string, why: string): void;
 }
 
 export interface CommandRunOptions {
@@ -78,6 +84,9 @@ export async function withCommandRun<T>(
   const format = argv.format;
   const timeoutMs = parseDuration('timeout', argv.timeout, { minMs: 1000, maxMs: 3_600_000 });
   checkOutputFlags({ ...argv, format, events: argv.events });
+  const { checkCoordinationUrl, openCoordination } = await import('../runs/coord/index.js');
+  checkCoordinationUrl(argv['coordination'] as string | undefined, io.env);
+  const leaseTtl = argv['leaseTtl'] === undefined ? undefined : parseDuration('lease-ttl', String(argv['leaseTtl']), { minMs: 2000, maxMs: 3_600_000 }) / 1000;
   // The state directory must be usable before anything changes in the cloud.
   const baseState = argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(io.env);
   new RunStore(baseState).ensureSync();
@@ -141,6 +150,19 @@ export async function withCommandRun<T>(
   process.on('SIGTERM', onSigterm);
   let cloud: OpenedCloud | null = null;
   let output: RunOutput | null = null;
+  let coord: Coordination | null = null;
+  let lockLost: string | null = null;
+  const onLockLost = (host: string, why: string) => {
+    if (lockLost !== null) return;
+    lockLost = why;
+    io.stderr.write(`\nhostmaint: lost the hold on ${host}: ${why}. Stopping: no new action is started; migrations already requested finish in Nova and are followed by the saved run, which any runner can resume.\n`);
+    try {
+      active?.saveInterrupted(`lost the hold on ${host}: ${why}`);
+    } catch (e) {
+      logger.warn('could not save the run after losing the hold', { error: String(e) });
+    }
+    controller.abort(new Error(`lost the hold on ${host}`));
+  };
   try {
     const overrides = cloudOverrides(argv);
     const envNamesCloud = Boolean(io.env.OS_CLOUD || io.env.OS_AUTH_URL);
@@ -151,6 +173,17 @@ export async function withCommandRun<T>(
     const store = new RunStore(cloud.demo ? path.join(baseState, 'demo') : baseState);
     store.ensureSync();
     store.addSecrets(cloud.secrets);
+    const identity = cloud.session.identity;
+    coord = await openCoordination({
+      url: argv['coordination'] as string | undefined,
+      env: io.env,
+      stateDir: store.dir,
+      cloudKey: `${identity.authUrl}|${identity.regionName ?? ''}`,
+      cloudName: cloud.cloudName,
+      ttlSeconds: leaseTtl,
+      logger,
+      notice: (line) => io.stderr.write(`${line}\n`),
+    });
     const who = `${safeUser()}@${os.hostname()}`;
     output = createRunOutput(io, { ...argv, format, events: argv.events }, {
       command: String((argv._ as unknown[] | undefined)?.[0] ?? ''),
@@ -164,8 +197,10 @@ export async function withCommandRun<T>(
     const extra: string[] = [];
     if (argv.stateDir !== undefined) extra.push('--state-dir', shellQuote(path.resolve(argv.stateDir)));
     if (typeof overrides.osCloud === 'string' && !usedDefaultCloud) extra.push('--os-cloud', shellQuote(overrides.osCloud));
+    if (coord.kind === 'etcd') extra.push('--coordination', shellQuote(String(argv['coordination'] ?? io.env.HOSTMAINT_COORDINATION ?? '')));
     hint = (runId) => ['hostmaint', 'resume', runId, ...extra].join(' ');
-    return await work({
+    const openedCoord = coord;
+    const done = await work({
       cloud,
       logger,
       output,
@@ -178,12 +213,18 @@ export async function withCommandRun<T>(
         active = a;
       },
       resumeHint: (runId) => hint(runId),
+      coord: openedCoord,
+      lockLost: onLockLost,
     });
+    // A run stopped because its hold was lost (etcd unreachable, a pause past the TTL): exit 6, resumable.
+    if (lockLost !== null && state.exitCode === EXIT.INTERRUPTED) state.exitCode = EXIT.CLOUD;
+    return done;
   } finally {
     if (grace) clearTimeout(grace);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     await output?.close();
+    await coord?.close().catch(() => undefined);
     await cloud?.close().catch(() => undefined);
     await closeLogger(logger as never).catch(() => undefined);
     for (const t of fileTargets) t.close();

@@ -142,6 +142,19 @@ export function busyError(host: string, h: LockHolder, file: string): HostmaintE
   });
 }
 
+/** This process as the holder of a host (the lock file's content; etcd's key adds its lease). */
+export function holderFor(want: { host: string; runId: string; command: RunCommand; startedAt?: string | undefined }): LockHolder {
+  return {
+    pid: process.pid,
+    procStart: procStartTime(process.pid),
+    machine: os.hostname(),
+    runId: want.runId,
+    command: want.command,
+    host: want.host,
+    startedAt: want.startedAt ?? new Date().toISOString(),
+  };
+}
+
 /**
  * Take the host's lock or throw `host-busy` (exit 5). A dead holder's lock is
  * taken over (reported in `tookOverFrom`).
@@ -153,15 +166,7 @@ export async function acquireHostLock(
   mkdirpSync(locksDir);
   const file = lockFileFor(locksDir, want.host);
   const guard = `${file}.takeover`;
-  const holder: LockHolder = {
-    pid: process.pid,
-    procStart: procStartTime(process.pid),
-    machine: os.hostname(),
-    runId: want.runId,
-    command: want.command,
-    host: want.host,
-    startedAt: want.startedAt ?? new Date().toISOString(),
-  };
+  const holder = holderFor(want);
   let tookOverFrom: LockHolder | null = null;
   for (let attempt = 0; attempt < 200; attempt++) {
     if (createExclusive(file, JSON.stringify(holder))) return makeLock(file, holder, tookOverFrom);

@@ -23,7 +23,7 @@ import type { Workflow, WorkflowSource } from '../workflow-file/types.js';
 import type { PolicyOverrides } from '../policies/types.js';
 import { ROLLING_MACHINE_VERSION, describeRolling, rollingMachine } from '../machines/rolling.machine.js';
 import type { GateInput, GateOutput, RollingContext, RollingHost, RollingOutcome, WaveInput, WaveOutput } from '../machines/rolling.types.js';
-import { acquireHostLock } from './lock.js';
+import { takeHost } from './hold.js';
 import { RunRecorder, newRecordFor } from './recorder.js';
 import { checkResumable, markResumed, newRunIdFor, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
 import type { RunRecord } from './schema.js';
@@ -138,12 +138,12 @@ export async function runRolling(session: Session, req: RollingRunRequest, env: 
   const runId = found.resumeFrom?.runId ?? (await newRunIdFor(env.clock));
   if (!found.resumeFrom) checkRollingRunId(runId, req.hosts.length);
   // One process per rolling run: the lock comes before the record is touched.
-  const lock = await acquireHostLock(env.store.locksDir, { host: `rolling-${runId}`, runId, command: 'rolling' });
+  const lock = await takeHost(env, { host: `rolling-${runId}`, runId, command: 'rolling', resumeRunId: req.resumeRunId });
   try {
     const { record, workflow, resumed } = await prepare(req, env, found, runId);
     return await execute(session, env, record, workflow, resumed, req.approveBy);
   } finally {
-    lock.release();
+    await lock.close();
   }
 }
 

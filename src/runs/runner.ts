@@ -29,7 +29,9 @@ import type { DrainEvent } from '../machines/events.js';
 import type { DrainOptions, UndrainOptions } from '../machines/options.js';
 import type { DrainResult, UndrainResult } from '../machines/results.js';
 import type { RunLookup } from '../actors/deps.js';
-import { acquireHostLock, type HostLock } from './lock.js';
+import type { HostLock } from './lock.js';
+import type { Coordination } from './coord/types.js';
+import { holdBudget, takeHost, type BudgetOptions } from './hold.js';
 import { RunRecorder, describeProgress, machineOf, newRecordFor, poolProgress } from './recorder.js';
 import { snapshotProblems, type RunRecord } from './schema.js';
 import { isUnfinished, type RunStore } from './store.js';
@@ -59,6 +61,14 @@ export interface RunnerEnv {
   moves?: MoveBudget;
   /** Test hook: every persisted snapshot, after the recorder saw it. */
   onSnapshot?: (p: PersistedRun) => void;
+  /** Where hosts are locked and runs shared (default: the local backend on the store's directory). */
+  coord?: Coordination;
+  /** The host's lock or lease was lost (etcd): the session stops the run, resumable. */
+  onLockLost?: (host: string, why: string) => void;
+  /** --max-hosts-out: the disruption budget every drain of this command waits for. */
+  budget?: BudgetOptions;
+  /** Between two looks at a full budget (ms; tests). */
+  budgetPollMs?: number;
 }
 
 export interface ActiveRun {
@@ -411,18 +421,22 @@ export async function runDrain(session: Session, req: DrainRunRequest, env: Runn
   if (req.options.dryRun) throw new HostmaintError('usage', 'a plan (dry run) is not a saved run: call drainHost() directly');
   env.store.ensureSync();
   const versions = await workflowVersions();
-  const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'drain' });
+  // `resume RUN --adopt` also takes the host from a live holder at once (etcd: its lease is revoked).
+  const lock = await takeHost(env, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'drain', adopt: req.adopt === true && req.resumeRunId !== undefined, resumeRunId: req.resumeRunId });
   let out: RunOutcome<DrainResult>;
+  let claim: Awaited<ReturnType<typeof holdBudget>> = null;
   try {
     const adopt = req.adopt === true;
     const prepared = await prepare(
       { command: 'drain', req, resumedDetail: { adopt, explicit: req.resumeRunId !== undefined }, createdDetail: { adopt }, journalOptions: (o) => o },
       env, lock, versions.drain,
     );
+    claim = await holdBudget(session, env, lock, req.host);
     const { drainHost } = await import('../library/drain.js');
     out = await execute('drain', env, lock, prepared, { ...req.options }, (deps, opts) => drainHost(session, req.host, { ...(opts as DrainOptions), adopt: req.adopt ?? false }, deps));
   } finally {
-    lock.release();
+    await claim?.release();
+    await lock.close();
   }
   if (out.resumed && out.result.stale && out.record) {
     // The saved run found its service changed (enabled again by someone, or an undrain) before it acted: it is over.
@@ -441,19 +455,20 @@ export async function runDrain(session: Session, req: DrainRunRequest, env: Runn
 export async function runUndrain(session: Session, req: UndrainRunRequest, env: RunnerEnv): Promise<RunOutcome<UndrainResult>> {
   env.store.ensureSync();
   const versions = await workflowVersions();
-  const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'undrain' });
+  const lock = await takeHost(env, { host: req.host, runId: req.resumeRunId ?? (await newRunIdFor(env.clock)), command: 'undrain', resumeRunId: req.resumeRunId });
   try {
     const manifest = `${(req.options.manifest ?? []).length} entries`;
     const prepared = await prepare({ command: 'undrain', req, resumedDetail: {}, createdDetail: {}, journalOptions: (o) => ({ ...o, manifest }) }, env, lock, versions.undrain);
     const { undrainHost } = await import('../library/drain.js');
     return await execute('undrain', env, lock, prepared, { ...req.options }, (deps, opts) => undrainHost(session, req.host, opts as UndrainOptions, deps));
   } finally {
-    lock.release();
+    await lock.close();
   }
 }
 
 /** Resume a saved run by id (`hostmaint resume <run-id>`). */
 export async function resumeRun(session: Session, runId: string, env: RunnerEnv, opts: { adopt?: boolean } = {}): Promise<RunOutcome<DrainResult | UndrainResult>> {
+  await (env.coord?.pullRuns(env.store, { runId }) ?? Promise.resolve());
   const rec = await env.store.load(runId);
   await checkResumable(rec, { cloud: env.cloudName });
   if (rec.command === 'drain') return runDrain(session, { host: rec.host, options: {}, resumeRunId: runId, adopt: opts.adopt ?? false }, env);

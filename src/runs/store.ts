@@ -100,8 +100,24 @@ export function fsyncDirSync(dir: string): void {
   }
 }
 
+/** Where a run's writes are copied to as well (the etcd backend's shared runs: coord/etcd.ts). */
+export interface RunSink {
+  accepts(runId: string): boolean;
+  record(rec: RunRecord): void;
+  journal(runId: string, entry: JournalEntry): void;
+}
+
 export class RunStore {
   private secrets: string[] = [];
+  private readonly sinks = new Set<RunSink>();
+
+  addSink(s: RunSink): void {
+    this.sinks.add(s);
+  }
+
+  removeSink(s: RunSink): void {
+    this.sinks.delete(s);
+  }
 
   constructor(readonly dir: string) {}
 
@@ -159,7 +175,9 @@ export class RunStore {
     try {
       mkdirpSync(dir);
       const file = path.join(dir, 'run.json');
-      writeFileAtomicSync(file, `${JSON.stringify(this.redact(record), null, 2)}\n`);
+      const doc = this.redact(record);
+      writeFileAtomicSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+      for (const s of this.sinks) if (s.accepts(record.runId)) s.record(doc);
       return file;
     } catch (e) {
       throw stateDirError(this.dir, e);
@@ -180,6 +198,7 @@ export class RunStore {
 
   appendJournalSync(runId: string, entry: JournalEntry): void {
     const file = this.journalFile(runId);
+    for (const s of this.sinks) if (s.accepts(runId)) s.journal(runId, this.redact(entry));
     try {
       appendFileSync(file, `${JSON.stringify(this.redact(entry))}\n`, { mode: 0o600 });
     } catch (e) {
@@ -188,6 +207,18 @@ export class RunStore {
         appendFileSync(file, `${JSON.stringify(this.redact(entry))}\n`, { mode: 0o600 });
         return;
       }
+      throw stateDirError(this.dir, e);
+    }
+  }
+
+  /** A run copied from the shared store (etcd): its record and journal replace the local ones. */
+  importRun(record: RunRecord, journalLines: string[]): void {
+    const dir = this.runDir(record.runId);
+    try {
+      mkdirpSync(dir);
+      writeFileAtomicSync(this.journalFile(record.runId), journalLines.map((l) => `${l}\n`).join(''));
+      writeFileAtomicSync(path.join(dir, 'run.json'), `${JSON.stringify(this.redact(record), null, 2)}\n`);
+    } catch (e) {
       throw stateDirError(this.dir, e);
     }
   }

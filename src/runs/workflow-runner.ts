@@ -32,7 +32,8 @@ import type { DrainEvent } from '../machines/events.js';
 import type { ManifestEntry } from '../machines/records.js';
 import type { RunTimings } from '../machines/results.js';
 import { WORKFLOW_MACHINE_VERSION, describeWorkflow, workflowMachine, type StepResult, type WorkflowContext, type WorkflowOutcome } from '../machines/workflow.machine.js';
-import { acquireHostLock, type HostLock } from './lock.js';
+import type { HostLock } from './lock.js';
+import { holdBudget, takeHost } from './hold.js';
 import { RunRecorder, newRecordFor, valueText } from './recorder.js';
 import { checkResumable, loadIfSaved, markResumed, runLookup, newRunIdFor, prepareSnapshot, recordingEmit, supersede, type RunOutcome, type RunnerEnv } from './runner.js';
 import type { RunRecord } from './schema.js';
@@ -281,16 +282,20 @@ function toResult(ctx: WorkflowContext, rec: RunRecord, changed: boolean, starte
 /** Run (or resume) a workflow on one host as a saved, locked run. */
 export async function runWorkflow(session: Session, req: WorkflowRunRequest, env: RunnerEnv): Promise<RunOutcome<WorkflowResult>> {
   env.store.ensureSync();
-  const lock = await acquireHostLock(env.store.locksDir, { host: req.host, runId: req.resumeRunId ?? req.runId ?? (await newRunIdFor(env.clock)), command: 'run' });
+  const lock = await takeHost(env, { host: req.host, runId: req.resumeRunId ?? req.runId ?? (await newRunIdFor(env.clock)), command: 'run', adopt: req.adopt === true && req.resumeRunId !== undefined, resumeRunId: req.resumeRunId });
+  let claim: Awaited<ReturnType<typeof holdBudget>> = null;
   try {
     const prepared = await prepare(session, req, env, lock);
     if (prepared.finished) {
       const saved = prepared.record.result as unknown as WorkflowResult;
       return { result: saved, record: prepared.record, resumed: false, resumable: false };
     }
+    // A workflow that takes the host out of service waits for room in the disruption budget first.
+    if (prepared.workflow.steps.some((s) => s.type === 'disable')) claim = await holdBudget(session, env, lock, req.host);
     return await execute(session, env, prepared.record, prepared.workflow, prepared.changed, prepared.resumed, req.adopt ?? false);
   } finally {
-    lock.release();
+    await claim?.release();
+    await lock.close();
   }
 }
 

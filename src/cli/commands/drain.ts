@@ -1,7 +1,7 @@
 import { commandWords } from './words.js';
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
-import { commandPolicies, finishSavedRun, runnerEnv } from '../saved-runs.js';
+import { budgetFromArgv, budgetOptions, commandPolicies, finishSavedRun, runnerEnv } from '../saved-runs.js';
 import { drainOptionsFrom, parseFlagValue, POLICIES, policyFlagOptions, policyOverridesFromArgv } from '../../policies/policies.js';
 import type { CommandRun, CommonArgs } from '../session.js';
 import { rememberHosts } from '../hosts-cache.js';
@@ -25,7 +25,7 @@ interface DrainArgs extends CommonArgs {
 }
 
 /** What a plan does not read: asked for, or used only while moving. Accepted (a drain's flags can be tried on a plan), not shown. */
-const NOT_READ_BY_PLAN = new Set(['yes', 'adopt', 'new-run', 'dry-run', 'reason', 'concurrency', 'retries', 'migration-timeout', 'stall-timeout', 'on-timeout', 'poll-interval', 'report', 'events']);
+const NOT_READ_BY_PLAN = new Set(['yes', 'adopt', 'new-run', 'dry-run', 'reason', 'concurrency', 'retries', 'migration-timeout', 'stall-timeout', 'on-timeout', 'poll-interval', 'report', 'events', 'max-hosts-out', 'budget-scope', 'wait']);
 
 /** drain's flags a plan reads, and a listing's output (-f table|json|yaml|value|csv, -c COLUMN), as openstackclient's. */
 function planFlags(y: Argv): Argv {
@@ -37,6 +37,7 @@ function planFlags(y: Argv): Argv {
 function drainFlags(y: Argv, output: { listing?: boolean } = {}): Argv {
   return runOptions(y, output)
     .options(policyFlagOptions('drain'))
+    .options(budgetOptions)
     .option('adopt', { type: 'boolean', default: false, group: 'Runs:', describe: 'Carry on under another hostmaint run\'s marker on the service (a run this machine does not know may still be live elsewhere)' })
     .option('new-run', { type: 'boolean', default: false, group: 'Runs:', describe: 'Start a new run even if an unfinished one of this host is saved (it is marked superseded)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'Only plan: the same as `hostmaint plan` (changes nothing)' })
@@ -53,6 +54,7 @@ function drainOptions(argv: DrainArgs, dryRun: boolean, p: WorkflowPolicies): Dr
 async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): Promise<void> {
   const policies = await commandPolicies(state, 'drain', ['disable', 'preflight', 'migrate', 'verify-empty'], argv);
   const options = drainOptions(argv, dryRun, policies);
+  if (!dryRun) budgetFromArgv(argv); // a malformed budget is a usage error before the cloud is asked anything
   if (dryRun && (argv.adopt || argv.newRun)) {
     throw usageError(`${argv.adopt ? '--adopt' : '--new-run'} cannot be used with a plan (--dry-run / hostmaint plan)`, 'A plan changes nothing and saves no run; drop the flag, or run `hostmaint drain` without --dry-run.');
   }
@@ -77,6 +79,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
       state.exitCode = result.exitCode;
       return;
     }
+    await run.coord.pullRuns(run.store, { host });
     const willResume = !argv.newRun && (await run.store.unfinishedFor(host)).some((r) => r.command === 'drain' && r.cloud === run.cloud.cloudName);
     if (!willResume && !argv.yes && state.io.interactive && state.io.confirm) {
       const { formatDrainResult } = await import('../../report/result.js');
@@ -98,7 +101,7 @@ async function runDrain(state: CommandState, argv: DrainArgs, dryRun: boolean): 
     const out = await runSaved(
       run.cloud.session,
       { host, options: { ...options, reason }, adopt: argv.adopt, newRun: argv.newRun },
-      runnerEnv(state, run),
+      runnerEnv(state, run, argv),
     );
     if (out.resumed) warnIgnoredFlags(state, argv, out.result);
     rememberHostsOf(run, host, out.result);

@@ -2,7 +2,7 @@ import { commandWords } from './words.js';
 import type { CommandModule } from 'yargs';
 import type { CommandState } from '../state.js';
 import { runOptions } from '../global-options.js';
-import { loadRunAnywhere } from '../saved-runs.js';
+import { budgetOptions, loadRunAnywhere } from '../saved-runs.js';
 import type { CommonArgs } from '../session.js';
 import { usageError } from '../../core/errors.js';
 
@@ -16,7 +16,8 @@ export function resumeCommand(state: CommandState): CommandModule<object, Resume
   return {
     ...commandWords('resume', (y) =>
       runOptions(y)
-        .option('adopt', { type: 'boolean', default: false, describe: 'Resume even though the service now carries another hostmaint run\'s marker' })),
+        .options(budgetOptions)
+        .option('adopt', { type: 'boolean', default: false, describe: 'Resume even though the service now carries another hostmaint run\'s marker; with etcd, also take the host from its runner at once (its lease is revoked: only when you know that runner is gone)' })),
     handler: async (argv) => {
       const runId = String(argv.runId ?? '').trim();
       if (!runId) throw usageError('a run id is required', 'List runs with `hostmaint status`.');
@@ -30,7 +31,7 @@ export function resumeCommand(state: CommandState): CommandModule<object, Resume
         argv,
         async (run) => {
           const { finishSavedRun, runnerEnv } = await import('../saved-runs.js');
-          const env = runnerEnv(state, run);
+          const env = runnerEnv(state, run, argv as Record<string, unknown>);
           if (record.command === 'run' || record.command === 'rolling') {
             const { finishWorkflowRun } = await import('../saved-runs.js');
             if (record.command === 'rolling') {

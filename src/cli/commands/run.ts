@@ -5,6 +5,7 @@ import type { CommandState } from '../state.js';
 import { finishWorkflowRun } from '../saved-runs.js';
 import type { CommandRun, CommonArgs } from '../session.js';
 import { runOptions } from '../global-options.js';
+import { budgetOptions } from '../saved-runs.js';
 import { HostmaintError, usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { policyFlagOptions } from '../../policies/policies.js';
@@ -66,7 +67,7 @@ async function runHandler(state: CommandState, argv: RunArgs): Promise<void> {
   const { withCommandRun } = await import('../session.js');
   await withCommandRun(state, argv, async (run) => {
     const { runnerEnv } = await import('../saved-runs.js');
-    const env = runnerEnv(state, run);
+    const env = runnerEnv(state, run, argv as Record<string, unknown>);
     // Target names the cloud does not know: exit 2 before any step runs (reads only), as for drain.
     const { checkTargetNames } = await import('../../library/drain.js');
     await checkTargetNames(run.cloud.session, workflow.policies, { signal: run.signal });
@@ -148,6 +149,7 @@ async function dryRun(
 
 function runFlags(y: Argv): Argv {
   return runOptions(y)
+    .options(budgetOptions)
     .option('hosts-file', { type: 'string', group: 'Hosts:', describe: 'Also take hosts from this file: one per line, # comments' })
     .option('hosts-from-aggregate', { type: 'string', group: 'Hosts:', describe: 'Also take every host of this host aggregate (name or id)' })
     .option('hosts-from-zone', { type: 'string', group: 'Hosts:', describe: 'Also take every compute host of this availability zone' })

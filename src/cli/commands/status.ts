@@ -6,6 +6,7 @@ import type { RunRecord } from '../../runs/store.js';
 import { usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { clean } from '../../report/ansi.js';
+import { table } from '../../report/result.js';
 
 interface StatusArgs {
   target?: string;
@@ -13,6 +14,8 @@ interface StatusArgs {
   format: 'table' | 'json' | 'yaml' | 'value' | 'csv';
   column?: string[];
   journal: number;
+  fleet?: boolean;
+  coordination?: string;
 }
 
 /** `hostmaint status [host|run-id]`: what hostmaint knows of its runs, from the state directory only (never calls the cloud). */
@@ -20,7 +23,8 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
   return {
     ...commandWords('status', (y) =>
       stateReadOptions(y)
-        .option('journal', { type: 'number', default: 10, describe: 'With a target: show this many last journal entries (0: none)' })),
+        .option('journal', { type: 'number', default: 10, describe: 'With a target: show this many last journal entries (0: none)' })
+        .option('fleet', { type: 'boolean', default: false, describe: 'With --coordination etcd: every live lease of every runner, and the disruption budget claims in force, e.g. hostmaint status --fleet --coordination etcd3+http://10.0.0.5:2379' })),
     handler: async (argv) => {
       const { defaultStateDir, RunStore } = await import('../../runs/store.js');
       const { checkStateDirFlag } = await import('../state-dir.js');
@@ -36,6 +40,21 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
       const path = await import('node:path');
       const base = argv.stateDir !== undefined ? checkStateDirFlag(argv.stateDir) : defaultStateDir(state.io.env);
       const store = new RunStore(base);
+      const { coordinationUrl } = await import('../../runs/coord/index.js');
+      const shared = coordinationUrl(argv.coordination, state.io.env).url;
+      if (argv.fleet && shared === null) throw usageError('--fleet needs the etcd backend', 'Give --coordination etcd3+http://HOST:PORT (or set HOSTMAINT_COORDINATION): the fleet is what every runner shares there.');
+      let view: import('../../runs/coord/shared-view.js').SharedView | null = null;
+      if (shared !== null) {
+        const { readSharedView } = await import('../../runs/coord/shared-view.js');
+        // Every runner's runs are copied here first, so the listing below is the fleet's.
+        if (!argv.fleet) store.ensureSync();
+        view = await readSharedView(shared, argv.fleet ? null : store);
+      }
+      if (argv.fleet && view) {
+        writeFleet(state, view, argv.format);
+        state.exitCode = EXIT.OK;
+        return;
+      }
       // Runs on the built-in demo cloud are kept under <state-dir>/demo: list them too.
       const stores = [store, new RunStore(path.join(base, 'demo'))];
       const storeOf = new Map<RunRecord, InstanceType<typeof RunStore>>();
@@ -54,6 +73,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
       /** The state as an operator needs it: a `running` run whose process is gone is `crashed`. */
       const shown = (r: RunRecord): string => {
         if (r.state !== 'running') return r.state;
+        if (view) return (view.holders.get(r.host) ?? []).includes(r.runId) ? 'running' : 'crashed';
         const holder = liveHolder((storeOf.get(r) ?? store).locksDir, r.host);
         return holder && holder.runId === r.runId ? 'running' : 'crashed';
       };
@@ -179,6 +199,36 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
       state.exitCode = EXIT.OK;
     },
   };
+}
+
+/** `status --fleet`: the leases and budget claims of every cloud in etcd. */
+function writeFleet(state: CommandState, view: import('../../runs/coord/shared-view.js').SharedView, format: string): void {
+  const out = state.io.stdout;
+  if (format === 'json') {
+    out.write(`${JSON.stringify({ fleets: view.fleets }, null, 2)}\n`);
+    return;
+  }
+  if (view.fleets.length === 0) {
+    out.write('No runner has used this etcd yet.\n');
+    return;
+  }
+  for (const f of view.fleets) {
+    out.write(`Cloud ${f.cloud} (${f.backend}): ${f.leases.length} host(s) held, ${f.claims.length} budget claim(s)\n`);
+    if (f.leases.length > 0) {
+      out.write(table(['HOST', 'RUN', 'COMMAND', 'RUNNER', 'STARTED', 'LEASE TTL'], f.leases.map((l) => [clean(l.host), l.holder.runId, l.holder.command, `pid ${l.holder.pid} on ${clean(l.holder.machine)}`, l.holder.startedAt, l.ttl === null ? 'expired' : `${l.ttl}s`])));
+    }
+    if (f.budget.length > 0) {
+      out.write('\nDisruption budget, per scope, as last measured by a runner (disabled in Nova, or claimed):\n');
+      out.write(table(['SCOPE', 'OUT', 'BUDGET', 'HOSTS OUT', 'MEASURED'], f.budget.map((b) => [clean(b.scope), String(b.out.length), String(b.max), b.out.map(clean).join(' ') || '-', b.at])));
+    }
+    if (f.claims.length > 0) {
+      const byScope = new Map<string, string[]>();
+      for (const c of f.claims) for (const s of c.scopes) byScope.set(s, [...(byScope.get(s) ?? []), c.host]);
+      out.write('\nBudget claims (hosts being taken out now; hosts already disabled in Nova count too):\n');
+      out.write(table(['SCOPE', 'CLAIMS', 'HOSTS'], [...byScope].map(([s, hs]) => [clean(s), String(hs.length), hs.map(clean).join(' ')])));
+    }
+    out.write('\n');
+  }
 }
 
 function journalLine(e: Record<string, unknown>): string {
