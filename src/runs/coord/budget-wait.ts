@@ -17,7 +17,11 @@ export function describeWait(w: BudgetWait): string {
   return `${w.scope} has ${w.out.length} of ${w.max} hosts out of service (${w.out.join(', ')})`;
 }
 
-export async function waitForRoom(req: BudgetRequest, attempt: () => Promise<Attempt>): Promise<BudgetClaim> {
+/**
+ * `wake`, when given, resolves as soon as something may have made room (etcd: a claim taken or
+ * released); the poll still runs for what only Nova shows (a host enabled by hand).
+ */
+export async function waitForRoom(req: BudgetRequest, attempt: () => Promise<Attempt>, wake?: () => { promise: Promise<void>; cancel(): void }): Promise<BudgetClaim> {
   let last = '';
   for (;;) {
     if (req.signal?.aborted) throw new HostmaintError('interrupted', `stopped while ${req.host} waited for room in the disruption budget`);
@@ -35,7 +39,9 @@ export async function waitForRoom(req: BudgetRequest, attempt: () => Promise<Att
       last = key;
       req.onWait?.(a.wait);
     }
-    await sleep(req.pollMs ?? 2000, req.signal);
+    const w = wake?.();
+    await Promise.race([sleep(req.pollMs ?? 2000, req.signal), ...(w ? [w.promise] : [])]);
+    w?.cancel();
   }
 }
 

@@ -38,6 +38,8 @@ export { parseEtcdUrl } from './etcd-url.js';
 
 export { DEFAULT_TTL_SECONDS } from './types.js';
 import { DEFAULT_TTL_SECONDS } from './types.js';
+/** How long a call is tried again on errors (longer than a leader election) before etcd counts as unreachable. */
+const RETRY_MS = 6000;
 /** How often a runner resuming a dead runner's run looks whether its lease ran out. */
 export const TAKEOVER_POLL_MS = 500;
 /** Below etcd's default request limit (1.5 MiB) with room for the transaction around it. */
@@ -116,12 +118,17 @@ export class EtcdCoordination implements Coordination {
     }
   }
 
+  /** One call, tried again on other members for up to RETRY_MS (a leader election, a member down), then exit 6. */
   async call<T>(what: string, f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (e) {
-      if (e instanceof HostmaintError) throw e;
-      throw unreachable(this.describe, e, what);
+    const until = performance.now() + RETRY_MS;
+    for (;;) {
+      try {
+        return await f();
+      } catch (e) {
+        if (e instanceof HostmaintError) throw e;
+        if (performance.now() >= until) throw unreachable(this.describe, e, what);
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
   }
 
@@ -165,7 +172,10 @@ export class EtcdCoordination implements Coordination {
         if (!want.adopt && want.waitForRun !== undefined && seen.runId === want.waitForRun && waited < 2 * this.ttlSeconds * 1000) {
           // Resuming the holder's own run: if its runner is dead, its lease runs out within the TTL; look again until then.
           if (waited === 0) this.opts.notice?.(`hostmaint: ${want.host} is held by run ${seen.runId} (pid ${seen.pid} on ${seen.machine}); waiting up to ${2 * this.ttlSeconds}s for its lease to run out (its runner died?), or use --adopt.`);
-          await new Promise((r) => setTimeout(r, TAKEOVER_POLL_MS));
+          // The key goes when etcd revokes the dead lease: a watch wakes us then; the poll is the fallback.
+          const gone = this.onKeyChange(buf(key));
+          await Promise.race([new Promise((r) => setTimeout(r, TAKEOVER_POLL_MS)), gone.promise]);
+          gone.cancel();
           waited += TAKEOVER_POLL_MS;
           attempt--;
           continue;
@@ -216,12 +226,20 @@ export class EtcdCoordination implements Coordination {
 
   /** Fenced transaction: the ops run only while hosts/<host> is still attached to our lease. */
   async fenced(lock: EtcdLock, ops: Array<Record<string, unknown>>): Promise<boolean> {
-    const res = await this.client.kv.txn({
-      compare: [{ key: buf(lock.key), target: 'Lease', result: 'Equal', lease: lock.leaseId }],
-      success: ops as never,
-      failure: [],
-    });
-    return res.succeeded;
+    // Tried again while the lease is still ours for certain (a leader election takes a second or two); refused: false.
+    for (;;) {
+      try {
+        const res = await this.client.kv.txn({
+          compare: [{ key: buf(lock.key), target: 'Lease', result: 'Equal', lease: lock.leaseId }],
+          success: ops as never,
+          failure: [],
+        });
+        return res.succeeded;
+      } catch (e) {
+        if (!lock.valid()) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 
   async putRecord(lock: EtcdLock, rec: RunRecord, gen: number): Promise<boolean> {
@@ -359,7 +377,34 @@ export class EtcdCoordination implements Coordination {
               })
               .catch(() => undefined); // unreachable: the claim goes with the lease
       });
+    }, () => this.onKeyChange(guard));
+  }
+
+  /** Resolves at the next change of a key (the budget's guard: a claim taken or released anywhere; a host key: its holder gone). */
+  private onKeyChange(guard: Buffer): { promise: Promise<void>; cancel(): void } {
+    let stop = () => undefined as void;
+    const promise = new Promise<void>((resolve) => {
+      let cancelled = false;
+      let watcher: { cancel(): Promise<void> } | null = null;
+      stop = () => {
+        cancelled = true;
+        void watcher?.cancel().catch(() => undefined);
+        resolve();
+      };
+      this.client
+        .watch()
+        .key(guard)
+        .create()
+        .then((w) => {
+          watcher = w;
+          if (cancelled) void w.cancel().catch(() => undefined);
+          w.on('put', () => resolve());
+          w.on('delete', () => resolve());
+          w.on('error', () => undefined);
+        })
+        .catch(() => undefined); // no watch: the poll still runs
     });
+    return { promise, cancel: () => stop() };
   }
 
   async stillOurs(lock: EtcdLock): Promise<boolean> {
