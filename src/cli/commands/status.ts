@@ -6,7 +6,6 @@ import type { RunRecord } from '../../runs/store.js';
 import { usageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { clean } from '../../report/ansi.js';
-import { table } from '../../report/result.js';
 
 interface StatusArgs {
   target?: string;
@@ -51,7 +50,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
         view = await readSharedView(shared, argv.fleet ? null : store);
       }
       if (argv.fleet && view) {
-        writeFleet(state, view, argv.format);
+        writeFleet(state, view, argv.format, (await import('../../report/result.js')).table);
         state.exitCode = EXIT.OK;
         return;
       }
@@ -202,7 +201,7 @@ export function statusCommand(state: CommandState): CommandModule<object, Status
 }
 
 /** `status --fleet`: the leases and budget claims of every cloud in etcd. */
-function writeFleet(state: CommandState, view: import('../../runs/coord/shared-view.js').SharedView, format: string): void {
+function writeFleet(state: CommandState, view: import('../../runs/coord/shared-view.js').SharedView, format: string, table: (headers: string[], rows: string[][]) => string): void {
   const out = state.io.stdout;
   if (format === 'json') {
     out.write(`${JSON.stringify({ fleets: view.fleets }, null, 2)}\n`);

@@ -28,6 +28,7 @@ export const COMMAND_WORDS = {
       ['$0 drain compute-01 --stopped leave --skip-blocked', 'Leave SHUTOFF and unmovable instances where they are'],
       ['$0 drain compute-01', 'Again after a crash, Ctrl-C or a lost cloud: resumes the saved run (see `hostmaint status`)'],
       ['$0 drain compute-01 --adopt', 'Carry on a drain another machine started (its marker is on the service)'],
+      ['$0 drain compute-01 --coordination etcd3+http://10.0.0.5:2379 --max-hosts-out 2', 'Among several runners sharing an etcd: wait until fewer than 2 hosts of its zone are out'],
       ['$0 drain compute-01 --os-cloud demo', 'Try it on the built-in emulated cloud'],
     ],
   },
@@ -65,6 +66,7 @@ export const COMMAND_WORDS = {
       ['$0 run maintenance-cycle --hosts-from-aggregate rack-12 --max-parallel 2 --order emptiest', 'A whole aggregate, two at a time, emptiest first'],
       ['$0 run ./my-cycle.yaml --hosts-file hosts.txt --continue-on-failure -f json', 'Your own workflow file over a host list; go on past failed hosts; JSON result'],
       ['$0 run maintenance-cycle compute-01 compute-02 --dry-run', 'The order and whether each host can be emptied now; changes nothing'],
+      ['$0 run maintenance-cycle --hosts-file rack-12.txt --coordination etcd3+http://10.0.0.5:2379 --max-hosts-out 2', 'One of several runners: never more than 2 hosts of a zone out, counted across all of them and on Nova'],
       ['$0 continue 20261129T093000Z-3f2a', 'Carry on a run waiting at an approve step'],
     ],
   },
@@ -119,6 +121,7 @@ export const COMMAND_WORDS = {
       ['$0 status compute-01', 'The latest run of compute-01 in detail: phase, every instance, last journal entries, how to resume'],
       ['$0 status 20240101T093000Z-3f2a -f json', 'One run as JSON (record, progress, journal tail)'],
       ['$0 status --state-dir /srv/hostmaint', 'Runs kept in another state directory (runs on the demo cloud are listed too)'],
+      ['$0 status --fleet --coordination etcd3+http://10.0.0.5:2379', 'Every runner\'s held hosts, lease time left, and the disruption budget per scope'],
     ],
   },
   resume: {
@@ -128,6 +131,7 @@ export const COMMAND_WORDS = {
     examples: [
       ['$0 resume 20240101T093000Z-3f2a', 'Carry on where the run stopped (its own cloud and options)'],
       ['$0 resume 20240101T093000Z-3f2a --state-dir /srv/hostmaint -f json', 'A run kept in another state directory, JSON result'],
+      ['$0 resume 20240101T093000Z-3f2a --coordination etcd3+http://10.0.0.5:2379', 'Another runner\'s run, from etcd: waits for its dead runner\'s lease to run out (--adopt: at once)'],
     ],
   },
   doctor: {
