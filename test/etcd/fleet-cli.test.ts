@@ -83,6 +83,35 @@ describe('runners on several machines, coordinated through etcd (CLI, emulated c
     assert.ok(tookMs < 60_000, `took ${tookMs} ms`);
   });
 
+  it('a runner paused past its TTL (SIGSTOP): another runner takes the run over; woken, the paused one stops (exit 6) without undoing or repeating anything', async function () {
+    requireBuiltCli.call(this);
+    cloud = await startCloud(dir, runsScenario({ migration: { bandwidth_mbps: 40 }, instances: [{ name: 'vm-{i}', count: 5, project: 'tenant-a', flavor: 'm1.small', host: 'compute-01' }] }));
+    const originals = captureOriginals(cloud.emu, 'compute-01');
+    const env = { ...cloud.env, HOSTMAINT_LEASE_TTL: '3' };
+    const a = spawnHostmaint(cmd('drain', 'compute-01', A, ['-f', 'json']), env);
+    const started = await whenJournal(A, isMigrationStarted);
+    const runId = String(started.runId);
+    a.proc.kill('SIGSTOP');
+    let woke = false;
+    const b = await hostmaint(['resume', runId, ...cloud.args, '--state-dir', B, ...coordination(), '-f', 'json'], env, {
+      onStderr: (s) => {
+        if (!woke && /resuming drain run/.test(s)) {
+          woke = true;
+          a.proc.kill('SIGCONT');
+        }
+      },
+    });
+    const aDone = await a.exited;
+    assert.ok(woke, 'B resumed the run while A was paused');
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(b.json<{ outcome: string }>().outcome, 'drained');
+    assert.equal(aDone.code, 6, a.stderr());
+    assert.match(a.stderr(), /lost the hold on compute-01/);
+    assert.deepEqual(doubleMoves(cloud.emu), [], 'no instance moved twice');
+    assert.deepEqual(checkInvariants(cloud.emu, 'compute-01', originals), []);
+    assert.equal(cloud.emu.state.host('compute-01')!.status, 'disabled', 'the paused runner did not undo the drain');
+  });
+
   it('etcd unreachable at start: exit 6, the cloud untouched', async () => {
     cloud = await startCloud(dir, runsScenario());
     const r = await hostmaint([...cmd('drain', 'compute-01', A).filter((x) => x !== etcd.url && x !== '--coordination'), '--coordination', 'etcd3+http://127.0.0.1:9'], cloud.env);
