@@ -57,6 +57,9 @@ describe('runners on several machines, coordinated through etcd (CLI, emulated c
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /state\s+finished/);
     assert.match(status.stdout, /outcome\s+drained \(exit 0\)/);
+    const history = await hostmaint(['history', 'compute-01', '--state-dir', path.join(dir, 'runner-c'), ...coordination(), '-f', 'value', '-c', 'run']);
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, new RegExp(runId), 'a third runner\'s history has the run');
   });
 
   it('a runner SIGKILLed mid-drain: another runner\'s `resume RUN` waits for its lease to run out, then finishes the run; nothing moves twice', async function () {

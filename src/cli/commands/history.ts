@@ -105,6 +105,15 @@ export function historyCommand(state: CommandState): CommandModule<object, Histo
       const host = argv.host === undefined ? null : String(argv.host).trim();
       if (argv.stateDir !== undefined && String(argv.stateDir).trim() === '') throw usageError('--state-dir is empty');
       const base = argv.stateDir !== undefined ? path.resolve(String(argv.stateDir)) : defaultStateDir(state.io.env);
+      // With etcd, every runner's runs are copied here first: the history is the fleet's.
+      const { coordinationUrl } = await import('../../runs/coord/index.js');
+      const shared = coordinationUrl(argv['coordination'] as string | undefined, state.io.env).url;
+      if (shared !== null) {
+        const { readSharedView } = await import('../../runs/coord/shared-view.js');
+        const local = new RunStore(base);
+        local.ensureSync();
+        await readSharedView(shared, local);
+      }
       // Runs on the built-in demo cloud are kept under <state-dir>/demo: show them too.
       const dirs = [base, path.join(base, 'demo')];
       const entries: Array<{ entry: HistoryEntry; record: Rec; store: InstanceType<typeof RunStore> }> = [];
