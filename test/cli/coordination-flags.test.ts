@@ -4,7 +4,7 @@
  * budget holds on the local backend too (counted on Nova's services).
  */
 import { strict as assert } from 'node:assert';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostmaint, tempDir } from './helpers.js';
 import { runsScenario, startCloud, type TestCloud } from './runs-helpers.js';
@@ -47,6 +47,22 @@ describe('coordination flags: --coordination, --max-hosts-out, status --fleet (l
     const r = await hostmaint(['drain', 'compute-01', ...cloud.args, '--yes', '--state-dir', state()], { ...cloud.env, HOSTMAINT_COORDINATION: 'etcd://x' });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /HOSTMAINT_COORDINATION 'etcd:\/\/x' is not an etcd URL/);
+  });
+
+  it('the operator\'s config file: its coordination is used (an etcd that does not answer: exit 6, nothing changed); a key it does not know is exit 2 naming the file', async () => {
+    cloud = await startCloud(dir, runsScenario());
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, 'coordination: etcd3+http://127.0.0.1:9\nlease-ttl: 5s\n');
+    const r = await hostmaint(['drain', 'compute-01', ...cloud.args, '--yes', '--state-dir', state()], { ...cloud.env, HOSTMAINT_CONFIG: file });
+    assert.equal(r.code, 6, r.stderr);
+    assert.match(r.stderr, /cannot reach the coordination backend \(etcd 127\.0\.0\.1:9\)/);
+    assert.ok(untouched(), 'nothing changed in the cloud');
+    const local = await hostmaint(['drain', 'compute-01', ...cloud.args, '--yes', '--state-dir', state(), '--coordination', 'local', '-q'], { ...cloud.env, HOSTMAINT_CONFIG: file });
+    assert.equal(local.code, 0, `--coordination local overrides the file: ${local.stderr}`);
+    writeFileSync(file, 'coordinaton: etcd3+http://127.0.0.1:2379\n');
+    const bad = await hostmaint(['status', '--state-dir', state()], { HOSTMAINT_CONFIG: file });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /config file .*config\.yaml is not valid: unknown key 'coordinaton'/);
   });
 
   it('status --fleet without etcd: exit 2, saying what it needs', async () => {

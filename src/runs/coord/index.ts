@@ -3,8 +3,10 @@
  * $HOSTMAINT_COORDINATION, else the local backend (the state directory).
  */
 import { HostmaintError } from '../../core/errors.js';
+import { parseDuration } from '../../core/durations.js';
 import type { Logger } from '../../core/log.js';
 import { parseEtcdUrl } from './etcd-url.js';
+import { loadOperatorConfig } from '../../config/operator.js';
 import { LocalCoordination } from './local.js';
 import { DEFAULT_TTL_SECONDS } from './types.js';
 import type { Coordination } from './types.js';
@@ -27,11 +29,13 @@ export interface CoordinationChoice {
   notice?: (line: string) => void;
 }
 
-/** The URL in force ("" or "local" is the local backend), and where it came from. */
+/** The URL in force ("local" is the local backend), and where it came from: the flag, the env, the operator's config file. */
 export function coordinationUrl(flag: string | undefined, env: NodeJS.ProcessEnv): { url: string | null; from: string } {
   if (flag !== undefined && flag.trim() !== '') return { url: flag.trim() === 'local' ? null : flag.trim(), from: '--coordination' };
   const e = env.HOSTMAINT_COORDINATION;
   if (e !== undefined && e.trim() !== '') return { url: e.trim() === 'local' ? null : e.trim(), from: 'HOSTMAINT_COORDINATION' };
+  const file = loadOperatorConfig(env);
+  if (file.coordination !== undefined) return { url: file.coordination.trim() === 'local' ? null : file.coordination.trim(), from: `coordination in ${file.file}` };
   return { url: null, from: 'default' };
 }
 
@@ -42,7 +46,7 @@ export function checkCoordinationUrl(flag: string | undefined, env: NodeJS.Proce
   try {
     parseEtcdUrl(url);
   } catch (e) {
-    if (e instanceof HostmaintError && from !== '--coordination') throw new HostmaintError('usage', e.message.replace('--coordination', from), { hint: e.hint });
+    if (e instanceof HostmaintError && from !== '--coordination') throw new HostmaintError('usage', e.message.replace('--coordination', from), { ...(e.hint !== undefined ? { hint: e.hint } : {}) });
     throw e;
   }
 }
@@ -52,7 +56,8 @@ export async function openCoordination(c: CoordinationChoice): Promise<Coordinat
   const { url } = coordinationUrl(c.url, c.env);
   if (url === null) return new LocalCoordination(c.stateDir);
   const endpoints = parseEtcdUrl(url);
-  const ttl = c.ttlSeconds ?? (c.env.HOSTMAINT_LEASE_TTL ? Number(c.env.HOSTMAINT_LEASE_TTL) : DEFAULT_TTL_SECONDS);
+  const fromFile = loadOperatorConfig(c.env)['lease-ttl'];
+  const ttl = c.ttlSeconds ?? (c.env.HOSTMAINT_LEASE_TTL ? Number(c.env.HOSTMAINT_LEASE_TTL) : fromFile !== undefined ? parseDuration('lease-ttl', fromFile, { minMs: 2000, maxMs: 3_600_000 }) / 1000 : DEFAULT_TTL_SECONDS);
   if (!Number.isInteger(ttl) || ttl < 2 || ttl > 3600) {
     throw new HostmaintError('usage', `lease TTL ${ttl} is not a whole number of seconds between 2 and 3600`, { hint: 'Give --lease-ttl 15 (the default), or fix HOSTMAINT_LEASE_TTL.' });
   }
